@@ -1,0 +1,102 @@
+"""The connector contract: how the gateway reads a department's source.
+
+A connector serves one department. ``bind`` checks a resource's ``source`` settings
+once, at load time; afterwards the gateway only asks for batches:
+
+- ``fetch``: rows for a batch of subject keys, only the named items;
+- ``scan``: rows after a key, optionally changed since a time (bulk export);
+- ``freshness``: when the source last changed.
+
+A row is a ``dict`` keyed by item name. Each source kind is one module defining a
+subclass with a ``kind`` constant, registered with ``@register``; ``open_connector``
+builds one from a department's ``connector:`` settings.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from errors import ConfigurationError
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: bindings are made once, at load
+class Binding:
+    """Where one resource lives in a source: e.g. a table, its key and item columns."""
+
+    target: str
+    key: str
+    columns: Mapping[str, str]
+    updated_at: str | None = None
+
+
+class Connector(abc.ABC):
+    kind: ClassVar[str]
+
+    @classmethod
+    @abc.abstractmethod
+    def open(cls, settings: Mapping[str, Any], data_dir: Path) -> Connector: ...
+
+    @abc.abstractmethod
+    def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding: ...
+
+    @abc.abstractmethod
+    async def fetch(
+        self, binding: Binding, keys: Sequence[str], items: Sequence[str]
+    ) -> dict[str, Row]:
+        """Rows by key for the keys that exist; each row holds exactly ``items``."""
+
+    @abc.abstractmethod
+    async def scan(
+        self,
+        binding: Binding,
+        items: Sequence[str],
+        *,
+        after: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Row]:
+        """Rows ordered by key, keys greater than ``after``; each row also holds the key."""
+
+    @abc.abstractmethod
+    async def freshness(self, binding: Binding) -> dt.datetime | None: ...
+
+    async def close(self) -> None:
+        return None
+
+
+_KINDS: dict[str, type[Connector]] = {}
+C = TypeVar("C", bound=type[Connector])
+
+
+def register(cls: C) -> C:
+    _KINDS[cls.kind] = cls
+    return cls
+
+
+def open_connector(settings: Mapping[str, Any], data_dir: Path) -> Connector:
+    _load_builtin_kinds()
+    kind = settings.get("kind")
+    if kind not in _KINDS:
+        known = ", ".join(sorted(_KINDS))
+        raise ConfigurationError(f"connector kind {kind!r} is unknown; use one of: {known}")
+    return _KINDS[str(kind)].open(settings, data_dir)
+
+
+def _load_builtin_kinds() -> None:
+    from connectors import mock, sql  # noqa: F401  (importing registers them)
+
+
+def bind_columns(source: Mapping[str, Any], items: Sequence[str], key_item: str) -> dict[str, str]:
+    """Item -> source column; items not mapped read the column of the same name."""
+    columns = dict(source.get("columns") or {})
+    unknown = sorted(set(columns) - set(items))
+    if unknown:
+        raise ConfigurationError(f"source.columns maps unknown items {unknown}; map catalog items")
+    return {item: str(columns.get(item, item)) for item in items}

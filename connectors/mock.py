@@ -1,0 +1,84 @@
+"""An in-memory source for tests and examples: rows in dicts, every call counted.
+
+Settings: ``{kind: mock, tables: {target: [row, ...]}}`` where each row is keyed by
+source column. ``calls`` counts fetches and scans; setting ``failing`` makes every call
+raise ``SourceUnavailable``, as a department that is down would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from connectors.base import Binding, Connector, Row, bind_columns, register
+from errors import ConfigurationError, SourceUnavailable
+
+
+@register
+class MockConnector(Connector):
+    kind = "mock"
+
+    def __init__(self, tables: Mapping[str, list[Mapping[str, Any]]] | None = None) -> None:
+        self.tables = {name: [dict(row) for row in rows] for name, rows in (tables or {}).items()}
+        self.calls: list[tuple[str, str, tuple[str, ...]]] = []
+        self.failing = False
+
+    @classmethod
+    def open(cls, settings: Mapping[str, Any], data_dir: Path) -> MockConnector:
+        return cls(settings.get("tables") or {})
+
+    def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
+        target = source.get("table")
+        if not target:
+            raise ConfigurationError("a mock source needs `table:`")
+        columns = bind_columns(source, items, key_item)
+        key = str(source.get("key") or columns[key_item])
+        return Binding(str(target), key, columns, source.get("updated_at"))
+
+    async def fetch(
+        self, binding: Binding, keys: Sequence[str], items: Sequence[str]
+    ) -> dict[str, Row]:
+        self._record("fetch", binding, items)
+        wanted = set(keys)
+        rows = (row for row in self.tables.get(binding.target, []) if row[binding.key] in wanted)
+        return {row[binding.key]: _project(binding, row, items) for row in rows}
+
+    async def scan(
+        self,
+        binding: Binding,
+        items: Sequence[str],
+        *,
+        after: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Row]:
+        self._record("scan", binding, items)
+        rows = sorted(self.tables.get(binding.target, []), key=lambda row: row[binding.key])
+        rows = [r for r in rows if after is None or r[binding.key] > after]
+        rows = [r for r in rows if since is None or _changed_since(binding, r, since)]
+        return [{"__key__": r[binding.key], **_project(binding, r, items)} for r in rows[:limit]]
+
+    async def freshness(self, binding: Binding) -> dt.datetime | None:
+        stamps = [
+            r[binding.updated_at] for r in self.tables.get(binding.target, []) if binding.updated_at
+        ]
+        return max((_as_datetime(s) for s in stamps), default=None)
+
+    def _record(self, call: str, binding: Binding, items: Sequence[str]) -> None:
+        if self.failing:
+            raise SourceUnavailable("mock source is failing")
+        self.calls.append((call, binding.target, tuple(items)))
+
+
+def _project(binding: Binding, row: Mapping[str, Any], items: Sequence[str]) -> Row:
+    return {item: row.get(binding.columns[item]) for item in items}
+
+
+def _changed_since(binding: Binding, row: Mapping[str, Any], since: dt.datetime) -> bool:
+    return bool(binding.updated_at) and _as_datetime(row[str(binding.updated_at)]) >= since
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))

@@ -1,0 +1,128 @@
+"""SQL sources through SQLAlchemy's asyncio engine (SQLite via aiosqlite, PostgreSQL via asyncpg).
+
+Settings: ``{kind: sql, url: ..., timeout: seconds}``; ``{data}`` in the URL is the
+gateway's data folder. A resource binds ``source: {table, key, updated_at, columns}``.
+Each fetch is one ``SELECT ... WHERE key IN (...)`` naming only the requested columns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from connectors.base import Binding, Connector, Row, bind_columns, register
+from errors import ConfigurationError, SourceUnavailable
+
+MAX_KEYS_PER_QUERY = 500
+
+
+@register
+class SQLConnector(Connector):
+    kind = "sql"
+
+    def __init__(self, engine: AsyncEngine, timeout: float = 5.0) -> None:
+        self.engine = engine
+        self.timeout = timeout
+
+    @classmethod
+    def open(cls, settings: Mapping[str, Any], data_dir: Path) -> SQLConnector:
+        url = str(settings.get("url") or "")
+        if not url:
+            raise ConfigurationError("a sql connector needs `url:` (a SQLAlchemy async URL)")
+        engine = create_async_engine(url.replace("{data}", str(data_dir)))
+        return cls(engine, float(settings.get("timeout", 5.0)))
+
+    def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
+        table = source.get("table")
+        if not table:
+            raise ConfigurationError("a sql source needs `table:`")
+        columns = bind_columns(source, items, key_item)
+        key = str(source.get("key") or columns.get(key_item, key_item))
+        updated_at = source.get("updated_at")
+        return Binding(str(table), key, columns, str(updated_at) if updated_at else None)
+
+    async def fetch(
+        self, binding: Binding, keys: Sequence[str], items: Sequence[str]
+    ) -> dict[str, Row]:
+        statement = _select_by_keys(binding, tuple(items))
+        rows: dict[str, Row] = {}
+        for start in range(0, len(keys), MAX_KEYS_PER_QUERY):
+            chunk = list(keys[start : start + MAX_KEYS_PER_QUERY])
+            for record in await self._run(statement, {"keys": chunk}):
+                rows[record[0]] = _row(items, record[1:])
+        return rows
+
+    async def scan(
+        self,
+        binding: Binding,
+        items: Sequence[str],
+        *,
+        after: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Row]:
+        statement = _select_scan(binding, tuple(items), after is not None, since is not None)
+        params = {"after": after, "since": since, "limit": limit}
+        return [_row(("__key__", *items), record) for record in await self._run(statement, params)]
+
+    async def freshness(self, binding: Binding) -> dt.datetime | None:
+        if not binding.updated_at:
+            return None
+        statement = sa.select(sa.func.max(sa.column(binding.updated_at))).select_from(
+            sa.table(binding.target)
+        )
+        records = await self._run(statement, {})
+        value = records[0][0] if records else None
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def _run(self, statement: sa.Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        try:
+            async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
+                return (await conn.execute(statement, dict(params))).all()
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise SourceUnavailable(f"source query failed: {type(exc).__name__}") from exc
+
+
+def _row(names: Sequence[str], values: Sequence[Any]) -> Row:
+    return {name: _plain(value) for name, value in zip(names, values, strict=True)}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+@lru_cache(maxsize=1024)
+def _select_by_keys(binding: Binding, items: tuple[str, ...]) -> sa.Select[Any]:
+    key = sa.column(binding.key)
+    columns = [sa.column(binding.columns[item]) for item in items]
+    table = sa.table(binding.target)
+    return (
+        sa.select(key, *columns)
+        .select_from(table)
+        .where(key.in_(sa.bindparam("keys", expanding=True)))
+    )
+
+
+@lru_cache(maxsize=256)
+def _select_scan(
+    binding: Binding, items: tuple[str, ...], after: bool, since: bool
+) -> sa.Select[Any]:
+    key = sa.column(binding.key)
+    columns = [sa.column(binding.columns[item]) for item in items]
+    statement = sa.select(key, *columns).select_from(sa.table(binding.target))
+    if after:
+        statement = statement.where(key > sa.bindparam("after"))
+    if since and binding.updated_at:
+        statement = statement.where(sa.column(binding.updated_at) >= sa.bindparam("since"))
+    return statement.order_by(key).limit(sa.bindparam("limit"))

@@ -1,0 +1,132 @@
+"""The one error hierarchy of govshare.
+
+Every error the gateway can answer with knows its GraphQL ``extensions.code`` and
+the HTTP status it maps to when it ends a whole request. It lives in this leaf
+module, outside the four packages, because ``policies`` and ``connectors`` raise
+these errors too and may import neither ``gateway`` nor each other.
+
+    GovshareError                      (abstract; code, status, extensions)
+    ├── BadRequest                     BAD_REQUEST                 400
+    │   ├── InvalidCode                INVALID_CODE                400
+    │   ├── PurposeRequired            PURPOSE_REQUIRED            400
+    │   └── QueryTooComplex            QUERY_TOO_COMPLEX           400
+    ├── Unauthenticated                UNAUTHENTICATED             401
+    ├── AccessDenied                   (abstract: a field or request is refused)
+    │   ├── Forbidden                  FORBIDDEN                   403
+    │   ├── ConditionalAccessRequired  CONDITIONAL_ACCESS_REQUIRED 403
+    │   ├── GrantExpired               GRANT_EXPIRED               403
+    │   ├── OutOfScope                 OUT_OF_SCOPE                403
+    │   ├── ModeNotAllowed             MODE_NOT_ALLOWED            403
+    │   └── NotShared                  NOT_SHARED                  403
+    ├── RateLimited                    RATE_LIMITED                429
+    ├── SourceUnavailable              SOURCE_UNAVAILABLE          503
+    ├── AuditUnavailable               AUDIT_UNAVAILABLE           503
+    └── ConfigurationError             (not an answer: bad catalog, settings or
+        └── CatalogError                command line; names the file, path and fix)
+
+A message says what was wrong and how to fix it; ``extensions`` carries the
+machine-readable detail (resource, item, provider, rule ...). Never put a stored
+value of a citizen or enterprise into either.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GovshareError(Exception):
+    code: ClassVar[str] = "INTERNAL"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
+
+
+class BadRequest(GovshareError):
+    code = "BAD_REQUEST"
+    status = 400
+
+
+class InvalidCode(BadRequest):
+    """An identity code failed one named rule (length, charset, check character...)."""
+
+    code = "INVALID_CODE"
+
+    def __init__(self, message: str, *, kind: str, rule: str, **extensions: Any) -> None:
+        super().__init__(message, kind=kind, rule=rule, **extensions)
+        self.kind = kind
+        self.rule = rule
+
+
+class PurposeRequired(BadRequest):
+    code = "PURPOSE_REQUIRED"
+
+
+class QueryTooComplex(BadRequest):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class Unauthenticated(GovshareError):
+    code = "UNAUTHENTICATED"
+    status = 401
+
+
+class AccessDenied(GovshareError):
+    status = 403
+
+
+class Forbidden(AccessDenied):
+    code = "FORBIDDEN"
+
+
+class ConditionalAccessRequired(AccessDenied):
+    code = "CONDITIONAL_ACCESS_REQUIRED"
+
+
+class GrantExpired(AccessDenied):
+    code = "GRANT_EXPIRED"
+
+
+class OutOfScope(AccessDenied):
+    code = "OUT_OF_SCOPE"
+
+
+class ModeNotAllowed(AccessDenied):
+    code = "MODE_NOT_ALLOWED"
+
+
+class NotShared(AccessDenied):
+    code = "NOT_SHARED"
+
+
+class RateLimited(GovshareError):
+    code = "RATE_LIMITED"
+    status = 429
+
+
+class SourceUnavailable(GovshareError):
+    code = "SOURCE_UNAVAILABLE"
+    status = 503
+
+
+class AuditUnavailable(GovshareError):
+    code = "AUDIT_UNAVAILABLE"
+    status = 503
+
+
+class ConfigurationError(GovshareError):
+    """Refused configuration: raised at load time, never sent to a consumer."""
+
+    code = "CONFIGURATION_ERROR"
+
+
+class CatalogError(ConfigurationError):
+    """A catalog problem, located by file and path inside it, with the fix."""
+
+    code = "CATALOG_ERROR"
+
+    def __init__(self, file: str, path: str, problem: str, fix: str) -> None:
+        super().__init__(f"{file}: {path}: {problem} (fix: {fix})", file=file, path=path)
+        self.file, self.path, self.problem, self.fix = file, path, problem, fix

@@ -1,0 +1,103 @@
+"""The running gateway: catalog + sources + schema + platform database, behind Starlette."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from connectors.base import Connector, open_connector
+from errors import CatalogError, ConfigurationError
+from gateway import http
+from gateway.auth import Signer, load_signer
+from gateway.platform import PlatformDB
+from gateway.settings import Settings
+from policies.catalog import Catalog, Resource, load_catalog
+from resolvers.batching import ResourceSource
+from resolvers.context import Federation
+from resolvers.planning import ItemIndex
+from resolvers.schema import GovshareSchema, build_schema
+
+
+@dataclass(eq=False)
+class Gateway:
+    settings: Settings
+    catalog: Catalog
+    signer: Signer
+    platform: PlatformDB
+    connectors: dict[str, Connector]
+    federation: Federation
+    schema: GovshareSchema
+    index: ItemIndex
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Gateway:
+        catalog = load_catalog(settings.catalog)
+        connectors = open_connectors(catalog, settings.data_dir)
+        platform = PlatformDB(settings.database_url)
+        await platform.create_schema()
+        federation = Federation(catalog, bind_sources(catalog, connectors), platform)
+        schema, index = build_schema(catalog)
+        signer = load_signer(settings.data_dir)
+        return cls(settings, catalog, signer, platform, connectors, federation, schema, index)
+
+    async def close(self) -> None:
+        for connector in self.connectors.values():
+            await connector.close()
+        await self.platform.close()
+
+
+def open_connectors(catalog: Catalog, data_dir: Path) -> dict[str, Connector]:
+    connectors = {}
+    for code, department in catalog.departments.items():
+        try:
+            connectors[code] = open_connector(department.connector, data_dir)
+        except ConfigurationError as exc:
+            raise CatalogError(
+                _file(catalog), f"departments[{code}].connector", exc.message, "fix the settings"
+            ) from exc
+    return connectors
+
+
+def bind_sources(catalog: Catalog, connectors: dict[str, Connector]) -> dict[str, ResourceSource]:
+    return {rid: _bind(catalog, r, connectors[r.provider]) for rid, r in catalog.resources.items()}
+
+
+def _bind(catalog: Catalog, resource: Resource, connector: Connector) -> ResourceSource:
+    """Only shared items are bound: a non-shared column cannot even be named in a query."""
+    items = [item.name for item in resource.shared_items]
+    try:
+        return ResourceSource(connector, connector.bind(resource.source, items, resource.key))
+    except ConfigurationError as exc:
+        raise CatalogError(
+            _file(catalog), f"resources[{resource.id}].source", exc.message, "fix the source"
+        ) from exc
+
+
+def _file(catalog: Catalog) -> str:
+    return ", ".join(catalog.files) or "(catalog)"
+
+
+def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
+    """The ASGI app; it starts its own Gateway unless one is given (tests share one)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.gateway = gateway or await Gateway.start(settings)
+        try:
+            yield
+        finally:
+            if gateway is None:
+                await app.state.gateway.close()
+
+    routes = [
+        Route("/graphql", http.graphql_endpoint, methods=["GET", "POST"]),
+        Route("/schema.graphql", http.schema_sdl, methods=["GET"]),
+        Route("/.well-known/jwks.json", http.jwks, methods=["GET"]),
+        Route("/healthz", http.healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,192 @@
+"""GraphQL over HTTP: POST and GET, ``application/graphql-response+json``, orjson.
+
+Every request but the GraphiQL page needs a bearer token. Errors are shaped from the
+error hierarchy: the message, and ``extensions`` with ``code`` and detail. Anything
+unexpected is logged and answered as ``INTERNAL`` without its text, so no stored value
+can leak through an exception message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.printer import print_schema
+from strawberry.types.graphql import OperationType
+
+from errors import BadRequest, GovshareError
+from gateway.auth import bearer_token
+from policies.decision import Consumer
+from resolvers.context import RequestContext
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+
+log = logging.getLogger("govshare.http")
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+_QUERIES_ONLY = frozenset({OperationType.QUERY})
+_ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+
+class JSONResponse(Response):
+    def __init__(self, content: Any, status_code: int = 200, media_type: str = JSON) -> None:
+        super().__init__(orjson.dumps(content), status_code, media_type=media_type)
+
+
+def gateway_of(request: Request) -> Gateway:
+    return request.app.state.gateway  # type: ignore[no-any-return]
+
+
+def authenticate(request: Request) -> Consumer:
+    return gateway_of(request).signer.verify(bearer_token(request.headers.get("authorization")))
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    if request.method == "GET" and _wants_html(request):
+        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+    media = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else JSON
+    try:
+        consumer = authenticate(request)
+        params = await _read_params(request)
+    except GovshareError as exc:
+        return JSONResponse(
+            {"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media
+        )
+    return await _execute(request, consumer, params, media)
+
+
+async def _execute(
+    request: Request, consumer: Consumer, params: dict[str, Any], media: str
+) -> Response:
+    gateway = gateway_of(request)
+    allowed = _QUERIES_ONLY if request.method == "GET" else _ALL_OPERATIONS
+    try:
+        result = await gateway.schema.execute(
+            params["query"],
+            variable_values=params.get("variables"),
+            context_value=_context(request, gateway, consumer),
+            operation_name=params.get("operationName"),
+            allowed_operation_types=allowed,
+        )
+    except InvalidOperationTypeError:
+        error = _error_dict("only queries may be sent with GET; use POST", {"code": "BAD_REQUEST"})
+        return JSONResponse({"errors": [error]}, 405, media)
+    except MissingQueryError:
+        return JSONResponse(
+            {"errors": [_error_dict("no query given", {"code": "BAD_REQUEST"})]}, 400, media
+        )
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [format_error(e) for e in result.errors]
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return JSONResponse(body, _status(result.data, result.errors, media), media)
+
+
+def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestContext:
+    headers = request.headers
+    return RequestContext(
+        federation=gateway.federation,
+        consumer=consumer,
+        purpose=headers.get("x-purpose"),
+        request_user=headers.get("x-request-user"),
+        application_id=headers.get("x-application-id"),
+        reject_unauthorized=headers.get("x-reject-unauthorized", "").strip().lower() == "true",
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") and "query" not in request.query_params
+
+
+async def _read_params(request: Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return _get_params(request.query_params)
+    if "json" not in request.headers.get("content-type", ""):
+        raise BadRequest("send the request as JSON: Content-Type: application/json")
+    try:
+        params = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
+    return _check_params(params)
+
+
+def _get_params(query: Mapping[str, str]) -> dict[str, Any]:
+    params: dict[str, Any] = dict(query)
+    if "variables" in params:
+        try:
+            params["variables"] = orjson.loads(params["variables"])
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"the variables parameter is not valid JSON: {exc}") from exc
+    return _check_params(params)
+
+
+def _check_params(params: Any) -> dict[str, Any]:
+    if not isinstance(params, dict) or not isinstance(params.get("query"), str):
+        raise BadRequest('send {"query": "...", "variables": {...}}: the query must be a string')
+    if params.get("variables") is not None and not isinstance(params["variables"], dict):
+        raise BadRequest("variables must be a JSON object")
+    return params
+
+
+def _status(data: Any, errors: list[GraphQLError] | None, media: str) -> int:
+    """Under graphql-response+json a request that produced no data is a client error."""
+    if media != GRAPHQL_RESPONSE or data is not None or not errors:
+        return 200
+    cause = root_cause(errors[0])
+    return cause.status if isinstance(cause, GovshareError) else 400
+
+
+def root_cause(error: BaseException) -> BaseException:
+    while getattr(error, "original_error", None) is not None:
+        error = error.original_error  # type: ignore[attr-defined]
+    return error
+
+
+def format_error(error: GraphQLError) -> dict[str, Any]:
+    cause = root_cause(error)
+    if isinstance(cause, GovshareError):
+        extensions = cause.extensions
+    elif error.original_error is None:
+        extensions = {"code": "BAD_REQUEST"}  # syntax or validation: the message is the schema's
+    else:
+        log.error("unexpected error in %s", error.path, exc_info=cause)
+        return _error_dict("internal error; the incident is logged", {"code": "INTERNAL"}, error)
+    return _error_dict(error.message, extensions, error)
+
+
+def _error_dict(
+    message: str, extensions: Mapping[str, Any], error: GraphQLError | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"message": message}
+    if error is not None and error.locations:
+        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error is not None and error.path:
+        out["path"] = error.path
+    out["extensions"] = dict(extensions)
+    return out
+
+
+async def schema_sdl(request: Request) -> Response:
+    try:
+        authenticate(request)
+    except GovshareError as exc:
+        return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status)
+    return PlainTextResponse(print_schema(gateway_of(request).schema) + "\n")
+
+
+async def jwks(request: Request) -> Response:
+    return JSONResponse(gateway_of(request).signer.jwks())
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})

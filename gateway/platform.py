@@ -1,0 +1,132 @@
+"""The platform database: grants now; applications, audit and clients as they land.
+
+SQLite in the data folder by default (``sqlite+aiosqlite:///DATA/platform.db``);
+any SQLAlchemy async URL works, PostgreSQL (``postgresql+asyncpg://...``) included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from errors import BadRequest
+from policies.decision import Grant
+from policies.share import Mode
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class GrantRow(Base):
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    consumer: Mapped[str] = mapped_column(sa.String(18), index=True)
+    resource: Mapped[str] = mapped_column(sa.String(128))
+    items: Mapped[list[str]] = mapped_column(sa.JSON)
+    modes: Mapped[list[str]] = mapped_column(sa.JSON)
+    purpose: Mapped[str] = mapped_column(sa.Text)
+    valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    valid_until: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(
+        sa.DateTime(timezone=True), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+    def to_grant(self) -> Grant:
+        return Grant(
+            id=self.id,
+            consumer=self.consumer,
+            resource=self.resource,
+            items=frozenset(self.items),
+            modes=frozenset(Mode(m) for m in self.modes),
+            purpose=self.purpose,
+            valid_from=_aware(self.valid_from),
+            valid_until=_aware(self.valid_until),
+            revoked=self.revoked_at is not None,
+        )
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def default_url(data_dir: str) -> str:
+    return f"sqlite+aiosqlite:///{data_dir}/platform.db"
+
+
+class PlatformDB:
+    def __init__(self, url: str) -> None:
+        self.engine: AsyncEngine = create_async_engine(url)
+        self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def add_grant(
+        self,
+        consumer: str,
+        resource: str,
+        items: Iterable[str],
+        purpose: str,
+        valid_until: dt.datetime,
+        modes: Iterable[Mode] = (Mode.QUERY,),
+        valid_from: dt.datetime | None = None,
+    ) -> Grant:
+        now = dt.datetime.now(dt.UTC)
+        row = GrantRow(
+            id=f"grant-{uuid.uuid4().hex[:12]}",
+            consumer=consumer,
+            resource=resource,
+            items=sorted(set(items)),
+            modes=sorted(Mode(m).value for m in modes),
+            purpose=purpose,
+            valid_from=valid_from or now,
+            valid_until=valid_until,
+            created_at=now,
+        )
+        _check_grant(row)
+        async with self.session.begin() as session:
+            session.add(row)
+        return row.to_grant()
+
+    async def grants_for(self, department: str) -> list[Grant]:
+        return [row.to_grant() for row in await self._grant_rows(GrantRow.consumer == department)]
+
+    async def all_grants(self) -> list[Grant]:
+        return [row.to_grant() for row in await self._grant_rows(sa.true())]
+
+    async def revoke_grant(self, grant_id: str) -> Grant:
+        async with self.session.begin() as session:
+            row = await session.get(GrantRow, grant_id)
+            if row is None:
+                raise BadRequest(f"no grant {grant_id!r}; list them with `govshare grant list`")
+            row.revoked_at = row.revoked_at or dt.datetime.now(dt.UTC)
+        return row.to_grant()
+
+    async def _grant_rows(self, condition: sa.ColumnElement[bool]) -> Sequence[GrantRow]:
+        async with self.session() as session:
+            result = await session.scalars(
+                sa.select(GrantRow).where(condition).order_by(GrantRow.created_at)
+            )
+            return result.all()
+
+
+def _check_grant(row: GrantRow) -> None:
+    if not row.items:
+        raise BadRequest("a grant needs at least one item")
+    if not row.purpose.strip():
+        raise BadRequest("a grant needs the purpose it is approved for")
+    if _aware(row.valid_until) <= _aware(row.valid_from):
+        raise BadRequest("a grant's end must come after its start")

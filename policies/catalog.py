@@ -1,0 +1,471 @@
+"""The resource catalog (资源目录): departments, resources and items, validated once.
+
+A catalog is YAML, one file or a folder of files whose ``departments`` and
+``resources`` lists are joined. ``load_catalog`` refuses anything a consumer could
+later trip over (unknown provider, invalid code, non-shared item without legal basis,
+conditional item without condition, duplicate or non-GraphQL-safe names, a missing
+key item) with a ``CatalogError`` naming the file, the path inside it and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from errors import CatalogError, InvalidCode
+from policies.codes import validate_uscc
+from policies.share import Mode, Share, parse_share
+
+SUBJECTS = ("organization", "person", "none")
+LEVELS = ("province", "city", "county", "district")
+CATEGORIES = ("base", "theme", "department")
+UPDATE_CYCLES = ("realtime", "daily", "weekly", "monthly", "quarterly", "yearly")
+ITEM_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
+NORMALIZERS = ("nfkc", "strip", "upper")
+RESERVED_FIELDS = ("code", "id", "disputed")
+RESERVED_TYPES = ("Query", "Mutation", "Organization", "Person", "Catalog", "USCC", "CitizenID")
+_ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_FIELD_NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
+_REGION = re.compile(r"^\d{6}$")
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Keep the first and last characters of a value, star the rest."""
+
+    keep_first: int
+    keep_last: int
+
+    def apply(self, value: Any) -> Any:
+        if value is None:
+            return None
+        text = str(value)
+        hidden = len(text) - self.keep_first - self.keep_last
+        if hidden <= 0:
+            return "*" * len(text)
+        return text[: self.keep_first] + "*" * hidden + text[len(text) - self.keep_last :]
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    region: str
+    level: str
+    connector: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    title: str
+    type: str
+    share: Share
+    condition: str | None = None
+    basis: str | None = None
+    mask: Mask | None = None
+    normalize: tuple[str, ...] = ()
+    compare: Share | None = None
+
+    @property
+    def field(self) -> str:
+        return camel(self.name)
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: str
+    code: str
+    name: str
+    provider: str
+    subject: str
+    key: str
+    share: Share
+    items: tuple[Item, ...]
+    source: Mapping[str, Any]
+    summary: str = ""
+    category: str = "department"
+    format: str = "table"
+    update_cycle: str = "daily"
+    condition: str | None = None
+    basis: str | None = None
+    modes: frozenset[Mode] = frozenset({Mode.QUERY})
+    open: bool = False
+    published: dt.date | None = None
+    cache_ttl: int | None = None
+    field: str = ""
+    items_by_name: Mapping[str, Item] = dataclass_field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items_by_name", {item.name: item for item in self.items})
+        if not self.field:
+            object.__setattr__(self, "field", camel(self.id.split(".")[-1]))
+
+    @property
+    def type_name(self) -> str:
+        return self.field[:1].upper() + self.field[1:]
+
+    @property
+    def shared_items(self) -> tuple[Item, ...]:
+        return tuple(item for item in self.items if item.share is not Share.NOT_SHARED)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    profile: str
+    departments: Mapping[str, Department]
+    resources: Mapping[str, Resource]
+    files: tuple[str, ...] = ()
+
+    def resources_on(self, subject: str) -> tuple[Resource, ...]:
+        return tuple(r for r in self.resources.values() if r.subject == subject)
+
+    def provider_of(self, resource: Resource) -> Department:
+        return self.departments[resource.provider]
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    """A mapping read from a file, remembering where it came from, for error messages."""
+
+    file: str
+    path: str
+    data: Mapping[str, Any]
+
+    def fail(self, key: str | None, problem: str, fix: str) -> CatalogError:
+        where = f"{self.path}.{key}" if key and self.path else (key or self.path or "(top)")
+        return CatalogError(self.file, where, problem, fix)
+
+    def check_keys(self, allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for key in self.data:
+            if key not in allowed:
+                raise self.fail(str(key), "unknown key", f"use one of: {', '.join(allowed)}")
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.fail(key, "is missing", f"add `{key}:` with a non-empty text")
+        if not isinstance(value, str | int) or not str(value).strip():
+            raise self.fail(key, f"must be a non-empty text, got {value!r}", "quote it as text")
+        return str(value).strip()
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if self.data.get(key) is not None else None
+
+    def choice(self, key: str, options: Iterable[str], default: str | None = None) -> str:
+        options = tuple(options)
+        value = self.text(key, default)
+        if value not in options:
+            raise self.fail(key, f"{value!r} is not allowed", f"use one of: {', '.join(options)}")
+        return value
+
+    def share(self, key: str, default: Share | None = None) -> Share:
+        raw = self.data.get(key)
+        if raw is None and default is not None:
+            return default
+        parsed = parse_share(str(self.text(key)))
+        if parsed is None:
+            raise self.fail(key, f"{raw!r} is not a share class", _SHARE_FIX)
+        return parsed
+
+    def child(self, key: str, index: int | None = None) -> _Node:
+        value = self.data.get(key) if index is None else self.data[key][index]
+        path = f"{self.path}.{key}" if self.path else key
+        path = path if index is None else f"{path}[{index}]"
+        if not isinstance(value, Mapping):
+            raise CatalogError(self.file, path, "must be a mapping", "write `key: value` lines")
+        return _Node(self.file, path, value)
+
+    def children(self, key: str) -> list[_Node]:
+        value = self.data.get(key)
+        if not isinstance(value, list) or not value:
+            raise self.fail(key, "must be a non-empty list", f"add `{key}:` with `- ...` entries")
+        return [self.child(key, i) for i in range(len(value))]
+
+
+_SHARE_FIX = "use unconditional, conditional or not_shared (or the profile's term, e.g. 有条件共享)"
+_DEPARTMENT_KEYS = ("code", "name", "region", "level", "connector")
+_RESOURCE_KEYS = (
+    "id", "code", "name", "summary", "provider", "category", "subject", "key", "format",
+    "update_cycle", "share", "condition", "basis", "modes", "open", "published", "source",
+    "cache_ttl", "items", "field",
+)  # fmt: skip
+_ITEM_KEYS = (
+    "name", "title", "type", "share", "condition", "basis", "mask", "normalize", "compare",
+)  # fmt: skip
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Load and validate a catalog file or folder; raise CatalogError on the first problem."""
+    files = _catalog_files(Path(path))
+    roots = [_read_yaml(file) for file in files]
+    profile = _profile_of(roots)
+    departments = _load_departments(roots)
+    resources = _load_resources(roots, departments)
+    return Catalog(profile, departments, resources, tuple(str(f) for f in files))
+
+
+def _catalog_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        if not files:
+            raise CatalogError(str(path), "(folder)", "holds no .yaml files", "add catalog files")
+        return files
+    if not path.exists():
+        raise CatalogError(str(path), "(file)", "does not exist", "give a catalog file or folder")
+    return [path]
+
+
+def _read_yaml(file: Path) -> _Node:
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise CatalogError(str(file), where, f"is not valid YAML: {exc}", "fix the syntax") from exc
+    if not isinstance(data, Mapping):
+        raise CatalogError(str(file), "(top)", "must be a mapping", "start with `profile:`")
+    node = _Node(str(file), "", data)
+    node.check_keys(("profile", "departments", "resources"))
+    return node
+
+
+def _profile_of(roots: list[_Node]) -> str:
+    named = {root.text("profile") for root in roots if "profile" in root.data}
+    if len(named) != 1:
+        first = roots[0]
+        problem = "no profile named" if not named else f"files name different profiles {named}"
+        raise first.fail("profile", problem, "set `profile:` once, e.g. `profile: hubei`")
+    return named.pop()
+
+
+def _load_departments(roots: list[_Node]) -> dict[str, Department]:
+    departments: dict[str, Department] = {}
+    for node in (
+        n for root in roots if "departments" in root.data for n in root.children("departments")
+    ):
+        department = _department(node)
+        if department.code in departments:
+            raise node.fail("code", f"department {department.code} is defined twice", "merge them")
+        departments[department.code] = department
+    return departments
+
+
+def _department(node: _Node) -> Department:
+    node.check_keys(_DEPARTMENT_KEYS)
+    region = node.text("region")
+    if not _REGION.match(region):
+        raise node.fail("region", f"{region!r} is not a 6-digit division code", "e.g. 420100")
+    connector = node.child("connector").data
+    if "kind" not in connector:
+        raise node.fail("connector", "has no `kind`", "add e.g. `kind: sql` and its `url`")
+    return Department(
+        code=_uscc(node, "code"),
+        name=node.text("name"),
+        region=region,
+        level=node.choice("level", LEVELS, "city"),
+        connector=dict(connector),
+    )
+
+
+def _uscc(node: _Node, key: str) -> str:
+    try:
+        return validate_uscc(node.text(key))
+    except InvalidCode as exc:
+        raise node.fail(key, exc.message, "give the department's own 18-character USCC") from exc
+
+
+def _load_resources(
+    roots: list[_Node], departments: Mapping[str, Department]
+) -> dict[str, Resource]:
+    resources: dict[str, Resource] = {}
+    fields: dict[tuple[str, str], str] = {}
+    for node in (
+        n for root in roots if "resources" in root.data for n in root.children("resources")
+    ):
+        resource = _resource(node, departments)
+        if resource.id in resources:
+            raise node.fail(
+                "id", f"resource {resource.id} is defined twice", "give each a unique id"
+            )
+        _claim_field(node, fields, resource)
+        resources[resource.id] = resource
+    return resources
+
+
+def _claim_field(node: _Node, fields: dict[tuple[str, str], str], resource: Resource) -> None:
+    slot = (resource.subject, resource.field)
+    if slot in fields or resource.field in RESERVED_FIELDS or resource.type_name in RESERVED_TYPES:
+        taken_by = fields.get(slot, "a built-in name")
+        raise node.fail(
+            "id", f"GraphQL field {resource.field} is taken by {taken_by}", "set `field:`"
+        )
+    fields[slot] = resource.id
+
+
+def _resource(node: _Node, departments: Mapping[str, Department]) -> Resource:
+    node.check_keys(_RESOURCE_KEYS)
+    rid = node.text("id")
+    if not _RESOURCE_ID.match(rid):
+        raise node.fail(
+            "id", f"{rid!r} is not a dotted lower_snake id", "e.g. amr.enterprise_registration"
+        )
+    share = node.share("share", Share.UNCONDITIONAL)
+    condition, basis = node.optional_text("condition"), node.optional_text("basis")
+    items = _items(node, share, condition, basis)
+    resource = Resource(
+        id=rid,
+        code=node.text("code"),
+        name=node.text("name"),
+        provider=_provider(node, departments),
+        subject=node.choice("subject", SUBJECTS),
+        key=node.text("key"),
+        share=share,
+        items=items,
+        source=node.child("source").data,
+        summary=node.optional_text("summary") or "",
+        category=node.choice("category", CATEGORIES, "department"),
+        format=node.text("format", "table"),
+        update_cycle=node.choice("update_cycle", UPDATE_CYCLES, "daily"),
+        condition=condition,
+        basis=basis,
+        modes=_modes(node),
+        open=bool(node.data.get("open", False)),
+        published=_date(node, "published"),
+        cache_ttl=_cache_ttl(node),
+        field=_field_override(node),
+    )
+    _check_key(node, resource)
+    return resource
+
+
+def _provider(node: _Node, departments: Mapping[str, Department]) -> str:
+    code = _uscc(node, "provider")
+    if code not in departments:
+        raise node.fail("provider", f"unknown provider {code}", "add it under `departments:`")
+    return code
+
+
+def _modes(node: _Node) -> frozenset[Mode]:
+    raw = node.data.get("modes", ["query"])
+    if not isinstance(raw, list) or not raw:
+        raise node.fail("modes", "must be a non-empty list", "e.g. `modes: [query, compare]`")
+    known = {m.value: m for m in Mode}
+    for value in raw:
+        if value not in known:
+            raise node.fail("modes", f"{value!r} is not a mode", "use compare, query or bulk")
+    return frozenset(known[v] for v in raw)
+
+
+def _date(node: _Node, key: str) -> dt.date | None:
+    value = node.data.get(key)
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise node.fail(key, f"{value!r} is not a date", "write YYYY-MM-DD") from exc
+
+
+def _cache_ttl(node: _Node) -> int | None:
+    value = node.data.get("cache_ttl")
+    if value is not None and (not isinstance(value, int) or value < 0):
+        raise node.fail("cache_ttl", f"{value!r} is not whole seconds", "e.g. `cache_ttl: 300`")
+    return value
+
+
+def _field_override(node: _Node) -> str:
+    value = node.optional_text("field") or ""
+    if value and not _FIELD_NAME.match(value):
+        raise node.fail("field", f"{value!r} is not a GraphQL field name", "use lowerCamelCase")
+    return value
+
+
+def _check_key(node: _Node, resource: Resource) -> None:
+    key_item = resource.items_by_name.get(resource.key)
+    if resource.subject != "none" and key_item is None:
+        raise node.fail("key", f"names no item ({resource.key!r})", "list the key item under items")
+    if key_item is not None and key_item.share is Share.NOT_SHARED:
+        raise node.fail("key", "the key item cannot be not_shared", "share the subject's code")
+
+
+def _items(node: _Node, share: Share, condition: str | None, basis: str | None) -> tuple[Item, ...]:
+    items: list[Item] = []
+    for child in node.children("items"):
+        item = _item(child, share, condition, basis)
+        if any(other.name == item.name for other in items):
+            raise child.fail("name", f"item {item.name} is listed twice", "remove one")
+        items.append(item)
+    return tuple(items)
+
+
+def _item(node: _Node, default: Share, condition: str | None, basis: str | None) -> Item:
+    node.check_keys(_ITEM_KEYS)
+    name = node.text("name")
+    if not _ITEM_NAME.match(name) or name in RESERVED_FIELDS:
+        raise node.fail("name", f"{name!r} is not a GraphQL-safe name", "use lower_snake_case")
+    share = node.share("share", default)
+    item = Item(
+        name=name,
+        title=node.text("title", name),
+        type=node.choice("type", ITEM_TYPES, "string"),
+        share=share,
+        condition=node.optional_text("condition") or condition,
+        basis=node.optional_text("basis") or basis,
+        mask=_mask(node),
+        normalize=_normalizers(node),
+        compare=node.share("compare") if "compare" in node.data else None,
+    )
+    _check_class_needs(node, item)
+    return item
+
+
+def _check_class_needs(node: _Node, item: Item) -> None:
+    if item.share is Share.NOT_SHARED and not item.basis:
+        raise node.fail("basis", "a not_shared item needs its legal basis", _BASIS_FIX)
+    if item.share is Share.CONDITIONAL and not item.condition:
+        raise node.fail("condition", "a conditional item needs its condition", _CONDITION_FIX)
+
+
+_BASIS_FIX = "cite the law, regulation, rule or policy, e.g. `basis: 《统计法》第三十九条`"
+_CONDITION_FIX = "say what an applicant needs, e.g. `condition: 用于行政审批核验`"
+
+
+def _mask(node: _Node) -> Mask | None:
+    raw = node.data.get("mask")
+    if raw is None:
+        return None
+    child = node.child("mask")
+    child.check_keys(("keep_first", "keep_last"))
+    first, last = raw.get("keep_first", 0), raw.get("keep_last", 0)
+    if not all(isinstance(n, int) and n >= 0 for n in (first, last)):
+        raise node.fail("mask", "keep_first/keep_last must be whole numbers", "e.g. keep_first: 6")
+    return Mask(first, last)
+
+
+def _normalizers(node: _Node) -> tuple[str, ...]:
+    raw = node.data.get("normalize", [])
+    raw = [raw] if isinstance(raw, str) else raw
+    for value in raw:
+        if value not in NORMALIZERS:
+            raise node.fail("normalize", f"{value!r} is unknown", f"use {', '.join(NORMALIZERS)}")
+    return tuple(raw)

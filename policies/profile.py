@@ -1,0 +1,336 @@
+"""Jurisdiction profiles: each regulation's vocabulary, time limits and article references.
+
+A profile is data (``policies/profiles/<name>.yaml``, shipped as package data) read into
+frozen dataclasses by a strict loader: unknown keys, missing keys and wrong types are
+refused with a :class:`errors.ConfigurationError` naming the file and the key path.
+
+Conventions of the data:
+
+- Deadlines and update limits are Chinese working days. ``None`` means the regulation sets
+  no number; ``0`` means "at once" (即时 / 实时).
+- ``service_modes``, ``identifiers`` and ``realtime_required`` list only what the
+  regulation's text names; an empty tuple means the text names none (the catalog decides).
+- ``levels`` are the administrative tiers of the sharing platform, in the catalog's
+  vocabulary (province / city / county; a district counts as county level).
+- ``articles`` maps a topic (see ``ARTICLE_TOPICS``) to an article reference such as
+  ``"art. 19-21"``, for citing in errors and overdue warnings.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from errors import ConfigurationError
+
+SHARES = ("unconditional", "conditional", "not_shared")
+SERVICE_MODES = ("compare", "query", "bulk")
+IDENTIFIERS = ("USCC", "CitizenID", "OrgCode", "BusinessLicence")
+LEVELS = ("province", "city", "county")
+REALTIME_KINDS = ("online_case", "licence", "document")
+REQUIRED_TOPICS = (
+    "classes",
+    "basis",
+    "application",
+    "unconditional",
+    "dispute",
+    "update",
+    "security",
+    "statistics",
+    "purpose",
+    "levels",
+)
+OPTIONAL_TOPICS = (
+    "effective",
+    "objection",
+    "catalog_update",
+    "change_notice",
+    "service_modes",
+    "identifiers",
+    "voucher",
+    "e_seal",
+    "secrets",
+    "complaint",
+)
+ARTICLE_TOPICS = REQUIRED_TOPICS + OPTIONAL_TOPICS
+
+_PACKAGE = "policies.profiles"
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_REGION = re.compile(r"\d{6}")
+_TOP_KEYS = (
+    "name",
+    "title",
+    "region",
+    "effective",
+    "class_names",
+    "basis_required",
+    "deadlines",
+    "update_limit_days",
+    "realtime_required",
+    "service_modes",
+    "identifiers",
+    "levels",
+    "articles",
+    "notes",
+)
+_DEADLINE_KEYS = ("check", "decide", "notify", "platform_grant", "objection")
+
+
+@dataclass(frozen=True)
+class ClassNames:
+    """The regulation's own terms for the three share classes."""
+
+    unconditional: str
+    conditional: str
+    not_shared: str
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Working-day limits of the application and objection workflow; None = none set."""
+
+    check: int | None  # platform checks the application form
+    decide: int | None  # provider decides a conditional application
+    notify: int | None  # platform tells the consumer the decision
+    platform_grant: int | None  # platform grants unconditional access (0 = at once)
+    objection: int | None  # a disputed value is checked and answered
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One jurisdiction's regulation, as the gateway applies it."""
+
+    name: str
+    title: str
+    region: str
+    effective: datetime.date
+    class_names: ClassNames
+    basis_required: str
+    deadlines: Deadlines
+    update_limit_days: int | None
+    realtime_required: tuple[str, ...]
+    service_modes: tuple[str, ...]
+    identifiers: tuple[str, ...]
+    levels: tuple[str, ...]
+    articles: Mapping[str, str] = field(hash=False)
+    notes: str
+
+    def class_name(self, share: str) -> str:
+        """The regulation's term for ``share`` (unconditional, conditional, not_shared)."""
+        if share not in SHARES:
+            raise ValueError(f"unknown share class {share!r}; expected one of {', '.join(SHARES)}")
+        name: str = getattr(self.class_names, share)
+        return name
+
+    def cite(self, topic: str) -> str:
+        """``《title》 art. N`` for ``topic``, or just the title when the text has no article."""
+        article = self.articles.get(topic)
+        return f"《{self.title}》 {article}" if article else f"《{self.title}》"
+
+
+def profile_names() -> tuple[str, ...]:
+    """The names of the shipped profiles, sorted."""
+    folder = resources.files(_PACKAGE)
+    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if _is_profile(p.name)))
+
+
+def _is_profile(filename: str) -> bool:
+    return filename.endswith(".yaml") and bool(_NAME.fullmatch(filename[: -len(".yaml")]))
+
+
+@functools.cache
+def load_profile(name: str) -> Profile:
+    """The shipped profile ``name``; ConfigurationError when unknown or malformed."""
+    known = profile_names()
+    if name not in known:
+        raise ConfigurationError(
+            f"unknown jurisdiction profile {name!r}; known profiles: {', '.join(known)}",
+            profile=name,
+            known=list(known),
+        )
+    with resources.as_file(resources.files(_PACKAGE) / f"{name}.yaml") as path:
+        profile = load_profile_file(path)
+    if profile.name != name:
+        raise _Source(str(path)).error("name", f"is {profile.name!r} but the file is {name}.yaml")
+    return profile
+
+
+def load_profile_file(path: str | Path) -> Profile:
+    """Read and strictly validate one profile file."""
+    source = _Source(str(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise source.error("(file)", f"cannot be read: {exc}") from exc
+    try:
+        document = yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        raise source.error("(file)", f"is not valid YAML: {exc}") from exc
+    return _profile(source, document)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The file being read, for error messages."""
+
+    file: str
+
+    def error(self, path: str, problem: str) -> ConfigurationError:
+        return ConfigurationError(f"{self.file}: {path}: {problem}", file=self.file, path=path)
+
+
+def _profile(src: _Source, document: object) -> Profile:
+    top = _fields(src, document, "", _TOP_KEYS)
+    return Profile(
+        name=_name(src, top["name"], "name"),
+        title=_text(src, top["title"], "title"),
+        region=_region(src, top["region"], "region"),
+        effective=_date(src, top["effective"], "effective"),
+        class_names=_class_names(src, top["class_names"], "class_names"),
+        basis_required=_text(src, top["basis_required"], "basis_required"),
+        deadlines=_deadlines(src, top["deadlines"], "deadlines"),
+        update_limit_days=_days(src, top["update_limit_days"], "update_limit_days"),
+        realtime_required=_choices(
+            src, top["realtime_required"], "realtime_required", REALTIME_KINDS
+        ),
+        service_modes=_choices(src, top["service_modes"], "service_modes", SERVICE_MODES),
+        identifiers=_choices(src, top["identifiers"], "identifiers", IDENTIFIERS),
+        levels=_choices(src, top["levels"], "levels", LEVELS, nonempty=True),
+        articles=_articles(src, top["articles"], "articles"),
+        notes=_text(src, top["notes"], "notes"),
+    )
+
+
+def _class_names(src: _Source, value: object, path: str) -> ClassNames:
+    raw = _fields(src, value, path, SHARES)
+    return ClassNames(**{key: _text(src, raw[key], _join(path, key)) for key in SHARES})
+
+
+def _deadlines(src: _Source, value: object, path: str) -> Deadlines:
+    raw = _fields(src, value, path, _DEADLINE_KEYS)
+    return Deadlines(**{key: _days(src, raw[key], _join(path, key)) for key in _DEADLINE_KEYS})
+
+
+def _articles(src: _Source, value: object, path: str) -> Mapping[str, str]:
+    raw = _fields(src, value, path, REQUIRED_TOPICS, optional=OPTIONAL_TOPICS)
+    return MappingProxyType({key: _text(src, raw[key], _join(path, key)) for key in raw})
+
+
+def _fields(
+    src: _Source,
+    value: object,
+    path: str,
+    required: Collection[str],
+    optional: Collection[str] = (),
+) -> dict[str, object]:
+    """A mapping with exactly the ``required`` keys and any of the ``optional`` ones."""
+    where = path or "(top level)"
+    if not isinstance(value, dict):
+        raise src.error(where, f"expected a mapping, got {_kind(value)}")
+    allowed = [*required, *optional]
+    for key in value:
+        if key not in allowed:
+            raise src.error(_join(path, str(key)), f"unknown key; allowed: {', '.join(allowed)}")
+    for key in required:
+        if key not in value:
+            raise src.error(_join(path, key), "missing required key")
+    return {str(key): item for key, item in value.items()}
+
+
+def _text(src: _Source, value: object, path: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise src.error(path, f"expected a non-empty string, got {_kind(value)}")
+    return value.strip()
+
+
+def _name(src: _Source, value: object, path: str) -> str:
+    text = _text(src, value, path)
+    if not _NAME.fullmatch(text):
+        raise src.error(path, "expected a lower-case identifier such as 'hubei'")
+    return text
+
+
+def _region(src: _Source, value: object, path: str) -> str:
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
+        raise src.error(
+            path, f"expected a quoted 6-digit division code such as '420000', got {_kind(value)}"
+        )
+    return value
+
+
+def _date(src: _Source, value: object, path: str) -> datetime.date:
+    if type(value) is not datetime.date:
+        raise src.error(path, f"expected a date YYYY-MM-DD, got {_kind(value)}")
+    return value
+
+
+def _days(src: _Source, value: object, path: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or value < 0:
+        raise src.error(
+            path, f"expected working days (an integer >= 0) or null, got {_kind(value)}"
+        )
+    return value
+
+
+def _choices(
+    src: _Source, value: object, path: str, allowed: tuple[str, ...], *, nonempty: bool = False
+) -> tuple[str, ...]:
+    """A list of distinct values out of ``allowed``."""
+    if not isinstance(value, list) or (nonempty and not value):
+        raise src.error(path, f"expected a {'non-empty ' * nonempty}list, got {_kind(value)}")
+    for index, item in enumerate(value):
+        if item not in allowed or value.index(item) != index:
+            raise src.error(
+                f"{path}[{index}]",
+                f"expected one of {', '.join(allowed)} (each once), got {_kind(item)}",
+            )
+    return tuple(value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value: object) -> str:
+    """A short description of a wrong value: its YAML type and, for scalars, the value."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    text = repr(value)
+    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"

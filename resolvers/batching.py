@@ -1,0 +1,76 @@
+"""Source calls, coalesced within a request and across concurrent requests.
+
+Within a request, strawberry's ``DataLoader`` turns the N subjects of one resource
+into one batch. Across requests, ``ResourceSource`` goes further: every batch for the
+same resource that arrives in the same event-loop tick goes out as ONE ``IN`` query
+over the union of keys and of columns. Each waiter gets back only the keys and
+columns it asked for, so a wider union never widens what one request sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from connectors.base import Binding, Connector, Row
+
+
+@dataclass
+class _Waiter:
+    keys: Sequence[str]
+    items: Sequence[str]
+    future: asyncio.Future[dict[str, Row]]
+
+
+@dataclass(eq=False)
+class ResourceSource:
+    """One resource of one department's source, shared by all requests of a process."""
+
+    connector: Connector
+    binding: Binding
+    round_trips: int = 0
+    _waiting: list[_Waiter] = field(default_factory=list)
+
+    async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        loop = asyncio.get_running_loop()
+        if not self._waiting:
+            loop.call_soon(self._flush)
+        waiter = _Waiter(keys, items, loop.create_future())
+        self._waiting.append(waiter)
+        return await waiter.future
+
+    def _flush(self) -> None:
+        batch, self._waiting = self._waiting, []
+        task = asyncio.ensure_future(self._serve(batch))
+        task.add_done_callback(_retrieve_exception)
+
+    async def _serve(self, batch: list[_Waiter]) -> None:
+        keys = sorted({key for waiter in batch for key in waiter.keys})
+        items = sorted({item for waiter in batch for item in waiter.items})
+        self.round_trips += 1
+        try:
+            rows = await self.connector.fetch(self.binding, keys, items)
+        except Exception as exc:
+            _fail_all(batch, exc)
+            return
+        for waiter in batch:
+            if not waiter.future.done():
+                waiter.future.set_result(_narrow(rows, waiter))
+
+
+def _narrow(rows: dict[str, Row], waiter: _Waiter) -> dict[str, Row]:
+    if len(waiter.items) == len(next(iter(rows.values()), waiter.items)):
+        return {key: rows[key] for key in waiter.keys if key in rows}
+    return {key: {i: rows[key][i] for i in waiter.items} for key in waiter.keys if key in rows}
+
+
+def _fail_all(batch: list[_Waiter], exc: BaseException) -> None:
+    for waiter in batch:
+        if not waiter.future.done():
+            waiter.future.set_exception(exc)
+
+
+def _retrieve_exception(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,67 @@
+"""What resolvers see: the federation (process-wide) and the request context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from strawberry.dataloader import DataLoader
+
+from connectors.base import Row
+from policies.catalog import Catalog
+from policies.decision import AccessPlan, AccessRequest, Consumer, Grant
+from policies.share import Mode
+from resolvers.batching import ResourceSource
+
+
+class GrantStore(Protocol):
+    async def grants_for(self, department: str) -> list[Grant]: ...
+
+
+@dataclass(eq=False)
+class Federation:
+    """The catalog with a live source per resource: built once, shared by all requests."""
+
+    catalog: Catalog
+    sources: Mapping[str, ResourceSource]
+    grants: GrantStore
+
+    def round_trips(self) -> int:
+        return sum(source.round_trips for source in self.sources.values())
+
+
+@dataclass(eq=False)
+class RequestContext:
+    federation: Federation
+    consumer: Consumer
+    purpose: str | None = None
+    request_user: str | None = None
+    application_id: str | None = None
+    reject_unauthorized: bool = False
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    plan: AccessPlan | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    _loaders: dict[str, DataLoader[str, Row | None]] = field(default_factory=dict)
+
+    def access_request(self, mode: Mode) -> AccessRequest:
+        return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id)
+
+    def loader(self, resource_id: str) -> DataLoader[str, Row | None]:
+        """One DataLoader per resource per request, fetching the plan's allowed items."""
+        loader = self._loaders.get(resource_id)
+        if loader is None:
+            loader = self._loaders[resource_id] = self._new_loader(resource_id)
+        return loader
+
+    def _new_loader(self, resource_id: str) -> DataLoader[str, Row | None]:
+        assert self.plan is not None, "the access plan is made before any source is called"
+        items = self.plan.resources[resource_id].allowed
+        source = self.federation.sources[resource_id]
+
+        async def load(keys: Sequence[str]) -> list[Row | None]:
+            rows = await source.fetch(keys, items)
+            return [rows.get(key) for key in keys]
+
+        return DataLoader(load_fn=load)

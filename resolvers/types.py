@@ -1,0 +1,64 @@
+"""Static GraphQL pieces: identity scalars, schema directives and the share-class enum."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import NewType
+
+import strawberry
+from strawberry.schema_directive import Location
+
+from policies.codes import validate_citizen_id, validate_uscc
+from policies.share import Mode, Share
+
+USCC = strawberry.scalar(
+    NewType("USCC", str),
+    name="USCC",
+    description="Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, "
+    "normalized (spaces removed, full-width to half-width, upper case) and check-verified.",
+    serialize=str,
+    parse_value=validate_uscc,
+)
+
+CitizenID = strawberry.scalar(
+    NewType("CitizenID", str),
+    name="CitizenID",
+    description="Citizen identity number (公民身份号码, GB 11643-1999): 18 characters with check "
+    "character; a 15-digit legacy number is converted to 18.",
+    serialize=str,
+    parse_value=validate_citizen_id,
+)
+
+ShareClass = strawberry.enum(
+    Enum("ShareClass", {share.name: share.value for share in Share}),  # type: ignore[misc]
+    description="Share class: UNCONDITIONAL 无条件共享, CONDITIONAL 有条件共享, NOT_SHARED 不予共享",
+)
+ServiceMode = strawberry.enum(
+    Enum("ServiceMode", {mode.name: mode.value for mode in Mode}),  # type: ignore[misc]
+    description="Service modes (Zhejiang art. 27): COMPARE 比对验证, QUERY 查询引用, BULK 批量复制",
+)
+
+
+def share_class(share: Share) -> ShareClass:
+    return ShareClass[share.name]  # type: ignore[no-any-return]
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="share",
+    description="The item's share class and, for conditional items, the condition to meet.",
+)
+class ShareDirective:
+    class_: ShareClass = strawberry.directive_field(name="class")  # type: ignore[valid-type]
+    condition: str | None = None
+
+
+@strawberry.schema_directive(
+    locations=[Location.OBJECT],
+    name="provider",
+    description="The department that provides this resource, by its USCC.",
+)
+class ProviderDirective:
+    code: str
+    name: str
+    update_cycle: str = strawberry.directive_field(name="updateCycle")

@@ -1,0 +1,267 @@
+"""Tests for policies.codes: USCC and citizen ID validation, normalization, builders."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from errors import InvalidCode
+from policies import codes
+
+DATA = Path(__file__).parent / "data" / "codes.yaml"
+CASES: list[dict[str, Any]] = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+RULES = {"length", "charset", "division", "org_code_check", "check_char", "birth_date"}
+DIGITS = "0123456789"
+WHITESPACE = [" ", "\t", "\n", "\u3000", "\u00a0"]
+
+digit_strings = st.text(alphabet=DIGITS, min_size=6, max_size=6)
+seq3s = st.text(alphabet=DIGITS, min_size=3, max_size=3)
+charset_chars = st.sampled_from(codes.USCC_CHARSET)
+org_bases = st.text(alphabet=codes.USCC_CHARSET, min_size=8, max_size=8)
+births = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date.today())
+legacy_births = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(1999, 12, 31))
+
+
+@st.composite
+def usccs(draw: st.DrawFn) -> str:
+    parts = (draw(charset_chars), draw(charset_chars), draw(digit_strings), draw(org_bases))
+    return codes.make_uscc(*parts)
+
+
+@st.composite
+def citizen_ids(draw: st.DrawFn) -> str:
+    return codes.make_citizen_id(draw(digit_strings), draw(births), draw(seq3s))
+
+
+def validator(kind: str) -> Any:
+    return codes.validate_uscc if kind == "USCC" else codes.validate_citizen_id
+
+
+def rule_of(kind: str, code: str) -> str:
+    with pytest.raises(InvalidCode) as caught:
+        validator(kind)(code)
+    assert caught.value.kind == kind
+    return caught.value.rule
+
+
+def variant(draw: st.DrawFn, code: str) -> str:
+    """Each character full-width, lower-case or as is, with whitespace sprinkled in."""
+    out = []
+    for ch in code:
+        form = draw(st.sampled_from(["same", "full", "lower"]))
+        ch = {"same": ch, "full": chr(ord(ch) + 0xFEE0), "lower": ch.lower()}[form]
+        out.append(draw(st.sampled_from(["", *WHITESPACE])) + ch)
+    return "".join(out) + draw(st.sampled_from(["", *WHITESPACE]))
+
+
+# --- the GB examples -----------------------------------------------------------
+
+
+def test_published_examples_reproduce() -> None:
+    assert codes.org_code_check_char("M000100Y") == "4"
+    assert codes.uscc_check_char("91350100M000100Y4") == "3"
+    assert codes.citizen_id_check_char("11010519491231002") == "X"
+    assert codes.validate_uscc("91350100M000100Y43") == "91350100M000100Y43"
+    assert codes.validate_citizen_id("11010519491231002X") == "11010519491231002X"
+
+
+def test_org_code_check_maps_ten_and_eleven() -> None:
+    assert codes.org_code_check_char("X0000000") == "0"  # X=33, sum 99: 11 - 0 = 11
+    assert codes.org_code_check_char("00000001") == "9"  # sum 2: 11 - 2 = 9
+    assert codes.org_code_check_char("00009000") == "X"  # sum 45: 11 - 1 = 10
+    assert codes.make_uscc("5", "3", "440300", "X0000000")[16] == "0"
+
+
+def test_uscc_weights_are_powers_of_three() -> None:
+    expected = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    for i, weight in enumerate(expected):
+        first17 = "0" * i + "1" + "0" * (16 - i)
+        value = (31 - weight) % 31
+        assert codes.uscc_check_char(first17) == codes.USCC_CHARSET[value]
+
+
+# --- table-driven cases ---------------------------------------------------------
+
+
+def test_data_file_is_broad_enough() -> None:
+    assert sum(case["valid"] for case in CASES) >= 12
+    assert sum(not case["valid"] for case in CASES) >= 15
+    assert {case["rule"] for case in CASES if not case["valid"]} == RULES
+    for kind in ("USCC", "CitizenID"):
+        assert any(c["kind"] == kind and not c["code"].isascii() for c in CASES)
+    assert any("2999" in case["code"] and case["rule"] == "birth_date" for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['kind']}:{c['code']!r}" for c in CASES])
+def test_known_codes(case: dict[str, Any]) -> None:
+    kind, code = case["kind"], case["code"]
+    is_valid = codes.is_valid_uscc if kind == "USCC" else codes.is_valid_citizen_id
+    assert is_valid(code) is case["valid"]
+    if case["valid"]:
+        assert case["rule"] is None
+        assert validator(kind)(code) == case.get("normalized", code)
+    else:
+        assert rule_of(kind, code) == case["rule"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c["valid"]], ids=repr)
+def test_messages_name_rule_code_and_fix(case: dict[str, Any]) -> None:
+    with pytest.raises(InvalidCode) as caught:
+        validator(case["kind"])(case["code"])
+    err = caught.value
+    assert f'{case["kind"]} "{codes.normalize(case["code"])}" failed {case["rule"]}: ' in str(err)
+    assert "re-enter the" in err.message
+    assert err.extensions == {"code": "INVALID_CODE", "kind": case["kind"], "rule": case["rule"]}
+
+
+def test_check_char_message_format() -> None:
+    with pytest.raises(InvalidCode) as caught:
+        codes.validate_uscc("91350100M000100Y44")
+    assert caught.value.message == (
+        'USCC "91350100M000100Y44" failed check_char: the 18th character should be "3" '
+        'but is "4"; re-enter the code from the business licence'
+    )
+
+
+def test_long_input_is_shortened_in_message() -> None:
+    with pytest.raises(InvalidCode) as caught:
+        codes.validate_uscc("9" * 5000)
+    assert caught.value.rule == "length"
+    assert len(caught.value.message) < 300
+
+
+# --- builders, round trips and mutations ----------------------------------------
+
+
+@given(charset_chars, charset_chars, digit_strings, org_bases)
+def test_make_uscc_validates_and_round_trips(auth: str, cat: str, region: str, org: str) -> None:
+    code = codes.make_uscc(auth, cat, region, org)
+    assert len(code) == 18
+    assert code[:16] == auth + cat + region + org
+    assert codes.validate_uscc(code) == code
+    assert codes.org_code_of(code) == code[8:17] == org + codes.org_code_check_char(org)
+    assert codes.region_of(code, kind="USCC") == region
+
+
+@given(digit_strings, births, seq3s)
+def test_make_citizen_id_validates_and_round_trips(
+    region: str, birth: datetime.date, seq3: str
+) -> None:
+    code = codes.make_citizen_id(region, birth, seq3)
+    assert code[:17] == region + birth.strftime("%Y%m%d") + seq3
+    assert codes.validate_citizen_id(code) == code
+    assert codes.region_of(code) == codes.region_of(code, kind="CitizenID") == region
+
+
+@given(usccs(), st.data())
+def test_any_single_uscc_change_is_caught(code: str, data: st.DataObject) -> None:
+    i = data.draw(st.integers(0, 17))
+    other = data.draw(st.sampled_from([c for c in codes.USCC_CHARSET if c != code[i]]))
+    changed = code[:i] + other + code[i + 1 :]
+    assert not codes.is_valid_uscc(changed)
+    assert rule_of("USCC", changed) in {"division", "org_code_check", "check_char"}
+
+
+@given(citizen_ids(), st.data())
+def test_any_single_citizen_id_digit_change_is_caught(code: str, data: st.DataObject) -> None:
+    i = data.draw(st.integers(0, 17))
+    other = data.draw(st.sampled_from([d for d in DIGITS if d != code[i]]))
+    changed = code[:i] + other + code[i + 1 :]
+    assert not codes.is_valid_citizen_id(changed)
+    assert rule_of("CitizenID", changed) in {"birth_date", "check_char"}
+
+
+# --- normalization ----------------------------------------------------------------
+
+
+@given(st.text())
+def test_normalize_is_idempotent(raw: str) -> None:
+    once = codes.normalize(raw)
+    assert codes.normalize(once) == once
+    assert not any(ch.isspace() for ch in once)
+
+
+@given(usccs(), st.data())
+def test_uscc_variants_validate_to_same_code(code: str, data: st.DataObject) -> None:
+    assert codes.validate_uscc(variant(data.draw, code)) == code
+
+
+@given(citizen_ids(), st.data())
+def test_citizen_id_variants_validate_to_same_code(code: str, data: st.DataObject) -> None:
+    assert codes.validate_citizen_id(variant(data.draw, code)) == code
+
+
+# --- legacy IDs and regions ---------------------------------------------------------
+
+
+@given(digit_strings, legacy_births, seq3s)
+def test_legacy_ids_convert(region: str, birth: datetime.date, seq3: str) -> None:
+    id15 = region + birth.strftime("%Y%m%d")[2:] + seq3
+    converted = codes.convert_legacy_id(id15)
+    assert (
+        converted == codes.validate_citizen_id(id15) == codes.make_citizen_id(region, birth, seq3)
+    )
+    assert converted[6:14] == birth.strftime("%Y%m%d")
+    assert converted[6:8] == "19"
+    assert codes.region_of(id15) == region
+
+
+def test_convert_legacy_id_rejects_other_lengths() -> None:
+    assert rule_of("CitizenID", "11010519491231002") == "length"
+    with pytest.raises(InvalidCode) as caught:
+        codes.convert_legacy_id("11010519491231002X")
+    assert caught.value.rule == "length"
+
+
+@given(usccs())
+def test_region_of_uscc_is_chars_3_to_8(code: str) -> None:
+    assert codes.region_of(code, kind="USCC") == code[2:8]
+    if not codes.is_valid_citizen_id(code):
+        assert codes.region_of(code) == code[2:8]
+
+
+@given(citizen_ids())
+def test_region_of_citizen_id_is_chars_1_to_6(code: str) -> None:
+    assert codes.region_of(code) == code[:6]
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "rule"),
+    [
+        ("91350100M000100Y44", "USCC", "check_char"),
+        ("110105194912310021", "CitizenID", "check_char"),
+        ("110105299912310020", "CitizenID", "birth_date"),
+        ("9135010AM000100Y43", "USCC", "division"),
+    ],
+)
+def test_region_of_validates_first(code: str, kind: str, rule: str) -> None:
+    with pytest.raises(InvalidCode) as caught:
+        codes.region_of(code)
+    assert (caught.value.kind, caught.value.rule) == (kind, rule)
+
+
+# --- builder input errors -------------------------------------------------------------
+
+
+def test_builders_reject_bad_parts() -> None:
+    with pytest.raises(InvalidCode) as caught:
+        codes.make_uscc("9", "1", "35010A", "M000100Y")
+    assert caught.value.rule == "division"
+    with pytest.raises(InvalidCode) as caught:
+        codes.make_uscc("91", "1", "350100", "M000100Y")
+    assert caught.value.rule == "length"
+    with pytest.raises(InvalidCode) as caught:
+        codes.make_uscc("9", "1", "350100", "M000100O")  # GB 11714 allows O, USCC does not
+    assert caught.value.rule == "charset"
+    with pytest.raises(InvalidCode) as caught:
+        codes.make_citizen_id("110105", datetime.date(2999, 1, 1), "001")
+    assert caught.value.rule == "birth_date"
+    with pytest.raises(InvalidCode) as caught:
+        codes.make_citizen_id("1101", datetime.date(1990, 1, 1), "001")
+    assert caught.value.rule == "division"
