@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import orjson
 from graphql import GraphQLError
@@ -97,11 +98,22 @@ def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestC
     return RequestContext(
         federation=gateway.federation,
         consumer=consumer,
-        purpose=headers.get("x-purpose"),
-        request_user=headers.get("x-request-user"),
+        purpose=header_text(headers.get("x-purpose")),
+        request_user=header_text(headers.get("x-request-user")),
         application_id=headers.get("x-application-id"),
         reject_unauthorized=headers.get("x-reject-unauthorized", "").strip().lower() == "true",
     )
+
+
+def header_text(value: str | None) -> str | None:
+    """Headers are Latin-1 on the wire: accept raw UTF-8 (curl) and percent-encoded UTF-8."""
+    if value is None:
+        return None
+    try:
+        value = value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
+    return unquote(value).strip()
 
 
 def _wants_html(request: Request) -> bool:

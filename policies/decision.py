@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from errors import (
     AccessDenied,
+    BadRequest,
     ConditionalAccessRequired,
     GrantExpired,
     ModeNotAllowed,
@@ -214,3 +215,25 @@ def _conditional_message(
         f"{what}: condition: {item.condition}. Apply to the provider for a grant covering "
         f"this item, mode {request.mode.value} and your purpose"
     )
+
+
+def check_grantable(
+    catalog: Catalog, resource_id: str, items: Iterable[str], modes: Iterable[Mode]
+) -> None:
+    """Refuse a grant that names unknown things, or a non-shared item (never grantable)."""
+    resource = catalog.resources.get(resource_id)
+    if resource is None:
+        raise BadRequest(f"unknown resource {resource_id!r}; see the catalog for resource ids")
+    for name in items:
+        item = resource.items_by_name.get(name)
+        if item is None:
+            raise BadRequest(
+                f"{resource_id} has no item {name!r}; known: {', '.join(resource.items_by_name)}"
+            )
+        if item.share is Share.NOT_SHARED:
+            raise NotShared(
+                _not_shared_message(resource, item) + " It cannot be granted.", basis=item.basis
+            )
+    for mode in modes:
+        if mode not in resource.modes:
+            raise ModeNotAllowed(_mode_message(mode, resource), mode=mode.value)

@@ -1,0 +1,258 @@
+"""The ``govshare`` command line. Every command takes ``--data DIR`` (default: GOVSHARE_DATA,
+else ~/.local/share/govshare), the folder that ``serve`` and ``demo`` use.
+
+    govshare demo    [--data DIR] [--host H] [--port P] [--organizations N] [--persons N] [--no-serve]
+    govshare serve   [--data DIR] [--catalog PATH] [--host H] [--port P]
+    govshare token   --department USCC --roles consumer,operator [--ttl S]
+    govshare grant   add --consumer USCC --resource ID --items a,b --purpose TEXT [--modes query] [--days N]
+    govshare grant   list | revoke GRANT_ID
+    govshare catalog check PATH
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import uvicorn
+
+from errors import BadRequest, GovshareError
+from gateway import demo
+from gateway.app import Gateway, create_app
+from gateway.auth import load_signer
+from gateway.platform import PlatformDB
+from gateway.settings import Settings
+from policies.catalog import load_catalog
+from policies.codes import validate_uscc
+from policies.decision import check_grantable
+from policies.share import Mode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = args.run(args)
+        return int(result or 0)
+    except GovshareError as exc:
+        print(f"govshare: error: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govshare", description="Government data-sharing GraphQL gateway"
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _demo_parser(_command(commands, "demo", "build the demo departments and serve them", run_demo))
+    _serve_parser(_command(commands, "serve", "serve the catalog in the data folder", run_serve))
+    token = _command(commands, "token", "print a bearer token for a department", run_token)
+    token.add_argument("--department", required=True, help="the department's USCC (token sub)")
+    token.add_argument(
+        "--roles", default="consumer", help="comma-separated: consumer,provider,operator"
+    )
+    token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
+    _grant_parsers(commands)
+    catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    check = catalog.add_parser("check", help="validate a catalog file or folder")
+    check.add_argument("path")
+    check.set_defaults(run=run_catalog_check)
+    return parser
+
+
+def _command(
+    commands: Any, name: str, help_text: str, run: Callable[[argparse.Namespace], Any]
+) -> argparse.ArgumentParser:
+    command: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
+    command.add_argument(
+        "--data",
+        default=None,
+        help="data folder (default: GOVSHARE_DATA or ~/.local/share/govshare)",
+    )
+    command.set_defaults(run=run)
+    return command
+
+
+def _serve_parser(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--catalog", default=None, help="catalog file or folder (default: DATA/catalog.yaml)"
+    )
+    command.add_argument("--host", default=None, help="address (default 127.0.0.1)")
+    command.add_argument(
+        "--port", type=int, default=None, help="port (default 8000; 0 picks a free one)"
+    )
+
+
+def _demo_parser(command: argparse.ArgumentParser) -> None:
+    _serve_parser(command)
+    command.add_argument(
+        "--organizations", type=int, default=10_000, help="synthetic organizations"
+    )
+    command.add_argument("--persons", type=int, default=10_000, help="synthetic persons")
+    command.add_argument("--no-serve", action="store_true", help="build and print, do not serve")
+
+
+def _grant_parsers(commands: Any) -> None:
+    grant = commands.add_parser("grant", help="conditional-access grants").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    add = _command(grant, "add", "grant a consumer conditional items of a resource", run_grant_add)
+    add.add_argument("--consumer", required=True, help="consumer department USCC")
+    add.add_argument(
+        "--resource", required=True, help="resource id, e.g. amr.enterprise_registration"
+    )
+    add.add_argument("--items", required=True, help="comma-separated item names")
+    add.add_argument(
+        "--purpose", required=True, help="the purpose the grant is for (matched against X-Purpose)"
+    )
+    add.add_argument("--modes", default="query", help="comma-separated: query,compare,bulk")
+    add.add_argument("--days", type=int, default=365, help="validity in days from now")
+    _command(grant, "list", "list grants", run_grant_list)
+    revoke = _command(grant, "revoke", "revoke a grant, effective at once", run_grant_revoke)
+    revoke.add_argument("grant_id")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = {k: getattr(args, k, None) for k in ("data", "catalog", "host", "port")}
+    return Settings.load(**flags)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def run_token(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    try:
+        token = load_signer(settings.data_dir).issue(
+            args.department, _split(args.roles), ttl=args.ttl or settings.token_ttl
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from exc
+    print(token)
+
+
+def run_catalog_check(args: argparse.Namespace) -> None:
+    catalog = load_catalog(args.path)
+    shared = sum(len(r.items) for r in catalog.resources.values())
+    print(f"ok: {len(catalog.departments)} departments, {len(catalog.resources)} resources, {shared} items "
+          f"(profile {catalog.profile})")  # fmt: skip
+
+
+def run_grant_add(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    catalog = load_catalog(settings.catalog)
+    items, modes = _split(args.items), [_mode(m) for m in _split(args.modes)]
+    check_grantable(catalog, args.resource, items, modes)
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=args.days)
+    grant = asyncio.run(_with_platform(settings, lambda db: db.add_grant(
+        validate_uscc(args.consumer), args.resource, items, args.purpose, until, modes)))  # fmt: skip
+    print(json.dumps(_grant_json(grant), ensure_ascii=False))
+
+
+def _mode(text: str) -> Mode:
+    try:
+        return Mode(text)
+    except ValueError:
+        raise BadRequest(f"unknown mode {text!r}; use query, compare or bulk") from None
+
+
+def run_grant_list(args: argparse.Namespace) -> None:
+    for grant in asyncio.run(_with_platform(_settings(args), lambda db: db.all_grants())):
+        print(json.dumps(_grant_json(grant), ensure_ascii=False))
+
+
+def run_grant_revoke(args: argparse.Namespace) -> None:
+    grant = asyncio.run(_with_platform(_settings(args), lambda db: db.revoke_grant(args.grant_id)))
+    print(json.dumps(_grant_json(grant), ensure_ascii=False))
+
+
+def _grant_json(grant: Any) -> dict[str, Any]:
+    return {"id": grant.id, "consumer": grant.consumer, "resource": grant.resource, "items": sorted(grant.items),
+            "modes": sorted(m.value for m in grant.modes), "purpose": grant.purpose,
+            "valid_from": grant.valid_from.isoformat(), "valid_until": grant.valid_until.isoformat(),
+            "revoked": grant.revoked}  # fmt: skip
+
+
+async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]) -> Any:
+    platform = PlatformDB(settings.database_url)
+    try:
+        await platform.create_schema()
+        return await action(platform)
+    finally:
+        await platform.close()
+
+
+def run_serve(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    sock = _bind(settings)
+    print(
+        f"govshare: serving {settings.catalog} at http://{settings.host}:{sock.getsockname()[1]}/graphql",
+        flush=True,
+    )
+    _serve(settings, sock)
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    samples = demo.build_demo(settings.data_dir, args.organizations, args.persons)
+    grant = asyncio.run(demo.ensure_grant(settings))
+    sock = _bind(settings)
+    url = f"http://{settings.host}:{sock.getsockname()[1]}/graphql"
+    info = {"url": url, "tokens": demo.demo_tokens(settings), "samples": samples, "grant": grant}
+    (settings.data_dir / "demo.json").write_text(json.dumps(info, ensure_ascii=False, indent=2))
+    _print_demo(settings, info)
+    if args.no_serve:
+        sock.close()
+        return
+    _serve(settings, sock)
+
+
+def _print_demo(settings: Settings, info: dict[str, Any]) -> None:
+    code = info["samples"]["organizations"][0]
+    print(
+        f"govshare demo: {info['url']} (GraphiQL in a browser); details in {settings.data_dir / 'demo.json'}"
+    )
+    print(f"consumer token:\n  {info['tokens']['consumer']}\n")
+    print(
+        "sample query (send with headers Authorization: Bearer <token> and X-Purpose: 行政审批核验):"
+    )
+    print(demo.SAMPLE_ORGANIZATION_QUERY)
+    print(f'variables: {{"code": "{code}"}}\n')
+    body = json.dumps(
+        {"query": demo.SAMPLE_ORGANIZATION_QUERY, "variables": {"code": code}}, ensure_ascii=False
+    )
+    print(f"curl {info['url']} -H 'Content-Type: application/json' -H \"Authorization: Bearer $TOKEN\" "
+          f"-H 'X-Purpose: 行政审批核验' -d '{body}'", flush=True)  # fmt: skip
+
+
+def _bind(settings: Settings) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    return sock
+
+
+def _serve(settings: Settings, sock: socket.socket) -> None:
+    async def run() -> None:
+        gateway = await Gateway.start(settings)
+        config = uvicorn.Config(
+            create_app(settings, gateway), log_level="warning", access_log=False
+        )
+        try:
+            await uvicorn.Server(config).serve(sockets=[sock])
+        finally:
+            await gateway.close()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
