@@ -114,6 +114,8 @@ def _grant_parsers(commands: Any) -> None:
     )
     add.add_argument("--modes", default="query", help="comma-separated: query,compare,bulk")
     add.add_argument("--days", type=int, default=365, help="validity in days from now")
+    add.add_argument("--from", dest="valid_from", default=None, help="start, ISO datetime (default now)")
+    add.add_argument("--until", default=None, help="end, ISO datetime (overrides --days)")
     _command(grant, "list", "list grants", run_grant_list)
     revoke = _command(grant, "revoke", "revoke a grant, effective at once", run_grant_revoke)
     revoke.add_argument("grant_id")
@@ -151,10 +153,21 @@ def run_grant_add(args: argparse.Namespace) -> None:
     catalog = load_catalog(settings.catalog)
     items, modes = _split(args.items), [_mode(m) for m in _split(args.modes)]
     check_grantable(catalog, args.resource, items, modes)
-    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=args.days)
+    start = _moment(args.valid_from, "--from") or dt.datetime.now(dt.UTC)
+    until = _moment(args.until, "--until") or start + dt.timedelta(days=args.days)
     grant = asyncio.run(_with_platform(settings, lambda db: db.add_grant(
-        validate_uscc(args.consumer), args.resource, items, args.purpose, until, modes)))  # fmt: skip
+        validate_uscc(args.consumer), args.resource, items, args.purpose, until, modes, start)))  # fmt: skip
     print(json.dumps(_grant_json(grant), ensure_ascii=False))
+
+
+def _moment(text: str | None, flag: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{flag} {text!r} is not an ISO date-time, e.g. 2026-12-31T18:00:00+08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _mode(text: str) -> Mode:

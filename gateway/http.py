@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("govshare.http")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+MAX_BATCH = 20
 _QUERIES_ONLY = frozenset({OperationType.QUERY})
 _ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
@@ -59,15 +60,16 @@ async def graphql_endpoint(request: Request) -> Response:
         consumer = authenticate(request)
         params = await _read_params(request)
     except GovshareError as exc:
-        return JSONResponse(
-            {"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media
-        )
-    return await _execute(request, consumer, params, media)
+        return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media)
+    if isinstance(params, list):  # a batch: each operation is decided, fetched and answered alone
+        answers = [await _execute(request, consumer, one) for one in params]
+        return JSONResponse([body for body, _ in answers], 200, media)
+    body, status = await _execute(request, consumer, params)
+    legacy_ok = media == JSON and status != 405  # application/json answers 200 for any GraphQL result
+    return JSONResponse(body, 200 if legacy_ok else status, media)
 
 
-async def _execute(
-    request: Request, consumer: Consumer, params: dict[str, Any], media: str
-) -> Response:
+async def _execute(request: Request, consumer: Consumer, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
     gateway = gateway_of(request)
     allowed = _QUERIES_ONLY if request.method == "GET" else _ALL_OPERATIONS
     try:
@@ -79,18 +81,19 @@ async def _execute(
             allowed_operation_types=allowed,
         )
     except InvalidOperationTypeError:
-        error = _error_dict("only queries may be sent with GET; use POST", {"code": "BAD_REQUEST"})
-        return JSONResponse({"errors": [error]}, 405, media)
+        return _failure("only queries may be sent with GET; use POST", 405)
     except MissingQueryError:
-        return JSONResponse(
-            {"errors": [_error_dict("no query given", {"code": "BAD_REQUEST"})]}, 400, media
-        )
+        return _failure("no query given", 400)
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]
     if result.extensions:
         body["extensions"] = result.extensions
-    return JSONResponse(body, _status(result.data, result.errors, media), media)
+    return body, _status(result.data, result.errors)
+
+
+def _failure(message: str, status: int) -> tuple[dict[str, Any], int]:
+    return {"errors": [_error_dict(message, {"code": "BAD_REQUEST"})]}, status
 
 
 def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestContext:
@@ -120,7 +123,7 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") and "query" not in request.query_params
 
 
-async def _read_params(request: Request) -> dict[str, Any]:
+async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]]:
     if request.method == "GET":
         return _get_params(request.query_params)
     if "json" not in request.headers.get("content-type", ""):
@@ -129,6 +132,10 @@ async def _read_params(request: Request) -> dict[str, Any]:
         params = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
+    if isinstance(params, list):
+        if not 0 < len(params) <= MAX_BATCH:
+            raise BadRequest(f"a batch holds 1 to {MAX_BATCH} operations")
+        return [_check_params(one) for one in params]
     return _check_params(params)
 
 
@@ -150,9 +157,9 @@ def _check_params(params: Any) -> dict[str, Any]:
     return params
 
 
-def _status(data: Any, errors: list[GraphQLError] | None, media: str) -> int:
+def _status(data: Any, errors: list[GraphQLError] | None) -> int:
     """Under graphql-response+json a request that produced no data is a client error."""
-    if media != GRAPHQL_RESPONSE or data is not None or not errors:
+    if data is not None or not errors:
         return 200
     cause = root_cause(errors[0])
     return cause.status if isinstance(cause, GovshareError) else 400

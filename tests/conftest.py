@@ -1,0 +1,110 @@
+"""Shared fixtures.
+
+- ``demo``: a real ``govshare demo`` process (uvicorn on 127.0.0.1, a free port) over
+  SQLite department databases in a temporary data folder; session-wide.
+- ``federation`` / ``execute``: the test catalog (tests/data/catalog.yaml, mock sources)
+  in-process, for resolver tests that need to look inside (call counts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+TESTS = Path(__file__).parent
+CATALOG = TESTS / "data" / "catalog.yaml"
+DEMO_PURPOSE = "行政审批核验"
+
+
+def run_cli(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``govshare ARGS --data DATA`` as a user would, in a child process."""
+    command = [sys.executable, "-m", "gateway.cli", *args, "--data", str(data_dir)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+@dataclass
+class DemoServer:
+    url: str
+    data_dir: Path
+    info: dict[str, Any]
+    process: subprocess.Popen[str]
+
+    def token(self, who: str) -> str:
+        return str(self.info["tokens"][who])
+
+    def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = "consumer",
+        purpose: str | None = DEMO_PURPOSE,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST a GraphQL request; ``token`` is a demo role name or a raw token."""
+        sent = {"Accept": "application/graphql-response+json", **(headers or {})}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {self.info['tokens'].get(token, token)}"
+        if purpose is not None:
+            sent["X-Purpose"] = quote(purpose)
+        return httpx.post(self.url, json={"query": query, "variables": variables or {}}, headers=sent, timeout=30)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run_cli(self.data_dir, *args, check=check)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    command = [sys.executable, "-m", "gateway.cli", "demo", "--data", str(data_dir), "--port", "0",
+               "--organizations", "300", "--persons", "300"]  # fmt: skip
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, env=_env())
+    try:
+        info = _wait_ready(data_dir, process)
+        yield DemoServer(info["url"], data_dir, info, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("GOVSHARE_DATABASE_URL", None)
+    return env
+
+
+def _wait_ready(data_dir: Path, process: subprocess.Popen[str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"demo exited: {(data_dir / 'server.log').read_text()}")
+        info_file = data_dir / "demo.json"
+        if info_file.exists():
+            info = json.loads(info_file.read_text())
+            if _healthy(info["url"]):
+                return dict(info)
+        time.sleep(0.2)
+    raise AssertionError("demo server did not become ready in 120 s")
+
+
+def _healthy(graphql_url: str) -> bool:
+    try:
+        return httpx.get(graphql_url.replace("/graphql", "/healthz"), timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
