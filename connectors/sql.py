@@ -104,8 +104,8 @@ def _plain(value: Any) -> Any:
 
 @lru_cache(maxsize=1024)
 def _select_by_keys(binding: Binding, items: tuple[str, ...]) -> sa.Select[Any]:
-    key = sa.column(binding.key)
-    columns = [sa.column(binding.columns[item]) for item in items]
+    key: sa.ColumnClause[Any] = sa.column(binding.key)
+    columns: list[sa.ColumnClause[Any]] = [sa.column(binding.columns[item]) for item in items]
     table = sa.table(binding.target)
     return (
         sa.select(key, *columns)
@@ -118,9 +118,9 @@ def _select_by_keys(binding: Binding, items: tuple[str, ...]) -> sa.Select[Any]:
 def _select_scan(
     binding: Binding, items: tuple[str, ...], after: bool, since: bool
 ) -> sa.Select[Any]:
-    key = sa.column(binding.key)
-    columns = [sa.column(binding.columns[item]) for item in items]
-    statement = sa.select(key, *columns).select_from(sa.table(binding.target))
+    key: sa.ColumnClause[Any] = sa.column(binding.key)
+    columns: list[sa.ColumnClause[Any]] = [sa.column(binding.columns[item]) for item in items]
+    statement: sa.Select[Any] = sa.select(key, *columns).select_from(sa.table(binding.target))
     if after:
         statement = statement.where(key > sa.bindparam("after"))
     if since and binding.updated_at:

@@ -42,7 +42,7 @@ class Signer:
         return self.keys.keys[-1]  # type: ignore[return-value]
 
     def jwks(self) -> dict[str, Any]:
-        return self.keys.as_dict(private=False)
+        return dict(self.keys.as_dict(private=False))
 
     def issue(
         self,

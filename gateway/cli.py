@@ -114,7 +114,9 @@ def _grant_parsers(commands: Any) -> None:
     )
     add.add_argument("--modes", default="query", help="comma-separated: query,compare,bulk")
     add.add_argument("--days", type=int, default=365, help="validity in days from now")
-    add.add_argument("--from", dest="valid_from", default=None, help="start, ISO datetime (default now)")
+    add.add_argument(
+        "--from", dest="valid_from", default=None, help="start, ISO datetime (default now)"
+    )
     add.add_argument("--until", default=None, help="end, ISO datetime (overrides --days)")
     _command(grant, "list", "list grants", run_grant_list)
     revoke = _command(grant, "revoke", "revoke a grant, effective at once", run_grant_revoke)
@@ -166,7 +168,9 @@ def _moment(text: str | None, flag: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise BadRequest(f"{flag} {text!r} is not an ISO date-time, e.g. 2026-12-31T18:00:00+08:00") from None
+        raise BadRequest(
+            f"{flag} {text!r} is not an ISO date-time, e.g. 2026-12-31T18:00:00+08:00"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 

@@ -60,16 +60,22 @@ async def graphql_endpoint(request: Request) -> Response:
         consumer = authenticate(request)
         params = await _read_params(request)
     except GovshareError as exc:
-        return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media)
+        return JSONResponse(
+            {"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media
+        )
     if isinstance(params, list):  # a batch: each operation is decided, fetched and answered alone
         answers = [await _execute(request, consumer, one) for one in params]
         return JSONResponse([body for body, _ in answers], 200, media)
     body, status = await _execute(request, consumer, params)
-    legacy_ok = media == JSON and status != 405  # application/json answers 200 for any GraphQL result
+    legacy_ok = (
+        media == JSON and status != 405
+    )  # application/json answers 200 for any GraphQL result
     return JSONResponse(body, 200 if legacy_ok else status, media)
 
 
-async def _execute(request: Request, consumer: Consumer, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+async def _execute(
+    request: Request, consumer: Consumer, params: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
     gateway = gateway_of(request)
     allowed = _QUERIES_ONLY if request.method == "GET" else _ALL_OPERATIONS
     try:

@@ -6,7 +6,7 @@ Both run once per operation, never per field.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 
 from graphql import ExecutionResult, GraphQLError
 
@@ -27,7 +27,7 @@ class AccessPlanner(SchemaExtension):
     def __init__(self, index: ItemIndex) -> None:
         self.index = index
 
-    async def on_execute(self) -> Iterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ctx = self.execution_context
         context: RequestContext = ctx.context
         assert ctx.graphql_document is not None

@@ -27,7 +27,7 @@ class ItemView:
     field: str
     title: str
     type: str
-    share: ShareClass  # type: ignore[valid-type]
+    share: ShareClass
     condition: str | None
     basis: str | None
     masked: bool
@@ -42,8 +42,8 @@ class ResourceView:
     summary: str
     subject: str
     category: str
-    share: ShareClass  # type: ignore[valid-type]
-    modes: list[ServiceMode]  # type: ignore[valid-type]
+    share: ShareClass
+    modes: list[ServiceMode]
     update_cycle: str
     open: bool
     published: dt.date | None
@@ -56,6 +56,11 @@ class CatalogView:
     profile: str
     departments: list[DepartmentView]
     resources: list[ResourceView]
+
+
+CATALOG_HELP = (
+    "The whole catalog, non-shared items and their legal basis included (operators only)."
+)
 
 
 def require_operator(info: Info) -> RequestContext:

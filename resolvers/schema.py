@@ -209,7 +209,8 @@ def _check_count(codes: list[str]) -> None:
 
 
 def _query_type(subjects: dict[str, type]) -> type:
-    organization_type, person_type = subjects["organization"], subjects["person"]
+    organization_type: Any = subjects["organization"]
+    person_type: Any = subjects["person"]
 
     async def organization(info: Info, code: USCC) -> Any:  # type: ignore[valid-type]
         return await _lookup(info, "organization", code)
@@ -225,15 +226,17 @@ def _query_type(subjects: dict[str, type]) -> type:
         _check_count(ids)
         return await asyncio.gather(*(_lookup(info, "person", i) for i in ids))
 
+    def root(resolver: Callable[..., Any], graphql_type: Any, description: str) -> Any:
+        return strawberry.field(
+            resolver=resolver, graphql_type=graphql_type, description=description
+        )
+
+    many = f"(at most {MAX_SUBJECTS}), in order; null where no source holds the code"
     namespace = {
-        "organization": strawberry.field(resolver=organization, graphql_type=organization_type | None,
-                                         description="One organization by USCC; null when no source holds it."),
-        "organizations": strawberry.field(resolver=organizations, graphql_type=list[organization_type | None],
-                                          description=f"Organizations by USCC (at most {MAX_SUBJECTS}), in order; null for unknown codes."),
-        "person": strawberry.field(resolver=person, graphql_type=person_type | None,
-                                   description="One person by citizen ID; null when no source holds them."),
-        "persons": strawberry.field(resolver=persons, graphql_type=list[person_type | None],
-                                    description=f"Persons by citizen ID (at most {MAX_SUBJECTS}), in order."),
-        "catalog": strawberry.field(resolver=operator.catalog, description="The whole catalog, non-shared items and their basis included (operators only)."),
-    }  # fmt: skip
+        "organization": root(organization, organization_type | None, "An organization by USCC."),
+        "organizations": root(organizations, list[organization_type | None], f"By USCC {many}."),
+        "person": root(person, person_type | None, "A person by citizen ID."),
+        "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
+        "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
+    }
     return strawberry.type(type("Query", (), namespace))

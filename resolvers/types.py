@@ -29,18 +29,27 @@ CitizenID = strawberry.scalar(
     parse_value=validate_citizen_id,
 )
 
-ShareClass = strawberry.enum(
-    Enum("ShareClass", {share.name: share.value for share in Share}),  # type: ignore[misc]
-    description="Share class: UNCONDITIONAL 无条件共享, CONDITIONAL 有条件共享, NOT_SHARED 不予共享",
+
+@strawberry.enum(
+    description="Share class: UNCONDITIONAL 无条件共享, CONDITIONAL 有条件共享, NOT_SHARED 不予共享"
 )
-ServiceMode = strawberry.enum(
-    Enum("ServiceMode", {mode.name: mode.value for mode in Mode}),  # type: ignore[misc]
-    description="Service modes (Zhejiang art. 27): COMPARE 比对验证, QUERY 查询引用, BULK 批量复制",
+class ShareClass(Enum):
+    UNCONDITIONAL = Share.UNCONDITIONAL.value
+    CONDITIONAL = Share.CONDITIONAL.value
+    NOT_SHARED = Share.NOT_SHARED.value
+
+
+@strawberry.enum(
+    description="Service modes (Zhejiang art. 27): COMPARE 比对验证, QUERY 查询引用, BULK 批量复制"
 )
+class ServiceMode(Enum):
+    COMPARE = Mode.COMPARE.value
+    QUERY = Mode.QUERY.value
+    BULK = Mode.BULK.value
 
 
 def share_class(share: Share) -> ShareClass:
-    return ShareClass[share.name]  # type: ignore[no-any-return]
+    return ShareClass[share.name]
 
 
 @strawberry.schema_directive(
@@ -49,7 +58,7 @@ def share_class(share: Share) -> ShareClass:
     description="The item's share class and, for conditional items, the condition to meet.",
 )
 class ShareDirective:
-    class_: ShareClass = strawberry.directive_field(name="class")  # type: ignore[valid-type]
+    class_: ShareClass = strawberry.directive_field(name="class")
     condition: str | None = None
 
 

@@ -108,3 +108,21 @@ def _healthy(graphql_url: str) -> bool:
         return httpx.get(graphql_url.replace("/graphql", "/healthz"), timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def postgres_url_or_skip() -> str:
+    """The test PostgreSQL (GOVSHARE_TEST_POSTGRES_URL); CI must have one, elsewhere skip."""
+    url = os.environ.get("GOVSHARE_TEST_POSTGRES_URL")
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        raise AssertionError("CI=true but GOVSHARE_TEST_POSTGRES_URL is unset: .ci/run starts one")
+    pytest.skip("no PostgreSQL: set GOVSHARE_TEST_POSTGRES_URL (bash .ci/run does)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def platform_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty platform database URL on each supported engine."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/platform.db"
+    return postgres_url_or_skip()
