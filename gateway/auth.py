@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,12 @@ _CLAIMS = JWTClaimsRegistry(
 
 @dataclass
 class Signer:
+    """Issues and verifies tokens. A verified token is remembered until it expires: checking
+    an ES256 signature costs more than the rest of a cached GraphQL request."""
+
     keys: KeySet
+    max_remembered: int = 10_000
+    _verified: dict[str, tuple[Consumer, float]] = field(default_factory=dict, repr=False)
 
     @property
     def current(self) -> ECKey:

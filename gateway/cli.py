@@ -268,7 +268,16 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
         finally:
             await gateway.close()
 
-    asyncio.run(run())
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(run())
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (not on Windows): the standard loop works too
+        return None
+    return uvloop.new_event_loop
 
 
 if __name__ == "__main__":

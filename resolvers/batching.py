@@ -3,7 +3,10 @@
 Within a request, strawberry's ``DataLoader`` turns the N subjects of one resource
 into one batch. Across requests, ``ResourceSource`` goes further: every batch for the
 same resource that arrives in the same event-loop tick goes out as ONE ``IN`` query
-over the union of keys and of columns. Each waiter gets back only the keys and
+over the union of keys and of columns. Under load it also waits for a free slot
+(at most ``max_in_flight`` queries per resource), so batches that arrive while the
+source is busy ride together on the next query: the busier the gateway, the larger
+the batches, the fewer the round trips. Each waiter gets back only the keys and
 columns it asked for, so a wider union never widens what one request sees.
 """
 
@@ -29,21 +32,34 @@ class ResourceSource:
 
     connector: Connector
     binding: Binding
+    max_in_flight: int = 2
     round_trips: int = 0
     _waiting: list[_Waiter] = field(default_factory=list)
+    _in_flight: int = 0
+    _scheduled: bool = False
 
     async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
-        loop = asyncio.get_running_loop()
-        if not self._waiting:
-            loop.call_soon(self._flush)
-        waiter = _Waiter(keys, items, loop.create_future())
+        waiter = _Waiter(keys, items, asyncio.get_running_loop().create_future())
         self._waiting.append(waiter)
+        self._schedule()
         return await waiter.future
 
+    def _schedule(self) -> None:
+        if self._waiting and not self._scheduled and self._in_flight < self.max_in_flight:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
     def _flush(self) -> None:
+        self._scheduled = False
         batch, self._waiting = self._waiting, []
+        self._in_flight += 1
         task = asyncio.ensure_future(self._serve(batch))
-        task.add_done_callback(_retrieve_exception)
+        task.add_done_callback(self._served)
+
+    def _served(self, task: asyncio.Future[None]) -> None:
+        self._in_flight -= 1
+        _retrieve_exception(task)
+        self._schedule()
 
     async def _serve(self, batch: list[_Waiter]) -> None:
         keys = sorted({key for waiter in batch for key in waiter.keys})

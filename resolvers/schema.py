@@ -15,6 +15,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from errors import GovshareError, QueryTooComplex
@@ -24,7 +25,14 @@ from resolvers import operator
 from resolvers.context import RequestContext
 from resolvers.extensions import AccessPlanner, NotSharedErrors
 from resolvers.planning import ItemIndex
-from resolvers.types import USCC, CitizenID, ProviderDirective, ShareDirective, share_class
+from resolvers.types import (
+    SCALARS,
+    USCC,
+    CitizenID,
+    ProviderDirective,
+    ShareDirective,
+    share_class,
+)
 
 MAX_SUBJECTS = 1000
 SUBJECT_KINDS = {"organization": ("Organization", "code"), "person": ("Person", "id")}
@@ -77,6 +85,7 @@ def build_schema(catalog: Catalog) -> tuple[GovshareSchema, ItemIndex]:
     holder: dict[str, ItemIndex] = {}
     schema = GovshareSchema(
         query=query,
+        config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             ParserCache,
             ValidationCache,
@@ -212,17 +221,17 @@ def _query_type(subjects: dict[str, type]) -> type:
     organization_type: Any = subjects["organization"]
     person_type: Any = subjects["person"]
 
-    async def organization(info: Info, code: USCC) -> Any:  # type: ignore[valid-type]
+    async def organization(info: Info, code: USCC) -> Any:
         return await _lookup(info, "organization", code)
 
-    async def organizations(info: Info, codes: list[USCC]) -> Any:  # type: ignore[valid-type]
+    async def organizations(info: Info, codes: list[USCC]) -> Any:
         _check_count(codes)
         return await asyncio.gather(*(_lookup(info, "organization", c) for c in codes))
 
-    async def person(info: Info, id: CitizenID) -> Any:  # type: ignore[valid-type]
+    async def person(info: Info, id: CitizenID) -> Any:
         return await _lookup(info, "person", id)
 
-    async def persons(info: Info, ids: list[CitizenID]) -> Any:  # type: ignore[valid-type]
+    async def persons(info: Info, ids: list[CitizenID]) -> Any:
         _check_count(ids)
         return await asyncio.gather(*(_lookup(info, "person", i) for i in ids))
 

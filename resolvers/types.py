@@ -11,23 +11,25 @@ from strawberry.schema_directive import Location
 from policies.codes import validate_citizen_id, validate_uscc
 from policies.share import Mode, Share
 
-USCC = strawberry.scalar(
-    NewType("USCC", str),
-    name="USCC",
-    description="Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, "
-    "normalized (spaces removed, full-width to half-width, upper case) and check-verified.",
-    serialize=str,
-    parse_value=validate_uscc,
-)
+USCC = NewType("USCC", str)
+CitizenID = NewType("CitizenID", str)
 
-CitizenID = strawberry.scalar(
-    NewType("CitizenID", str),
-    name="CitizenID",
-    description="Citizen identity number (公民身份号码, GB 11643-1999): 18 characters with check "
-    "character; a 15-digit legacy number is converted to 18.",
-    serialize=str,
-    parse_value=validate_citizen_id,
-)
+SCALARS = {
+    USCC: strawberry.scalar(
+        name="USCC",
+        description="Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, "
+        "normalized (spaces removed, full-width to half-width, upper case) and check-verified.",
+        serialize=str,
+        parse_value=validate_uscc,
+    ),
+    CitizenID: strawberry.scalar(
+        name="CitizenID",
+        description="Citizen identity number (公民身份号码, GB 11643-1999): 18 characters with "
+        "check character; a 15-digit legacy number is converted to 18.",
+        serialize=str,
+        parse_value=validate_citizen_id,
+    ),
+}
 
 
 @strawberry.enum(

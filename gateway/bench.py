@@ -1,0 +1,221 @@
+"""``python -m gateway.bench``: the gateway against the same SQL issued directly, in one run.
+
+1. Builds the demo data (10,000 organizations) in a folder, starts ``govshare serve``
+   (one uvicorn worker) on 127.0.0.1 and drives it with 32 keep-alive connections:
+   one organization across 3 departments, document fixed, code in variables, codes
+   rotating. Reports requests/s, p50, p99.
+2. The floor: the same three SELECTs through SQLAlchemy async on the same SQLite
+   files, 32 concurrent workers, one "request" = the three queries.
+3. Source round trips for one 100-organization query (in-process, counted on the engines).
+
+Options: ``--seconds`` per phase (default 10), ``--connections`` (32), ``--data DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gateway.app import Gateway
+from gateway.auth import load_signer
+from gateway.cli import loop_factory
+from gateway.demo import HOUSING, build_demo, organization_codes
+from gateway.settings import Settings
+from policies.decision import Consumer
+from resolvers.context import RequestContext
+
+QUERY = """query Bench($code: USCC!) {
+  organization(code: $code) {
+    code
+    enterpriseRegistration { name status registeredCapital }
+    taxCredit { creditRating taxpayerType }
+    creditRecord { blacklisted penaltyCount }
+  }
+}"""
+DIRECT = (
+    ("amr", "SELECT uscc, ent_name, status, capital FROM enterprise WHERE uscc IN (:code)"),
+    ("tax", "SELECT uscc, rating, taxpayer_type FROM tax_credit WHERE uscc IN (:code)"),
+    ("credit", "SELECT uscc, blacklisted, penalties FROM credit_record WHERE uscc IN (:code)"),
+)
+ORGANIZATIONS = 10_000
+
+
+@dataclass
+class Measure:
+    name: str
+    latencies: list[float]
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    def line(self) -> str:
+        return (f"{self.name:<44} {self.rate:>9.0f} req/s  p50 {self.percentile(0.5):6.2f} ms  "
+                f"p99 {self.percentile(0.99):6.2f} ms  (n={len(self.latencies)})")  # fmt: skip
+
+
+async def drive(name: str, one: Callable[[str], Awaitable[None]], codes: list[str], workers: int, seconds: float) -> Measure:
+    """Run ``one(code)`` from ``workers`` concurrent loops for ``seconds``; time each call."""
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def loop(seed: int) -> None:
+        rng = random.Random(seed)
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            await one(rng.choice(codes))
+            latencies.append(time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(workers)))
+    return Measure(name, latencies, time.perf_counter() - began)
+
+
+class HTTPConnection:
+    """A minimal keep-alive HTTP/1.1 client: the load generator must cost less than the server."""
+
+    def __init__(self, host: str, port: int, path: str, headers: dict[str, str]) -> None:
+        self.host, self.port, self.path = host, port, path
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, body: bytes) -> bytes:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        request = (f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}"
+                   f"Content-Length: {len(body)}\r\n\r\n").encode() + body  # fmt: skip
+        self.writer.write(request)
+        status = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        payload = await self.reader.readexactly(length)
+        if b" 200 " not in status or b'"errors"' in payload:
+            raise RuntimeError(f"bad answer: {status!r} {payload[:300]!r}")
+        return payload
+
+
+async def bench_http(url: str, token: str, codes: list[str], workers: int, seconds: float) -> Measure:
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "bench", "Content-Type": "application/json"}
+    pool: asyncio.Queue[HTTPConnection] = asyncio.Queue()
+    for _ in range(workers):
+        pool.put_nowait(HTTPConnection(host, int(port), "/graphql", headers))
+
+    async def one(code: str) -> None:
+        connection = await pool.get()
+        try:
+            await connection.post(json.dumps({"query": QUERY, "variables": {"code": code}}).encode())
+        finally:
+            pool.put_nowait(connection)
+
+    await drive("warm-up", one, codes, workers, 1.0)
+    return await drive("gateway over HTTP (3 departments)", one, codes, workers, seconds)
+
+
+async def bench_direct(data_dir: Path, codes: list[str], workers: int, seconds: float) -> Measure:
+    engines = {key: create_async_engine(f"sqlite+aiosqlite:///{data_dir}/{key}.db") for key, _ in DIRECT}
+    statements = [(engines[key], sa.text(sql)) for key, sql in DIRECT]
+
+    async def query(engine: Any, statement: Any, code: str) -> None:
+        async with engine.connect() as conn:
+            (await conn.execute(statement, {"code": code})).all()
+
+    async def one(code: str) -> None:
+        await asyncio.gather(*(query(engine, statement, code) for engine, statement in statements))
+
+    try:
+        await drive("warm-up", one, codes, workers, 1.0)
+        return await drive("direct SQLAlchemy async, same 3 SELECTs", one, codes, workers, seconds)
+    finally:
+        for engine in engines.values():
+            await engine.dispose()
+
+
+async def round_trips_for_100(data_dir: Path) -> tuple[int, int]:
+    gateway = await Gateway.start(Settings.load({}, data=str(data_dir)))
+    statements: list[str] = []
+    for connector in gateway.connectors.values():
+        if engine := getattr(connector, "engine", None):
+            event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    query = QUERY.replace("$code: USCC!", "$codes: [USCC!]!").replace("organization(code: $code)", "organizations(codes: $codes)")
+    consumer = Consumer(HOUSING.code, "bench", frozenset({"consumer"}))
+    context = RequestContext(gateway.federation, consumer, purpose="bench")
+    result = await gateway.schema.execute(query, {"codes": organization_codes(100)}, context)
+    await gateway.close()
+    assert not result.errors, result.errors
+    return len(result.data["organizations"]), len(statements)  # type: ignore[index]
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    url = line.strip().rsplit(" ", 1)[-1]
+    if not url.startswith("http"):
+        process.kill()
+        raise RuntimeError(f"server did not start: {line}{process.stdout.read()}")
+    time.sleep(1.0)  # lifespan startup
+    return process, url
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    data_dir = Path(args.data or tempfile.mkdtemp(prefix="govshare-bench-"))
+    build_demo(data_dir, ORGANIZATIONS, 1000)
+    codes = organization_codes(ORGANIZATIONS)
+    token = load_signer(data_dir).issue(HOUSING.code, ["consumer"], "bench", 3600)
+    process, url = start_server(data_dir)
+    try:
+        gateway = await bench_http(url, token, codes, args.connections, args.seconds)
+    finally:
+        process.terminate()
+        process.wait()
+    direct = await bench_direct(data_dir, codes, args.connections, args.seconds)
+    subjects, trips = await round_trips_for_100(data_dir)
+    report(args, gateway, direct, subjects, trips)
+
+
+def report(args: argparse.Namespace, gateway: Measure, direct: Measure, subjects: int, trips: int) -> None:
+    print(f"govshare bench: {args.connections} connections, {args.seconds:.0f} s per phase, one uvicorn worker")
+    print(gateway.line())
+    print(direct.line())
+    print(f"ratio gateway / direct SQL: {gateway.rate / direct.rate:.2f}")
+    print(f"source round trips for one query of {subjects} organizations x 3 departments: {trips}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m gateway.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--data", default=None, help="data folder to build the demo in (default: a temp dir)")
+    args = parser.parse_args()
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:  # the same loop as the server
+        runner.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""End-to-end helpers over the session-wide ``demo`` server (tests/conftest.py).
+
+- ``grant_to``: a fresh consumer department (a USCC nobody else uses), a grant for it
+  made with ``govshare grant add`` and a token made with ``govshare token``.
+- ``stored``: read a value straight from a department's SQLite file, to check what
+  the gateway answers (or must never answer) against what is really stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import json
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from policies.codes import make_uscc
+
+_SERIALS = itertools.count(300)  # demo departments use 101-106 and 201-203
+
+
+def fresh_department() -> str:
+    """A valid department USCC (category 11, Wuhan) that no other test uses."""
+    return make_uscc("1", "1", "420100", f"MB{next(_SERIALS):06d}")
+
+
+@dataclass(frozen=True)
+class Granted:
+    consumer: str
+    token: str
+    grant: dict[str, Any]
+
+
+@pytest.fixture
+def grant_to(demo: Any) -> Callable[..., Granted]:
+    def make(
+        resource: str,
+        items: str,
+        purpose: str,
+        *,
+        modes: str = "query",
+        valid_from: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> Granted:
+        consumer = fresh_department()
+        args = ["grant", "add", "--consumer", consumer, "--resource", resource]
+        args += ["--items", items, "--purpose", purpose, "--modes", modes]
+        if valid_from is not None:
+            args += ["--from", valid_from.isoformat()]
+        if until is not None:
+            args += ["--until", until.isoformat()]
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two CLI processes at once
+            granting = pool.submit(demo.cli, *args)
+            issuing = pool.submit(demo.cli, "token", "--department", consumer, "--roles", "consumer")
+            grant, token = json.loads(granting.result().stdout), issuing.result().stdout.strip()
+        assert grant["consumer"] == consumer and not grant["revoked"]
+        return Granted(consumer, token, grant)
+
+    return make
+
+
+@pytest.fixture
+def stored(demo: Any) -> Callable[[str, str, str, str, str], Any]:
+    """stored(db, table, column, key_column, key): the value in DATA/<db>.db, read-only."""
+
+    def read(db: str, table: str, column: str, key_column: str, key: str) -> Any:
+        uri = f"file:{demo.data_dir / (db + '.db')}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            row = conn.execute(
+                f"SELECT {column} FROM {table} WHERE {key_column} = ?", (key,)
+            ).fetchone()
+        assert row is not None, f"{key} is not in {db}.{table}"
+        return row[0]
+
+    return read
