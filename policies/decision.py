@@ -151,11 +151,7 @@ def decide_item(
 
 
 def _conditional(
-    request: AccessRequest,
-    resource: Resource,
-    item: Item,
-    grants: list[Grant],
-    detail: dict[str, str],
+    request: AccessRequest, resource: Resource, item: Item, grants: list[Grant], detail: dict[str, str]
 ) -> AccessDenied | None:
     if request.application_id:
         grants = [g for g in grants if g.id == request.application_id]
@@ -165,11 +161,14 @@ def _conditional(
         return None
     if any(not g.revoked and g.valid_until <= request.now for g in matching):
         return GrantExpired(_expired_message(resource, item), **detail)
-    reason = "purpose" if covering else "no_grant"
+    reason = _inactive_reason(matching) if matching else ("purpose" if covering else "no_grant")
     message = _conditional_message(resource, item, request, reason)
-    return ConditionalAccessRequired(
-        message, reason=reason, condition=item.condition or "", **detail
-    )
+    return ConditionalAccessRequired(message, reason=reason, condition=item.condition or "", **detail)
+
+
+def _inactive_reason(matching: list[Grant]) -> str:
+    """Why grants that match item, mode and purpose still do not apply now."""
+    return "revoked" if all(g.revoked for g in matching) else "not_yet_valid"
 
 
 def _detail(catalog: Catalog, resource: Resource, item: Item) -> dict[str, str]:
@@ -202,19 +201,20 @@ def _expired_message(resource: Resource, item: Item) -> str:
     )
 
 
-def _conditional_message(
-    resource: Resource, item: Item, request: AccessRequest, reason: str
-) -> str:
+_REASONS = {
+    "purpose": "your grant does not cover the purpose {purpose!r}; send the X-Purpose your grant "
+    "was approved for, or apply for this purpose",
+    "revoked": "your grant for it has been revoked; apply again to the provider",
+    "not_yet_valid": "your grant for it is not valid yet; wait for its start date",
+    "no_grant": "condition: {condition}. Apply to the provider for a grant covering this item, "
+    "mode {mode} and your purpose",
+}
+
+
+def _conditional_message(resource: Resource, item: Item, request: AccessRequest, reason: str) -> str:
     what = f"{resource.id}.{item.name} ({item.title}) is conditionally shared (有条件共享)"
-    if reason == "purpose":
-        return (
-            f"{what} and your grant does not cover the purpose {request.purpose!r}; "
-            "send the X-Purpose your grant was approved for, or apply for this purpose"
-        )
-    return (
-        f"{what}: condition: {item.condition}. Apply to the provider for a grant covering "
-        f"this item, mode {request.mode.value} and your purpose"
-    )
+    why = _REASONS[reason].format(purpose=request.purpose, condition=item.condition, mode=request.mode.value)
+    return f"{what}: {why}"
 
 
 def check_grantable(

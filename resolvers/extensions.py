@@ -1,6 +1,11 @@
-"""Strawberry schema extensions: the per-operation access plan, and NOT_SHARED errors.
+"""Strawberry schema extensions, each run once per operation, never per field.
 
-Both run once per operation, never per field.
+- ``Validation``: validates a document once per query text (the parser cache maps one
+  text to one document, so the text is the cheapest sound key; hashing the document
+  walks the whole tree) and turns "Cannot query field" on a non-shared item into a
+  ``NOT_SHARED`` error citing the legal basis.
+- ``AccessPlanner``: decides every requested item before execution, and refuses the
+  whole operation when the request asked for all-or-nothing.
 """
 
 from __future__ import annotations
@@ -8,43 +13,100 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import ExecutionResult, GraphQLError, validate
 
 from errors import AccessDenied, NotShared
 from policies.catalog import Item, Resource
-from policies.decision import plan_access
+from policies.decision import AccessPlan, plan_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
-from resolvers.planning import ItemIndex
+from resolvers.planning import ItemIndex, Wanted
 from strawberry.extensions import SchemaExtension
 
 _UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'")
+NotSharedIndex = Mapping[tuple[str, str], tuple[Resource, Item]]
+
+
+class BoundedCache(dict[object, object]):
+    """A dict that empties itself when full: simple, and plenty for repeated documents."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def put(self, key: object, value: object) -> None:
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+
+
+class Validation(SchemaExtension):
+    def __init__(self, not_shared: NotSharedIndex, cache: BoundedCache) -> None:
+        self.not_shared = not_shared
+        self.cache = cache
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        key = ctx.query
+        errors = self.cache.get(key) if key else None
+        if errors is None:
+            assert ctx.graphql_document is not None
+            found = validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
+            errors = [self._rewrite(e) for e in found]
+            if key:
+                self.cache.put(key, errors)
+        ctx.pre_execution_errors = list(errors)  # type: ignore[call-overload]
+        yield
+
+    def _rewrite(self, error: GraphQLError) -> GraphQLError:
+        match = _UNKNOWN_FIELD.match(error.message)
+        hit = self.not_shared.get((match.group(2), match.group(1))) if match else None
+        if hit is None:
+            return error
+        denial = _not_shared(*hit)
+        return GraphQLError(denial.message, error.nodes, original_error=denial, extensions=denial.extensions)
+
+
+def _not_shared(resource: Resource, item: Item) -> NotShared:
+    return NotShared(
+        f"{resource.id}.{item.name} ({item.title}) is not shared (不予共享) and is not in the "
+        f"schema; legal basis: {item.basis}. Remove {item.field} from the query.",
+        resource=resource.id,
+        item=item.name,
+        field=item.field,
+        provider=resource.provider,
+        basis=item.basis,
+    )
 
 
 class AccessPlanner(SchemaExtension):
-    """Decide every requested item before execution; refuse the operation if asked to."""
-
-    def __init__(self, index: ItemIndex) -> None:
+    def __init__(self, index: ItemIndex, plans: BoundedCache) -> None:
         self.index = index
+        self.plans = plans  # plans that need no grant are the same for every consumer
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ctx = self.execution_context
         context: RequestContext = ctx.context
-        assert ctx.graphql_document is not None
-        wanted = self.index.wanted(ctx.query or "", ctx.graphql_document, ctx.operation_name)
-        needs_grants = any(_has_conditional(context, rid, names) for rid, names in wanted.items())
-        grants = (
-            await context.federation.grants.grants_for(context.consumer.department)
-            if needs_grants
-            else []
-        )
-        context.plan = plan_access(
-            context.access_request(Mode.QUERY), context.federation.catalog, wanted, grants
-        )
+        context.plan = await self._plan(context)
         denials = context.plan.denials()
         if denials and context.reject_unauthorized:
             ctx.result = ExecutionResult(data=None, errors=[_request_error(e) for e in denials])
         yield
+
+    async def _plan(self, context: RequestContext) -> AccessPlan:
+        ctx = self.execution_context
+        assert ctx.graphql_document is not None
+        wanted = self.index.wanted(ctx.query or "", ctx.graphql_document, ctx.operation_name)
+        request = context.access_request(Mode.QUERY)
+        if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
+            grants = await context.federation.grants.grants_for(context.consumer.department)
+            return plan_access(request, context.federation.catalog, wanted, grants)
+        key = (ctx.query, ctx.operation_name, bool((request.purpose or "").strip()))
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = plan_access(request, context.federation.catalog, wanted, ())
+            self.plans.put(key, plan)
+        return plan  # type: ignore[return-value]
 
 
 def _has_conditional(context: RequestContext, rid: str, names: frozenset[str]) -> bool:
@@ -56,33 +118,4 @@ def _request_error(error: AccessDenied) -> GraphQLError:
     return GraphQLError(error.message, original_error=error, extensions=error.extensions)
 
 
-class NotSharedErrors(SchemaExtension):
-    """Name the legal basis when a query asks for an item that is kept out of the schema."""
-
-    def __init__(self, not_shared: Mapping[tuple[str, str], tuple[Resource, Item]]) -> None:
-        self.not_shared = not_shared
-
-    def on_validate(self) -> Iterator[None]:
-        yield
-        errors = self.execution_context.pre_execution_errors
-        if errors:  # in place: strawberry already holds this list (and may cache it)
-            errors[:] = [self._rewrite(e) for e in errors]
-
-    def _rewrite(self, error: GraphQLError) -> GraphQLError:
-        match = _UNKNOWN_FIELD.match(error.message)
-        hit = self.not_shared.get((match.group(2), match.group(1))) if match else None
-        if hit is None:
-            return error
-        resource, item = hit
-        denial = NotShared(
-            f"{resource.id}.{item.name} ({item.title}) is not shared (不予共享) and is not in the "
-            f"schema; legal basis: {item.basis}. Remove {item.field} from the query.",
-            resource=resource.id,
-            item=item.name,
-            field=item.field,
-            provider=resource.provider,
-            basis=item.basis,
-        )
-        return GraphQLError(
-            denial.message, error.nodes, original_error=denial, extensions=denial.extensions
-        )
+__all__ = ["AccessPlanner", "BoundedCache", "Validation", "Wanted"]

@@ -10,20 +10,21 @@ raise the decision's error, so the per-item hot path is a plain attribute read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from errors import GovshareError, QueryTooComplex
 from policies.catalog import Catalog, Item, Resource
+from policies.decision import ResourcePlan
 from policies.share import Share
 from resolvers import operator
 from resolvers.context import RequestContext
-from resolvers.extensions import AccessPlanner, NotSharedErrors
+from resolvers.extensions import AccessPlanner, BoundedCache, Validation
 from resolvers.planning import ItemIndex
 from resolvers.types import (
     SCALARS,
@@ -42,22 +43,26 @@ _PY_TYPES: dict[str, type] = {
 
 
 class Subject:
-    """An organization or person addressed by its (validated) code."""
+    """An organization or person addressed by its (validated) code, with the rows (or the
+    source errors) already fetched for it while finding out whether it exists."""
 
-    __slots__ = ("code", "id")
+    __slots__ = ("code", "id", "rows")
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, rows: dict[str, Any] | None = None) -> None:
         self.code = self.id = code
+        self.rows = rows or {}
 
 
 class Record:
     """One resource row as the consumer may see it: denied items raise their error."""
 
-    def __init__(self, denied: dict[str, GovshareError], row: dict[str, Any]) -> None:
+    def __init__(self, denied: Mapping[str, GovshareError], row: dict[str, Any]) -> None:
         self.__dict__.update(row)
         self._denied = denied
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # protocol probes (e.g. is-awaitable) are not items
+            raise AttributeError(name)
         error = self.__dict__.get("_denied", {}).get(name)
         if error is not None:
             raise error
@@ -83,14 +88,14 @@ def build_schema(catalog: Catalog) -> tuple[GovshareSchema, ItemIndex]:
     subjects = {kind: _subject_type(catalog, kind, resource_types) for kind in SUBJECT_KINDS}
     query = _query_type(subjects)
     holder: dict[str, ItemIndex] = {}
+    not_shared, validated, plans = _not_shared_index(catalog), BoundedCache(512), BoundedCache(512)
     schema = GovshareSchema(
         query=query,
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             ParserCache,
-            ValidationCache,
-            lambda: NotSharedErrors(_not_shared_index(catalog)),
-            lambda: AccessPlanner(holder["index"]),
+            lambda: Validation(not_shared, validated),
+            lambda: AccessPlanner(holder["index"], plans),
         ],
     )
     holder["index"] = ItemIndex(schema._schema, _item_index(catalog))
@@ -157,21 +162,31 @@ def _resource_type(catalog: Catalog, resource: Resource) -> type:
 
 
 def _resource_resolver(resource: Resource) -> Callable[..., Any]:
+    """Sync on the hot path (the row is already on the subject); awaits only when not."""
     rid = resource.id
     masks = {item.name: item.mask for item in resource.items if item.mask}
 
-    async def resolve(root: Subject, info: Info) -> Record | None:
-        context: RequestContext = info.context
-        assert context.plan is not None
-        plan = context.plan.resources[rid]
-        if not plan.allowed:
-            return Record(dict(plan.denied), {})
-        row = await context.loader(rid).load(root.code)
+    def present(plan: ResourcePlan, row: Any) -> Record | None:
+        if isinstance(row, BaseException):
+            raise row
         if row is None:
             return None
         if masks:
             row = {k: (masks[k].apply(v) if k in masks else v) for k, v in row.items()}
-        return Record(dict(plan.denied), row)
+        return Record(plan.denied, row)
+
+    async def load(root: Subject, context: RequestContext, plan: ResourcePlan) -> Record | None:
+        return present(plan, await context.loader(rid).load(root.code))
+
+    def resolve(root: Subject, info: Info) -> Any:
+        context: RequestContext = info.context
+        assert context.plan is not None
+        plan = context.plan.resources[rid]
+        if not plan.allowed:
+            return Record(plan.denied, {})
+        if rid in root.rows:
+            return present(plan, root.rows[rid])
+        return load(root, context, plan)
 
     return resolve
 
@@ -195,19 +210,14 @@ async def _lookup(info: Info, kind: str, code: str) -> Subject | None:
     """The subject, or None when no requested source has a record of it."""
     context: RequestContext = info.context
     assert context.plan is not None
-    fetched = [
-        rid
-        for rid, plan in context.plan.resources.items()
-        if plan.allowed and plan.resource.subject == kind
-    ]
+    fetched = [rid for rid, p in context.plan.resources.items() if p.allowed and p.resource.subject == kind]
     if not fetched:
         return Subject(code)
-    rows = await asyncio.gather(
-        *(context.loader(rid).load(code) for rid in fetched), return_exceptions=True
-    )
+    loads = (context.loader(rid).load(code) for rid in fetched)
+    rows = await asyncio.gather(*loads, return_exceptions=True)
     if all(row is None for row in rows):
         return None
-    return Subject(code)
+    return Subject(code, dict(zip(fetched, rows, strict=True)))
 
 
 def _check_count(codes: list[str]) -> None:

@@ -1,7 +1,7 @@
 """End-to-end helpers over the session-wide ``demo`` server (tests/conftest.py).
 
 - ``grant_to``: a fresh consumer department (a USCC nobody else uses), a grant for it
-  made with ``govshare grant add`` and a token made with ``govshare token``.
+  made with ``govshare grant add`` and a token from the data folder's signer.
 - ``stored``: read a value straight from a department's SQLite file, to check what
   the gateway answers (or must never answer) against what is really stored.
 """
@@ -14,12 +14,12 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from gateway.auth import load_signer
 from policies.codes import make_uscc
 
 _SERIALS = itertools.count(300)  # demo departments use 101-106 and 201-203
@@ -55,11 +55,10 @@ def grant_to(demo: Any) -> Callable[..., Granted]:
             args += ["--from", valid_from.isoformat()]
         if until is not None:
             args += ["--until", until.isoformat()]
-        with ThreadPoolExecutor(max_workers=2) as pool:  # two CLI processes at once
-            granting = pool.submit(demo.cli, *args)
-            issuing = pool.submit(demo.cli, "token", "--department", consumer, "--roles", "consumer")
-            grant, token = json.loads(granting.result().stdout), issuing.result().stdout.strip()
+        grant = json.loads(demo.cli(*args).stdout)
         assert grant["consumer"] == consumer and not grant["revoked"]
+        # the data folder's signer, as `govshare token` uses it (a CLI run costs a second)
+        token = load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
         return Granted(consumer, token, grant)
 
     return make

@@ -39,7 +39,8 @@ async def test_a_grant_round_trips_with_its_fields(platform: PlatformDB):
     assert stored.items == frozenset({"a", "b"})
     assert stored.modes == frozenset({Mode.QUERY, Mode.COMPARE})
     assert stored.valid_until == until  # timezone-aware on both engines
-    assert stored.active_at(NOW + dt.timedelta(seconds=1))
+    assert stored.active_at(dt.datetime.now(dt.UTC))
+    assert not stored.active_at(until)
 
 
 async def test_grants_are_per_consumer(platform: PlatformDB):
@@ -52,7 +53,7 @@ async def test_grants_are_per_consumer(platform: PlatformDB):
 async def test_revocation_is_stored_and_effective(platform: PlatformDB):
     grant = await platform.add_grant(consumer(), "r.x", ["a"], "p", NOW + dt.timedelta(days=1))
     revoked = await platform.revoke_grant(grant.id)
-    assert revoked.revoked and not revoked.active_at(NOW)
+    assert revoked.revoked and not revoked.active_at(dt.datetime.now(dt.UTC))
     [stored] = await platform.grants_for(grant.consumer)
     assert stored.revoked
 
