@@ -47,9 +47,7 @@ class Connector(abc.ABC):
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding: ...
 
     @abc.abstractmethod
-    async def fetch(
-        self, binding: Binding, keys: Sequence[str], items: Sequence[str]
-    ) -> dict[str, Row]:
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         """Rows by key for the keys that exist; each row holds exactly ``items``."""
 
     @abc.abstractmethod

@@ -37,9 +37,7 @@ class MockConnector(Connector):
         key = str(source.get("key") or columns[key_item])
         return Binding(str(target), key, columns, source.get("updated_at"))
 
-    async def fetch(
-        self, binding: Binding, keys: Sequence[str], items: Sequence[str]
-    ) -> dict[str, Row]:
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         self._record("fetch", binding, items)
         wanted = set(keys)
         rows = (row for row in self.tables.get(binding.target, []) if row[binding.key] in wanted)
@@ -61,9 +59,7 @@ class MockConnector(Connector):
         return [{"__key__": r[binding.key], **_project(binding, r, items)} for r in rows[:limit]]
 
     async def freshness(self, binding: Binding) -> dt.datetime | None:
-        stamps = [
-            r[binding.updated_at] for r in self.tables.get(binding.target, []) if binding.updated_at
-        ]
+        stamps = [r[binding.updated_at] for r in self.tables.get(binding.target, []) if binding.updated_at]
         return max((_as_datetime(s) for s in stamps), default=None)
 
     def _record(self, call: str, binding: Binding, items: Sequence[str]) -> None:

@@ -49,9 +49,7 @@ class SQLConnector(Connector):
         updated_at = source.get("updated_at")
         return Binding(str(table), key, columns, str(updated_at) if updated_at else None)
 
-    async def fetch(
-        self, binding: Binding, keys: Sequence[str], items: Sequence[str]
-    ) -> dict[str, Row]:
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         statement = _select_by_keys(binding, tuple(items))
         rows: dict[str, Row] = {}
         for start in range(0, len(keys), MAX_KEYS_PER_QUERY):
@@ -76,9 +74,8 @@ class SQLConnector(Connector):
     async def freshness(self, binding: Binding) -> dt.datetime | None:
         if not binding.updated_at:
             return None
-        statement = sa.select(sa.func.max(sa.column(binding.updated_at))).select_from(
-            sa.table(binding.target)
-        )
+        latest: sa.ColumnClause[Any] = sa.column(binding.updated_at)
+        statement: sa.Select[Any] = sa.select(sa.func.max(latest)).select_from(sa.table(binding.target))
         records = await self._run(statement, {})
         value = records[0][0] if records else None
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -107,17 +104,11 @@ def _select_by_keys(binding: Binding, items: tuple[str, ...]) -> sa.Select[Any]:
     key: sa.ColumnClause[Any] = sa.column(binding.key)
     columns: list[sa.ColumnClause[Any]] = [sa.column(binding.columns[item]) for item in items]
     table = sa.table(binding.target)
-    return (
-        sa.select(key, *columns)
-        .select_from(table)
-        .where(key.in_(sa.bindparam("keys", expanding=True)))
-    )
+    return sa.select(key, *columns).select_from(table).where(key.in_(sa.bindparam("keys", expanding=True)))
 
 
 @lru_cache(maxsize=256)
-def _select_scan(
-    binding: Binding, items: tuple[str, ...], after: bool, since: bool
-) -> sa.Select[Any]:
+def _select_scan(binding: Binding, items: tuple[str, ...], after: bool, since: bool) -> sa.Select[Any]:
     key: sa.ColumnClause[Any] = sa.column(binding.key)
     columns: list[sa.ColumnClause[Any]] = [sa.column(binding.columns[item]) for item in items]
     statement: sa.Select[Any] = sa.select(key, *columns).select_from(sa.table(binding.target))

@@ -93,9 +93,7 @@ def load_signer(data_dir: Path) -> Signer:
     path = data_dir / "keys.json"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(
-            path, {"keys": [ECKey.generate_key("P-256", auto_kid=True).as_dict(private=True)]}
-        )
+        _write_private(path, {"keys": [ECKey.generate_key("P-256", auto_kid=True).as_dict(private=True)]})
     keys = [ECKey.import_key(k) for k in json.loads(path.read_text())["keys"]]
     return Signer(KeySet(keys))  # type: ignore[arg-type]
 

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +73,9 @@ class Measure:
                 f"p99 {self.percentile(0.99):6.2f} ms  (n={len(self.latencies)})")  # fmt: skip
 
 
-async def drive(name: str, one: Callable[[str], Awaitable[None]], codes: list[str], workers: int, seconds: float) -> Measure:
+async def drive(
+    name: str, one: Callable[[str], Awaitable[None]], codes: list[str], workers: int, seconds: float
+) -> Measure:
     """Run ``one(code)`` from ``workers`` concurrent loops for ``seconds``; time each call."""
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
@@ -161,7 +162,9 @@ async def round_trips_for_100(data_dir: Path) -> tuple[int, int]:
     for connector in gateway.connectors.values():
         if engine := getattr(connector, "engine", None):
             event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    query = QUERY.replace("$code: USCC!", "$codes: [USCC!]!").replace("organization(code: $code)", "organizations(codes: $codes)")
+    query = QUERY.replace("$code: USCC!", "$codes: [USCC!]!").replace(
+        "organization(code: $code)", "organizations(codes: $codes)"
+    )
     consumer = Consumer(HOUSING.code, "bench", frozenset({"consumer"}))
     context = RequestContext(gateway.federation, consumer, purpose="bench")
     result = await gateway.schema.execute(query, {"codes": organization_codes(100)}, context)
@@ -200,7 +203,9 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace, gateway: Measure, direct: Measure, subjects: int, trips: int) -> None:
-    print(f"govshare bench: {args.connections} connections, {args.seconds:.0f} s per phase, one uvicorn worker")
+    print(
+        f"govshare bench: {args.connections} connections, {args.seconds:.0f} s per phase, one uvicorn worker"
+    )
     print(gateway.line())
     print(direct.line())
     print(f"ratio gateway / direct SQL: {gateway.rate / direct.rate:.2f}")

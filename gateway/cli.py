@@ -45,17 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="govshare", description="Government data-sharing GraphQL gateway"
-    )
+    parser = argparse.ArgumentParser(prog="govshare", description="Government data-sharing GraphQL gateway")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _demo_parser(_command(commands, "demo", "build the demo departments and serve them", run_demo))
     _serve_parser(_command(commands, "serve", "serve the catalog in the data folder", run_serve))
     token = _command(commands, "token", "print a bearer token for a department", run_token)
     token.add_argument("--department", required=True, help="the department's USCC (token sub)")
-    token.add_argument(
-        "--roles", default="consumer", help="comma-separated: consumer,provider,operator"
-    )
+    token.add_argument("--roles", default="consumer", help="comma-separated: consumer,provider,operator")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     _grant_parsers(commands)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
@@ -85,16 +81,12 @@ def _serve_parser(command: argparse.ArgumentParser) -> None:
         "--catalog", default=None, help="catalog file or folder (default: DATA/catalog.yaml)"
     )
     command.add_argument("--host", default=None, help="address (default 127.0.0.1)")
-    command.add_argument(
-        "--port", type=int, default=None, help="port (default 8000; 0 picks a free one)"
-    )
+    command.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one)")
 
 
 def _demo_parser(command: argparse.ArgumentParser) -> None:
     _serve_parser(command)
-    command.add_argument(
-        "--organizations", type=int, default=10_000, help="synthetic organizations"
-    )
+    command.add_argument("--organizations", type=int, default=10_000, help="synthetic organizations")
     command.add_argument("--persons", type=int, default=10_000, help="synthetic persons")
     command.add_argument("--no-serve", action="store_true", help="build and print, do not serve")
 
@@ -105,18 +97,14 @@ def _grant_parsers(commands: Any) -> None:
     )
     add = _command(grant, "add", "grant a consumer conditional items of a resource", run_grant_add)
     add.add_argument("--consumer", required=True, help="consumer department USCC")
-    add.add_argument(
-        "--resource", required=True, help="resource id, e.g. amr.enterprise_registration"
-    )
+    add.add_argument("--resource", required=True, help="resource id, e.g. amr.enterprise_registration")
     add.add_argument("--items", required=True, help="comma-separated item names")
     add.add_argument(
         "--purpose", required=True, help="the purpose the grant is for (matched against X-Purpose)"
     )
     add.add_argument("--modes", default="query", help="comma-separated: query,compare,bulk")
     add.add_argument("--days", type=int, default=365, help="validity in days from now")
-    add.add_argument(
-        "--from", dest="valid_from", default=None, help="start, ISO datetime (default now)"
-    )
+    add.add_argument("--from", dest="valid_from", default=None, help="start, ISO datetime (default now)")
     add.add_argument("--until", default=None, help="end, ISO datetime (overrides --days)")
     _command(grant, "list", "list grants", run_grant_list)
     revoke = _command(grant, "revoke", "revoke a grant, effective at once", run_grant_revoke)
@@ -168,9 +156,7 @@ def _moment(text: str | None, flag: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise BadRequest(
-            f"{flag} {text!r} is not an ISO date-time, e.g. 2026-12-31T18:00:00+08:00"
-        ) from None
+        raise BadRequest(f"{flag} {text!r} is not an ISO date-time, e.g. 2026-12-31T18:00:00+08:00") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -192,10 +178,17 @@ def run_grant_revoke(args: argparse.Namespace) -> None:
 
 
 def _grant_json(grant: Any) -> dict[str, Any]:
-    return {"id": grant.id, "consumer": grant.consumer, "resource": grant.resource, "items": sorted(grant.items),
-            "modes": sorted(m.value for m in grant.modes), "purpose": grant.purpose,
-            "valid_from": grant.valid_from.isoformat(), "valid_until": grant.valid_until.isoformat(),
-            "revoked": grant.revoked}  # fmt: skip
+    return {
+        "id": grant.id,
+        "consumer": grant.consumer,
+        "resource": grant.resource,
+        "items": sorted(grant.items),
+        "modes": sorted(m.value for m in grant.modes),
+        "purpose": grant.purpose,
+        "valid_from": grant.valid_from.isoformat(),
+        "valid_until": grant.valid_until.isoformat(),
+        "revoked": grant.revoked,
+    }
 
 
 async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]) -> Any:
@@ -238,9 +231,7 @@ def _print_demo(settings: Settings, info: dict[str, Any]) -> None:
         f"govshare demo: {info['url']} (GraphiQL in a browser); details in {settings.data_dir / 'demo.json'}"
     )
     print(f"consumer token:\n  {info['tokens']['consumer']}\n")
-    print(
-        "sample query (send with headers Authorization: Bearer <token> and X-Purpose: 行政审批核验):"
-    )
+    print("sample query (send with headers Authorization: Bearer <token> and X-Purpose: 行政审批核验):")
     print(demo.SAMPLE_ORGANIZATION_QUERY)
     print(f'variables: {{"code": "{code}"}}\n')
     body = json.dumps(
@@ -260,9 +251,7 @@ def _bind(settings: Settings) -> socket.socket:
 def _serve(settings: Settings, sock: socket.socket) -> None:
     async def run() -> None:
         gateway = await Gateway.start(settings)
-        config = uvicorn.Config(
-            create_app(settings, gateway), log_level="warning", access_log=False
-        )
+        config = uvicorn.Config(create_app(settings, gateway), log_level="warning", access_log=False)
         try:
             await uvicorn.Server(config).serve(sockets=[sock])
         finally:

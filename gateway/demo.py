@@ -77,9 +77,7 @@ def person_ids(count: int, rng: random.Random) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def build_demo(
-    data_dir: Path, organizations: int = 10_000, persons: int = 10_000
-) -> dict[str, Any]:
+def build_demo(data_dir: Path, organizations: int = 10_000, persons: int = 10_000) -> dict[str, Any]:
     """Create (or reuse) the demo databases and catalog; returns the sample codes."""
     data_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20261121)
@@ -92,9 +90,7 @@ def build_demo(
     return {"organizations": orgs[:10], "persons": people[:10]}
 
 
-def _write_databases(
-    data_dir: Path, orgs: list[str], people: list[str], rng: random.Random
-) -> None:
+def _write_databases(data_dir: Path, orgs: list[str], people: list[str], rng: random.Random) -> None:
     for department, table, columns, rows in _tables(orgs, people, rng):
         path = data_dir / f"{department.key}.db"
         path.unlink(missing_ok=True)
@@ -115,14 +111,10 @@ class _Synthetic:
         self.rng = rng
 
     def stamp(self) -> str:
-        return (
-            dt.datetime(2026, 1, 1) + dt.timedelta(minutes=self.rng.randrange(460_000))
-        ).isoformat()
+        return (dt.datetime(2026, 1, 1) + dt.timedelta(minutes=self.rng.randrange(460_000))).isoformat()
 
     def day(self, start_year: int, span_days: int) -> str:
-        return (
-            dt.date(start_year, 1, 1) + dt.timedelta(days=self.rng.randrange(span_days))
-        ).isoformat()
+        return (dt.date(start_year, 1, 1) + dt.timedelta(days=self.rng.randrange(span_days))).isoformat()
 
     def person_name(self) -> str:
         rng = self.rng
@@ -156,8 +148,9 @@ def _enterprise(i: int, code: str, fake: _Synthetic) -> tuple[Any, ...]:
     name = f"武汉{_word(i)}{rng.choice(_TRADES)}有限公司"
     status = rng.choice(("存续", "存续", "存续", "在业", "注销", "吊销"))
     address = f"武汉市某区某路{rng.randrange(1, 999)}号"
-    return (code, name, fake.person_name(), rng.randrange(10, 10_000) * 10_000, status,
-            fake.day(1995, 11_000), address, "技术开发；技术咨询", f"内部核查记录{i}", fake.stamp())  # fmt: skip
+    capital = rng.randrange(10, 10_000) * 10_000
+    founded, scope, note = fake.day(1995, 11_000), "技术开发；技术咨询", f"内部核查记录{i}"
+    return (code, name, fake.person_name(), capital, status, founded, address, scope, note, fake.stamp())
 
 
 def _tax(i: int, code: str, fake: _Synthetic) -> tuple[Any, ...]:
@@ -214,13 +207,17 @@ async def ensure_grant(settings: Settings) -> dict[str, Any]:
         await platform.create_schema()
         items = ["legal_representative", "address"]
         existing = [
-            g
-            for g in await platform.grants_for(DRC.code)
-            if g.resource == "amr.enterprise_registration"
+            g for g in await platform.grants_for(DRC.code) if g.resource == "amr.enterprise_registration"
         ]
-        grant = existing[0] if existing else await platform.add_grant(
-            DRC.code, "amr.enterprise_registration", items, GRANT_PURPOSE,
-            valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=365), modes=[Mode.QUERY, Mode.COMPARE])  # fmt: skip
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
+        modes = [Mode.QUERY, Mode.COMPARE]
+        grant = (
+            existing[0]
+            if existing
+            else await platform.add_grant(
+                DRC.code, "amr.enterprise_registration", items, GRANT_PURPOSE, until, modes
+            )
+        )
     finally:
         await platform.close()
     return {"id": grant.id, "consumer": DRC.code, "resource": grant.resource,

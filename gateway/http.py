@@ -8,6 +8,7 @@ can leak through an exception message.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,9 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.printer import print_schema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from errors import BadRequest, GovshareError
@@ -60,16 +61,12 @@ async def graphql_endpoint(request: Request) -> Response:
         consumer = authenticate(request)
         params = await _read_params(request)
     except GovshareError as exc:
-        return JSONResponse(
-            {"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media
-        )
+        return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media)
     if isinstance(params, list):  # a batch: each operation is decided, fetched and answered alone
         answers = [await _execute(request, consumer, one) for one in params]
         return JSONResponse([body for body, _ in answers], 200, media)
     body, status = await _execute(request, consumer, params)
-    legacy_ok = (
-        media == JSON and status != 405
-    )  # application/json answers 200 for any GraphQL result
+    legacy_ok = media == JSON and status != 405  # application/json answers 200 for any GraphQL result
     return JSONResponse(body, 200 if legacy_ok else status, media)
 
 
@@ -118,10 +115,8 @@ def header_text(value: str | None) -> str | None:
     """Headers are Latin-1 on the wire: accept raw UTF-8 (curl) and percent-encoded UTF-8."""
     if value is None:
         return None
-    try:
+    with contextlib.suppress(UnicodeError):
         value = value.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        pass
     return unquote(value).strip()
 
 

@@ -34,9 +34,7 @@ class GrantRow(Base):
     purpose: Mapped[str] = mapped_column(sa.Text)
     valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     valid_until: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(
-        sa.DateTime(timezone=True), nullable=True
-    )
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
     def to_grant(self) -> Grant:
@@ -117,9 +115,7 @@ class PlatformDB:
 
     async def _grant_rows(self, condition: sa.ColumnElement[bool]) -> Sequence[GrantRow]:
         async with self.session() as session:
-            result = await session.scalars(
-                sa.select(GrantRow).where(condition).order_by(GrantRow.created_at)
-            )
+            result = await session.scalars(sa.select(GrantRow).where(condition).order_by(GrantRow.created_at))
             return result.all()
 
 

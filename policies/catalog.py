@@ -107,9 +107,7 @@ class Resource:
     published: dt.date | None = None
     cache_ttl: int | None = None
     field: str = ""
-    items_by_name: Mapping[str, Item] = dataclass_field(
-        default_factory=dict, compare=False, repr=False
-    )
+    items_by_name: Mapping[str, Item] = dataclass_field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "items_by_name", {item.name: item for item in self.items})
@@ -260,9 +258,7 @@ def _profile_of(roots: list[_Node]) -> str:
 
 def _load_departments(roots: list[_Node]) -> dict[str, Department]:
     departments: dict[str, Department] = {}
-    for node in (
-        n for root in roots if "departments" in root.data for n in root.children("departments")
-    ):
+    for node in (n for root in roots if "departments" in root.data for n in root.children("departments")):
         department = _department(node)
         if department.code in departments:
             raise node.fail("code", f"department {department.code} is defined twice", "merge them")
@@ -294,19 +290,13 @@ def _uscc(node: _Node, key: str) -> str:
         raise node.fail(key, exc.message, "give the department's own 18-character USCC") from exc
 
 
-def _load_resources(
-    roots: list[_Node], departments: Mapping[str, Department]
-) -> dict[str, Resource]:
+def _load_resources(roots: list[_Node], departments: Mapping[str, Department]) -> dict[str, Resource]:
     resources: dict[str, Resource] = {}
     fields: dict[tuple[str, str], str] = {}
-    for node in (
-        n for root in roots if "resources" in root.data for n in root.children("resources")
-    ):
+    for node in (n for root in roots if "resources" in root.data for n in root.children("resources")):
         resource = _resource(node, departments)
         if resource.id in resources:
-            raise node.fail(
-                "id", f"resource {resource.id} is defined twice", "give each a unique id"
-            )
+            raise node.fail("id", f"resource {resource.id} is defined twice", "give each a unique id")
         _claim_field(node, fields, resource)
         resources[resource.id] = resource
     return resources
@@ -316,9 +306,7 @@ def _claim_field(node: _Node, fields: dict[tuple[str, str], str], resource: Reso
     slot = (resource.subject, resource.field)
     if slot in fields or resource.field in RESERVED_FIELDS or resource.type_name in RESERVED_TYPES:
         taken_by = fields.get(slot, "a built-in name")
-        raise node.fail(
-            "id", f"GraphQL field {resource.field} is taken by {taken_by}", "set `field:`"
-        )
+        raise node.fail("id", f"GraphQL field {resource.field} is taken by {taken_by}", "set `field:`")
     fields[slot] = resource.id
 
 
@@ -326,9 +314,7 @@ def _resource(node: _Node, departments: Mapping[str, Department]) -> Resource:
     node.check_keys(_RESOURCE_KEYS)
     rid = node.text("id")
     if not _RESOURCE_ID.match(rid):
-        raise node.fail(
-            "id", f"{rid!r} is not a dotted lower_snake id", "e.g. amr.enterprise_registration"
-        )
+        raise node.fail("id", f"{rid!r} is not a dotted lower_snake id", "e.g. amr.enterprise_registration")
     share = node.share("share", Share.UNCONDITIONAL)
     condition, basis = node.optional_text("condition"), node.optional_text("basis")
     items = _items(node, share, condition, basis)

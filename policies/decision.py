@@ -108,9 +108,7 @@ def plan_access(
             header="X-Purpose",
         )
     usable = [g for g in grants if g.consumer == request.consumer.department]
-    plans = {
-        rid: _plan_resource(request, catalog, rid, names, usable) for rid, names in wanted.items()
-    }
+    plans = {rid: _plan_resource(request, catalog, rid, names, usable) for rid, names in wanted.items()}
     return AccessPlan(plans)
 
 
@@ -142,9 +140,7 @@ def decide_item(
     if item.share is Share.NOT_SHARED:
         return NotShared(_not_shared_message(resource, item), basis=item.basis, **detail)
     if request.mode not in resource.modes:
-        return ModeNotAllowed(
-            _mode_message(request.mode, resource), mode=request.mode.value, **detail
-        )
+        return ModeNotAllowed(_mode_message(request.mode, resource), mode=request.mode.value, **detail)
     if item.share is Share.UNCONDITIONAL:
         return None
     return _conditional(request, resource, item, list(grants), detail)
@@ -217,9 +213,7 @@ def _conditional_message(resource: Resource, item: Item, request: AccessRequest,
     return f"{what}: {why}"
 
 
-def check_grantable(
-    catalog: Catalog, resource_id: str, items: Iterable[str], modes: Iterable[Mode]
-) -> None:
+def check_grantable(catalog: Catalog, resource_id: str, items: Iterable[str], modes: Iterable[Mode]) -> None:
     """Refuse a grant that names unknown things, or a non-shared item (never grantable)."""
     resource = catalog.resources.get(resource_id)
     if resource is None:
@@ -231,9 +225,7 @@ def check_grantable(
                 f"{resource_id} has no item {name!r}; known: {', '.join(resource.items_by_name)}"
             )
         if item.share is Share.NOT_SHARED:
-            raise NotShared(
-                _not_shared_message(resource, item) + " It cannot be granted.", basis=item.basis
-            )
+            raise NotShared(_not_shared_message(resource, item) + " It cannot be granted.", basis=item.basis)
     for mode in modes:
         if mode not in resource.modes:
             raise ModeNotAllowed(_mode_message(mode, resource), mode=mode.value)

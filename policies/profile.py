@@ -187,9 +187,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node)
 
@@ -221,9 +219,7 @@ def _profile(src: _Source, document: object) -> Profile:
         basis_required=_text(src, top["basis_required"], "basis_required"),
         deadlines=_deadlines(src, top["deadlines"], "deadlines"),
         update_limit_days=_days(src, top["update_limit_days"], "update_limit_days"),
-        realtime_required=_choices(
-            src, top["realtime_required"], "realtime_required", REALTIME_KINDS
-        ),
+        realtime_required=_choices(src, top["realtime_required"], "realtime_required", REALTIME_KINDS),
         service_modes=_choices(src, top["service_modes"], "service_modes", SERVICE_MODES),
         identifiers=_choices(src, top["identifiers"], "identifiers", IDENTIFIERS),
         levels=_choices(src, top["levels"], "levels", LEVELS, nonempty=True),
@@ -283,9 +279,7 @@ def _name(src: _Source, value: object, path: str) -> str:
 
 def _region(src: _Source, value: object, path: str) -> str:
     if not isinstance(value, str) or not _REGION.fullmatch(value):
-        raise src.error(
-            path, f"expected a quoted 6-digit division code such as '420000', got {_kind(value)}"
-        )
+        raise src.error(path, f"expected a quoted 6-digit division code such as '420000', got {_kind(value)}")
     return value
 
 
@@ -299,9 +293,7 @@ def _days(src: _Source, value: object, path: str) -> int | None:
     if value is None:
         return None
     if type(value) is not int or value < 0:
-        raise src.error(
-            path, f"expected working days (an integer >= 0) or null, got {_kind(value)}"
-        )
+        raise src.error(path, f"expected working days (an integer >= 0) or null, got {_kind(value)}")
     return value
 
 

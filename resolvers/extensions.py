@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 
 from graphql import ExecutionResult, GraphQLError, validate
+from strawberry.extensions import SchemaExtension
 
 from errors import AccessDenied, NotShared
 from policies.catalog import Item, Resource
@@ -21,7 +22,6 @@ from policies.decision import AccessPlan, plan_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
 from resolvers.planning import ItemIndex, Wanted
-from strawberry.extensions import SchemaExtension
 
 _UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'")
 NotSharedIndex = Mapping[tuple[str, str], tuple[Resource, Item]]

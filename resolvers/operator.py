@@ -58,9 +58,7 @@ class CatalogView:
     resources: list[ResourceView]
 
 
-CATALOG_HELP = (
-    "The whole catalog, non-shared items and their legal basis included (operators only)."
-)
+CATALOG_HELP = "The whole catalog, non-shared items and their legal basis included (operators only)."
 
 
 def require_operator(info: Info) -> RequestContext:

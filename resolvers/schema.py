@@ -10,7 +10,7 @@ raise the decision's error, so the per-item hot path is a plain attribute read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -153,12 +153,8 @@ def _resource_type(catalog: Catalog, resource: Resource) -> type:
     namespace["__annotations__"] = {item.name: _PY_TYPES[item.type] | None for item in items}
     provider = catalog.provider_of(resource)
     cls = type(resource.type_name, (), namespace)
-    directive = ProviderDirective(
-        code=provider.code, name=provider.name, update_cycle=resource.update_cycle
-    )
-    return strawberry.type(
-        cls, description=_describe_resource(catalog, resource), directives=[directive]
-    )
+    directive = ProviderDirective(code=provider.code, name=provider.name, update_cycle=resource.update_cycle)
+    return strawberry.type(cls, description=_describe_resource(catalog, resource), directives=[directive])
 
 
 def _resource_resolver(resource: Resource) -> Callable[..., Any]:
@@ -202,7 +198,8 @@ def _subject_type(catalog: Catalog, kind: str, resource_types: dict[str, type]) 
             graphql_type=resource_types[resource.id] | None,
             description=_describe_resource(catalog, resource),
         )
-    description = f"An {kind} addressed by its {'USCC' if kind == 'organization' else 'citizen ID'}; one field per resource."
+    code_name = "USCC" if kind == "organization" else "citizen ID"
+    description = f"A {kind} addressed by its {code_name}; one field per resource keyed on it."
     return strawberry.type(type(type_name, (), namespace), description=description)
 
 
@@ -220,11 +217,9 @@ async def _lookup(info: Info, kind: str, code: str) -> Subject | None:
     return Subject(code, dict(zip(fetched, rows, strict=True)))
 
 
-def _check_count(codes: list[str]) -> None:
+def _check_count(codes: Sequence[str]) -> None:
     if len(codes) > MAX_SUBJECTS:
-        raise QueryTooComplex(
-            f"at most {MAX_SUBJECTS} codes per list; split the request", limit=MAX_SUBJECTS
-        )
+        raise QueryTooComplex(f"at most {MAX_SUBJECTS} codes per list; split the request", limit=MAX_SUBJECTS)
 
 
 def _query_type(subjects: dict[str, type]) -> type:
@@ -246,9 +241,7 @@ def _query_type(subjects: dict[str, type]) -> type:
         return await asyncio.gather(*(_lookup(info, "person", i) for i in ids))
 
     def root(resolver: Callable[..., Any], graphql_type: Any, description: str) -> Any:
-        return strawberry.field(
-            resolver=resolver, graphql_type=graphql_type, description=description
-        )
+        return strawberry.field(resolver=resolver, graphql_type=graphql_type, description=description)
 
     many = f"(at most {MAX_SUBJECTS}), in order; null where no source holds the code"
     namespace = {

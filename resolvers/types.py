@@ -7,6 +7,7 @@ from typing import NewType
 
 import strawberry
 from strawberry.schema_directive import Location
+from strawberry.types.scalar import ScalarDefinition
 
 from policies.codes import validate_citizen_id, validate_uscc
 from policies.share import Mode, Share
@@ -14,7 +15,7 @@ from policies.share import Mode, Share
 USCC = NewType("USCC", str)
 CitizenID = NewType("CitizenID", str)
 
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     USCC: strawberry.scalar(
         name="USCC",
         description="Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, "
