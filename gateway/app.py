@@ -54,6 +54,8 @@ class Gateway:
 def open_connectors(catalog: Catalog, data_dir: Path) -> dict[str, Connector]:
     connectors = {}
     for code, department in catalog.departments.items():
+        if department.connector is None:
+            continue
         try:
             connectors[code] = open_connector(department.connector, data_dir)
         except ConfigurationError as exc:

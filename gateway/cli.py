@@ -57,9 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"
     )
-    check = catalog.add_parser("check", help="validate a catalog file or folder")
-    check.add_argument("path")
-    check.set_defaults(run=run_catalog_check)
+    check = _command(catalog, "check", "validate a catalog file or folder", run_catalog_check)
+    check.add_argument("path", nargs="?", help="catalog file or folder (default: the data folder's)")
     return parser
 
 
@@ -132,7 +131,7 @@ def run_token(args: argparse.Namespace) -> None:
 
 
 def run_catalog_check(args: argparse.Namespace) -> None:
-    catalog = load_catalog(args.path)
+    catalog = load_catalog(args.path or _settings(args).catalog)
     shared = sum(len(r.items) for r in catalog.resources.values())
     print(f"ok: {len(catalog.departments)} departments, {len(catalog.resources)} resources, {shared} items "
           f"(profile {catalog.profile})")  # fmt: skip

@@ -65,7 +65,7 @@ class Department:
     name: str
     region: str
     level: str
-    connector: Mapping[str, Any]
+    connector: Mapping[str, Any] | None = None  # consumers that provide nothing have none
 
 
 @dataclass(frozen=True)
@@ -271,16 +271,22 @@ def _department(node: _Node) -> Department:
     region = node.text("region")
     if not _REGION.match(region):
         raise node.fail("region", f"{region!r} is not a 6-digit division code", "e.g. 420100")
-    connector = node.child("connector").data
-    if "kind" not in connector:
-        raise node.fail("connector", "has no `kind`", "add e.g. `kind: sql` and its `url`")
     return Department(
         code=_uscc(node, "code"),
         name=node.text("name"),
         region=region,
         level=node.choice("level", LEVELS, "city"),
-        connector=dict(connector),
+        connector=_connector(node),
     )
+
+
+def _connector(node: _Node) -> dict[str, Any] | None:
+    if node.data.get("connector") is None:
+        return None
+    connector = node.child("connector").data
+    if "kind" not in connector:
+        raise node.fail("connector", "has no `kind`", "add e.g. `kind: sql` and its `url`")
+    return dict(connector)
 
 
 def _uscc(node: _Node, key: str) -> str:
@@ -348,6 +354,8 @@ def _provider(node: _Node, departments: Mapping[str, Department]) -> str:
     code = _uscc(node, "provider")
     if code not in departments:
         raise node.fail("provider", f"unknown provider {code}", "add it under `departments:`")
+    if departments[code].connector is None:
+        raise node.fail("provider", f"provider {code} has no connector", "give the department `connector:`")
     return code
 
 

@@ -33,7 +33,9 @@ def consumer() -> str:
 async def test_a_grant_round_trips_with_its_fields(platform: PlatformDB):
     who = consumer()
     until = NOW + dt.timedelta(days=30)
-    added = await platform.add_grant(who, "amr.enterprise_registration", ["b", "a"], "核验", until, [Mode.QUERY, Mode.COMPARE])
+    added = await platform.add_grant(
+        who, "amr.enterprise_registration", ["b", "a"], "核验", until, [Mode.QUERY, Mode.COMPARE]
+    )
     [stored] = await platform.grants_for(who)
     assert stored == added
     assert stored.items == frozenset({"a", "b"})
