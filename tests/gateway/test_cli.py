@@ -60,8 +60,9 @@ def test_token_refuses_bad_input(data: Path, args: list[str], fragment: str):
 
 
 def test_grant_add_list_revoke(data: Path):
-    added = json.loads(run_cli(data, "grant", "add", "--consumer", CONSUMER, "--resource",
-                               "tax.tax_credit", "--items", "tax_arrears", "--purpose", "信用监管").stdout)  # fmt: skip
+    args = ["--consumer", CONSUMER, "--resource", "tax.tax_credit", "--items", "tax_arrears"]
+    args += ["--purpose", "信用"]
+    added = json.loads(run_cli(data, "grant", "add", *args).stdout)
     assert added["items"] == ["tax_arrears"] and added["revoked"] is False
     listed = [json.loads(line) for line in run_cli(data, "grant", "list").stdout.splitlines()]
     assert [g["id"] for g in listed] == [added["id"]]
