@@ -72,13 +72,15 @@ class ResourceSource:
             return
         for waiter in batch:
             if not waiter.future.done():
-                waiter.future.set_result(_narrow(rows, waiter))
+                waiter.future.set_result(_narrow(rows, waiter, len(items)))
 
 
-def _narrow(rows: dict[str, Row], waiter: _Waiter) -> dict[str, Row]:
-    if len(waiter.items) == len(next(iter(rows.values()), waiter.items)):
+def _narrow(rows: dict[str, Row], waiter: _Waiter, fetched: int) -> dict[str, Row]:
+    """The waiter's keys, with exactly the waiter's items."""
+    wanted = set(waiter.items)
+    if len(wanted) == fetched:  # wanted is a subset of what was fetched: so it is all of it
         return {key: rows[key] for key in waiter.keys if key in rows}
-    return {key: {i: rows[key][i] for i in waiter.items} for key in waiter.keys if key in rows}
+    return {key: {i: rows[key][i] for i in wanted} for key in waiter.keys if key in rows}
 
 
 def _fail_all(batch: list[_Waiter], exc: BaseException) -> None:
