@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.printer import print_schema
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from errors import BadRequest, GovshareError
@@ -87,6 +87,9 @@ async def _execute(
         return _failure("only queries may be sent with GET; use POST", 405)
     except MissingQueryError:
         return _failure("no query given", 400)
+    except CannotGetOperationTypeError:
+        name = params.get("operationName")
+        return _failure(f"the document has no operation named {name!r}; fix operationName", 400)
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]
@@ -176,8 +179,8 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     cause = root_cause(error)
     if isinstance(cause, GovshareError):
         extensions = cause.extensions
-    elif error.original_error is None:
-        extensions = {"code": "BAD_REQUEST"}  # syntax or validation: the message is the schema's
+    elif isinstance(cause, GraphQLError):
+        extensions = {"code": "BAD_REQUEST"}  # syntax, validation, variable coercion
     else:
         log.error("unexpected error in %s", error.path, exc_info=cause)
         return _error_dict("internal error; the incident is logged", {"code": "INTERNAL"}, error)

@@ -30,7 +30,11 @@ UPDATE_CYCLES = ("realtime", "daily", "weekly", "monthly", "quarterly", "yearly"
 ITEM_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 NORMALIZERS = ("nfkc", "strip", "upper")
 RESERVED_FIELDS = ("code", "id", "disputed")
-RESERVED_TYPES = ("Query", "Mutation", "Organization", "Person", "Catalog", "USCC", "CitizenID")
+RESERVED_TYPES = (
+    "Query", "Mutation", "Organization", "Person", "Catalog", "CatalogResource", "CatalogItem",
+    "Department", "USCC", "CitizenID", "ShareClass", "ServiceMode", "Date", "String", "Int",
+    "Float", "Boolean", "ID",
+)  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _FIELD_NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
@@ -308,12 +312,15 @@ def _load_resources(roots: list[_Node], departments: Mapping[str, Department]) -
     return resources
 
 
-def _claim_field(node: _Node, fields: dict[tuple[str, str], str], resource: Resource) -> None:
-    slot = (resource.subject, resource.field)
-    if slot in fields or resource.field in RESERVED_FIELDS or resource.type_name in RESERVED_TYPES:
-        taken_by = fields.get(slot, "a built-in name")
-        raise node.fail("id", f"GraphQL field {resource.field} is taken by {taken_by}", "set `field:`")
-    fields[slot] = resource.id
+def _claim_field(node: _Node, taken: dict[tuple[str, str], str], resource: Resource) -> None:
+    """A resource's field is unique on its subject type, and its type name in the schema."""
+    builtin = resource.field in RESERVED_FIELDS or resource.type_name in RESERVED_TYPES
+    for slot in ((resource.subject, resource.field), ("(type)", resource.type_name)):
+        if slot in taken or builtin:
+            taken_by = taken.get(slot, "a built-in name")
+            name = f"GraphQL {'type' if slot[0] == '(type)' else 'field'} {slot[1]}"
+            raise node.fail("id", f"{name} is taken by {taken_by}", "set a distinct `field:`")
+    taken[(resource.subject, resource.field)] = taken[("(type)", resource.type_name)] = resource.id
 
 
 def _resource(node: _Node, departments: Mapping[str, Department]) -> Resource:

@@ -102,7 +102,7 @@ def plan_access(
     grants: Iterable[Grant],
 ) -> AccessPlan:
     """Decide every wanted (resource, item) pair of one operation."""
-    if wanted and not (request.purpose or "").strip():
+    if any(wanted.values()) and not (request.purpose or "").strip():
         raise PurposeRequired(
             "data access needs a declared purpose: send the X-Purpose header",
             header="X-Purpose",

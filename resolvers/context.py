@@ -43,21 +43,22 @@ class RequestContext:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     plan: AccessPlan | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    _loaders: dict[str, DataLoader[str, Row | None]] = field(default_factory=dict)
+    _loaders: dict[tuple[str, tuple[str, ...]], DataLoader[str, Row | None]] = field(default_factory=dict)
 
     def access_request(self, mode: Mode) -> AccessRequest:
         return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id)
 
-    def loader(self, resource_id: str) -> DataLoader[str, Row | None]:
-        """One DataLoader per resource per request, fetching the plan's allowed items."""
-        loader = self._loaders.get(resource_id)
+    def loader(self, resource_id: str, items: tuple[str, ...] | None = None) -> DataLoader[str, Row | None]:
+        """One DataLoader per (resource, item set) per request; by default the plan's allowed items."""
+        if items is None:
+            assert self.plan is not None, "the access plan is made before any source is called"
+            items = self.plan.resources[resource_id].allowed
+        loader = self._loaders.get((resource_id, items))
         if loader is None:
-            loader = self._loaders[resource_id] = self._new_loader(resource_id)
+            loader = self._loaders[(resource_id, items)] = self._new_loader(resource_id, items)
         return loader
 
-    def _new_loader(self, resource_id: str) -> DataLoader[str, Row | None]:
-        assert self.plan is not None, "the access plan is made before any source is called"
-        items = self.plan.resources[resource_id].allowed
+    def _new_loader(self, resource_id: str, items: tuple[str, ...]) -> DataLoader[str, Row | None]:
         source = self.federation.sources[resource_id]
 
         async def load(keys: Sequence[str]) -> list[Row | None]:

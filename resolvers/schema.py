@@ -209,12 +209,24 @@ async def _lookup(info: Info, kind: str, code: str) -> Subject | None:
     assert context.plan is not None
     fetched = [rid for rid, p in context.plan.resources.items() if p.allowed and p.resource.subject == kind]
     if not fetched:
-        return Subject(code)
+        return await _exists(context, kind, code)
     loads = (context.loader(rid).load(code) for rid in fetched)
     rows = await asyncio.gather(*loads, return_exceptions=True)
     if all(row is None for row in rows):
         return None
     return Subject(code, dict(zip(fetched, rows, strict=True)))
+
+
+async def _exists(context: RequestContext, kind: str, code: str) -> Subject | None:
+    """Nothing readable was asked of it: look its key up where the key is unconditional."""
+    resources = [
+        r
+        for r in context.federation.catalog.resources_on(kind)
+        if r.items_by_name[r.key].share is Share.UNCONDITIONAL
+    ]
+    loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
+    rows = await asyncio.gather(*loads, return_exceptions=True)
+    return None if all(row is None for row in rows) else Subject(code)
 
 
 def _check_count(codes: Sequence[str]) -> None:

@@ -9,8 +9,16 @@ import strawberry
 from strawberry.schema_directive import Location
 from strawberry.types.scalar import ScalarDefinition
 
+from errors import InvalidCode
 from policies.codes import validate_citizen_id, validate_uscc
 from policies.share import Mode, Share
+
+
+def _text(value: object, kind: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidCode(f"a {kind} is text: quote it as a string", kind=kind, rule="type")
+    return value
+
 
 USCC = NewType("USCC", str)
 CitizenID = NewType("CitizenID", str)
@@ -21,14 +29,14 @@ SCALARS: dict[object, ScalarDefinition] = {
         description="Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters, "
         "normalized (spaces removed, full-width to half-width, upper case) and check-verified.",
         serialize=str,
-        parse_value=validate_uscc,
+        parse_value=lambda value: validate_uscc(_text(value, "USCC")),
     ),
     CitizenID: strawberry.scalar(
         name="CitizenID",
         description="Citizen identity number (公民身份号码, GB 11643-1999): 18 characters with "
         "check character; a 15-digit legacy number is converted to 18.",
         serialize=str,
-        parse_value=validate_citizen_id,
+        parse_value=lambda value: validate_citizen_id(_text(value, "CitizenID")),
     ),
 }
 
