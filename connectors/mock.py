@@ -34,7 +34,7 @@ class MockConnector(Connector):
         if not target:
             raise ConfigurationError("a mock source needs `table:`")
         columns = bind_columns(source, items, key_item)
-        key = str(source.get("key") or columns[key_item])
+        key = str(source.get("key") or columns.get(key_item, key_item))
         return Binding(str(target), key, columns, source.get("updated_at"))
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
@@ -55,12 +55,16 @@ class MockConnector(Connector):
         self._record("scan", binding, items)
         rows = sorted(self.tables.get(binding.target, []), key=lambda row: row[binding.key])
         rows = [r for r in rows if after is None or r[binding.key] > after]
-        rows = [r for r in rows if since is None or _changed_since(binding, r, since)]
+        if since is not None and binding.updated_at:  # like SQL: no change stamp, no filter
+            rows = [r for r in rows if _changed_since(binding, r, since)]
         return [{"__key__": r[binding.key], **_project(binding, r, items)} for r in rows[:limit]]
 
     async def freshness(self, binding: Binding) -> dt.datetime | None:
-        stamps = [r[binding.updated_at] for r in self.tables.get(binding.target, []) if binding.updated_at]
-        return max((_as_datetime(s) for s in stamps), default=None)
+        self._record("freshness", binding, ())
+        if not binding.updated_at:
+            return None
+        stamps = [r.get(binding.updated_at) for r in self.tables.get(binding.target, [])]
+        return max((_as_datetime(s) for s in stamps if s is not None), default=None)
 
     def _record(self, call: str, binding: Binding, items: Sequence[str]) -> None:
         if self.failing:
@@ -73,7 +77,8 @@ def _project(binding: Binding, row: Mapping[str, Any], items: Sequence[str]) -> 
 
 
 def _changed_since(binding: Binding, row: Mapping[str, Any], since: dt.datetime) -> bool:
-    return bool(binding.updated_at) and _as_datetime(row[str(binding.updated_at)]) >= since
+    stamp = row.get(str(binding.updated_at))
+    return stamp is not None and _as_datetime(stamp) >= since
 
 
 def _as_datetime(value: Any) -> dt.datetime:

@@ -67,7 +67,8 @@ class SQLConnector(Connector):
         since: dt.datetime | None = None,
         limit: int = 1000,
     ) -> list[Row]:
-        statement = _select_scan(binding, tuple(items), after is not None, since is not None)
+        sqlite = self.engine.dialect.name == "sqlite"
+        statement = _select_scan(binding, tuple(items), after is not None, since is not None, sqlite)
         params = {"after": after, "since": since, "limit": limit}
         return [_row(("__key__", *items), record) for record in await self._run(statement, params)]
 
@@ -108,12 +109,22 @@ def _select_by_keys(binding: Binding, items: tuple[str, ...]) -> sa.Select[Any]:
 
 
 @lru_cache(maxsize=256)
-def _select_scan(binding: Binding, items: tuple[str, ...], after: bool, since: bool) -> sa.Select[Any]:
+def _select_scan(
+    binding: Binding, items: tuple[str, ...], after: bool, since: bool, sqlite: bool
+) -> sa.Select[Any]:
     key: sa.ColumnClause[Any] = sa.column(binding.key)
     columns: list[sa.ColumnClause[Any]] = [sa.column(binding.columns[item]) for item in items]
     statement: sa.Select[Any] = sa.select(key, *columns).select_from(sa.table(binding.target))
     if after:
         statement = statement.where(key > sa.bindparam("after"))
     if since and binding.updated_at:
-        statement = statement.where(sa.column(binding.updated_at) >= sa.bindparam("since"))
+        statement = statement.where(_since(sa.column(binding.updated_at), sqlite))
     return statement.order_by(key).limit(sa.bindparam("limit"))
+
+
+def _since(stamp: sa.ColumnClause[Any], sqlite: bool) -> sa.ColumnElement[bool]:
+    """SQLite keeps stamps as text in several shapes ('T' or space): compare normalized."""
+    since = sa.bindparam("since", type_=sa.DateTime())
+    if sqlite:
+        return sa.func.datetime(stamp) >= sa.func.datetime(since)
+    return stamp >= since

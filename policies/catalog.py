@@ -237,9 +237,20 @@ def _catalog_files(path: Path) -> list[Path]:
     return [path]
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so a bad date is reported at its path."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_TextDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def _read_yaml(file: Path) -> _Node:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
@@ -372,7 +383,7 @@ def _modes(node: _Node) -> frozenset[Mode]:
         raise node.fail("modes", "must be a non-empty list", "e.g. `modes: [query, compare]`")
     known = {m.value: m for m in Mode}
     for value in raw:
-        if value not in known:
+        if not isinstance(value, str) or value not in known:
             raise node.fail("modes", f"{value!r} is not a mode", "use compare, query or bulk")
     return frozenset(known[v] for v in raw)
 
@@ -415,6 +426,9 @@ def _items(node: _Node, share: Share, condition: str | None, basis: str | None) 
         item = _item(child, share, condition, basis)
         if any(other.name == item.name for other in items):
             raise child.fail("name", f"item {item.name} is listed twice", "remove one")
+        clash = next((other.name for other in items if other.field == item.field), None)
+        if clash:
+            raise child.fail("name", f"{item.name} and {clash} both become field {item.field}", "rename one")
         items.append(item)
     return tuple(items)
 
@@ -466,6 +480,10 @@ def _mask(node: _Node) -> Mask | None:
 def _normalizers(node: _Node) -> tuple[str, ...]:
     raw = node.data.get("normalize", [])
     raw = [raw] if isinstance(raw, str) else raw
+    if not isinstance(raw, list):
+        raise node.fail(
+            "normalize", f"{raw!r} is not a list", f"e.g. `normalize: [{', '.join(NORMALIZERS)}]`"
+        )
     for value in raw:
         if value not in NORMALIZERS:
             raise node.fail("normalize", f"{value!r} is unknown", f"use {', '.join(NORMALIZERS)}")

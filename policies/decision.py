@@ -17,6 +17,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from errors import (
     AccessDenied,
@@ -25,9 +26,11 @@ from errors import (
     GrantExpired,
     ModeNotAllowed,
     NotShared,
+    OutOfScope,
     PurposeRequired,
+    RateLimited,
 )
-from policies.catalog import Catalog, Item, Resource
+from policies.catalog import Catalog, Item, Mask, Resource
 from policies.share import Mode, Share
 
 ROLES = ("consumer", "provider", "operator")
@@ -46,6 +49,22 @@ class Consumer:
 
 
 @dataclass(frozen=True)
+class GrantConditions:
+    """Limits a provider may set when granting (Hubei art. 20: 授权范围和条件)."""
+
+    regions: tuple[str, ...] = ()  # subjects' division code must start with one of these
+    masks: Mapping[str, Mask] = dataclass_field(default_factory=dict)  # item -> mask
+    daily_cap: int | None = None  # distinct subjects a day, through this grant
+
+    @property
+    def per_subject(self) -> bool:
+        return bool(self.regions or self.masks or self.daily_cap)
+
+    def in_scope(self, region: str) -> bool:
+        return not self.regions or region.startswith(self.regions)
+
+
+@dataclass(frozen=True)
 class Grant:
     id: str
     consumer: str
@@ -56,6 +75,7 @@ class Grant:
     valid_from: dt.datetime
     valid_until: dt.datetime
     revoked: bool = False
+    conditions: GrantConditions = GrantConditions()
 
     def active_at(self, now: dt.datetime) -> bool:
         return not self.revoked and self.valid_from <= now < self.valid_until
@@ -77,6 +97,64 @@ class ResourcePlan:
     resource: Resource
     allowed: tuple[str, ...]
     denied: Mapping[str, AccessDenied]
+    relied: Mapping[str, Grant] = dataclass_field(default_factory=dict)  # conditional item -> grant
+
+    @property
+    def per_subject(self) -> bool:
+        """Whether some grant's conditions make the answer depend on the subject."""
+        return any(grant.conditions.per_subject for grant in self.relied.values())
+
+
+@dataclass(frozen=True)
+class SubjectAccess:
+    """What one subject's row may show: the items to fetch, the refusals, the masks."""
+
+    items: tuple[str, ...]
+    denied: Mapping[str, AccessDenied]
+    masks: Mapping[str, Mask]
+    capped: Mapping[str, Grant]  # item -> grant whose daily cap must admit the subject
+
+
+def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
+    """Apply the relied-on grants' conditions for a subject of this division code."""
+    if not plan.per_subject:
+        return SubjectAccess(plan.allowed, plan.denied, {}, {})
+    denied = dict(plan.denied)
+    masks: dict[str, Mask] = {}
+    capped: dict[str, Grant] = {}
+    for name, grant in plan.relied.items():
+        if not grant.conditions.in_scope(region):
+            denied[name] = _out_of_scope(plan.resource, name, grant)
+            continue
+        if name in grant.conditions.masks:
+            masks[name] = grant.conditions.masks[name]
+        if grant.conditions.daily_cap is not None:
+            capped[name] = grant
+    items = tuple(name for name in plan.allowed if name not in denied)
+    return SubjectAccess(items, denied, masks, capped)
+
+
+def _out_of_scope(resource: Resource, name: str, grant: Grant) -> OutOfScope:
+    regions = ", ".join(grant.conditions.regions)
+    return OutOfScope(
+        f"{resource.id}.{name}: this subject is outside the divisions your grant {grant.id} covers "
+        f"({regions}); apply for a grant covering its division",
+        resource=resource.id,
+        item=name,
+        grant=grant.id,
+        regions=list(grant.conditions.regions),
+    )
+
+
+def over_cap(resource: Resource, name: str, grant: Grant) -> RateLimited:
+    return RateLimited(
+        f"{resource.id}.{name}: your grant {grant.id} allows {grant.conditions.daily_cap} distinct "
+        "subjects a day and today's are used; try again tomorrow or apply for a higher cap",
+        resource=resource.id,
+        item=name,
+        grant=grant.id,
+        cap=grant.conditions.daily_cap,
+    )
 
 
 @dataclass(frozen=True)
@@ -119,13 +197,31 @@ def _plan_resource(
     relevant = [g for g in grants if g.resource == rid]
     allowed: list[str] = []
     denied: dict[str, AccessDenied] = {}
+    relied: dict[str, Grant] = {}
     for name in sorted(set(names)):
-        error = decide_item(request, catalog, resource, resource.items_by_name[name], relevant)
-        if error is None:
-            allowed.append(name)
-        else:
+        item = resource.items_by_name[name]
+        error = decide_item(request, catalog, resource, item, relevant)
+        if error is not None:
             denied[name] = error
-    return ResourcePlan(resource, tuple(allowed), denied)
+            continue
+        allowed.append(name)
+        if item.share is Share.CONDITIONAL:
+            relied[name] = _relied_on(request, item, relevant)
+    return ResourcePlan(resource, tuple(allowed), denied, relied)
+
+
+def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> Grant:
+    """The active grant an allowed conditional item rests on: the least restricted one."""
+    usable = [
+        g
+        for g in grants
+        if item.name in g.items
+        and request.mode in g.modes
+        and same_purpose(g.purpose, request.purpose or "")
+        and g.active_at(request.now)
+        and (not request.application_id or g.id == request.application_id)
+    ]
+    return min(usable, key=lambda g: (g.conditions.per_subject, g.id))
 
 
 def decide_item(

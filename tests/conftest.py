@@ -61,7 +61,9 @@ class DemoServer:
             sent["Authorization"] = f"Bearer {self.info['tokens'].get(token, token)}"
         if purpose is not None:
             sent["X-Purpose"] = quote(purpose)
-        return httpx.post(self.url, json={"query": query, "variables": variables or {}}, headers=sent, timeout=30)
+        return httpx.post(
+            self.url, json={"query": query, "variables": variables or {}}, headers=sent, timeout=30
+        )
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_cli(self.data_dir, *args, check=check)

@@ -71,9 +71,7 @@ def stored(demo: Any) -> Callable[[str, str, str, str, str], Any]:
     def read(db: str, table: str, column: str, key_column: str, key: str) -> Any:
         uri = f"file:{demo.data_dir / (db + '.db')}?mode=ro"
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-            row = conn.execute(
-                f"SELECT {column} FROM {table} WHERE {key_column} = ?", (key,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {column} FROM {table} WHERE {key_column} = ?", (key,)).fetchone()
         assert row is not None, f"{key} is not in {db}.{table}"
         return row[0]
 

@@ -134,7 +134,9 @@ def test_valid_unknown_uscc_is_null_without_errors(demo):
 def test_unknown_codes_in_a_batch_are_null_in_place(demo):
     known = demo.info["samples"]["organizations"][:2]
     unknown = make_uscc("9", "1", "420102", "MA9YYYY2")
-    query = "query($codes: [USCC!]!) { organizations(codes: $codes) { code enterpriseRegistration { status } } }"
+    query = (
+        "query($codes: [USCC!]!) { organizations(codes: $codes) { code enterpriseRegistration { status } } }"
+    )
     response = demo.post(query, {"codes": [known[0], unknown, known[1]]})
     body = response.json()
     assert "errors" not in body
@@ -142,12 +144,6 @@ def test_unknown_codes_in_a_batch_are_null_in_place(demo):
     assert [o and o["code"] for o in answered] == [known[0], None, known[1]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: resolvers/schema.py _lookup returns Subject(code) without consulting any "
-    "source when the selection names no allowed item, so organization(code: <unknown>) { code } "
-    "answers {code: ...} although the field is documented 'null when no source holds it'",
-)
 def test_unknown_uscc_is_null_even_when_only_the_code_is_selected(demo):
     unknown = make_uscc("9", "1", "420102", "MA9YYYY3")
     response = demo.post("query($code: USCC!) { organization(code: $code) { code } }", {"code": unknown})
@@ -174,8 +170,10 @@ def test_legacy_15_digit_id_is_converted(demo, stored, how):
     good = next(p for p in demo.info["samples"]["persons"] if p[6:8] == "19")
     legacy = good[:6] + good[8:17]
     assert len(legacy) == 15
-    response = demo.post(PERSON_BY_VARIABLE, {"id": legacy}) if how == "variable" else demo.post(
-        person_literal(legacy)
+    response = (
+        demo.post(PERSON_BY_VARIABLE, {"id": legacy})
+        if how == "variable"
+        else demo.post(person_literal(legacy))
     )
     assert response.status_code == 200
     body = response.json()
@@ -198,13 +196,6 @@ def test_lower_case_x_check_char_is_accepted(demo):
     assert response.json()["data"]["person"]["id"] == with_x
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: gateway/http.py format_error answers any variable-coercion error (wrong JSON "
-    "type for a USCC/CitizenID variable, a missing or null required variable) and a non-string "
-    "literal as INTERNAL 'internal error; the incident is logged' and logs it as an incident, "
-    "instead of a BAD_REQUEST/INVALID_CODE naming the problem",
-)
 @pytest.mark.parametrize(
     ("query", "variables"),
     [

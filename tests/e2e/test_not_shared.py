@@ -168,9 +168,7 @@ def test_repeated_refusals_stay_not_shared(demo, stored, basis):
     query = "query R($c: USCC!) { organization(code: $c) { enterpriseRegistration { innerNote } } }"
     for who in ("consumer", "consumer", "operator", "provider", "consumer"):
         response = demo.post(query, {"c": code}, token=who)
-        assert_not_shared(
-            response, basis, AMR_RID, "inner_note", AMR.code, inner_notes(stored, [code])
-        )
+        assert_not_shared(response, basis, AMR_RID, "inner_note", AMR.code, inner_notes(stored, [code]))
 
 
 @pytest.mark.parametrize("reject", ["true", "false"])
@@ -261,9 +259,7 @@ def test_batched_request_refuses_only_the_non_shared_operation(demo, stored, bas
     assert second == {
         "data": {
             "organization": {
-                "enterpriseRegistration": {
-                    "name": stored("amr", "enterprise", "ent_name", "uscc", code)
-                }
+                "enterpriseRegistration": {"name": stored("amr", "enterprise", "ent_name", "uscc", code)}
             }
         }
     }
@@ -360,9 +356,7 @@ def conditional_secrets(stored: Any, codes: list[str], ids: list[str]) -> list[s
 def test_conditional_values_without_grant_never_appear(demo, stored, who, reject):
     org_codes, ids = codes(demo), list(demo.info["samples"]["persons"])
     headers = {} if reject is None else {"X-Reject-Unauthorized": reject}
-    response = demo.post(
-        CONDITIONAL_QUERY, {"codes": org_codes, "ids": ids}, token=who, headers=headers
-    )
+    response = demo.post(CONDITIONAL_QUERY, {"codes": org_codes, "ids": ids}, token=who, headers=headers)
     body = response.json()
     assert body["errors"]
     assert {e["extensions"]["code"] for e in body["errors"]} == {"CONDITIONAL_ACCESS_REQUIRED"}

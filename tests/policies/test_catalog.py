@@ -107,7 +107,7 @@ def refusal(path: Path) -> CatalogError:
 
 
 def test_the_table_covers_the_required_problems() -> None:
-    assert REQUIRED_CASES <= {f.stem for f in BAD_FILES}
+    assert {f.stem for f in BAD_FILES} >= REQUIRED_CASES
 
 
 @pytest.mark.parametrize("file", bad_params())
@@ -361,9 +361,7 @@ def test_camel(name: str, field: str) -> None:
     keep_first=st.integers(min_value=0, max_value=12),
     keep_last=st.integers(min_value=0, max_value=12),
 )
-def test_mask_keeps_first_and_last_and_stars_the_rest(
-    text: str, keep_first: int, keep_last: int
-) -> None:
+def test_mask_keeps_first_and_last_and_stars_the_rest(text: str, keep_first: int, keep_last: int) -> None:
     masked = Mask(keep_first, keep_last).apply(text)
     assert isinstance(masked, str) and len(masked) == len(text)
     hidden = len(text) - keep_first - keep_last

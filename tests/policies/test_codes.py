@@ -150,9 +150,7 @@ def test_make_uscc_validates_and_round_trips(auth: str, cat: str, region: str, o
 
 
 @given(digit_strings, births, seq3s)
-def test_make_citizen_id_validates_and_round_trips(
-    region: str, birth: datetime.date, seq3: str
-) -> None:
+def test_make_citizen_id_validates_and_round_trips(region: str, birth: datetime.date, seq3: str) -> None:
     code = codes.make_citizen_id(region, birth, seq3)
     assert code[:17] == region + birth.strftime("%Y%m%d") + seq3
     assert codes.validate_citizen_id(code) == code
@@ -204,9 +202,7 @@ def test_citizen_id_variants_validate_to_same_code(code: str, data: st.DataObjec
 def test_legacy_ids_convert(region: str, birth: datetime.date, seq3: str) -> None:
     id15 = region + birth.strftime("%Y%m%d")[2:] + seq3
     converted = codes.convert_legacy_id(id15)
-    assert (
-        converted == codes.validate_citizen_id(id15) == codes.make_citizen_id(region, birth, seq3)
-    )
+    assert converted == codes.validate_citizen_id(id15) == codes.make_citizen_id(region, birth, seq3)
     assert converted[6:14] == birth.strftime("%Y%m%d")
     assert converted[6:8] == "19"
     assert codes.region_of(id15) == region

@@ -286,9 +286,7 @@ def test_a_not_shared_item_is_never_allowed(world: World, mode: Mode, named: boo
                 valid_until=NOW + 100 * HOUR,
             )
             asked = replace(request, application_id="APP-ALL" if named else None)
-            error = decide_item(
-                asked, world.catalog, resource, item, [*world.grants, everything]
-            )
+            error = decide_item(asked, world.catalog, resource, item, [*world.grants, everything])
             assert isinstance(error, NotShared)
             assert error.extensions["basis"] == item.basis
             assert item.basis and item.basis in error.message
@@ -298,9 +296,7 @@ def test_a_not_shared_item_is_never_allowed(world: World, mode: Mode, named: boo
 @given(worlds())
 def test_an_unconditional_item_is_allowed_for_anyone_in_an_offered_mode(world: World) -> None:
     for consumer in CONSUMERS:
-        request = replace(
-            world.request, consumer=Consumer(consumer, "any", frozenset()), application_id=None
-        )
+        request = replace(world.request, consumer=Consumer(consumer, "any", frozenset()), application_id=None)
         for resource in world.catalog.resources.values():
             for item in resource.items:
                 if item.share is not Share.UNCONDITIONAL:
@@ -314,9 +310,7 @@ def test_an_unconditional_item_is_allowed_for_anyone_in_an_offered_mode(world: W
 
 @FEW
 @given(worlds(), st.sampled_from(BLANK_PURPOSES))
-def test_a_blank_purpose_is_refused_when_anything_is_wanted(
-    world: World, purpose: str | None
-) -> None:
+def test_a_blank_purpose_is_refused_when_anything_is_wanted(world: World, purpose: str | None) -> None:
     request = replace(world.request, purpose=purpose)
     with pytest.raises(PurposeRequired) as caught:
         plan_access(request, world.catalog, world.wanted, world.grants)
@@ -327,20 +321,13 @@ def test_a_blank_purpose_is_refused_when_anything_is_wanted(
 
 @FEW
 @given(catalogs(), st.sampled_from(BLANK_PURPOSES))
-def test_a_blank_purpose_is_fine_when_nothing_is_wanted(
-    catalog: Catalog, purpose: str | None
-) -> None:
+def test_a_blank_purpose_is_fine_when_nothing_is_wanted(catalog: Catalog, purpose: str | None) -> None:
     request = replace(ask(), purpose=purpose)
     assert plan_access(request, catalog, {}, [grant()]).resources == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (latent): plan_access tests `if wanted` on the mapping, so {rid: ()} (a "
-    "resource with no items) needs a purpose although nothing is wanted; the planner "
-    "never builds such an entry today",
-)
 def test_a_blank_purpose_is_fine_when_resources_are_named_without_items() -> None:
+    """Regression: {rid: ()} wants nothing, so it needs no purpose."""
     catalog = fixed_catalog()
     request = replace(ask(), purpose=None)
     result = plan_access(request, catalog, {AMR: ()}, [])
@@ -398,9 +385,7 @@ def ask(**changes: object) -> AccessRequest:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def decide(
-    name: str, grants: Sequence[Grant], request: AccessRequest | None = None
-) -> AccessDenied | None:
+def decide(name: str, grants: Sequence[Grant], request: AccessRequest | None = None) -> AccessDenied | None:
     """The decision for one item of the fixed catalog, through plan_access."""
     result = plan_access(request or ask(), fixed_catalog(), {AMR: [name]}, grants)
     return result.resources[AMR].denied.get(name)
@@ -430,7 +415,12 @@ def test_a_conditional_item_is_allowed_under_an_active_grant(grants: list[Grant]
 
 
 @pytest.mark.parametrize(
-    "grants", [[grant(valid_until=NOW)], [grant(valid_until=NOW - HOUR)], [grant(valid_until=NOW), grant(revoked=True)]]
+    "grants",
+    [
+        [grant(valid_until=NOW)],
+        [grant(valid_until=NOW - HOUR)],
+        [grant(valid_until=NOW), grant(revoked=True)],
+    ],
 )
 def test_an_expired_matching_grant_is_grant_expired(grants: list[Grant]) -> None:
     error = decide("legal_rep", grants)
@@ -476,9 +466,7 @@ def test_a_conditional_item_without_a_usable_grant(grants: list[Grant], reason: 
         ([grant(revoked=True), grant(id="APP-2", valid_from=NOW + HOUR)], "not_yet_valid"),
     ],
 )
-def test_a_revoked_or_future_grant_is_not_blamed_on_the_purpose(
-    stale: list[Grant], reason: str
-) -> None:
+def test_a_revoked_or_future_grant_is_not_blamed_on_the_purpose(stale: list[Grant], reason: str) -> None:
     error = decide("legal_rep", stale)
     assert isinstance(error, ConditionalAccessRequired)
     assert error.extensions["reason"] == reason
@@ -495,9 +483,7 @@ def test_a_revoked_or_future_grant_is_not_blamed_on_the_purpose(
         ("APP-404", False),
     ],
 )
-def test_a_named_application_is_the_only_grant_relied_on(
-    application_id: str | None, allowed: bool
-) -> None:
+def test_a_named_application_is_the_only_grant_relied_on(application_id: str | None, allowed: bool) -> None:
     grants = [
         grant(id="APP-1", purpose="信用监管"),
         grant(id="APP-2"),
@@ -556,7 +542,8 @@ def test_a_grantable_request_passes() -> None:
     ("resource", "items", "modes", "error", "text"),
     [
         ("amr.unknown", ["legal_rep"], [Mode.QUERY], BadRequest, "unknown resource 'amr.unknown'"),
-        (AMR, ["legal_rep", "shoe_size"], [Mode.QUERY], BadRequest, "no item 'shoe_size'; known: uscc, legal_rep, inner_note"),
+        (AMR, ["legal_rep", "shoe_size"], [Mode.QUERY], BadRequest,
+         "no item 'shoe_size'; known: uscc, legal_rep, inner_note"),
         (AMR, ["inner_note"], [Mode.QUERY], NotShared, "cannot be granted"),
         (AMR, ["legal_rep"], [Mode.QUERY, Mode.BULK], ModeNotAllowed, "not offered in mode bulk"),
     ],

@@ -253,9 +253,7 @@ def test_unchanged_copy_loads(tmp_path: Path) -> None:
         ("- just\n- a list\n", "(top level): expected a mapping"),
     ],
 )
-def test_unparseable_profile_is_refused_naming_file(
-    tmp_path: Path, text: str, problem: str
-) -> None:
+def test_unparseable_profile_is_refused_naming_file(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigurationError, match=re.escape(problem)) as caught:

@@ -1,0 +1,503 @@
+"""The connector contract (connectors/base.py), one suite run against every connector.
+
+Backends:
+
+- ``mock``: connectors.mock over in-memory rows;
+- ``sqlite``: connectors.sql over a SQLite file in tmp_path (aiosqlite);
+- ``postgresql``: connectors.sql over the server named by GOVSHARE_TEST_POSTGRES_URL
+  (``postgresql+asyncpg://user:password@host:port/db``), in a uniquely named table
+  dropped afterwards. Without that variable the backend is skipped, except under
+  CI=true, where it fails: CI must run it.
+
+Every backend holds the same rows. Items are mapped to differently named columns
+(``name`` reads ``ent_name``) except ``status`` and ``uscc``, which read their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import socket
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from connectors.base import Binding, Connector, Row, open_connector
+from connectors.mock import MockConnector
+from connectors.sql import SQLConnector
+from errors import ConfigurationError, SourceUnavailable
+
+POSTGRES_ENV = "GOVSHARE_TEST_POSTGRES_URL"
+ITEMS = ("uscc", "name", "legal_representative", "registered_capital", "status", "registration_date")
+SOURCE = {
+    "columns": {
+        "name": "ent_name",
+        "legal_representative": "legal_rep",
+        "registered_capital": "capital",
+        "registration_date": "reg_date",
+    },
+    "updated_at": "updated_at",
+}
+COLUMN = {item: SOURCE["columns"].get(item, item) for item in ITEMS}  # type: ignore[union-attr]
+COUNT = 1300
+START = dt.datetime(2024, 1, 1, 0, 0)
+STEP = dt.timedelta(minutes=7)  # 1300 rows over about six days, at all times of day
+
+
+def key(i: int) -> str:
+    return f"K{i:05d}"
+
+
+def source_row(i: int) -> dict[str, Any]:
+    """A row as stored, keyed by column; dates are ``date`` / ``datetime`` values."""
+    return {
+        "uscc": key(i),
+        "ent_name": f"企业{i}",
+        "legal_rep": f"代表{i}",
+        "capital": 1000 * i,
+        "status": ("存续", "注销", "吊销")[i % 3],
+        "reg_date": dt.date(2000, 1, 1) + dt.timedelta(days=i),
+        "updated_at": START + i * STEP,
+    }
+
+
+ROWS = [source_row(i) for i in range(COUNT)]
+BY_KEY = {row["uscc"]: row for row in ROWS}
+
+
+def expected(k: str, items: Sequence[str]) -> Row:
+    """The row a connector must answer for key ``k``: item names, dates as ISO text."""
+    values = {item: BY_KEY[k][COLUMN[item]] for item in items}
+    return {n: v.isoformat() if isinstance(v, dt.date) else v for n, v in values.items()}
+
+
+def table_of(metadata: sa.MetaData, name: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("uscc", sa.String(32), primary_key=True),
+        sa.Column("ent_name", sa.String(64)),
+        sa.Column("legal_rep", sa.String(64)),
+        sa.Column("capital", sa.Integer),
+        sa.Column("status", sa.String(16)),
+        sa.Column("reg_date", sa.Date),
+        sa.Column("updated_at", sa.DateTime, nullable=True),
+    )
+
+
+# --- backends -------------------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    """One connector over a prepared source, and a way to make more tables in it."""
+
+    name: str
+    connector: Connector
+    table: str
+    make_table: Any  # async (rows) -> table name
+    broken: Any  # async () -> [(connector, binding)], each failing on every call
+
+    def bind(self, items: Sequence[str] = ITEMS, **source: Any) -> Binding:
+        return self.connector.bind({"table": self.table, **SOURCE, **source}, items, "uscc")
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[list[str]]:
+        """SQL statements sent while inside (sql backends only; empty for mock)."""
+        captured: list[str] = []
+        if not isinstance(self.connector, SQLConnector):
+            yield captured
+            return
+        engine = self.connector.engine.sync_engine
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            captured.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield captured
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+
+async def mock_backend() -> AsyncIterator[Backend]:
+    def as_stored(row: dict[str, Any]) -> dict[str, Any]:
+        return {c: v.isoformat() if isinstance(v, dt.date) else v for c, v in row.items()}
+
+    connector = MockConnector({"enterprise": [as_stored(r) for r in ROWS]})
+
+    async def make_table(rows: list[dict[str, Any]]) -> str:
+        name = f"t_{uuid.uuid4().hex[:8]}"
+        connector.tables[name] = [as_stored(r) for r in rows]
+        return name
+
+    async def broken() -> list[tuple[Connector, Binding]]:
+        failing = MockConnector({"enterprise": []})
+        failing.failing = True
+        return [(failing, failing.bind({"table": "enterprise", **SOURCE}, ITEMS, "uscc"))]
+
+    yield Backend("mock", connector, "enterprise", make_table, broken)
+
+
+async def sql_backend(name: str, url: str, broken_url: str | None) -> AsyncIterator[Backend]:
+    """``broken_url``, when given, is a server nobody answers at."""
+    admin: AsyncEngine = create_async_engine(url)
+    metadata = sa.MetaData()
+    made: list[sa.Table] = []
+
+    async def make_table(rows: list[dict[str, Any]]) -> str:
+        table = table_of(metadata, f"govshare_contract_{uuid.uuid4().hex[:12]}")
+        async with admin.begin() as conn:
+            await conn.run_sync(table.create)
+            made.append(table)
+            if rows:
+                await conn.execute(table.insert(), rows)
+        return table.name
+
+    async def broken() -> list[tuple[Connector, Binding]]:
+        cases = []
+        for where in (url, broken_url) if broken_url else (url,):
+            failing = SQLConnector.open({"kind": "sql", "url": where, "timeout": 5}, Path())
+            opened.append(failing)
+            cases.append((failing, failing.bind({"table": "no_such_table", **SOURCE}, ITEMS, "uscc")))
+        return cases
+
+    opened: list[Connector] = []
+    try:
+        table = await make_table(ROWS)
+        connector = SQLConnector.open({"kind": "sql", "url": url, "timeout": 10}, Path())
+        opened.append(connector)
+        yield Backend(name, connector, table, make_table, broken)
+    finally:
+        for each in opened:
+            await each.close()
+        async with admin.begin() as conn:
+            for table in made:
+                await conn.run_sync(table.drop, checkfirst=True)
+        await admin.dispose()
+
+
+def postgres_url() -> str:
+    url = os.environ.get(POSTGRES_ENV, "").strip()
+    if url:
+        return url
+    reason = (
+        f"{POSTGRES_ENV} is not set: set it to a postgresql+asyncpg://user:password@host/db "
+        "URL to run the connector contract on PostgreSQL"
+    )
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"CI must run the PostgreSQL contract, but {reason}")
+    pytest.skip(reason)
+
+
+BACKENDS = [
+    pytest.param("mock", id="mock"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    kind = request.param
+    if kind == "mock":
+        backends = mock_backend()
+    elif kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'department.db'}"
+        backends = sql_backend("sqlite", url, None)
+    else:
+        url = postgres_url()
+        closed = sa.engine.make_url(url).set(host="127.0.0.1", port=free_port())
+        backends = sql_backend("postgresql", url, closed.render_as_string(hide_password=False))
+    async for made in backends:
+        yield made
+
+
+def free_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- bind -----------------------------------------------------------------------------
+
+
+async def test_bind_maps_items_to_columns(backend: Backend) -> None:
+    binding = backend.bind()
+    assert binding.target == backend.table
+    assert binding.key == "uscc"
+    assert dict(binding.columns) == COLUMN
+    assert dict(binding.columns)["status"] == "status"  # unmapped: same-named column
+    assert binding.updated_at == "updated_at"
+
+
+async def test_bind_takes_an_explicit_key_column(backend: Backend) -> None:
+    assert backend.bind(key="ent_name").key == "ent_name"
+
+
+async def test_bind_reads_the_key_column_when_the_key_item_is_not_bound(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    binding = backend.bind(["name", "status"], columns={"name": "ent_name"})
+    assert binding.key == "uscc"
+
+
+async def test_bind_refuses_a_source_without_table(backend: Backend) -> None:
+    for source in ({}, {"table": ""}, {"table": None, **SOURCE}):
+        with pytest.raises(ConfigurationError, match="table"):
+            backend.connector.bind(source, ITEMS, "uscc")
+
+
+async def test_bind_refuses_columns_for_unknown_items(backend: Backend) -> None:
+    source = {"table": backend.table, "columns": {"shoe_size": "size", "name": "ent_name"}}
+    with pytest.raises(ConfigurationError, match="shoe_size"):
+        backend.connector.bind(source, ITEMS, "uscc")
+
+
+# --- fetch ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ITEMS,
+        ("name",),
+        ("status", "name"),
+        ("legal_representative", "registration_date", "registered_capital"),
+        ("uscc",),
+        (),
+    ],
+    ids=["all", "one", "two", "mapped", "key-only", "none"],
+)
+async def test_fetch_returns_existing_keys_with_exactly_the_items(
+    backend: Backend, items: tuple[str, ...]
+) -> None:
+    wanted = [key(5), key(1), "K99999", key(1299), key(5), "", "K00001 "]
+    rows = await backend.connector.fetch(backend.bind(), wanted, items)
+    assert set(rows) == {key(1), key(5), key(1299)}
+    for k, row in rows.items():
+        assert row == expected(k, items)
+        assert list(row) == list(items)
+
+
+async def test_fetch_selects_no_column_that_is_not_requested(backend: Backend) -> None:
+    binding = backend.bind()
+    with backend.capture() as statements:
+        rows = await backend.connector.fetch(binding, [key(7), key(8)], ["name", "status"])
+    assert rows == {
+        key(7): expected(key(7), ["name", "status"]),
+        key(8): expected(key(8), ["name", "status"]),
+    }
+    assert all("uscc" not in row for row in rows.values())
+    if backend.name != "mock":
+        assert statements, "the SQL sent was not captured"
+        text = " ".join(statements)
+        assert "ent_name" in text and "status" in text
+        for unrequested in ("legal_rep", "capital", "reg_date", "updated_at"):
+            assert unrequested not in text, f"{unrequested} was selected: {text}"
+
+
+async def test_fetch_without_keys_returns_nothing(backend: Backend) -> None:
+    assert await backend.connector.fetch(backend.bind(), [], ITEMS) == {}
+
+
+async def test_fetch_of_1200_keys(backend: Backend) -> None:
+    keys = [key(i) for i in reversed(range(1200))]
+    rows = await backend.connector.fetch(backend.bind(), keys, ["name", "uscc"])
+    assert set(rows) == set(keys)
+    assert all(rows[k] == expected(k, ["name", "uscc"]) for k in keys)
+
+
+async def test_fetch_of_1200_keys_of_which_few_exist(backend: Backend) -> None:
+    keys = [f"X{i:05d}" for i in range(1195)] + [key(3), key(600), key(1200), key(1201), key(1202)]
+    rows = await backend.connector.fetch(backend.bind(), keys, ["status"])
+    assert rows == {k: expected(k, ["status"]) for k in keys[-5:]}
+
+
+async def test_fetch_from_an_empty_table(backend: Backend) -> None:
+    binding = backend.connector.bind({"table": await backend.make_table([]), **SOURCE}, ITEMS, "uscc")
+    assert await backend.connector.fetch(binding, [key(1)], ITEMS) == {}
+    assert await backend.connector.scan(binding, ITEMS) == []
+    assert await backend.connector.freshness(binding) is None
+
+
+# --- scan -----------------------------------------------------------------------------
+
+
+async def test_scan_orders_by_key_and_respects_the_limit(backend: Backend) -> None:
+    rows = await backend.connector.scan(backend.bind(), ["name"], limit=25)
+    assert [r["__key__"] for r in rows] == [key(i) for i in range(25)]
+    for row in rows:
+        assert row == {"__key__": row["__key__"], **expected(row["__key__"], ["name"])}
+
+
+async def test_scan_rows_hold_the_key_and_exactly_the_items(backend: Backend) -> None:
+    items = ["status", "registration_date", "uscc"]
+    rows = await backend.connector.scan(backend.bind(), items, after=key(100), limit=3)
+    assert rows == [{"__key__": key(i), **expected(key(i), items)} for i in (101, 102, 103)]
+    rows = await backend.connector.scan(backend.bind(), [], limit=2)
+    assert rows == [{"__key__": key(0)}, {"__key__": key(1)}]
+
+
+async def test_scan_selects_no_column_that_is_not_requested(backend: Backend) -> None:
+    with backend.capture() as statements:
+        await backend.connector.scan(backend.bind(), ["legal_representative"], limit=5)
+    if backend.name != "mock":
+        text = " ".join(statements)
+        assert "legal_rep" in text
+        for unrequested in ("ent_name", "capital", "reg_date", "status"):
+            assert unrequested not in text, f"{unrequested} was selected: {text}"
+
+
+async def test_scan_pages_through_everything_with_after(backend: Backend) -> None:
+    binding, seen, after = backend.bind(), [], None
+    for _ in range(COUNT // 400 + 2):
+        page = await backend.connector.scan(binding, ["status"], after=after, limit=400)
+        if not page:
+            break
+        assert len(page) <= 400
+        seen += [row["__key__"] for row in page]
+        after = page[-1]["__key__"]
+    assert seen == [key(i) for i in range(COUNT)]
+    assert await backend.connector.scan(binding, ["status"], after=key(COUNT - 1)) == []
+
+
+async def test_scan_default_limit_is_1000(backend: Backend) -> None:
+    rows = await backend.connector.scan(backend.bind(), ["uscc"])
+    assert len(rows) == 1000
+
+
+async def test_scan_filters_with_since(backend: Backend) -> None:
+    since = START + 1000 * STEP + dt.timedelta(minutes=3)  # mid-day, between two rows
+    assert since.hour not in (0, 23)
+    rows = await backend.connector.scan(backend.bind(), ["name"], since=since, limit=COUNT)
+    assert [r["__key__"] for r in rows] == [key(i) for i in range(1001, COUNT)]
+    exact = await backend.connector.scan(backend.bind(), ["name"], since=START + 1000 * STEP, limit=5)
+    assert [r["__key__"] for r in exact] == [key(i) for i in range(1000, 1005)]
+
+
+async def test_scan_combines_after_since_and_limit(backend: Backend) -> None:
+    since = START + 500 * STEP
+    rows = await backend.connector.scan(backend.bind(), ["status"], after=key(700), since=since, limit=10)
+    assert [r["__key__"] for r in rows] == [key(i) for i in range(701, 711)]
+    rows = await backend.connector.scan(backend.bind(), ["status"], after=key(100), since=since, limit=2)
+    assert [r["__key__"] for r in rows] == [key(500), key(501)]
+
+
+async def test_scan_since_without_an_update_column_misses_nothing(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    """A source that cannot tell what changed must not answer that nothing did."""
+    binding = backend.bind(updated_at=None)
+    rows = await backend.connector.scan(binding, ["name"], since=START + 1200 * STEP, limit=COUNT)
+    assert len(rows) == COUNT
+
+
+# --- freshness ------------------------------------------------------------------------
+
+
+async def test_freshness_is_the_latest_update(backend: Backend) -> None:
+    assert await backend.connector.freshness(backend.bind()) == START + (COUNT - 1) * STEP
+
+
+async def test_freshness_without_an_update_column_is_none(backend: Backend) -> None:
+    assert await backend.connector.freshness(backend.bind(updated_at=None)) is None
+
+
+async def test_rows_without_update_stamp_are_ignored_by_freshness_and_since(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    rows = [source_row(1), {**source_row(2), "updated_at": None}, source_row(3)]
+    binding = backend.connector.bind({"table": await backend.make_table(rows), **SOURCE}, ITEMS, "uscc")
+    assert await backend.connector.freshness(binding) == START + 3 * STEP
+    found = await backend.connector.scan(binding, ["status"], since=START)
+    assert [r["__key__"] for r in found] == [key(1), key(3)]
+
+
+# --- failures and close ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call", ["fetch", "scan", "freshness"])
+async def test_a_failing_source_raises_source_unavailable(
+    backend: Backend, call: str, request: pytest.FixtureRequest
+) -> None:
+    """mock: `failing = True`; sql: a table that does not exist; PostgreSQL also a closed port."""
+    for connector, binding in await backend.broken():
+        with pytest.raises(SourceUnavailable) as caught:
+            if call == "fetch":
+                await connector.fetch(binding, [key(1)], ["name"])
+            elif call == "scan":
+                await connector.scan(binding, ["name"])
+            else:
+                await connector.freshness(binding)
+        assert caught.value.extensions["code"] == "SOURCE_UNAVAILABLE"
+        assert caught.value.status == 503
+
+
+async def test_close_works_and_may_be_repeated(backend: Backend) -> None:
+    await backend.connector.fetch(backend.bind(), [key(1)], ["name"])
+    await backend.connector.close()
+    await backend.connector.close()
+
+
+# --- open_connector -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["ftp", None, "SQL"])
+def test_open_connector_refuses_unknown_kinds_naming_the_known_ones(kind: str | None, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        open_connector({"kind": kind} if kind else {}, tmp_path)
+    message = caught.value.message
+    assert repr(kind) in message
+    assert "mock" in message and "sql" in message
+
+
+async def test_open_connector_builds_each_kind(tmp_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(tmp_path / "amr.db")) as db, db:
+        db.execute("CREATE TABLE enterprise (uscc TEXT PRIMARY KEY, ent_name TEXT)")
+        db.execute("INSERT INTO enterprise VALUES ('K1', '甲')")
+    sql = open_connector({"kind": "sql", "url": "sqlite+aiosqlite:///{data}/amr.db"}, tmp_path)
+    mock = open_connector(
+        {"kind": "mock", "tables": {"enterprise": [{"uscc": "K1", "ent_name": "甲"}]}}, tmp_path
+    )
+    assert isinstance(sql, SQLConnector) and isinstance(mock, MockConnector)
+    try:
+        for connector in (sql, mock):
+            binding = connector.bind(
+                {"table": "enterprise", "columns": {"name": "ent_name"}}, ["uscc", "name"], "uscc"
+            )
+            assert await connector.fetch(binding, ["K1", "K2"], ["name"]) == {"K1": {"name": "甲"}}
+    finally:
+        await sql.close()
+
+
+def test_a_sql_connector_needs_a_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="url"):
+        open_connector({"kind": "sql"}, tmp_path)
+
+
+# --- SQLite stamps as the demo writes them --------------------------------------------
+
+
+async def test_sqlite_since_with_iso_text_stamps(tmp_path: Path) -> None:
+    stamps = {"A": "2024-01-02T09:00:00", "B": "2024-01-02T11:00:00", "C": "2024-01-01T23:00:00"}
+    with contextlib.closing(sqlite3.connect(tmp_path / "demo.db")) as db, db:
+        db.execute("CREATE TABLE enterprise (uscc, ent_name, updated_at, PRIMARY KEY (uscc))")
+        db.executemany("INSERT INTO enterprise VALUES (?, ?, ?)", [(k, k, s) for k, s in stamps.items()])
+    connector = SQLConnector.open({"kind": "sql", "url": f"sqlite+aiosqlite:///{tmp_path}/demo.db"}, tmp_path)
+    try:
+        binding = connector.bind({"table": "enterprise", "updated_at": "updated_at"}, ["uscc"], "uscc")
+        assert await connector.freshness(binding) == dt.datetime(2024, 1, 2, 11, 0)
+        rows = await connector.scan(binding, [], since=dt.datetime(2024, 1, 2, 10, 0))
+        assert [r["__key__"] for r in rows] == ["B"]
+    finally:
+        await connector.close()

@@ -1,0 +1,286 @@
+"""GraphQL over HTTP: GET and POST, media types, status codes, GraphiQL, SDL and JWKS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from gateway.demo import AMR
+
+pytestmark = pytest.mark.e2e
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+REGISTRATION = (
+    "query Reg($code: USCC!) { organization(code: $code) { enterpriseRegistration { name status } } }"
+)
+
+
+def headers(demo: Any, who: str = "consumer", accept: str = GRAPHQL_RESPONSE) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {demo.token(who)}",
+        "X-Purpose": quote("行政审批核验"),
+        "Accept": accept,
+    }
+
+
+def get(demo: Any, params: dict[str, str], accept: str = GRAPHQL_RESPONSE) -> httpx.Response:
+    return httpx.get(demo.url, params=params, headers=headers(demo, accept=accept), timeout=30)
+
+
+def post_raw(demo: Any, content: bytes, content_type: str, accept: str = GRAPHQL_RESPONSE) -> httpx.Response:
+    sent = {**headers(demo, accept=accept), "Content-Type": content_type}
+    return httpx.post(demo.url, content=content, headers=sent, timeout=30)
+
+
+def bad_request(response: httpx.Response, status: int = 400) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_REQUEST"], body
+    assert body["errors"][0]["message"]
+    return dict(body)
+
+
+# --- GET ------------------------------------------------------------------------------------
+
+
+def test_get_with_query_parameters_answers(demo, stored):
+    code = demo.info["samples"]["organizations"][0]
+    response = get(demo, {"query": REGISTRATION, "variables": json.dumps({"code": code})})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.json() == {
+        "data": {
+            "organization": {
+                "enterpriseRegistration": {
+                    "name": stored("amr", "enterprise", "ent_name", "uscc", code),
+                    "status": stored("amr", "enterprise", "status", "uscc", code),
+                }
+            }
+        }
+    }
+
+
+def test_get_with_operation_name_runs_that_operation(demo):
+    code = demo.info["samples"]["organizations"][1]
+    document = REGISTRATION + " query Other { __typename }"
+    answered = get(demo, {"query": document, "operationName": "Other"})
+    assert answered.json() == {"data": {"__typename": "Query"}}
+    answered = get(
+        demo,
+        {"query": document, "operationName": "Reg", "variables": json.dumps({"code": code})},
+    )
+    assert answered.json()["data"]["organization"]["enterpriseRegistration"]["name"]
+
+
+def test_get_with_malformed_variables_is_bad_request(demo):
+    bad_request(get(demo, {"query": REGISTRATION, "variables": "{not json"}))
+    bad_request(get(demo, {"query": REGISTRATION, "variables": "[1, 2]"}))
+
+
+def test_get_without_query_is_bad_request(demo):
+    bad_request(get(demo, {}))
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+def test_mutation_over_get_is_405(demo, accept):
+    response = get(demo, {"query": "mutation { __typename }"}, accept=accept)
+    body = bad_request(response, status=405)
+    assert "POST" in body["errors"][0]["message"]
+    assert response.headers["content-type"].startswith(accept)
+
+
+def test_mutation_over_post_is_refused_by_the_schema(demo):
+    """There are no mutations yet: POST gets a validation error, not 405."""
+    document = json.dumps({"query": "mutation { __typename }"}).encode()
+    strict = post_raw(demo, document, JSON)
+    body = bad_request(strict, status=400)
+    assert body["data"] is None
+    assert "mutation" in body["errors"][0]["message"]
+    legacy = post_raw(demo, document, JSON, accept=JSON)
+    assert bad_request(legacy, status=200)["data"] is None
+
+
+# --- POST bodies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"{ __typename }", "application/graphql"),
+        (b"{ __typename }", "text/plain"),
+        (b"query=%7B__typename%7D", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_non_json_post_is_bad_request(demo, content, content_type):
+    body = bad_request(post_raw(demo, content, content_type))
+    assert "application/json" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"query": ', b"not json at all", b"", b'{"query": "{ __typename }",}'],
+    ids=["truncated", "text", "empty", "trailing_comma"],
+)
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+def test_malformed_json_is_bad_request(demo, content, accept):
+    body = bad_request(post_raw(demo, content, JSON, accept=accept))
+    assert "JSON" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [5, "query", {"query": 5}, {"variables": {}}, {"query": "{ __typename }", "variables": [1]}, []],
+    ids=["number", "string", "query_not_string", "no_query", "variables_not_object", "empty_batch"],
+)
+def test_json_of_the_wrong_shape_is_bad_request(demo, params):
+    bad_request(post_raw(demo, json.dumps(params).encode(), JSON))
+
+
+def test_oversized_batch_is_bad_request(demo):
+    batch = [{"query": "{ __typename }"}] * 21
+    body = bad_request(post_raw(demo, json.dumps(batch).encode(), JSON))
+    assert "20" in body["errors"][0]["message"]
+
+
+def test_batch_answers_a_list_in_order(demo):
+    code = demo.info["samples"]["organizations"][2]
+    batch = [
+        {"query": "{ __typename }"},
+        {"query": REGISTRATION, "variables": {"code": code}},
+        {"query": "{ nope }"},
+    ]
+    response = post_raw(demo, json.dumps(batch).encode(), JSON)
+    assert response.status_code == 200
+    first, second, third = response.json()
+    assert first == {"data": {"__typename": "Query"}}
+    assert second["data"]["organization"]["enterpriseRegistration"]["name"]
+    assert third["data"] is None
+    assert [e["extensions"]["code"] for e in third["errors"]] == ["BAD_REQUEST"]
+
+
+# --- GraphQL errors and media types -----------------------------------------------------------------
+
+
+def test_syntax_error_is_400_under_graphql_response_json(demo):
+    response = post_raw(demo, json.dumps({"query": "{ organization(code: "}).encode(), JSON)
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    body = bad_request(response, status=400)
+    assert body["data"] is None
+    assert body["errors"][0]["message"].startswith("Syntax Error")
+    assert body["errors"][0]["locations"] == [{"line": 1, "column": 22}]
+
+
+def test_syntax_error_is_200_under_application_json(demo):
+    response = post_raw(demo, json.dumps({"query": "{ organization(code: "}).encode(), JSON, accept=JSON)
+    assert response.headers["content-type"].startswith(JSON)
+    body = bad_request(response, status=200)
+    assert body["data"] is None
+    assert body["errors"][0]["message"].startswith("Syntax Error")
+
+
+def test_default_media_type_is_application_json(demo):
+    sent = {"Authorization": f"Bearer {demo.token('consumer')}"}
+    response = httpx.post(demo.url, json={"query": "{ nope }"}, headers=sent, timeout=30)
+    assert response.headers["content-type"].startswith(JSON)
+    assert bad_request(response, status=200)["data"] is None
+
+
+def test_unknown_field_is_a_validation_error(demo):
+    response = post_raw(demo, json.dumps({"query": "{ nope }"}).encode(), JSON)
+    body = bad_request(response, status=400)
+    assert "nope" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_unknown_operation_name_is_bad_request(demo, batched):
+    operation = {"query": "query A { __typename }", "operationName": "Nope"}
+    response = post_raw(demo, json.dumps([operation] if batched else operation).encode(), JSON)
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    body = response.json()
+    answer = body[0] if batched else body
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["BAD_REQUEST"]
+    assert response.status_code == (200 if batched else 400)
+
+
+def test_purpose_header_as_raw_utf8_is_understood(demo, stored):
+    """curl sends UTF-8 bytes as they are; percent-encoded UTF-8 works too (demo.post)."""
+    code = demo.info["samples"]["organizations"][3]
+    query = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { legalRepresentative } } }"
+    response = httpx.post(
+        demo.url,
+        json={"query": query, "variables": {"c": code}},
+        headers={
+            "Authorization": f"Bearer {demo.token('consumer_with_grant')}",
+            "X-Purpose": "行政审批核验".encode(),
+        },
+        timeout=30,
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"] == stored(
+        "amr", "enterprise", "legal_rep", "uscc", code
+    )
+
+
+# --- GraphiQL, SDL, JWKS, health ------------------------------------------------------------------
+
+
+def test_graphiql_page_for_a_browser(demo):
+    response = httpx.get(demo.url, headers={"Accept": "text/html,application/xhtml+xml"}, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "graphiql" in response.text.lower()
+
+
+def test_browser_get_with_a_query_is_not_the_ide(demo):
+    response = httpx.get(
+        demo.url, params={"query": "{ __typename }"}, headers={"Accept": "text/html"}, timeout=30
+    )
+    assert response.status_code == 401  # a query is executed, and needs a token
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_schema_sdl_carries_share_and_provider_directives(demo):
+    response = httpx.get(
+        demo.url.replace("/graphql", "/schema.graphql"),
+        headers={"Authorization": f"Bearer {demo.token('consumer')}"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    sdl = response.text
+    assert "directive @share(" in sdl and "directive @provider(" in sdl
+    assert "@share(class: CONDITIONAL" in sdl
+    assert "@share(class: UNCONDITIONAL" in sdl
+    assert "@provider(" in sdl
+    condition = "用于行政审批中核验法定代表人身份"
+    assert f'legalRepresentative: String @share(class: CONDITIONAL, condition: "{condition}")' in sdl
+    assert f'type EnterpriseRegistration @provider(code: "{AMR.code}"' in sdl
+    assert "scalar USCC" in sdl and "scalar CitizenID" in sdl
+
+
+def test_jwks_publishes_the_public_key_with_kid(demo):
+    response = httpx.get(demo.url.replace("/graphql", "/.well-known/jwks.json"), timeout=30)
+    assert response.status_code == 200
+    keys = response.json()["keys"]
+    assert keys
+    for key in keys:
+        assert key["kid"]
+        assert key["kty"] == "EC" and key["crv"] == "P-256"
+        assert "d" not in key  # never the private part
+    token = demo.token("consumer")
+    claims = jwt.decode(token, KeySet.import_key_set(response.json()), algorithms=["ES256"]).claims
+    assert claims["sub"] and claims["roles"] == ["consumer"]
+
+
+def test_healthz(demo):
+    response = httpx.get(demo.url.replace("/graphql", "/healthz"), timeout=30)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

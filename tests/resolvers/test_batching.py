@@ -1,0 +1,209 @@
+"""resolvers.batching.ResourceSource: batches of one tick go out as one source call.
+
+Each caller must still get back only its own keys and exactly its own items: a wider
+union never widens what one request sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors.base import Binding, Row
+from connectors.mock import MockConnector
+from errors import SourceUnavailable
+from resolvers.batching import ResourceSource
+
+ITEMS = ("uscc", "name", "legal_representative", "status", "capital")
+COLUMNS = {"name": "ent_name", "legal_representative": "legal_rep"}
+KEYS = [f"K{i}" for i in range(8)]
+STORED = [
+    {"uscc": k, "ent_name": f"企业{k}", "legal_rep": f"代表{k}", "status": "存续", "capital": i * 100}
+    for i, k in enumerate(KEYS)
+]
+
+
+class SpyConnector(MockConnector):
+    """The mock connector, also recording the keys of every fetch."""
+
+    def __init__(self) -> None:
+        super().__init__({"enterprise": STORED})
+        self.fetched: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        self.fetched.append((tuple(keys), tuple(items)))
+        return await super().fetch(binding, keys, items)
+
+
+class BrokenConnector(MockConnector):
+    """Fails every fetch with something other than SourceUnavailable."""
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        raise ConnectionResetError("department link dropped")
+
+
+def source(connector: MockConnector | None = None) -> tuple[ResourceSource, SpyConnector]:
+    spy = connector or SpyConnector()
+    binding = spy.bind({"table": "enterprise", "columns": COLUMNS}, ITEMS, "uscc")
+    return ResourceSource(spy, binding), spy  # type: ignore[return-value]
+
+
+def stored(key: str, items: Sequence[str]) -> Row:
+    row = next(r for r in STORED if r["uscc"] == key)
+    return {item: row[COLUMNS.get(item, item)] for item in items}
+
+
+def answer(keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+    """What one caller alone must get."""
+    return {k: stored(k, items) for k in keys if k in KEYS}
+
+
+async def test_one_tick_makes_one_call_with_the_union() -> None:
+    batched, spy = source()
+    asks = [
+        (["K1", "K2"], ["name"]),
+        (["K2", "K3", "K404"], ["status", "uscc"]),
+        (["K7"], ["name", "capital"]),
+        (["K5"], []),
+    ]
+    results = await asyncio.gather(*(batched.fetch(keys, items) for keys, items in asks))
+    assert batched.round_trips == 1
+    assert spy.fetched == [
+        (("K1", "K2", "K3", "K404", "K5", "K7"), ("capital", "name", "status", "uscc")),
+    ]
+    for (keys, items), result in zip(asks, results, strict=True):
+        assert result == answer(keys, items)
+        for row in result.values():
+            assert list(row) == items or set(row) == set(items)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from([*KEYS, "K404", "K999"]), max_size=6),
+            st.lists(st.sampled_from(ITEMS), max_size=len(ITEMS), unique=True),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_each_caller_gets_its_own_keys_and_exactly_its_own_items(
+    asks: list[tuple[list[str], list[str]]],
+) -> None:
+    async def run() -> tuple[list[dict[str, Row]], ResourceSource, SpyConnector]:
+        batched, spy = source()
+        results = await asyncio.gather(*(batched.fetch(keys, items) for keys, items in asks))
+        return list(results), batched, spy
+
+    results, batched, spy = asyncio.run(run())
+    assert batched.round_trips == 1 and len(spy.fetched) == 1
+    keys, items = spy.fetched[0]
+    assert set(keys) == {k for ks, _ in asks for k in ks}
+    assert set(items) == {i for _, its in asks for i in its}
+    for (keys, items), result in zip(asks, results, strict=True):
+        assert result == answer(keys, items)
+        assert all(set(row) == set(items) for row in result.values())
+
+
+async def test_a_caller_repeating_an_item_gets_no_other_item() -> None:
+    """Regression: narrowing once compared item counts, so ['name', 'name'] got 'status' too."""
+    batched, _ = source()
+    mine, other = await asyncio.gather(
+        batched.fetch(["K1"], ["name", "name"]), batched.fetch(["K1"], ["status"])
+    )
+    assert other == {"K1": {"status": "存续"}}
+    assert mine == {"K1": {"name": "企业K1"}}
+
+
+async def test_a_failure_reaches_every_waiter() -> None:
+    batched, spy = source()
+    spy.failing = True
+    results = await asyncio.gather(
+        batched.fetch(["K1"], ["name"]),
+        batched.fetch(["K2"], ["status"]),
+        batched.fetch(["K3"], ["name", "status"]),
+        return_exceptions=True,
+    )
+    assert batched.round_trips == 1
+    assert all(isinstance(result, SourceUnavailable) for result in results), results
+
+
+async def test_an_unexpected_failure_reaches_every_waiter_too() -> None:
+    broken = BrokenConnector({"enterprise": STORED})
+    batched, _ = source(broken)
+    results = await asyncio.gather(
+        batched.fetch(["K1"], ["name"]), batched.fetch(["K2"], ["status"]), return_exceptions=True
+    )
+    assert all(isinstance(result, ConnectionResetError) for result in results), results
+
+
+async def test_the_source_recovers_after_a_failure() -> None:
+    batched, spy = source()
+    spy.failing = True
+    with pytest.raises(SourceUnavailable):
+        await batched.fetch(["K1"], ["name"])
+    spy.failing = False
+    assert await batched.fetch(["K1"], ["name"]) == {"K1": {"name": "企业K1"}}
+    assert batched.round_trips == 2
+
+
+async def test_fetches_in_different_ticks_make_separate_calls() -> None:
+    batched, spy = source()
+    first = await batched.fetch(["K1"], ["name"])
+    second = await batched.fetch(["K2"], ["status"])
+    assert (first, second) == ({"K1": {"name": "企业K1"}}, {"K2": {"status": "存续"}})
+    assert spy.fetched == [(("K1",), ("name",)), (("K2",), ("status",))]
+    assert batched.round_trips == 2
+
+
+async def test_a_later_tick_while_a_call_is_in_flight_gets_its_own_call() -> None:
+    batched, spy = source()
+    early = asyncio.ensure_future(
+        asyncio.gather(batched.fetch(["K1"], ["name"]), batched.fetch(["K2"], ["name"]))
+    )
+    for _ in range(3):  # let the first batch go out
+        await asyncio.sleep(0)
+    late = await batched.fetch(["K3"], ["capital"])
+    assert await early == [{"K1": {"name": "企业K1"}}, {"K2": {"name": "企业K2"}}]
+    assert late == {"K3": {"capital": 300}}
+    assert [keys for keys, _ in spy.fetched] == [("K1", "K2"), ("K3",)]
+
+
+async def test_two_gathers_make_two_calls() -> None:
+    batched, spy = source()
+    await asyncio.gather(batched.fetch(["K1"], ["name"]), batched.fetch(["K2"], ["name"]))
+    await asyncio.gather(batched.fetch(["K3"], ["name"]), batched.fetch(["K4"], ["status"]))
+    assert batched.round_trips == 2
+    assert spy.fetched == [(("K1", "K2"), ("name",)), (("K3", "K4"), ("name", "status"))]
+
+
+async def test_batches_arriving_while_the_source_is_busy_ride_together() -> None:
+    """With every slot taken, later ticks wait and then go out as one call."""
+    gate = asyncio.Event()
+
+    class SlowConnector(SpyConnector):
+        async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+            await gate.wait()
+            return await super().fetch(binding, keys, items)
+
+    slow = SlowConnector()
+    batched, _ = source(slow)
+    batched.max_in_flight = 1
+    first = asyncio.ensure_future(batched.fetch(["K1"], ["name"]))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(batched.fetch(["K2"], ["status"]))
+    await asyncio.sleep(0)
+    third = asyncio.ensure_future(batched.fetch(["K2", "K3"], ["capital"]))
+    await asyncio.sleep(0)
+    gate.set()
+    assert await first == {"K1": {"name": "企业K1"}}
+    assert await second == {"K2": {"status": "存续"}}
+    assert await third == {"K2": {"capital": 200}, "K3": {"capital": 300}}
+    assert slow.fetched == [(("K1",), ("name",)), (("K2", "K3"), ("capital", "status"))]
+    assert batched.round_trips == 2
