@@ -6,16 +6,19 @@ any SQLAlchemy async URL works, PostgreSQL (``postgresql+asyncpg://...``) includ
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from errors import BadRequest
-from policies.decision import Grant
+from policies.catalog import Mask
+from policies.decision import Grant, GrantConditions
 from policies.share import Mode
 
 
@@ -36,6 +39,8 @@ class GrantRow(Base):
     valid_until: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    conditions: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    application: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
     def to_grant(self) -> Grant:
         return Grant(
@@ -48,7 +53,29 @@ class GrantRow(Base):
             valid_from=_aware(self.valid_from),
             valid_until=_aware(self.valid_until),
             revoked=self.revoked_at is not None,
+            conditions=conditions_from_json(self.conditions or {}),
         )
+
+
+class GrantUsage(Base):
+    """Distinct subjects read through a capped grant, per day (China time)."""
+
+    __tablename__ = "grant_usage"
+
+    grant: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+
+
+def conditions_to_json(conditions: GrantConditions) -> dict[str, Any]:
+    masks = {k: {"keep_first": m.keep_first, "keep_last": m.keep_last} for k, m in conditions.masks.items()}
+    return {"regions": list(conditions.regions), "masks": masks, "daily_cap": conditions.daily_cap}
+
+
+def conditions_from_json(raw: dict[str, Any]) -> GrantConditions:
+    masks = {k: Mask(int(m.get("keep_first", 0)), int(m.get("keep_last", 0))) for k, m in raw.get("masks", {}).items()}
+    cap = raw.get("daily_cap")
+    return GrantConditions(tuple(raw.get("regions") or ()), masks, int(cap) if cap is not None else None)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -64,6 +91,7 @@ class PlatformDB:
     def __init__(self, url: str) -> None:
         self.engine: AsyncEngine = create_async_engine(url)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._cap_lock = asyncio.Lock()  # one instance admits one subject at a time
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
@@ -81,6 +109,8 @@ class PlatformDB:
         valid_until: dt.datetime,
         modes: Iterable[Mode] = (Mode.QUERY,),
         valid_from: dt.datetime | None = None,
+        conditions: GrantConditions | None = None,
+        application: str | None = None,
     ) -> Grant:
         now = dt.datetime.now(dt.UTC)
         row = GrantRow(
@@ -93,6 +123,8 @@ class PlatformDB:
             valid_from=valid_from or now,
             valid_until=valid_until,
             created_at=now,
+            conditions=conditions_to_json(conditions or GrantConditions()),
+            application=application,
         )
         _check_grant(row)
         async with self.session.begin() as session:
@@ -104,6 +136,21 @@ class PlatformDB:
 
     async def all_grants(self) -> list[Grant]:
         return [row.to_grant() for row in await self._grant_rows(sa.true())]
+
+    async def admit(self, grant: Grant, subject: str, day: dt.date) -> bool:
+        """Count ``subject`` against the grant's daily cap; False when the cap is used up."""
+        cap = grant.conditions.daily_cap
+        if cap is None:
+            return True
+        async with self._cap_lock, self.session.begin() as session:
+            where = (GrantUsage.grant == grant.id) & (GrantUsage.day == day)
+            seen = set((await session.scalars(sa.select(GrantUsage.subject).where(where))).all())
+            if subject in seen:
+                return True
+            if len(seen) >= cap:
+                return False
+            session.add(GrantUsage(grant=grant.id, day=day, subject=subject))
+            return True
 
     async def revoke_grant(self, grant_id: str) -> Grant:
         async with self.session.begin() as session:

@@ -23,6 +23,7 @@ from errors import (
     AccessDenied,
     BadRequest,
     ConditionalAccessRequired,
+    GovshareError,
     GrantExpired,
     ModeNotAllowed,
     NotShared,
@@ -110,7 +111,7 @@ class SubjectAccess:
     """What one subject's row may show: the items to fetch, the refusals, the masks."""
 
     items: tuple[str, ...]
-    denied: Mapping[str, AccessDenied]
+    denied: Mapping[str, GovshareError]
     masks: Mapping[str, Mask]
     capped: Mapping[str, Grant]  # item -> grant whose daily cap must admit the subject
 
@@ -119,7 +120,7 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
     """Apply the relied-on grants' conditions for a subject of this division code."""
     if not plan.per_subject:
         return SubjectAccess(plan.allowed, plan.denied, {}, {})
-    denied = dict(plan.denied)
+    denied: dict[str, GovshareError] = dict(plan.denied)
     masks: dict[str, Mask] = {}
     capped: dict[str, Grant] = {}
     for name, grant in plan.relied.items():

@@ -19,6 +19,10 @@ from resolvers.batching import ResourceSource
 class GrantStore(Protocol):
     async def grants_for(self, department: str) -> list[Grant]: ...
 
+    async def admit(self, grant: Grant, subject: str, day: dt.date) -> bool:
+        """Count a subject against the grant's daily cap; False when it is used up."""
+        ...
+
 
 @dataclass(eq=False)
 class Federation:

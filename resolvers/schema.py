@@ -10,7 +10,7 @@ raise the decision's error, so the per-item hot path is a plain attribute read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -20,12 +20,11 @@ from strawberry.types import Info
 
 from errors import GovshareError, QueryTooComplex
 from policies.catalog import Catalog, Item, Resource
-from policies.decision import ResourcePlan
 from policies.share import Share
 from resolvers import operator
-from resolvers.context import RequestContext
 from resolvers.extensions import AccessPlanner, BoundedCache, Validation
 from resolvers.planning import ItemIndex
+from resolvers.subjects import lookup, resource_resolver
 from resolvers.types import (
     SCALARS,
     USCC,
@@ -40,33 +39,6 @@ SUBJECT_KINDS = {"organization": ("Organization", "code"), "person": ("Person", 
 _PY_TYPES: dict[str, type] = {
     "string": str, "integer": int, "number": float, "boolean": bool, "date": str, "datetime": str,
 }  # fmt: skip
-
-
-class Subject:
-    """An organization or person addressed by its (validated) code, with the rows (or the
-    source errors) already fetched for it while finding out whether it exists."""
-
-    __slots__ = ("code", "id", "rows")
-
-    def __init__(self, code: str, rows: dict[str, Any] | None = None) -> None:
-        self.code = self.id = code
-        self.rows = rows or {}
-
-
-class Record:
-    """One resource row as the consumer may see it: denied items raise their error."""
-
-    def __init__(self, denied: Mapping[str, GovshareError], row: dict[str, Any]) -> None:
-        self.__dict__.update(row)
-        self._denied = denied
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):  # protocol probes (e.g. is-awaitable) are not items
-            raise AttributeError(name)
-        error = self.__dict__.get("_denied", {}).get(name)
-        if error is not None:
-            raise error
-        return None
 
 
 class GovshareSchema(strawberry.Schema):
@@ -157,36 +129,6 @@ def _resource_type(catalog: Catalog, resource: Resource) -> type:
     return strawberry.type(cls, description=_describe_resource(catalog, resource), directives=[directive])
 
 
-def _resource_resolver(resource: Resource) -> Callable[..., Any]:
-    """Sync on the hot path (the row is already on the subject); awaits only when not."""
-    rid = resource.id
-    masks = {item.name: item.mask for item in resource.items if item.mask}
-
-    def present(plan: ResourcePlan, row: Any) -> Record | None:
-        if isinstance(row, BaseException):
-            raise row
-        if row is None:
-            return None
-        if masks:
-            row = {k: (masks[k].apply(v) if k in masks else v) for k, v in row.items()}
-        return Record(plan.denied, row)
-
-    async def load(root: Subject, context: RequestContext, plan: ResourcePlan) -> Record | None:
-        return present(plan, await context.loader(rid).load(root.code))
-
-    def resolve(root: Subject, info: Info) -> Any:
-        context: RequestContext = info.context
-        assert context.plan is not None
-        plan = context.plan.resources[rid]
-        if not plan.allowed:
-            return Record(plan.denied, {})
-        if rid in root.rows:
-            return present(plan, root.rows[rid])
-        return load(root, context, plan)
-
-    return resolve
-
-
 def _subject_type(catalog: Catalog, kind: str, resource_types: dict[str, type]) -> type:
     type_name, code_field = SUBJECT_KINDS[kind]
     scalar = USCC if kind == "organization" else CitizenID
@@ -194,39 +136,13 @@ def _subject_type(catalog: Catalog, kind: str, resource_types: dict[str, type]) 
     for resource in catalog.resources_on(kind):
         namespace[resource.field] = strawberry.field(
             name=resource.field,
-            resolver=_resource_resolver(resource),
+            resolver=resource_resolver(resource),
             graphql_type=resource_types[resource.id] | None,
             description=_describe_resource(catalog, resource),
         )
     code_name = "USCC" if kind == "organization" else "citizen ID"
     description = f"A {kind} addressed by its {code_name}; one field per resource keyed on it."
     return strawberry.type(type(type_name, (), namespace), description=description)
-
-
-async def _lookup(info: Info, kind: str, code: str) -> Subject | None:
-    """The subject, or None when no requested source has a record of it."""
-    context: RequestContext = info.context
-    assert context.plan is not None
-    fetched = [rid for rid, p in context.plan.resources.items() if p.allowed and p.resource.subject == kind]
-    if not fetched:
-        return await _exists(context, kind, code)
-    loads = (context.loader(rid).load(code) for rid in fetched)
-    rows = await asyncio.gather(*loads, return_exceptions=True)
-    if all(row is None for row in rows):
-        return None
-    return Subject(code, dict(zip(fetched, rows, strict=True)))
-
-
-async def _exists(context: RequestContext, kind: str, code: str) -> Subject | None:
-    """Nothing readable was asked of it: look its key up where the key is unconditional."""
-    resources = [
-        r
-        for r in context.federation.catalog.resources_on(kind)
-        if r.items_by_name[r.key].share is Share.UNCONDITIONAL
-    ]
-    loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
-    rows = await asyncio.gather(*loads, return_exceptions=True)
-    return None if all(row is None for row in rows) else Subject(code)
 
 
 def _check_count(codes: Sequence[str]) -> None:
@@ -239,18 +155,18 @@ def _query_type(subjects: dict[str, type]) -> type:
     person_type: Any = subjects["person"]
 
     async def organization(info: Info, code: USCC) -> Any:
-        return await _lookup(info, "organization", code)
+        return await lookup(info, "organization", code)
 
     async def organizations(info: Info, codes: list[USCC]) -> Any:
         _check_count(codes)
-        return await asyncio.gather(*(_lookup(info, "organization", c) for c in codes))
+        return await asyncio.gather(*(lookup(info, "organization", c) for c in codes))
 
     async def person(info: Info, id: CitizenID) -> Any:
-        return await _lookup(info, "person", id)
+        return await lookup(info, "person", id)
 
     async def persons(info: Info, ids: list[CitizenID]) -> Any:
         _check_count(ids)
-        return await asyncio.gather(*(_lookup(info, "person", i) for i in ids))
+        return await asyncio.gather(*(lookup(info, "person", i) for i in ids))
 
     def root(resolver: Callable[..., Any], graphql_type: Any, description: str) -> Any:
         return strawberry.field(resolver=resolver, graphql_type=graphql_type, description=description)

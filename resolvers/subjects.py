@@ -1,0 +1,134 @@
+"""Resolving subjects (organizations, persons) and their resources.
+
+``lookup`` finds a subject by code: it works out, per resource, what this subject's row
+may show (the plan, narrowed by the relied-on grants' conditions: region scope, daily
+cap, masks), fetches exactly that through the request's DataLoaders, and answers None
+when no source holds the code. The rows ride on the ``Subject``, so resource fields
+resolve synchronously; item fields are plain attribute reads on a ``Record``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from strawberry.types import Info
+
+from errors import GovshareError
+from policies.catalog import Resource
+from policies.codes import region_of
+from policies.decision import ResourcePlan, SubjectAccess, over_cap, subject_access
+from policies.share import Share
+from policies.workdays import CHINA_TIME
+from resolvers.context import RequestContext
+
+CODE_KINDS = {"organization": "USCC", "person": "CitizenID"}
+
+
+class Subject:
+    """An organization or person addressed by its (validated) code, with the rows (or the
+    source errors) already fetched for it and what each resource may show of it."""
+
+    __slots__ = ("access", "code", "id", "rows")
+
+    def __init__(
+        self, code: str, rows: dict[str, Any] | None = None, access: dict[str, SubjectAccess] | None = None
+    ) -> None:
+        self.code = self.id = code
+        self.rows = rows or {}
+        self.access = access or {}
+
+
+class Record:
+    """One resource row as the consumer may see it: denied items raise their error."""
+
+    def __init__(self, denied: Mapping[str, GovshareError], row: dict[str, Any]) -> None:
+        self.__dict__.update(row)
+        self._denied = denied
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # protocol probes (e.g. is-awaitable) are not items
+            raise AttributeError(name)
+        error = self.__dict__.get("_denied", {}).get(name)
+        if error is not None:
+            raise error
+        return None
+
+
+def resource_resolver(resource: Resource) -> Callable[..., Any]:
+    """Sync on the hot path (the row is already on the subject); awaits only when not."""
+    rid = resource.id
+    catalog_masks = {item.name: item.mask for item in resource.items if item.mask}
+
+    def present(access: SubjectAccess, row: Any) -> Record | None:
+        if isinstance(row, BaseException):
+            raise row
+        if row is None:
+            return None
+        masks = {**catalog_masks, **access.masks} if access.masks else catalog_masks
+        if masks:
+            row = {k: (masks[k].apply(v) if k in masks else v) for k, v in row.items()}
+        return Record(access.denied, row)
+
+    async def load(root: Subject, context: RequestContext, access: SubjectAccess) -> Record | None:
+        return present(access, await context.loader(rid, access.items).load(root.code))
+
+    def resolve(root: Subject, info: Info) -> Any:
+        context: RequestContext = info.context
+        assert context.plan is not None
+        access = root.access.get(rid) or _plain_access(context.plan.resources[rid])
+        if not access.items:
+            return Record(access.denied, {})
+        if rid in root.rows:
+            return present(access, root.rows[rid])
+        return load(root, context, access)
+
+    return resolve
+
+
+def _plain_access(plan: ResourcePlan) -> SubjectAccess:
+    return SubjectAccess(plan.allowed, plan.denied, {}, {})
+
+
+async def lookup(info: Info, kind: str, code: str) -> Subject | None:
+    """The subject, or None when no requested source has a record of it."""
+    context: RequestContext = info.context
+    assert context.plan is not None
+    plans = [p for p in context.plan.resources.values() if p.resource.subject == kind and p.allowed]
+    if not plans:
+        return await _exists(context, kind, code)
+    region = region_of(code, kind=CODE_KINDS[kind])  # type: ignore[arg-type]
+    access = {p.resource.id: await _access(context, p, code, region) for p in plans}
+    fetched = [rid for rid, a in access.items() if a.items]
+    loads = (context.loader(rid, access[rid].items).load(code) for rid in fetched)
+    rows = await asyncio.gather(*loads, return_exceptions=True)
+    if fetched and all(row is None for row in rows):
+        return None
+    return Subject(code, dict(zip(fetched, rows, strict=True)), access)
+
+
+async def _access(context: RequestContext, plan: ResourcePlan, code: str, region: str) -> SubjectAccess:
+    """The plan for this subject, with grants' region scope and daily caps applied."""
+    access = subject_access(plan, region)
+    if not access.capped:
+        return access
+    today = context.now.astimezone(CHINA_TIME).date()
+    denied: dict[str, GovshareError] = dict(access.denied)
+    for name, grant in access.capped.items():
+        if not await context.federation.grants.admit(grant, code, today):
+            denied[name] = over_cap(plan.resource, name, grant)
+    items = tuple(name for name in access.items if name not in denied)
+    return SubjectAccess(items, denied, access.masks, {})
+
+
+async def _exists(context: RequestContext, kind: str, code: str) -> Subject | None:
+    """Nothing readable was asked of it: look its key up where the key is unconditional."""
+    resources = [
+        r
+        for r in context.federation.catalog.resources_on(kind)
+        if r.items_by_name[r.key].share is Share.UNCONDITIONAL
+    ]
+    loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
+    rows = await asyncio.gather(*loads, return_exceptions=True)
+    return None if all(row is None for row in rows) else Subject(code)
