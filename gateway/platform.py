@@ -50,8 +50,8 @@ class GrantRow(Base):
             items=frozenset(self.items),
             modes=frozenset(Mode(m) for m in self.modes),
             purpose=self.purpose,
-            valid_from=_aware(self.valid_from),
-            valid_until=_aware(self.valid_until),
+            valid_from=aware(self.valid_from),
+            valid_until=aware(self.valid_until),
             revoked=self.revoked_at is not None,
             conditions=conditions_from_json(self.conditions or {}),
         )
@@ -73,12 +73,15 @@ def conditions_to_json(conditions: GrantConditions) -> dict[str, Any]:
 
 
 def conditions_from_json(raw: dict[str, Any]) -> GrantConditions:
-    masks = {k: Mask(int(m.get("keep_first", 0)), int(m.get("keep_last", 0))) for k, m in raw.get("masks", {}).items()}
+    masks = {
+        k: Mask(int(m.get("keep_first", 0)), int(m.get("keep_last", 0)))
+        for k, m in raw.get("masks", {}).items()
+    }
     cap = raw.get("daily_cap")
     return GrantConditions(tuple(raw.get("regions") or ()), masks, int(cap) if cap is not None else None)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
+def aware(moment: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
@@ -112,21 +115,9 @@ class PlatformDB:
         conditions: GrantConditions | None = None,
         application: str | None = None,
     ) -> Grant:
-        now = dt.datetime.now(dt.UTC)
-        row = GrantRow(
-            id=f"grant-{uuid.uuid4().hex[:12]}",
-            consumer=consumer,
-            resource=resource,
-            items=sorted(set(items)),
-            modes=sorted(Mode(m).value for m in modes),
-            purpose=purpose,
-            valid_from=valid_from or now,
-            valid_until=valid_until,
-            created_at=now,
-            conditions=conditions_to_json(conditions or GrantConditions()),
-            application=application,
+        row = new_grant_row(
+            consumer, resource, items, purpose, valid_until, modes, valid_from, conditions, application
         )
-        _check_grant(row)
         async with self.session.begin() as session:
             session.add(row)
         return row.to_grant()
@@ -166,10 +157,40 @@ class PlatformDB:
             return result.all()
 
 
+def new_grant_row(
+    consumer: str,
+    resource: str,
+    items: Iterable[str],
+    purpose: str,
+    valid_until: dt.datetime,
+    modes: Iterable[Mode] = (Mode.QUERY,),
+    valid_from: dt.datetime | None = None,
+    conditions: GrantConditions | None = None,
+    application: str | None = None,
+) -> GrantRow:
+    """A validated grant row, for a caller's own transaction (the workflow adds it with the decision)."""
+    now = dt.datetime.now(dt.UTC)
+    row = GrantRow(
+        id=f"grant-{uuid.uuid4().hex[:12]}",
+        consumer=consumer,
+        resource=resource,
+        items=sorted(set(items)),
+        modes=sorted(Mode(m).value for m in modes),
+        purpose=purpose,
+        valid_from=valid_from or now,
+        valid_until=valid_until,
+        created_at=now,
+        conditions=conditions_to_json(conditions or GrantConditions()),
+        application=application,
+    )
+    _check_grant(row)
+    return row
+
+
 def _check_grant(row: GrantRow) -> None:
     if not row.items:
         raise BadRequest("a grant needs at least one item")
     if not row.purpose.strip():
         raise BadRequest("a grant needs the purpose it is approved for")
-    if _aware(row.valid_until) <= _aware(row.valid_from):
+    if aware(row.valid_until) <= aware(row.valid_from):
         raise BadRequest("a grant's end must come after its start")

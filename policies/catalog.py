@@ -21,6 +21,7 @@ import yaml
 
 from errors import CatalogError, InvalidCode
 from policies.codes import validate_uscc
+from policies.profile import profile_names
 from policies.share import Mode, Share, parse_share
 
 SUBJECTS = ("organization", "person", "none")
@@ -268,7 +269,13 @@ def _profile_of(roots: list[_Node]) -> str:
         first = roots[0]
         problem = "no profile named" if not named else f"files name different profiles {named}"
         raise first.fail("profile", problem, "set `profile:` once, e.g. `profile: hubei`")
-    return named.pop()
+    profile = named.pop()
+    if profile not in profile_names():
+        node = next(root for root in roots if "profile" in root.data)
+        raise node.fail(
+            "profile", f"{profile!r} is not a known profile", f"use one of: {', '.join(profile_names())}"
+        )
+    return profile
 
 
 def _load_departments(roots: list[_Node]) -> dict[str, Department]:

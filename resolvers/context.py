@@ -13,6 +13,7 @@ from connectors.base import Row
 from policies.catalog import Catalog
 from policies.decision import AccessPlan, AccessRequest, Consumer, Grant
 from policies.share import Mode
+from policies.workflow import Actor, Approval, Status, Submission
 from resolvers.batching import ResourceSource
 
 
@@ -24,6 +25,33 @@ class GrantStore(Protocol):
         ...
 
 
+class WorkflowService(Protocol):
+    """The application workflow as resolvers use it (implemented by gateway.workflow)."""
+
+    async def submit(self, actor: Actor, submission: Submission) -> Any: ...
+    async def check(self, actor: Actor, app_id: str, accept: bool, reasons: Sequence[str]) -> Any: ...
+    async def decide(
+        self, actor: Actor, app_id: str, approve: bool, reasons: Sequence[str], approval: Approval
+    ) -> Any: ...
+    async def escalate(self, actor: Actor, app_id: str, reasons: Sequence[str]) -> Any: ...
+    async def get(self, actor: Actor, app_id: str) -> Any: ...
+    async def applications(
+        self,
+        actor: Actor,
+        *,
+        status: Status | None = None,
+        consumer: str | None = None,
+        resource: str | None = None,
+        overdue: bool | None = None,
+    ) -> list[Any]: ...
+    async def history(self, app_id: str) -> list[Any]: ...
+    def overdue_steps(self, row: Any, today: dt.date | None = None) -> list[str]: ...
+    async def grants(
+        self, actor: Actor, consumer: str | None = None, resource: str | None = None
+    ) -> list[Grant]: ...
+    async def revoke(self, actor: Actor, grant_id: str, reasons: Sequence[str]) -> Grant: ...
+
+
 @dataclass(eq=False)
 class Federation:
     """The catalog with a live source per resource: built once, shared by all requests."""
@@ -31,6 +59,7 @@ class Federation:
     catalog: Catalog
     sources: Mapping[str, ResourceSource]
     grants: GrantStore
+    workflow: WorkflowService | None = None
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

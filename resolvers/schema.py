@@ -33,6 +33,7 @@ from resolvers.types import (
     ShareDirective,
     share_class,
 )
+from resolvers.workflow import Mutation, WorkflowQuery
 
 MAX_SUBJECTS = 1000
 SUBJECT_KINDS = {"organization": ("Organization", "code"), "person": ("Person", "id")}
@@ -63,6 +64,7 @@ def build_schema(catalog: Catalog) -> tuple[GovshareSchema, ItemIndex]:
     not_shared, validated, plans = _not_shared_index(catalog), BoundedCache(512), BoundedCache(512)
     schema = GovshareSchema(
         query=query,
+        mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             ParserCache,
@@ -179,4 +181,4 @@ def _query_type(subjects: dict[str, type]) -> type:
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
     }
-    return strawberry.type(type("Query", (), namespace))
+    return strawberry.type(type("Query", (WorkflowQuery,), namespace))

@@ -96,15 +96,12 @@ def test_mutation_over_get_is_405(demo, accept):
     assert response.headers["content-type"].startswith(accept)
 
 
-def test_mutation_over_post_is_refused_by_the_schema(demo):
-    """There are no mutations yet: POST gets a validation error, not 405."""
+def test_mutation_over_post_is_executed(demo):
+    """Mutations go by POST only: the same document that GET refuses is answered."""
     document = json.dumps({"query": "mutation { __typename }"}).encode()
-    strict = post_raw(demo, document, JSON)
-    body = bad_request(strict, status=400)
-    assert body["data"] is None
-    assert "mutation" in body["errors"][0]["message"]
-    legacy = post_raw(demo, document, JSON, accept=JSON)
-    assert bad_request(legacy, status=200)["data"] is None
+    response = post_raw(demo, document, JSON)
+    assert response.status_code == 200
+    assert response.json()["data"] == {"__typename": "Mutation"}
 
 
 # --- POST bodies ----------------------------------------------------------------------------------

@@ -1,0 +1,336 @@
+"""The application workflow, stored: applications, their history, deadlines, grants.
+
+Each step's due date is counted in Chinese working days from the profile's limits
+(``policies.profile``) with ``policies.workdays``; where the calendar had to fall back
+to Monday-Friday the application says so in ``calendar_warning``. Every change keeps who
+(department, client, user), when and why, and is queryable as the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from errors import BadRequest, Forbidden
+from gateway.platform import Base, PlatformDB, aware, new_grant_row
+from policies.catalog import Catalog
+from policies.decision import Consumer, Grant
+from policies.profile import Profile
+from policies.share import Mode
+from policies.workdays import CHINA_TIME, WorkdayCalendar, deadline
+from policies.workflow import (
+    OPEN,
+    Actor,
+    Approval,
+    Status,
+    Submission,
+    all_unconditional,
+    check_submission,
+    may_read,
+    narrow,
+    require_decider,
+    require_reader,
+    require_reasons,
+    require_role,
+    require_status,
+)
+
+
+class ApplicationRow(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    consumer: Mapped[str] = mapped_column(sa.String(18), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(18), index=True)
+    resource: Mapped[str] = mapped_column(sa.String(128))
+    items: Mapped[list[str]] = mapped_column(sa.JSON)
+    modes: Mapped[list[str]] = mapped_column(sa.JSON)
+    purpose: Mapped[str] = mapped_column(sa.Text)
+    scope_of_knowledge: Mapped[str] = mapped_column(sa.Text)
+    security_measures: Mapped[str] = mapped_column(sa.Text)
+    legal_basis: Mapped[str] = mapped_column(sa.Text)
+    valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    valid_until: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    check_due: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    decide_due: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(18), nullable=True)
+    notify_due: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    notified_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    grant_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    calendar_warning: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+
+class ApplicationEventRow(Base):
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    application: Mapped[str] = mapped_column(sa.String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(sa.String(18))
+    client: Mapped[str] = mapped_column(sa.String(128))
+    user: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_status: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(sa.String(16))
+    reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+
+class Workflow:
+    def __init__(self, platform: PlatformDB, catalog: Catalog, profile: Profile, calendar: WorkdayCalendar):
+        self.platform, self.catalog, self.profile, self.calendar = platform, catalog, profile, calendar
+
+    # --- steps ---------------------------------------------------------------------
+
+    async def submit(self, actor: Actor, submission: Submission) -> ApplicationRow:
+        require_role(actor.consumer, "consumer", "applying")
+        check_submission(self.catalog, submission)
+        now = _now()
+        row = ApplicationRow(
+            id=f"app-{uuid.uuid4().hex[:12]}",
+            consumer=actor.consumer.department,
+            provider=self.catalog.resources[submission.resource].provider,
+            resource=submission.resource,
+            items=list(submission.items),
+            modes=[m.value for m in submission.modes],
+            purpose=submission.purpose,
+            scope_of_knowledge=submission.scope_of_knowledge,
+            security_measures=submission.security_measures,
+            legal_basis=submission.legal_basis,
+            valid_from=submission.valid_from,
+            valid_until=submission.valid_until,
+            status=Status.SUBMITTED.value,
+            submitted_at=now,
+            check_due=self._due(now, self.profile.deadlines.check),
+            reasons=[],
+        )
+        row.calendar_warning = self._warning(now, row.check_due)
+        async with self.platform.session.begin() as session:
+            session.add(row)
+            session.add(_event(row.id, actor, "submit", None, Status.SUBMITTED, ()))
+        return row
+
+    async def check(self, actor: Actor, app_id: str, accept: bool, reasons: Sequence[str]) -> ApplicationRow:
+        require_role(actor.consumer, "operator", "checking an application")
+        async with self.platform.session.begin() as session:
+            row = await _load(session, app_id)
+            require_status(Status(row.status), [Status.SUBMITTED], "check")
+            now = _now()
+            row.checked_at = now
+            if not accept:
+                return self._move(
+                    session, row, actor, "return", Status.RETURNED, require_reasons(reasons, "returning")
+                )
+            self._move(session, row, actor, "accept", Status.ACCEPTED, tuple(reasons))
+            row.decide_due = self._due(now, self.profile.deadlines.decide)
+            row.calendar_warning = self._warning(now, row.decide_due) or row.calendar_warning
+            if self._platform_grants(row):
+                await self._approve(session, row, actor, Approval(), "platform grants unconditional items")
+        return row
+
+    async def decide(
+        self, actor: Actor, app_id: str, approve: bool, reasons: Sequence[str], approval: Approval
+    ) -> ApplicationRow:
+        async with self.platform.session.begin() as session:
+            row = await _load(session, app_id)
+            require_status(Status(row.status), [Status.ACCEPTED, Status.ESCALATED], "decide")
+            require_decider(actor.consumer, Status(row.status), row.provider)
+            if approve:
+                await self._approve(session, row, actor, approval, *reasons)
+            else:
+                self._conclude(
+                    session, row, actor, "refuse", Status.REFUSED, require_reasons(reasons, "refusing")
+                )
+        return row
+
+    async def escalate(self, actor: Actor, app_id: str, reasons: Sequence[str]) -> ApplicationRow:
+        async with self.platform.session.begin() as session:
+            row = await _load(session, app_id)
+            if actor.consumer.department != row.consumer:
+                raise BadRequest("only the applying department escalates its application")
+            allowed = [Status.RETURNED, Status.REFUSED, *self._overdue_open(row)]
+            require_status(Status(row.status), allowed, "escalate")
+            self._move(
+                session, row, actor, "escalate", Status.ESCALATED, require_reasons(reasons, "escalating")
+            )
+        return row
+
+    # --- reading -------------------------------------------------------------------
+
+    async def get(self, actor: Actor, app_id: str) -> ApplicationRow:
+        async with self.platform.session() as session:
+            row = await _load(session, app_id)
+        require_reader(actor.consumer, row.consumer, row.provider)
+        return row
+
+    async def applications(
+        self,
+        actor: Actor,
+        *,
+        status: Status | None = None,
+        consumer: str | None = None,
+        resource: str | None = None,
+        overdue: bool | None = None,
+    ) -> list[ApplicationRow]:
+        query = sa.select(ApplicationRow).order_by(ApplicationRow.submitted_at)
+        query = _scope(query, actor.consumer, consumer)
+        if status is not None:
+            query = query.where(ApplicationRow.status == status.value)
+        if resource is not None:
+            query = query.where(ApplicationRow.resource == resource)
+        async with self.platform.session() as session:
+            rows = list((await session.scalars(query)).all())
+        if overdue is not None:
+            rows = [r for r in rows if bool(self.overdue_steps(r)) is overdue]
+        return rows
+
+    async def history(self, app_id: str) -> list[ApplicationEventRow]:
+        query = sa.select(ApplicationEventRow).where(ApplicationEventRow.application == app_id)
+        async with self.platform.session() as session:
+            return list((await session.scalars(query.order_by(ApplicationEventRow.id))).all())
+
+    def overdue_steps(self, row: ApplicationRow, today: dt.date | None = None) -> list[str]:
+        """Steps past their due date: still open, or done late."""
+        today = today or _today()
+        steps = (("check", row.check_due, row.checked_at), ("decide", row.decide_due, row.decided_at),
+                 ("notify", row.notify_due, row.notified_at))  # fmt: skip
+        return [name for name, due, done in steps if due and _late(due, done, today)]
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _due(self, start: dt.datetime, days: int | None) -> dt.date | None:
+        return deadline(self.calendar, start, days)
+
+    def _warning(self, start: dt.datetime, due: dt.date | None) -> str | None:
+        years = self.calendar.fallback_years(start.date(), due or start.date())
+        if not years:
+            return None
+        return (f"working days for {', '.join(map(str, years))} counted Monday-Friday: no holiday calendar "
+                "for those years; the operator should supply one (GOVSHARE_CALENDAR)")  # fmt: skip
+
+    def _platform_grants(self, row: ApplicationRow) -> bool:
+        return self.profile.deadlines.platform_grant is not None and all_unconditional(
+            self.catalog, row.resource, row.items
+        )
+
+    def _overdue_open(self, row: ApplicationRow) -> list[Status]:
+        status = Status(row.status)
+        return [status] if status in OPEN and self.overdue_steps(row) else []
+
+    def _move(self, session: Any, row: ApplicationRow, actor: Actor, action: str, to: Status,
+              reasons: Sequence[str]) -> ApplicationRow:  # fmt: skip
+        session.add(_event(row.id, actor, action, Status(row.status), to, reasons))
+        row.status, row.reasons = to.value, list(reasons)
+        return row
+
+    def _conclude(self, session: Any, row: ApplicationRow, actor: Actor, action: str, to: Status,
+                  reasons: Sequence[str]) -> None:  # fmt: skip
+        """A decision: recorded, and the consumer told at once (the notify step)."""
+        now = _now()
+        self._move(session, row, actor, action, to, reasons)
+        row.decided_at, row.decided_by = now, actor.consumer.department
+        row.notify_due = self._due(now, self.profile.deadlines.notify)
+        row.notified_at = now
+        session.add(_event(row.id, actor, "notify", to, to, (f"{row.consumer} told: {to.value}",)))
+
+    async def _approve(
+        self, session: Any, row: ApplicationRow, actor: Actor, approval: Approval, *reasons: str
+    ) -> None:
+        items = narrow(row.items, approval.items, "items")
+        modes = [Mode(m) for m in narrow(row.modes, approval.modes, "modes")]
+        until = min(aware(row.valid_until), approval.valid_until or aware(row.valid_until))
+        grant = new_grant_row(
+            row.consumer, row.resource, items, row.purpose, until, modes,
+            aware(row.valid_from), approval.conditions, application=row.id,
+        )  # fmt: skip
+        session.add(grant)  # one transaction: the decision and its grant land together
+        row.grant_id = grant.id
+        self._conclude(session, row, actor, "approve", Status.APPROVED, tuple(reasons))
+
+    async def grants(
+        self, actor: Actor, consumer: str | None = None, resource: str | None = None
+    ) -> list[Grant]:
+        """Operators see all grants; providers those on their resources; consumers their own."""
+        if (
+            consumer is not None
+            and consumer != actor.consumer.department
+            and not actor.consumer.has("operator")
+        ):
+            raise Forbidden("you may list your own department's grants only")
+        grants = await self.platform.all_grants()
+        visible = [g for g in grants if self._may_see(actor.consumer, g)]
+        return [g for g in visible if consumer in (None, g.consumer) and resource in (None, g.resource)]
+
+    def _may_see(self, actor: Consumer, grant: Grant) -> bool:
+        provider = (
+            self.catalog.resources[grant.resource].provider
+            if grant.resource in self.catalog.resources
+            else ""
+        )
+        return may_read(actor, grant.consumer, provider)
+
+    async def revoke(self, actor: Actor, grant_id: str, reasons: Sequence[str]) -> Grant:
+        grants = {g.id: g for g in await self.platform.all_grants()}
+        grant = grants.get(grant_id)
+        if grant is None:
+            raise BadRequest(f"no grant {grant_id!r}")
+        provider = self.catalog.resources[grant.resource].provider
+        if not actor.consumer.has("operator"):
+            require_decider(actor.consumer, Status.ACCEPTED, provider)
+        require_reasons(reasons, "revoking")
+        return await self.platform.revoke_grant(grant_id)
+
+
+def _scope(query: Any, actor: Consumer, consumer: str | None) -> Any:
+    """Operators see all; providers their resources' applications; consumers their own."""
+    if consumer is not None and consumer != actor.department and not actor.has("operator"):
+        raise Forbidden("you may list your own department's applications only")
+    if consumer is not None:
+        query = query.where(ApplicationRow.consumer == consumer)
+    if actor.has("operator"):
+        return query
+    mine = ApplicationRow.consumer == actor.department
+    if actor.has("provider"):
+        mine = mine | (ApplicationRow.provider == actor.department)
+    return query.where(mine)
+
+
+async def _load(session: Any, app_id: str) -> ApplicationRow:
+    row = await session.get(ApplicationRow, app_id)
+    if row is None:
+        raise BadRequest(f"no application {app_id!r}; list yours with the applications query")
+    return row  # type: ignore[no-any-return]
+
+
+def _event(app_id: str, actor: Actor, action: str, before: Status | None, after: Status,
+           reasons: Sequence[str]) -> ApplicationEventRow:  # fmt: skip
+    return ApplicationEventRow(
+        application=app_id, at=_now(), actor=actor.consumer.department, client=actor.consumer.client_id,
+        user=actor.user, action=action, from_status=before.value if before else None,
+        to_status=after.value, reasons=list(reasons),
+    )  # fmt: skip
+
+
+def _late(due: dt.date, done: dt.datetime | None, today: dt.date) -> bool:
+    return (_china_day(done) if done else today) > due
+
+
+def _china_day(moment: dt.datetime) -> dt.date:
+    return aware(moment).astimezone(CHINA_TIME).date()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _today() -> dt.date:
+    return _china_day(_now())

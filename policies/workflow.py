@@ -1,0 +1,141 @@
+"""Conditional-access applications (Hubei art. 18-22; Shanghai art. 14; Zhejiang art. 26;
+Sanya art. 12; Zhengzhou art. 18): the states, who may move them, and what each step needs.
+
+    SUBMITTED --check(accept)--> ACCEPTED --decide(approve)--> APPROVED  (a grant is made)
+        |                           |  \\--decide(refuse, reasons)--> REFUSED
+        |                           \\--(all items unconditional and the profile lets the
+        |                               platform grant) check(accept) --> APPROVED
+        \\--check(return, reasons)--> RETURNED
+    RETURNED, REFUSED, or an overdue SUBMITTED/ACCEPTED --escalate(reasons)--> ESCALATED
+    ESCALATED --decide by the operator (the authority)--> APPROVED | REFUSED
+
+Roles: consumers submit and escalate their own; operators check and settle escalations;
+a provider decides only on its own department's resources. Reading an application is
+for its consumer, its resource's provider and operators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from errors import BadRequest, Forbidden
+from policies.catalog import Catalog
+from policies.decision import Consumer, GrantConditions, check_grantable
+from policies.share import Mode, Share
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    ESCALATED = "escalated"
+
+
+OPEN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.ESCALATED})
+
+
+@dataclass(frozen=True)
+class Submission:
+    resource: str
+    items: tuple[str, ...]
+    modes: tuple[Mode, ...]
+    purpose: str
+    scope_of_knowledge: str  # 知悉范围
+    security_measures: str  # 安全措施
+    legal_basis: str
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the authenticated department and client, and the civil servant if named."""
+
+    consumer: Consumer
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What a decider grants: by default all that was applied for; it may narrow."""
+
+    items: Sequence[str] | None = None
+    modes: Sequence[Mode] | None = None
+    valid_until: dt.datetime | None = None
+    conditions: GrantConditions = field(default_factory=GrantConditions)
+
+
+def check_submission(catalog: Catalog, submission: Submission) -> None:
+    """Refuse an application the platform could only return: say what to fix."""
+    check_grantable(catalog, submission.resource, submission.items, submission.modes)
+    for name in ("purpose", "scope_of_knowledge", "security_measures", "legal_basis"):
+        if not getattr(submission, name).strip():
+            raise BadRequest(f"an application needs {name.replace('_', ' ')}; fill it in", field=name)
+    if not submission.items or not submission.modes:
+        raise BadRequest("an application names at least one item and one mode")
+    if submission.valid_until <= submission.valid_from:
+        raise BadRequest("the requested period must end after it starts")
+
+
+def all_unconditional(catalog: Catalog, resource_id: str, items: Iterable[str]) -> bool:
+    resource = catalog.resources[resource_id]
+    return all(resource.items_by_name[name].share is Share.UNCONDITIONAL for name in items)
+
+
+def require_role(actor: Consumer, role: str, doing: str) -> None:
+    if not actor.has(role):
+        raise Forbidden(f"{doing} needs the {role} role; use a client or token that has it", role=role)
+
+
+def may_read(actor: Consumer, consumer: str, provider: str) -> bool:
+    return (
+        actor.has("operator")
+        or (actor.has("provider") and actor.department == provider)
+        or actor.department == consumer
+    )
+
+
+def require_reader(actor: Consumer, consumer: str, provider: str) -> None:
+    if not may_read(actor, consumer, provider):
+        raise Forbidden("this application belongs to another department; you may read your own")
+
+
+def require_decider(actor: Consumer, status: Status, provider: str) -> None:
+    """Providers decide on their own resources; an escalated dispute goes to the operator."""
+    if status is Status.ESCALATED:
+        require_role(actor, "operator", "settling an escalated application")
+        return
+    require_role(actor, "provider", "deciding an application")
+    if actor.department != provider:
+        raise Forbidden("only the providing department decides on its resource", provider=provider)
+
+
+def require_status(status: Status, allowed: Iterable[Status], doing: str) -> None:
+    allowed = tuple(allowed)
+    if status not in allowed:
+        names = ", ".join(s.value for s in allowed)
+        raise BadRequest(f"cannot {doing} an application that is {status.value}; only when: {names}")
+
+
+def require_reasons(reasons: Sequence[str], doing: str) -> tuple[str, ...]:
+    cleaned = tuple(r.strip() for r in reasons if r.strip())
+    if not cleaned:
+        raise BadRequest(f"{doing} needs written reasons (e.g. Sanya art. 12: refusal in writing)")
+    return cleaned
+
+
+def narrow(requested: Sequence[str], granted: Sequence[str] | None, what: str) -> tuple[str, ...]:
+    """An approval may narrow what was asked, never widen it."""
+    if granted is None:
+        return tuple(requested)
+    extra = sorted(set(granted) - set(requested))
+    if extra:
+        raise BadRequest(f"an approval cannot add {what} that were not applied for: {extra}")
+    if not granted:
+        raise BadRequest(f"an approval keeps at least one of the {what}")
+    return tuple(granted)
