@@ -9,6 +9,7 @@ can leak through an exception message.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -49,8 +50,10 @@ def gateway_of(request: Request) -> Gateway:
     return request.app.state.gateway  # type: ignore[no-any-return]
 
 
-def authenticate(request: Request) -> Consumer:
-    return gateway_of(request).signer.verify(bearer_token(request.headers.get("authorization")))
+async def authenticate(request: Request) -> Consumer:
+    """The caller of a request, from its bearer token (the gateway's own or a trusted issuer's)."""
+    token = bearer_token(request.headers.get("authorization"))
+    return await gateway_of(request).authenticator.authenticate(token)
 
 
 async def graphql_endpoint(request: Request) -> Response:
@@ -58,7 +61,7 @@ async def graphql_endpoint(request: Request) -> Response:
         return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
     media = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else JSON
     try:
-        consumer = authenticate(request)
+        consumer = await authenticate(request)
         params = await _read_params(request)
     except GovshareError as exc:
         return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media)
@@ -201,7 +204,7 @@ def _error_dict(
 
 async def schema_sdl(request: Request) -> Response:
     try:
-        authenticate(request)
+        await authenticate(request)
     except GovshareError as exc:
         return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status)
     return PlainTextResponse(print_schema(gateway_of(request).schema) + "\n")
@@ -209,6 +212,15 @@ async def schema_sdl(request: Request) -> Response:
 
 async def jwks(request: Request) -> Response:
     return JSONResponse(gateway_of(request).signer.jwks())
+
+
+async def readyz(request: Request) -> Response:
+    """Ready to serve, and what an operator should know: e.g. deadlines counted Monday-Friday."""
+    gateway = gateway_of(request)
+    workflow = gateway.federation.workflow
+    today = dt.date.today()
+    warnings = workflow.calendar_warnings(today, today.replace(year=today.year + 1)) if workflow else []
+    return JSONResponse({"status": "ready", "profile": gateway.catalog.profile, "warnings": warnings})
 
 
 async def healthz(request: Request) -> Response:

@@ -210,6 +210,13 @@ class Workflow:
     def _due(self, start: dt.datetime, days: int | None) -> dt.date | None:
         return deadline(self.calendar, start, days)
 
+    def calendar_warnings(self, start: dt.date, end: dt.date) -> list[str]:
+        """One line per year in [start, end] whose working days fall back to Monday-Friday."""
+        return [
+            f"no holiday calendar for {year}: working days counted Monday-Friday; set GOVSHARE_CALENDAR"
+            for year in self.calendar.fallback_years(start, end)
+        ]
+
     def _warning(self, start: dt.datetime, due: dt.date | None) -> str | None:
         years = self.calendar.fallback_years(start.date(), due or start.date())
         if not years:
