@@ -12,11 +12,14 @@ from starlette.routing import Route
 
 from connectors.base import Connector, open_connector
 from errors import CatalogError, ConfigurationError
-from gateway import http
-from gateway.auth import Signer, load_signer
+from gateway import http, oauth
+from gateway.auth import Authenticator, Signer, load_signer
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
+from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
+from policies.profile import load_profile
+from policies.workdays import WorkdayCalendar, load_operator_calendar
 from resolvers.batching import ResourceSource
 from resolvers.context import Federation
 from resolvers.planning import ItemIndex
@@ -33,6 +36,7 @@ class Gateway:
     federation: Federation
     schema: GovshareSchema
     index: ItemIndex
+    authenticator: Authenticator
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
@@ -40,15 +44,23 @@ class Gateway:
         connectors = open_connectors(catalog, settings.data_dir)
         platform = PlatformDB(settings.database_url)
         await platform.create_schema()
-        federation = Federation(catalog, bind_sources(catalog, connectors), platform)
+        workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
+        federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
         schema, index = build_schema(catalog)
         signer = load_signer(settings.data_dir)
-        return cls(settings, catalog, signer, platform, connectors, federation, schema, index)
+        authenticator = Authenticator.create(signer, settings.trusted_issuers)
+        return cls(settings, catalog, signer, platform, connectors, federation, schema, index, authenticator)
 
     async def close(self) -> None:
+        await self.authenticator.close()
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
+
+
+def workday_calendar(settings: Settings) -> WorkdayCalendar:
+    operator = load_operator_calendar(settings.calendar) if settings.calendar else None
+    return WorkdayCalendar(operator)
 
 
 def open_connectors(catalog: Catalog, data_dir: Path) -> dict[str, Connector]:
@@ -100,6 +112,8 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/graphql", http.graphql_endpoint, methods=["GET", "POST"]),
         Route("/schema.graphql", http.schema_sdl, methods=["GET"]),
         Route("/.well-known/jwks.json", http.jwks, methods=["GET"]),
+        Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
         Route("/healthz", http.healthz, methods=["GET"]),
+        Route("/readyz", http.readyz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -3,29 +3,57 @@
 The key set lives in ``DATA/keys.json`` (private JWKs, newest last), made on first
 start. Tokens carry ``sub`` = the consuming department's USCC, ``client_id`` and
 ``roles``; ``kid`` names the key, so an older key keeps verifying its tokens.
+
+Rotation (``govshare keys rotate``) appends a new key and stamps the one it replaces
+with ``superseded_at`` (epoch seconds, a member of that key's entry; a file without it,
+the original ``{"keys": [jwk, ...]}``, still loads). Tokens are signed with the newest
+key; a superseded key stays in the file and in ``/.well-known/jwks.json`` until the
+longest token lifetime (plus a minute of grace) has passed, and the next rotation then
+prunes it. A running gateway re-reads the file when it changed: before it issues a token
+or publishes the JWKS, when a token names a key it does not know (then at most once per
+``RELOAD_INTERVAL``), and when ``current`` is asked for (vouchers) a ``RELOAD_INTERVAL``
+after the last look; so a rotation needs no restart.
+
+The ``Authenticator`` accepts the gateway's own tokens and, optionally, those of
+trusted external identity platforms (``GOVSHARE_TRUSTED_ISSUERS``), whose key sets are
+fetched with httpx, cached, and fetched again when a token names an unknown key. A
+verified token is remembered until it expires: checking a signature costs more than
+the rest of a cached GraphQL request. A token is never accepted once ``exp`` has passed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import math
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from joserfc import jwt
+import httpx
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import ECKey, Key, KeySet, import_key
 from joserfc.jwt import JWTClaimsRegistry
 
-from errors import InvalidCode, Unauthenticated
+from errors import ConfigurationError, InvalidCode, Unauthenticated
+from gateway.settings import TrustedIssuer
 from policies.codes import validate_uscc
 from policies.decision import ROLES, Consumer
 
+log = logging.getLogger("govshare.auth")
 ISSUER = "govshare"
 ALGORITHM = "ES256"
 DEFAULT_TTL = 3600
+RELOAD_INTERVAL = 5.0  # seconds between re-reads of a key set for an unknown kid
+PRUNE_GRACE = 60  # seconds a superseded key outlives the longest token lifetime
+JWKS_MAX_AGE = 3600.0  # an external key set is fetched again after this long
+EXTERNAL_ALGORITHMS = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "EdDSA"]
+_SUPERSEDED = "superseded_at"
 _CLAIMS = JWTClaimsRegistry(
     iss={"essential": True, "value": ISSUER},
     sub={"essential": True},
@@ -35,19 +63,31 @@ _CLAIMS = JWTClaimsRegistry(
 
 @dataclass
 class Signer:
-    """Issues and verifies tokens. A verified token is remembered until it expires: checking
-    an ES256 signature costs more than the rest of a cached GraphQL request."""
+    """Issues and verifies the gateway's own tokens with the key set of ``keys.json``."""
 
     keys: KeySet
-    max_remembered: int = 10_000
-    _verified: dict[str, tuple[Consumer, float]] = field(default_factory=dict, repr=False)
+    path: Path | None = None
+    reload_interval: float = RELOAD_INTERVAL
+    generation: int = 0  # bumped whenever the key set changes
+    _stamp: tuple[int, int, int] | None = field(default=None, repr=False)
+    _kid_reload_at: float = field(default=-math.inf, repr=False)
+    _current_checked_at: float = field(default_factory=time.monotonic, repr=False)
 
     @property
     def current(self) -> ECKey:
+        """The newest key; ``keys.json`` is looked at again every ``reload_interval`` seconds."""
+        now = time.monotonic()
+        if now - self._current_checked_at >= self.reload_interval:
+            self._current_checked_at = now
+            self.refresh()
         return self.keys.keys[-1]  # type: ignore[return-value]
 
     def jwks(self) -> dict[str, Any]:
+        self.refresh()
         return dict(self.keys.as_dict(private=False))
+
+    def knows(self, kid: str) -> bool:
+        return any(key.kid == kid for key in self.keys.keys)
 
     def issue(
         self,
@@ -60,24 +100,84 @@ class Signer:
         unknown = sorted(set(roles) - set(ROLES))
         if unknown or not roles:
             raise ValueError(f"roles must be among {', '.join(ROLES)}; got {roles}")
+        self.refresh()  # sign with the newest key, also right after a rotation
         now = int(time.time())
         claims = {"iss": ISSUER, "sub": department, "client_id": client_id or f"cli-{department}",
                   "roles": sorted(set(roles)), "iat": now, "exp": now + ttl}  # fmt: skip
-        header = {"alg": ALGORITHM, "kid": self.current.kid}
-        return jwt.encode(header, claims, self.current, algorithms=[ALGORITHM])
+        key = self.keys.keys[-1]
+        return jwt.encode({"alg": ALGORITHM, "kid": key.kid}, claims, key, algorithms=[ALGORITHM])
 
     def verify(self, token: str) -> Consumer:
+        return consumer_of(self.verified_claims(token, unverified_header(token)))
+
+    def verified_claims(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthenticated("the bearer token names no signing key (kid); get a new token")
+        if not self.knows(kid):
+            self._reload_for_unknown_kid()
+        if not self.knows(kid):
+            raise Unauthenticated(
+                f"the bearer token is signed with key {kid[:64]!r}, which this gateway does not hold "
+                "(retired by key rotation, or not the gateway's); get a new token"
+            )
         try:
             claims = jwt.decode(token, self.keys, algorithms=[ALGORITHM]).claims
             _CLAIMS.validate(claims)
         except (JoseError, ValueError) as exc:
-            raise Unauthenticated(
-                f"the bearer token was refused ({type(exc).__name__}); get a new token"
-            ) from exc
-        return _consumer(claims)
+            raise _refused(exc) from exc
+        return claims
+
+    def refresh(self) -> bool:
+        """Re-read ``keys.json`` if it changed on disk (a cheap ``stat`` otherwise)."""
+        if self.path is None:
+            return False
+        stamp = _stamp(self.path)  # before reading: a change after it is seen next time
+        if stamp is None or stamp == self._stamp:
+            return False
+        try:
+            keys = _key_set(read_key_entries(self.path))
+        except ConfigurationError:
+            if self._stamp is None:
+                raise
+            log.exception("keeping the signing keys in use: %s is unreadable", self.path)
+            self._stamp = stamp
+            return False
+        self.keys, self._stamp = keys, stamp
+        self.generation += 1
+        log.info("signing keys reloaded from %s; current key %s", self.path, keys.keys[-1].kid)
+        return True
+
+    def _reload_for_unknown_kid(self) -> None:
+        """A changed ``keys.json`` is re-read at once, then not again for ``reload_interval``."""
+        now = time.monotonic()
+        if now - self._kid_reload_at >= self.reload_interval and self.refresh():
+            self._kid_reload_at = now
 
 
-def _consumer(claims: dict[str, Any]) -> Consumer:
+def _refused(exc: Exception) -> Unauthenticated:
+    return Unauthenticated(f"the bearer token was refused ({type(exc).__name__}); get a new token")
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    header, _ = _peek(token)
+    return header
+
+
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims before any check: only to choose the keys that will check them."""
+    try:
+        compact = jws.extract_compact(token.encode())
+        claims = json.loads(compact.payload)
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise _refused(exc) from exc
+    if not isinstance(claims, dict):
+        raise Unauthenticated("the bearer token's payload is not a JSON object of claims")
+    return dict(compact.headers()), claims
+
+
+def consumer_of(claims: dict[str, Any]) -> Consumer:
+    """The caller named by verified claims: ``sub`` a department USCC, ``roles`` a list."""
     try:
         department = validate_uscc(str(claims["sub"]))
     except InvalidCode as exc:
@@ -85,7 +185,11 @@ def _consumer(claims: dict[str, Any]) -> Consumer:
     roles = claims.get("roles") or []
     if not isinstance(roles, list):
         raise Unauthenticated("the token's roles claim must be a list")
-    return Consumer(department, str(claims.get("client_id", "")), frozenset(map(str, roles)))
+    client_id = claims.get("client_id", claims.get("azp", ""))
+    return Consumer(department, str(client_id), frozenset(map(str, roles)))
+
+
+# --- keys.json --------------------------------------------------------------------------------
 
 
 def load_signer(data_dir: Path) -> Signer:
@@ -93,9 +197,37 @@ def load_signer(data_dir: Path) -> Signer:
     path = data_dir / "keys.json"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(path, {"keys": [ECKey.generate_key("P-256", auto_kid=True).as_dict(private=True)]})
-    keys = [ECKey.import_key(k) for k in json.loads(path.read_text())["keys"]]
-    return Signer(KeySet(keys))  # type: ignore[arg-type]
+        _write_private(path, {"keys": [_new_key()]})
+    stamp = _stamp(path)
+    return Signer(_key_set(read_key_entries(path)), path, _stamp=stamp)
+
+
+def _new_key() -> dict[str, Any]:
+    return dict(ECKey.generate_key("P-256", auto_kid=True).as_dict(private=True))
+
+
+def read_key_entries(path: Path) -> list[dict[str, Any]]:
+    """The entries of ``keys.json``: private JWKs, oldest first, maybe with ``superseded_at``."""
+    try:
+        entries = json.loads(path.read_text())["keys"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigurationError(f'{path} is not a key set {{"keys": [...]}}: {exc}') from exc
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        raise ConfigurationError(f"{path} holds no keys; move it away and a new key set is made")
+    return entries
+
+
+def _key_set(entries: Iterable[dict[str, Any]]) -> KeySet:
+    jwks = [{k: v for k, v in entry.items() if k != _SUPERSEDED} for entry in entries]
+    return KeySet([ECKey.import_key(jwk) for jwk in jwks])  # type: ignore[arg-type]
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def _write_private(path: Path, content: dict[str, Any]) -> None:
@@ -106,8 +238,231 @@ def _write_private(path: Path, content: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+@dataclass(frozen=True)
+class Rotation:
+    current: str  # the new key's kid
+    kept: list[dict[str, Any]]  # the superseded keys still verifying: kid, superseded_at
+    pruned: list[str]  # kids removed
+
+
+def rotate_keys(data_dir: Path, keep: int, now: float | None = None) -> Rotation:
+    """Add a new current key; prune keys superseded more than ``keep`` + grace seconds ago."""
+    path = data_dir / "keys.json"
+    load_signer(data_dir)  # makes the key set on first use
+    entries, moment = read_key_entries(path), int(time.time() if now is None else now)
+    for entry in entries:
+        entry.setdefault(_SUPERSEDED, moment)
+    kept: list[dict[str, Any]] = []
+    pruned: list[dict[str, Any]] = []
+    for entry in entries:
+        alive = _superseded_at(path, entry) + keep + PRUNE_GRACE > moment
+        (kept if alive else pruned).append(entry)
+    new = _new_key()
+    _write_private(path, {"keys": [*kept, new]})
+    return Rotation(
+        current=str(new["kid"]),
+        kept=[{"kid": entry.get("kid"), _SUPERSEDED: entry[_SUPERSEDED]} for entry in kept],
+        pruned=[str(entry.get("kid")) for entry in pruned],
+    )
+
+
+def _superseded_at(path: Path, entry: dict[str, Any]) -> int:
+    value = entry[_SUPERSEDED]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigurationError(
+            f"{path}: key {entry.get('kid')!r} has {_SUPERSEDED} {value!r}; it must be epoch seconds"
+        )
+    return value
+
+
+def key_summary(data_dir: Path) -> list[dict[str, Any]]:
+    """kid and ``superseded_at`` (null for the current key) of each key, oldest first."""
+    load_signer(data_dir)  # makes the key set on first use
+    entries = read_key_entries(data_dir / "keys.json")
+    return [{"kid": entry.get("kid"), _SUPERSEDED: entry.get(_SUPERSEDED)} for entry in entries]
+
+
+# --- external issuers -------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class RemoteIssuer:
+    """A trusted identity platform: its key set, fetched from ``jwks_url`` and cached."""
+
+    trusted: TrustedIssuer
+    client: httpx.AsyncClient
+    reload_interval: float = RELOAD_INTERVAL
+    max_age: float = JWKS_MAX_AGE
+    keys: KeySet | None = None
+    generation: int = 0
+    _fetched_at: float = field(default=-math.inf, repr=False)
+    _tried_at: float = field(default=-math.inf, repr=False)
+    _error: str = field(default="not fetched yet", repr=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.trusted.issuer
+
+    async def verified_claims(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        kid = header.get("kid")
+        keys = await self._keys_for(kid if isinstance(kid, str) else None)
+        options: dict[str, Any] = {"iss": {"essential": True, "value": self.name}}
+        if self.trusted.audience:
+            options["aud"] = {"essential": True, "value": self.trusted.audience}
+        registry = JWTClaimsRegistry(sub={"essential": True}, exp={"essential": True}, **options)
+        try:
+            claims = jwt.decode(token, keys, algorithms=EXTERNAL_ALGORITHMS).claims
+            registry.validate(claims)
+        except (JoseError, ValueError) as exc:
+            raise Unauthenticated(
+                f"the bearer token of issuer {self.name!r} was refused ({type(exc).__name__}); "
+                "get a new token"
+            ) from exc
+        return claims
+
+    async def _keys_for(self, kid: str | None) -> KeySet:
+        """The cached key set, fetched first when missing, stale or lacking ``kid``; fetches
+        are tried at most once per ``reload_interval``."""
+        now = time.monotonic()
+        unknown = kid is not None and self.keys is not None and not _has_kid(self.keys, kid)
+        wanted = self.keys is None or now - self._fetched_at >= self.max_age or unknown
+        if wanted and now - self._tried_at >= self.reload_interval:
+            await self._fetch(now)
+        if self.keys is None:
+            raise Unauthenticated(
+                f"could not fetch the key set of trusted issuer {self.name!r} from "
+                f"{self.trusted.jwks_url} ({self._error}); try again in a few seconds"
+            )
+        if kid is not None and not _has_kid(self.keys, kid):
+            raise Unauthenticated(
+                f"the bearer token names key {kid[:64]!r}, which is not in the key set of trusted "
+                f"issuer {self.name!r} ({self.trusted.jwks_url}); get a new token"
+            )
+        return self.keys
+
+    async def _fetch(self, asked_at: float) -> None:
+        async with self._lock:
+            if self._tried_at >= asked_at:  # another request fetched while this one waited
+                return
+            self._tried_at = time.monotonic()
+            try:
+                keys = await self._download()
+            except (httpx.HTTPError, ValueError) as exc:
+                self._error = f"{type(exc).__name__}: {exc}"
+                log.warning("could not fetch the key set of %s: %s", self.name, self._error)
+                return  # a cached key set keeps serving
+            if keys != self.keys:
+                self.keys = keys
+                self.generation += 1  # tokens remembered under the old key set are checked again
+            self._fetched_at = time.monotonic()
+
+    async def _download(self) -> KeySet:
+        response = await self.client.get(self.trusted.jwks_url)
+        response.raise_for_status()
+        document = response.json()
+        entries = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            raise ValueError('the document is not a JWKS {"keys": [...]}')
+        keys = [key for key in map(_public_signing_key, entries) if key is not None]
+        if not keys:
+            raise ValueError("the key set holds no usable signing key")
+        return KeySet(keys)
+
+
+def _has_kid(keys: KeySet, kid: str) -> bool:
+    return any(key.kid == kid for key in keys.keys)
+
+
+def _public_signing_key(entry: Any) -> Key | None:
+    """An asymmetric signing key of a remote JWKS; anything else is skipped."""
+    if not isinstance(entry, dict) or entry.get("kty") not in ("EC", "RSA", "OKP"):
+        return None
+    if entry.get("use", "sig") != "sig":
+        return None
+    try:
+        return import_key({k: v for k, v in entry.items() if k != "d"})  # type: ignore[arg-type]
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
+        log.warning("skipping a key of a trusted issuer's JWKS: %s", exc)
+        return None
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    consumer: Consumer
+    exp: float
+    source: Signer | RemoteIssuer
+    generation: int
+
+
+@dataclass(eq=False)
+class Authenticator:
+    """Bearer token -> Consumer, for the gateway's own tokens and trusted issuers' tokens."""
+
+    signer: Signer
+    issuers: dict[str, RemoteIssuer] = field(default_factory=dict)
+    client: httpx.AsyncClient | None = None
+    max_remembered: int = 10_000
+    _verified: dict[str, _Remembered] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def create(cls, signer: Signer, trusted: Iterable[TrustedIssuer] = ()) -> Authenticator:
+        trusted = list(trusted)
+        if not trusted:
+            return cls(signer)
+        client = httpx.AsyncClient(timeout=httpx.Timeout(5.0), follow_redirects=False)
+        issuers = {one.issuer: RemoteIssuer(one, client) for one in trusted}
+        return cls(signer, issuers, client)
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def authenticate(self, token: str) -> Consumer:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if time.time() < remembered.exp and remembered.generation == remembered.source.generation:
+                return remembered.consumer
+            self._verified.pop(token, None)
+        header, unverified = _peek(token)
+        source, claims = await self._verify(token, header, unverified.get("iss"))
+        consumer, exp = consumer_of(claims), claims["exp"]
+        if not time.time() < exp:  # joserfc compares whole seconds
+            raise Unauthenticated("the bearer token was refused (ExpiredTokenError); get a new token")
+        self._remember(token, _Remembered(consumer, float(exp), source, source.generation))
+        return consumer
+
+    async def _verify(
+        self, token: str, header: dict[str, Any], issuer: Any
+    ) -> tuple[Signer | RemoteIssuer, dict[str, Any]]:
+        if issuer == ISSUER:
+            return self.signer, self.signer.verified_claims(token, header)
+        remote = self.issuers.get(issuer) if isinstance(issuer, str) else None
+        if remote is None:
+            known = ", ".join(repr(name) for name in [ISSUER, *self.issuers])
+            raise Unauthenticated(
+                f"tokens of issuer {str(issuer)[:100]!r} are not accepted here (trusted: {known}); "
+                "get a token from POST /oauth/token"
+            )
+        return remote, await remote.verified_claims(token, header)
+
+    def _remember(self, token: str, remembered: _Remembered) -> None:
+        if len(self._verified) >= self.max_remembered:
+            now = time.time()
+            for key in [k for k, v in self._verified.items() if v.exp <= now]:
+                del self._verified[key]
+            if len(self._verified) >= self.max_remembered:
+                self._verified.clear()
+        self._verified[token] = remembered
+
+
 def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send `Authorization: Bearer <token>`; get one with `govshare token`")
+        raise Unauthenticated(
+            "send `Authorization: Bearer <token>`; get one from POST /oauth/token or `govshare token`"
+        )
     return token.strip()

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--roles", default="consumer", help="comma-separated: consumer,provider,operator")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     _grant_parsers(commands)
+    _audit_parsers(commands)
+    _client_and_key_parsers(commands)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -266,6 +268,112 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:  # uvloop is optional (not on Windows): the standard loop works too
         return None
     return uvloop.new_event_loop
+
+
+def _audit_parsers(commands: Any) -> None:
+    """``govshare audit verify`` (exit 1 naming the first broken event) and ``audit export``."""
+    audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    _command(audit, "verify", "check every hash chain; name the first broken event", run_audit_verify)
+    export = _command(audit, "export", "write audit events as NDJSON, oldest first", run_audit_export)
+    export.add_argument("--since", default=None, help="only events at or after this ISO date-time")
+
+
+def run_audit_verify(args: argparse.Namespace) -> int:
+    from gateway.audit import verify_chain
+
+    result = asyncio.run(verify_chain(_settings(args).database_url))
+    if not result.ok:
+        print(f"govshare: audit chain broken at {result.first_broken}: {result.reason}", file=sys.stderr)
+        return 1
+    print(f"ok: {result.checked} events verified")
+    return 0
+
+
+def run_audit_export(args: argparse.Namespace) -> None:
+    from gateway.audit import canonical_json, export_events
+
+    async def export(url: str, since: dt.datetime | None) -> None:
+        async for event in export_events(url, since=since):
+            sys.stdout.write(canonical_json(event).decode() + "\n")
+
+    asyncio.run(export(_settings(args).database_url, _moment(args.since, "--since")))
+
+
+def _client_and_key_parsers(commands: Any) -> None:
+    """OAuth clients and signing keys (README, Authentication):
+
+    govshare client create --department USCC --roles consumer,provider --name NAME
+    govshare client list | disable CLIENT_ID
+    govshare keys rotate [--keep SECONDS] | list
+    """
+    client = commands.add_parser("client", help="OAuth clients of departments").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create = _command(
+        client, "create", "register an application system; prints its secret once", run_client_create
+    )
+    create.add_argument("--department", required=True, help="the department's USCC (its tokens' sub)")
+    create.add_argument("--roles", required=True, help="comma-separated: consumer,provider,operator")
+    create.add_argument("--name", required=True, help="the application system's name")
+    _command(client, "list", "list clients (never their secrets)", run_client_list)
+    disable = _command(
+        client, "disable", "refuse the client new tokens, effective at once", run_client_disable
+    )
+    disable.add_argument("client_id")
+    keys = commands.add_parser("keys", help="the gateway's signing keys").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    rotate = _command(
+        keys, "rotate", "sign with a new key; prune keys past their last token", run_keys_rotate
+    )
+    keep_help = "seconds a superseded key keeps verifying (default GOVSHARE_TOKEN_TTL)"
+    rotate.add_argument("--keep", type=int, default=None, help=keep_help)
+    _command(keys, "list", "list the signing keys, oldest first", run_keys_list)
+
+
+def run_client_create(args: argparse.Namespace) -> None:
+    from gateway.clients import ClientStore
+
+    async def create(db: PlatformDB) -> Any:
+        return await ClientStore(db).create(args.department, _split(args.roles), args.name)
+
+    client, secret = asyncio.run(_with_platform(_settings(args), create))
+    print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+    print("govshare: store the client_secret now: it is not shown again", file=sys.stderr)
+
+
+def run_client_list(args: argparse.Namespace) -> None:
+    from gateway.clients import ClientStore
+
+    for client in asyncio.run(_with_platform(_settings(args), lambda db: ClientStore(db).list())):
+        print(json.dumps(client.public(), ensure_ascii=False))
+
+
+def run_client_disable(args: argparse.Namespace) -> None:
+    from gateway.clients import ClientStore
+
+    action = lambda db: ClientStore(db).disable(args.client_id)  # noqa: E731
+    print(json.dumps(asyncio.run(_with_platform(_settings(args), action)).public(), ensure_ascii=False))
+
+
+def run_keys_rotate(args: argparse.Namespace) -> None:
+    from gateway.auth import rotate_keys
+
+    settings = _settings(args)
+    keep = settings.token_ttl if args.keep is None else args.keep
+    if keep < 0:
+        raise BadRequest("--keep must not be negative")
+    rotation = rotate_keys(settings.data_dir, keep)
+    print(json.dumps({"current": rotation.current, "kept": rotation.kept, "pruned": rotation.pruned}))
+
+
+def run_keys_list(args: argparse.Namespace) -> None:
+    from gateway.auth import key_summary
+
+    for key in key_summary(_settings(args).data_dir):
+        print(json.dumps(key))
 
 
 if __name__ == "__main__":

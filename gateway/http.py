@@ -9,7 +9,6 @@ can leak through an exception message.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -169,7 +168,9 @@ def _status(data: Any, errors: list[GraphQLError] | None) -> int:
     if data is not None or not errors:
         return 200
     cause = root_cause(errors[0])
-    return cause.status if isinstance(cause, GovshareError) else 400
+    if isinstance(cause, GovshareError):
+        return cause.status
+    return 400 if isinstance(cause, GraphQLError) else 500
 
 
 def root_cause(error: BaseException) -> BaseException:
@@ -218,8 +219,7 @@ async def readyz(request: Request) -> Response:
     """Ready to serve, and what an operator should know: e.g. deadlines counted Monday-Friday."""
     gateway = gateway_of(request)
     workflow = gateway.federation.workflow
-    today = dt.date.today()
-    warnings = workflow.calendar_warnings(today, today.replace(year=today.year + 1)) if workflow else []
+    warnings = workflow.upcoming_calendar_warnings() if workflow else []
     return JSONResponse({"status": "ready", "profile": gateway.catalog.profile, "warnings": warnings})
 
 

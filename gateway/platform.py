@@ -54,6 +54,7 @@ class GrantRow(Base):
             valid_until=aware(self.valid_until),
             revoked=self.revoked_at is not None,
             conditions=conditions_from_json(self.conditions or {}),
+            application=self.application,
         )
 
 
@@ -65,6 +66,19 @@ class GrantUsage(Base):
     grant: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     subject: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+
+
+def _add_missing_columns(connection: sa.Connection) -> None:
+    inspector = sa.inspect(connection)
+    quote = connection.dialect.identifier_preparer.quote
+    for table in Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(
+                    sa.text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
+                )
 
 
 def conditions_to_json(conditions: GrantConditions) -> dict[str, Any]:
@@ -97,8 +111,12 @@ class PlatformDB:
         self._cap_lock = asyncio.Lock()  # one instance admits one subject at a time
 
     async def create_schema(self) -> None:
+        """Create missing tables, and add columns a newer version introduced (nullable ones).
+
+        Additive changes only; anything else needs a real migration."""
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(_add_missing_columns)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -7,18 +7,39 @@
 | GOVSHARE_DATABASE_URL | sqlite+aiosqlite:///DATA/platform.db | platform database (SQLAlchemy async URL) |
 | GOVSHARE_HOST | 127.0.0.1 | address to listen on |
 | GOVSHARE_PORT | 8000 | port to listen on |
-| GOVSHARE_TOKEN_TTL | 3600 | lifetime of issued tokens, seconds |
+| GOVSHARE_TOKEN_TTL | 3600 | lifetime of issued tokens, seconds (also how long a superseded key is kept) |
+| GOVSHARE_TRUSTED_ISSUERS | [] | external identity platforms whose tokens are accepted, JSON (below) |
+| GOVSHARE_CALENDAR | (none) | operator holiday calendar (YAML) for years chinesecalendar does not know |
+
+``GOVSHARE_TRUSTED_ISSUERS`` is a JSON list of ``{"issuer": ..., "jwks_url": ...}``, optionally
+with ``"audience"`` (then a token's ``aud`` must name it). A bearer token whose ``iss`` is one
+of these issuers is verified against that issuer's JWKS (https, or http on a loopback
+address only) and must carry the same claims as the gateway's own: ``sub`` a department
+USCC, ``roles`` a list, ``exp``.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from errors import ConfigurationError
 from gateway.platform import default_url
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An external identity platform whose tokens the gateway accepts."""
+
+    issuer: str
+    jwks_url: str
+    audience: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     token_ttl: int = 3600
+    trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    calendar: Path | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -46,6 +69,8 @@ class Settings:
             host=pick("host", "127.0.0.1"),
             port=_number("GOVSHARE_PORT", pick("port", "8000")),
             token_ttl=_number("GOVSHARE_TOKEN_TTL", pick("token_ttl", "3600")),
+            trusted_issuers=parse_trusted_issuers(pick("trusted_issuers", "[]")),
+            calendar=Path(pick("calendar", "")) if pick("calendar", "") else None,
         )
 
 
@@ -62,3 +87,58 @@ def _number(name: str, value: str) -> int:
     if number < 0:
         raise ConfigurationError(f"{name} must not be negative, got {number}")
     return number
+
+
+_ISSUERS = "GOVSHARE_TRUSTED_ISSUERS"
+_OWN_ISSUER = "govshare"  # gateway.auth.ISSUER: the gateway's own tokens
+
+
+def parse_trusted_issuers(text: str) -> tuple[TrustedIssuer, ...]:
+    """``[{"issuer": ..., "jwks_url": ..., "audience"?: ...}, ...]``, checked entry by entry."""
+    try:
+        entries = json.loads(text or "[]")
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{_ISSUERS} is not valid JSON: {exc}") from None
+    if not isinstance(entries, list):
+        raise ConfigurationError(f'{_ISSUERS} must be a JSON list of {{"issuer": ..., "jwks_url": ...}}')
+    issuers = tuple(_trusted_issuer(i, entry) for i, entry in enumerate(entries))
+    names = [one.issuer for one in issuers]
+    if len(set(names)) != len(names):
+        raise ConfigurationError(f"{_ISSUERS} names an issuer twice: {sorted(names)}")
+    return issuers
+
+
+def _trusted_issuer(index: int, entry: Any) -> TrustedIssuer:
+    where = f"{_ISSUERS}[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigurationError(f'{where} must be an object {{"issuer": ..., "jwks_url": ...}}')
+    unknown = sorted(set(entry) - {"issuer", "jwks_url", "audience"})
+    if unknown:
+        raise ConfigurationError(f"{where} has unknown keys {unknown}; use issuer, jwks_url, audience")
+    issuer, url, audience = entry.get("issuer"), entry.get("jwks_url"), entry.get("audience")
+    if not isinstance(issuer, str) or not issuer.strip():
+        raise ConfigurationError(f"{where}.issuer must be the issuer's name, as in its tokens' iss")
+    if issuer == _OWN_ISSUER:
+        raise ConfigurationError(f"{where}.issuer {issuer!r} is the gateway's own issuer name")
+    if not isinstance(url, str) or not _safe_url(url):
+        raise ConfigurationError(
+            f"{where}.jwks_url must be an https URL (http only on a loopback address), got {url!r}"
+        )
+    if audience is not None and (not isinstance(audience, str) or not audience):
+        raise ConfigurationError(f"{where}.audience must be a non-empty string when given")
+    return TrustedIssuer(issuer, url, audience)
+
+
+def _safe_url(url: str) -> bool:
+    """A key set fetched over plain HTTP could be swapped on the way: https, or loopback."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False

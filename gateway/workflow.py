@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from policies.workflow import (
     Status,
     Submission,
     all_unconditional,
+    check_conditions,
     check_submission,
     may_read,
     narrow,
@@ -85,16 +86,27 @@ class ApplicationEventRow(Base):
     reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
 
+PLATFORM = Actor(Consumer("platform", "govshare", frozenset({"operator"})))
+
+
 class Workflow:
-    def __init__(self, platform: PlatformDB, catalog: Catalog, profile: Profile, calendar: WorkdayCalendar):
+    def __init__(
+        self,
+        platform: PlatformDB,
+        catalog: Catalog,
+        profile: Profile,
+        calendar: WorkdayCalendar,
+        clock: Callable[[], dt.datetime] | None = None,
+    ):
         self.platform, self.catalog, self.profile, self.calendar = platform, catalog, profile, calendar
+        self.clock = clock or _now  # injectable, so deadlines can be tested on fixed dates
 
     # --- steps ---------------------------------------------------------------------
 
     async def submit(self, actor: Actor, submission: Submission) -> ApplicationRow:
         require_role(actor.consumer, "consumer", "applying")
         check_submission(self.catalog, submission)
-        now = _now()
+        now = self.clock()
         row = ApplicationRow(
             id=f"app-{uuid.uuid4().hex[:12]}",
             consumer=actor.consumer.department,
@@ -116,7 +128,9 @@ class Workflow:
         row.calendar_warning = self._warning(now, row.check_due)
         async with self.platform.session.begin() as session:
             session.add(row)
-            session.add(_event(row.id, actor, "submit", None, Status.SUBMITTED, ()))
+            session.add(self._event(row.id, actor, "submit", None, Status.SUBMITTED, ()))
+            if self.profile.deadlines.check is None:  # no platform check step in this regulation
+                await self._accept(session, row, PLATFORM, ("no platform check step in this profile",))
         return row
 
     async def check(self, actor: Actor, app_id: str, accept: bool, reasons: Sequence[str]) -> ApplicationRow:
@@ -124,18 +138,21 @@ class Workflow:
         async with self.platform.session.begin() as session:
             row = await _load(session, app_id)
             require_status(Status(row.status), [Status.SUBMITTED], "check")
-            now = _now()
-            row.checked_at = now
-            if not accept:
-                return self._move(
-                    session, row, actor, "return", Status.RETURNED, require_reasons(reasons, "returning")
-                )
-            self._move(session, row, actor, "accept", Status.ACCEPTED, tuple(reasons))
-            row.decide_due = self._due(now, self.profile.deadlines.decide)
-            row.calendar_warning = self._warning(now, row.decide_due) or row.calendar_warning
-            if self._platform_grants(row):
-                await self._approve(session, row, actor, Approval(), "platform grants unconditional items")
+            if accept:
+                await self._accept(session, row, actor, tuple(reasons))
+                return row
+            row.checked_at = self.clock()
+            self._move(session, row, actor, "return", Status.RETURNED, require_reasons(reasons, "returning"))
         return row
+
+    async def _accept(self, session: Any, row: ApplicationRow, actor: Actor, reasons: Sequence[str]) -> None:
+        now = self.clock()
+        row.checked_at = now
+        self._move(session, row, actor, "accept", Status.ACCEPTED, reasons)
+        row.decide_due = self._due(now, self.profile.deadlines.decide)
+        row.calendar_warning = self._warning(now, row.decide_due) or row.calendar_warning
+        if self._platform_grants(row):
+            await self._approve(session, row, actor, Approval(), "platform grants unconditional items")
 
     async def decide(
         self, actor: Actor, app_id: str, approve: bool, reasons: Sequence[str], approval: Approval
@@ -156,7 +173,7 @@ class Workflow:
         async with self.platform.session.begin() as session:
             row = await _load(session, app_id)
             if actor.consumer.department != row.consumer:
-                raise BadRequest("only the applying department escalates its application")
+                raise Forbidden("only the applying department escalates its application")
             allowed = [Status.RETURNED, Status.REFUSED, *self._overdue_open(row)]
             require_status(Status(row.status), allowed, "escalate")
             self._move(
@@ -200,12 +217,33 @@ class Workflow:
 
     def overdue_steps(self, row: ApplicationRow, today: dt.date | None = None) -> list[str]:
         """Steps past their due date: still open, or done late."""
-        today = today or _today()
+        today = today or _china_day(self.clock())
         steps = (("check", row.check_due, row.checked_at), ("decide", row.decide_due, row.decided_at),
                  ("notify", row.notify_due, row.notified_at))  # fmt: skip
         return [name for name, due, done in steps if due and _late(due, done, today)]
 
     # --- helpers -------------------------------------------------------------------
+
+    def _event(
+        self,
+        app_id: str,
+        actor: Actor,
+        action: str,
+        before: Status | None,
+        after: Status,
+        reasons: Sequence[str],
+    ) -> ApplicationEventRow:
+        return ApplicationEventRow(
+            application=app_id,
+            at=self.clock(),
+            actor=actor.consumer.department,
+            client=actor.consumer.client_id,
+            user=actor.user,
+            action=action,
+            from_status=before.value if before else None,
+            to_status=after.value,
+            reasons=list(reasons),
+        )
 
     def _due(self, start: dt.datetime, days: int | None) -> dt.date | None:
         return deadline(self.calendar, start, days)
@@ -216,6 +254,11 @@ class Workflow:
             f"no holiday calendar for {year}: working days counted Monday-Friday; set GOVSHARE_CALENDAR"
             for year in self.calendar.fallback_years(start, end)
         ]
+
+    def upcoming_calendar_warnings(self) -> list[str]:
+        """For /readyz: years from today (China time) to a year ahead without a holiday calendar."""
+        today = _china_day(self.clock())
+        return self.calendar_warnings(today, today + dt.timedelta(days=366))
 
     def _warning(self, start: dt.datetime, due: dt.date | None) -> str | None:
         years = self.calendar.fallback_years(start.date(), due or start.date())
@@ -235,24 +278,25 @@ class Workflow:
 
     def _move(self, session: Any, row: ApplicationRow, actor: Actor, action: str, to: Status,
               reasons: Sequence[str]) -> ApplicationRow:  # fmt: skip
-        session.add(_event(row.id, actor, action, Status(row.status), to, reasons))
+        session.add(self._event(row.id, actor, action, Status(row.status), to, reasons))
         row.status, row.reasons = to.value, list(reasons)
         return row
 
     def _conclude(self, session: Any, row: ApplicationRow, actor: Actor, action: str, to: Status,
                   reasons: Sequence[str]) -> None:  # fmt: skip
         """A decision: recorded, and the consumer told at once (the notify step)."""
-        now = _now()
+        now = self.clock()
         self._move(session, row, actor, action, to, reasons)
         row.decided_at, row.decided_by = now, actor.consumer.department
         row.notify_due = self._due(now, self.profile.deadlines.notify)
         row.notified_at = now
-        session.add(_event(row.id, actor, "notify", to, to, (f"{row.consumer} told: {to.value}",)))
+        session.add(self._event(row.id, actor, "notify", to, to, (f"{row.consumer} told: {to.value}",)))
 
     async def _approve(
         self, session: Any, row: ApplicationRow, actor: Actor, approval: Approval, *reasons: str
     ) -> None:
         items = narrow(row.items, approval.items, "items")
+        check_conditions(approval.conditions, items)
         modes = [Mode(m) for m in narrow(row.modes, approval.modes, "modes")]
         until = min(aware(row.valid_until), approval.valid_until or aware(row.valid_until))
         grant = new_grant_row(
@@ -267,11 +311,8 @@ class Workflow:
         self, actor: Actor, consumer: str | None = None, resource: str | None = None
     ) -> list[Grant]:
         """Operators see all grants; providers those on their resources; consumers their own."""
-        if (
-            consumer is not None
-            and consumer != actor.consumer.department
-            and not actor.consumer.has("operator")
-        ):
+        mine = consumer in (None, actor.consumer.department)
+        if not mine and not actor.consumer.has("operator") and not actor.consumer.has("provider"):
             raise Forbidden("you may list your own department's grants only")
         grants = await self.platform.all_grants()
         visible = [g for g in grants if self._may_see(actor.consumer, g)]
@@ -293,13 +334,18 @@ class Workflow:
         provider = self.catalog.resources[grant.resource].provider
         if not actor.consumer.has("operator"):
             require_decider(actor.consumer, Status.ACCEPTED, provider)
-        require_reasons(reasons, "revoking")
-        return await self.platform.revoke_grant(grant_id)
+        why = require_reasons(reasons, "revoking")
+        revoked = await self.platform.revoke_grant(grant_id)
+        async with self.platform.session.begin() as session:  # kept in the application's history
+            session.add(
+                self._event(grant.application or grant.id, actor, "revoke", None, Status.APPROVED, why)
+            )
+        return revoked
 
 
 def _scope(query: Any, actor: Consumer, consumer: str | None) -> Any:
     """Operators see all; providers their resources' applications; consumers their own."""
-    if consumer is not None and consumer != actor.department and not actor.has("operator"):
+    if consumer not in (None, actor.department) and not actor.has("operator") and not actor.has("provider"):
         raise Forbidden("you may list your own department's applications only")
     if consumer is not None:
         query = query.where(ApplicationRow.consumer == consumer)
@@ -318,15 +364,6 @@ async def _load(session: Any, app_id: str) -> ApplicationRow:
     return row  # type: ignore[no-any-return]
 
 
-def _event(app_id: str, actor: Actor, action: str, before: Status | None, after: Status,
-           reasons: Sequence[str]) -> ApplicationEventRow:  # fmt: skip
-    return ApplicationEventRow(
-        application=app_id, at=_now(), actor=actor.consumer.department, client=actor.consumer.client_id,
-        user=actor.user, action=action, from_status=before.value if before else None,
-        to_status=after.value, reasons=list(reasons),
-    )  # fmt: skip
-
-
 def _late(due: dt.date, done: dt.datetime | None, today: dt.date) -> bool:
     return (_china_day(done) if done else today) > due
 
@@ -337,7 +374,3 @@ def _china_day(moment: dt.datetime) -> dt.date:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _today() -> dt.date:
-    return _china_day(_now())

@@ -77,6 +77,11 @@ class Grant:
     valid_until: dt.datetime
     revoked: bool = False
     conditions: GrantConditions = GrantConditions()
+    application: str | None = None  # the application it was approved on, if any
+
+    def named_by(self, reference: str) -> bool:
+        """X-Application-Id may name the grant or the application it came from."""
+        return reference in (self.id, self.application)
 
     def active_at(self, now: dt.datetime) -> bool:
         return not self.revoked and self.valid_from <= now < self.valid_until
@@ -220,7 +225,7 @@ def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> Grant
         and request.mode in g.modes
         and same_purpose(g.purpose, request.purpose or "")
         and g.active_at(request.now)
-        and (not request.application_id or g.id == request.application_id)
+        and (not request.application_id or g.named_by(request.application_id))
     ]
     return min(usable, key=lambda g: (g.conditions.per_subject, g.id))
 
@@ -247,7 +252,7 @@ def _conditional(
     request: AccessRequest, resource: Resource, item: Item, grants: list[Grant], detail: dict[str, str]
 ) -> AccessDenied | None:
     if request.application_id:
-        grants = [g for g in grants if g.id == request.application_id]
+        grants = [g for g in grants if g.named_by(request.application_id)]
     covering = [g for g in grants if item.name in g.items and request.mode in g.modes]
     matching = [g for g in covering if same_purpose(g.purpose, request.purpose or "")]
     if any(g.active_at(request.now) for g in matching):

@@ -129,6 +129,18 @@ def require_reasons(reasons: Sequence[str], doing: str) -> tuple[str, ...]:
     return cleaned
 
 
+def check_conditions(conditions: GrantConditions, items: Sequence[str]) -> None:
+    """Conditions must make sense for what is granted: a mistyped mask would hide nothing."""
+    stray = sorted(set(conditions.masks) - set(items))
+    if stray:
+        raise BadRequest(f"masks name items the grant does not hold: {stray}; mask granted items")
+    if conditions.daily_cap is not None and conditions.daily_cap < 1:
+        raise BadRequest("a daily cap is at least 1 subject a day; leave it out for no cap")
+    for region in conditions.regions:
+        if not (region.isdigit() and 2 <= len(region) <= 6):
+            raise BadRequest(f"region {region!r} is not a division-code prefix (2 to 6 digits, e.g. 4201)")
+
+
 def narrow(requested: Sequence[str], granted: Sequence[str] | None, what: str) -> tuple[str, ...]:
     """An approval may narrow what was asked, never widen it."""
     if granted is None:
