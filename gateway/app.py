@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from starlette.routing import Route
 from connectors.base import Connector, open_connector
 from errors import CatalogError, ConfigurationError
 from gateway import http, oauth
+from gateway.audit import AuditLog
 from gateway.auth import Authenticator, Signer, load_signer
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
@@ -24,6 +26,8 @@ from resolvers.batching import ResourceSource
 from resolvers.context import Federation
 from resolvers.planning import ItemIndex
 from resolvers.schema import GovshareSchema, build_schema
+
+log = logging.getLogger("govshare")
 
 
 @dataclass(eq=False)
@@ -37,6 +41,7 @@ class Gateway:
     schema: GovshareSchema
     index: ItemIndex
     authenticator: Authenticator
+    audit: AuditLog | None = None
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
@@ -49,13 +54,28 @@ class Gateway:
         schema, index = build_schema(catalog)
         signer = load_signer(settings.data_dir)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
-        return cls(settings, catalog, signer, platform, connectors, federation, schema, index, authenticator)
+        audit = await start_audit(settings)
+        workflow.audit = audit
+        return cls(
+            settings, catalog, signer, platform, connectors, federation, schema, index, authenticator, audit
+        )
 
     async def close(self) -> None:
+        if self.audit is not None:  # first: pending events are written before anything closes
+            await self.audit.close()
         await self.authenticator.close()
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
+
+
+async def start_audit(settings: Settings) -> AuditLog | None:
+    if not settings.audit:
+        log.warning("GOVSHARE_AUDIT=off: answers are NOT audited; for benchmarks only")
+        return None
+    audit = AuditLog(settings.database_url, instance=settings.instance)
+    await audit.start()
+    return audit
 
 
 def workday_calendar(settings: Settings) -> WorkdayCalendar:

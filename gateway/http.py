@@ -24,8 +24,10 @@ from strawberry.printer import print_schema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from errors import BadRequest, GovshareError
+from errors import AuditUnavailable, BadRequest, GovshareError
 from gateway.auth import bearer_token
+from gateway.evidence import query_event, touches_data
+from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest
 from policies.decision import Consumer
 from resolvers.context import RequestContext
 
@@ -77,11 +79,12 @@ async def _execute(
 ) -> tuple[dict[str, Any], int]:
     gateway = gateway_of(request)
     allowed = _QUERIES_ONLY if request.method == "GET" else _ALL_OPERATIONS
+    context = _context(request, gateway, consumer)
     try:
         result = await gateway.schema.execute(
             params["query"],
             variable_values=params.get("variables"),
-            context_value=_context(request, gateway, consumer),
+            context_value=context,
             operation_name=params.get("operationName"),
             allowed_operation_types=allowed,
         )
@@ -97,7 +100,29 @@ async def _execute(
         body["errors"] = [format_error(e) for e in result.errors]
     if result.extensions:
         body["extensions"] = result.extensions
+    if gateway.audit is not None and touches_data(context, result.errors or []):
+        try:
+            await _audit_answer(request, gateway, context, body, params.get("operationName"), result.errors)
+        except AuditUnavailable as exc:  # fail closed: nothing leaves unaudited
+            return {"data": None, "errors": [_error_dict(exc.message, exc.extensions)]}, exc.status
     return body, _status(result.data, result.errors)
+
+
+async def _audit_answer(
+    request: Request,
+    gateway: Gateway,
+    context: RequestContext,
+    body: dict[str, Any],
+    operation: str | None,
+    errors: list[GraphQLError] | None,
+) -> None:
+    """Record the answer durably, then (unless the client opts out) attach its voucher."""
+    assert gateway.audit is not None
+    digest = response_digest(body)
+    receipt = await gateway.audit.append(query_event(context, list(errors or []), digest, operation))
+    if request.headers.get("x-voucher", "").strip().lower() not in ("off", "false", "none"):
+        voucher = issue_voucher(gateway.signer, receipt, context.consumer.department, digest)
+        body.setdefault("extensions", {})[VOUCHER_KEY] = voucher
 
 
 def _failure(message: str, status: int) -> tuple[dict[str, Any], int]:

@@ -16,12 +16,14 @@ the event loop. Tokens are JWTs checked by signature alone, so none is stored.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientMixin,
@@ -36,6 +38,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,10 +48,12 @@ from gateway.auth import Signer
 from gateway.clients import Client, ClientStore, spend_check_time
 from gateway.http import gateway_of
 
+log = logging.getLogger("govshare.oauth")
 FORM = "application/x-www-form-urlencoded"
 GRANT = "client_credentials"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 _MAX_FIELDS = 32
+_MAX_BODY = 16_384
 _UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")  # error_description's allowed characters
 
 
@@ -57,16 +62,31 @@ async def token_endpoint(request: Request) -> Response:
     gateway = gateway_of(request)
     server = TokenServer(gateway.signer, gateway.settings.token_ttl)
     try:
-        form = parse_form(request.headers.get("content-type", ""), await request.body())
+        form = parse_form(request.headers.get("content-type", ""), await read_body(request))
         client_id, secret = check_credentials(request.headers, form)
     except OAuth2Error as error:
         return server.handle_error_response(None, error)
-    if client_id and len(client_id) <= 64:
-        server.client = await ClientStore(gateway.platform).get(client_id)
+    try:
+        if client_id and len(client_id) <= 64:
+            server.client = await ClientStore(gateway.platform).get(client_id)
+    except (SQLAlchemyError, OSError):
+        log.exception("the token endpoint could not read the client")
+        description = "the platform database is unavailable; retry shortly"
+        body = {"error": "temporarily_unavailable", "error_description": description}
+        return server.handle_response(503, body, default_json_headers)
     server.secret = secret
     token_request = TokenRequest(request, form)
     response: Response = await run_in_threadpool(server.create_token_response, token_request)
     return response
+
+
+async def read_body(request: Request) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_BODY:
+            raise InvalidRequestError(f"the request body is larger than {_MAX_BODY} bytes")
+    return body
 
 
 def parse_form(content_type: str, body: bytes) -> dict[str, str]:

@@ -10,6 +10,8 @@
 | GOVSHARE_TOKEN_TTL | 3600 | lifetime of issued tokens, seconds (also how long a superseded key is kept) |
 | GOVSHARE_TRUSTED_ISSUERS | [] | external identity platforms whose tokens are accepted, JSON (below) |
 | GOVSHARE_CALENDAR | (none) | operator holiday calendar (YAML) for years chinesecalendar does not know |
+| GOVSHARE_INSTANCE | main | this process's audit chain name: give each gateway process its own |
+| GOVSHARE_AUDIT | on | `off` answers without audit: for benchmarks only, never in service |
 
 ``GOVSHARE_TRUSTED_ISSUERS`` is a JSON list of ``{"issuer": ..., "jwks_url": ...}``, optionally
 with ``"audience"`` (then a token's ``aud`` must name it). A bearer token whose ``iss`` is one
@@ -52,6 +54,8 @@ class Settings:
     token_ttl: int = 3600
     trusted_issuers: tuple[TrustedIssuer, ...] = ()
     calendar: Path | None = None
+    instance: str = "main"
+    audit: bool = True
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -71,12 +75,21 @@ class Settings:
             token_ttl=_number("GOVSHARE_TOKEN_TTL", pick("token_ttl", "3600")),
             trusted_issuers=parse_trusted_issuers(pick("trusted_issuers", "[]")),
             calendar=Path(pick("calendar", "")) if pick("calendar", "") else None,
+            instance=pick("instance", "main"),
+            audit=_switch("GOVSHARE_AUDIT", pick("audit", "on")),
         )
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "govshare"
+
+
+def _switch(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in ("on", "off", "true", "false", "1", "0"):
+        raise ConfigurationError(f"{name} must be on or off, got {value!r}")
+    return lowered in ("on", "true", "1")
 
 
 def _number(name: str, value: str) -> int:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from errors import BadRequest, Forbidden
+from gateway.audit import AuditEvent, AuditLog
 from gateway.platform import Base, PlatformDB, aware, new_grant_row
 from policies.catalog import Catalog
 from policies.decision import Consumer, Grant
@@ -100,6 +101,7 @@ class Workflow:
     ):
         self.platform, self.catalog, self.profile, self.calendar = platform, catalog, profile, calendar
         self.clock = clock or _now  # injectable, so deadlines can be tested on fixed dates
+        self.audit: AuditLog | None = None  # every step is recorded once it is committed
 
     # --- steps ---------------------------------------------------------------------
 
@@ -131,6 +133,7 @@ class Workflow:
             session.add(self._event(row.id, actor, "submit", None, Status.SUBMITTED, ()))
             if self.profile.deadlines.check is None:  # no platform check step in this regulation
                 await self._accept(session, row, PLATFORM, ("no platform check step in this profile",))
+        await self._record(actor, "submit", row)
         return row
 
     async def check(self, actor: Actor, app_id: str, accept: bool, reasons: Sequence[str]) -> ApplicationRow:
@@ -140,9 +143,11 @@ class Workflow:
             require_status(Status(row.status), [Status.SUBMITTED], "check")
             if accept:
                 await self._accept(session, row, actor, tuple(reasons))
-                return row
-            row.checked_at = self.clock()
-            self._move(session, row, actor, "return", Status.RETURNED, require_reasons(reasons, "returning"))
+            else:
+                row.checked_at = self.clock()
+                why = require_reasons(reasons, "returning")
+                self._move(session, row, actor, "return", Status.RETURNED, why)
+        await self._record(actor, "check", row)
         return row
 
     async def _accept(self, session: Any, row: ApplicationRow, actor: Actor, reasons: Sequence[str]) -> None:
@@ -167,6 +172,7 @@ class Workflow:
                 self._conclude(
                     session, row, actor, "refuse", Status.REFUSED, require_reasons(reasons, "refusing")
                 )
+        await self._record(actor, "decide", row)
         return row
 
     async def escalate(self, actor: Actor, app_id: str, reasons: Sequence[str]) -> ApplicationRow:
@@ -179,7 +185,23 @@ class Workflow:
             self._move(
                 session, row, actor, "escalate", Status.ESCALATED, require_reasons(reasons, "escalating")
             )
+        await self._record(actor, "escalate", row)
         return row
+
+    async def _record(self, actor: Actor, action: str, row: ApplicationRow) -> None:
+        detail = {"application": row.id, "status": row.status, "reasons": list(row.reasons or [])}
+        if row.grant_id:
+            detail["grant"] = row.grant_id
+        await self._audit_step(actor, action, row.resource, detail)
+
+    async def _audit_step(self, actor: Actor, action: str, resource: str, detail: dict[str, Any]) -> None:
+        """Audited after commit: if the audit store fails, the caller is told AUDIT_UNAVAILABLE."""
+        if self.audit is None:
+            return
+        event = AuditEvent(kind="workflow", outcome=action, consumer=actor.consumer.department,
+                           client=actor.consumer.client_id, user=actor.user, resources=(resource,),
+                           detail=detail)  # fmt: skip
+        await self.audit.append(event)
 
     # --- reading -------------------------------------------------------------------
 
@@ -340,6 +362,7 @@ class Workflow:
             session.add(
                 self._event(grant.application or grant.id, actor, "revoke", None, Status.APPROVED, why)
             )
+        await self._audit_step(actor, "revoke", grant.resource, {"grant": grant.id, "reasons": list(why)})
         return revoked
 
 

@@ -77,6 +77,7 @@ class RequestContext:
     reject_unauthorized: bool = False
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     plan: AccessPlan | None = None
+    subjects: list[str] = field(default_factory=list)  # codes looked up, for the audit trail
     extra: dict[str, Any] = field(default_factory=dict)
     _loaders: dict[tuple[str, tuple[str, ...]], DataLoader[str, Row | None]] = field(default_factory=dict)
 

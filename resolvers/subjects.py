@@ -95,6 +95,7 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     """The subject, or None when no requested source has a record of it."""
     context: RequestContext = info.context
     assert context.plan is not None
+    context.subjects.append(code)
     plans = [p for p in context.plan.resources.values() if p.resource.subject == kind and p.allowed]
     if not plans:
         return await _exists(context, kind, code)

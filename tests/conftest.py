@@ -56,7 +56,9 @@ class DemoServer:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """POST a GraphQL request; ``token`` is a demo role name or a raw token."""
-        sent = {"Accept": "application/graphql-response+json", **(headers or {})}
+        # vouchers are tested on their own (tests/e2e/test_evidence.py); here they would only
+        # make whole-body comparisons noisy
+        sent = {"Accept": "application/graphql-response+json", "X-Voucher": "off", **(headers or {})}
         if token is not None:
             sent["Authorization"] = f"Bearer {self.info['tokens'].get(token, token)}"
         if purpose is not None:

@@ -250,6 +250,21 @@ async def test_client_without_the_grant_type_is_unauthorized_client(harness: Har
     assert_oauth_error(await harness.token_response(client_id, secret), 400, "unauthorized_client")
 
 
+async def test_oversized_body_is_invalid_request(harness: Harness):
+    client_id, secret = await harness.client()
+    response = await harness.token_response(client_id, secret, padding="x" * 20_000)
+    assert "larger than" in assert_oauth_error(response, 400, "invalid_request")["error_description"]
+
+
+async def test_platform_database_outage_is_503_not_a_crash(harness: Harness, monkeypatch: pytest.MonkeyPatch):
+    async def broken(self: ClientStore, client_id: str) -> None:
+        raise sa.exc.OperationalError("SELECT", {}, ConnectionRefusedError())
+
+    monkeypatch.setattr(ClientStore, "get", broken)
+    response = await harness.token_response("client-0000000000000000", "s")
+    assert_oauth_error(response, 503, "temporarily_unavailable")
+
+
 async def test_token_endpoint_takes_only_post(harness: Harness):
     assert (await harness.http.get("/oauth/token")).status_code == 405
 

@@ -1,0 +1,82 @@
+"""From an answered (or refused) GraphQL operation to its audit event and voucher.
+
+Which operations are audited: every one that asked for resource items (allowed or not),
+and every one refused for access reasons before it ran (e.g. naming a non-shared item).
+The event records codes, item names and decisions, and the response only by its digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from graphql import GraphQLError
+
+from errors import AccessDenied, GovshareError, RateLimited, SourceUnavailable
+from gateway.audit import AuditEvent
+from resolvers.context import RequestContext
+
+ALLOWED = "ALLOWED"
+_RECORDED = (AccessDenied, RateLimited, SourceUnavailable)
+
+
+def refusals(errors: Iterable[GraphQLError]) -> list[GovshareError]:
+    """The access-relevant causes among a result's errors."""
+    found: list[GovshareError] = []
+    for error in errors:
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, GovshareError):
+            cause = getattr(cause, "original_error", None)
+        if isinstance(cause, _RECORDED):
+            found.append(cause)
+    return found
+
+
+def touches_data(context: RequestContext, errors: Iterable[GraphQLError]) -> bool:
+    planned = context.plan is not None and bool(context.plan.resources)
+    return planned or bool(refusals(errors))
+
+
+def query_event(
+    context: RequestContext, errors: list[GraphQLError], digest: str, operation: str | None
+) -> AuditEvent:
+    decisions = _decisions(context, refusals(errors))
+    resources = sorted({key.rsplit(".", 1)[0] for key in decisions})
+    refused = any(value != ALLOWED for value in decisions.values())
+    return AuditEvent(
+        kind="query",
+        outcome="partly_refused" if refused else "answered",
+        consumer=context.consumer.department,
+        client=context.consumer.client_id,
+        user=context.request_user,
+        purpose=context.purpose,
+        application=context.application_id,
+        mode="query",
+        resources=tuple(resources),
+        items=tuple(sorted(decisions)),
+        subjects=tuple(dict.fromkeys(context.subjects)),
+        decisions=decisions,
+        response_digest=digest,
+        detail={"operation": operation} if operation else {},
+    )
+
+
+def _decisions(context: RequestContext, refused: list[GovshareError]) -> dict[str, str]:
+    """Item -> ALLOWED or the refusal code; a per-subject refusal (scope, cap) is noted too."""
+    decisions: dict[str, str] = {}
+    plans = context.plan.resources.values() if context.plan else ()
+    for plan in plans:
+        for name in plan.allowed:
+            decisions[f"{plan.resource.id}.{name}"] = ALLOWED
+        for name, error in plan.denied.items():
+            decisions[f"{plan.resource.id}.{name}"] = error.code
+    for refusal in refused:
+        key = _item_key(refusal.extensions)
+        if key and decisions.get(key, ALLOWED) == ALLOWED:
+            decisions[key] = refusal.code if key not in decisions else f"{ALLOWED}|{refusal.code}"
+    return decisions
+
+
+def _item_key(extensions: Mapping[str, Any]) -> str | None:
+    resource, item = extensions.get("resource"), extensions.get("item")
+    return f"{resource}.{item}" if resource and item else None
