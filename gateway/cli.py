@@ -18,6 +18,7 @@ import json
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     _grant_parsers(commands)
     _audit_parsers(commands)
+    _voucher_parsers(commands)
     _client_and_key_parsers(commands)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"
@@ -268,6 +270,40 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:  # uvloop is optional (not on Windows): the standard loop works too
         return None
     return uvloop.new_event_loop
+
+
+def _voucher_parsers(commands: Any) -> None:
+    vouchers = commands.add_parser("voucher", help="electronic vouchers (电子凭证)").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    verify = _command(
+        vouchers, "verify", "check a voucher offline against a saved response", run_voucher_verify
+    )
+    verify.add_argument("token", help="the voucher (extensions.voucher of the response)")
+    verify.add_argument("--response", required=True, help="the response body as received (JSON file)")
+    verify.add_argument(
+        "--jwks", default=None, help="the gateway's JWKS (JSON file; default: the data folder's keys)"
+    )
+
+
+def run_voucher_verify(args: argparse.Namespace) -> int:
+    from gateway.vouchers import verify_voucher
+
+    response = _json_file(args.response, "--response")
+    jwks = _json_file(args.jwks, "--jwks") if args.jwks else load_signer(_settings(args).data_dir).jwks()
+    check = verify_voucher(args.token, response, jwks)
+    if not check.ok:
+        print(f"govshare: voucher refused: {check.reason}", file=sys.stderr)
+        return 1
+    print(json.dumps({"ok": True, **check.claims}, ensure_ascii=False))
+    return 0
+
+
+def _json_file(path: str, flag: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadRequest(f"{flag} {path}: cannot read it as JSON ({exc})") from exc
 
 
 def _audit_parsers(commands: Any) -> None:
