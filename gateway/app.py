@@ -55,7 +55,7 @@ class Gateway:
         signer = load_signer(settings.data_dir)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
         audit = await start_audit(settings)
-        workflow.audit = audit
+        workflow.audit = federation.audit = audit
         return cls(
             settings, catalog, signer, platform, connectors, federation, schema, index, authenticator, audit
         )

@@ -150,6 +150,7 @@ def run_grant_add(args: argparse.Namespace) -> None:
     until = _moment(args.until, "--until") or start + dt.timedelta(days=args.days)
     grant = asyncio.run(_with_platform(settings, lambda db: db.add_grant(
         validate_uscc(args.consumer), args.resource, items, args.purpose, until, modes, start)))  # fmt: skip
+    admin_audit(settings, "grant.add", grant.resource, _grant_json(grant))
     print(json.dumps(_grant_json(grant), ensure_ascii=False))
 
 
@@ -176,8 +177,24 @@ def run_grant_list(args: argparse.Namespace) -> None:
 
 
 def run_grant_revoke(args: argparse.Namespace) -> None:
-    grant = asyncio.run(_with_platform(_settings(args), lambda db: db.revoke_grant(args.grant_id)))
+    settings = _settings(args)
+    grant = asyncio.run(_with_platform(settings, lambda db: db.revoke_grant(args.grant_id)))
+    admin_audit(settings, "grant.revoke", grant.resource, {"grant": grant.id})
     print(json.dumps(_grant_json(grant), ensure_ascii=False))
+
+
+def admin_audit(settings: Settings, action: str, resource: str | None, detail: dict[str, Any]) -> None:
+    """Administrative actions go to the audit trail too (chain instance "cli")."""
+    if not settings.audit:
+        return
+    from gateway.audit import AuditEvent, AuditLog
+
+    async def append() -> None:
+        async with AuditLog(settings.database_url, instance="cli") as log:
+            resources = (resource,) if resource else ()
+            await log.append(AuditEvent(kind="admin", outcome=action, resources=resources, detail=detail))
+
+    asyncio.run(append())
 
 
 def _grant_json(grant: Any) -> dict[str, Any]:
@@ -375,7 +392,9 @@ def run_client_create(args: argparse.Namespace) -> None:
     async def create(db: PlatformDB) -> Any:
         return await ClientStore(db).create(args.department, _split(args.roles), args.name)
 
-    client, secret = asyncio.run(_with_platform(_settings(args), create))
+    settings = _settings(args)
+    client, secret = asyncio.run(_with_platform(settings, create))
+    admin_audit(settings, "client.create", None, client.public())
     print(json.dumps({"client_id": client.client_id, "client_secret": secret}))
     print("govshare: store the client_secret now: it is not shown again", file=sys.stderr)
 
@@ -390,8 +409,11 @@ def run_client_list(args: argparse.Namespace) -> None:
 def run_client_disable(args: argparse.Namespace) -> None:
     from gateway.clients import ClientStore
 
+    settings = _settings(args)
     action = lambda db: ClientStore(db).disable(args.client_id)  # noqa: E731
-    print(json.dumps(asyncio.run(_with_platform(_settings(args), action)).public(), ensure_ascii=False))
+    client = asyncio.run(_with_platform(settings, action))
+    admin_audit(settings, "client.disable", None, client.public())
+    print(json.dumps(client.public(), ensure_ascii=False))
 
 
 def run_keys_rotate(args: argparse.Namespace) -> None:
@@ -402,6 +424,7 @@ def run_keys_rotate(args: argparse.Namespace) -> None:
     if keep < 0:
         raise BadRequest("--keep must not be negative")
     rotation = rotate_keys(settings.data_dir, keep)
+    admin_audit(settings, "keys.rotate", None, {"current": rotation.current, "pruned": list(rotation.pruned)})
     print(json.dumps({"current": rotation.current, "kept": rotation.kept, "pruned": rotation.pruned}))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,6 +23,22 @@ class GrantStore(Protocol):
     async def admit(self, grant: Grant, subject: str, day: dt.date) -> bool:
         """Count a subject against the grant's daily cap; False when it is used up."""
         ...
+
+
+class AuditReader(Protocol):
+    """The audit trail as resolvers read it (implemented by gateway.audit.AuditLog)."""
+
+    async def events(
+        self,
+        *,
+        consumer: str | None = None,
+        provider_resources: Collection[str] | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        after_seq: int | None = None,
+        instance: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]: ...
 
 
 class WorkflowService(Protocol):
@@ -62,6 +78,7 @@ class Federation:
     sources: Mapping[str, ResourceSource]
     grants: GrantStore
     workflow: WorkflowService | None = None
+    audit: AuditReader | None = None
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

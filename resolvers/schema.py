@@ -22,6 +22,7 @@ from errors import GovshareError, QueryTooComplex
 from policies.catalog import Catalog, Item, Resource
 from policies.share import Share
 from resolvers import operator
+from resolvers.evidence import EvidenceQuery
 from resolvers.extensions import AccessPlanner, BoundedCache, Validation
 from resolvers.planning import ItemIndex
 from resolvers.subjects import lookup, resource_resolver
@@ -181,4 +182,4 @@ def _query_type(subjects: dict[str, type]) -> type:
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
     }
-    return strawberry.type(type("Query", (WorkflowQuery,), namespace))
+    return strawberry.type(type("Query", (WorkflowQuery, EvidenceQuery), namespace))
