@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from connectors.base import Connector, open_connector
@@ -16,6 +17,7 @@ from errors import CatalogError, ConfigurationError
 from gateway import http, oauth
 from gateway.audit import AuditLog
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
 from gateway.workflow import Workflow
@@ -136,4 +138,4 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])

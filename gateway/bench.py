@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -69,7 +70,7 @@ class Measure:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
     def line(self) -> str:
-        return (f"{self.name:<44} {self.rate:>9.0f} req/s  p50 {self.percentile(0.5):6.2f} ms  "
+        return (f"{self.name:<50} {self.rate:>9.0f} req/s  p50 {self.percentile(0.5):6.2f} ms  "
                 f"p99 {self.percentile(0.99):6.2f} ms  (n={len(self.latencies)})")  # fmt: skip
 
 
@@ -134,7 +135,7 @@ async def bench_http(url: str, token: str, codes: list[str], workers: int, secon
             pool.put_nowait(connection)
 
     await drive("warm-up", one, codes, workers, 1.0)
-    return await drive("gateway over HTTP (3 departments)", one, codes, workers, seconds)
+    return await drive("gateway over HTTP", one, codes, workers, seconds)
 
 
 async def bench_direct(data_dir: Path, codes: list[str], workers: int, seconds: float) -> Measure:
@@ -173,17 +174,39 @@ async def round_trips_for_100(data_dir: Path) -> tuple[int, int]:
     return len(result.data["organizations"]), len(statements)  # type: ignore[index]
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(data_dir: Path, audit: bool) -> tuple[subprocess.Popen[str], str]:
+    """``govshare serve`` in a child process; its output goes to a file, never a full pipe."""
     command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    url = line.strip().rsplit(" ", 1)[-1]
-    if not url.startswith("http"):
-        process.kill()
-        raise RuntimeError(f"server did not start: {line}{process.stdout.read()}")
-    time.sleep(1.0)  # lifespan startup
-    return process, url
+    env = {**os.environ, "GOVSHARE_AUDIT": "on" if audit else "off", "GOVSHARE_LOG_LEVEL": "warning"}
+    output = data_dir / f"serve-{'audit' if audit else 'noaudit'}.log"
+    with output.open("w") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True, env=env)
+    return process, _wait_for_url(process, output)
+
+
+def _wait_for_url(process: subprocess.Popen[str], output: Path) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        for line in output.read_text().splitlines():
+            if "serving" in line and "http" in line:
+                time.sleep(1.0)  # lifespan startup
+                return line.strip().rsplit(" ", 1)[-1]
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start: {output.read_text()}")
+
+
+async def serve_and_drive(
+    data_dir: Path, audit: bool, token: str, codes: list[str], args: argparse.Namespace
+) -> Measure:
+    process, url = start_server(data_dir, audit)
+    try:
+        measure = await bench_http(url, token, codes, args.connections, args.seconds)
+    finally:
+        process.terminate()
+        process.wait()
+    measure.name = "gateway over HTTP, 3 departments, " + ("audit + voucher" if audit else "audit off")
+    return measure
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -191,24 +214,22 @@ async def main_async(args: argparse.Namespace) -> None:
     build_demo(data_dir, ORGANIZATIONS, 1000)
     codes = organization_codes(ORGANIZATIONS)
     token = load_signer(data_dir).issue(HOUSING.code, ["consumer"], "bench", 3600)
-    process, url = start_server(data_dir)
-    try:
-        gateway = await bench_http(url, token, codes, args.connections, args.seconds)
-    finally:
-        process.terminate()
-        process.wait()
+    audited = await serve_and_drive(data_dir, True, token, codes, args)
+    unaudited = await serve_and_drive(data_dir, False, token, codes, args)
     direct = await bench_direct(data_dir, codes, args.connections, args.seconds)
     subjects, trips = await round_trips_for_100(data_dir)
-    report(args, gateway, direct, subjects, trips)
+    report(args, [audited, unaudited, direct], subjects, trips)
 
 
-def report(args: argparse.Namespace, gateway: Measure, direct: Measure, subjects: int, trips: int) -> None:
-    print(
-        f"govshare bench: {args.connections} connections, {args.seconds:.0f} s per phase, one uvicorn worker"
-    )
-    print(gateway.line())
-    print(direct.line())
-    print(f"ratio gateway / direct SQL: {gateway.rate / direct.rate:.2f}")
+def report(args: argparse.Namespace, measures: list[Measure], subjects: int, trips: int) -> None:
+    audited, unaudited, direct = measures
+    phase = f"{args.connections} connections, {args.seconds:.0f} s per phase"
+    print(f"govshare bench: {phase}, one uvicorn worker")
+    for measure in measures:
+        print(measure.line())
+    print(f"ratio gateway (audited) / direct SQL: {audited.rate / direct.rate:.2f}")
+    print(f"ratio gateway (audit off) / direct SQL: {unaudited.rate / direct.rate:.2f}")
+    print(f"ratio audit on / audit off: {audited.rate / unaudited.rate:.2f}")
     print(f"source round trips for one query of {subjects} organizations x 3 departments: {trips}")
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import uvicorn
 
 from errors import BadRequest, GovshareError
-from gateway import demo
+from gateway import demo, logs
 from gateway.app import Gateway, create_app
 from gateway.auth import load_signer
 from gateway.platform import PlatformDB
@@ -269,9 +269,13 @@ def _bind(settings: Settings) -> socket.socket:
 
 
 def _serve(settings: Settings, sock: socket.socket) -> None:
+    logs.configure(settings.log_level)
+
     async def run() -> None:
         gateway = await Gateway.start(settings)
-        config = uvicorn.Config(create_app(settings, gateway), log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            create_app(settings, gateway), log_level=settings.log_level, access_log=False, log_config=None
+        )
         try:
             await uvicorn.Server(config).serve(sockets=[sock])
         finally:

@@ -54,7 +54,9 @@ def gateway_of(request: Request) -> Gateway:
 async def authenticate(request: Request) -> Consumer:
     """The caller of a request, from its bearer token (the gateway's own or a trusted issuer's)."""
     token = bearer_token(request.headers.get("authorization"))
-    return await gateway_of(request).authenticator.authenticate(token)
+    consumer = await gateway_of(request).authenticator.authenticate(token)
+    request.state.consumer = consumer  # for the request log line
+    return consumer
 
 
 async def graphql_endpoint(request: Request) -> Response:

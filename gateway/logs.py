@@ -25,8 +25,15 @@ _USCC = re.compile(
 
 def mask_codes(text: str) -> str:
     text = _CITIZEN_ID.sub(lambda m: m.group(1) + "*" * 11 + m.group(2), text)
-    text = _USCC.sub(lambda m: m.group(1) + "*" * 9 + m.group(2), text)
+    text = _USCC.sub(_mask_uscc, text)
     return _LEGACY_ID.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), text)
+
+
+def _mask_uscc(match: re.Match[str]) -> str:
+    """Organs of state (category 11: the departments themselves) are public; others masked."""
+    if match.group(0).startswith("11"):
+        return match.group(0)
+    return match.group(1) + "*" * 9 + match.group(2)
 
 
 class JSONFormatter(logging.Formatter):

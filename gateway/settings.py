@@ -11,6 +11,7 @@
 | GOVSHARE_TRUSTED_ISSUERS | [] | external identity platforms whose tokens are accepted, JSON (below) |
 | GOVSHARE_CALENDAR | (none) | operator holiday calendar (YAML) for years chinesecalendar does not know |
 | GOVSHARE_INSTANCE | main | this process's audit chain name: give each gateway process its own |
+| GOVSHARE_LOG_LEVEL | info | JSON log lines on stderr (info: one per request); codes are masked |
 | GOVSHARE_AUDIT | on | `off` answers without audit: for benchmarks only, never in service |
 
 ``GOVSHARE_TRUSTED_ISSUERS`` is a JSON list of ``{"issuer": ..., "jwks_url": ...}``, optionally
@@ -56,6 +57,7 @@ class Settings:
     calendar: Path | None = None
     instance: str = "main"
     audit: bool = True
+    log_level: str = "info"
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -77,12 +79,19 @@ class Settings:
             calendar=Path(pick("calendar", "")) if pick("calendar", "") else None,
             instance=pick("instance", "main"),
             audit=_switch("GOVSHARE_AUDIT", pick("audit", "on")),
+            log_level=_level(pick("log_level", "info")),
         )
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "govshare"
+
+
+def _level(value: str) -> str:
+    if value.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigurationError(f"GOVSHARE_LOG_LEVEL must be debug, info, warning or error, got {value!r}")
+    return value.lower()
 
 
 def _switch(name: str, value: str) -> bool:
