@@ -134,6 +134,7 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/graphql", http.graphql_endpoint, methods=["GET", "POST"]),
         Route("/schema.graphql", http.schema_sdl, methods=["GET"]),
         Route("/.well-known/jwks.json", http.jwks, methods=["GET"]),
+        Route("/.well-known/voucher-keys.json", http.voucher_jwks, methods=["GET"]),
         Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),

@@ -258,12 +258,37 @@ def rotate_keys(data_dir: Path, keep: int, now: float | None = None) -> Rotation
         alive = _superseded_at(path, entry) + keep + PRUNE_GRACE > moment
         (kept if alive else pruned).append(entry)
     new = _new_key()
+    _retire(data_dir, pruned)
     _write_private(path, {"keys": [*kept, new]})
     return Rotation(
         current=str(new["kid"]),
         kept=[{"kid": entry.get("kid"), _SUPERSEDED: entry[_SUPERSEDED]} for entry in kept],
         pruned=[str(entry.get("kid")) for entry in pruned],
     )
+
+
+RETIRED_FILE = "retired-keys.json"
+
+
+def _retire(data_dir: Path, pruned: list[dict[str, Any]]) -> None:
+    """Pruned keys no longer sign or verify tokens, but vouchers they signed stay checkable:
+    their PUBLIC halves are kept in DATA/retired-keys.json."""
+    if not pruned:
+        return
+    path = data_dir / RETIRED_FILE
+    retired = json.loads(path.read_text())["keys"] if path.exists() else []
+    for entry in pruned:
+        public = ECKey.import_key({k: v for k, v in entry.items() if k != _SUPERSEDED})
+        retired.append(public.as_dict(private=False))
+    path.write_text(json.dumps({"keys": retired}))
+
+
+def voucher_keys(data_dir: Path) -> dict[str, Any]:
+    """Every public key a voucher may have been signed with: the live ones and the retired."""
+    live = load_signer(data_dir).jwks()["keys"]
+    path = data_dir / RETIRED_FILE
+    retired = json.loads(path.read_text())["keys"] if path.exists() else []
+    return {"keys": [*live, *retired]}
 
 
 def _superseded_at(path: Path, entry: dict[str, Any]) -> int:

@@ -26,7 +26,7 @@ import uvicorn
 from errors import BadRequest, GovshareError
 from gateway import demo, logs
 from gateway.app import Gateway, create_app
-from gateway.auth import load_signer
+from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
 from policies.catalog import load_catalog
@@ -311,7 +311,7 @@ def run_voucher_verify(args: argparse.Namespace) -> int:
     from gateway.vouchers import verify_voucher
 
     response = _json_file(args.response, "--response")
-    jwks = _json_file(args.jwks, "--jwks") if args.jwks else load_signer(_settings(args).data_dir).jwks()
+    jwks = _json_file(args.jwks, "--jwks") if args.jwks else voucher_keys(_settings(args).data_dir)
     check = verify_voucher(args.token, response, jwks)
     if not check.ok:
         print(f"govshare: voucher refused: {check.reason}", file=sys.stderr)

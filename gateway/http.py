@@ -25,7 +25,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from errors import AuditUnavailable, BadRequest, GovshareError
-from gateway.auth import bearer_token
+from gateway.auth import bearer_token, voucher_keys
 from gateway.evidence import query_event, touches_data
 from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest
 from policies.decision import Consumer
@@ -240,6 +240,11 @@ async def schema_sdl(request: Request) -> Response:
 
 async def jwks(request: Request) -> Response:
     return JSONResponse(gateway_of(request).signer.jwks())
+
+
+async def voucher_jwks(request: Request) -> Response:
+    """Keys to check vouchers with, including keys retired from signing tokens."""
+    return JSONResponse(voucher_keys(gateway_of(request).settings.data_dir))
 
 
 async def readyz(request: Request) -> Response:

@@ -1,0 +1,58 @@
+"""Vouchers: signed over the audit receipt and the response digest, checkable offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+from gateway.audit import AuditReceipt
+from gateway.auth import load_signer, rotate_keys, voucher_keys
+from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest, verify_voucher
+
+CONSUMER = "11420100MB00020220"
+RECEIPT = AuditReceipt("audit-1", 1, "ab" * 32, "main", dt.datetime.now(dt.UTC))
+RESPONSE = {"data": {"organization": {"taxCredit": {"creditRating": "A"}}}}
+
+
+def vouched(data_dir: Path) -> dict:
+    token = issue_voucher(load_signer(data_dir), RECEIPT, CONSUMER, response_digest(RESPONSE))
+    return {**RESPONSE, "extensions": {VOUCHER_KEY: token}}
+
+
+def test_a_voucher_verifies_against_the_response_it_came_with(tmp_path: Path):
+    answer = vouched(tmp_path)
+    check = verify_voucher(answer["extensions"][VOUCHER_KEY], answer, voucher_keys(tmp_path))
+    assert check.ok, check.reason
+    assert (check.claims["aid"], check.claims["ahash"], check.claims["sub"]) == (
+        "audit-1",
+        "ab" * 32,
+        CONSUMER,
+    )
+
+
+def test_a_changed_response_fails(tmp_path: Path):
+    answer = vouched(tmp_path)
+    answer["data"]["organization"]["taxCredit"]["creditRating"] = "D"
+    check = verify_voucher(answer["extensions"][VOUCHER_KEY], answer, voucher_keys(tmp_path))
+    assert not check.ok and "differs" in check.reason
+
+
+def test_a_forged_signature_fails(tmp_path: Path):
+    answer = vouched(tmp_path)
+    head, payload, signature = answer["extensions"][VOUCHER_KEY].split(".")
+    forged = f"{head}.{payload}.{signature[:-4]}AAAA"
+    assert not verify_voucher(forged, answer, voucher_keys(tmp_path)).ok
+    other = tmp_path / "other"
+    assert not verify_voucher(answer["extensions"][VOUCHER_KEY], answer, voucher_keys(other)).ok
+
+
+def test_vouchers_outlive_the_key_that_signed_them(tmp_path: Path):
+    answer = vouched(tmp_path)
+    token = answer["extensions"][VOUCHER_KEY]
+    later = time.time() + 10 * 365 * 86400
+    rotate_keys(tmp_path, keep=0, now=later)  # supersedes the signing key
+    rotation = rotate_keys(tmp_path, keep=0, now=later + 3600)  # and prunes it
+    assert rotation.pruned
+    assert not verify_voucher(token, answer, load_signer(tmp_path).jwks()).ok  # gone from token JWKS
+    assert verify_voucher(token, answer, voucher_keys(tmp_path)).ok  # still checkable
