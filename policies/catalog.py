@@ -23,6 +23,7 @@ from errors import CatalogError, InvalidCode
 from policies.codes import validate_uscc
 from policies.profile import profile_names
 from policies.share import Mode, Share, parse_share
+from policies.yamlfiles import StrictTextDatesLoader
 
 SUBJECTS = ("organization", "person", "none")
 LEVELS = ("province", "city", "county", "district")
@@ -238,20 +239,9 @@ def _catalog_files(path: Path) -> list[Path]:
     return [path]
 
 
-class _TextDatesLoader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text, so a bad date is reported at its path."""
-
-
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
-
-
-_TextDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
-
-
 def _read_yaml(file: Path) -> _Node:
     try:
-        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=StrictTextDatesLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"

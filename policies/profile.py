@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import yaml
 
 from errors import ConfigurationError
+from policies.yamlfiles import StrictLoader
 
 SHARES = ("unconditional", "conditional", "not_shared")
 SERVICE_MODES = ("compare", "query", "bulk")
@@ -172,30 +172,10 @@ def load_profile_file(path: str | Path) -> Profile:
     except (OSError, UnicodeDecodeError) as exc:
         raise source.error("(file)", f"cannot be read: {exc}") from exc
     try:
-        document = yaml.load(text, Loader=_StrictLoader)
+        document = yaml.load(text, Loader=StrictLoader)
     except yaml.YAMLError as exc:
         raise source.error("(file)", f"is not valid YAML: {exc}") from exc
     return _profile(source, document)
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import chinese_calendar
 import yaml
 
 from errors import ConfigurationError
+from policies.yamlfiles import StrictTextDatesLoader
 
 __all__ = [
     "BASIS_FALLBACK",
@@ -210,28 +210,6 @@ def load_operator_calendar(path: str | Path) -> OperatorCalendar:
     )
 
 
-class _CalendarLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and leaves dates as text for precise errors."""
-
-
-def _construct_mapping(loader: _CalendarLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-def _construct_timestamp(loader: _CalendarLoader, node: yaml.ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
-
-
-_CalendarLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_CalendarLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-
-
 @dataclass(frozen=True)
 class _Source:
     """The calendar file being read, for error messages."""
@@ -248,7 +226,7 @@ def _read_yaml(src: _Source, path: str | Path) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise src.error("(file)", f"cannot be read: {exc}", "give the path of a UTF-8 YAML file") from exc
     try:
-        return yaml.load(text, Loader=_CalendarLoader)
+        return yaml.load(text, Loader=StrictTextDatesLoader)
     except yaml.YAMLError as exc:
         raise src.error("(file)", f"is not valid YAML: {exc}", "correct the YAML syntax") from exc
 
