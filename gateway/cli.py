@@ -23,7 +23,7 @@ from typing import Any
 
 import uvicorn
 
-from errors import BadRequest, GovshareError
+from errors import BadRequest, ConfigurationError, GovshareError
 from gateway import demo, logs
 from gateway.app import Gateway, create_app
 from gateway.auth import load_signer, voucher_keys
@@ -264,7 +264,14 @@ def _print_demo(settings: Settings, info: dict[str, Any]) -> None:
 def _bind(settings: Settings) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        where = f"{settings.host}:{settings.port}"
+        raise ConfigurationError(
+            f"cannot listen on {where} ({exc.strerror}); pass --port (0 = any free)"
+        ) from exc
     return sock
 
 
