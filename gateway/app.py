@@ -20,6 +20,7 @@ from gateway.auth import Authenticator, Signer, load_signer
 from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
+from gateway.stats import Statistics
 from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
 from policies.profile import load_profile
@@ -58,6 +59,7 @@ class Gateway:
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
         audit = await start_audit(settings)
         workflow.audit = federation.audit = audit
+        federation.stats = Statistics(catalog, federation.sources, audit, workflow)
         return cls(
             settings, catalog, signer, platform, connectors, federation, schema, index, authenticator, audit
         )

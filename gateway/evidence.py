@@ -33,19 +33,21 @@ def refusals(errors: Iterable[GraphQLError]) -> list[GovshareError]:
 
 
 def touches_data(context: RequestContext, errors: Iterable[GraphQLError]) -> bool:
+    """Items were asked for, a subject was looked up (existence is data too), or refused."""
     planned = context.plan is not None and bool(context.plan.resources)
-    return planned or bool(refusals(errors))
+    return planned or bool(context.subjects) or bool(refusals(errors))
 
 
 def query_event(
-    context: RequestContext, errors: list[GraphQLError], digest: str, operation: str | None
+    context: RequestContext, errors: list[GraphQLError], digest: str, operation: str | None, answered: bool
 ) -> AuditEvent:
-    decisions = _decisions(context, refusals(errors))
-    resources = sorted({key.rsplit(".", 1)[0] for key in decisions})
-    refused = any(value != ALLOWED for value in decisions.values())
+    refused = refusals(errors)
+    decisions = _decisions(context, refused)
+    consulted = context.extra.get("existence", ())
+    resources = sorted({key.rsplit(".", 1)[0] for key in decisions} | set(consulted))
     return AuditEvent(
         kind="query",
-        outcome="partly_refused" if refused else "answered",
+        outcome=_outcome(answered, decisions, refused),
         consumer=context.consumer.department,
         client=context.consumer.client_id,
         user=context.request_user,
@@ -61,6 +63,14 @@ def query_event(
     )
 
 
+def _outcome(answered: bool, decisions: Mapping[str, str], refused: list[GovshareError]) -> str:
+    if not answered:
+        return "refused"
+    if refused or any(value != ALLOWED for value in decisions.values()):
+        return "partly_refused"
+    return "answered"
+
+
 def _decisions(context: RequestContext, refused: list[GovshareError]) -> dict[str, str]:
     """Item -> ALLOWED or the refusal code; a per-subject refusal (scope, cap) is noted too."""
     decisions: dict[str, str] = {}
@@ -71,12 +81,17 @@ def _decisions(context: RequestContext, refused: list[GovshareError]) -> dict[st
         for name, error in plan.denied.items():
             decisions[f"{plan.resource.id}.{name}"] = error.code
     for refusal in refused:
-        key = _item_key(refusal.extensions)
-        if key and decisions.get(key, ALLOWED) == ALLOWED:
-            decisions[key] = refusal.code if key not in decisions else f"{ALLOWED}|{refusal.code}"
+        for key in _item_keys(refusal.extensions, decisions):
+            if decisions.get(key, ALLOWED) == ALLOWED:
+                decisions[key] = refusal.code if key not in decisions else f"{ALLOWED}|{refusal.code}"
     return decisions
 
 
-def _item_key(extensions: Mapping[str, Any]) -> str | None:
+def _item_keys(extensions: Mapping[str, Any], decisions: Mapping[str, str]) -> list[str]:
+    """The items a refusal concerns: one item, or every decided item of a failed resource."""
     resource, item = extensions.get("resource"), extensions.get("item")
-    return f"{resource}.{item}" if resource and item else None
+    if resource and item:
+        return [f"{resource}.{item}"]
+    if resource:
+        return [key for key in decisions if key.rsplit(".", 1)[0] == resource]
+    return []

@@ -22,6 +22,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.printer import print_schema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from errors import AuditUnavailable, BadRequest, GovshareError
@@ -104,7 +105,7 @@ async def _execute(
         body["extensions"] = result.extensions
     if gateway.audit is not None and touches_data(context, result.errors or []):
         try:
-            await _audit_answer(request, gateway, context, body, params.get("operationName"), result.errors)
+            await _audit_answer(request, gateway, context, body, params.get("operationName"), result)
         except AuditUnavailable as exc:  # fail closed: nothing leaves unaudited
             return {"data": None, "errors": [_error_dict(exc.message, exc.extensions)]}, exc.status
     return body, _status(result.data, result.errors)
@@ -116,12 +117,13 @@ async def _audit_answer(
     context: RequestContext,
     body: dict[str, Any],
     operation: str | None,
-    errors: list[GraphQLError] | None,
+    result: ExecutionResult,
 ) -> None:
     """Record the answer durably, then (unless the client opts out) attach its voucher."""
     assert gateway.audit is not None
     digest = response_digest(body)
-    receipt = await gateway.audit.append(query_event(context, list(errors or []), digest, operation))
+    event = query_event(context, list(result.errors or []), digest, operation, result.data is not None)
+    receipt = await gateway.audit.append(event)
     if request.headers.get("x-voucher", "").strip().lower() not in ("off", "false", "none"):
         voucher = issue_voucher(gateway.signer, receipt, context.consumer.department, digest)
         body.setdefault("extensions", {})[VOUCHER_KEY] = voucher

@@ -35,7 +35,9 @@ RESERVED_FIELDS = ("code", "id", "disputed")
 RESERVED_TYPES = (
     "Query", "Mutation", "Organization", "Person", "Catalog", "CatalogResource", "CatalogItem",
     "Department", "USCC", "CitizenID", "ShareClass", "ServiceMode", "Date", "String", "Int",
-    "Float", "Boolean", "ID",
+    "Float", "Boolean", "ID", "Application", "ApplicationEvent", "ApplicationStatus", "Grant",
+    "AuditEventView", "AuditPage", "DepartmentStats", "ItemCounts", "ModeCount", "AuthorizationStats",
+    "ResourceTimeliness", "JSON", "DateTime", "ApplicationInput", "ConditionsInput", "MaskInput",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

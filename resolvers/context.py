@@ -70,6 +70,22 @@ class WorkflowService(Protocol):
     async def revoke(self, actor: Actor, grant_id: str, reasons: Sequence[str]) -> Grant: ...
 
 
+class StatsService(Protocol):
+    """Per-department statistics for the evaluation articles (implemented by gateway.stats).
+
+    Returns ``gateway.stats.DepartmentStats`` records for the departments ``actor`` may see:
+    operators all (or ``department``), a provider its own; anyone else is refused (FORBIDDEN)."""
+
+    async def department_stats(
+        self,
+        actor: Consumer,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        department: str | None = None,
+    ) -> Sequence[Any]: ...
+
+
 @dataclass(eq=False)
 class Federation:
     """The catalog with a live source per resource: built once, shared by all requests."""
@@ -79,6 +95,7 @@ class Federation:
     grants: GrantStore
     workflow: WorkflowService | None = None
     audit: AuditReader | None = None
+    stats: StatsService | None = None
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

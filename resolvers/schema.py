@@ -25,6 +25,7 @@ from resolvers import operator
 from resolvers.evidence import EvidenceQuery
 from resolvers.extensions import AccessPlanner, BoundedCache, Validation
 from resolvers.planning import ItemIndex
+from resolvers.stats import StatsQuery
 from resolvers.subjects import lookup, resource_resolver
 from resolvers.types import (
     SCALARS,
@@ -182,4 +183,4 @@ def _query_type(subjects: dict[str, type]) -> type:
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
     }
-    return strawberry.type(type("Query", (WorkflowQuery, EvidenceQuery), namespace))
+    return strawberry.type(type("Query", (WorkflowQuery, EvidenceQuery, StatsQuery), namespace))

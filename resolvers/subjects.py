@@ -15,7 +15,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from errors import GovshareError
+from errors import GovshareError, PurposeRequired, SourceUnavailable
 from policies.catalog import Resource
 from policies.codes import region_of
 from policies.decision import ResourcePlan, SubjectAccess, over_cap, subject_access
@@ -62,6 +62,9 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
     catalog_masks = {item.name: item.mask for item in resource.items if item.mask}
 
     def present(access: SubjectAccess, row: Any) -> Record | None:
+        if isinstance(row, SourceUnavailable):  # say which department failed, for the consumer and the audit
+            raise SourceUnavailable(f"{rid}: the providing department's source is unavailable; retry later",
+                                    resource=rid, provider=resource.provider) from row  # fmt: skip
         if isinstance(row, BaseException):
             raise row
         if row is None:
@@ -95,6 +98,10 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     """The subject, or None when no requested source has a record of it."""
     context: RequestContext = info.context
     assert context.plan is not None
+    if not (context.purpose or "").strip():  # even "does it exist?" is an access to data
+        raise PurposeRequired(
+            "looking a subject up needs a declared purpose: send X-Purpose", header="X-Purpose"
+        )
     context.subjects.append(code)
     plans = [p for p in context.plan.resources.values() if p.resource.subject == kind and p.allowed]
     if not plans:
@@ -130,6 +137,7 @@ async def _exists(context: RequestContext, kind: str, code: str) -> Subject | No
         for r in context.federation.catalog.resources_on(kind)
         if r.items_by_name[r.key].share is Share.UNCONDITIONAL
     ]
+    context.extra["existence"] = sorted({*context.extra.get("existence", ()), *(r.id for r in resources)})
     loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
     rows = await asyncio.gather(*loads, return_exceptions=True)
     return None if all(row is None for row in rows) else Subject(code)

@@ -1,0 +1,506 @@
+"""Statistics for the yearly evaluation, per department and period (DESIGN.md section 8).
+
+What the regulations' evaluations read: Hubei art. 26 (授权办理、数据调用和数据可用性),
+Sanya art. 27 and Zhejiang art. 35 / Zhengzhou art. 31 (提供数量、更新时效、使用情况 /
+利用频率), Shanghai art. 22 (目录编制、资源共享、更新维护). For each department:
+
+- quantity: the resources it provides and their items by share class (the catalog);
+- use: the data events of the audit trail (kinds query / compare / export) in the period
+  that touch its resources, by service mode, their distinct consumer departments, and how
+  many were refused (a decision on one of its items other than ``ALLOWED``);
+- availability: the share of those events in which none of its items was refused with
+  ``SOURCE_UNAVAILABLE`` (1.0 when there were none);
+- authorizations: the applications on its resources decided in the period, approved or
+  refused, their handling time in Chinese working days from submission to decision
+  (average and 95th percentile, nearest rank), and how many applications have an
+  overdue step (``Workflow.overdue_steps``);
+- timeliness: per resource, the source's last update (``Connector.freshness``) plus the
+  catalog's update cycle gives the date by which the next update is due;
+- objections: always 0 until objections (Hubei art. 23) are stored.
+
+Everything is counted in one pass over the audit trail, read page by page, so memory
+holds one page and one tally per department. The counting is in pure functions and small
+tally classes over plain event dicts and application rows; :class:`Statistics` only
+fetches (events, applications, freshness) and assembles.
+
+Who may read what (:func:`visible_departments`): operators every department (or the one
+they name), a provider its own department only, anyone else nothing (``FORBIDDEN``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import math
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from errors import BadRequest, ConfigurationError, Forbidden
+from gateway.platform import aware
+from gateway.workflow import ApplicationRow, Workflow
+from policies.catalog import Catalog, Department, Resource
+from policies.decision import Consumer
+from policies.share import Mode, Share
+from policies.workdays import CHINA_TIME, WorkdayCalendar
+from policies.workflow import Status
+from resolvers.batching import ResourceSource
+from resolvers.context import AuditReader
+
+log = logging.getLogger("govshare.stats")
+
+ALLOWED: Final = "ALLOWED"
+SOURCE_UNAVAILABLE: Final = "SOURCE_UNAVAILABLE"
+DATA_KINDS: Final[Mapping[str, Mode]] = {"query": Mode.QUERY, "compare": Mode.COMPARE, "export": Mode.BULK}
+MODES: Final = (Mode.QUERY, Mode.COMPARE, Mode.BULK)
+CYCLE_DAYS: Final[Mapping[str, int]] = {
+    "realtime": 0, "daily": 1, "weekly": 7, "monthly": 31, "quarterly": 92, "yearly": 366,
+}  # fmt: skip
+EVENT_PAGE: Final = 1000
+APPLICATION_PAGE: Final = 500
+FRESHNESS_TIMEOUT: Final = 5.0
+P95: Final = 0.95
+
+
+# --- results --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """``since`` inclusive, ``until`` exclusive; None is open. Naive datetimes are UTC."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "since", _utc(self.since))
+        object.__setattr__(self, "until", _utc(self.until))
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise BadRequest("since must be before until", since=_text(self.since), until=_text(self.until))
+
+    def contains(self, moment: dt.datetime) -> bool:
+        moment = aware(moment)
+        return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
+
+
+@dataclass(frozen=True)
+class ItemCounts:
+    unconditional: int = 0
+    conditional: int = 0
+    not_shared: int = 0
+
+
+@dataclass(frozen=True)
+class AuthorizationStats:
+    count: int = 0  # decided in the period
+    approved: int = 0
+    refused: int = 0
+    average_working_days: float | None = None  # submitted -> decided; None when none decided
+    p95_working_days: float | None = None
+    overdue: int = 0  # applications with an overdue step (decided in the period, or still undecided)
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    resource: str
+    update_cycle: str
+    last_update: dt.datetime | None  # None: the source has no change stamp, or could not be asked
+    due_by: dt.datetime | None
+    on_time: bool | None  # None: unknown
+
+
+@dataclass(frozen=True)
+class DepartmentStats:
+    department: Department
+    resources: int
+    items: ItemCounts
+    calls_by_mode: Mapping[Mode, int]  # every mode of MODES, 0 when unused
+    distinct_consumers: int
+    refusals: int
+    authorizations: AuthorizationStats
+    availability: float
+    timeliness: tuple[Timeliness, ...]
+    objections: int = 0  # objections are not stored yet
+
+
+# --- who may read what ----------------------------------------------------------------
+
+
+def visible_departments(actor: Consumer, catalog: Catalog, department: str | None = None) -> list[str]:
+    """The departments whose statistics ``actor`` may read, in catalog order.
+
+    Operators: every department, or the one named. A provider: its own department only
+    (naming another is FORBIDDEN). Anyone else: FORBIDDEN."""
+    if actor.has("operator"):
+        if department is None:
+            return list(catalog.departments)
+        if department not in catalog.departments:
+            raise BadRequest(
+                f"no department {department!r} in the catalog; the catalog query lists them",
+                department=department,
+            )
+        return [department]
+    if actor.has("provider"):
+        if department not in (None, actor.department):
+            raise Forbidden(
+                "a providing department reads its own statistics only; operators read all",
+                department=department,
+            )
+        return [actor.department] if actor.department in catalog.departments else []
+    raise Forbidden(
+        "statistics are for platform operators and providing departments; "
+        "use a token with the operator or provider role",
+        role="operator",
+    )
+
+
+# --- catalog --------------------------------------------------------------------------
+
+
+def owners(catalog: Catalog, departments: Iterable[str]) -> dict[str, str]:
+    """Resource id -> providing department, for the resources of ``departments``."""
+    wanted = set(departments)
+    return {rid: r.provider for rid, r in catalog.resources.items() if r.provider in wanted}
+
+
+def item_counts(resources: Iterable[Resource]) -> ItemCounts:
+    counts = Counter(item.share for resource in resources for item in resource.items)
+    return ItemCounts(counts[Share.UNCONDITIONAL], counts[Share.CONDITIONAL], counts[Share.NOT_SHARED])
+
+
+# --- use and availability: audit events -----------------------------------------------
+
+
+@dataclass
+class Usage:
+    """One department's data events: by mode, consumers, refusals, source failures."""
+
+    calls: Counter[Mode] = field(default_factory=Counter)
+    consumers: set[str] = field(default_factory=set)
+    refusals: int = 0
+    unavailable: int = 0
+
+    @property
+    def events(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def availability(self) -> float:
+        return 1.0 if not self.events else (self.events - self.unavailable) / self.events
+
+    def calls_by_mode(self) -> dict[Mode, int]:
+        return {mode: self.calls[mode] for mode in MODES}
+
+
+def event_mode(event: Mapping[str, Any]) -> Mode | None:
+    """The service mode of a data event (its ``mode``, else by kind); None for other kinds."""
+    kind = event.get("kind")
+    if kind not in DATA_KINDS:
+        return None
+    try:
+        return Mode(str(event.get("mode")))
+    except ValueError:  # no mode recorded, or one this gateway does not know
+        return DATA_KINDS[str(kind)]
+
+
+class UsageTally:
+    """Counts data events per providing department, one event at a time (one pass)."""
+
+    def __init__(self, owners: Mapping[str, str]) -> None:
+        self.owners = owners
+        self.usage: dict[str, Usage] = {}
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        mode = event_mode(event)
+        if mode is None:
+            return
+        touched: dict[str, set[str]] = {}
+        for resource in event.get("resources") or ():
+            owner = self.owners.get(resource)
+            if owner is not None:
+                touched.setdefault(owner, set()).add(resource)
+        decisions: Mapping[str, str] = event.get("decisions") or {}
+        outcome = str(event.get("outcome") or "")
+        for department, resources in touched.items():
+            usage = self.usage.setdefault(department, Usage())
+            usage.calls[mode] += 1
+            if event.get("consumer"):
+                usage.consumers.add(str(event["consumer"]))
+            mine = [str(value) for key, value in decisions.items() if _on(key, resources)]
+            if mine:
+                refused = any(value != ALLOWED for value in mine)
+                unavailable = any(SOURCE_UNAVAILABLE in value.split("|") for value in mine)
+            else:  # an event without per-item decisions: its outcome says it all
+                refused = not decisions and outcome not in ("answered", "")
+                unavailable = not decisions and outcome == SOURCE_UNAVAILABLE
+            usage.refusals += refused
+            usage.unavailable += unavailable
+
+    def of(self, department: str) -> Usage:
+        return self.usage.get(department) or Usage()
+
+
+def _on(key: str, resources: Collection[str]) -> bool:
+    """Whether a decision key ("resource.item", or a whole "resource") is on ``resources``."""
+    return key in resources or key.rsplit(".", 1)[0] in resources
+
+
+def tally_events(events: Iterable[Mapping[str, Any]], owners: Mapping[str, str]) -> UsageTally:
+    tally = UsageTally(owners)
+    for event in events:
+        tally.add(event)
+    return tally
+
+
+# --- authorizations: applications -----------------------------------------------------
+
+
+def china_day(moment: dt.datetime) -> dt.date:
+    return aware(moment).astimezone(CHINA_TIME).date()
+
+
+def working_days(calendar: WorkdayCalendar, start: dt.datetime, end: dt.datetime) -> int:
+    """Working days from ``start`` to ``end`` (China dates): those in (start day, end day]."""
+    return calendar.workdays_between(china_day(start), china_day(end))
+
+
+def nearest_rank(histogram: Mapping[int, int], fraction: float) -> int | None:
+    """The nearest-rank percentile (the smallest value with at least ``fraction`` of the
+    counts at or below it) of a value -> count histogram; None when it is empty."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank, seen = max(1, math.ceil(fraction * total)), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the ranks add up to the total")
+
+
+def decided(row: ApplicationRow) -> bool:
+    return row.decided_at is not None
+
+
+def refused(row: ApplicationRow) -> bool:
+    """Refused, or refused and then escalated (the escalation keeps the decision's time)."""
+    return row.status == Status.REFUSED.value or (row.status == Status.ESCALATED.value and decided(row))
+
+
+class AuthorizationTally:
+    """Applications of one department, one row at a time; durations kept as a histogram."""
+
+    def __init__(
+        self, period: Period, calendar: WorkdayCalendar, overdue: Callable[[ApplicationRow], Sequence[str]]
+    ) -> None:
+        self.period, self.calendar, self.overdue_steps = period, calendar, overdue
+        self.count = self.approved = self.refused = self.overdue = 0
+        self.days: Counter[int] = Counter()
+
+    def add(self, row: ApplicationRow) -> None:
+        in_period = row.decided_at is not None and self.period.contains(row.decided_at)
+        open_then = row.decided_at is None and (
+            self.period.until is None or aware(row.submitted_at) < self.period.until
+        )
+        if in_period:
+            assert row.decided_at is not None
+            self.count += 1
+            self.approved += row.status == Status.APPROVED.value
+            self.refused += refused(row)
+            self.days[working_days(self.calendar, row.submitted_at, row.decided_at)] += 1
+        if (in_period or open_then) and self.overdue_steps(row):
+            self.overdue += 1
+
+    def result(self) -> AuthorizationStats:
+        total = sum(self.days.values())
+        average = sum(days * n for days, n in self.days.items()) / total if total else None
+        p95 = nearest_rank(self.days, P95)
+        return AuthorizationStats(
+            count=self.count,
+            approved=self.approved,
+            refused=self.refused,
+            average_working_days=None if average is None else round(average, 2),
+            p95_working_days=None if p95 is None else float(p95),
+            overdue=self.overdue,
+        )
+
+
+def authorization_stats(
+    rows: Iterable[ApplicationRow],
+    period: Period,
+    calendar: WorkdayCalendar,
+    overdue: Callable[[ApplicationRow], Sequence[str]],
+) -> AuthorizationStats:
+    tally = AuthorizationTally(period, calendar, overdue)
+    for row in rows:
+        tally.add(row)
+    return tally.result()
+
+
+# --- timeliness -----------------------------------------------------------------------
+
+
+def timeliness(resource: Resource, last_update: dt.datetime | None, now: dt.datetime) -> Timeliness:
+    """When the next update is due (last update + the cycle) and whether it still is."""
+    days = CYCLE_DAYS.get(resource.update_cycle)
+    if last_update is None or days is None:
+        return Timeliness(resource.id, resource.update_cycle, _utc(last_update), None, None)
+    last = aware(last_update)
+    due_by = last + dt.timedelta(days=days)
+    return Timeliness(resource.id, resource.update_cycle, last, due_by, aware(now) <= due_by)
+
+
+# --- assembly -------------------------------------------------------------------------
+
+
+def department_stats(
+    catalog: Catalog,
+    department: str,
+    usage: Usage,
+    authorizations: AuthorizationStats,
+    freshness: Mapping[str, dt.datetime | None],
+    now: dt.datetime,
+) -> DepartmentStats:
+    resources = [r for r in catalog.resources.values() if r.provider == department]
+    return DepartmentStats(
+        department=catalog.departments[department],
+        resources=len(resources),
+        items=item_counts(resources),
+        calls_by_mode=usage.calls_by_mode(),
+        distinct_consumers=len(usage.consumers),
+        refusals=usage.refusals,
+        authorizations=authorizations,
+        availability=usage.availability,
+        timeliness=tuple(timeliness(r, freshness.get(r.id), now) for r in resources),
+    )
+
+
+class Statistics:
+    """The ``stats`` query's service: reads the audit trail, the applications and the
+    sources' freshness, and counts with the functions above."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        sources: Mapping[str, ResourceSource],
+        audit: AuditReader | None,
+        workflow: Workflow,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        page: int = EVENT_PAGE,
+        freshness_timeout: float = FRESHNESS_TIMEOUT,
+    ) -> None:
+        self.catalog, self.sources, self.audit, self.workflow = catalog, sources, audit, workflow
+        self._clock = clock  # default: the workflow's (so a test's fixed clock holds for both)
+        self.page, self.freshness_timeout = page, freshness_timeout
+
+    async def department_stats(
+        self,
+        actor: Consumer,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        department: str | None = None,
+    ) -> list[DepartmentStats]:
+        departments = visible_departments(actor, self.catalog, department)
+        period = Period(since, until)
+        if not departments:
+            return []
+        if self.audit is None:
+            raise ConfigurationError("the audit trail is switched off (GOVSHARE_AUDIT=off): no call counts")
+        owned = owners(self.catalog, departments)
+        now = (self._clock or self.workflow.clock)()
+        usage, authorizations, freshness = await asyncio.gather(
+            self._usage(owned, period), self._authorizations(owned, period, now), self._freshness(owned)
+        )
+        blank = AuthorizationStats()
+        return [
+            department_stats(self.catalog, c, usage.of(c), authorizations.get(c, blank), freshness, now)
+            for c in departments
+        ]
+
+    async def _usage(self, owned: Mapping[str, str], period: Period) -> UsageTally:
+        """One pass over the period's events, page by page (``after_seq``)."""
+        assert self.audit is not None
+        tally = UsageTally(owned)
+        everything = set(owned) == set(self.catalog.resources)
+        scope = None if everything else sorted(owned)
+        if scope == []:
+            return tally
+        after: int | None = None
+        while True:
+            page = await self.audit.events(
+                provider_resources=scope,
+                since=period.since,
+                until=period.until,
+                after_seq=after,
+                limit=self.page,
+            )
+            for event in page:
+                tally.add(event)
+            if len(page) < self.page:  # a page may hold more than asked (several instances), never fewer
+                return tally
+            after = int(page[-1]["seq"])
+
+    async def _authorizations(
+        self, owned: Mapping[str, str], period: Period, now: dt.datetime
+    ) -> dict[str, AuthorizationStats]:
+        today = china_day(now)
+
+        def overdue(row: ApplicationRow) -> list[str]:
+            return self.workflow.overdue_steps(row, today)
+
+        calendar = self.workflow.calendar
+        tallies = {code: AuthorizationTally(period, calendar, overdue) for code in owned.values()}
+        async for row in self._applications(owned, period):
+            tallies[owned[row.resource]].add(row)
+        return {code: tally.result() for code, tally in tallies.items()}
+
+    async def _applications(self, owned: Mapping[str, str], period: Period) -> AsyncIterator[ApplicationRow]:
+        """Applications on ``owned`` decided in the period or undecided then, a page at a time."""
+        if not owned:
+            return
+        table = ApplicationRow
+        query = sa.select(table).where(table.resource.in_(sorted(owned)))
+        if period.since is not None:
+            query = query.where(table.decided_at.is_(None) | (table.decided_at >= period.since))
+        if period.until is not None:
+            query = query.where(table.submitted_at < period.until)
+        last: str | None = None
+        async with self.workflow.platform.session() as session:
+            while True:
+                paged = query if last is None else query.where(table.id > last)
+                rows = list((await session.scalars(paged.order_by(table.id).limit(APPLICATION_PAGE))).all())
+                for row in rows:
+                    yield row
+                if len(rows) < APPLICATION_PAGE:
+                    return
+                last = rows[-1].id
+                session.expunge_all()  # only one page is held
+
+    async def _freshness(self, owned: Mapping[str, str]) -> dict[str, dt.datetime | None]:
+        """Each resource's last update; a source that fails or is too slow counts as unknown."""
+        rids = [rid for rid in owned if rid in self.sources]
+        answers = await asyncio.gather(*(self._fresh(rid) for rid in rids))
+        return dict(zip(rids, answers, strict=True))
+
+    async def _fresh(self, rid: str) -> dt.datetime | None:
+        source = self.sources[rid]
+        try:
+            async with asyncio.timeout(self.freshness_timeout):
+                return await source.connector.freshness(source.binding)
+        except Exception as exc:  # any failure of one source: unknown, never a failed query
+            log.warning("freshness of %s unknown: %s: %s", rid, type(exc).__name__, exc)
+            return None
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else aware(moment).astimezone(dt.UTC)
+
+
+def _text(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

@@ -1,0 +1,155 @@
+"""``stats``: what the regulations' yearly evaluation reads, per department and period.
+
+Hubei art. 26 (授权办理、数据调用、数据可用性), Sanya art. 27, Zhejiang art. 35 and
+Zhengzhou art. 31 (提供数量、更新时效、使用情况), Shanghai art. 22 (目录编制、资源共享、
+更新维护). Operators read every department (or one), a providing department its own,
+consumers nothing (FORBIDDEN). The counting is the gateway's (``Federation.stats``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from errors import ConfigurationError
+from resolvers.context import RequestContext
+from resolvers.operator import DepartmentView
+from resolvers.types import ServiceMode
+
+STATS_HELP = (
+    "Per department, in the period [since, until): resources and items provided, calls by mode, "
+    "consumers, refusals, authorizations, source availability and update timeliness (Hubei art. 26, "
+    "Zhejiang art. 35, Zhengzhou art. 31, Shanghai art. 22, Sanya art. 27). Operators: every "
+    "department, or the one named; a provider: its own department only; consumers: FORBIDDEN."
+)
+
+
+@strawberry.type(description="Items of a department's resources by share class.")
+class ItemCounts:
+    unconditional: int
+    conditional: int
+    not_shared: int
+
+
+@strawberry.type(description="Data events (audit trail) in one service mode.")
+class ModeCount:
+    mode: ServiceMode
+    count: int
+
+
+@strawberry.type(
+    description="Conditional-access applications on the department's resources (Hubei art. 26: 授权办理)."
+)
+class AuthorizationStats:
+    count: int = strawberry.field(description="Applications decided in the period.")
+    approved: int = strawberry.field(description="Of those, approved.")
+    refused: int = strawberry.field(description="Of those, refused (escalated after refusal included).")
+    average_working_days: float | None = strawberry.field(
+        description="Average Chinese working days from submission to decision; null when none decided."
+    )
+    p95_working_days: float | None = strawberry.field(
+        description="95th percentile (nearest rank) of those working days; null when none decided."
+    )
+    overdue: int = strawberry.field(
+        description="Applications decided in the period, or still undecided in it, with a step past "
+        "its due date (done late, or still open)."
+    )
+
+
+@strawberry.type(description="Whether a resource is updated within its catalog update cycle.")
+class ResourceTimeliness:
+    resource: str
+    update_cycle: str
+    last_update: dt.datetime | None = strawberry.field(
+        description="The source's last change (its change stamp); null when it has none or did not answer."
+    )
+    due_by: dt.datetime | None = strawberry.field(
+        description="lastUpdate + the cycle (realtime 0, daily 1 day, weekly 7, monthly 31, "
+        "quarterly 92, yearly 366); null when unknown."
+    )
+    on_time: bool | None = strawberry.field(description="Now is not past dueBy; null when unknown.")
+
+
+@strawberry.type(description="One department's sharing statistics for the evaluation (评估).")
+class DepartmentStats:
+    department: DepartmentView
+    resources: int = strawberry.field(description="Resources it provides (catalog).")
+    items: ItemCounts = strawberry.field(description="Its resources' items by share class.")
+    calls_by_mode: list[ModeCount] = strawberry.field(
+        description="Data events (query, compare, bulk export) in the period touching its resources."
+    )
+    distinct_consumers: int = strawberry.field(description="Distinct consumer departments in those events.")
+    refusals: int = strawberry.field(
+        description="Of those events, how many had a decision on its items other than ALLOWED."
+    )
+    authorizations: AuthorizationStats
+    availability: float | None = strawberry.field(
+        description="Share of those events in which no item of its resources failed with "
+        "SOURCE_UNAVAILABLE; 1.0 when there were none."
+    )
+    timeliness: list[ResourceTimeliness] = strawberry.field(description="Per resource it provides.")
+    objections: int = strawberry.field(
+        description="Objections (疑义) on its resources: always 0 until objections are stored by the gateway."
+    )
+
+
+def _view(stats: Any) -> DepartmentStats:
+    """From a ``gateway.stats.DepartmentStats`` record (read by attribute)."""
+    department, items, auth = stats.department, stats.items, stats.authorizations
+    return DepartmentStats(
+        department=DepartmentView(
+            code=department.code, name=department.name, region=department.region, level=department.level
+        ),
+        resources=stats.resources,
+        items=ItemCounts(
+            unconditional=items.unconditional, conditional=items.conditional, not_shared=items.not_shared
+        ),
+        calls_by_mode=[
+            ModeCount(mode=ServiceMode(mode.value), count=n) for mode, n in stats.calls_by_mode.items()
+        ],
+        distinct_consumers=stats.distinct_consumers,
+        refusals=stats.refusals,
+        authorizations=AuthorizationStats(
+            count=auth.count,
+            approved=auth.approved,
+            refused=auth.refused,
+            average_working_days=auth.average_working_days,
+            p95_working_days=auth.p95_working_days,
+            overdue=auth.overdue,
+        ),
+        availability=stats.availability,
+        timeliness=[
+            ResourceTimeliness(
+                resource=t.resource,
+                update_cycle=t.update_cycle,
+                last_update=t.last_update,
+                due_by=t.due_by,
+                on_time=t.on_time,
+            )
+            for t in stats.timeliness
+        ],
+        objections=stats.objections,
+    )
+
+
+@strawberry.type
+class StatsQuery:
+    @strawberry.field(description=STATS_HELP)
+    async def stats(
+        self,
+        info: Info,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        department: str | None = None,
+    ) -> list[DepartmentStats]:
+        context: RequestContext = info.context
+        service = context.federation.stats
+        if service is None:
+            raise ConfigurationError("statistics are not wired in this gateway (Federation.stats)")
+        found = await service.department_stats(
+            context.consumer, since=since, until=until, department=department
+        )
+        return [_view(stats) for stats in found]
