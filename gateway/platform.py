@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -100,13 +101,18 @@ def aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def json_text(value: Any) -> str:
+    """JSON columns are written with orjson: the json module costs several times more."""
+    return orjson.dumps(value).decode()
+
+
 def default_url(data_dir: str) -> str:
     return f"sqlite+aiosqlite:///{data_dir}/platform.db"
 
 
 class PlatformDB:
     def __init__(self, url: str) -> None:
-        self.engine: AsyncEngine = create_async_engine(url)
+        self.engine: AsyncEngine = create_async_engine(url, json_serializer=json_text)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
         self._cap_lock = asyncio.Lock()  # one instance admits one subject at a time
 
