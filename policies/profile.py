@@ -30,7 +30,7 @@ from types import MappingProxyType
 import yaml
 
 from errors import ConfigurationError
-from policies.yamlfiles import StrictLoader
+from policies.yamlfiles import StrictLoader, describe
 
 SHARES = ("unconditional", "conditional", "not_shared")
 SERVICE_MODES = ("compare", "query", "bulk")
@@ -233,7 +233,7 @@ def _fields(
     """A mapping with exactly the ``required`` keys and any of the ``optional`` ones."""
     where = path or "(top level)"
     if not isinstance(value, dict):
-        raise src.error(where, f"expected a mapping, got {_kind(value)}")
+        raise src.error(where, f"expected a mapping, got {describe(value)}")
     allowed = [*required, *optional]
     for key in value:
         if key not in allowed:
@@ -246,7 +246,7 @@ def _fields(
 
 def _text(src: _Source, value: object, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise src.error(path, f"expected a non-empty string, got {_kind(value)}")
+        raise src.error(path, f"expected a non-empty string, got {describe(value)}")
     return value.strip()
 
 
@@ -259,13 +259,15 @@ def _name(src: _Source, value: object, path: str) -> str:
 
 def _region(src: _Source, value: object, path: str) -> str:
     if not isinstance(value, str) or not _REGION.fullmatch(value):
-        raise src.error(path, f"expected a quoted 6-digit division code such as '420000', got {_kind(value)}")
+        raise src.error(
+            path, f"expected a quoted 6-digit division code such as '420000', got {describe(value)}"
+        )
     return value
 
 
 def _date(src: _Source, value: object, path: str) -> datetime.date:
     if type(value) is not datetime.date:
-        raise src.error(path, f"expected a date YYYY-MM-DD, got {_kind(value)}")
+        raise src.error(path, f"expected a date YYYY-MM-DD, got {describe(value)}")
     return value
 
 
@@ -273,7 +275,7 @@ def _days(src: _Source, value: object, path: str) -> int | None:
     if value is None:
         return None
     if type(value) is not int or value < 0:
-        raise src.error(path, f"expected working days (an integer >= 0) or null, got {_kind(value)}")
+        raise src.error(path, f"expected working days (an integer >= 0) or null, got {describe(value)}")
     return value
 
 
@@ -282,27 +284,15 @@ def _choices(
 ) -> tuple[str, ...]:
     """A list of distinct values out of ``allowed``."""
     if not isinstance(value, list) or (nonempty and not value):
-        raise src.error(path, f"expected a {'non-empty ' * nonempty}list, got {_kind(value)}")
+        raise src.error(path, f"expected a {'non-empty ' * nonempty}list, got {describe(value)}")
     for index, item in enumerate(value):
         if item not in allowed or value.index(item) != index:
             raise src.error(
                 f"{path}[{index}]",
-                f"expected one of {', '.join(allowed)} (each once), got {_kind(item)}",
+                f"expected one of {', '.join(allowed)} (each once), got {describe(item)}",
             )
     return tuple(value)
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
-
-
-def _kind(value: object) -> str:
-    """A short description of a wrong value: its YAML type and, for scalars, the value."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    text = repr(value)
-    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"

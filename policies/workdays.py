@@ -38,7 +38,7 @@ import chinese_calendar
 import yaml
 
 from errors import ConfigurationError
-from policies.yamlfiles import StrictTextDatesLoader
+from policies.yamlfiles import StrictTextDatesLoader, describe
 
 __all__ = [
     "BASIS_FALLBACK",
@@ -234,7 +234,7 @@ def _read_yaml(src: _Source, path: str | Path) -> object:
 def _mapping(src: _Source, document: object) -> dict[str, object]:
     """The top-level mapping, with exactly the keys years, holidays and workdays."""
     if not isinstance(document, dict):
-        raise src.error("(top level)", f"expected a mapping, got {_kind(document)}", _keys_fix())
+        raise src.error("(top level)", f"expected a mapping, got {describe(document)}", _keys_fix())
     for key in document:
         if key not in _KEYS:
             raise src.error(str(key), "unknown key", _keys_fix())
@@ -250,10 +250,12 @@ def _keys_fix() -> str:
 
 def _years(src: _Source, value: object) -> list[int]:
     if not isinstance(value, list) or not value:
-        raise src.error("years", f"expected a non-empty list, got {_kind(value)}", "write e.g. years: [2027]")
+        raise src.error(
+            "years", f"expected a non-empty list, got {describe(value)}", "write e.g. years: [2027]"
+        )
     for index, year in enumerate(value):
         if type(year) is not int or not 1 <= year <= 9999:
-            raise src.error(f"years[{index}]", f"expected a year, got {_kind(year)}", "write e.g. 2027")
+            raise src.error(f"years[{index}]", f"expected a year, got {describe(year)}", "write e.g. 2027")
         if value.index(year) != index:
             raise src.error(f"years[{index}]", f"{year} is listed twice", "list each year once")
     return list(value)
@@ -261,7 +263,9 @@ def _years(src: _Source, value: object) -> list[int]:
 
 def _dates(src: _Source, value: object, key: str, years: list[int]) -> list[date]:
     if not isinstance(value, list):
-        raise src.error(key, f"expected a list, got {_kind(value)}", f"write {key}: [YYYY-MM-DD, ...] or []")
+        raise src.error(
+            key, f"expected a list, got {describe(value)}", f"write {key}: [YYYY-MM-DD, ...] or []"
+        )
     days: list[date] = []
     for index, item in enumerate(value):
         where = f"{key}[{index}]"
@@ -279,7 +283,7 @@ def _dates(src: _Source, value: object, key: str, years: list[int]) -> list[date
 def _date(src: _Source, value: object, where: str) -> date:
     fix = "write an existing date as YYYY-MM-DD, e.g. 2027-01-01"
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise src.error(where, f"expected a date YYYY-MM-DD, got {_kind(value)}", fix)
+        raise src.error(where, f"expected a date YYYY-MM-DD, got {describe(value)}", fix)
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
@@ -304,15 +308,3 @@ def _check_weekends(src: _Source, workdays: list[date]) -> None:
                 f"{day} is a {day.strftime('%A')}; Monday-Friday are working days anyway",
                 "list only adjusted Saturday/Sunday workdays (调休上班) here",
             )
-
-
-def _kind(value: object) -> str:
-    """A short description of a wrong value: its YAML type and, for scalars, the value."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    text = repr(value)
-    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"

@@ -36,3 +36,15 @@ def _timestamp_as_text(loader: StrictLoader, node: yaml.ScalarNode) -> str:
 
 StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 StrictTextDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def describe(value: object) -> str:
+    """A short description of a wrong value, for messages: its YAML type, or the value."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    text = repr(value)
+    return f"{text if len(text) <= 60 else text[:57] + '...'} ({type(value).__name__})"
