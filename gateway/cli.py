@@ -6,7 +6,11 @@ else ~/.local/share/govshare), the folder that ``serve`` and ``demo`` use.
     govshare token   --department USCC --roles consumer,operator [--ttl S]
     govshare grant   add --consumer USCC --resource ID --items a,b --purpose TEXT [--modes query] [--days N]
     govshare grant   list | revoke GRANT_ID
-    govshare catalog check PATH
+    govshare catalog check [PATH]
+    govshare client  create --department USCC --roles ... --name NAME | list | disable CLIENT_ID
+    govshare keys    rotate [--keep S] | list
+    govshare audit   verify | export [--since ISO]
+    govshare voucher verify TOKEN --response FILE [--jwks FILE]
 """
 
 from __future__ import annotations
