@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from connectors.base import Connector, open_connector
 from errors import CatalogError, ConfigurationError
-from gateway import http, oauth
-from gateway.audit import AuditLog
+from gateway import graphiql, http, oauth
+from gateway.audit import AuditEvent, AuditLog
 from gateway.auth import Authenticator, Signer, load_signer
 from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
@@ -57,7 +59,7 @@ class Gateway:
         schema, index = build_schema(catalog)
         signer = load_signer(settings.data_dir)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
-        audit = await start_audit(settings)
+        audit = await start_audit(settings, catalog)
         workflow.audit = federation.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow)
         return cls(
@@ -73,13 +75,21 @@ class Gateway:
         await self.platform.close()
 
 
-async def start_audit(settings: Settings) -> AuditLog | None:
+async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
+    """The audit log, with the catalog this process serves recorded first (a catalog change
+    is an administrative act: the digest of its files tells which rules were in force)."""
     if not settings.audit:
         log.warning("GOVSHARE_AUDIT=off: answers are NOT audited; for benchmarks only")
         return None
     audit = AuditLog(settings.database_url, instance=settings.instance)
     await audit.start()
+    await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=catalog_fingerprint(catalog)))
     return audit
+
+
+def catalog_fingerprint(catalog: Catalog) -> dict[str, Any]:
+    files = {name: hashlib.sha256(Path(name).read_bytes()).hexdigest() for name in catalog.files}
+    return {"profile": catalog.profile, "files": files, "resources": sorted(catalog.resources)}
 
 
 def workday_calendar(settings: Settings) -> WorkdayCalendar:
@@ -140,5 +150,6 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),
+        Mount(graphiql.STATIC_PATH, graphiql.static_files(), name=graphiql.STATIC_NAME),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])

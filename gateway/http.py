@@ -17,15 +17,15 @@ from urllib.parse import unquote
 import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.printer import print_schema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from errors import AuditUnavailable, BadRequest, GovshareError
+from gateway import graphiql
 from gateway.auth import bearer_token, voucher_keys
 from gateway.evidence import query_event, touches_data
 from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest
@@ -62,7 +62,7 @@ async def authenticate(request: Request) -> Consumer:
 
 async def graphql_endpoint(request: Request) -> Response:
     if request.method == "GET" and _wants_html(request):
-        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+        return graphiql.graphiql_page(request)
     media = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else JSON
     try:
         consumer = await authenticate(request)
