@@ -481,6 +481,7 @@ class AuditLog:
             first = await self._queue.get()
             if first is _STOP:
                 return
+            await asyncio.sleep(0)  # one turn of the loop: requests ready now join this batch
             batch, stop = [first], False
             while len(batch) < self._max_batch and not self._queue.empty():
                 item = self._queue.get_nowait()
