@@ -26,11 +26,11 @@ STATIC_PATH = "/static/graphiql"
 STATIC_NAME = "graphiql-static"
 ASSETS = ("graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "graphiql.min.js")
 
-DEFAULT_HEADERS = {"Authorization": "Bearer <token>", "X-Purpose": "<purpose of use, e.g. 行政审批核验>"}
+DEFAULT_HEADERS = {"Authorization": "Bearer <token>", "X-Purpose": "<purpose of use, as granted>"}
 DEFAULT_QUERY = """\
-# govshare GraphiQL: fill in the Headers tab below, then re-fetch the schema
-# (the circular-arrow button on the left) for the docs and autocompletion.
-# Run a query with Ctrl-Enter.
+# Fill in the Headers tab below, then re-fetch
+# the schema (circular arrows, on the left) for
+# docs and autocompletion. Run with Ctrl-Enter.
 {
   __typename
 }
@@ -106,7 +106,7 @@ _PAGE = """<!doctype html>
 <div id="note">Every GraphQL request needs a token and a purpose of use: in the
 <b>Headers</b> tab below send <code>Authorization: Bearer &lt;token&gt;</code> (from
 <code>POST /oauth/token</code> or <code>govshare token</code>) and <code>X-Purpose</code>
-(Chinese text is percent-encoded for you), then re-fetch the schema for docs and
+(Chinese may be typed as is), then re-fetch the schema for docs and
 autocompletion. Headers are not stored in the browser.</div>
 <div id="graphiql">Loading GraphiQL&hellip;</div>
 <script src="{base}/react.production.min.js"></script>
