@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from functools import cached_property
 
 from errors import (
     AccessDenied,
@@ -105,10 +106,15 @@ class ResourcePlan:
     denied: Mapping[str, AccessDenied]
     relied: Mapping[str, Grant] = dataclass_field(default_factory=dict)  # conditional item -> grant
 
-    @property
+    @cached_property
     def per_subject(self) -> bool:
         """Whether some grant's conditions make the answer depend on the subject."""
         return any(grant.conditions.per_subject for grant in self.relied.values())
+
+    @cached_property
+    def plain(self) -> SubjectAccess:
+        """What every subject may see when no condition depends on the subject."""
+        return SubjectAccess(self.allowed, self.denied, {}, {})
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ class SubjectAccess:
 def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
     """Apply the relied-on grants' conditions for a subject of this division code."""
     if not plan.per_subject:
-        return SubjectAccess(plan.allowed, plan.denied, {}, {})
+        return plan.plain
     denied: dict[str, GovshareError] = dict(plan.denied)
     masks: dict[str, Mask] = {}
     capped: dict[str, Grant] = {}

@@ -80,7 +80,7 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
     def resolve(root: Subject, info: Info) -> Any:
         context: RequestContext = info.context
         assert context.plan is not None
-        access = root.access.get(rid) or _plain_access(context.plan.resources[rid])
+        access = root.access.get(rid) or context.plan.resources[rid].plain
         if not access.items:
             return Record(access.denied, {})
         if rid in root.rows:
@@ -88,10 +88,6 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
         return load(root, context, access)
 
     return resolve
-
-
-def _plain_access(plan: ResourcePlan) -> SubjectAccess:
-    return SubjectAccess(plan.allowed, plan.denied, {}, {})
 
 
 async def lookup(info: Info, kind: str, code: str) -> Subject | None:
@@ -106,8 +102,12 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     plans = [p for p in context.plan.resources.values() if p.resource.subject == kind and p.allowed]
     if not plans:
         return await _exists(context, kind, code)
-    region = region_of(code, kind=CODE_KINDS[kind])  # type: ignore[arg-type]
-    access = {p.resource.id: await _access(context, p, code, region) for p in plans}
+    conditional = any(p.per_subject for p in plans)  # only then does the subject's division matter
+    region = region_of(code, kind=CODE_KINDS[kind]) if conditional else ""  # type: ignore[arg-type]
+    access = {p.resource.id: subject_access(p, region) for p in plans}
+    for rid, found in access.items():
+        if found.capped:  # a grant's daily cap must admit this subject first
+            access[rid] = await _admit(context, context.plan.resources[rid], found, code)
     fetched = [rid for rid, a in access.items() if a.items]
     loads = (context.loader(rid, access[rid].items).load(code) for rid in fetched)
     rows = await asyncio.gather(*loads, return_exceptions=True)
@@ -116,11 +116,10 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     return Subject(code, dict(zip(fetched, rows, strict=True)), access)
 
 
-async def _access(context: RequestContext, plan: ResourcePlan, code: str, region: str) -> SubjectAccess:
-    """The plan for this subject, with grants' region scope and daily caps applied."""
-    access = subject_access(plan, region)
-    if not access.capped:
-        return access
+async def _admit(
+    context: RequestContext, plan: ResourcePlan, access: SubjectAccess, code: str
+) -> SubjectAccess:
+    """Items under a capped grant stay only if the cap admits the subject today (China time)."""
     today = context.now.astimezone(CHINA_TIME).date()
     denied: dict[str, GovshareError] = dict(access.denied)
     for name, grant in access.capped.items():
