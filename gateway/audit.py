@@ -141,13 +141,24 @@ def canonical_json(value: Any) -> bytes:
 _ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _floatless(value: Any) -> bool:
+    """No float anywhere inside (exact type checks first: this runs on every answer)."""
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, float):
+        kind = type(item)
+        if kind in _SCALARS:
+            continue
+        if kind is dict:
+            pending.extend(item.values())
+        elif kind is list or kind is tuple:
+            pending.extend(item)
+        elif isinstance(item, float):
             return False
-        if isinstance(item, Mapping):
+        elif isinstance(item, Mapping):
             pending.extend(item.values())
         elif isinstance(item, list | tuple):
             pending.extend(item)
