@@ -214,11 +214,16 @@ async def main_async(args: argparse.Namespace) -> None:
     build_demo(data_dir, ORGANIZATIONS, 1000)
     codes = organization_codes(ORGANIZATIONS)
     token = load_signer(data_dir).issue(HOUSING.code, ["consumer"], "bench", 3600)
-    runs: dict[str, list[Measure]] = {"audited": [], "unaudited": [], "direct": []}
-    for _ in range(args.rounds):  # interleaved, so drifting machine load hits every phase alike
-        runs["audited"].append(await serve_and_drive(data_dir, True, token, codes, args))
-        runs["unaudited"].append(await serve_and_drive(data_dir, False, token, codes, args))
-        runs["direct"].append(await bench_direct(data_dir, codes, args.connections, args.seconds))
+    phases = {
+        "audited": lambda: serve_and_drive(data_dir, True, token, codes, args),
+        "unaudited": lambda: serve_and_drive(data_dir, False, token, codes, args),
+        "direct": lambda: bench_direct(data_dir, codes, args.connections, args.seconds),
+    }
+    runs: dict[str, list[Measure]] = {name: [] for name in phases}
+    order = list(phases)
+    for round_ in range(args.rounds):  # interleaved and rotated: no phase always runs first
+        for name in order[round_ % 3 :] + order[: round_ % 3]:
+            runs[name].append(await phases[name]())
     subjects, trips = await round_trips_for_100(data_dir)
     report(args, [_median(runs[phase]) for phase in ("audited", "unaudited", "direct")], subjects, trips)
 
