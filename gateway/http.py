@@ -27,7 +27,7 @@ from strawberry.types.graphql import OperationType
 from errors import AuditUnavailable, BadRequest, GovshareError
 from gateway import graphiql
 from gateway.auth import bearer_token, voucher_keys
-from gateway.evidence import query_event, touches_data
+from gateway.evidence import query_event, refusals, touches_data
 from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest
 from policies.decision import Consumer
 from resolvers.context import RequestContext
@@ -44,8 +44,10 @@ _ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 class JSONResponse(Response):
+    """orjson-encoded; never stored by a cache on the way (answers carry personal data)."""
+
     def __init__(self, content: Any, status_code: int = 200, media_type: str = JSON) -> None:
-        super().__init__(orjson.dumps(content), status_code, media_type=media_type)
+        super().__init__(orjson.dumps(content), status_code, {"Cache-Control": "no-store"}, media_type)
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -98,6 +100,9 @@ async def _execute(
     except CannotGetOperationTypeError:
         name = params.get("operationName")
         return _failure(f"the document has no operation named {name!r}; fix operationName", 400)
+    if context.reject_unauthorized and result.data is not None and refusals(result.errors or []):
+        # all or nothing: a refusal found while running (a subject out of scope, a cap) withdraws it all
+        result = ExecutionResult(data=None, errors=result.errors, extensions=result.extensions)
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]

@@ -1,9 +1,12 @@
-"""Structured application logs (JSON lines) that never carry personal data.
+"""Structured application logs (JSON lines), with identity codes masked.
 
 Every record passes ``mask_codes``: anything shaped like a USCC or a citizen ID keeps
 its division code (characters 1-6 of an ID, 3-8 of a USCC) and last character and is
 starred in between, whatever logged it (our code, SQLAlchemy, uvicorn). Request lines
 carry method, path, status, duration, consumer department and client, never a body.
+Other values are not written on purpose; an unexpected error's traceback may still quote
+one (e.g. a source column whose type does not match the catalog), so keep logs at the
+platform's protection level.
 """
 
 from __future__ import annotations

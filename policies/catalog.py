@@ -57,6 +57,14 @@ class Mask:
     keep_first: int
     keep_last: int
 
+    def __post_init__(self) -> None:
+        if self.keep_first < 0 or self.keep_last < 0:
+            raise ValueError("a mask keeps zero or more characters at each end")
+
+    def stricter(self, other: Mask) -> Mask:
+        """Both masks applied: the fewer kept characters at each end."""
+        return Mask(min(self.keep_first, other.keep_first), min(self.keep_last, other.keep_last))
+
     def apply(self, value: Any) -> Any:
         if value is None:
             return None

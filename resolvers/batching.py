@@ -71,15 +71,18 @@ class ResourceSource:
             _fail_all(batch, exc)
             return
         for waiter in batch:
-            if not waiter.future.done():
-                waiter.future.set_result(_narrow(rows, waiter, len(items)))
+            if waiter.future.done():
+                continue
+            try:  # one waiter's trouble is its own: the others still get their rows
+                waiter.future.set_result(_narrow(rows, waiter))
+            except Exception as exc:
+                waiter.future.set_exception(exc)
 
 
-def _narrow(rows: dict[str, Row], waiter: _Waiter, fetched: int) -> dict[str, Row]:
-    """The waiter's keys, with exactly the waiter's items."""
-    wanted = set(waiter.items)
-    if len(wanted) == fetched:  # wanted is a subset of what was fetched: so it is all of it
-        return {key: rows[key] for key in waiter.keys if key in rows}
+def _narrow(rows: dict[str, Row], waiter: _Waiter) -> dict[str, Row]:
+    """The waiter's keys, with exactly the waiter's items: never a column it did not ask for,
+    whatever the connector returned."""
+    wanted = tuple(dict.fromkeys(waiter.items))
     return {key: {i: rows[key][i] for i in wanted} for key in waiter.keys if key in rows}
 
 

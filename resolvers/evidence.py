@@ -70,6 +70,19 @@ def _scope(context: RequestContext, consumer: str | None) -> dict[str, Any]:
     return {"consumer": actor.department}
 
 
+def _provider_part(event: dict[str, Any], mine: list[str]) -> dict[str, Any]:
+    """Another department's event as its provider may see it: only the parts on its own
+    resources (the hashes still let an auditor match it with the operator's full copy)."""
+    ours = set(mine)
+    on_ours = lambda key: key.rsplit(".", 1)[0] in ours  # noqa: E731
+    return {
+        **event,
+        "resources": [r for r in event.get("resources") or [] if r in ours],
+        "items": [i for i in event.get("items") or [] if on_ours(i)],
+        "decisions": {k: v for k, v in (event.get("decisions") or {}).items() if on_ours(k)},
+    }
+
+
 _COPIED = (
     "consumer", "client", "user", "purpose", "application", "mode", "response_digest", "prev_hash",
     "hash", "instance", "kind", "outcome",
@@ -110,4 +123,7 @@ class EvidenceQuery:
             since=since, until=until, after_seq=after_seq, limit=limit, **scope
         )
         following = int(events[-1]["seq"]) if len(events) >= limit else None
-        return AuditPage(events=[_view(e) for e in events], next_after_seq=following)
+        mine = scope.get("provider_resources")
+        own = info.context.consumer.department
+        shown = [e if mine is None or e.get("consumer") == own else _provider_part(e, mine) for e in events]
+        return AuditPage(events=[_view(e) for e in shown], next_after_seq=following)

@@ -10,6 +10,7 @@ raise the decision's error, so the per-item hot path is a plain attribute read.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from errors import GovshareError, QueryTooComplex
+from errors import GovshareError, QueryTooComplex, SourceUnavailable
 from policies.catalog import Catalog, Item, Resource
 from policies.share import Share
 from resolvers import operator
@@ -38,6 +39,7 @@ from resolvers.types import (
 from resolvers.workflow import Mutation, WorkflowQuery
 
 MAX_SUBJECTS = 1000
+log = logging.getLogger("govshare.sources")
 SUBJECT_KINDS = {"organization": ("Organization", "code"), "person": ("Person", "id")}
 _PY_TYPES: dict[str, type] = {
     "string": str, "integer": int, "number": float, "boolean": bool, "date": str, "datetime": str,
@@ -50,6 +52,10 @@ class GovshareSchema(strawberry.Schema):
         unexpected = [e for e in errors if not isinstance(_root_cause(e), GovshareError)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+        for error in errors:  # a failing department is the operator's business
+            cause = _root_cause(error)
+            if isinstance(cause, SourceUnavailable):
+                log.warning("source unavailable: %s (%r)", cause.message, cause.__cause__)
 
 
 def _root_cause(error: BaseException) -> BaseException:

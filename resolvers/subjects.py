@@ -15,8 +15,8 @@ from typing import Any
 
 from strawberry.types import Info
 
-from errors import GovshareError, PurposeRequired, SourceUnavailable
-from policies.catalog import Resource
+from errors import GovshareError, PurposeRequired, QueryTooComplex, SourceUnavailable
+from policies.catalog import Mask, Resource
 from policies.codes import region_of
 from policies.decision import ResourcePlan, SubjectAccess, over_cap, subject_access
 from policies.share import Share
@@ -24,6 +24,7 @@ from policies.workdays import CHINA_TIME
 from resolvers.context import RequestContext
 
 CODE_KINDS = {"organization": "USCC", "person": "CitizenID"}
+MAX_SUBJECTS_PER_OPERATION = 2000
 
 
 class Subject:
@@ -44,7 +45,8 @@ class Record:
     """One resource row as the consumer may see it: denied items raise their error."""
 
     def __init__(self, denied: Mapping[str, GovshareError], row: dict[str, Any]) -> None:
-        self.__dict__.update(row)
+        # a denied item must raise, even if a row somehow carried it: it never enters __dict__
+        self.__dict__.update((k, v) for k, v in row.items() if k not in denied)
         self._denied = denied
 
     def __getattr__(self, name: str) -> Any:
@@ -54,6 +56,14 @@ class Record:
         if error is not None:
             raise error
         return None
+
+
+def _combined(catalog: Mapping[str, Mask], granted: Mapping[str, Mask]) -> dict[str, Mask]:
+    """A grant may mask more than the catalog, never less."""
+    masks = dict(catalog)
+    for name, mask in granted.items():
+        masks[name] = masks[name].stricter(mask) if name in masks else mask
+    return masks
 
 
 def resource_resolver(resource: Resource) -> Callable[..., Any]:
@@ -69,7 +79,7 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
             raise row
         if row is None:
             return None
-        masks = {**catalog_masks, **access.masks} if access.masks else catalog_masks
+        masks = _combined(catalog_masks, access.masks) if access.masks else catalog_masks
         if masks:
             row = {k: (masks[k].apply(v) if k in masks else v) for k, v in row.items()}
         return Record(access.denied, row)
@@ -99,6 +109,11 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
             "looking a subject up needs a declared purpose: send X-Purpose", header="X-Purpose"
         )
     context.subjects.append(code)
+    if len(context.subjects) > MAX_SUBJECTS_PER_OPERATION:  # aliases cannot multiply the list cap
+        raise QueryTooComplex(
+            f"at most {MAX_SUBJECTS_PER_OPERATION} subjects per operation; split the request",
+            limit=MAX_SUBJECTS_PER_OPERATION,
+        )
     plans = [p for p in context.plan.resources.values() if p.resource.subject == kind and p.allowed]
     if not plans:
         return await _exists(context, kind, code)

@@ -13,7 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from errors import ConfigurationError
+from errors import BadRequest, ConfigurationError
 from policies.catalog import Mask
 from policies.decision import Grant, GrantConditions
 from policies.share import Mode
@@ -191,6 +191,8 @@ def _view(info: Info, row: Any) -> Application:
 def _conditions(given: ConditionsInput | None) -> GrantConditions:
     if given is None:
         return GrantConditions()
+    if any(m.keep_first < 0 or m.keep_last < 0 for m in given.masks):
+        raise BadRequest("a mask keeps zero or more characters at each end (keepFirst, keepLast)")
     masks = {m.item: Mask(m.keep_first, m.keep_last) for m in given.masks}
     return GrantConditions(tuple(given.regions), masks, given.daily_cap)
 

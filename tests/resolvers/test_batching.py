@@ -207,3 +207,36 @@ async def test_batches_arriving_while_the_source_is_busy_ride_together() -> None
     assert await third == {"K2": {"capital": 200}, "K3": {"capital": 300}}
     assert slow.fetched == [(("K1",), ("name",)), (("K2", "K3"), ("capital", "status"))]
     assert batched.round_trips == 2
+
+
+class OversharingConnector(SpyConnector):
+    """A source that answers more columns than asked (a careless REST or upstream source)."""
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        rows = await super().fetch(binding, keys, ITEMS)
+        return {key: {**row, "secret": "不应返回"} for key, row in rows.items()}
+
+
+async def test_callers_get_only_their_items_even_when_the_source_says_more() -> None:
+    batched, _ = source(OversharingConnector())
+    alone = await batched.fetch(["K1"], ["name"])
+    assert alone == {"K1": {"name": "企业K1"}}
+
+
+class RaggedConnector(SpyConnector):
+    """A source whose rows lack a column for some keys."""
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        rows = await super().fetch(binding, keys, items)
+        rows["K1"].pop("status", None)
+        return rows
+
+
+async def test_one_callers_bad_row_does_not_strand_the_others() -> None:
+    batched, _ = source(RaggedConnector())
+    both = asyncio.gather(
+        batched.fetch(["K1"], ["status"]), batched.fetch(["K2"], ["status"]), return_exceptions=True
+    )
+    broken, fine = await asyncio.wait_for(both, timeout=5)
+    assert isinstance(broken, KeyError)
+    assert fine == {"K2": {"status": "存续"}}

@@ -1,0 +1,121 @@
+"""Guarantees of the HTTP answer, in-process over ASGI: all-or-nothing also covers refusals
+found while running, a grant never unmasks what the catalog masks, providers read only their
+part of others' audit events, aliases cannot multiply the subject cap, nothing is cached."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from gateway.app import Gateway, create_app
+from gateway.demo import AMR, HOUSING, build_demo, organization_codes
+from gateway.settings import Settings
+from policies.catalog import Mask
+from policies.decision import GrantConditions
+from policies.share import Mode
+
+PURPOSE = "住房保障资格审核"
+LEGAL_REP = (
+    "query($c: [USCC!]!) { organizations(codes: $c) { code enterpriseRegistration { legalRepresentative } } }"
+)
+
+
+@pytest.fixture
+async def served(tmp_path):
+    samples = build_demo(tmp_path, organizations=30, persons=10)
+    settings = Settings.load({}, data=str(tmp_path))
+    gateway = await Gateway.start(settings)
+    app = create_app(settings, gateway)
+    app.state.gateway = gateway  # ASGITransport runs no lifespan
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        yield client, gateway, samples
+    await gateway.close()
+
+
+def headers(gateway: Gateway, department: str, roles: list[str], **extra: str) -> dict[str, str]:
+    token = gateway.signer.issue(department, roles, "test", 600)
+    return {
+        "Authorization": f"Bearer {token}",
+        "X-Purpose": quote(PURPOSE),
+        "X-Voucher": "off",
+        "Accept": "application/graphql-response+json",
+        **extra,
+    }
+
+
+async def grant(gateway: Gateway, resource: str, items: list[str], conditions: GrantConditions) -> None:
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    await gateway.platform.add_grant(
+        HOUSING.code, resource, items, PURPOSE, until, [Mode.QUERY], None, conditions
+    )
+
+
+async def post(client: httpx.AsyncClient, query: str, variables: dict, sent: dict) -> httpx.Response:
+    return await client.post("/graphql", json={"query": query, "variables": variables}, headers=sent)
+
+
+async def test_answers_are_never_stored_by_caches(served):
+    client, gateway, _ = served
+    response = await post(client, "{ __typename }", {}, headers(gateway, HOUSING.code, ["consumer"]))
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_all_or_nothing_withdraws_an_answer_refused_for_one_subject(served):
+    client, gateway, _ = served
+    await grant(
+        gateway, "amr.enterprise_registration", ["legal_representative"], GrantConditions(("420102",))
+    )
+    codes = organization_codes(2)  # divisions 420102 (in scope) and 420103 (not)
+    partial = await post(client, LEGAL_REP, {"c": codes}, headers(gateway, HOUSING.code, ["consumer"]))
+    rows = partial.json()["data"]["organizations"]
+    assert rows[0]["enterpriseRegistration"]["legalRepresentative"]  # in scope: answered
+    strict = headers(gateway, HOUSING.code, ["consumer"], **{"X-Reject-Unauthorized": "true"})
+    refused = await post(client, LEGAL_REP, {"c": codes}, strict)
+    assert refused.status_code == 403
+    assert refused.json()["data"] is None
+    assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["OUT_OF_SCOPE"]
+    assert rows[0]["enterpriseRegistration"]["legalRepresentative"] not in refused.text
+
+
+async def test_a_grant_mask_cannot_unmask_what_the_catalog_masks(served):
+    client, gateway, samples = served
+    wide = GrantConditions(masks={"address": Mask(keep_first=12, keep_last=3)})
+    await grant(gateway, "psb.resident", ["address"], wide)
+    query = "query($i: CitizenID!) { person(id: $i) { resident { address } } }"
+    response = await post(
+        client, query, {"i": samples["persons"][0]}, headers(gateway, HOUSING.code, ["consumer"])
+    )
+    address = response.json()["data"]["person"]["resident"]["address"]
+    assert address[6:] == "*" * (len(address) - 6)  # the catalog keeps 6 and 0: the stricter wins
+
+
+async def test_a_provider_reads_only_its_part_of_another_departments_event(served):
+    client, gateway, _ = served
+    both = "enterpriseRegistration { name } taxCredit { creditRating }"
+    query = f"query($c: USCC!) {{ organization(code: $c) {{ {both} }} }}"
+    await post(client, query, {"c": organization_codes(1)[0]}, headers(gateway, HOUSING.code, ["consumer"]))
+    read = "{ auditEvents(limit: 100) { events { consumer resources items decisions } } }"
+    events = (await post(client, read, {}, headers(gateway, AMR.code, ["provider"]))).json()["data"]
+    theirs = [e for e in events["auditEvents"]["events"] if e["consumer"] == HOUSING.code]
+    assert theirs
+    for event in theirs:
+        assert event["resources"] == ["amr.enterprise_registration"]
+        assert all(key.startswith("amr.") for key in event["decisions"])
+        assert all(item.startswith("amr.") for item in event["items"])
+
+
+async def test_aliases_cannot_multiply_the_subject_cap(served):
+    client, gateway, _ = served
+    codes = organization_codes(30) * 34  # 1020 codes a list: within the list cap...
+    lists = " ".join(f"a{i}: organizations(codes: $c) {{ code }}" for i in range(2))
+    query = f"query($c: [USCC!]!) {{ {lists} }}"
+    response = await post(client, query, {"c": codes[:1000]}, headers(gateway, HOUSING.code, ["consumer"]))
+    assert response.status_code == 200  # ... 2000 subjects in one operation: still allowed
+    more = " ".join(f"a{i}: organizations(codes: $c) {{ code }}" for i in range(3))
+    response = await post(client, f"query($c: [USCC!]!) {{ {more} }}", {"c": codes[:1000]},
+                          headers(gateway, HOUSING.code, ["consumer"]))  # fmt: skip
+    codes_seen = {e["extensions"]["code"] for e in response.json()["errors"]}
+    assert codes_seen == {"QUERY_TOO_COMPLEX"}
