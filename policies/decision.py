@@ -104,12 +104,13 @@ class ResourcePlan:
     resource: Resource
     allowed: tuple[str, ...]
     denied: Mapping[str, AccessDenied]
-    relied: Mapping[str, Grant] = dataclass_field(default_factory=dict)  # conditional item -> grant
+    # conditional item -> the active grants it may rest on, least restricted first
+    relied: Mapping[str, tuple[Grant, ...]] = dataclass_field(default_factory=dict)
 
     @cached_property
     def per_subject(self) -> bool:
-        """Whether some grant's conditions make the answer depend on the subject."""
-        return any(grant.conditions.per_subject for grant in self.relied.values())
+        """Whether the answer depends on the subject: no unrestricted grant covers some item."""
+        return any(grants[0].conditions.per_subject for grants in self.relied.values())
 
     @cached_property
     def plain(self) -> SubjectAccess:
@@ -134,9 +135,10 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
     denied: dict[str, GovshareError] = dict(plan.denied)
     masks: dict[str, Mask] = {}
     capped: dict[str, Grant] = {}
-    for name, grant in plan.relied.items():
-        if not grant.conditions.in_scope(region):
-            denied[name] = _out_of_scope(plan.resource, name, grant)
+    for name, grants in plan.relied.items():
+        grant = next((g for g in grants if g.conditions.in_scope(region)), None)
+        if grant is None:  # none of the consumer's grants for this item covers the division
+            denied[name] = _out_of_scope(plan.resource, name, grants[0])
             continue
         if name in grant.conditions.masks:
             masks[name] = grant.conditions.masks[name]
@@ -209,7 +211,7 @@ def _plan_resource(
     relevant = [g for g in grants if g.resource == rid]
     allowed: list[str] = []
     denied: dict[str, AccessDenied] = {}
-    relied: dict[str, Grant] = {}
+    relied: dict[str, tuple[Grant, ...]] = {}
     for name in sorted(set(names)):
         item = resource.items_by_name[name]
         error = decide_item(request, catalog, resource, item, relevant)
@@ -222,8 +224,9 @@ def _plan_resource(
     return ResourcePlan(resource, tuple(allowed), denied, relied)
 
 
-def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> Grant:
-    """The active grant an allowed conditional item rests on: the least restricted one."""
+def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> tuple[Grant, ...]:
+    """The active grants an allowed conditional item may rest on, least restricted first:
+    a subject is served under the first whose conditions admit it."""
     usable = [
         g
         for g in grants
@@ -233,7 +236,7 @@ def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> Grant
         and g.active_at(request.now)
         and (not request.application_id or g.named_by(request.application_id))
     ]
-    return min(usable, key=lambda g: (g.conditions.per_subject, g.id))
+    return tuple(sorted(usable, key=lambda g: (g.conditions.per_subject, g.id)))
 
 
 def decide_item(

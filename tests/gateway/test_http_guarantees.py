@@ -119,3 +119,17 @@ async def test_aliases_cannot_multiply_the_subject_cap(served):
                           headers(gateway, HOUSING.code, ["consumer"]))  # fmt: skip
     codes_seen = {e["extensions"]["code"] for e in response.json()["errors"]}
     assert codes_seen == {"QUERY_TOO_COMPLEX"}
+
+
+async def test_each_subject_is_served_under_whichever_grant_covers_its_division(served):
+    client, gateway, _ = served
+    for district in ("420102", "420103"):
+        await grant(
+            gateway, "amr.enterprise_registration", ["legal_representative"], GrantConditions((district,))
+        )
+    codes = organization_codes(3)  # divisions 420102, 420103, 420104
+    response = await post(client, LEGAL_REP, {"c": codes}, headers(gateway, HOUSING.code, ["consumer"]))
+    rows = response.json()["data"]["organizations"]
+    assert [bool(r["enterpriseRegistration"]["legalRepresentative"]) for r in rows] == [True, True, False]
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["OUT_OF_SCOPE"]
+    assert response.json()["errors"][0]["path"][1] == 2
