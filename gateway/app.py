@@ -29,7 +29,6 @@ from policies.profile import load_profile
 from policies.workdays import WorkdayCalendar, load_operator_calendar
 from resolvers.batching import ResourceSource
 from resolvers.context import Federation
-from resolvers.planning import ItemIndex
 from resolvers.schema import GovshareSchema, build_schema
 
 log = logging.getLogger("govshare")
@@ -44,7 +43,6 @@ class Gateway:
     connectors: dict[str, Connector]
     federation: Federation
     schema: GovshareSchema
-    index: ItemIndex
     authenticator: Authenticator
     audit: AuditLog | None = None
 
@@ -56,15 +54,13 @@ class Gateway:
         await platform.create_schema()
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
-        schema, index = build_schema(catalog)
+        schema = build_schema(catalog)
         signer = load_signer(settings.data_dir)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
         audit = await start_audit(settings, catalog)
         workflow.audit = federation.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow)
-        return cls(
-            settings, catalog, signer, platform, connectors, federation, schema, index, authenticator, audit
-        )
+        return cls(settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit)
 
     async def close(self) -> None:
         if self.audit is not None:  # first: pending events are written before anything closes

@@ -96,7 +96,9 @@ class AccessPlanner(SchemaExtension):
     async def _plan(self, context: RequestContext) -> AccessPlan:
         ctx = self.execution_context
         assert ctx.graphql_document is not None
-        wanted = self.index.wanted(ctx.query or "", ctx.graphql_document, ctx.operation_name)
+        wanted = self.index.wanted(
+            ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name
+        )
         request = context.access_request(Mode.QUERY)
         if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
             grants = await context.federation.grants.grants_for(context.consumer.department)

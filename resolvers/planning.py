@@ -31,17 +31,18 @@ class ItemIndex:
 
     MAX_CACHED = 512
 
-    def __init__(self, schema: GraphQLSchema, items: Mapping[tuple[str, str], tuple[str, str]]):
-        self.schema = schema
+    def __init__(self, items: Mapping[tuple[str, str], tuple[str, str]]):
         self.items = items
         self._cache: dict[tuple[str, str | None], Wanted] = {}
 
-    def wanted(self, query: str, document: DocumentNode, operation: str | None) -> Wanted:
-        """Cached by text: the same text always parses to the same document."""
+    def wanted(
+        self, schema: GraphQLSchema, query: str, document: DocumentNode, operation: str | None
+    ) -> Wanted:
+        """Cached by text: the same text always parses to the same document (of one schema)."""
         key = (query, operation)
         found = self._cache.get(key)
         if found is None:
-            found = wanted_items(self.schema, self.items, document, operation)
+            found = wanted_items(schema, self.items, document, operation)
             if len(self._cache) >= self.MAX_CACHED:
                 self._cache.clear()
             self._cache[key] = found

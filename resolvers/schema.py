@@ -64,24 +64,21 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
-def build_schema(catalog: Catalog) -> tuple[GovshareSchema, ItemIndex]:
+def build_schema(catalog: Catalog) -> GovshareSchema:
     resource_types = {rid: _resource_type(catalog, r) for rid, r in catalog.resources.items()}
     subjects = {kind: _subject_type(catalog, kind, resource_types) for kind in SUBJECT_KINDS}
-    query = _query_type(subjects)
-    holder: dict[str, ItemIndex] = {}
-    not_shared, validated, plans = _not_shared_index(catalog), BoundedCache(512), BoundedCache(512)
-    schema = GovshareSchema(
-        query=query,
+    index, not_shared = ItemIndex(_item_index(catalog)), _not_shared_index(catalog)
+    validated, plans = BoundedCache(512), BoundedCache(512)
+    return GovshareSchema(
+        query=_query_type(subjects),
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             ParserCache,
             lambda: Validation(not_shared, validated),
-            lambda: AccessPlanner(holder["index"], plans),
+            lambda: AccessPlanner(index, plans),
         ],
     )
-    holder["index"] = ItemIndex(schema._schema, _item_index(catalog))
-    return schema, holder["index"]
 
 
 def _item_index(catalog: Catalog) -> dict[tuple[str, str], tuple[str, str]]:

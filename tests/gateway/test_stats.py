@@ -607,7 +607,7 @@ STATS_QUERY = """query Stats($department: String, $since: DateTime) {
 
 
 async def test_the_stats_field(world: World) -> None:
-    schema, _ = build_schema(world.catalog)
+    schema = build_schema(world.catalog)
 
     async def run(consumer: Consumer, **variables: Any) -> Any:
         return await schema.execute(STATS_QUERY, variables, RequestContext(world.federation, consumer))

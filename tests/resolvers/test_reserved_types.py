@@ -9,7 +9,7 @@ from resolvers.schema import build_schema
 
 def test_every_static_type_name_is_reserved():
     catalog = load_catalog(CATALOG_FILE)
-    schema, _ = build_schema(catalog)
+    schema = build_schema(catalog)
     generated = {r.type_name for r in catalog.resources.values()}
     static = {name for name in schema._schema.type_map if not name.startswith("__")} - generated
     assert static <= set(RESERVED_TYPES), sorted(static - set(RESERVED_TYPES))
