@@ -130,3 +130,10 @@ class CatalogError(ConfigurationError):
     def __init__(self, file: str, path: str, problem: str, fix: str) -> None:
         super().__init__(f"{file}: {path}: {problem} (fix: {fix})", file=file, path=path)
         self.file, self.path, self.problem, self.fix = file, path, problem, fix
+
+
+def root_cause(error: BaseException) -> BaseException:
+    """Follow GraphQL's ``original_error`` links to the exception that started it all."""
+    while getattr(error, "original_error", None) is not None:
+        error = error.original_error  # type: ignore[attr-defined]
+    return error

@@ -12,7 +12,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from errors import AccessDenied, GovshareError, RateLimited, SourceUnavailable
+from errors import AccessDenied, GovshareError, RateLimited, SourceUnavailable, root_cause
 from gateway.audit import AuditEvent
 from resolvers.context import RequestContext
 
@@ -22,14 +22,8 @@ _RECORDED = (AccessDenied, RateLimited, SourceUnavailable)
 
 def refusals(errors: Iterable[GraphQLError]) -> list[GovshareError]:
     """The access-relevant causes among a result's errors."""
-    found: list[GovshareError] = []
-    for error in errors:
-        cause: BaseException | None = error
-        while cause is not None and not isinstance(cause, GovshareError):
-            cause = getattr(cause, "original_error", None)
-        if isinstance(cause, _RECORDED):
-            found.append(cause)
-    return found
+    causes = (root_cause(error) for error in errors)
+    return [cause for cause in causes if isinstance(cause, _RECORDED)]
 
 
 def touches_data(context: RequestContext, errors: Iterable[GraphQLError]) -> bool:

@@ -24,7 +24,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from errors import AuditUnavailable, BadRequest, GovshareError
+from errors import AuditUnavailable, BadRequest, GovshareError, root_cause
 from gateway import graphiql
 from gateway.auth import bearer_token, voucher_keys
 from gateway.evidence import query_event, refusals, touches_data
@@ -205,12 +205,6 @@ def _status(data: Any, errors: list[GraphQLError] | None) -> int:
     if isinstance(cause, GovshareError):
         return cause.status
     return 400 if isinstance(cause, GraphQLError) else 500
-
-
-def root_cause(error: BaseException) -> BaseException:
-    while getattr(error, "original_error", None) is not None:
-        error = error.original_error  # type: ignore[attr-defined]
-    return error
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:

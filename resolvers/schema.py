@@ -19,7 +19,7 @@ from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from errors import GovshareError, QueryTooComplex, SourceUnavailable
+from errors import GovshareError, QueryTooComplex, SourceUnavailable, root_cause
 from policies.catalog import Catalog, Item, Resource
 from policies.share import Share
 from resolvers import operator
@@ -49,19 +49,13 @@ _PY_TYPES: dict[str, type] = {
 class GovshareSchema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         """Expected refusals are answers, not incidents: log only the unexpected."""
-        unexpected = [e for e in errors if not isinstance(_root_cause(e), GovshareError)]
+        unexpected = [e for e in errors if not isinstance(root_cause(e), GovshareError)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
         for error in errors:  # a failing department is the operator's business
-            cause = _root_cause(error)
+            cause = root_cause(error)
             if isinstance(cause, SourceUnavailable):
                 log.warning("source unavailable: %s (%r)", cause.message, cause.__cause__)
-
-
-def _root_cause(error: BaseException) -> BaseException:
-    while getattr(error, "original_error", None) is not None:
-        error = error.original_error  # type: ignore[attr-defined]
-    return error
 
 
 def build_schema(catalog: Catalog) -> GovshareSchema:
