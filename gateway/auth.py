@@ -76,11 +76,16 @@ class Signer:
     @property
     def current(self) -> ECKey:
         """The newest key; ``keys.json`` is looked at again every ``reload_interval`` seconds."""
+        self.recheck()
+        return self.keys.keys[-1]  # type: ignore[return-value]
+
+    def recheck(self) -> None:
+        """Re-read ``keys.json`` if ``reload_interval`` has passed: a removed key stops verifying
+        (and remembered tokens signed by it are dropped) within that interval."""
         now = time.monotonic()
         if now - self._current_checked_at >= self.reload_interval:
             self._current_checked_at = now
             self.refresh()
-        return self.keys.keys[-1]  # type: ignore[return-value]
 
     def jwks(self) -> dict[str, Any]:
         self.refresh()
@@ -447,6 +452,7 @@ class Authenticator:
             await self.client.aclose()
 
     async def authenticate(self, token: str) -> Consumer:
+        self.signer.recheck()
         remembered = self._verified.get(token)
         if remembered is not None:
             if time.time() < remembered.exp and remembered.generation == remembered.source.generation:

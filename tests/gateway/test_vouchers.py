@@ -6,8 +6,11 @@ import datetime as dt
 import time
 from pathlib import Path
 
+import pytest
+
+from errors import Unauthenticated
 from gateway.audit import AuditReceipt
-from gateway.auth import load_signer, rotate_keys, voucher_keys
+from gateway.auth import Authenticator, load_signer, rotate_keys, voucher_keys
 from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest, verify_voucher
 
 CONSUMER = "11420100MB00020220"
@@ -89,3 +92,18 @@ def test_response_digest_is_the_digest_of_the_answer_without_its_voucher(data):
     except ValueError:
         return
     assert response_digest(body) == expected
+
+
+async def test_a_pruned_key_stops_verifying_remembered_tokens(tmp_path: Path):
+    """Removing a key from keys.json takes effect within the reload interval, memo or not."""
+    signer = load_signer(tmp_path)
+    signer.reload_interval = 0  # look at keys.json on every request
+    authenticator = Authenticator.create(signer)
+    token = signer.issue(CONSUMER, ["consumer"], "test", 3600)
+    assert (await authenticator.authenticate(token)).department == CONSUMER  # now remembered
+    later = time.time() + 10 * 365 * 86400
+    rotate_keys(tmp_path, keep=0, now=later)
+    rotate_keys(tmp_path, keep=0, now=later + 3600)  # the signing key is gone
+    with pytest.raises(Unauthenticated):
+        await authenticator.authenticate(token)
+    await authenticator.close()
