@@ -19,7 +19,7 @@ from errors import GovshareError, PurposeRequired, QueryTooComplex, SourceUnavai
 from policies.catalog import Mask, Resource
 from policies.codes import region_of
 from policies.decision import ResourcePlan, SubjectAccess, over_cap, subject_access
-from policies.share import Share
+from policies.share import Mode, Share
 from policies.workdays import CHINA_TIME
 from resolvers.context import RequestContext
 
@@ -149,7 +149,7 @@ async def _exists(context: RequestContext, kind: str, code: str) -> Subject | No
     resources = [
         r
         for r in context.federation.catalog.resources_on(kind)
-        if r.items_by_name[r.key].share is Share.UNCONDITIONAL
+        if r.items_by_name[r.key].share is Share.UNCONDITIONAL and Mode.QUERY in r.modes
     ]
     context.extra["existence"] = sorted({*context.extra.get("existence", ()), *(r.id for r in resources)})
     loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
