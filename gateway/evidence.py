@@ -29,7 +29,7 @@ def refusals(errors: Iterable[GraphQLError]) -> list[GovshareError]:
 def touches_data(context: RequestContext, errors: Iterable[GraphQLError]) -> bool:
     """Items were asked for, a subject was looked up (existence is data too), or refused."""
     planned = context.plan is not None and bool(context.plan.resources)
-    return planned or bool(context.subjects) or bool(refusals(errors))
+    return planned or bool(context.subjects) or bool(context.extra.get("reads")) or bool(refusals(errors))
 
 
 def query_event(
@@ -53,8 +53,15 @@ def query_event(
         subjects=tuple(dict.fromkeys(context.subjects)),
         decisions=decisions,
         response_digest=digest,
-        detail={"operation": operation} if operation else {},
+        detail=_detail(context, operation),
     )
+
+
+def _detail(context: RequestContext, operation: str | None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"operation": operation} if operation else {}
+    if context.extra.get("reads"):
+        detail["reads"] = list(context.extra["reads"])
+    return detail
 
 
 def _outcome(answered: bool, decisions: Mapping[str, str], refused: list[GovshareError]) -> str:

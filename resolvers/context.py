@@ -115,6 +115,12 @@ class RequestContext:
     extra: dict[str, Any] = field(default_factory=dict)
     _loaders: dict[tuple[str, tuple[str, ...]], DataLoader[str, Row | None]] = field(default_factory=dict)
 
+    def record_read(self, what: str) -> None:
+        """An operator-side read (audit trail, grants, applications, statistics): audited too."""
+        reads = self.extra.setdefault("reads", [])
+        if what not in reads:
+            reads.append(what)
+
     def access_request(self, mode: Mode) -> AccessRequest:
         return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id)
 

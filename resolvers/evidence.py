@@ -118,6 +118,7 @@ class EvidenceQuery:
     ) -> AuditPage:
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit is 1 to {MAX_PAGE}")
+        info.context.record_read("auditEvents")
         scope = _scope(info.context, consumer)
         events = await _reader(info).events(
             since=since, until=until, after_seq=after_seq, limit=limit, **scope

@@ -146,6 +146,7 @@ class StatsQuery:
         department: str | None = None,
     ) -> list[DepartmentStats]:
         context: RequestContext = info.context
+        context.record_read("stats")
         service = context.federation.stats
         if service is None:
             raise ConfigurationError("statistics are not wired in this gateway (Federation.stats)")

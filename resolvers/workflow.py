@@ -218,6 +218,7 @@ class WorkflowQuery:
         resource: str | None = None,
         consumer: str | None = None,
     ) -> list[Application]:
+        info.context.record_read("applications")
         wanted = Status(status.value) if status else None
         rows = await _service(info).applications(
             _actor(info), status=wanted, consumer=consumer, resource=resource, overdue=overdue
@@ -226,6 +227,7 @@ class WorkflowQuery:
 
     @strawberry.field(description="One application, with its history.")
     async def application(self, info: Info, id: strawberry.ID) -> Application:
+        info.context.record_read("application")
         return _view(info, await _service(info).get(_actor(info), str(id)))
 
     @strawberry.field(
@@ -234,6 +236,7 @@ class WorkflowQuery:
     async def grants(
         self, info: Info, consumer: str | None = None, resource: str | None = None
     ) -> list[GrantView]:
+        info.context.record_read("grants")
         return [grant_view(g) for g in await _service(info).grants(_actor(info), consumer, resource)]
 
 
