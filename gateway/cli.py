@@ -31,7 +31,7 @@ from errors import BadRequest, ConfigurationError, GovshareError
 from gateway import demo, logs
 from gateway.app import Gateway, create_app
 from gateway.auth import load_signer, voucher_keys
-from gateway.platform import PlatformDB
+from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.catalog import load_catalog
 from policies.codes import validate_uscc
@@ -152,8 +152,8 @@ def run_grant_add(args: argparse.Namespace) -> None:
     check_grantable(catalog, args.resource, items, modes)
     start = _moment(args.valid_from, "--from") or dt.datetime.now(dt.UTC)
     until = _moment(args.until, "--until") or start + dt.timedelta(days=args.days)
-    grant = asyncio.run(_with_platform(settings, lambda db: db.add_grant(
-        validate_uscc(args.consumer), args.resource, items, args.purpose, until, modes, start)))  # fmt: skip
+    grant = asyncio.run(_with_platform(settings, lambda db: db.add_grant(new_grant_row(
+        validate_uscc(args.consumer), args.resource, items, args.purpose, until, modes, start))))  # fmt: skip
     admin_audit(settings, "grant.add", grant.resource, _grant_json(grant))
     print(json.dumps(_grant_json(grant), ensure_ascii=False))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.auth import load_signer
-from gateway.platform import PlatformDB
+from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.codes import USCC_CHARSET, make_citizen_id, make_uscc
 from policies.share import Mode
@@ -215,7 +215,7 @@ async def ensure_grant(settings: Settings) -> dict[str, Any]:
             existing[0]
             if existing
             else await platform.add_grant(
-                DRC.code, "amr.enterprise_registration", items, GRANT_PURPOSE, until, modes
+                new_grant_row(DRC.code, "amr.enterprise_registration", items, GRANT_PURPOSE, until, modes)
             )
         )
     finally:

@@ -127,21 +127,8 @@ class PlatformDB:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def add_grant(
-        self,
-        consumer: str,
-        resource: str,
-        items: Iterable[str],
-        purpose: str,
-        valid_until: dt.datetime,
-        modes: Iterable[Mode] = (Mode.QUERY,),
-        valid_from: dt.datetime | None = None,
-        conditions: GrantConditions | None = None,
-        application: str | None = None,
-    ) -> Grant:
-        row = new_grant_row(
-            consumer, resource, items, purpose, valid_until, modes, valid_from, conditions, application
-        )
+    async def add_grant(self, row: GrantRow) -> Grant:
+        """Store a grant made (and validated) by ``new_grant_row``."""
         async with self.session.begin() as session:
             session.add(row)
         return row.to_grant()

@@ -113,9 +113,13 @@ class ResourcePlan:
         return any(grants[0].conditions.per_subject for grants in self.relied.values())
 
     @cached_property
+    def catalog_masks(self) -> dict[str, Mask]:
+        return {name: mask for name in self.allowed if (mask := self.resource.items_by_name[name].mask)}
+
+    @cached_property
     def plain(self) -> SubjectAccess:
         """What every subject may see when no condition depends on the subject."""
-        return SubjectAccess(self.allowed, self.denied, {}, {})
+        return SubjectAccess(self.allowed, self.denied, self.catalog_masks, {})
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ class SubjectAccess:
 
     items: tuple[str, ...]
     denied: Mapping[str, GovshareError]
-    masks: Mapping[str, Mask]
+    masks: Mapping[str, Mask]  # catalog masks, made stricter by the relied-on grant's
     capped: Mapping[str, Grant]  # item -> grant whose daily cap must admit the subject
 
 
@@ -133,15 +137,16 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
     if not plan.per_subject:
         return plan.plain
     denied: dict[str, GovshareError] = dict(plan.denied)
-    masks: dict[str, Mask] = {}
+    masks = dict(plan.catalog_masks)
     capped: dict[str, Grant] = {}
     for name, grants in plan.relied.items():
         grant = next((g for g in grants if g.conditions.in_scope(region)), None)
         if grant is None:  # none of the consumer's grants for this item covers the division
             denied[name] = _out_of_scope(plan.resource, name, grants[0])
             continue
-        if name in grant.conditions.masks:
-            masks[name] = grant.conditions.masks[name]
+        if name in grant.conditions.masks:  # a grant may mask more than the catalog, never less
+            granted = grant.conditions.masks[name]
+            masks[name] = masks[name].stricter(granted) if name in masks else granted
         if grant.conditions.daily_cap is not None:
             capped[name] = grant
     items = tuple(name for name in plan.allowed if name not in denied)

@@ -16,7 +16,7 @@ from typing import Any
 from strawberry.types import Info
 
 from errors import GovshareError, PurposeRequired, QueryTooComplex, SourceUnavailable
-from policies.catalog import Mask, Resource
+from policies.catalog import Resource
 from policies.codes import region_of
 from policies.decision import ResourcePlan, SubjectAccess, over_cap, subject_access
 from policies.share import Mode, Share
@@ -58,18 +58,9 @@ class Record:
         return None
 
 
-def _combined(catalog: Mapping[str, Mask], granted: Mapping[str, Mask]) -> dict[str, Mask]:
-    """A grant may mask more than the catalog, never less."""
-    masks = dict(catalog)
-    for name, mask in granted.items():
-        masks[name] = masks[name].stricter(mask) if name in masks else mask
-    return masks
-
-
 def resource_resolver(resource: Resource) -> Callable[..., Any]:
     """Sync on the hot path (the row is already on the subject); awaits only when not."""
     rid = resource.id
-    catalog_masks = {item.name: item.mask for item in resource.items if item.mask}
 
     def present(access: SubjectAccess, row: Any) -> Record | None:
         if isinstance(row, SourceUnavailable):  # say which department failed, for the consumer and the audit
@@ -79,8 +70,8 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
             raise row
         if row is None:
             return None
-        masks = _combined(catalog_masks, access.masks) if access.masks else catalog_masks
-        if masks:
+        if access.masks:
+            masks = access.masks
             row = {k: (masks[k].apply(v) if k in masks else v) for k, v in row.items()}
         return Record(access.denied, row)
 

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.app import Gateway, create_app
 from gateway.demo import AMR, HOUSING, build_demo, organization_codes
+from gateway.platform import new_grant_row
 from gateway.settings import Settings
 from policies.catalog import Mask
 from policies.decision import GrantConditions
@@ -48,9 +49,8 @@ def headers(gateway: Gateway, department: str, roles: list[str], **extra: str) -
 
 async def grant(gateway: Gateway, resource: str, items: list[str], conditions: GrantConditions) -> None:
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    await gateway.platform.add_grant(
-        HOUSING.code, resource, items, PURPOSE, until, [Mode.QUERY], None, conditions
-    )
+    row = new_grant_row(HOUSING.code, resource, items, PURPOSE, until, [Mode.QUERY], None, conditions)
+    await gateway.platform.add_grant(row)
 
 
 async def post(client: httpx.AsyncClient, query: str, variables: dict, sent: dict) -> httpx.Response:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from errors import BadRequest
-from gateway.platform import GrantRow, PlatformDB
+from gateway.platform import GrantRow, PlatformDB, new_grant_row
 from policies.codes import make_uscc
 from policies.share import Mode
 
@@ -34,7 +34,9 @@ async def test_a_grant_round_trips_with_its_fields(platform: PlatformDB):
     who = consumer()
     until = NOW + dt.timedelta(days=30)
     added = await platform.add_grant(
-        who, "amr.enterprise_registration", ["b", "a"], "核验", until, [Mode.QUERY, Mode.COMPARE]
+        new_grant_row(
+            who, "amr.enterprise_registration", ["b", "a"], "核验", until, [Mode.QUERY, Mode.COMPARE]
+        )
     )
     [stored] = await platform.grants_for(who)
     assert stored == added
@@ -47,13 +49,13 @@ async def test_a_grant_round_trips_with_its_fields(platform: PlatformDB):
 
 async def test_grants_are_per_consumer(platform: PlatformDB):
     one, other = consumer(), consumer()
-    await platform.add_grant(one, "r.x", ["a"], "p", NOW + dt.timedelta(days=1))
+    await platform.add_grant(new_grant_row(one, "r.x", ["a"], "p", NOW + dt.timedelta(days=1)))
     assert await platform.grants_for(other) == []
     assert len(await platform.grants_for(one)) == 1
 
 
 async def test_revocation_is_stored_and_effective(platform: PlatformDB):
-    grant = await platform.add_grant(consumer(), "r.x", ["a"], "p", NOW + dt.timedelta(days=1))
+    grant = await platform.add_grant(new_grant_row(consumer(), "r.x", ["a"], "p", NOW + dt.timedelta(days=1)))
     revoked = await platform.revoke_grant(grant.id)
     assert revoked.revoked and not revoked.active_at(dt.datetime.now(dt.UTC))
     [stored] = await platform.grants_for(grant.consumer)
@@ -71,7 +73,7 @@ async def test_revocation_is_stored_and_effective(platform: PlatformDB):
 async def test_bad_grants_are_refused_and_nothing_is_stored(platform, items, purpose, days, fragment):
     who = consumer()
     with pytest.raises(BadRequest, match=fragment):
-        await platform.add_grant(who, "r.x", items, purpose, NOW + dt.timedelta(days=days))
+        await platform.add_grant(new_grant_row(who, "r.x", items, purpose, NOW + dt.timedelta(days=days)))
     assert await platform.grants_for(who) == []
 
 
