@@ -243,7 +243,3 @@ SAMPLE_ORGANIZATION_QUERY = """query Organization($code: USCC!) {
     creditRecord { blacklisted penaltyCount }
   }
 }"""
-
-SAMPLE_PERSON_QUERY = """query Person($id: CitizenID!) {
-  person(id: $id) { id resident { gender birthDate name } }
-}"""
