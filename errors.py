@@ -8,8 +8,11 @@ these errors too and may import neither ``gateway`` nor each other.
     GovshareError                      (abstract; code, status, extensions)
     ├── BadRequest                     BAD_REQUEST                 400
     │   ├── InvalidCode                INVALID_CODE                400
+    │   ├── InvalidHeader              INVALID_HEADER              400
+    │   ├── OperationNotSelected       BAD_REQUEST                 400
     │   ├── PurposeRequired            PURPOSE_REQUIRED            400
-    │   └── QueryTooComplex            QUERY_TOO_COMPLEX           400
+    │   ├── QueryTooComplex            QUERY_TOO_COMPLEX           400
+    │   └── UnsupportedMediaType       UNSUPPORTED_MEDIA_TYPE      415
     ├── Unauthenticated                UNAUTHENTICATED             401
     ├── AccessDenied                   (abstract: a field or request is refused)
     │   ├── Forbidden                  FORBIDDEN                   403
@@ -60,12 +63,39 @@ class InvalidCode(BadRequest):
         self.rule = rule
 
 
+class InvalidHeader(BadRequest):
+    """A request header the gateway reads holds what no header may: a control or format
+    character (RFC 9110 section 5.5: field values are visible characters, spaces and tabs;
+    percent-decoded values are held to the same rule), or percent-encoding that is not UTF-8.
+    ``extensions.header`` names it."""
+
+    code = "INVALID_HEADER"
+
+    def __init__(self, message: str, *, header: str, **extensions: Any) -> None:
+        super().__init__(message, header=header, **extensions)
+        self.header = header
+
+
+class OperationNotSelected(BadRequest):
+    """The request does not pick one operation of its document (GraphQL spec 6.1
+    GetOperation: several operations and no ``operationName``, or an unknown name).
+    A request error under every media type: nothing runs."""
+
+
 class PurposeRequired(BadRequest):
     code = "PURPOSE_REQUIRED"
 
 
 class QueryTooComplex(BadRequest):
     code = "QUERY_TOO_COMPLEX"
+
+
+class UnsupportedMediaType(BadRequest):
+    """A POST body in a media type other than ``application/json`` (GraphQL over HTTP,
+    "POST request": the server MUST support application/json and MAY answer 415 to others)."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
 
 
 class Unauthenticated(GovshareError):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -22,10 +24,20 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.printer import print_schema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from errors import AuditUnavailable, BadRequest, GovshareError, root_cause
+from errors import (
+    AuditUnavailable,
+    BadRequest,
+    GovshareError,
+    InvalidHeader,
+    OperationNotSelected,
+    UnsupportedMediaType,
+    root_cause,
+)
 from gateway import graphiql
+from gateway.audit import AuditEvent
 from gateway.auth import bearer_token, voucher_keys
 from gateway.evidence import query_event, refusals, touches_data
 from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest
@@ -55,33 +67,68 @@ def gateway_of(request: Request) -> Gateway:
 
 
 async def authenticate(request: Request) -> Consumer:
-    """The caller of a request, from its bearer token (the gateway's own or a trusted issuer's)."""
-    token = bearer_token(request.headers.get("authorization"))
+    """The caller of a request, from its bearer token (the gateway's own or a trusted issuer's).
+
+    Raises ``InvalidHeader`` (400) for an Authorization value with control characters,
+    ``Unauthenticated`` (401) for a missing or refused token."""
+    token = bearer_token(header_value(request.headers, "authorization"))
     consumer = await gateway_of(request).authenticator.authenticate(token)
     request.state.consumer = consumer  # for the request log line
     return consumer
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One operation's answer: the body, its status under application/graphql-response+json,
+    and whether it is a failure of the HTTP request itself (then that status holds under
+    every media type: GraphQL over HTTP, "Status codes" of a request that is not well-formed)."""
+
+    body: dict[str, Any]
+    status: int
+    request_error: bool = False
+
+
+# Headers read for a GraphQL request besides Authorization and Accept: checked before use
+_REQUEST_HEADERS = ("content-type", "x-purpose", "x-request-user", "x-application-id",
+                    "x-reject-unauthorized", "x-voucher")  # fmt: skip
+_PERCENT_ENCODED = frozenset({"x-purpose", "x-request-user"})
+
+
 async def graphql_endpoint(request: Request) -> Response:
+    try:
+        header_value(request.headers, "accept")
+    except InvalidHeader as exc:
+        return _refused(exc, JSON)
     if request.method == "GET" and _wants_html(request):
         return graphiql.graphiql_page(request)
     media = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else JSON
     try:
         consumer = await authenticate(request)
-        params = await _read_params(request)
     except GovshareError as exc:
-        return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media)
+        return _refused(exc, media)
+    try:
+        for name in _REQUEST_HEADERS:
+            header_value(request.headers, name)
+        params = await _read_params(request)
+    except InvalidHeader as exc:  # a refused data request: recorded like any other refusal
+        await _audit_refusal(request, consumer, exc)
+        return _refused(exc, media)
+    except GovshareError as exc:
+        return _refused(exc, media)
     if isinstance(params, list):  # a batch: each operation is decided, fetched and answered alone
         answers = [await _execute(request, consumer, one) for one in params]
-        return JSONResponse([body for body, _ in answers], 200, media)
-    body, status = await _execute(request, consumer, params)
-    legacy_ok = media == JSON and status != 405  # application/json answers 200 for any GraphQL result
-    return JSONResponse(body, 200 if legacy_ok else status, media)
+        return JSONResponse([answer.body for answer in answers], 200, media)
+    answer = await _execute(request, consumer, params)
+    # application/json answers 200 for any GraphQL response; request errors keep their 4xx
+    legacy_ok = media == JSON and not answer.request_error
+    return JSONResponse(answer.body, 200 if legacy_ok else answer.status, media)
 
 
-async def _execute(
-    request: Request, consumer: Consumer, params: dict[str, Any]
-) -> tuple[dict[str, Any], int]:
+def _refused(exc: GovshareError, media: str) -> Response:
+    return JSONResponse({"errors": [_error_dict(exc.message, exc.extensions)]}, exc.status, media)
+
+
+async def _execute(request: Request, consumer: Consumer, params: dict[str, Any]) -> Answer:
     gateway = gateway_of(request)
     allowed = _QUERIES_ONLY if request.method == "GET" else _ALL_OPERATIONS
     context = _context(request, gateway, consumer)
@@ -103,7 +150,9 @@ async def _execute(
     if context.reject_unauthorized and result.data is not None and refusals(result.errors or []):
         # all or nothing: a refusal found while running (a subject out of scope, a cap) withdraws it all
         result = ExecutionResult(data=None, errors=result.errors, extensions=result.extensions)
-    body: dict[str, Any] = {"data": result.data}
+    # a request that failed before execution (parse, validation, variables) has no data entry
+    # (GraphQL spec 7.1.2 "Data": not present if an error was raised before execution began)
+    body: dict[str, Any] = {} if isinstance(result, PreExecutionError) else {"data": result.data}
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]
     if result.extensions:
@@ -112,8 +161,9 @@ async def _execute(
         try:
             await _audit_answer(request, gateway, context, body, params.get("operationName"), result)
         except AuditUnavailable as exc:  # fail closed: nothing leaves unaudited
-            return {"data": None, "errors": [_error_dict(exc.message, exc.extensions)]}, exc.status
-    return body, _status(result.data, result.errors)
+            return Answer({"data": None, "errors": [_error_dict(exc.message, exc.extensions)]}, exc.status)
+    not_selected = any(isinstance(root_cause(e), OperationNotSelected) for e in result.errors or ())
+    return Answer(body, _status(result.data, result.errors), request_error=not_selected)
 
 
 async def _audit_answer(
@@ -129,13 +179,29 @@ async def _audit_answer(
     digest = response_digest(body)
     event = query_event(context, list(result.errors or []), digest, operation, result.data is not None)
     receipt = await gateway.audit.append(event)
-    if request.headers.get("x-voucher", "").strip().lower() not in ("off", "false", "none"):
+    if (header_value(request.headers, "x-voucher") or "").lower() not in ("off", "false", "none"):
         voucher = issue_voucher(gateway.signer, receipt, context.consumer.department, digest)
         body.setdefault("extensions", {})[VOUCHER_KEY] = voucher
 
 
-def _failure(message: str, status: int) -> tuple[dict[str, Any], int]:
-    return {"errors": [_error_dict(message, {"code": "BAD_REQUEST"})]}, status
+async def _audit_refusal(request: Request, consumer: Consumer, error: InvalidHeader) -> None:
+    """A data request refused before it ran: an event naming the refusal code and the header.
+
+    The refused value is not recorded (it is what could not be stored or shown safely)."""
+    gateway = gateway_of(request)
+    if gateway.audit is None:
+        return
+    event = AuditEvent(kind="query", outcome=error.code, consumer=consumer.department,
+                       client=consumer.client_id, mode="query",
+                       detail={"refused": error.code, "header": error.header})  # fmt: skip
+    try:
+        await gateway.audit.append(event)
+    except AuditUnavailable as exc:  # the refusal carries no data: answer it, tell the operator
+        log.warning("a refused request could not be audited: %s", exc.message)
+
+
+def _failure(message: str, status: int) -> Answer:
+    return Answer({"errors": [_error_dict(message, {"code": "BAD_REQUEST"})]}, status, request_error=True)
 
 
 def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestContext:
@@ -143,20 +209,58 @@ def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestC
     return RequestContext(
         federation=gateway.federation,
         consumer=consumer,
-        purpose=header_text(headers.get("x-purpose")),
-        request_user=header_text(headers.get("x-request-user")),
-        application_id=headers.get("x-application-id"),
-        reject_unauthorized=headers.get("x-reject-unauthorized", "").strip().lower() == "true",
+        purpose=header_value(headers, "x-purpose"),
+        request_user=header_value(headers, "x-request-user"),
+        application_id=header_value(headers, "x-application-id"),
+        reject_unauthorized=(header_value(headers, "x-reject-unauthorized") or "").lower() == "true",
     )
 
 
-def header_text(value: str | None) -> str | None:
-    """Headers are Latin-1 on the wire: accept raw UTF-8 (curl) and percent-encoded UTF-8."""
+# Characters no header value the gateway reads may hold, raw or percent-decoded: controls
+# (RFC 9110 section 5.5 allows only visible characters, space and tab), format characters
+# (invisible, e.g. bidi overrides that disguise a purpose in audit views), lone surrogates
+# and line/paragraph separators (they split log lines).
+_FORBIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """The header's text, stripped, or None when absent.
+
+    Headers are Latin-1 on the wire: raw UTF-8 (curl) is decoded; X-Purpose and
+    X-Request-User may also be percent-encoded UTF-8 (browsers send only Latin-1).
+    Raises ``InvalidHeader`` (400) naming the header for a control or format character
+    (tab allowed, RFC 9110 section 5.5) or percent-encoding that is not UTF-8."""
+    value = headers.get(name)
     if value is None:
         return None
     with contextlib.suppress(UnicodeError):
         value = value.encode("latin-1").decode("utf-8")
-    return unquote(value).strip()
+    _require_visible(name, value)
+    if name in _PERCENT_ENCODED:
+        try:
+            value = unquote(value, errors="strict")
+        except UnicodeDecodeError as exc:
+            raise InvalidHeader(
+                f"the {_display(name)} header is percent-encoded but not as UTF-8; encode the text "
+                "as UTF-8 before percent-encoding it",
+                header=_display(name),
+            ) from exc
+        _require_visible(name, value)
+    return value.strip()
+
+
+def _require_visible(name: str, value: str) -> None:
+    bad = next((c for c in value if c != "\t" and unicodedata.category(c) in _FORBIDDEN), None)
+    if bad is not None:
+        raise InvalidHeader(
+            f"the {_display(name)} header holds a control or format character (U+{ord(bad):04X}, "
+            f"{unicodedata.category(bad)}) at position {value.index(bad) + 1}; send visible text only",
+            header=_display(name),
+        )
+
+
+def _display(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-"))
 
 
 def _wants_html(request: Request) -> bool:
@@ -166,8 +270,7 @@ def _wants_html(request: Request) -> bool:
 async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]]:
     if request.method == "GET":
         return _get_params(request.query_params)
-    if "json" not in request.headers.get("content-type", ""):
-        raise BadRequest("send the request as JSON: Content-Type: application/json")
+    _require_json(header_value(request.headers, "content-type"))
     try:
         params = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
@@ -179,21 +282,41 @@ async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]
     return _check_params(params)
 
 
+def _require_json(content_type: str | None) -> None:
+    """GraphQL over HTTP, "POST request": the body is ``application/json``; media type
+    parameters are allowed (RFC 9110 section 8.3.1), but a charset must be UTF-8 (the
+    only encoding of JSON, RFC 8259 section 8.1). Raises ``UnsupportedMediaType`` (415)."""
+    media, *parameters = (content_type or "").split(";")
+    fix = "send the request as JSON: Content-Type: application/json"
+    if media.strip().lower() != JSON:
+        raise UnsupportedMediaType(f"unsupported Content-Type {content_type!r}; {fix}")
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"unsupported charset in {content_type!r}; JSON is UTF-8: {fix}")
+
+
 def _get_params(query: Mapping[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = dict(query)
-    if "variables" in params:
-        try:
-            params["variables"] = orjson.loads(params["variables"])
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"the variables parameter is not valid JSON: {exc}") from exc
+    for name in ("variables", "extensions"):
+        if name in params:
+            try:
+                params[name] = orjson.loads(params[name])
+            except orjson.JSONDecodeError as exc:
+                raise BadRequest(f"the {name} parameter is not valid JSON: {exc}") from exc
     return _check_params(params)
 
 
 def _check_params(params: Any) -> dict[str, Any]:
+    """GraphQL over HTTP, "Request parameters": query a string; operationName a string
+    or null; variables and extensions a map (JSON object) or null. Raises ``BadRequest``."""
     if not isinstance(params, dict) or not isinstance(params.get("query"), str):
         raise BadRequest('send {"query": "...", "variables": {...}}: the query must be a string')
-    if params.get("variables") is not None and not isinstance(params["variables"], dict):
-        raise BadRequest("variables must be a JSON object")
+    if params.get("operationName") is not None and not isinstance(params["operationName"], str):
+        raise BadRequest("operationName must be a string (the name of one operation of the document)")
+    for name in ("variables", "extensions"):
+        if params.get(name) is not None and not isinstance(params[name], dict):
+            raise BadRequest(f"{name} must be a JSON object")
     return params
 
 

@@ -4,8 +4,10 @@
   text to one document, so the text is the cheapest sound key; hashing the document
   walks the whole tree) and turns "Cannot query field" on a non-shared item into a
   ``NOT_SHARED`` error citing the legal basis.
-- ``AccessPlanner``: decides every requested item before execution, and refuses the
-  whole operation when the request asked for all-or-nothing.
+- ``AccessPlanner``: picks the operation and coerces its variables as execution will
+  (a failure there is a request error: nothing runs, and the answer has no ``data``),
+  then decides every requested item before execution, and refuses the whole operation
+  when the request asked for all-or-nothing.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 
 from graphql import ExecutionResult, GraphQLError, validate
+from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext, PreExecutionError
 
-from errors import AccessDenied, NotShared
+from errors import AccessDenied, NotShared, OperationNotSelected
 from policies.catalog import Item, Resource
 from policies.decision import AccessPlan, plan_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
-from resolvers.planning import ItemIndex, Wanted
+from resolvers.planning import ItemIndex, OperationNotFound, Wanted, select_operation
 
 _UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'")
 NotSharedIndex = Mapping[tuple[str, str], tuple[Resource, Item]]
@@ -87,28 +91,53 @@ class AccessPlanner(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ctx = self.execution_context
         context: RequestContext = ctx.context
-        context.plan = await self._plan(context)
+        variables = self._coerced_variables()
+        if isinstance(variables, list):  # a request error: execution must not start (spec 6.1)
+            ctx.result = PreExecutionError(data=None, errors=variables)
+            yield
+            return
+        context.plan = await self._plan(context, variables)
         denials = context.plan.denials()
         if denials and context.reject_unauthorized:
             ctx.result = ExecutionResult(data=None, errors=[_request_error(e) for e in denials])
         yield
 
-    async def _plan(self, context: RequestContext) -> AccessPlan:
+    def _coerced_variables(self) -> VariableValues | list[GraphQLError]:
+        """The chosen operation's variables, coerced (GraphQL spec 6.1 GetOperation and
+        6.1.2 CoerceVariableValues), or the request errors that stop the request."""
+        ctx = self.execution_context
+        assert ctx.graphql_document is not None
+        try:
+            operation = select_operation(ctx.graphql_document, _requested_operation(ctx))
+        except OperationNotFound as exc:
+            error = OperationNotSelected(str(exc))
+            return [GraphQLError(error.message, original_error=error, extensions=error.extensions)]
+        definitions = operation.variable_definitions or ()
+        return get_variable_values(ctx.schema._schema, definitions, ctx.variables or {}, max_errors=50)
+
+    async def _plan(self, context: RequestContext, variables: VariableValues) -> AccessPlan:
         ctx = self.execution_context
         assert ctx.graphql_document is not None
         wanted = self.index.wanted(
-            ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name
+            ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name, variables
         )
         request = context.access_request(Mode.QUERY)
         if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
             grants = await context.federation.grants.grants_for(context.consumer.department)
             return plan_access(request, context.federation.catalog, wanted, grants)
-        key = (ctx.query, ctx.operation_name, bool((request.purpose or "").strip()))
+        # the same items (whatever the text or the skipped selections) need the same decisions
+        key = (*sorted(wanted.items()), bool((request.purpose or "").strip()))
         plan = self.plans.get(key)
         if plan is None:
             plan = plan_access(request, context.federation.catalog, wanted, ())
             self.plans.put(key, plan)
         return plan  # type: ignore[return-value]
+
+
+def _requested_operation(ctx: ExecutionContext) -> str | None:
+    """The operationName the request sent. Strawberry's ``operation_name`` falls back to the
+    first operation's name, which would run one of several operations nobody chose."""
+    return getattr(ctx, "_provided_operation_name", ctx.operation_name)  # type: ignore[no-any-return]
 
 
 def _has_conditional(context: RequestContext, rid: str, names: frozenset[str]) -> bool:

@@ -1,29 +1,53 @@
 """What does an operation ask for? Resource items, found once per document.
 
 The walk follows the schema through fields, aliases, inline fragments and named
-fragments, so every way of naming an item is seen before anything runs. The result
-depends only on the document text, so it is cached per (query, operation name).
+fragments, so every way of naming an item is seen before anything runs. It honours
+``@skip`` and ``@include`` exactly as execution will (GraphQL spec, section 3.13 and
+"CollectFields": a selection whose ``@skip(if:)`` is true or whose ``@include(if:)`` is
+false is not collected), so a skipped item is neither decided, nor audited as
+requested, nor a reason for an all-or-nothing refusal.
+
+The result depends on the document text and, where a ``@skip``/``@include`` condition
+is a variable, on that variable's value: it is cached per (query, operation name) and
+those values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLIncludeDirective,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
 )
+from graphql.execution.values import VariableValues, get_directive_values
 
 Wanted = Mapping[str, frozenset[str]]
+_CONDITIONS = frozenset({GraphQLSkipDirective.name, GraphQLIncludeDirective.name})
+
+
+class OperationNotFound(LookupError):
+    """The document has no operation the request names (or several and none is named)."""
+
+
+@dataclass(frozen=True)
+class _Planned:
+    wanted: Wanted
+    depends_on: tuple[str, ...]  # variables used by @skip/@include conditions that were reached
 
 
 class ItemIndex:
@@ -33,20 +57,41 @@ class ItemIndex:
 
     def __init__(self, items: Mapping[tuple[str, str], tuple[str, str]]):
         self.items = items
-        self._cache: dict[tuple[str, str | None], Wanted] = {}
+        self._cache: dict[tuple[object, ...], Wanted] = {}
+        self._depends: dict[tuple[str, str | None], tuple[str, ...]] = {}
 
     def wanted(
-        self, schema: GraphQLSchema, query: str, document: DocumentNode, operation: str | None
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        operation: str | None,
+        variables: VariableValues | None = None,
     ) -> Wanted:
-        """Cached by text: the same text always parses to the same document (of one schema)."""
-        key = (query, operation)
-        found = self._cache.get(key)
-        if found is None:
-            found = wanted_items(schema, self.items, document, operation)
-            if len(self._cache) >= self.MAX_CACHED:
-                self._cache.clear()
-            self._cache[key] = found
-        return found
+        """Cached by text (the same text always parses to the same document of one schema)
+        and by the values of the variables its ``@skip``/``@include`` conditions use.
+
+        Raises ``OperationNotFound`` when ``operation`` does not pick one operation."""
+        text_key = (query, operation)
+        depends = self._depends.get(text_key)
+        if depends is not None:
+            found = self._cache.get(_key(text_key, depends, variables))
+            if found is not None:
+                return found
+        planned = plan_walk(schema, self.items, document, operation, variables)
+        if len(self._cache) >= self.MAX_CACHED:
+            self._cache.clear()
+            self._depends.clear()
+        self._depends[text_key] = planned.depends_on
+        self._cache[_key(text_key, planned.depends_on, variables)] = planned.wanted
+        return planned.wanted
+
+
+def _key(
+    text_key: tuple[str, str | None], depends: tuple[str, ...], variables: VariableValues | None
+) -> tuple[object, ...]:
+    coerced = variables.coerced if variables is not None else {}
+    return (*text_key, *(coerced.get(name) for name in depends))
 
 
 def wanted_items(
@@ -54,14 +99,30 @@ def wanted_items(
     items: Mapping[tuple[str, str], tuple[str, str]],
     document: DocumentNode,
     operation: str | None,
+    variables: VariableValues | None = None,
 ) -> Wanted:
-    """Resource id -> item names the chosen operation of ``document`` selects."""
-    walk = _Walk(schema, items, _fragments(document))
-    op = _operation(document, operation)
-    root = schema.get_root_type(op.operation) if op else None
-    if op and root:
+    """Resource id -> item names the chosen operation of ``document`` selects.
+
+    ``variables`` are the operation's coerced variable values (``get_variable_values``),
+    needed when a ``@skip``/``@include`` condition is a variable. A resource selected with
+    no item (only ``__typename``) maps to an empty set. Raises ``OperationNotFound``."""
+    return plan_walk(schema, items, document, operation, variables).wanted
+
+
+def plan_walk(
+    schema: GraphQLSchema,
+    items: Mapping[tuple[str, str], tuple[str, str]],
+    document: DocumentNode,
+    operation: str | None,
+    variables: VariableValues | None = None,
+) -> _Planned:
+    walk = _Walk(schema, items, _fragments(document), variables)
+    op = select_operation(document, operation)
+    root = schema.get_root_type(op.operation)
+    if root:
         walk.selections(root, op.selection_set)
-    return {rid: frozenset(names) for rid, names in walk.found.items()}
+    wanted = {rid: frozenset(names) for rid, names in walk.found.items()}
+    return _Planned(wanted, tuple(sorted(walk.depends_on)))
 
 
 class _Walk:
@@ -70,13 +131,18 @@ class _Walk:
         schema: GraphQLSchema,
         items: Mapping[tuple[str, str], tuple[str, str]],
         fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues | None,
     ):
-        self.schema, self.items, self.fragments = schema, items, fragments
+        self.schema, self.items, self.fragments, self.variables = schema, items, fragments, variables
+        self.resource_types = {type_name: rid for (type_name, _), (rid, _) in items.items()}
         self.found: dict[str, set[str]] = {}
+        self.depends_on: set[str] = set()
         self._seen: set[tuple[str, str]] = set()
 
     def selections(self, parent: GraphQLNamedType, selection_set: SelectionSetNode | None) -> None:
         for node in selection_set.selections if selection_set else ():
+            if not self._included(node):
+                continue
             if isinstance(node, FieldNode):
                 self.field(parent, node)
             elif isinstance(node, InlineFragmentNode):
@@ -90,7 +156,11 @@ class _Walk:
         if hit:
             self.found.setdefault(hit[0], set()).add(hit[1])
         if isinstance(parent, GraphQLObjectType) and name in parent.fields and node.selection_set:
-            self.selections(get_named_type(parent.fields[name].type), node.selection_set)
+            child = get_named_type(parent.fields[name].type)
+            resource = self.resource_types.get(child.name)
+            if resource is not None:  # selected, even if only for __typename
+                self.found.setdefault(resource, set())
+            self.selections(child, node.selection_set)
 
     def spread(self, parent: GraphQLNamedType, node: FragmentSpreadNode) -> None:
         fragment = self.fragments.get(node.name.value)
@@ -99,6 +169,23 @@ class _Walk:
             return
         self._seen.add(key)
         self.selections(self._condition(parent, fragment), fragment.selection_set)
+
+    def _included(self, node: SelectionNode) -> bool:
+        """@skip wins over @include (spec 3.13.3); both absent means included."""
+        if not node.directives:
+            return True
+        for directive in node.directives:
+            if directive.name.value in _CONDITIONS:
+                self.depends_on.update(
+                    arg.value.name.value
+                    for arg in directive.arguments or ()
+                    if isinstance(arg.value, VariableNode)
+                )
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip["if"]:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include is not None and not include["if"])
 
     def _condition(
         self, parent: GraphQLNamedType, node: InlineFragmentNode | FragmentDefinitionNode
@@ -112,8 +199,20 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+def select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    """The operation to run, as GraphQL's GetOperation (spec 6.1) picks it.
+
+    Raises ``OperationNotFound`` with a message saying how to fix the request."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((op for op in operations if op.name and op.name.value == name), None)
+        if len(operations) == 1:
+            return operations[0]
+        named = ", ".join(op.name.value for op in operations if op.name) or "none is named"
+        raise OperationNotFound(
+            f"the document has {len(operations)} operations ({named}); "
+            "send operationName to choose the one to run"
+        )
+    found = next((op for op in operations if op.name and op.name.value == name), None)
+    if found is None:
+        raise OperationNotFound(f"the document has no operation named {name!r}; fix operationName")
+    return found

@@ -81,8 +81,13 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
     def resolve(root: Subject, info: Info) -> Any:
         context: RequestContext = info.context
         assert context.plan is not None
-        access = root.access.get(rid) or context.plan.resources[rid].plain
-        if not access.items:
+        access = root.access.get(rid)
+        if access is None:
+            planned = context.plan.resources.get(rid)
+            if planned is None:  # no item of it reached the plan: nothing of it may be read
+                return Record({}, {})
+            access = planned.plain
+        if not access.items:  # e.g. only __typename selected: the type name, no source call
             return Record(access.denied, {})
         if rid in root.rows:
             return present(access, root.rows[rid])

@@ -114,11 +114,35 @@ def test_mutation_over_post_is_executed(demo):
         (b"{ __typename }", "application/graphql"),
         (b"{ __typename }", "text/plain"),
         (b"query=%7B__typename%7D", "application/x-www-form-urlencoded"),
+        # the media type is parsed, not searched for "json" (GraphQL over HTTP: application/json)
+        (b'{"query": "{ __typename }"}', "text/plain; a=json"),
+        (b'{"query": "{ __typename }"}', "application/jsonx"),
+        (b'{"query": "{ __typename }"}', "application/graphql+json"),
+        (b'{"query": "{ __typename }"}', "text/json"),
+        (b'{"query": "{ __typename }"}', "application/json-patch+json"),
+        # JSON is UTF-8 (RFC 8259 section 8.1): any other charset is refused, not guessed at
+        (b'{"query": "{ __typename }"}', "application/json; charset=iso-8859-1"),
+        (b'{"query": "{ __typename }"}', "application/json; charset=utf-16"),
     ],
 )
-def test_non_json_post_is_bad_request(demo, content, content_type):
-    body = bad_request(post_raw(demo, content, content_type))
+def test_non_json_post_is_unsupported_media_type(demo, content, content_type):
+    response = post_raw(demo, content, content_type)
+    assert response.status_code == 415, response.text
+    body = response.json()
+    assert "data" not in body  # not executed
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNSUPPORTED_MEDIA_TYPE"]
     assert "application/json" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "APPLICATION/JSON", "application/json; charset=utf-8",
+     'application/json;charset="UTF-8"', "application/json ; charset=utf8", "application/json; v=1"],
+)  # fmt: skip
+def test_json_with_parameters_is_executed(demo, content_type):
+    response = post_raw(demo, json.dumps({"query": "{ __typename }"}).encode(), content_type)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize(
@@ -159,7 +183,7 @@ def test_batch_answers_a_list_in_order(demo):
     first, second, third = response.json()
     assert first == {"data": {"__typename": "Query"}}
     assert second["data"]["organization"]["enterpriseRegistration"]["name"]
-    assert third["data"] is None
+    assert "data" not in third  # failed validation: never executed
     assert [e["extensions"]["code"] for e in third["errors"]] == ["BAD_REQUEST"]
 
 
@@ -170,7 +194,7 @@ def test_syntax_error_is_400_under_graphql_response_json(demo):
     response = post_raw(demo, json.dumps({"query": "{ organization(code: "}).encode(), JSON)
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
     body = bad_request(response, status=400)
-    assert body["data"] is None
+    assert "data" not in body  # GraphQL spec 7.1.2: no data entry when execution never began
     assert body["errors"][0]["message"].startswith("Syntax Error")
     assert body["errors"][0]["locations"] == [{"line": 1, "column": 22}]
 
@@ -179,7 +203,7 @@ def test_syntax_error_is_200_under_application_json(demo):
     response = post_raw(demo, json.dumps({"query": "{ organization(code: "}).encode(), JSON, accept=JSON)
     assert response.headers["content-type"].startswith(JSON)
     body = bad_request(response, status=200)
-    assert body["data"] is None
+    assert "data" not in body
     assert body["errors"][0]["message"].startswith("Syntax Error")
 
 
@@ -187,7 +211,7 @@ def test_default_media_type_is_application_json(demo):
     sent = {"Authorization": f"Bearer {demo.token('consumer')}"}
     response = httpx.post(demo.url, json={"query": "{ nope }"}, headers=sent, timeout=30)
     assert response.headers["content-type"].startswith(JSON)
-    assert bad_request(response, status=200)["data"] is None
+    assert "data" not in bad_request(response, status=200)
 
 
 def test_unknown_field_is_a_validation_error(demo):
@@ -205,6 +229,81 @@ def test_unknown_operation_name_is_bad_request(demo, batched):
     answer = body[0] if batched else body
     assert [e["extensions"]["code"] for e in answer["errors"]] == ["BAD_REQUEST"]
     assert response.status_code == (200 if batched else 400)
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "query A { __typename } query B { __typename }",
+        "query A { __typename } query B { __typename } query C { __typename }",
+        "query A { __typename } mutation B { __typename }",
+        "mutation B { __typename } query A { __typename }",
+    ],
+    ids=["two_queries", "three_queries", "query_first", "mutation_first"],
+)
+def test_several_operations_without_operation_name_is_a_request_error(demo, accept, document):
+    """GraphQL spec 6.1 GetOperation: several operations and no name is a request error;
+    nothing runs, so the answer has no data entry, and it is 400 under either media type."""
+    response = post_raw(demo, json.dumps({"query": document}).encode(), JSON, accept=accept)
+    body = bad_request(response, status=400)
+    assert "data" not in body
+    assert "operationName" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+@pytest.mark.parametrize("batched", [False, True])
+def test_several_operations_with_operation_name_runs_that_one(demo, accept, batched):
+    operation = {"query": "query A { a: __typename } query B { b: __typename }", "operationName": "B"}
+    response = post_raw(demo, json.dumps([operation] if batched else operation).encode(), JSON, accept=accept)
+    assert response.status_code == 200
+    assert response.json() == ([{"data": {"b": "Query"}}] if batched else {"data": {"b": "Query"}})
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("operationName", {"obj": "ect"}), ("operationName", 0), ("operationName", False),
+     ("operationName", ["A"]), ("extensions", "string"), ("extensions", 0), ("extensions", True),
+     ("extensions", ["array"]), ("variables", "string"), ("variables", 1)],
+)  # fmt: skip
+def test_request_parameters_of_the_wrong_json_type_are_400(demo, accept, name, value):
+    """GraphQL over HTTP "Request parameters": operationName a string, variables and
+    extensions maps; any other JSON type is a malformed request (400, not executed)."""
+    params = {"query": "query A { __typename }", name: value}
+    body = bad_request(post_raw(demo, json.dumps(params).encode(), JSON, accept=accept))
+    assert "data" not in body
+    assert name in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("extensions", ['"string"', "0", "[1]", "{not json"])
+def test_get_extensions_parameter_must_be_a_json_object(demo, extensions):
+    body = bad_request(get(demo, {"query": "{ __typename }", "extensions": extensions}))
+    assert "extensions" in body["errors"][0]["message"]
+
+
+def test_null_and_object_parameters_are_accepted(demo):
+    params = {"query": "query A { __typename }", "operationName": None, "variables": None,
+              "extensions": {"any": "map"}}  # fmt: skip
+    response = post_raw(demo, json.dumps(params).encode(), JSON)
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {"code": 5}, {"code": None}, {"code": "not-a-uscc"}],
+    ids=["missing", "number", "null", "invalid_code"],
+)
+def test_variable_coercion_failure_has_no_data_entry(demo, accept, variables):
+    """Coercing variables happens before execution (spec 6.1.2): a failure is a request error."""
+    params = {"query": REGISTRATION, "variables": variables}
+    response = post_raw(demo, json.dumps(params).encode(), JSON, accept=accept)
+    assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200), response.text
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"] and all(e["extensions"]["code"] for e in body["errors"])
 
 
 def test_purpose_header_as_raw_utf8_is_understood(demo, stored):
