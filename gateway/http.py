@@ -187,17 +187,28 @@ async def _audit_answer(
 async def _audit_refusal(request: Request, consumer: Consumer, error: InvalidHeader) -> None:
     """A data request refused before it ran: an event naming the refusal code and the header.
 
-    The refused value is not recorded (it is what could not be stored or shown safely)."""
+    The refused value is not recorded (it is what could not be stored or shown safely);
+    the request's other identifying headers are, when they are valid."""
     gateway = gateway_of(request)
     if gateway.audit is None:
         return
+    headers = request.headers
     event = AuditEvent(kind="query", outcome=error.code, consumer=consumer.department,
-                       client=consumer.client_id, mode="query",
+                       client=consumer.client_id, user=_valid_or_none(headers, "x-request-user"),
+                       purpose=_valid_or_none(headers, "x-purpose"),
+                       application=_valid_or_none(headers, "x-application-id"), mode="query",
                        detail={"refused": error.code, "header": error.header})  # fmt: skip
     try:
         await gateway.audit.append(event)
     except AuditUnavailable as exc:  # the refusal carries no data: answer it, tell the operator
         log.warning("a refused request could not be audited: %s", exc.message)
+
+
+def _valid_or_none(headers: Mapping[str, str], name: str) -> str | None:
+    try:
+        return header_value(headers, name)
+    except InvalidHeader:
+        return None
 
 
 def _failure(message: str, status: int) -> Answer:

@@ -265,7 +265,7 @@ def test_missing_purpose_is_purpose_required(demo, purpose):
     response = demo.post(LEGAL_REP, {"code": org(demo)}, token="consumer_with_grant", purpose=purpose)
     assert response.status_code == 400
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # refused before execution: no data entry (GraphQL spec 7.1.2)
     error = only_error(response)
     assert error["extensions"]["code"] == "PURPOSE_REQUIRED"
     assert "X-Purpose" in error["message"]

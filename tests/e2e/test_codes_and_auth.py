@@ -73,7 +73,7 @@ def assert_invalid_code(response: httpx.Response, kind: str, rule: str, code: st
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # refused before execution: no data entry (GraphQL spec 7.1.2)
     assert len(body["errors"]) == 1, body
     error = body["errors"][0]
     assert error["extensions"]["code"] == "INVALID_CODE"

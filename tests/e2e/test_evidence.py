@@ -257,7 +257,7 @@ def test_not_shared_item_refused_at_validation_is_one_event(demo):
     response = ask(demo, query, {"code": code}, user=user)
     assert response.status_code == 403
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # refused before execution: no data entry (GraphQL spec 7.1.2)
     assert {e["extensions"]["code"] for e in body["errors"]} == {"NOT_SHARED"}
     event = one_event(demo, user)
     assert event["kind"] == "query"

@@ -65,7 +65,7 @@ def assert_not_shared(
     assert response.status_code == 403, response.text
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # refused before execution: no data entry (GraphQL spec 7.1.2)
     assert body["errors"]
     for error in body["errors"]:
         extensions = error["extensions"]
@@ -203,7 +203,7 @@ def test_a_query_naming_all_non_shared_items_gets_one_error_each(demo, stored, b
     response = demo.post(query, {"c": code, "i": pid}, token="consumer_with_grant")
     assert response.status_code == 403
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # refused before execution: no data entry (GraphQL spec 7.1.2)
     cited = {(e["extensions"]["resource"], e["extensions"]["item"]): e for e in body["errors"]}
     assert len(body["errors"]) == 3
     assert set(cited) == set(basis)
@@ -224,7 +224,7 @@ def test_not_shared_under_application_json_is_still_refused(demo, stored, basis)
     response = demo.post(query, {"c": code}, headers={"Accept": "application/json"})
     assert response.status_code == 200  # application/json answers 200 for any GraphQL result
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # refused before execution: no data entry (GraphQL spec 7.1.2)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_SHARED"]
     assert body["errors"][0]["extensions"]["basis"] == basis[(AMR_RID, "inner_note")]
     assert stored("amr", "enterprise", "inner_note", "uscc", code) not in response.text
@@ -253,7 +253,7 @@ def test_batched_request_refuses_only_the_non_shared_operation(demo, stored, bas
     )
     assert response.status_code == 200
     first, second = response.json()
-    assert first["data"] is None
+    assert "data" not in first  # refused before execution: no data entry (GraphQL spec 7.1.2)
     assert [e["extensions"]["code"] for e in first["errors"]] == ["NOT_SHARED"]
     assert first["errors"][0]["extensions"]["basis"] == basis[(AMR_RID, "inner_note")]
     assert second["data"] == {
