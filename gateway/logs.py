@@ -1,6 +1,7 @@
 """Structured application logs (JSON lines), with identity codes masked.
 
-Every record passes ``mask_codes``: anything shaped like a USCC or a citizen ID keeps
+Every record passes ``mask_codes``: anything shaped like a USCC or a citizen ID, in any
+spelling the gateway accepts as one (full-width, lower case, whitespace inside), keeps
 its division code (characters 1-6 of an ID, 3-8 of a USCC) and last character and is
 starred in between, whatever logged it (our code, SQLAlchemy, uvicorn). Request lines
 carry method, path, status, duration, consumer department and client, never a body.
@@ -15,28 +16,72 @@ import json
 import logging
 import re
 import time
+import unicodedata
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_CITIZEN_ID = re.compile(r"(?<![0-9A-Z])(\d{6})\d{11}([0-9Xx])(?![0-9A-Z])")
-_LEGACY_ID = re.compile(r"(?<![0-9A-Z])(\d{6})\d{8}(\d)(?![0-9A-Z])")
+
+def _spaced(*parts: str) -> str:
+    """A pattern of single-character parts that may be separated by whitespace: the gateway
+    accepts a code with whitespace anywhere inside (policies.codes.normalize)."""
+    return r"\s*".join(parts)
+
+
+_USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"  # GB 32100-2015: no I, O, Z, S, V
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![0-9A-Z])", r"(?![0-9A-Z])"
+_CITIZEN_ID = re.compile(
+    _EDGE_BEFORE + f"({_spaced(*['[0-9]'] * 6)})" + r"\s*" + _spaced(*["[0-9]"] * 11)
+    + r"\s*([0-9X])" + _EDGE_AFTER,
+    re.IGNORECASE,
+)  # fmt: skip
+_LEGACY_ID = re.compile(
+    _EDGE_BEFORE + f"({_spaced(*['[0-9]'] * 6)})" + r"\s*" + _spaced(*["[0-9]"] * 8)
+    + r"\s*([0-9])" + _EDGE_AFTER,
+    re.IGNORECASE,
+)  # fmt: skip
 _USCC = re.compile(
-    r"(?<![0-9A-Z])([0-9A-HJ-NPQRTUWXY]{2}\d{6})[0-9A-HJ-NPQRTUWXY]{9}([0-9A-HJ-NPQRTUWXY])(?![0-9A-Z])"
-)
+    _EDGE_BEFORE + f"({_spaced(*[_USCC_CHAR] * 2, *['[0-9]'] * 6)})" + r"\s*"
+    + _spaced(*[_USCC_CHAR] * 9) + rf"\s*({_USCC_CHAR})" + _EDGE_AFTER,
+    re.IGNORECASE,
+)  # fmt: skip
 
 
 def mask_codes(text: str) -> str:
-    text = _CITIZEN_ID.sub(lambda m: m.group(1) + "*" * 11 + m.group(2), text)
+    """``text`` with every identity code masked, in every spelling the gateway accepts as
+    a code (policies.codes.normalize: full-width forms folded by NFKC, whitespace anywhere,
+    any case). The text is NFKC-normalised first, so a code written ``９１４２…`` or
+    ``91420103ma0000015t`` or ``9142 0103 MA00 0001 5T`` is found; a masked code is
+    written in its normal form: division code, stars, last character (GB 11643-1999,
+    GB 32100-2015 layouts)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _CITIZEN_ID.sub(lambda m: _compact(m.group(1)) + "*" * 11 + m.group(2).upper(), text)
     text = _USCC.sub(_mask_uscc, text)
-    return _LEGACY_ID.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), text)
+    return _LEGACY_ID.sub(lambda m: _compact(m.group(1)) + "*" * 8 + m.group(2), text)
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split()).upper()
 
 
 def _mask_uscc(match: re.Match[str]) -> str:
     """Organs of state (category 11: the departments themselves) are public; others masked."""
-    if match.group(0).startswith("11"):
-        return match.group(0)
-    return match.group(1) + "*" * 9 + match.group(2)
+    code = _compact(match.group(0))
+    if code.startswith("11"):
+        return code
+    return _compact(match.group(1)) + "*" * 9 + match.group(2).upper()
+
+
+def _masked(value: Any) -> Any:
+    """Mask every string inside a log entry before it is encoded: NFKC could turn a
+    full-width quote into a JSON quote if the encoded line were normalised instead."""
+    if isinstance(value, str):
+        return mask_codes(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 class JSONFormatter(logging.Formatter):
@@ -50,7 +95,7 @@ class JSONFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return mask_codes(json.dumps(entry, ensure_ascii=False, default=str))
+        return json.dumps(_masked(json.loads(json.dumps(entry, default=str))), ensure_ascii=False)
 
 
 def configure(level: str = "info") -> None:

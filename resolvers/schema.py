@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
@@ -40,6 +41,7 @@ from resolvers.workflow import Mutation, WorkflowQuery
 
 MAX_SUBJECTS = 1000
 log = logging.getLogger("govshare.sources")
+requests_log = logging.getLogger("govshare.requests")
 SUBJECT_KINDS = {"organization": ("Organization", "code"), "person": ("Person", "id")}
 _PY_TYPES: dict[str, type] = {
     "string": str, "integer": int, "number": float, "boolean": bool, "date": str, "datetime": str,
@@ -48,8 +50,19 @@ _PY_TYPES: dict[str, type] = {
 
 class GovshareSchema(strawberry.Schema):
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
-        """Expected refusals are answers, not incidents: log only the unexpected."""
-        unexpected = [e for e in errors if not isinstance(root_cause(e), GovshareError)]
+        """Refusals and client mistakes are answers, not incidents: only the unexpected
+        (an exception of our own code or a source) is an ERROR line, with its traceback.
+
+        A client mistake is a GraphQL error of its own (syntax, validation, variable
+        coercion: no other exception behind it) or a ``GovshareError``; it is a DEBUG line
+        with its message only: never the document text, which may quote identity codes."""
+        unexpected = []
+        for error in errors:
+            cause = root_cause(error)
+            if isinstance(cause, GovshareError | GraphQLError):
+                requests_log.debug("request not answered in full: %s", error.message)
+            else:
+                unexpected.append(error)
         if unexpected:
             super().process_errors(unexpected, execution_context)
         for error in errors:  # a failing department is the operator's business

@@ -7,8 +7,15 @@ import json
 import logging
 
 import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from gateway.app import Gateway, create_app
+from gateway.demo import build_demo
 from gateway.logs import JSONFormatter, RequestLog, mask_codes
+from gateway.settings import Settings
+from policies.codes import normalize
 
 PERSON = "420102198704060005"
 ENTERPRISE = "91420102MA0000007H"
@@ -49,3 +56,134 @@ async def test_request_lines_carry_no_body(caplog):
     [record] = [r for r in caplog.records if r.name == "govshare.access"]
     assert record.fields["path"] == "/graphql" and record.fields["status"] == 200
     assert PERSON not in json.dumps(record.fields) and PERSON not in record.getMessage()
+
+
+# --- every spelling the gateway accepts as a code is masked (policies.codes.normalize) ---------
+
+ISSUE_EXAMPLE = "91420103ma0000015t"  # a valid USCC in lower case: accepted by the gateway
+FULL_WIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+
+
+def spellings(code: str) -> dict[str, str]:
+    """Spellings that policies.codes.normalize turns into ``code`` (NFKC, whitespace, case)."""
+    return {
+        "as_is": code,
+        "lower": code.lower(),
+        "full_width": code.translate(FULL_WIDTH),
+        "full_width_lower": code.lower().translate(FULL_WIDTH),
+        "spaces": " ".join(code[i : i + 4] for i in range(0, len(code), 4)),
+        "ideographic_spaces": "\u3000".join(code[i : i + 3] for i in range(0, len(code), 3)),
+        "tabs_and_nbsp": code[:6] + "\t" + code[6:12] + "\u00a0" + code[12:],
+        "newline_inside": code[:9] + "\n" + code[9:],
+        "mixed": code[:4].translate(FULL_WIDTH) + " " + code[4:10].lower() + "\u3000" + code[10:],
+    }
+
+
+CODES = {"uscc": ENTERPRISE, "citizen_id": PERSON, "citizen_id_x": "11010519491231002X",
+         "legacy_id": "420102870406001", "issue_example": ISSUE_EXAMPLE.upper()}  # fmt: skip
+
+
+def in_clear(code: str, text: str) -> bool:
+    """Whether ``code`` can be read back from ``text`` in any accepted spelling."""
+    return normalize(code) in normalize(text)
+
+
+@pytest.mark.parametrize("spelling", spellings(ENTERPRISE).keys())
+@pytest.mark.parametrize("kind", CODES)
+def test_every_accepted_spelling_is_masked(kind, spelling):
+    code = CODES[kind]
+    written = spellings(code)[spelling]
+    if kind != "legacy_id" and kind != "citizen_id_x":
+        assert normalize(written) == normalize(code)  # the gateway reads it as the code
+    masked = mask_codes(f"查询 {written}：失败 (code={written!r})")
+    assert not in_clear(code, masked), masked
+    keep = 6 if kind != "uscc" and kind != "issue_example" else 8
+    stars = {"uscc": 9, "issue_example": 9, "legacy_id": 8}.get(kind, 11)
+    assert normalize(code)[:keep] + "*" * stars + normalize(code)[-1] in masked
+
+
+def test_the_issue_example_in_a_validation_message_is_masked():
+    message = f'Argument "code" has invalid value "{ISSUE_EXAMPLE}". Cannot query field "nope".'
+    masked = mask_codes(message)
+    assert ISSUE_EXAMPLE not in masked and not in_clear(ISSUE_EXAMPLE, masked)
+    assert "91420103*********T" in masked
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([ENTERPRISE, PERSON, ISSUE_EXAMPLE.upper()]),
+    st.lists(st.tuples(st.booleans(), st.booleans(), st.sampled_from(["", "", " ", "\u3000", "\t"])),
+             min_size=18, max_size=18),
+    st.sampled_from(["", "代码", "code: ", '"', "（", "= "]),
+)  # fmt: skip
+def test_masking_is_spelling_blind(code, choices, prefix):
+    """Any per-character mix of case, full width and whitespace that normalizes to the code."""
+    written = "".join(
+        (c.lower() if lower else c).translate(FULL_WIDTH if wide else {}) + space
+        for c, (lower, wide, space) in zip(code, choices, strict=True)
+    )
+    assert normalize(written) == code
+    assert not in_clear(code, mask_codes(prefix + written + "。"))
+
+
+def test_full_width_quotes_do_not_break_the_json_line():
+    """Masking normalizes (NFKC) each value before it is encoded, never the encoded line."""
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "say ＂%s＂ ＼ ok", (ENTERPRISE,), None)
+    line = JSONFormatter().format(record)
+    assert json.loads(line)["message"] == 'say "91420102*********H" \\ ok'
+
+
+# --- client mistakes are not ERROR lines, and quote no code ------------------------------------
+
+
+@pytest.fixture
+async def served(tmp_path):
+    build_demo(tmp_path, organizations=5, persons=5)
+    settings = Settings.load({}, data=str(tmp_path))
+    gateway = await Gateway.start(settings)
+    app = create_app(settings, gateway)
+    app.state.gateway = gateway  # ASGITransport runs no lifespan
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        yield client, gateway
+    await gateway.close()
+
+
+BY_LITERAL = '{ organization(code: "CODE") { code } }'
+BY_VARIABLE = "query($c: USCC!) { organization(code: $c) { code } }"
+MISTAKES = {
+    "syntax": ({"query": BY_LITERAL.replace("CODE", ISSUE_EXAMPLE)[:-2]}, {}),
+    "validation": ({"query": BY_LITERAL.replace("CODE", ISSUE_EXAMPLE).replace("code }", "nope }")}, {}),
+    "invalid_code_literal": ({"query": BY_LITERAL.replace("CODE", ISSUE_EXAMPLE[:-1] + "0")}, {}),
+    "invalid_code_variable": ({"query": BY_VARIABLE, "variables": {"c": "9142 0103 ma00 0001 50"}}, {}),
+    "coercion": ({"query": BY_VARIABLE, "variables": {"c": 5}}, {}),
+    "several_operations": ({"query": "query A { __typename } query B { __typename }"}, {}),
+    "operation_name_type": ({"query": "{ __typename }", "operationName": 5}, {}),
+    "bad_header": ({"query": BY_LITERAL.replace("CODE", ISSUE_EXAMPLE)}, {"X-Purpose": "%00"}),
+    "no_purpose": ({"query": BY_LITERAL.replace("CODE", ISSUE_EXAMPLE)}, {"X-Purpose": ""}),
+}
+
+
+async def test_client_mistakes_are_not_error_lines_and_quote_no_code(served):
+    client, gateway = served
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JSONFormatter())
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    before = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        token = gateway.signer.issue("11420100MB0000043N", ["consumer"], "test", 600)
+        for params, extra in MISTAKES.values():
+            sent = {"Authorization": f"Bearer {token}", "X-Purpose": "x", "X-Voucher": "off", **extra}
+            response = await client.post("/graphql", json=params, headers=sent)
+            assert 400 <= response.status_code < 500 or "errors" in response.json(), response.text
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(before)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines, "nothing was logged at all"
+    assert [line for line in lines if line["level"] in ("error", "critical")] == []
+    for line in lines:
+        assert not in_clear(ISSUE_EXAMPLE, json.dumps(line, ensure_ascii=False)), line
