@@ -88,6 +88,19 @@ class AccessPlanner(SchemaExtension):
         self.index = index
         self.plans = plans  # plans that need no grant are the same for every consumer
 
+    def on_parse(self) -> Iterator[None]:
+        """Pick the operation as soon as the document is parsed (GraphQL spec 6.1
+        GetOperation): before strawberry checks the operation type of the first operation
+        (a GET of "mutation A ... query B ..." without a name is 400, not 405), and before
+        validation spends work on a request that cannot run."""
+        yield
+        ctx = self.execution_context
+        if ctx.graphql_document is not None:  # a syntax error is answered as such
+            try:
+                select_operation(ctx.graphql_document, _requested_operation(ctx))
+            except OperationNotFound as exc:
+                raise OperationNotSelected(str(exc)) from None
+
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ctx = self.execution_context
         context: RequestContext = ctx.context

@@ -251,6 +251,16 @@ def test_several_operations_without_operation_name_is_a_request_error(demo, acce
     assert "operationName" in body["errors"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    "document",
+    ["mutation B { __typename } query A { __typename }", "query A { __typename } query B { b: __typename }"],
+)
+def test_several_operations_by_get_without_operation_name_is_400(demo, document):
+    """The operation is picked before its type is checked: the missing name is the fault."""
+    body = bad_request(get(demo, {"query": document}))
+    assert "data" not in body and "operationName" in body["errors"][0]["message"]
+
+
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
 @pytest.mark.parametrize("batched", [False, True])
 def test_several_operations_with_operation_name_runs_that_one(demo, accept, batched):
