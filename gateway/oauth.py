@@ -54,6 +54,7 @@ GRANT = "client_credentials"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 _MAX_FIELDS = 32
 _MAX_BODY = 16_384
+_NOT_VSCHAR = re.compile(r"[^\x20-\x7e]")
 _UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")  # error_description's allowed characters
 
 
@@ -116,8 +117,19 @@ def check_credentials(headers: Mapping[str, str], form: Mapping[str, str]) -> tu
     if basic_id is not None and "client_secret" in form:
         raise InvalidRequestError("authenticate one way: HTTP Basic or client_secret in the form, not both")
     if basic_id is not None:
-        return basic_id, basic_secret
-    return form.get("client_id"), form.get("client_secret")
+        return _vschar("the Authorization header", basic_id), _vschar(
+            "the Authorization header", basic_secret
+        )
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    return _vschar("client_id", client_id), _vschar("client_secret", secret)
+
+
+def _vschar(where: str, value: str | None) -> str | None:
+    """RFC 6749 Appendix A.1-A.2: client_id and client_secret are VSCHAR (%x20-7E). A control
+    character is the client's mistake (invalid_request), never a platform database error."""
+    if value is not None and _NOT_VSCHAR.search(value):
+        raise InvalidRequestError(f"{where}: the client credentials hold characters outside %x20-7E")
+    return value
 
 
 def safe(text: str) -> str:

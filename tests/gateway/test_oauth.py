@@ -221,6 +221,27 @@ async def test_malformed_requests_are_invalid_request(harness: Harness):
     assert "one way" in assert_oauth_error(both, 400, "invalid_request")["error_description"]
 
 
+@pytest.mark.parametrize(
+    "bad", ["\x00", "\n", "\x7f", "\u0085", "审"], ids=["nul", "lf", "del", "nel", "non_ascii"]
+)
+@pytest.mark.parametrize("how", ["basic_id", "basic_secret", "form_id", "form_secret"])
+async def test_control_characters_in_credentials_are_invalid_request(harness: Harness, how: str, bad: str):
+    """RFC 6749 Appendix A: client_id and client_secret are VSCHAR; not a 503 from the database."""
+    client_id, secret = await harness.client()
+    form = {"grant_type": "client_credentials"}
+    if how.startswith("basic"):
+        user, password = (client_id + bad, secret) if how == "basic_id" else (client_id, secret + bad)
+        basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+        response = await harness.http.post(
+            "/oauth/token", data=form, headers={"Authorization": f"Basic {basic}"}
+        )
+    else:
+        form |= {"client_id": client_id + (bad if how == "form_id" else ""),
+                 "client_secret": secret + (bad if how == "form_secret" else "")}  # fmt: skip
+        response = await harness.http.post("/oauth/token", data=form)
+    assert "%x20-7E" in assert_oauth_error(response, 400, "invalid_request")["error_description"]
+
+
 async def test_password_grant_is_unsupported(harness: Harness):
     client_id, secret = await harness.client()
     form = {"grant_type": "password", "username": "u", "password": "p"}
