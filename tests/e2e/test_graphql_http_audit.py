@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,19 @@ def _installed_audit() -> Path:
     digest = hashlib.sha256(b"".join((AUDIT / f).read_bytes() for f in FILES)).hexdigest()[:16]
     cache = Path(os.environ.get("GOVSHARE_NPM_CACHE", Path.home() / ".cache" / "govshare"))
     folder = cache / f"graphql-http-audit-{digest}"
-    if not (folder / "node_modules" / "graphql-http" / "package.json").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in FILES:
-            shutil.copyfile(AUDIT / name, folder / name)
-        command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
-        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"npm ci failed in {folder}: {done.stderr}"
+    if (folder / "node_modules" / "graphql-http" / "package.json").exists():
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"{folder.name}.", dir=cache))  # renamed when complete
+    for name in FILES:
+        shutil.copyfile(AUDIT / name, building / name)
+    command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
+    done = subprocess.run(command, cwd=building, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"npm ci failed in {building}: {done.stderr}"
+    try:
+        building.rename(folder)
+    except OSError:  # another run installed it meanwhile
+        shutil.rmtree(building, ignore_errors=True)
     return folder
 
 
