@@ -261,6 +261,8 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def _require_visible(name: str, value: str) -> None:
+    if value.isprintable():  # the common case, at C speed: no Cc, Cf, Cs, Zl or Zp inside
+        return
     bad = next((c for c in value if c != "\t" and unicodedata.category(c) in _FORBIDDEN), None)
     if bad is not None:
         raise InvalidHeader(
