@@ -66,7 +66,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from errors import AuditUnavailable
-from gateway.platform import Base, json_text
+from gateway.platform import Base, UTCDateTime, json_text
 
 log = logging.getLogger("govshare.audit")
 
@@ -209,7 +209,7 @@ def audit_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.T
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("instance", sa.String(64), nullable=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("time", UTCDateTime, nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         *(sa.Column(text, sa.Text, nullable=text not in ("kind", "outcome")) for text in _TEXT_FIELDS),

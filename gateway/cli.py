@@ -34,6 +34,7 @@ from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.catalog import load_catalog
+from policies.chinatime import check_range, parse_instant, utc_now
 from policies.codes import validate_uscc
 from policies.decision import check_grantable
 from policies.share import Mode
@@ -111,8 +112,15 @@ def _grant_parsers(commands: Any) -> None:
     )
     add.add_argument("--modes", default="query", help="comma-separated: query,compare,bulk")
     add.add_argument("--days", type=int, default=365, help="validity in days from now")
-    add.add_argument("--from", dest="valid_from", default=None, help="start, ISO datetime (default now)")
-    add.add_argument("--until", default=None, help="end, ISO datetime (overrides --days)")
+    add.add_argument(
+        "--from",
+        dest="valid_from",
+        default=None,
+        help="start, ISO date-time; no offset = China time (default now)",
+    )
+    add.add_argument(
+        "--until", default=None, help="end, ISO date-time; no offset = China time (overrides --days)"
+    )
     _command(grant, "list", "list grants", run_grant_list)
     revoke = _command(grant, "revoke", "revoke a grant, effective at once", run_grant_revoke)
     revoke.add_argument("grant_id")
@@ -150,22 +158,25 @@ def run_grant_add(args: argparse.Namespace) -> None:
     catalog = load_catalog(settings.catalog)
     items, modes = _split(args.items), [_mode(m) for m in _split(args.modes)]
     check_grantable(catalog, args.resource, items, modes)
-    start = _moment(args.valid_from, "--from") or dt.datetime.now(dt.UTC)
-    until = _moment(args.until, "--until") or start + dt.timedelta(days=args.days)
+    start = _moment(args.valid_from, "--from") or utc_now()
+    until = _moment(args.until, "--until") or _days_after(start, args.days)
     grant = asyncio.run(_with_platform(settings, lambda db: db.add_grant(new_grant_row(
         validate_uscc(args.consumer), args.resource, items, args.purpose, until, modes, start))))  # fmt: skip
     admin_audit(settings, "grant.add", grant.resource, _grant_json(grant))
     print(json.dumps(_grant_json(grant), ensure_ascii=False))
 
 
-def _moment(text: str | None, flag: str) -> dt.datetime | None:
-    if text is None:
-        return None
+def _days_after(start: dt.datetime, days: int) -> dt.datetime:
+    """``--days`` after ``start``; BadRequest when that leaves the range of instants."""
     try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"{flag} {text!r} is not an ISO date-time, e.g. 2026-12-31T18:00:00+08:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return check_range(start + dt.timedelta(days=days), "--days")
+    except OverflowError:
+        raise BadRequest(f"--days {days} is too far: give at most a few thousand years") from None
+
+
+def _moment(text: str | None, flag: str) -> dt.datetime | None:
+    """``--from``/``--until`` as an aware UTC instant; without an offset it is China time."""
+    return None if text is None else parse_instant(text, flag)
 
 
 def _mode(text: str) -> Mode:
@@ -345,7 +356,9 @@ def _audit_parsers(commands: Any) -> None:
     )
     _command(audit, "verify", "check every hash chain; name the first broken event", run_audit_verify)
     export = _command(audit, "export", "write audit events as NDJSON, oldest first", run_audit_export)
-    export.add_argument("--since", default=None, help="only events at or after this ISO date-time")
+    export.add_argument(
+        "--since", default=None, help="only events at or after this ISO date-time (no offset = China time)"
+    )
 
 
 def run_audit_verify(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from errors import BadRequest
-from gateway.platform import Base, PlatformDB
+from gateway.platform import Base, PlatformDB, UTCDateTime
 from policies.codes import validate_uscc
 from policies.decision import ROLES
 
@@ -44,8 +44,8 @@ class ClientRow(Base):
     roles: Mapped[list[str]] = mapped_column(sa.JSON)
     grant_types: Mapped[list[str]] = mapped_column(sa.JSON)
     secret_hash: Mapped[str] = mapped_column(sa.String(256))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-    disabled_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     def to_client(self) -> Client:
         return Client(

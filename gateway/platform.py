@@ -19,8 +19,32 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from errors import BadRequest
 from policies.catalog import Mask
+from policies.chinatime import as_utc, utc_now
 from policies.decision import Grant, GrantConditions
 from policies.share import Mode
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """An instant stored as UTC and read back aware (UTC), on every database.
+
+    The column is ``TIMESTAMP WITH TIME ZONE`` (PostgreSQL ``timestamptz``; SQLite has no such
+    type and SQLAlchemy stores the wall clock of the datetime it is given, dropping the
+    offset). Converting to UTC here, before either sees the value, makes both store the same
+    instant (rule: :mod:`policies.chinatime`; a naive value is China time). Values read back
+    naive, as SQLite gives them, are UTC: this decorator wrote them, and so did every earlier
+    version for the instants it took itself (``now`` in UTC). Every ``DateTime`` column of the
+    platform database (grants, applications, clients, audit) uses this type."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -36,10 +60,10 @@ class GrantRow(Base):
     items: Mapped[list[str]] = mapped_column(sa.JSON)
     modes: Mapped[list[str]] = mapped_column(sa.JSON)
     purpose: Mapped[str] = mapped_column(sa.Text)
-    valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-    valid_until: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     conditions: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
     application: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
@@ -97,8 +121,9 @@ def conditions_from_json(raw: dict[str, Any]) -> GrantConditions:
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    """``moment`` in UTC, aware: the rule of :func:`policies.chinatime.as_utc` (naive = China
+    time). Rows read through :class:`UTCDateTime` are aware UTC already."""
+    return as_utc(moment)
 
 
 def json_text(value: Any) -> str:
@@ -159,7 +184,7 @@ class PlatformDB:
             row = await session.get(GrantRow, grant_id)
             if row is None:
                 raise BadRequest(f"no grant {grant_id!r}; list them with `govshare grant list`")
-            row.revoked_at = row.revoked_at or dt.datetime.now(dt.UTC)
+            row.revoked_at = row.revoked_at or utc_now()
         return row.to_grant()
 
     async def _grant_rows(self, condition: sa.ColumnElement[bool]) -> Sequence[GrantRow]:
@@ -180,7 +205,7 @@ def new_grant_row(
     application: str | None = None,
 ) -> GrantRow:
     """A validated grant row, for a caller's own transaction (the workflow adds it with the decision)."""
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     row = GrantRow(
         id=f"grant-{uuid.uuid4().hex[:12]}",
         consumer=consumer,

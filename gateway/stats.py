@@ -44,9 +44,10 @@ from errors import BadRequest, ConfigurationError, Forbidden
 from gateway.platform import aware
 from gateway.workflow import ApplicationRow, Workflow
 from policies.catalog import Catalog, Department, Resource
+from policies.chinatime import china_day
 from policies.decision import Consumer
 from policies.share import Mode, Share
-from policies.workdays import CHINA_TIME, WorkdayCalendar
+from policies.workdays import WorkdayCalendar
 from policies.workflow import Status
 from resolvers.batching import ResourceSource
 from resolvers.context import AuditReader
@@ -71,7 +72,7 @@ P95: Final = 0.95
 
 @dataclass(frozen=True)
 class Period:
-    """``since`` inclusive, ``until`` exclusive; None is open. Naive datetimes are UTC."""
+    """``since`` inclusive, ``until`` exclusive; None is open. Naive datetimes are China time."""
 
     since: dt.datetime | None = None
     until: dt.datetime | None = None
@@ -257,10 +258,6 @@ def tally_events(events: Iterable[Mapping[str, Any]], owners: Mapping[str, str])
 
 
 # --- authorizations: applications -----------------------------------------------------
-
-
-def china_day(moment: dt.datetime) -> dt.date:
-    return aware(moment).astimezone(CHINA_TIME).date()
 
 
 def working_days(calendar: WorkdayCalendar, start: dt.datetime, end: dt.datetime) -> int:

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from errors import BadRequest, Forbidden
 from gateway.audit import AuditEvent, AuditLog
-from gateway.platform import Base, PlatformDB, aware, new_grant_row
+from gateway.platform import Base, PlatformDB, UTCDateTime, aware, new_grant_row
 from policies.catalog import Catalog
+from policies.chinatime import china_day, utc_now
 from policies.decision import Consumer, Grant
 from policies.profile import Profile
 from policies.share import Mode
-from policies.workdays import CHINA_TIME, WorkdayCalendar, deadline
+from policies.workdays import WorkdayCalendar, deadline
 from policies.workflow import (
     OPEN,
     Actor,
@@ -56,17 +57,17 @@ class ApplicationRow(Base):
     scope_of_knowledge: Mapped[str] = mapped_column(sa.Text)
     security_measures: Mapped[str] = mapped_column(sa.Text)
     legal_basis: Mapped[str] = mapped_column(sa.Text)
-    valid_from: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-    valid_until: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(sa.String(16), index=True)
-    submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     check_due: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
-    checked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decide_due: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
-    decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(sa.String(18), nullable=True)
     notify_due: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
-    notified_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     grant_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     calendar_warning: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
@@ -77,7 +78,7 @@ class ApplicationEventRow(Base):
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     application: Mapped[str] = mapped_column(sa.String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(sa.String(18))
     client: Mapped[str] = mapped_column(sa.String(128))
     user: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
@@ -320,7 +321,7 @@ class Workflow:
         items = narrow(row.items, approval.items, "items")
         check_conditions(approval.conditions, items)
         modes = [Mode(m) for m in narrow(row.modes, approval.modes, "modes")]
-        until = min(aware(row.valid_until), approval.valid_until or aware(row.valid_until))
+        until = min(aware(row.valid_until), aware(approval.valid_until or row.valid_until))
         grant = new_grant_row(
             row.consumer, row.resource, items, row.purpose, until, modes,
             aware(row.valid_from), approval.conditions, application=row.id,
@@ -392,8 +393,9 @@ def _late(due: dt.date, done: dt.datetime | None, today: dt.date) -> bool:
 
 
 def _china_day(moment: dt.datetime) -> dt.date:
-    return aware(moment).astimezone(CHINA_TIME).date()
+    """The day in China of a stored instant (deadlines and lateness are China's days)."""
+    return china_day(aware(moment))
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return utc_now()

@@ -13,6 +13,7 @@ import unicodedata
 from typing import Literal
 
 from errors import InvalidCode
+from policies.chinatime import today_in_china
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -189,7 +190,7 @@ def _check_birth(code: str, digits8: str, today: datetime.date) -> None:
     born = _parse_birth(digits8)
     if born is None or not _EARLIEST_BIRTH <= born <= today:
         where = "7-12 (YYMMDD)" if len(code) == 15 else "7-14 (YYYYMMDD)"
-        detail = f"characters {where} must be a real birth date from 1900-01-01 to today"
+        detail = f"characters {where} must be a real birth date from 1900-01-01 to today (China time)"
         raise _fail("CitizenID", code, "birth_date", detail)
 
 
@@ -215,7 +216,7 @@ def _check_citizen_id(code: str, today: datetime.date) -> str:
 
 def validate_citizen_id(raw: str) -> str:
     """Return the normalized 18-digit ID (15-digit legacy numbers converted) or raise."""
-    return _check_citizen_id(normalize(raw), datetime.date.today())
+    return _check_citizen_id(normalize(raw), today_in_china())  # a birth date is a day in China
 
 
 def is_valid_citizen_id(raw: str) -> bool:

@@ -13,8 +13,8 @@ A day is a working day by the first source that knows its year:
 Counting (``add_workdays``): the due date of a step with a limit of ``n`` working days is
 the ``n``-th working day AFTER the day it started; the start day itself is not counted,
 whatever the hour. ``n = 0`` ("at once") is the start day if it is a working day, else the
-next working day. A :class:`datetime` with a timezone is first converted to China Standard
-Time (UTC+8, no daylight saving); a naive one is taken as China time already.
+next working day. A :class:`datetime` with a timezone is first converted to China time
+(:mod:`policies.chinatime`); a naive one is taken as China time already.
 
 Operator calendar file (YAML), one list per key, all three keys required::
 
@@ -31,13 +31,14 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import chinese_calendar
 import yaml
 
 from errors import ConfigurationError
+from policies.chinatime import CHINA_TIME, china_day
 from policies.yamlfiles import StrictTextDatesLoader, describe
 
 __all__ = [
@@ -51,7 +52,6 @@ __all__ = [
     "load_operator_calendar",
 ]
 
-CHINA_TIME = timezone(timedelta(hours=8), "CST")  # China Standard Time, no DST since 1991
 BASIS_PACKAGE = "chinesecalendar"
 BASIS_FALLBACK = "fallback"
 OPERATOR_PREFIX = "operator:"
@@ -175,10 +175,8 @@ def _package_knows(year: int) -> bool:
 
 
 def _china_day(value: date) -> date:
-    """The calendar day of ``value`` in China; aware datetimes are converted to UTC+8."""
-    if isinstance(value, datetime):
-        return value.astimezone(CHINA_TIME).date() if value.tzinfo is not None else value.date()
-    return value
+    """The calendar day of ``value`` in China (the rule of :func:`policies.chinatime.china_day`)."""
+    return china_day(value)
 
 
 def _is_weekday(day: date) -> bool:

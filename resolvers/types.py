@@ -1,7 +1,8 @@
-"""Static GraphQL pieces: identity scalars, schema directives and the share-class enum."""
+"""Static GraphQL pieces: identity and date-time scalars, schema directives and the share-class enum."""
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 from typing import NewType
 
@@ -9,7 +10,8 @@ import strawberry
 from strawberry.schema_directive import Location
 from strawberry.types.scalar import ScalarDefinition
 
-from errors import InvalidCode
+from errors import BadRequest, InvalidCode
+from policies.chinatime import EARLIEST, LATEST, parse_instant
 from policies.codes import validate_citizen_id, validate_uscc
 from policies.share import Mode, Share
 
@@ -18,6 +20,16 @@ def _text(value: object, kind: str) -> str:
     if not isinstance(value, str):
         raise InvalidCode(f"a {kind} is text: quote it as a string", kind=kind, rule="type")
     return value
+
+
+def _instant(value: object) -> dt.datetime:
+    if not isinstance(value, str):
+        raise BadRequest(f'a DateTime is text, e.g. "2026-12-31T18:00:00+08:00", not {value!r}')
+    return parse_instant(value, "the DateTime")
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.isoformat() if moment.tzinfo is None else moment.astimezone(dt.UTC).isoformat()
 
 
 USCC = NewType("USCC", str)
@@ -37,6 +49,14 @@ SCALARS: dict[object, ScalarDefinition] = {
         "check character; a 15-digit legacy number is converted to 18.",
         serialize=str,
         parse_value=lambda value: validate_citizen_id(_text(value, "CitizenID")),
+    ),
+    dt.datetime: strawberry.scalar(
+        name="DateTime",
+        description="An instant, ISO 8601 (RFC 3339), e.g. 2026-12-31T18:00:00+08:00. Without an offset "
+        "it is China time (Asia/Shanghai). Answers are in UTC. Accepted from "
+        f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC); outside that: BAD_REQUEST.",
+        serialize=_utc_text,
+        parse_value=_instant,
     ),
 }
 

@@ -15,9 +15,9 @@ from strawberry.types import Info
 
 from errors import BadRequest, ConfigurationError
 from policies.catalog import Mask
+from policies.chinatime import utc_now
 from policies.decision import Grant, GrantConditions
 from policies.share import Mode
-from policies.workdays import CHINA_TIME
 from policies.workflow import Actor, Approval, Status, Submission
 from resolvers.context import RequestContext, WorkflowService
 from resolvers.types import ServiceMode
@@ -134,13 +134,8 @@ def _actor(info: Info) -> Actor:
     return Actor(context.consumer, context.request_user)
 
 
-def china_aware(moment: dt.datetime) -> dt.datetime:
-    """A date-time sent without an offset is read as China time (UTC+8)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TIME)
-
-
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return utc_now()
 
 
 def _modes(modes: list[ServiceMode]) -> list[Mode]:
@@ -252,8 +247,8 @@ class Mutation:
             scope_of_knowledge=application.scope_of_knowledge,
             security_measures=application.security_measures,
             legal_basis=application.legal_basis,
-            valid_from=china_aware(application.valid_from) if application.valid_from else _now(),
-            valid_until=china_aware(application.valid_until),
+            valid_from=application.valid_from or _now(),  # DateTime arguments arrive in UTC
+            valid_until=application.valid_until,
         )
         return _view(info, await _service(info).submit(_actor(info), submission))
 
@@ -275,8 +270,7 @@ class Mutation:
         valid_until: dt.datetime | None = None,
         conditions: ConditionsInput | None = None,
     ) -> Application:
-        until = china_aware(valid_until) if valid_until else None
-        approval = Approval(items, _modes(modes) if modes else None, until, _conditions(conditions))
+        approval = Approval(items, _modes(modes) if modes else None, valid_until, _conditions(conditions))
         row = await _service(info).decide(_actor(info), str(id), approve, reasons or [], approval)
         return _view(info, row)
 

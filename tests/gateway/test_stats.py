@@ -338,10 +338,10 @@ def test_authorizations(rows, period, expected) -> None:
 def test_period_bounds() -> None:
     with pytest.raises(BadRequest):
         Period(NOW, NOW)
-    naive = Period(dt.datetime(2026, 10, 1), None)  # naive is UTC
-    assert naive.since == dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
-    assert naive.contains(dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
-    assert not naive.contains(dt.datetime(2026, 9, 30, 23, 59, tzinfo=dt.UTC))
+    naive = Period(dt.datetime(2026, 10, 1), None)  # naive is China time: UTC+8 (Asia/Shanghai)
+    assert naive.since == dt.datetime(2026, 9, 30, 16, 0, tzinfo=dt.UTC)
+    assert naive.contains(dt.datetime(2026, 9, 30, 16, 0, tzinfo=dt.UTC))
+    assert not naive.contains(dt.datetime(2026, 9, 30, 15, 59, tzinfo=dt.UTC))
     assert not OCTOBER.contains(china(2026, 11, 1, 0))  # until is exclusive
 
 
@@ -374,10 +374,10 @@ def test_timeliness_per_update_cycle(cycle, last, on_time) -> None:
     assert found.on_time is on_time
 
 
-def test_timeliness_unknown_without_a_last_update_and_naive_stamps_are_utc() -> None:
+def test_timeliness_unknown_without_a_last_update_and_naive_stamps_are_china_time() -> None:
     unknown = timeliness(resource("daily"), None, NOW)
     assert (unknown.last_update, unknown.due_by, unknown.on_time) == (None, None, None)
-    naive = timeliness(resource("daily"), dt.datetime(2026, 11, 20, 12, 0), NOW)
+    naive = timeliness(resource("daily"), dt.datetime(2026, 11, 20, 20, 0), NOW)  # 12:00 UTC
     assert naive.due_by == NOW and naive.on_time is True
 
 
@@ -510,7 +510,7 @@ async def _applications(platform: PlatformDB) -> None:
 async def world(tmp_path: Path, catalog: Catalog) -> AsyncIterator[World]:
     url = f"sqlite+aiosqlite:///{tmp_path}/platform.db"
     tables = {
-        AMR_DEPT: {"enterprise": [{"uscc": "91420100MA4K00010R", "updated_at": "2026-11-21T06:00:00"}]},
+        AMR_DEPT: {"enterprise": [{"uscc": "91420100MA4K00010R", "updated_at": "2026-11-21T14:00:00"}]},
         TAX_DEPT: {"tax_credit": [{"uscc": "91420100MA4K00010R", "updated_at": "2026-09-01T00:00:00+00:00"}]},
     }
     connectors = {
@@ -569,7 +569,7 @@ async def test_authorizations_in_the_service(world: World) -> None:
 async def test_a_source_that_fails_or_hangs_counts_as_unknown(world: World) -> None:
     amr, tax, psb = await world.stats.department_stats(who(OPERATOR_DEPT, "operator"))
     (amr_time,) = amr.timeliness
-    assert amr_time.last_update == dt.datetime(2026, 11, 21, 6, 0, tzinfo=dt.UTC)  # naive stamp: UTC
+    assert amr_time.last_update == dt.datetime(2026, 11, 21, 6, 0, tzinfo=dt.UTC)  # naive: China time
     assert amr_time.due_by == dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.UTC) and amr_time.on_time is True
     assert [(t.resource, t.last_update, t.on_time) for t in tax.timeliness] == [(TAX, None, None)]  # raised
     assert [(t.resource, t.last_update, t.on_time) for t in psb.timeliness] == [
