@@ -17,10 +17,10 @@ from strawberry.types import Info
 
 from errors import GovshareError, PurposeRequired, QueryTooComplex, SourceUnavailable
 from policies.catalog import Resource
+from policies.chinatime import china_day
 from policies.codes import region_of
 from policies.decision import ResourcePlan, SubjectAccess, over_cap, subject_access
 from policies.share import Mode, Share
-from policies.workdays import CHINA_TIME
 from resolvers.context import RequestContext
 
 CODE_KINDS = {"organization": "USCC", "person": "CitizenID"}
@@ -131,7 +131,7 @@ async def _admit(
     context: RequestContext, plan: ResourcePlan, access: SubjectAccess, code: str
 ) -> SubjectAccess:
     """Items under a capped grant stay only if the cap admits the subject today (China time)."""
-    today = context.now.astimezone(CHINA_TIME).date()
+    today = china_day(context.now)
     denied: dict[str, GovshareError] = dict(access.denied)
     for name, grant in access.capped.items():
         if not await context.federation.grants.admit(grant, code, today):

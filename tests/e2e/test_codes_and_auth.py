@@ -15,6 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from gateway.demo import AMR
+from policies.chinatime import today_in_china
 from policies.codes import citizen_id_check_char, make_uscc, org_code_check_char, uscc_check_char
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +58,7 @@ def bad_citizen_ids(good: str) -> dict[str, tuple[str, str]]:
     def with_check(first17: str) -> str:
         return first17 + citizen_id_check_char(first17)
 
-    future = dt.date.today() + dt.timedelta(days=400)
+    future = today_in_china() + dt.timedelta(days=400)
     return {
         "check_char": (good[:17] + _other(good[17]), "check_char"),
         "feb_30": (with_check(good[:6] + "19870230" + good[14:17]), "birth_date"),

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from errors import InvalidCode
 from policies import codes
+from policies.chinatime import today_in_china
 
 DATA = Path(__file__).parent / "data" / "codes.yaml"
 CASES: list[dict[str, Any]] = yaml.safe_load(DATA.read_text(encoding="utf-8"))
@@ -24,7 +25,7 @@ digit_strings = st.text(alphabet=DIGITS, min_size=6, max_size=6)
 seq3s = st.text(alphabet=DIGITS, min_size=3, max_size=3)
 charset_chars = st.sampled_from(codes.USCC_CHARSET)
 org_bases = st.text(alphabet=codes.USCC_CHARSET, min_size=8, max_size=8)
-births = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date.today())
+births = st.dates(min_value=datetime.date(1900, 1, 1), max_value=today_in_china())
 legacy_births = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(1999, 12, 31))
 
 
