@@ -16,7 +16,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
+from strawberry.extensions import AddValidationRules, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
@@ -24,6 +24,7 @@ from errors import GovshareError, QueryTooComplex, SourceUnavailable, root_cause
 from policies.catalog import Catalog, Item, Resource
 from policies.share import Share
 from resolvers import operator
+from resolvers.arguments import TEXT_RULES, TextVariables
 from resolvers.evidence import EvidenceQuery
 from resolvers.extensions import AccessPlanner, BoundedCache, Validation
 from resolvers.planning import ItemIndex
@@ -82,6 +83,8 @@ def build_schema(catalog: Catalog) -> GovshareSchema:
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             ParserCache,
+            lambda: AddValidationRules(TEXT_RULES),
+            TextVariables,
             lambda: Validation(not_shared, validated),
             lambda: AccessPlanner(index, plans),
         ],
