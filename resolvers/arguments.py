@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, StringValueNode, ValidationRule
+from graphql import ASTValidationRule, ExecutionResult, GraphQLError, StringValueNode, ValidationRule
 from strawberry.extensions import SchemaExtension
 
 from errors import BadRequest
@@ -29,7 +29,7 @@ class TextLiterals(ValidationRule):
             self.report_error(GraphQLError(refused.message, node, original_error=refused))
 
 
-TEXT_RULES = [TextLiterals]
+TEXT_RULES: list[type[ASTValidationRule]] = [TextLiterals]
 
 
 class TextVariables(SchemaExtension):
