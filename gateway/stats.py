@@ -44,7 +44,7 @@ from errors import BadRequest, ConfigurationError, Forbidden
 from gateway.platform import aware
 from gateway.workflow import ApplicationRow, Workflow
 from policies.catalog import Catalog, Department, Resource
-from policies.chinatime import china_day
+from policies.chinatime import check_range, china_day
 from policies.decision import Consumer
 from policies.share import Mode, Share
 from policies.workdays import WorkdayCalendar
@@ -342,13 +342,26 @@ def authorization_stats(
 
 
 def timeliness(resource: Resource, last_update: dt.datetime | None, now: dt.datetime) -> Timeliness:
-    """When the next update is due (last update + the cycle) and whether it still is."""
+    """When the next update is due (last update + the cycle) and whether it still is.
+
+    A source's stamp without an offset is China time; one outside the range of instants
+    (policies.chinatime, e.g. 9999-12-31 as "never") counts as unknown, not as an error."""
     days = CYCLE_DAYS.get(resource.update_cycle)
-    if last_update is None or days is None:
-        return Timeliness(resource.id, resource.update_cycle, _utc(last_update), None, None)
-    last = aware(last_update)
+    last = _source_instant(resource, last_update)
+    if last is None or days is None:
+        return Timeliness(resource.id, resource.update_cycle, last, None, None)
     due_by = last + dt.timedelta(days=days)
     return Timeliness(resource.id, resource.update_cycle, last, due_by, aware(now) <= due_by)
+
+
+def _source_instant(resource: Resource, stamp: dt.datetime | None) -> dt.datetime | None:
+    if stamp is None:
+        return None
+    try:
+        return check_range(aware(stamp))  # LATEST is a year short of datetime.max: room for a cycle
+    except (BadRequest, OverflowError):
+        log.warning("last update of %s is out of range: %s; counted as unknown", resource.id, stamp)
+        return None
 
 
 # --- assembly -------------------------------------------------------------------------

@@ -381,6 +381,19 @@ def test_timeliness_unknown_without_a_last_update_and_naive_stamps_are_china_tim
     assert naive.due_by == NOW and naive.on_time is True
 
 
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        dt.datetime(9999, 12, 31, 23, 59, 59),  # "never" in some sources: + 1 day overflows datetime
+        dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))),  # before year 1 in UTC
+        dt.datetime(1800, 1, 1, tzinfo=dt.UTC),
+    ],
+)
+def test_timeliness_of_a_stamp_out_of_range_is_unknown_not_an_error(stamp: dt.datetime) -> None:
+    found = timeliness(resource("daily"), stamp, NOW)
+    assert (found.last_update, found.due_by, found.on_time) == (None, None, None)
+
+
 # --- quantity and scoping -------------------------------------------------------------
 
 
