@@ -82,7 +82,10 @@ def parse_instant(text: str, what: str = "a date-time") -> dt.datetime:
             "(without an offset it is China time, Asia/Shanghai)",
             value=text,
         ) from None
-    return as_utc(moment, what)
+    try:
+        return as_utc(moment, what)
+    except BadRequest as refused:  # name the instant as it was written
+        raise _out_of_range(text, what) from refused
 
 
 def china_day(moment: dt.datetime | dt.date) -> dt.date:
