@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from errors import BadRequest, Forbidden
 from policies.catalog import Catalog
+from policies.chinatime import as_utc
 from policies.decision import Consumer, GrantConditions, check_grantable
 from policies.share import Mode, Share
 
@@ -78,7 +79,7 @@ def check_submission(catalog: Catalog, submission: Submission) -> None:
             raise BadRequest(f"an application needs {name.replace('_', ' ')}; fill it in", field=name)
     if not submission.items or not submission.modes:
         raise BadRequest("an application names at least one item and one mode")
-    if submission.valid_until <= submission.valid_from:
+    if as_utc(submission.valid_until) <= as_utc(submission.valid_from):  # naive: China time
         raise BadRequest("the requested period must end after it starts")
 
 

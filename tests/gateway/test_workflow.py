@@ -902,3 +902,35 @@ async def test_zhejiang_the_provider_decides_without_a_platform_check(make_workf
     assert row.decide_due == deadline(CALENDAR, row.submitted_at, 5)
     decided = await flow.decide(AMR_PROVIDER, row.id, True, [], Approval())
     assert decided.status == "approved"
+
+
+# --- instants (issue 7, item 1): China time in, UTC stored, on SQLite and PostgreSQL -----
+
+CST = dt.timezone(dt.timedelta(hours=8))
+END_UTC = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)  # 17:00 in China
+
+
+@pytest.mark.parametrize(
+    "until",
+    [dt.datetime(2026, 12, 1, 17, tzinfo=CST), END_UTC, dt.datetime(2026, 12, 1, 17)],
+    ids=["+08:00", "Z", "none (China time)"],
+)
+async def test_an_application_period_and_its_grant_end_at_the_instant_applied_for(
+    workflow: Workflow, platform: PlatformDB, until: dt.datetime
+):
+    start = dt.datetime(2026, 11, 1, 8, tzinfo=CST)
+    app_id = await accepted(workflow, consumer_actor(), application(valid_from=start, valid_until=until))
+    row = await stored(platform, app_id)
+    assert (row.valid_from, row.valid_until) == (dt.datetime(2026, 11, 1, 0, tzinfo=dt.UTC), END_UTC)
+    await workflow.decide(AMR_PROVIDER, app_id, True, ["同意"], Approval())
+    grant = (await grant_row(platform, (await stored(platform, app_id)).grant_id or "")).to_grant()
+    assert grant.active_at(END_UTC - dt.timedelta(seconds=1))
+    assert not grant.active_at(END_UTC)  # not 8 hours later
+
+
+async def test_an_approval_narrowing_the_period_in_china_time(workflow: Workflow, platform: PlatformDB):
+    app_id = await accepted(workflow, consumer_actor())
+    narrowed = now().replace(tzinfo=None, microsecond=0) + dt.timedelta(days=10)  # naive: China time
+    await workflow.decide(AMR_PROVIDER, app_id, True, ["同意"], Approval(valid_until=narrowed))
+    grant = (await grant_row(platform, (await stored(platform, app_id)).grant_id or "")).to_grant()
+    assert grant.valid_until == (narrowed - dt.timedelta(hours=8)).replace(tzinfo=dt.UTC)
