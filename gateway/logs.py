@@ -12,6 +12,7 @@ platform's protection level.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -87,7 +88,7 @@ def _masked(value: Any) -> Any:
 class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": _utc_text(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -96,6 +97,11 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(_masked(json.loads(json.dumps(entry, default=str))), ensure_ascii=False)
+
+
+def _utc_text(seconds: float) -> str:
+    """Log times are UTC and say so, whatever the server's TZ (README, Time)."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def configure(level: str = "info") -> None:
