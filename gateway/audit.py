@@ -37,14 +37,27 @@ Fail closed
 Privacy
     An event holds codes, item names, decisions, digests and the caller's declared purpose,
     never a stored value of a citizen or enterprise (no names, addresses, amounts ...). The
-    response is represented only by ``response_digest``, the sha256 of its canonical JSON.
+    response is represented only by ``response_digest``, an HMAC-SHA256 of its canonical
+    JSON under the gateway's audit secret (``AuditLog.keyed_digest``; the secret is
+    ``DATA/audit-secret``, made once by :func:`load_secret`). Keyed, because parties other
+    than the consumer read events (providers, operators, exports): an unkeyed hash of the
+    answer lets anyone who knows part of it test guesses for the rest.
 
 Reading
-    ``AuditLog.events`` returns plain JSON-ready dicts, oldest first (by seq, then instance),
-    each exactly the hashed record plus ``hash``: anyone can re-check an exported line with
-    ``digest(line without "hash") == line["hash"]``. Providers see events on their
-    resources through the ``<table>_resources`` index table, which is not part of the chain
-    (it only decides visibility; events are re-checked against their hashed ``resources``).
+    ``AuditLog.events`` returns plain JSON-ready dicts, OLDEST FIRST BY TIME across every
+    chain (then instance, then seq), each exactly the hashed record plus ``hash``: anyone
+    can re-check an exported line with ``digest(line without "hash") == line["hash"]``.
+    Page with ``after`` = the last event's id. Providers see events on their resources
+    through the ``<table>_resources`` index table, which is not part of the chain (it only
+    decides visibility; events are re-checked against their hashed ``resources``).
+
+Usage aggregates
+    ``<table>_usage`` counts data events per hour (UTC) and ``gateway.usage.UsageKey``,
+    written in the SAME transaction as the events, so they never disagree with the trail;
+    ``usage`` answers a period from whole hours of aggregates plus the raw events of at
+    most two partial hours, whatever the trail's length (DESIGN.md section 8, ``stats``).
+    A trail written before the aggregates existed gets them built once, at the first
+    ``start`` (``<table>_meta`` remembers it), under a lock that keeps writers out.
 """
 
 from __future__ import annotations
@@ -52,21 +65,26 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
+import os
 import re
+import secrets
 import uuid
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from errors import AuditUnavailable
+from errors import AuditUnavailable, BadRequest, ConfigurationError
 from gateway.platform import Base, UTCDateTime, json_text
+from gateway.usage import DATA_KINDS, UsageKey, hour_of, hour_start, usage_key
+from policies.share import Mode
 
 log = logging.getLogger("govshare.audit")
 
@@ -79,6 +97,11 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 _TEXT_FIELDS: Final = ("kind", "consumer", "client", "user", "purpose", "application", "mode", "outcome")
 _LIST_FIELDS: Final = ("resources", "items", "subjects")
+SECRET_FILE: Final = "audit-secret"
+_USAGE_BUILT: Final = "usage_aggregates"
+_USAGE_COUNTS: Final = ("calls",)
+_BUILD_PAGE: Final = 5000
+_BUILD_RETRIES: Final = 600  # SQLite: seconds another process's build may keep the store locked
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +242,7 @@ def audit_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.T
         sa.Column("detail", sa.JSON, nullable=False),
         sa.UniqueConstraint("instance", "seq", name=f"uq_{name}_instance_seq"),
         sa.Index(f"ix_{name}_time", "time"),
+        sa.Index(f"ix_{name}_order", "time", "instance", "seq"),  # oldest first across chains
         sa.Index(f"ix_{name}_consumer", "consumer"),
     )
     resources = sa.Table(
@@ -230,15 +254,90 @@ def audit_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.T
     return events, resources
 
 
+def usage_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.Table, sa.Table]:
+    """The usage aggregates (``NAME_usage``: per UTC hour and usage key, the number of data
+    events) and ``NAME_meta`` (key -> value; remembers that the aggregates were built)."""
+    usage = sa.Table(
+        f"{name}_usage",
+        metadata,
+        sa.Column("hour", sa.BigInteger, primary_key=True),  # whole hours since 1970 UTC
+        sa.Column("key", sa.String(32), primary_key=True),  # UsageKey.digest
+        sa.Column("consumer", sa.Text, nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("resources", sa.Text, nullable=False),  # JSON arrays, as text (groupable)
+        sa.Column("refused", sa.Text, nullable=False),
+        sa.Column("unavailable", sa.Text, nullable=False),
+        sa.Column("calls", sa.BigInteger, nullable=False),
+    )
+    meta = sa.Table(
+        f"{name}_meta",
+        metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    return usage, meta
+
+
+class AuditTables(NamedTuple):
+    events: sa.Table
+    resources: sa.Table
+    usage: sa.Table
+    meta: sa.Table
+
+
 AUDIT_EVENTS, AUDIT_RESOURCES = audit_tables(Base.metadata)  # PlatformDB.create_schema makes them
+AUDIT_USAGE, AUDIT_META = usage_tables(Base.metadata)
 
 
-def _tables(name: str) -> tuple[sa.Table, sa.Table]:
+def _tables(name: str) -> AuditTables:
     if name == DEFAULT_TABLE:
-        return AUDIT_EVENTS, AUDIT_RESOURCES
+        return AuditTables(AUDIT_EVENTS, AUDIT_RESOURCES, AUDIT_USAGE, AUDIT_META)
     if not _NAME.fullmatch(name):
         raise ValueError(f"audit table name {name!r} must match {_NAME.pattern}")
-    return audit_tables(sa.MetaData(), name)
+    metadata = sa.MetaData()
+    return AuditTables(*audit_tables(metadata, name), *usage_tables(metadata, name))
+
+
+# --- the audit secret -----------------------------------------------------------------
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The gateway's audit secret (32 random bytes, hex in ``DATA/audit-secret``, mode 0600),
+    made on first use. Every worker of one data folder reads the same file, and a new one is
+    published with an atomic hard link, so two workers starting at once agree on it.
+    Raises ConfigurationError when the file is unreadable or not 64 hex digits."""
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{SECRET_FILE}.{uuid.uuid4().hex}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)  # fails if another worker published one first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    try:
+        text = path.read_text().strip()
+    except OSError as exc:
+        raise ConfigurationError(f"{path} cannot be read: {exc}") from exc
+    if not _HEX64.fullmatch(text):
+        raise ConfigurationError(
+            f"{path} must hold 64 lowercase hex digits; restore it from a backup (moving it away "
+            "makes a new secret, and the digests of older events can then no longer be checked)"
+        )
+    return bytes.fromhex(text)
+
+
+def keyed_digest(secret: bytes, value: Any) -> str:
+    """Hex HMAC-SHA256 (RFC 2104) of ``canonical_json(value)`` under ``secret``."""
+    if len(secret) < 32:
+        raise ConfigurationError(f"the audit secret must be 32 bytes (64 hex digits in DATA/{SECRET_FILE})")
+    return hmac.new(secret, canonical_json(value), hashlib.sha256).hexdigest()
 
 
 def _engine(url: str) -> AsyncEngine:
@@ -346,7 +445,9 @@ class AuditLog:
 
     ``url`` is the platform database (SQLAlchemy async URL); the log has its own engine.
     ``instance`` names this process's chain: stable across restarts, unique among the
-    processes writing the same database. ``table`` exists for tests.
+    processes writing the same database. ``secret`` (:func:`load_secret`) keys
+    ``keyed_digest``. ``clock`` gives each event's time (aware; tests and benchmarks set
+    it). ``table`` exists for tests.
     """
 
     def __init__(
@@ -358,6 +459,8 @@ class AuditLog:
         table: str = DEFAULT_TABLE,
         timeout: float = 10.0,
         max_pending: int = 100_000,
+        secret: bytes | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.instance = instance or DEFAULT_INSTANCE
         if len(self.instance) > 64:
@@ -366,7 +469,9 @@ class AuditLog:
             raise ValueError("max_batch must be at least 1")
         self.url = url
         self.engine = _engine(url)
-        self._events, self._resources = _tables(table)
+        self._events, self._resources, self._usage, self._meta = _tables(table)
+        self._secret = secret
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._max_batch, self._timeout, self._max_pending = max_batch, timeout, max_pending
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._head: tuple[int, str] | None = None
@@ -381,20 +486,42 @@ class AuditLog:
         await self.close()
 
     async def start(self) -> None:
-        """Create the tables if needed, load this instance's chain head, start the writer."""
+        """Create the tables (and indexes) if needed, build the usage aggregates once for a
+        trail that predates them, load this instance's chain head, start the writer."""
         if self._writer is not None:
             raise RuntimeError("this AuditLog was already started; make a new one to reopen")
-        tables = [self._events, self._resources]
+        tables = [self._events, self._resources, self._usage, self._meta]
         _check_folder(self.url)
         try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(lambda sync: self._events.metadata.create_all(sync, tables=tables))
+            await self._create_tables(tables)
+            await self._ensure_usage()
             async with self.engine.connect() as conn:
                 self._head = await _load_head(conn, self._events, self.instance)
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             log.error("audit store %s cannot be opened: %s", _safe_url(self.url), exc)
             raise AuditUnavailable(f"the audit store {_safe_url(self.url)} cannot be opened: {exc}") from exc
         self._writer = asyncio.create_task(self._run(), name=f"audit-writer-{self.instance}")
+
+    async def _create_tables(self, tables: Sequence[sa.Table]) -> None:
+        """Create what is missing; a process starting at the same moment may win the race to
+        create a table (an error here), after which the check finds it."""
+        for attempt in range(3):
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(lambda sync: _create(sync, tables))
+                return
+            except sa.exc.DBAPIError:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    def keyed_digest(self, value: Any) -> str:
+        """HMAC-SHA256 of ``canonical_json(value)`` under this gateway's audit secret: what
+        an event may hold of a response (readers other than the consumer cannot test guesses
+        against it). Raises ConfigurationError when the log was made without a secret."""
+        if self._secret is None:
+            raise ConfigurationError("this audit log has no secret: pass load_secret(data_dir)")
+        return keyed_digest(self._secret, value)
 
     async def append(self, event: AuditEvent) -> AuditReceipt:
         """Record ``event``; return once it is committed durably, else raise AuditUnavailable."""
@@ -404,7 +531,7 @@ class AuditLog:
             raise AuditUnavailable("the audit log is behind (backlog full), so the request is refused")
         content = _content(event)
         future: asyncio.Future[AuditReceipt] = asyncio.get_running_loop().create_future()
-        now = dt.datetime.now(dt.UTC)
+        now = _as_utc(self._clock())
         self._queue.put_nowait(_Pending(content, f"audit-{uuid.uuid4().hex}", now, future))
         try:
             async with asyncio.timeout(self._timeout):
@@ -432,29 +559,50 @@ class AuditLog:
         after_seq: int | None = None,
         instance: str | None = None,
         limit: int = 100,
+        after: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Stored events, OLDEST FIRST (by seq, then instance), as JSON-ready dicts.
+        """At most ``limit`` stored events, OLDEST FIRST BY TIME across every instance's
+        chain (ties: instance, then seq), as JSON-ready dicts.
 
         ``consumer`` and ``provider_resources`` are visibility scopes: given together, an
         event matches if it is the consumer's own OR touches one of the resources; None
         means no restriction (an operator passes neither). ``since`` is inclusive, ``until``
-        exclusive (naive datetimes are UTC). Page with ``after_seq`` = the last returned
-        seq: a page never splits one seq across instances, so it may hold a few more than
-        ``limit`` events when several instances write.
+        exclusive (naive datetimes are UTC). Page with ``after`` = the id of the last event
+        returned (BadRequest when no event has that id). ``after_seq`` keeps only events
+        with a larger seq: a cursor within ONE chain (with ``instance``).
         """
         where = self._filters(consumer, provider_resources, since, until, after_seq, instance)
-        base = sa.select(self._events).where(*where)
+        column = self._events.c
         try:
             async with self.engine.connect() as conn:
-                rows = list((await conn.execute(base.order_by("seq", "instance").limit(limit))).mappings())
-                if rows and len(rows) == limit:
-                    column = self._events.c
-                    rest = base.where(column.seq == rows[-1]["seq"], column.instance > rows[-1]["instance"])
-                    rows += list((await conn.execute(rest.order_by("instance"))).mappings())
+                if after is not None:
+                    where.append(await self._after(conn, after))
+                query = sa.select(self._events).where(*where)
+                ordered = query.order_by(column.time, column.instance, column.seq).limit(limit)
+                rows = list((await conn.execute(ordered)).mappings())
         except sa.exc.SQLAlchemyError as exc:
             raise AuditUnavailable(f"the audit store cannot be read: {exc.__class__.__name__}") from exc
         found = [{**_record(row), "hash": row["hash"]} for row in rows]
         return [event for event in found if _visible(event, consumer, provider_resources)]
+
+    async def _after(self, conn: AsyncConnection, event_id: str) -> sa.ColumnElement[bool]:
+        """Events after ``event_id`` in (time, instance, seq) order: the keyset cursor."""
+        column = self._events.c
+        query = sa.select(column.time, column.instance, column.seq).where(column.id == event_id)
+        cursor = (await conn.execute(query)).first()
+        if cursor is None:
+            raise BadRequest(
+                f"no audit event {event_id!r}: pass the id of the last event of the previous page",
+                argument="after",
+            )
+        time, instance, seq = cursor
+        return sa.or_(
+            column.time > time,
+            sa.and_(
+                column.time == time,
+                sa.or_(column.instance > instance, sa.and_(column.instance == instance, column.seq > seq)),
+            ),
+        )
 
     def _filters(
         self,
@@ -485,6 +633,135 @@ class AuditLog:
             where.append(sa.or_(*scopes))
         return where
 
+    # --- usage aggregates -------------------------------------------------------------
+
+    async def usage(
+        self, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[tuple[UsageKey, int]]:
+        """Data events in [since, until) (naive = UTC) as (usage key, number of events).
+
+        Whole hours come from the aggregates; the partial hours at either end (at most two)
+        from the raw events there. So the cost follows the number of distinct keys and the
+        traffic of two hours, not the length of the trail. Raises AuditUnavailable."""
+        start = None if since is None else _as_utc(since)
+        end = None if until is None else _as_utc(until)
+        first = None if start is None else _first_whole_hour(start)
+        stop = None if end is None else hour_of(end)  # whole hours end where until's hour starts
+        counted: dict[str, list[Any]] = {}
+        try:
+            async with self.engine.connect() as conn:
+                if first is not None and stop is not None and first >= stop:  # inside at most 2 hours
+                    await self._raw_usage(conn, start, end, counted)
+                else:
+                    await self._summed_usage(conn, first, stop, counted)
+                    if start is not None and first is not None:
+                        await self._raw_usage(conn, start, hour_start(first), counted)
+                    if end is not None and stop is not None:
+                        await self._raw_usage(conn, hour_start(stop), end, counted)
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditUnavailable(f"the audit store cannot be read: {exc.__class__.__name__}") from exc
+        return [(key, calls) for key, calls in counted.values()]
+
+    async def _summed_usage(
+        self, conn: AsyncConnection, first: int | None, stop: int | None, counted: dict[str, list[Any]]
+    ) -> None:
+        table = self._usage.c
+        query = sa.select(
+            table.key,
+            sa.func.min(table.consumer),
+            sa.func.min(table.mode),
+            sa.func.min(table.resources),
+            sa.func.min(table.refused),
+            sa.func.min(table.unavailable),
+            sa.func.sum(table.calls),
+        ).group_by(table.key)
+        if first is not None:
+            query = query.where(table.hour >= first)
+        if stop is not None:
+            query = query.where(table.hour < stop)
+        for _key, consumer, mode, resources, refused, unavailable, calls in await conn.execute(query):
+            key = UsageKey(
+                consumer, Mode(mode), *(tuple(json.loads(v)) for v in (resources, refused, unavailable))
+            )
+            _add(counted, key, int(calls))
+
+    async def _raw_usage(
+        self,
+        conn: AsyncConnection,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        counted: dict[str, list[Any]],
+    ) -> None:
+        column = self._events.c
+        query = sa.select(
+            column.kind, column.mode, column.consumer, column.resources, column.decisions, column.outcome
+        ).where(column.kind.in_(list(DATA_KINDS)))
+        if start is not None:
+            query = query.where(column.time >= start)
+        if end is not None:
+            query = query.where(column.time < end)
+        for row in (await conn.execute(query)).mappings():
+            key = usage_key(dict(row))
+            if key is not None:
+                _add(counted, key, 1)
+
+    async def _add_usage(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        """Add counted rows to the aggregates (an upsert: the same hour and key add up)."""
+        if not rows:
+            return
+        insert = _dialect_insert(conn.dialect.name)(self._usage)
+        added = {name: self._usage.c[name] + insert.excluded[name] for name in _USAGE_COUNTS}
+        await conn.execute(insert.on_conflict_do_update(index_elements=["hour", "key"], set_=added), rows)
+
+    async def _ensure_usage(self) -> None:
+        """Build the aggregates once for a trail written before they existed."""
+        for attempt in range(_BUILD_RETRIES):
+            if await self._usage_built():
+                return
+            try:
+                await self._build_usage()
+                return
+            except _AlreadyBuilt:
+                return
+            except sa.exc.OperationalError:  # SQLite: another process is building them now
+                if self.engine.dialect.name != "sqlite" or attempt == _BUILD_RETRIES - 1:
+                    raise
+                await asyncio.sleep(1.0)
+
+    async def _usage_built(self) -> bool:
+        async with self.engine.connect() as conn:
+            marker = sa.select(self._meta.c.value).where(self._meta.c.key == _USAGE_BUILT)
+            return (await conn.execute(marker)).first() is not None
+
+    async def _build_usage(self) -> None:
+        """Recount every data event into the aggregates in ONE transaction that first locks
+        writers out (PostgreSQL: a table lock that every append's upsert waits for; SQLite:
+        the first write takes the database's write lock), so nothing is counted twice."""
+        async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(sa.text(f'LOCK TABLE "{self._usage.name}" IN SHARE ROW EXCLUSIVE MODE'))
+            await conn.execute(self._usage.delete())
+            marker = sa.select(self._meta.c.value).where(self._meta.c.key == _USAGE_BUILT)
+            if (await conn.execute(marker)).first() is not None:
+                raise _AlreadyBuilt  # another process built them while this one waited
+            counted: dict[tuple[int, str], dict[str, Any]] = {}
+            column = self._events.c
+            wanted = (column.id, column.time, column.kind, column.mode, column.consumer, column.resources,
+                      column.decisions, column.outcome)  # fmt: skip
+            query = sa.select(*wanted).where(column.kind.in_(list(DATA_KINDS))).order_by(column.id)
+            last: str | None = None
+            while rows := await _page(conn, query, column.id, last):
+                for row in rows:
+                    key = usage_key(row)
+                    if key is not None:
+                        _count(counted, hour_of(_as_utc(row["time"])), key, 1)
+                last = rows[-1]["id"]
+            rows_out = [counted[k] for k in sorted(counted)]
+            for start in range(0, len(rows_out), _BUILD_PAGE):
+                await conn.execute(self._usage.insert(), rows_out[start : start + _BUILD_PAGE])
+            await conn.execute(self._meta.insert(), [{"key": _USAGE_BUILT, "value": "1"}])
+        log.info("audit usage aggregates built: %d events counted", sum(r["calls"] for r in rows_out))
+
     # --- the writer -------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -509,10 +786,11 @@ class AuditLog:
             head = self._head or await self._reload_head()
             rows, links, receipts, head = self._chain(batch, head)
             if rows:
-                async with self.engine.begin() as conn:
+                async with self.engine.begin() as conn:  # events, index and aggregates: all or none
                     await conn.execute(self._events.insert(), rows)
                     if links:
                         await conn.execute(self._resources.insert(), links)
+                    await self._add_usage(conn, _usage_rows(rows))
         except Exception as exc:  # any failure: the whole batch fails closed
             self._head = None  # reload from the database before the next batch
             log.error("audit batch of %d events not written: %s", len(batch), exc)
@@ -551,6 +829,86 @@ class AuditLog:
         return rows, links, receipts, (seq, prev)
 
 
+# --- usage aggregates -----------------------------------------------------------------
+
+
+class _AlreadyBuilt(Exception):
+    """Another process built the aggregates first: roll this build back."""
+
+
+async def _page(
+    conn: AsyncConnection, query: sa.Select[Any], column: sa.ColumnElement[str], last: str | None
+) -> list[dict[str, Any]]:
+    """One page of ``query`` after ``last`` (keyset on ``column``), as plain dicts."""
+    paged = query if last is None else query.where(column > last)
+    return [dict(row) for row in (await conn.execute(paged.limit(_BUILD_PAGE))).mappings()]
+
+
+def _first_whole_hour(moment: dt.datetime) -> int:
+    hour = hour_of(moment)
+    return hour if hour_start(hour) == moment else hour + 1
+
+
+def _add(counted: dict[str, list[Any]], key: UsageKey, calls: int) -> None:
+    slot = counted.get(key.digest)
+    if slot is None:
+        counted[key.digest] = [key, calls]
+    else:
+        slot[1] += calls
+
+
+def _dialect_insert(dialect: str) -> Callable[[sa.Table], Any]:
+    """The dialect's INSERT with ON CONFLICT DO UPDATE (SQLite 3.24+, PostgreSQL 9.5+)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    raise ConfigurationError(f"the audit store supports SQLite and PostgreSQL, not {dialect}")
+
+
+def _usage_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A batch's contribution to the aggregates: one row per (hour, usage key), counted."""
+    counted: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in rows:
+        key = usage_key(row)
+        if key is not None:
+            _count(counted, hour_of(_as_utc(row["time"])), key, 1)
+    return [counted[k] for k in sorted(counted)]  # one lock order for every writer (no deadlock)
+
+
+def _count(counted: dict[tuple[int, str], dict[str, Any]], hour: int, key: UsageKey, calls: int) -> None:
+    slot = (hour, key.digest)
+    row = counted.get(slot)
+    if row is None:
+        counted[slot] = row = {
+            "hour": hour,
+            "key": key.digest,
+            "consumer": key.consumer,
+            "mode": key.mode.value,
+            "resources": _list_text(key.resources),
+            "refused": _list_text(key.refused),
+            "unavailable": _list_text(key.unavailable),
+            "calls": 0,
+        }
+    row["calls"] += calls
+
+
+def _list_text(values: Sequence[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+
+
+def _create(sync: sa.Connection, tables: Sequence[sa.Table]) -> None:
+    """Missing tables, and indexes added to a table since it was made (an upgraded store)."""
+    tables[0].metadata.create_all(sync, tables=list(tables))
+    for table in tables:
+        for index in table.indexes:
+            index.create(sync, checkfirst=True)
+
+
 def _unavailable() -> AuditUnavailable:
     return AuditUnavailable(
         "the audit store could not record this access, so the request is refused; "
@@ -573,14 +931,16 @@ def _visible(event: Mapping[str, Any], consumer: str | None, resources: Collecti
 async def export_events(
     url: str, *, since: dt.datetime | None = None, table: str = DEFAULT_TABLE, page: int = 1000
 ) -> AsyncIterator[dict[str, Any]]:
-    """Every event (since ``since``), oldest first, page by page."""
+    """Every event (since ``since``), oldest first by time across every chain, page by page.
+
+    Reads only: the log is not started (no tables made, no aggregates built)."""
     audit = AuditLog(url, table=table)
     try:
-        after: int | None = None
-        while batch := await audit.events(since=since, after_seq=after, limit=page):
+        after: str | None = None
+        while batch := await audit.events(since=since, after=after, limit=page):
             for event in batch:
                 yield event
-            after = batch[-1]["seq"]
+            after = batch[-1]["id"]
     finally:
         await audit.close()
 
@@ -594,7 +954,7 @@ async def verify_chain(url: str, *, table: str = DEFAULT_TABLE) -> VerifyResult:
     Each event's hash is recomputed from its stored fields, its prev_hash must be the hash
     of the event before it, and seq must run 1, 2, 3 ... Instances are walked in name order.
     """
-    events, _ = _tables(table)
+    events = _tables(table).events
     _check_folder(url)
     engine = _engine(url)
     try:

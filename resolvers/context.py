@@ -38,6 +38,7 @@ class AuditReader(Protocol):
         after_seq: int | None = None,
         instance: str | None = None,
         limit: int = 100,
+        after: str | None = None,
     ) -> list[dict[str, Any]]: ...
 
 

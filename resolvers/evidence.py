@@ -1,10 +1,16 @@
 """``auditEvents``: operators read every event, providers those on their resources (and
-their own), consumers their own; oldest first, paged by sequence number."""
+their own), consumers their own; oldest first by time across every chain, paged with
+``after`` (the last event's id, ``nextAfter``).
+
+A provider's view of ANOTHER department's event holds only what concerns its own
+resources (:func:`provider_part`): their resources, items, decisions and the subjects
+looked up at them; no response digest (even keyed, equal digests would tell it that two
+answers were the same); the outcome as far as its items go. Its own events it sees whole."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -15,6 +21,7 @@ from policies.decision import Consumer
 from resolvers.context import AuditReader, RequestContext
 
 MAX_PAGE = 1000
+ALLOWED = "ALLOWED"
 
 
 @strawberry.type(description="One audit event: who read what, for what purpose, and what was decided.")
@@ -44,8 +51,11 @@ class AuditEventView:
 @strawberry.type
 class AuditPage:
     events: list[AuditEventView]
+    next_after: strawberry.ID | None = strawberry.field(
+        description="Pass as `after` for the next page (the last event's id); null at the end."
+    )
     next_after_seq: int | None = strawberry.field(
-        description="Pass as afterSeq for the next page; null at the end."
+        description="The last event's seq, for afterSeq (a cursor within ONE chain: use nextAfter)."
     )
 
 
@@ -70,16 +80,38 @@ def _scope(context: RequestContext, consumer: str | None) -> dict[str, Any]:
     return {"consumer": actor.department}
 
 
-def _provider_part(event: dict[str, Any], mine: list[str]) -> dict[str, Any]:
-    """Another department's event as its provider may see it: only the parts on its own
-    resources (the hashes still let an auditor match it with the operator's full copy)."""
+def provider_part(event: dict[str, Any], mine: list[str]) -> dict[str, Any]:
+    """Another department's event as its provider may see it (issue 7 item 2).
+
+    Kept: its own resources, items and decisions; the subjects looked up at its own
+    resources (``detail.subjects_at``; an event without that record shows none); the
+    operation name. Dropped: ``response_digest`` (derived from the whole answer, other
+    providers' values included), every other detail, and a ``partly_refused`` outcome
+    caused only by others' items (it reads ``answered`` when all of its items were allowed).
+    ``hash`` and ``prev_hash`` stay: they let an auditor match the part with the operator's
+    full copy, and they cover the keyed response digest, so no guess can be tested on them.
+    """
     ours = set(mine)
-    on_ours = lambda key: key.rsplit(".", 1)[0] in ours  # noqa: E731
+    on_ours = lambda key: key in ours or key.rsplit(".", 1)[0] in ours  # noqa: E731
+    decisions = {k: v for k, v in (event.get("decisions") or {}).items() if on_ours(k)}
+    detail = event.get("detail") or {}
+    at = {r: codes for r, codes in (detail.get("subjects_at") or {}).items() if r in ours}
+    seen = {code for codes in at.values() for code in codes}
+    outcome = event.get("outcome")
+    if outcome == "partly_refused" and all(value == ALLOWED for value in decisions.values()):
+        outcome = "answered"
+    kept_detail: dict[str, Any] = {"subjects_at": at} if at else {}
+    if "operation" in detail:
+        kept_detail["operation"] = detail["operation"]
     return {
         **event,
+        "outcome": outcome,
         "resources": [r for r in event.get("resources") or [] if r in ours],
         "items": [i for i in event.get("items") or [] if on_ours(i)],
-        "decisions": {k: v for k, v in (event.get("decisions") or {}).items() if on_ours(k)},
+        "decisions": decisions,
+        "subjects": [code for code in event.get("subjects") or [] if code in seen],
+        "response_digest": None,
+        "detail": kept_detail,
     }
 
 
@@ -106,25 +138,38 @@ def _view(event: dict[str, Any]) -> AuditEventView:
 
 @strawberry.type
 class EvidenceQuery:
-    @strawberry.field(description="Audit events you may see, oldest first; page with afterSeq.")
+    @strawberry.field(
+        description="At most `limit` audit events you may see, oldest first by time across every "
+        "gateway instance; page with `after` = the previous page's nextAfter."
+    )
     async def audit_events(
         self,
         info: Info,
         consumer: str | None = None,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
-        after_seq: int | None = None,
+        after_seq: Annotated[
+            int | None, strawberry.argument(description="Only events with a larger seq (one chain's cursor).")
+        ] = None,
         limit: int = 100,
+        after: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The id of the last event of the previous page (its nextAfter)."),
+        ] = None,
     ) -> AuditPage:
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit is 1 to {MAX_PAGE}")
         info.context.record_read("auditEvents")
         scope = _scope(info.context, consumer)
         events = await _reader(info).events(
-            since=since, until=until, after_seq=after_seq, limit=limit, **scope
+            since=since, until=until, after_seq=after_seq, limit=limit, after=after, **scope
         )
-        following = int(events[-1]["seq"]) if len(events) >= limit else None
+        full = len(events) >= limit
         mine = scope.get("provider_resources")
         own = info.context.consumer.department
-        shown = [e if mine is None or e.get("consumer") == own else _provider_part(e, mine) for e in events]
-        return AuditPage(events=[_view(e) for e in shown], next_after_seq=following)
+        shown = [e if mine is None or e.get("consumer") == own else provider_part(e, mine) for e in events]
+        return AuditPage(
+            events=[_view(e) for e in shown],
+            next_after=strawberry.ID(events[-1]["id"]) if full else None,
+            next_after_seq=int(events[-1]["seq"]) if full else None,
+        )

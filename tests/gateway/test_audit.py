@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from errors import AuditUnavailable
+from errors import AuditUnavailable, BadRequest
 from gateway.audit import (
     ZERO_HASH,
     AuditEvent,
@@ -65,7 +65,7 @@ async def store(platform_url: str) -> AsyncIterator[Store]:
     yield Store(platform_url, table)
     engine = create_async_engine(platform_url)
     async with engine.begin() as conn:
-        for name in (table, f"{table}_resources", f"{table}_moved"):
+        for name in (table, f"{table}_resources", f"{table}_moved", f"{table}_usage", f"{table}_meta"):
             await conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     await engine.dispose()
 
@@ -364,16 +364,78 @@ async def test_events_by_scope_time_and_page(audit: AuditLog):
     assert seqs(await audit.events(after_seq=2, limit=2)) == [3, 4]
 
 
-async def test_a_page_never_splits_a_seq_across_instances(store: Store):
-    async with store.log(instance="a") as a, store.log(instance="b") as b:
-        for n in range(3):
+class Ticks:
+    """A clock for AuditLog(clock=...): each call returns the next of the given instants."""
+
+    def __init__(self, *moments: dt.datetime) -> None:
+        self.moments = list(moments)
+
+    def __call__(self) -> dt.datetime:
+        return self.moments.pop(0)
+
+
+T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+async def two_chains(store: Store) -> list[tuple[str, int]]:
+    """Chain a writes at minutes 0, 1, 2, 3, 10; chain b at 4, 5, 11 (by seq, a and b would
+    alternate: a1 b1 a2 b2 ...). Returns (instance, seq) in time order."""
+    async with (
+        store.log(instance="a", clock=Ticks(*map(at, (0, 1, 2, 3, 10)))) as a,
+        store.log(instance="b", clock=Ticks(*map(at, (4, 5, 11)))) as b,
+    ):
+        for n in range(4):
             await a.append(event(n))
+        for n in range(2):
             await b.append(event(n))
-        page = await a.events(limit=3)
-        assert [(e["seq"], e["instance"]) for e in page] == [(1, "a"), (1, "b"), (2, "a"), (2, "b")]
-        rest = await a.events(after_seq=page[-1]["seq"], limit=3)
-        assert [(e["seq"], e["instance"]) for e in rest] == [(3, "a"), (3, "b")]
-        assert [e["seq"] for e in await a.events(instance="b")] == [1, 2, 3]
+        await a.append(event(9))
+        await b.append(event(9))
+    return [("a", 1), ("a", 2), ("a", 3), ("a", 4), ("b", 1), ("b", 2), ("a", 5), ("b", 3)]
+
+
+def order(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(e["instance"], e["seq"]) for e in events]
+
+
+async def test_events_are_oldest_first_by_time_across_chains(store: Store):
+    expected = await two_chains(store)
+    reader = store.log()
+    try:
+        assert order(await reader.events()) == expected
+        times = [e["time"] for e in await reader.events()]
+        assert times == sorted(times)
+    finally:
+        await reader.close()
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 7, 8, 100])
+async def test_a_page_holds_at_most_limit_events_and_pages_cover_all_once(store: Store, limit: int):
+    expected = await two_chains(store)
+    reader = store.log()
+    try:
+        pages, after = [], None
+        while page := await reader.events(limit=limit, after=after):
+            assert len(page) <= limit
+            pages.append(page)
+            after = page[-1]["id"]
+        assert order(pages[0]) == expected[:limit]
+        assert [item for page in pages for item in order(page)] == expected
+        with pytest.raises(BadRequest, match="no audit event"):
+            await reader.events(after="audit-unknown")
+    finally:
+        await reader.close()
+
+
+async def test_cli_export_is_oldest_first_by_time_across_chains(tmp_path: Path):
+    url = default_url(str(tmp_path))
+    expected = await two_chains(Store(url, "audit_events"))
+    lines = [json.loads(line) for line in run_cli(tmp_path, "audit", "export").stdout.splitlines()]
+    assert [(line["instance"], line["seq"]) for line in lines] == expected
+    assert [line["time"] for line in lines] == sorted(line["time"] for line in lines)
 
 
 async def test_a_forged_resource_index_row_does_not_widen_a_providers_view(store: Store, audit: AuditLog):

@@ -1,0 +1,219 @@
+"""Usage aggregates (issue 7 item 15): kept in the same transaction as the events, so a
+count from the aggregates equals a count over the raw trail for ANY period; built once for
+a trail that predates them; ``stats`` never scans the trail (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gateway.audit import AuditEvent, AuditLog
+from gateway.stats import UsageTally, tally_events
+from gateway.usage import UsageKey, hour_of, hour_start, usage_key
+from policies.codes import make_uscc
+from policies.share import Mode
+
+AMR, TAX, PSB = "amr.enterprise_registration", "tax.tax_credit", "psb.resident"
+OWNERS = {AMR: "AMR", TAX: "TAX", PSB: "PSB"}
+CONSUMERS = [make_uscc("1", "1", "420100", f"MT00000{n}") for n in range(1, 4)]
+T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # an hour boundary
+DECISIONS = [
+    "ALLOWED", "ALLOWED", "CONDITIONAL_ACCESS_REQUIRED", "SOURCE_UNAVAILABLE", "ALLOWED|OUT_OF_SCOPE",
+]  # fmt: skip
+
+
+def random_event(rng: random.Random) -> AuditEvent:
+    kind = rng.choice(["query", "query", "compare", "export", "workflow", "admin"])
+    resources = tuple(rng.sample([AMR, TAX, PSB], rng.randint(0, 3)))
+    decisions = {f"{r}.{item}": rng.choice(DECISIONS) for r in resources for item in ("name", "x")}
+    if rng.random() < 0.2:
+        decisions = {}
+    return AuditEvent(
+        kind=kind,
+        outcome=rng.choice(["answered", "partly_refused", "refused"]),
+        consumer=rng.choice([*CONSUMERS, None]),
+        mode=rng.choice([None, "query", "compare", "bulk", "unknown"]) if kind != "admin" else None,
+        resources=resources,
+        decisions=decisions,
+    )
+
+
+class Clock:
+    """Event times: T0 plus the given minutes (with microseconds), one per append."""
+
+    def __init__(self, minutes: list[float]) -> None:
+        self.moments = [T0 + dt.timedelta(minutes=m) for m in minutes]
+
+    def __call__(self) -> dt.datetime:
+        return self.moments.pop(0)
+
+
+@pytest.fixture
+async def table(platform_url: str) -> AsyncIterator[tuple[str, str]]:
+    name = f"audit_u_{uuid.uuid4().hex[:12]}"
+    yield platform_url, name
+    engine = create_async_engine(platform_url)
+    async with engine.begin() as conn:
+        for suffix in ("", "_resources", "_usage", "_meta"):
+            await conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}{suffix}"))
+    await engine.dispose()
+
+
+MINUTES = [*(random.Random(7).uniform(-30, 6 * 60) for _ in range(240)), 0.0, 60.0, 120.0]
+
+
+async def fill(url: str, name: str, instance: str = "main", seed: int = 1) -> None:
+    rng = random.Random(seed)
+    minutes = sorted(MINUTES)
+    async with AuditLog(url, instance, table=name, clock=Clock(minutes)) as log:
+        for _ in minutes:
+            await log.append(random_event(rng))
+
+
+async def raw_tally(log: AuditLog, since: dt.datetime | None, until: dt.datetime | None) -> UsageTally:
+    return tally_events(await log.events(since=since, until=until, limit=100_000), OWNERS)
+
+
+async def aggregated_tally(log: AuditLog, since: dt.datetime | None, until: dt.datetime | None) -> UsageTally:
+    tally = UsageTally(OWNERS)
+    for key, events in await log.usage(since, until):
+        tally.add_key(key, events)
+    return tally
+
+
+def periods() -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+    """Open ends, whole hours, partial hours at either end, both in one hour, empty, beyond."""
+    minute = lambda m: T0 + dt.timedelta(minutes=m)  # noqa: E731
+    rng = random.Random(3)
+    chosen: list[tuple[dt.datetime | None, dt.datetime | None]] = [
+        (None, None),
+        (minute(0), None),
+        (None, minute(120)),
+        (minute(60), minute(180)),
+        (minute(59.5), minute(181.25)),
+        (minute(61), minute(62)),
+        (minute(61), minute(121)),
+        (minute(500), minute(900)),
+        (minute(-600), minute(-300)),
+    ]
+    for _ in range(12):
+        a, b = sorted(rng.uniform(-40, 400) for _ in range(2))
+        chosen.append((minute(a), minute(b)))
+    return chosen
+
+
+async def test_aggregates_equal_a_count_over_the_raw_trail_for_any_period(table: tuple[str, str]):
+    url, name = table
+    await fill(url, name)
+    log = AuditLog(url, table=name)
+    try:
+        for since, until in periods():
+            raw, summed = await raw_tally(log, since, until), await aggregated_tally(log, since, until)
+            assert summed.usage == raw.usage, (since, until)
+        assert (await raw_tally(log, None, None)).usage, "the data must hold some data events"
+    finally:
+        await log.close()
+
+
+async def test_two_instances_writing_at_once_keep_the_aggregates_exact(table: tuple[str, str]):
+    url, name = table
+    await asyncio.gather(fill(url, name, "a", seed=1), fill(url, name, "b", seed=2))
+    log = AuditLog(url, table=name)
+    try:
+        assert (await aggregated_tally(log, None, None)).usage == (await raw_tally(log, None, None)).usage
+        counts = await aggregated_tally(log, None, None)
+        assert sum(counts.of("AMR").calls.values()) > 0
+    finally:
+        await log.close()
+
+
+async def test_a_trail_written_before_the_aggregates_gets_them_built_once(table: tuple[str, str]):
+    url, name = table
+    await fill(url, name)
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:  # as a store from before the aggregates: no tables
+        await conn.execute(sa.text(f"DROP TABLE {name}_usage"))
+        await conn.execute(sa.text(f"DROP TABLE {name}_meta"))
+    await engine.dispose()
+    async with AuditLog(url, "upgraded", table=name) as log:
+        expected = (await raw_tally(log, None, None)).usage
+        assert (await aggregated_tally(log, None, None)).usage == expected
+        await log.append(AuditEvent(kind="query", outcome="answered", mode="query", resources=(TAX,)))
+        after = (await aggregated_tally(log, None, None)).of("TAX")
+        assert after == (await raw_tally(log, None, None)).of("TAX")
+    async with AuditLog(url, "again", table=name) as log:  # a second start does not count twice
+        assert (await aggregated_tally(log, None, None)).usage == (await raw_tally(log, None, None)).usage
+
+
+async def test_stats_reads_a_bounded_number_of_rows_however_long_the_trail(table: tuple[str, str]):
+    """The raw events read are only those of the (at most two) partial hours at the ends."""
+    url, name = table
+    await fill(url, name)
+    log = AuditLog(url, table=name)
+    statements: list[str] = []
+    sa.event.listen(log.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        await log.usage(T0 + dt.timedelta(minutes=30), T0 + dt.timedelta(minutes=300))
+    finally:
+        await log.close()
+    scans = [s for s in statements if f"FROM {name} " in s or s.rstrip().endswith(f"FROM {name}")]
+    assert len(scans) == 2 and all("time >=" in s and "time <" in s for s in scans), scans
+
+
+@given(
+    moment=st.datetimes(
+        min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC)
+    )
+)
+def test_an_hour_bucket_holds_its_instant(moment: dt.datetime):
+    hour = hour_of(moment)
+    assert hour_start(hour) <= moment < hour_start(hour + 1)
+    assert hour_start(hour).minute == hour_start(hour).second == hour_start(hour).microsecond == 0
+
+
+def event_dict(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"kind": "query", "mode": "query", "consumer": CONSUMERS[0], "outcome": "answered"}
+    return {**base, **fields}
+
+
+USAGE_CASES = {  # event fields: expected (resources, refused, unavailable), or None: no data event
+    "allowed": ({"resources": [AMR], "decisions": {f"{AMR}.name": "ALLOWED"}}, ((AMR,), (), ())),
+    "refused item": (
+        {"resources": [AMR, TAX], "decisions": {f"{AMR}.name": "ALLOWED", f"{TAX}.x": "NOT_SHARED"}},
+        ((AMR, TAX), (TAX,), ()),
+    ),
+    "source down after allowed": (
+        {"resources": [AMR], "decisions": {f"{AMR}.name": "ALLOWED|SOURCE_UNAVAILABLE"}},
+        ((AMR,), (AMR,), (AMR,)),
+    ),
+    "no decisions, refused": (
+        {"resources": [PSB], "decisions": {}, "outcome": "refused"},
+        ((PSB,), (PSB,), ()),
+    ),
+    "decisions elsewhere only": (
+        {"resources": [PSB, AMR], "decisions": {f"{AMR}.name": "FORBIDDEN"}, "outcome": "refused"},
+        ((AMR, PSB), (AMR,), ()),
+    ),
+    "admin": ({"kind": "admin", "resources": [AMR]}, None),
+    "no resources": ({"resources": [], "decisions": {"request": "PURPOSE_REQUIRED"}}, None),
+}
+
+
+@pytest.mark.parametrize("case", list(USAGE_CASES))
+def test_usage_key_of_an_event(case: str):
+    fields, expected = USAGE_CASES[case]
+    key = usage_key(event_dict(**fields))
+    if expected is None:
+        assert key is None
+    else:
+        assert key == UsageKey(CONSUMERS[0], Mode.QUERY, *expected)
