@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from connectors.base import Connector, open_connector
 from errors import CatalogError, ConfigurationError
 from gateway import graphiql, http, oauth
-from gateway.audit import AuditEvent, AuditLog
+from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
 from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
@@ -77,7 +77,7 @@ async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
     if not settings.audit:
         log.warning("GOVSHARE_AUDIT=off: answers are NOT audited; for benchmarks only")
         return None
-    audit = AuditLog(settings.database_url, instance=settings.instance)
+    audit = AuditLog(settings.database_url, instance=settings.instance, secret=load_secret(settings.data_dir))
     await audit.start()
     await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=catalog_fingerprint(catalog)))
     return audit

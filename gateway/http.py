@@ -36,11 +36,10 @@ from errors import (
     UnsupportedMediaType,
     root_cause,
 )
-from gateway import graphiql
-from gateway.audit import AuditEvent
+from gateway import evidence, graphiql
 from gateway.auth import bearer_token, voucher_keys
-from gateway.evidence import query_event, refusals, touches_data
-from gateway.vouchers import VOUCHER_KEY, issue_voucher, response_digest
+from gateway.evidence import must_record, query_event, refusals, touches_data
+from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher, response_digest
 from policies.decision import Consumer
 from resolvers.context import RequestContext
 
@@ -103,17 +102,15 @@ async def graphql_endpoint(request: Request) -> Response:
         return graphiql.graphiql_page(request)
     media = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else JSON
     try:
-        consumer = await authenticate(request)
+        consumer = await authenticate(request)  # without a caller nothing is audited (gateway.evidence)
     except GovshareError as exc:
         return _refused(exc, media)
     try:
         for name in _REQUEST_HEADERS:
             header_value(request.headers, name)
         params = await _read_params(request)
-    except InvalidHeader as exc:  # a refused data request: recorded like any other refusal
+    except GovshareError as exc:  # a refused request: recorded like any other refusal
         await _audit_refusal(request, consumer, exc)
-        return _refused(exc, media)
-    except GovshareError as exc:
         return _refused(exc, media)
     if isinstance(params, list):  # a batch: each operation is decided, fetched and answered alone
         answers = [await _execute(request, consumer, one) for one in params]
@@ -141,12 +138,13 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
             allowed_operation_types=allowed,
         )
     except InvalidOperationTypeError:
-        return _failure("only queries may be sent with GET; use POST", 405)
+        return await _failure(request, consumer, "only queries may be sent with GET; use POST", 405)
     except MissingQueryError:
-        return _failure("no query given", 400)
+        return await _failure(request, consumer, "no query given", 400)
     except CannotGetOperationTypeError:
         name = params.get("operationName")
-        return _failure(f"the document has no operation named {name!r}; fix operationName", 400)
+        message = f"the document has no operation named {name!r}; fix operationName"
+        return await _failure(request, consumer, message, 400)
     if context.reject_unauthorized and result.data is not None and refusals(result.errors or []):
         # all or nothing: a refusal found while running (a subject out of scope, a cap) withdraws it all
         result = ExecutionResult(data=None, errors=result.errors, extensions=result.extensions)
@@ -157,11 +155,15 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
         body["errors"] = [format_error(e) for e in result.errors]
     if result.extensions:
         body["extensions"] = result.extensions
-    if gateway.audit is not None and touches_data(context, result.errors or []):
+    answered = result.data is not None
+    if gateway.audit is not None and must_record(context, result.errors or [], answered):
         try:
             await _audit_answer(request, gateway, context, body, params.get("operationName"), result)
-        except AuditUnavailable as exc:  # fail closed: nothing leaves unaudited
-            return Answer({"data": None, "errors": [_error_dict(exc.message, exc.extensions)]}, exc.status)
+        except AuditUnavailable as exc:
+            if answered:  # fail closed: nothing leaves unaudited
+                failed = {"data": None, "errors": [_error_dict(exc.message, exc.extensions)]}
+                return Answer(failed, exc.status)
+            log.error("a refused request could not be recorded: %s", exc.message)  # it releases nothing
     not_selected = any(isinstance(root_cause(e), OperationNotSelected) for e in result.errors or ())
     return Answer(body, _status(result.data, result.errors), request_error=not_selected)
 
@@ -174,34 +176,35 @@ async def _audit_answer(
     operation: str | None,
     result: ExecutionResult,
 ) -> None:
-    """Record the answer durably, then (unless the client opts out) attach its voucher."""
+    """Record the answer durably (with its KEYED digest: others read the event), then, if it
+    touched data and the client does not opt out, attach its voucher (with the plain
+    digest: the consumer's own proof, README "Vouchers")."""
     assert gateway.audit is not None
-    digest = response_digest(body)
-    event = query_event(context, list(result.errors or []), digest, operation, result.data is not None)
+    errors = list(result.errors or [])
+    keyed = gateway.audit.keyed_digest(answer_of(body))
+    event = query_event(context, errors, keyed, operation, result.data is not None)
     receipt = await gateway.audit.append(event)
-    if (header_value(request.headers, "x-voucher") or "").lower() not in ("off", "false", "none"):
-        voucher = issue_voucher(gateway.signer, receipt, context.consumer.department, digest)
+    wanted = (header_value(request.headers, "x-voucher") or "").lower() not in ("off", "false", "none")
+    if wanted and touches_data(context, errors):
+        voucher = issue_voucher(gateway.signer, receipt, context.consumer.department, response_digest(body))
         body.setdefault("extensions", {})[VOUCHER_KEY] = voucher
 
 
-async def _audit_refusal(request: Request, consumer: Consumer, error: InvalidHeader) -> None:
-    """A data request refused before it ran: an event naming the refusal code and the header.
+async def _audit_refusal(request: Request, consumer: Consumer, error: GovshareError) -> None:
+    """A request refused before it ran (a header, the body, the method, the operation):
+    an event with the refusal code (gateway.evidence), answered even if it cannot be stored.
 
-    The refused value is not recorded (it is what could not be stored or shown safely);
-    the request's other identifying headers are, when they are valid."""
-    gateway = gateway_of(request)
-    if gateway.audit is None:
-        return
+    A refused header's value is not recorded (it is what could not be stored or shown
+    safely); the request's other identifying headers are, when they are valid."""
     headers = request.headers
-    event = AuditEvent(kind="query", outcome=error.code, consumer=consumer.department,
-                       client=consumer.client_id, user=_valid_or_none(headers, "x-request-user"),
-                       purpose=_valid_or_none(headers, "x-purpose"),
-                       application=_valid_or_none(headers, "x-application-id"), mode="query",
-                       detail={"refused": error.code, "header": error.header})  # fmt: skip
-    try:
-        await gateway.audit.append(event)
-    except AuditUnavailable as exc:  # the refusal carries no data: answer it, tell the operator
-        log.warning("a refused request could not be audited: %s", exc.message)
+    event = evidence.refused_request(
+        consumer,
+        error,
+        purpose=_valid_or_none(headers, "x-purpose"),
+        user=_valid_or_none(headers, "x-request-user"),
+        application=_valid_or_none(headers, "x-application-id"),
+    )
+    await evidence.record_refusal(gateway_of(request).audit, event)
 
 
 def _valid_or_none(headers: Mapping[str, str], name: str) -> str | None:
@@ -211,8 +214,11 @@ def _valid_or_none(headers: Mapping[str, str], name: str) -> str | None:
         return None
 
 
-def _failure(message: str, status: int) -> Answer:
-    return Answer({"errors": [_error_dict(message, {"code": "BAD_REQUEST"})]}, status, request_error=True)
+async def _failure(request: Request, consumer: Consumer, message: str, status: int) -> Answer:
+    """A request refused before execution: recorded (gateway.evidence), then answered."""
+    error = BadRequest(message)
+    await _audit_refusal(request, consumer, error)
+    return Answer({"errors": [_error_dict(message, error.extensions)]}, status, request_error=True)
 
 
 def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestContext:

@@ -31,13 +31,22 @@ from gateway.auth import ALGORITHM, Signer
 VOUCHER_KEY = "voucher"
 
 
-def response_digest(body: Mapping[str, Any]) -> str:
-    """sha256 of the canonical response (``gateway.audit.canonical_json``), minus its voucher."""
+def answer_of(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The response as vouched for: the body without ``extensions.voucher`` itself."""
     extensions = {k: v for k, v in (body.get("extensions") or {}).items() if k != VOUCHER_KEY}
     answer = {k: v for k, v in body.items() if k != "extensions"}
     if extensions:
         answer["extensions"] = extensions
-    return digest(answer)
+    return answer
+
+
+def response_digest(body: Mapping[str, Any]) -> str:
+    """sha256 of the canonical response (``gateway.audit.canonical_json``), minus its voucher.
+
+    Unkeyed, so that anyone holding the response can check a voucher offline. It is only
+    in the voucher, which goes to the consumer alone, who holds the whole answer anyway; the
+    audit event, which others read, holds a KEYED digest instead (``AuditLog.keyed_digest``)."""
+    return digest(answer_of(body))
 
 
 def issue_voucher(signer: Signer, receipt: AuditReceipt, consumer: str, response_digest: str) -> str:

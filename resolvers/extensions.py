@@ -134,6 +134,7 @@ class AccessPlanner(SchemaExtension):
         wanted = self.index.wanted(
             ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name, variables
         )
+        context.extra["wanted"] = wanted  # the audit event names them even if planning refuses
         request = context.access_request(Mode.QUERY)
         if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
             grants = await context.federation.grants.grants_for(context.consumer.department)

@@ -120,6 +120,7 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
         if found.capped:  # a grant's daily cap must admit this subject first
             access[rid] = await _admit(context, context.plan.resources[rid], found, code)
     fetched = [rid for rid, a in access.items() if a.items]
+    _looked_up(context, code, fetched)
     loads = (context.loader(rid, access[rid].items).load(code) for rid in fetched)
     rows = await asyncio.gather(*loads, return_exceptions=True)
     if fetched and all(row is None for row in rows):
@@ -148,6 +149,15 @@ async def _exists(context: RequestContext, kind: str, code: str) -> Subject | No
         if r.items_by_name[r.key].share is Share.UNCONDITIONAL and Mode.QUERY in r.modes
     ]
     context.extra["existence"] = sorted({*context.extra.get("existence", ()), *(r.id for r in resources)})
+    _looked_up(context, code, [r.id for r in resources])
     loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
     rows = await asyncio.gather(*loads, return_exceptions=True)
     return None if all(row is None for row in rows) else Subject(code)
+
+
+def _looked_up(context: RequestContext, code: str, resources: list[str]) -> None:
+    """Note where a subject was looked up: the audit event shows each provider only the
+    subjects looked up at its own resources (gateway.evidence, resolvers.evidence)."""
+    where: dict[str, list[str]] = context.extra.setdefault("subjects_at", {})
+    for rid in resources:
+        where.setdefault(rid, []).append(code)

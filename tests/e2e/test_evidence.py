@@ -28,14 +28,20 @@ import httpx
 import pytest
 from graphql import get_introspection_query
 
-from gateway.audit import ZERO_HASH, digest, export_events
+from gateway.audit import ZERO_HASH, digest, export_events, keyed_digest, load_secret
 from gateway.auth import load_signer
 from gateway.demo import AMR, DRC, HOUSING
-from gateway.vouchers import response_digest
+from gateway.vouchers import answer_of, response_digest
 from policies.codes import make_uscc
 from tests.conftest import DEMO_PURPOSE, DemoServer, run_cli
 
 pytestmark = pytest.mark.e2e
+
+
+def keyed(demo: DemoServer, body: dict[str, Any]) -> str:
+    """What an audit event holds of a response: HMAC-SHA256 under the data folder's secret."""
+    return keyed_digest(load_secret(demo.data_dir), answer_of(body))
+
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 AMR_RID = "amr.enterprise_registration"
@@ -195,7 +201,7 @@ def test_single_query_is_one_event_with_every_field(demo):
         f"{TAX_RID}.credit_rating": "ALLOWED",
     }
     assert event["outcome"] == "partly_refused"
-    assert event["response_digest"] == response_digest(body)
+    assert event["response_digest"] == keyed(demo, body)
     assert started - dt.timedelta(seconds=1) <= parse_time(event["time"]) <= now()
     assert_chained(demo, event)
 
@@ -215,7 +221,7 @@ def test_organizations_of_several_codes_is_one_event_listing_every_subject(demo)
     assert event["items"] == [f"{AMR_RID}.name", f"{AMR_RID}.status"]
     assert set(event["decisions"].values()) == {"ALLOWED"}
     assert event["outcome"] == "answered"
-    assert event["response_digest"] == response_digest(body)
+    assert event["response_digest"] == keyed(demo, body)
     assert_chained(demo, event)
 
 
@@ -244,8 +250,8 @@ def test_batched_http_request_is_one_event_per_operation(demo):
         event = by_subject[code]
         assert event["subjects"] == [code]
         assert event["decisions"] == {f"{TAX_RID}.credit_rating": "ALLOWED"}
-        assert event["detail"] == {"operation": "Rating"}
-        assert event["response_digest"] == response_digest(answer)
+        assert event["detail"] == {"operation": "Rating", "subjects_at": {TAX_RID: [code]}}
+        assert event["response_digest"] == keyed(demo, answer)
     assert found[0]["seq"] < found[1]["seq"] and found[0]["instance"] == found[1]["instance"]
 
 
@@ -265,7 +271,7 @@ def test_not_shared_item_refused_at_validation_is_one_event(demo):
     assert f"{AMR_RID}.inner_note" in event["items"]
     assert event["resources"] == [AMR_RID]
     assert event["outcome"] != "answered"
-    assert event["response_digest"] == response_digest(body)
+    assert event["response_digest"] == keyed(demo, body)
     note = stored_value(demo, "amr", "enterprise", "inner_note", "uscc", code)
     assert note not in json.dumps(event, ensure_ascii=False)
     assert_chained(demo, event)
@@ -283,7 +289,7 @@ def test_reject_unauthorized_refusal_is_one_event(demo):
     event = one_event(demo, user)
     assert event["decisions"][f"{AMR_RID}.legal_representative"] == "CONDITIONAL_ACCESS_REQUIRED"
     assert event["outcome"] != "answered"
-    assert event["response_digest"] == response_digest(body)
+    assert event["response_digest"] == keyed(demo, body)
     assert_chained(demo, event)
 
 
@@ -382,7 +388,7 @@ def test_conditional_items_without_grant_are_audited_as_denied(demo):
     }
     assert event["outcome"] != "answered"
     assert event["subjects"] == [code]
-    assert event["response_digest"] == response_digest(body)
+    assert event["response_digest"] == keyed(demo, body)
 
 
 def test_wrong_purpose_against_a_grant_is_audited_as_denied(demo):
@@ -493,7 +499,8 @@ def test_voucher_verifies_offline_and_names_its_audit_event(demo, tmp_path):
     assert claims["aid"] == event["id"]
     assert claims["ahash"] == event["hash"]
     assert claims["sub"] == HOUSING.code
-    assert claims["dig"] == event["response_digest"] == response_digest(body)
+    assert claims["dig"] == response_digest(body)  # the voucher: plain, the consumer's own proof
+    assert event["response_digest"] == keyed(demo, body) != claims["dig"]  # the event: keyed
 
     # one value changed: refused
     changed = json.loads(response.content)
@@ -664,5 +671,6 @@ def test_audit_export_lines_recompute_their_hash(demo):
     for line in lines:
         event = json.loads(line)
         assert digest({k: v for k, v in event.items() if k != "hash"}) == event["hash"]
-        order.append((event["seq"], event["instance"]))
-    assert order == sorted(order)
+        order.append((event["time"], event["instance"], event["seq"]))
+    assert order == sorted(order)  # oldest first by time across the chains (main, cli)
+    assert len({instance for _, instance, _ in order}) >= 2, "the demo folder has the cli chain too"

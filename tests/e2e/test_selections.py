@@ -255,7 +255,8 @@ def test_percent_encoded_control_character_is_400_and_audited(demo, header, valu
     token = load_signer(demo.data_dir).issue(department, ["consumer"], ttl=600)
     assert_invalid_header(send(demo, token, {header: value, "X-Application-Id": "APP-1"}), header)
     [event] = [e for e in all_events(demo.data_dir) if e["consumer"] == department]
-    assert event["outcome"] == "INVALID_HEADER" and event["kind"] == "query"
+    assert event["outcome"] == "refused" and event["kind"] == "query"
+    assert event["decisions"] == {"request": "INVALID_HEADER"}  # the refusal code (gateway.evidence)
     assert event["detail"] == {"refused": "INVALID_HEADER", "header": header}
     assert event["application"] == "APP-1"
     refused, other = ("purpose", "user") if header == "X-Purpose" else ("user", "purpose")
@@ -278,4 +279,5 @@ def test_nul_in_purpose_is_400_not_an_outage(demo):
     response = ask(demo, "{ __typename }", user=user, purpose=None, headers={"X-Purpose": "%E8%A1%8C%00"})
     assert_invalid_header(response, "X-Purpose")
     event = one_event(demo, user)
-    assert (event["outcome"], event["purpose"], event["user"]) == ("INVALID_HEADER", None, user)
+    assert (event["outcome"], event["purpose"], event["user"]) == ("refused", None, user)
+    assert event["decisions"] == {"request": "INVALID_HEADER"}
