@@ -52,10 +52,11 @@ Reading
     decides visibility; events are re-checked against their hashed ``resources``).
 
 Usage aggregates
-    ``<table>_usage`` counts data events per hour (UTC) and ``gateway.usage.UsageKey``,
-    written in the SAME transaction as the events, so they never disagree with the trail;
-    ``usage`` answers a period from whole hours of aggregates plus the raw events of at
-    most two partial hours, whatever the trail's length (DESIGN.md section 8, ``stats``).
+    ``<table>_usage`` counts data events per bucket (hour, China day and China month) and
+    ``gateway.usage.UsageKey``, written in the SAME transaction as the events, so they never
+    disagree with the trail; ``usage`` answers a period from the coarsest whole buckets
+    inside it plus the raw events of at most two partial hours, whatever the trail's
+    length (DESIGN.md section 8, ``stats``).
     A trail written before the aggregates existed gets them built once, at the first
     ``start`` (``<table>_meta`` remembers it), under a lock that keeps writers out.
 """
@@ -83,7 +84,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from errors import AuditUnavailable, BadRequest, ConfigurationError
 from gateway.platform import Base, UTCDateTime, json_text
-from gateway.usage import DATA_KINDS, UsageKey, hour_of, hour_start, usage_key
+from gateway.usage import (
+    DATA_KINDS,
+    UsageKey,
+    buckets,
+    cover,
+    hour_of,
+    hour_start,
+    month_start,
+    usage_key,
+)
 from policies.share import Mode
 
 log = logging.getLogger("govshare.audit")
@@ -255,12 +265,13 @@ def audit_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.T
 
 
 def usage_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.Table, sa.Table]:
-    """The usage aggregates (``NAME_usage``: per UTC hour and usage key, the number of data
+    """The usage aggregates (``NAME_usage``: per bucket and usage key, the number of data
     events) and ``NAME_meta`` (key -> value; remembers that the aggregates were built)."""
     usage = sa.Table(
         f"{name}_usage",
         metadata,
-        sa.Column("hour", sa.BigInteger, primary_key=True),  # whole hours since 1970 UTC
+        sa.Column("span", sa.SmallInteger, primary_key=True),  # gateway.usage.SPAN_HOUR, _DAY, _MONTH
+        sa.Column("bucket", sa.BigInteger, primary_key=True),  # hours, China days or months since 1970
         sa.Column("key", sa.String(32), primary_key=True),  # UsageKey.digest
         sa.Column("consumer", sa.Text, nullable=False),
         sa.Column("mode", sa.String(16), nullable=False),
@@ -640,45 +651,49 @@ class AuditLog:
     ) -> list[tuple[UsageKey, int]]:
         """Data events in [since, until) (naive = UTC) as (usage key, number of events).
 
-        Whole hours come from the aggregates; the partial hours at either end (at most two)
-        from the raw events there. So the cost follows the number of distinct keys and the
-        traffic of two hours, not the length of the trail. Raises AuditUnavailable."""
+        Whole months, days and hours come from the aggregates (:func:`gateway.usage.cover`);
+        the partial hours at either end (at most two) from the raw events there. So the
+        cost follows the number of distinct keys and the traffic of two hours, not the
+        length of the trail. Raises AuditUnavailable."""
         start = None if since is None else _as_utc(since)
         end = None if until is None else _as_utc(until)
-        first = None if start is None else _first_whole_hour(start)
-        stop = None if end is None else hour_of(end)  # whole hours end where until's hour starts
+        first = _OPEN_FIRST if start is None else _first_whole_hour(start)
+        stop = _OPEN_STOP if end is None else hour_of(end)  # whole hours end where until's hour starts
         counted: dict[str, list[Any]] = {}
         try:
             async with self.engine.connect() as conn:
-                if first is not None and stop is not None and first >= stop:  # inside at most 2 hours
+                if first >= stop:  # inside at most two partial hours
                     await self._raw_usage(conn, start, end, counted)
-                else:
-                    await self._summed_usage(conn, first, stop, counted)
-                    if start is not None and first is not None:
-                        await self._raw_usage(conn, start, hour_start(first), counted)
-                    if end is not None and stop is not None:
-                        await self._raw_usage(conn, hour_start(stop), end, counted)
+                    return [(key, calls) for key, calls in counted.values()]
+                await self._summed_usage(conn, cover(first, stop), counted)
+                if start is not None and hour_start(first) > start:
+                    await self._raw_usage(conn, start, hour_start(first), counted)
+                if end is not None and hour_start(stop) < end:
+                    await self._raw_usage(conn, hour_start(stop), end, counted)
         except sa.exc.SQLAlchemyError as exc:
             raise AuditUnavailable(f"the audit store cannot be read: {exc.__class__.__name__}") from exc
         return [(key, calls) for key, calls in counted.values()]
 
     async def _summed_usage(
-        self, conn: AsyncConnection, first: int | None, stop: int | None, counted: dict[str, list[Any]]
+        self, conn: AsyncConnection, ranges: Sequence[tuple[int, int, int]], counted: dict[str, list[Any]]
     ) -> None:
         table = self._usage.c
-        query = sa.select(
-            table.key,
-            sa.func.min(table.consumer),
-            sa.func.min(table.mode),
-            sa.func.min(table.resources),
-            sa.func.min(table.refused),
-            sa.func.min(table.unavailable),
-            sa.func.sum(table.calls),
-        ).group_by(table.key)
-        if first is not None:
-            query = query.where(table.hour >= first)
-        if stop is not None:
-            query = query.where(table.hour < stop)
+        inside = [
+            sa.and_(table.span == span, table.bucket >= lo, table.bucket < hi) for span, lo, hi in ranges
+        ]
+        query = (
+            sa.select(
+                table.key,
+                sa.func.min(table.consumer),
+                sa.func.min(table.mode),
+                sa.func.min(table.resources),
+                sa.func.min(table.refused),
+                sa.func.min(table.unavailable),
+                sa.func.sum(table.calls),
+            )
+            .where(sa.or_(*inside))
+            .group_by(table.key)
+        )
         for _key, consumer, mode, resources, refused, unavailable, calls in await conn.execute(query):
             key = UsageKey(
                 consumer, Mode(mode), *(tuple(json.loads(v)) for v in (resources, refused, unavailable))
@@ -711,7 +726,8 @@ class AuditLog:
             return
         insert = _dialect_insert(conn.dialect.name)(self._usage)
         added = {name: self._usage.c[name] + insert.excluded[name] for name in _USAGE_COUNTS}
-        await conn.execute(insert.on_conflict_do_update(index_elements=["hour", "key"], set_=added), rows)
+        conflict = insert.on_conflict_do_update(index_elements=["span", "bucket", "key"], set_=added)
+        await conn.execute(conflict, rows)
 
     async def _ensure_usage(self) -> None:
         """Build the aggregates once for a trail written before they existed."""
@@ -744,7 +760,7 @@ class AuditLog:
             marker = sa.select(self._meta.c.value).where(self._meta.c.key == _USAGE_BUILT)
             if (await conn.execute(marker)).first() is not None:
                 raise _AlreadyBuilt  # another process built them while this one waited
-            counted: dict[tuple[int, str], dict[str, Any]] = {}
+            counted: _Counted = {}
             column = self._events.c
             wanted = (column.id, column.time, column.kind, column.mode, column.consumer, column.resources,
                       column.decisions, column.outcome)  # fmt: skip
@@ -832,6 +848,9 @@ class AuditLog:
 # --- usage aggregates -----------------------------------------------------------------
 
 
+_Counted = dict[tuple[int, int, str], dict[str, Any]]  # (span, bucket, key digest) -> usage row
+
+
 class _AlreadyBuilt(Exception):
     """Another process built the aggregates first: roll this build back."""
 
@@ -871,8 +890,8 @@ def _dialect_insert(dialect: str) -> Callable[[sa.Table], Any]:
 
 
 def _usage_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A batch's contribution to the aggregates: one row per (hour, usage key), counted."""
-    counted: dict[tuple[int, str], dict[str, Any]] = {}
+    """A batch's contribution to the aggregates: one row per (span, bucket, usage key)."""
+    counted: _Counted = {}
     for row in rows:
         key = usage_key(row)
         if key is not None:
@@ -880,21 +899,32 @@ def _usage_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [counted[k] for k in sorted(counted)]  # one lock order for every writer (no deadlock)
 
 
-def _count(counted: dict[tuple[int, str], dict[str, Any]], hour: int, key: UsageKey, calls: int) -> None:
-    slot = (hour, key.digest)
-    row = counted.get(slot)
-    if row is None:
-        counted[slot] = row = {
-            "hour": hour,
-            "key": key.digest,
-            "consumer": key.consumer,
-            "mode": key.mode.value,
-            "resources": _list_text(key.resources),
-            "refused": _list_text(key.refused),
-            "unavailable": _list_text(key.unavailable),
-            "calls": 0,
-        }
-    row["calls"] += calls
+_OPEN_FIRST: Final = month_start(1970 * 12)  # an open period: every bucket there can be
+_OPEN_STOP: Final = month_start(9999 * 12)
+
+
+def _count(counted: _Counted, hour: int, key: UsageKey, calls: int) -> None:
+    """Count ``calls`` events of ``key`` in hour bucket ``hour``: in its hour, day and month."""
+    for span, bucket in buckets(hour):
+        slot = (span, bucket, key.digest)
+        row = counted.get(slot)
+        if row is None:
+            counted[slot] = row = _usage_row(span, bucket, key)
+        row["calls"] += calls
+
+
+def _usage_row(span: int, bucket: int, key: UsageKey) -> dict[str, Any]:
+    return {
+        "span": span,
+        "bucket": bucket,
+        "key": key.digest,
+        "consumer": key.consumer,
+        "mode": key.mode.value,
+        "resources": _list_text(key.resources),
+        "refused": _list_text(key.refused),
+        "unavailable": _list_text(key.unavailable),
+        "calls": 0,
+    }
 
 
 def _list_text(values: Sequence[str]) -> str:

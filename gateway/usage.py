@@ -94,13 +94,86 @@ def _on(key: str, resource: str) -> bool:
 
 
 def hour_of(moment: dt.datetime) -> int:
-    """Whole hours since 1970-01-01T00:00Z (UTC) of an aware instant: the aggregates' bucket."""
+    """Whole hours since 1970-01-01T00:00Z (UTC) of an aware instant: the finest bucket."""
     return int(moment.timestamp() // HOUR)
 
 
 def hour_start(hour: int) -> dt.datetime:
     """The instant an hour bucket starts (aware, UTC)."""
     return dt.datetime.fromtimestamp(hour * HOUR, dt.UTC)
+
+
+# --- buckets: hours, China days, China months -------------------------------------------
+#
+# Each event is counted in three buckets: its hour, its day and its month, days and months
+# by China time (UTC+8, no daylight saving since 1991: policies.workdays.CHINA_TIME), the
+# calendar the evaluations count in. A period is answered from the coarsest buckets that
+# fit inside it (:func:`cover`): a year is 12 months, not 8,760 hours, so the rows read
+# follow the number of distinct usage keys, not the number of events.
+
+SPAN_HOUR: Final = 0
+SPAN_DAY: Final = 1
+SPAN_MONTH: Final = 2
+_CHINA_HOURS: Final = 8
+_EPOCH: Final = dt.date(1970, 1, 1)
+
+
+def china_day(hour: int) -> int:
+    """Days since 1970-01-01 (China date) of an hour bucket."""
+    return (hour + _CHINA_HOURS) // 24
+
+
+def day_start(day: int) -> int:
+    """The hour bucket a China day starts with (its 00:00 China time)."""
+    return day * 24 - _CHINA_HOURS
+
+
+def china_month(hour: int) -> int:
+    """Months since 1970-01 (China calendar: year * 12 + month - 1) of an hour bucket."""
+    date = _EPOCH + dt.timedelta(days=china_day(hour))
+    return date.year * 12 + date.month - 1
+
+
+def month_start(month: int) -> int:
+    """The hour bucket a China month starts with (the 1st, 00:00 China time)."""
+    year, index = divmod(month, 12)
+    return day_start((dt.date(year, index + 1, 1) - _EPOCH).days)
+
+
+def buckets(hour: int) -> tuple[tuple[int, int], ...]:
+    """The (span, bucket) an event of hour bucket ``hour`` is counted in."""
+    return ((SPAN_HOUR, hour), (SPAN_DAY, china_day(hour)), (SPAN_MONTH, china_month(hour)))
+
+
+_UNITS: Final = (
+    (SPAN_MONTH, china_month, month_start),
+    (SPAN_DAY, china_day, day_start),
+)
+
+
+def cover(first: int, stop: int) -> list[tuple[int, int, int]]:
+    """The hour buckets [first, stop) as (span, from, to) ranges of whole months, then whole
+    days, then hours: at most 1 range of months, 2 of days and 2 of hours."""
+    ranges: list[tuple[int, int, int]] = []
+
+    def split(a: int, b: int, level: int) -> None:
+        if a >= b:
+            return
+        if level == len(_UNITS):
+            ranges.append((SPAN_HOUR, a, b))
+            return
+        span, unit_of, start_of = _UNITS[level]
+        lo = unit_of(a) + (start_of(unit_of(a)) < a)  # the first whole unit at or after a
+        hi = unit_of(b)  # units before the one b falls in end by b
+        if lo >= hi:
+            split(a, b, level + 1)
+            return
+        ranges.append((span, lo, hi))
+        split(a, start_of(lo), level + 1)
+        split(start_of(hi), b, level + 1)
+
+    split(first, stop, 0)
+    return ranges
 
 
 def owned(resources: Collection[str], owners: Mapping[str, str]) -> dict[str, set[str]]:

@@ -19,9 +19,21 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.audit import AuditEvent, AuditLog
 from gateway.stats import UsageTally, tally_events
-from gateway.usage import UsageKey, hour_of, hour_start, usage_key
+from gateway.usage import (
+    SPAN_DAY,
+    SPAN_HOUR,
+    SPAN_MONTH,
+    UsageKey,
+    cover,
+    day_start,
+    hour_of,
+    hour_start,
+    month_start,
+    usage_key,
+)
 from policies.codes import make_uscc
 from policies.share import Mode
+from policies.workdays import CHINA_TIME
 
 AMR, TAX, PSB = "amr.enterprise_registration", "tax.tax_credit", "psb.resident"
 OWNERS = {AMR: "AMR", TAX: "TAX", PSB: "PSB"}
@@ -105,6 +117,8 @@ def periods() -> list[tuple[dt.datetime | None, dt.datetime | None]]:
         (minute(61), minute(121)),
         (minute(500), minute(900)),
         (minute(-600), minute(-300)),
+        (minute(-60 * 24), minute(60 * 24 * 2)),  # whole China days (the events' day among them)
+        (minute(-60 * 24 * 40), minute(60 * 24 * 40 + 7)),  # a whole China month, and edges
     ]
     for _ in range(12):
         a, b = sorted(rng.uniform(-40, 400) for _ in range(2))
@@ -155,19 +169,54 @@ async def test_a_trail_written_before_the_aggregates_gets_them_built_once(table:
         assert (await aggregated_tally(log, None, None)).usage == (await raw_tally(log, None, None)).usage
 
 
-async def test_stats_reads_a_bounded_number_of_rows_however_long_the_trail(table: tuple[str, str]):
-    """The raw events read are only those of the (at most two) partial hours at the ends."""
+async def test_stats_reads_raw_events_only_in_the_partial_hours_at_the_ends(table: tuple[str, str]):
     url, name = table
     await fill(url, name)
     log = AuditLog(url, table=name)
     statements: list[str] = []
     sa.event.listen(log.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    async def scans(since: float, until: float) -> list[str]:
+        statements.clear()
+        await log.usage(T0 + dt.timedelta(minutes=since), T0 + dt.timedelta(minutes=until))
+        return [s for s in statements if f"FROM {name} " in s or s.rstrip().endswith(f"FROM {name}")]
+
     try:
-        await log.usage(T0 + dt.timedelta(minutes=30), T0 + dt.timedelta(minutes=300))
+        partial = await scans(30, 301.5)
+        assert len(partial) == 2 and all("time >=" in s and "time <" in s for s in partial), partial
+        assert await scans(60, 300) == []  # whole hours: aggregates only
+        assert len(await scans(-600, 60 * 24 * 40 + 1)) == 1  # months, days, hours, one partial hour
     finally:
         await log.close()
-    scans = [s for s in statements if f"FROM {name} " in s or s.rstrip().endswith(f"FROM {name}")]
-    assert len(scans) == 2 and all("time >=" in s and "time <" in s for s in scans), scans
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        ("2026-01-01T00:00+08:00", "2027-01-01T00:00+08:00"),  # a China year: 12 months
+        ("2026-01-31T13:00+08:00", "2026-03-02T05:00+08:00"),
+        ("2025-12-31T16:00Z", "2026-02-01T03:00Z"),
+        ("2026-02-27T00:00+08:00", "2026-03-01T00:00+08:00"),  # whole days only
+        ("2026-05-01T07:00Z", "2026-05-01T09:00Z"),  # hours only
+        ("2024-02-28T22:00+08:00", "2024-03-01T01:00+08:00"),  # leap day
+    ],
+)
+def test_cover_tiles_a_period_with_whole_china_months_days_and_hours(since: str, until: str):
+    first = hour_of(dt.datetime.fromisoformat(since))
+    stop = hour_of(dt.datetime.fromisoformat(until))
+    ranges = cover(first, stop)
+    hours: list[int] = []
+    for span, lo, hi in ranges:
+        start_of = {SPAN_HOUR: lambda h: h, SPAN_DAY: day_start, SPAN_MONTH: month_start}[span]
+        hours.extend(range(start_of(lo), start_of(hi)))
+        for unit in range(lo, hi):  # each bucket is whole China time: starts at 00:00 +08:00
+            moment = hour_start(start_of(unit)).astimezone(CHINA_TIME)
+            assert span == SPAN_HOUR or moment.hour == 0
+            assert span != SPAN_MONTH or moment.day == 1
+    assert sorted(hours) == list(range(first, stop))  # every hour once, none outside
+    assert len([r for r in ranges if r[0] == SPAN_MONTH]) <= 1 and len(ranges) <= 5
+    if since.startswith("2026-01-01"):
+        assert ranges == [(SPAN_MONTH, 2026 * 12, 2027 * 12)]
 
 
 @given(
