@@ -905,30 +905,27 @@ _OPEN_STOP: Final = month_start(9999 * 12)
 
 def _count(counted: _Counted, hour: int, key: UsageKey, calls: int) -> None:
     """Count ``calls`` events of ``key`` in hour bucket ``hour``: in its hour, day and month."""
+    name = key.digest
+    described: dict[str, Any] | None = None
     for span, bucket in buckets(hour):
-        slot = (span, bucket, key.digest)
-        row = counted.get(slot)
+        row = counted.get((span, bucket, name))
         if row is None:
-            counted[slot] = row = _usage_row(span, bucket, key)
+            described = described or _described(key, name)
+            counted[(span, bucket, name)] = row = {"span": span, "bucket": bucket, **described}
         row["calls"] += calls
 
 
-def _usage_row(span: int, bucket: int, key: UsageKey) -> dict[str, Any]:
+def _described(key: UsageKey, name: str) -> dict[str, Any]:
+    """The columns of a usage row that name its key (lists as JSON text: groupable)."""
     return {
-        "span": span,
-        "bucket": bucket,
-        "key": key.digest,
+        "key": name,
         "consumer": key.consumer,
         "mode": key.mode.value,
-        "resources": _list_text(key.resources),
-        "refused": _list_text(key.refused),
-        "unavailable": _list_text(key.unavailable),
+        "resources": orjson.dumps(key.resources).decode(),
+        "refused": orjson.dumps(key.refused).decode(),
+        "unavailable": orjson.dumps(key.unavailable).decode(),
         "calls": 0,
     }
-
-
-def _list_text(values: Sequence[str]) -> str:
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
 
 
 def _create(sync: sa.Connection, tables: Sequence[sa.Table]) -> None:

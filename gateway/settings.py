@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 |---|---|---|
-| GOVSHARE_DATA | ~/.local/share/govshare | data folder: keys, platform.db, demo databases |
+| GOVSHARE_DATA | ~/.local/share/govshare | data folder: keys, audit-secret, platform.db, demo databases |
 | GOVSHARE_CATALOG | DATA/catalog.yaml | catalog file or folder |
 | GOVSHARE_DATABASE_URL | sqlite+aiosqlite:///DATA/platform.db | platform database (SQLAlchemy async URL) |
 | GOVSHARE_HOST | 127.0.0.1 | address to listen on |

@@ -14,6 +14,7 @@ aggregates need no catalog and stay right when a resource changes hands.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -140,6 +141,7 @@ def month_start(month: int) -> int:
     return day_start((dt.date(year, index + 1, 1) - _EPOCH).days)
 
 
+@functools.lru_cache(maxsize=4096)  # every event of an hour has the same buckets
 def buckets(hour: int) -> tuple[tuple[int, int], ...]:
     """The (span, bucket) an event of hour bucket ``hour`` is counted in."""
     return ((SPAN_HOUR, hour), (SPAN_DAY, china_day(hour)), (SPAN_MONTH, china_month(hour)))
