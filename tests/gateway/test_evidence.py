@@ -25,8 +25,8 @@ import pytest
 
 from errors import BadRequest, ConfigurationError, QueryTooComplex
 from gateway.app import Gateway, create_app
-from gateway.audit import SECRET_FILE, canonical_json, digest, keyed_digest, load_secret
-from gateway.demo import AMR, HOUSING, PSB, TAX, build_demo, organization_codes
+from gateway.audit import SECRET_FILE, AuditEvent, AuditLog, canonical_json, digest, keyed_digest, load_secret
+from gateway.demo import AMR, BIGDATA, HOUSING, PSB, TAX, build_demo, organization_codes
 from gateway.evidence import REQUEST, record_refusal, refused_request
 from gateway.settings import Settings
 from gateway.vouchers import answer_of, response_digest
@@ -430,3 +430,35 @@ async def test_a_restarted_gateway_keys_with_the_same_secret(tmp_path: Path):
         digests.append(gateway.audit.keyed_digest({"data": {"x": 1}}))
         await gateway.close()
     assert digests[0] == digests[1]
+
+
+# --- item 13: auditEvents across several chains ----------------------------------------
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 7])
+async def test_audit_events_returns_at_most_limit_across_chains_and_pages_cover_all(served, limit: int):
+    client, gateway, _ = served
+    async with AuditLog(gateway.settings.database_url, instance="second") as second:
+        for n in range(3):  # two chains now: the gateway's ("main") and "second", interleaved in time
+            await second.append(AuditEvent(kind="admin", outcome=f"second.{n}"))
+            await gateway.audit.append(AuditEvent(kind="admin", outcome=f"main.{n}"))  # type: ignore[union-attr]
+    read = """query($limit: Int!, $after: ID) { auditEvents(limit: $limit, after: $after) {
+      events { id instance seq time } nextAfter } }"""
+    operator = sent(gateway, BIGDATA.code, ("operator",), **{"X-Voucher": "off"})
+    stored = await gateway.audit.events(limit=1000)  # type: ignore[union-attr]
+    assert {e["instance"] for e in stored} == {"main", "second"}
+    pages, after = [], None
+    for _ in range(100):
+        answer = await client.post(
+            "/graphql", json={"query": read, "variables": {"limit": limit, "after": after}}, headers=operator
+        )
+        page = answer.json()["data"]["auditEvents"]
+        assert len(page["events"]) <= limit
+        pages.append(page["events"])
+        after = page["nextAfter"]
+        if after is None:
+            break
+    seen = [e["id"] for page in pages for e in page]
+    assert seen[: len(stored)] == [e["id"] for e in stored]  # oldest first by time, each once
+    times = [e["time"] for page in pages for e in page]
+    assert times == sorted(times)
