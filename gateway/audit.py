@@ -584,29 +584,41 @@ class AuditLog:
         """
         where = self._filters(consumer, provider_resources, since, until, after_seq, instance)
         column = self._events.c
+        found: list[dict[str, Any]] = []
         try:
             async with self.engine.connect() as conn:
-                if after is not None:
-                    where.append(await self._after(conn, after))
-                query = sa.select(self._events).where(*where)
-                ordered = query.order_by(column.time, column.instance, column.seq).limit(limit)
-                rows = list((await conn.execute(ordered)).mappings())
+                cursor = None if after is None else await self._cursor(conn, after)
+                while len(found) < limit:
+                    query = sa.select(self._events).where(*where)
+                    if cursor is not None:
+                        query = query.where(self._after(*cursor))
+                    wanted = limit - len(found)
+                    ordered = query.order_by(column.time, column.instance, column.seq).limit(wanted)
+                    rows = list((await conn.execute(ordered)).mappings())
+                    events = [{**_record(row), "hash": row["hash"]} for row in rows]
+                    found += [event for event in events if _visible(event, consumer, provider_resources)]
+                    if len(rows) < wanted:  # the end: a page dropped by the re-check is refilled above
+                        break
+                    cursor = rows[-1]["time"], rows[-1]["instance"], rows[-1]["seq"]
         except sa.exc.SQLAlchemyError as exc:
             raise AuditUnavailable(f"the audit store cannot be read: {exc.__class__.__name__}") from exc
-        found = [{**_record(row), "hash": row["hash"]} for row in rows]
-        return [event for event in found if _visible(event, consumer, provider_resources)]
+        return found
 
-    async def _after(self, conn: AsyncConnection, event_id: str) -> sa.ColumnElement[bool]:
-        """Events after ``event_id`` in (time, instance, seq) order: the keyset cursor."""
+    async def _cursor(self, conn: AsyncConnection, event_id: str) -> tuple[Any, str, int]:
+        """(time, instance, seq) of the event ``event_id``: where the next page starts."""
         column = self._events.c
         query = sa.select(column.time, column.instance, column.seq).where(column.id == event_id)
-        cursor = (await conn.execute(query)).first()
-        if cursor is None:
+        row = (await conn.execute(query)).first()
+        if row is None:
             raise BadRequest(
                 f"no audit event {event_id!r}: pass the id of the last event of the previous page",
                 argument="after",
             )
-        time, instance, seq = cursor
+        return row[0], row[1], row[2]
+
+    def _after(self, time: Any, instance: str, seq: int) -> sa.ColumnElement[bool]:
+        """Events after (time, instance, seq) in that order: the keyset cursor."""
+        column = self._events.c
         return sa.or_(
             column.time > time,
             sa.and_(

@@ -444,6 +444,15 @@ async def test_a_forged_resource_index_row_does_not_widen_a_providers_view(store
     assert await audit.events(provider_resources={"tax.b"}) == []
 
 
+async def test_forged_index_rows_do_not_end_a_providers_paging_early(store: Store, audit: AuditLog):
+    forged = await append_many(audit, 4)
+    real = (await audit.append(event(9, resource="tax.b"))).id
+    for event_id in forged:
+        await store.sql("INSERT INTO $T_resources (resource, event_id) VALUES ('tax.b', :id)", id=event_id)
+    for limit in (1, 2, 5):
+        assert [e["id"] for e in await audit.events(provider_resources={"tax.b"}, limit=limit)] == [real]
+
+
 # --- command line ---------------------------------------------------------------------
 
 
