@@ -169,14 +169,19 @@ def sizes_of(text: str) -> list[int]:
 
 
 def report_lines(rows: list[dict[str, Any]]) -> Iterator[str]:
-    yield "| events | written in | stats year | stats ragged | stats open | scan year (old way) |"
-    yield "|---:|---:|---:|---:|---:|---:|"
+    yield "| events | usage keys | stats year | stats ragged | stats open | scan year (old way) | written |"
+    yield "|---:|---:|---:|---:|---:|---:|---:|"
     for row in rows:
         scan = f"{row['scan'] * 1000:.0f} ms" if row.get("scan") is not None else "-"
         yield (
-            f"| {row['events']:,} | {row['written']:.0f} s | {row['year'] * 1000:.1f} ms | "
-            f"{row['ragged'] * 1000:.1f} ms | {row['open'] * 1000:.1f} ms | {scan} |"
+            f"| {row['events']:,} | {row['keys']:,} | {row['year'] * 1000:.1f} ms | "
+            f"{row['ragged'] * 1000:.1f} ms | {row['open'] * 1000:.1f} ms | {scan} | {row['written']:.0f} s |"
         )
+
+
+async def distinct_keys(audit: AuditLog) -> int:
+    """How many distinct usage keys the trail has made: what ``stats`` time follows."""
+    return len(await audit.usage(None, None))
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -193,12 +198,12 @@ async def main(args: argparse.Namespace) -> None:
     assert gateway.federation.stats is not None
     stats = gateway.federation.stats
     rows: list[dict[str, Any]] = []
-    written = done = 0
+    written, done = 0.0, 0
     try:
         for size in sizes:
             seconds = await write(audit, traffic, size - done)
-            written, done = written + int(seconds), size
-            row: dict[str, Any] = {"events": size, "written": written}
+            written, done = written + seconds, size
+            row: dict[str, Any] = {"events": size, "written": written, "keys": await distinct_keys(audit)}
             for name, (since, until) in PERIODS.items():
                 run = lambda s=since, u=until: stats.department_stats(OPERATOR, since=s, until=u)  # noqa: E731
                 row[name] = await median_seconds(run, args.repeat)
