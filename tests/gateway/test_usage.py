@@ -266,3 +266,12 @@ def test_usage_key_of_an_event(case: str):
         assert key is None
     else:
         assert key == UsageKey(CONSUMERS[0], Mode.QUERY, *expected)
+
+
+@given(first=st.integers(-10_000, 600_000), length=st.integers(0, 40_000))
+def test_cover_tiles_any_range_of_hours_exactly_once(first: int, length: int):
+    stop = first + length
+    starts = {SPAN_HOUR: lambda h: h, SPAN_DAY: day_start, SPAN_MONTH: month_start}
+    hours = [h for span, lo, hi in cover(first, stop) for h in range(starts[span](lo), starts[span](hi))]
+    assert sorted(hours) == list(range(first, stop))
+    assert len(cover(first, stop)) <= 5
