@@ -77,7 +77,9 @@ async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
     if not settings.audit:
         log.warning("GOVSHARE_AUDIT=off: answers are NOT audited; for benchmarks only")
         return None
-    audit = AuditLog(settings.database_url, instance=settings.instance, secret=load_secret(settings.data_dir))
+    owners = {rid: resource.provider for rid, resource in catalog.resources.items()}  # usage aggregates
+    secret = load_secret(settings.data_dir)
+    audit = AuditLog(settings.database_url, instance=settings.instance, secret=secret, owners=owners)
     await audit.start()
     await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=catalog_fingerprint(catalog)))
     return audit

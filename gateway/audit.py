@@ -52,8 +52,9 @@ Reading
     decides visibility; events are re-checked against their hashed ``resources``).
 
 Usage aggregates
-    ``<table>_usage`` counts data events per bucket (hour, China day and China month) and
-    ``gateway.usage.UsageKey``, written in the SAME transaction as the events, so they never
+    ``<table>_usage`` counts data events per bucket (hour, China day and China month),
+    providing department, mode and consumer (``gateway.usage.contributions``), written in
+    the SAME transaction as the events, so they never
     disagree with the trail; ``usage`` answers a period from the coarsest whole buckets
     inside it plus the raw events of at most two partial hours, whatever the trail's
     length (DESIGN.md section 8, ``stats``).
@@ -86,13 +87,14 @@ from errors import AuditUnavailable, BadRequest, ConfigurationError
 from gateway.platform import Base, UTCDateTime, json_text
 from gateway.usage import (
     DATA_KINDS,
-    UsageKey,
+    Contribution,
+    UsageCount,
     buckets,
+    contributions,
     cover,
     hour_of,
     hour_start,
     month_start,
-    usage_key,
 )
 from policies.share import Mode
 
@@ -109,7 +111,8 @@ _TEXT_FIELDS: Final = ("kind", "consumer", "client", "user", "purpose", "applica
 _LIST_FIELDS: Final = ("resources", "items", "subjects")
 SECRET_FILE: Final = "audit-secret"
 _USAGE_BUILT: Final = "usage_aggregates"
-_USAGE_COUNTS: Final = ("calls",)
+_USAGE_COUNTS: Final = ("calls", "refusals", "unavailable")
+_OWNERS: Final = "owners"
 _BUILD_PAGE: Final = 5000
 _BUILD_RETRIES: Final = 600  # SQLite: seconds another process's build may keep the store locked
 
@@ -265,20 +268,20 @@ def audit_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.T
 
 
 def usage_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.Table, sa.Table]:
-    """The usage aggregates (``NAME_usage``: per bucket and usage key, the number of data
-    events) and ``NAME_meta`` (key -> value; remembers that the aggregates were built)."""
+    """The usage aggregates (``NAME_usage``: per bucket, providing department, mode and
+    consumer, the number of data events, of refusals and of source failures) and
+    ``NAME_meta`` (key -> value: the catalog's owners, and that the aggregates were built)."""
     usage = sa.Table(
         f"{name}_usage",
         metadata,
         sa.Column("span", sa.SmallInteger, primary_key=True),  # gateway.usage.SPAN_HOUR, _DAY, _MONTH
         sa.Column("bucket", sa.BigInteger, primary_key=True),  # hours, China days or months since 1970
-        sa.Column("key", sa.String(32), primary_key=True),  # UsageKey.digest
-        sa.Column("consumer", sa.Text, nullable=False),
-        sa.Column("mode", sa.String(16), nullable=False),
-        sa.Column("resources", sa.Text, nullable=False),  # JSON arrays, as text (groupable)
-        sa.Column("refused", sa.Text, nullable=False),
-        sa.Column("unavailable", sa.Text, nullable=False),
+        sa.Column("department", sa.String(64), primary_key=True),  # the providing department
+        sa.Column("mode", sa.String(16), primary_key=True),
+        sa.Column("consumer", sa.String(64), primary_key=True),  # "" when the event names none
         sa.Column("calls", sa.BigInteger, nullable=False),
+        sa.Column("refusals", sa.BigInteger, nullable=False),
+        sa.Column("unavailable", sa.BigInteger, nullable=False),
     )
     meta = sa.Table(
         f"{name}_meta",
@@ -457,8 +460,10 @@ class AuditLog:
     ``url`` is the platform database (SQLAlchemy async URL); the log has its own engine.
     ``instance`` names this process's chain: stable across restarts, unique among the
     processes writing the same database. ``secret`` (:func:`load_secret`) keys
-    ``keyed_digest``. ``clock`` gives each event's time (aware; tests and benchmarks set
-    it). ``table`` exists for tests.
+    ``keyed_digest``. ``owners`` (resource id -> providing department, from the catalog)
+    attributes data events to departments in the usage aggregates; without it, the owners
+    the gateway last stored are used. ``clock`` gives each event's time (aware; tests and
+    benchmarks set it). ``table`` exists for tests.
     """
 
     def __init__(
@@ -472,6 +477,7 @@ class AuditLog:
         max_pending: int = 100_000,
         secret: bytes | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        owners: Mapping[str, str] | None = None,
     ) -> None:
         self.instance = instance or DEFAULT_INSTANCE
         if len(self.instance) > 64:
@@ -482,6 +488,7 @@ class AuditLog:
         self.engine = _engine(url)
         self._events, self._resources, self._usage, self._meta = _tables(table)
         self._secret = secret
+        self._owners = None if owners is None else dict(owners)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._max_batch, self._timeout, self._max_pending = max_batch, timeout, max_pending
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
@@ -505,6 +512,7 @@ class AuditLog:
         _check_folder(self.url)
         try:
             await self._create_tables(tables)
+            await self._settle_owners()
             await self._ensure_usage()
             async with self.engine.connect() as conn:
                 self._head = await _load_head(conn, self._events, self.instance)
@@ -659,65 +667,72 @@ class AuditLog:
     # --- usage aggregates -------------------------------------------------------------
 
     async def usage(
-        self, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> list[tuple[UsageKey, int]]:
-        """Data events in [since, until) (naive = UTC) as (usage key, number of events).
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        departments: Collection[str] | None = None,
+    ) -> list[UsageCount]:
+        """Data events in [since, until) (naive = UTC) per (department, mode, consumer), for
+        ``departments`` (None: all).
 
         Whole months, days and hours come from the aggregates (:func:`gateway.usage.cover`);
-        the partial hours at either end (at most two) from the raw events there. So the
-        cost follows the number of distinct keys and the traffic of two hours, not the
-        length of the trail. Raises AuditUnavailable."""
+        the partial hours at either end (at most two) from the raw events there, counted
+        with this log's ``owners``. So the cost follows departments x modes x consumers and
+        the traffic of two hours, not the length of the trail. Raises AuditUnavailable."""
         start = None if since is None else _as_utc(since)
         end = None if until is None else _as_utc(until)
         first = _OPEN_FIRST if start is None else _first_whole_hour(start)
         stop = _OPEN_STOP if end is None else hour_of(end)  # whole hours end where until's hour starts
-        counted: dict[str, list[Any]] = {}
+        counted: _Tally = {}
         try:
             async with self.engine.connect() as conn:
                 if first >= stop:  # inside at most two partial hours
                     await self._raw_usage(conn, start, end, counted)
-                    return [(key, calls) for key, calls in counted.values()]
-                await self._summed_usage(conn, cover(first, stop), counted)
-                if start is not None and hour_start(first) > start:
-                    await self._raw_usage(conn, start, hour_start(first), counted)
-                if end is not None and hour_start(stop) < end:
-                    await self._raw_usage(conn, hour_start(stop), end, counted)
+                else:
+                    await self._summed_usage(conn, cover(first, stop), departments, counted)
+                    if start is not None and hour_start(first) > start:
+                        await self._raw_usage(conn, start, hour_start(first), counted)
+                    if end is not None and hour_start(stop) < end:
+                        await self._raw_usage(conn, hour_start(stop), end, counted)
         except sa.exc.SQLAlchemyError as exc:
             raise AuditUnavailable(f"the audit store cannot be read: {exc.__class__.__name__}") from exc
-        return [(key, calls) for key, calls in counted.values()]
+        wanted = None if departments is None else set(departments)
+        return [
+            UsageCount(department, Mode(mode), consumer, *sums)
+            for (department, mode, consumer), sums in counted.items()
+            if wanted is None or department in wanted
+        ]
 
     async def _summed_usage(
-        self, conn: AsyncConnection, ranges: Sequence[tuple[int, int, int]], counted: dict[str, list[Any]]
+        self,
+        conn: AsyncConnection,
+        ranges: Sequence[tuple[int, int, int]],
+        departments: Collection[str] | None,
+        counted: _Tally,
     ) -> None:
         table = self._usage.c
-        inside = [
-            sa.and_(table.span == span, table.bucket >= lo, table.bucket < hi) for span, lo, hi in ranges
-        ]
+        inside = [sa.and_(table.span == span, table.bucket.between(lo, hi - 1)) for span, lo, hi in ranges]
         query = (
             sa.select(
-                table.key,
-                sa.func.min(table.consumer),
-                sa.func.min(table.mode),
-                sa.func.min(table.resources),
-                sa.func.min(table.refused),
-                sa.func.min(table.unavailable),
-                sa.func.sum(table.calls),
+                table.department,
+                table.mode,
+                table.consumer,
+                *(sa.func.sum(table[name]) for name in _USAGE_COUNTS),
             )
             .where(sa.or_(*inside))
-            .group_by(table.key)
+            .group_by(table.department, table.mode, table.consumer)
         )
-        for _key, consumer, mode, resources, refused, unavailable, calls in await conn.execute(query):
-            key = UsageKey(
-                consumer, Mode(mode), *(tuple(json.loads(v)) for v in (resources, refused, unavailable))
-            )
-            _add(counted, key, int(calls))
+        if departments is not None:
+            query = query.where(table.department.in_(sorted(departments)))
+        for department, mode, consumer, *sums in await conn.execute(query):
+            _tally(counted, (department, mode, consumer), [int(n) for n in sums])
 
     async def _raw_usage(
         self,
         conn: AsyncConnection,
         start: dt.datetime | None,
         end: dt.datetime | None,
-        counted: dict[str, list[Any]],
+        counted: _Tally,
     ) -> None:
         column = self._events.c
         query = sa.select(
@@ -728,18 +743,33 @@ class AuditLog:
         if end is not None:
             query = query.where(column.time < end)
         for row in (await conn.execute(query)).mappings():
-            key = usage_key(dict(row))
-            if key is not None:
-                _add(counted, key, 1)
+            for part in contributions(dict(row), self._owners or {}):
+                _tally(counted, (part.department, part.mode.value, part.consumer), _sums(part))
 
     async def _add_usage(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        """Add counted rows to the aggregates (an upsert: the same hour and key add up)."""
+        """Add counted rows to the aggregates (an upsert: the same bucket and key add up)."""
         if not rows:
             return
         insert = _dialect_insert(conn.dialect.name)(self._usage)
         added = {name: self._usage.c[name] + insert.excluded[name] for name in _USAGE_COUNTS}
-        conflict = insert.on_conflict_do_update(index_elements=["span", "bucket", "key"], set_=added)
+        conflict = insert.on_conflict_do_update(index_elements=list(_USAGE_KEY), set_=added)
         await conn.execute(conflict, rows)
+
+    async def _settle_owners(self) -> None:
+        """Remember the catalog's resource -> department (given), or read it back (not given:
+        the command line, which writes no data events but may build the aggregates)."""
+        async with self.engine.begin() as conn:
+            stored = (
+                await conn.execute(sa.select(self._meta.c.value).where(self._meta.c.key == _OWNERS))
+            ).first()
+            if self._owners is None:
+                self._owners = json.loads(stored[0]) if stored else {}
+                return
+            text = json.dumps(self._owners, sort_keys=True, ensure_ascii=False)
+            if stored is None:
+                await conn.execute(self._meta.insert(), [{"key": _OWNERS, "value": text}])
+            elif stored[0] != text:
+                await conn.execute(self._meta.update().where(self._meta.c.key == _OWNERS).values(value=text))
 
     async def _ensure_usage(self) -> None:
         """Build the aggregates once for a trail written before they existed."""
@@ -778,17 +808,15 @@ class AuditLog:
                       column.decisions, column.outcome)  # fmt: skip
             query = sa.select(*wanted).where(column.kind.in_(list(DATA_KINDS))).order_by(column.id)
             last: str | None = None
+            events = 0
             while rows := await _page(conn, query, column.id, last):
-                for row in rows:
-                    key = usage_key(row)
-                    if key is not None:
-                        _count(counted, hour_of(_as_utc(row["time"])), key, 1)
-                last = rows[-1]["id"]
+                _count_rows(counted, rows, self._owners or {})
+                events, last = events + len(rows), rows[-1]["id"]
             rows_out = [counted[k] for k in sorted(counted)]
             for start in range(0, len(rows_out), _BUILD_PAGE):
                 await conn.execute(self._usage.insert(), rows_out[start : start + _BUILD_PAGE])
             await conn.execute(self._meta.insert(), [{"key": _USAGE_BUILT, "value": "1"}])
-        log.info("audit usage aggregates built: %d events counted", sum(r["calls"] for r in rows_out))
+        log.info("audit usage aggregates built: %d data events counted", events)
 
     # --- the writer -------------------------------------------------------------------
 
@@ -818,7 +846,7 @@ class AuditLog:
                     await conn.execute(self._events.insert(), rows)
                     if links:
                         await conn.execute(self._resources.insert(), links)
-                    await self._add_usage(conn, _usage_rows(rows))
+                    await self._add_usage(conn, _usage_rows(rows, self._owners or {}))
         except Exception as exc:  # any failure: the whole batch fails closed
             self._head = None  # reload from the database before the next batch
             log.error("audit batch of %d events not written: %s", len(batch), exc)
@@ -859,8 +887,9 @@ class AuditLog:
 
 # --- usage aggregates -----------------------------------------------------------------
 
-
-_Counted = dict[tuple[int, int, str], dict[str, Any]]  # (span, bucket, key digest) -> usage row
+_USAGE_KEY: Final = ("span", "bucket", "department", "mode", "consumer")
+_Counted = dict[tuple[Any, ...], dict[str, Any]]  # usage primary key -> row
+_Tally = dict[tuple[str, str, str], list[int]]  # (department, mode, consumer) -> counts
 
 
 class _AlreadyBuilt(Exception):
@@ -880,12 +909,17 @@ def _first_whole_hour(moment: dt.datetime) -> int:
     return hour if hour_start(hour) == moment else hour + 1
 
 
-def _add(counted: dict[str, list[Any]], key: UsageKey, calls: int) -> None:
-    slot = counted.get(key.digest)
-    if slot is None:
-        counted[key.digest] = [key, calls]
+def _sums(part: Contribution) -> list[int]:
+    return [1, int(part.refused), int(part.unavailable)]  # in _USAGE_COUNTS order
+
+
+def _tally(counted: _Tally, key: tuple[str, str, str], sums: list[int]) -> None:
+    found = counted.get(key)
+    if found is None:
+        counted[key] = list(sums)
     else:
-        slot[1] += calls
+        for index, value in enumerate(sums):
+            found[index] += value
 
 
 def _dialect_insert(dialect: str) -> Callable[[sa.Table], Any]:
@@ -901,43 +935,41 @@ def _dialect_insert(dialect: str) -> Callable[[sa.Table], Any]:
     raise ConfigurationError(f"the audit store supports SQLite and PostgreSQL, not {dialect}")
 
 
-def _usage_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A batch's contribution to the aggregates: one row per (span, bucket, usage key)."""
-    counted: _Counted = {}
+def _count_rows(counted: _Counted, rows: Sequence[Mapping[str, Any]], owners: Mapping[str, str]) -> None:
+    """Add stored events (with ``time``) to ``counted``: each contribution in its hour, its
+    China day and its China month."""
     for row in rows:
-        key = usage_key(row)
-        if key is not None:
-            _count(counted, hour_of(_as_utc(row["time"])), key, 1)
-    return [counted[k] for k in sorted(counted)]  # one lock order for every writer (no deadlock)
+        parts = contributions(row, owners)
+        if not parts:
+            continue
+        spans = buckets(hour_of(_as_utc(row["time"])))
+        for part in parts:
+            sums = _sums(part)
+            for span, bucket in spans:
+                key = (span, bucket, part.department, part.mode.value, part.consumer)
+                found = counted.get(key)
+                if found is None:
+                    found = counted[key] = _usage_row(key)
+                for name, value in zip(_USAGE_COUNTS, sums, strict=True):
+                    found[name] += value
+
+
+def _usage_row(key: tuple[Any, ...]) -> dict[str, Any]:
+    row: dict[str, Any] = dict(zip(_USAGE_KEY, key, strict=True))
+    row.update(dict.fromkeys(_USAGE_COUNTS, 0))
+    return row
+
+
+def _usage_rows(rows: Sequence[Mapping[str, Any]], owners: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A batch's contribution to the aggregates, one row per primary key, in key order (one
+    lock order for every writer: no deadlock between processes)."""
+    counted: _Counted = {}
+    _count_rows(counted, rows, owners)
+    return [counted[key] for key in sorted(counted)]
 
 
 _OPEN_FIRST: Final = month_start(1970 * 12)  # an open period: every bucket there can be
 _OPEN_STOP: Final = month_start(9999 * 12)
-
-
-def _count(counted: _Counted, hour: int, key: UsageKey, calls: int) -> None:
-    """Count ``calls`` events of ``key`` in hour bucket ``hour``: in its hour, day and month."""
-    name = key.digest
-    described: dict[str, Any] | None = None
-    for span, bucket in buckets(hour):
-        row = counted.get((span, bucket, name))
-        if row is None:
-            described = described or _described(key, name)
-            counted[(span, bucket, name)] = row = {"span": span, "bucket": bucket, **described}
-        row["calls"] += calls
-
-
-def _described(key: UsageKey, name: str) -> dict[str, Any]:
-    """The columns of a usage row that name its key (lists as JSON text: groupable)."""
-    return {
-        "key": name,
-        "consumer": key.consumer,
-        "mode": key.mode.value,
-        "resources": orjson.dumps(key.resources).decode(),
-        "refused": orjson.dumps(key.refused).decode(),
-        "unavailable": orjson.dumps(key.unavailable).decode(),
-        "calls": 0,
-    }
 
 
 def _create(sync: sa.Connection, tables: Sequence[sa.Table]) -> None:

@@ -180,7 +180,7 @@ def report_lines(rows: list[dict[str, Any]]) -> Iterator[str]:
 
 
 async def distinct_keys(audit: AuditLog) -> int:
-    """How many distinct usage keys the trail has made: what ``stats`` time follows."""
+    """How many (department, mode, consumer) the trail has: what ``stats`` time follows."""
     return len(await audit.usage(None, None))
 
 
@@ -193,7 +193,8 @@ async def main(args: argparse.Namespace) -> None:
     settings = Settings.load({}, data=str(folder), database_url=url, instance="bench-gateway")
     gateway = await Gateway.start(settings)
     traffic = Traffic(sorted(gateway.catalog.resources), sizes[-1])
-    audit = AuditLog(url, instance="bench", max_batch=APPEND_CONCURRENCY, clock=Clock(traffic))
+    owned = owners(gateway.catalog, gateway.catalog.departments)
+    audit = AuditLog(url, instance="bench", max_batch=APPEND_CONCURRENCY, clock=Clock(traffic), owners=owned)
     await audit.start()
     assert gateway.federation.stats is not None
     stats = gateway.federation.stats

@@ -18,13 +18,14 @@ Sanya art. 27 and Zhejiang art. 35 / Zhengzhou art. 31 (提供数量、更新时
   catalog's update cycle gives the date by which the next update is due;
 - objections: always 0 until objections (Hubei art. 23) are stored.
 
-Use is NOT counted by reading the trail: the audit log keeps running aggregates per UTC
-hour and usage key (``gateway.usage``), written in the same transaction as each event,
-and ``AuditLog.usage`` answers a period from whole hours of aggregates plus the raw events
-of at most two partial hours. So ``stats`` takes about as long for a year of events as for
-a day (README: benchmark). The counting is in pure functions and small tally classes over
-usage keys and application rows; :class:`Statistics` only fetches (usage, applications,
-freshness) and assembles.
+Use is NOT counted by reading the trail: the audit log keeps running aggregates per
+bucket (hour, China day, China month), providing department, mode and consumer
+(``gateway.usage``), written in the same transaction as each event, and
+``AuditLog.usage`` answers a period from the coarsest whole buckets inside it plus the raw
+events of at most two partial hours. So ``stats`` takes about as long for a year of
+events as for a day (README: Performance, ``python -m gateway.bench_stats``). The counting
+is in pure functions and small tally classes over usage counts and application rows;
+:class:`Statistics` only fetches (usage, applications, freshness) and assembles.
 
 Who may read what (:func:`visible_departments`): operators every department (or the one
 they name), a provider its own department only, anyone else nothing (``FORBIDDEN``).
@@ -37,7 +38,7 @@ import datetime as dt
 import logging
 import math
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -45,7 +46,7 @@ import sqlalchemy as sa
 
 from errors import BadRequest, ConfigurationError, Forbidden
 from gateway.platform import aware
-from gateway.usage import UsageKey, owned, usage_key
+from gateway.usage import UsageCount, contributions
 from gateway.workflow import ApplicationRow, Workflow
 from policies.catalog import Catalog, Department, Resource
 from policies.chinatime import check_range, china_day
@@ -197,11 +198,11 @@ class Usage:
 
 
 class UsageTally:
-    """Counts data events per providing department from usage keys (``gateway.usage``).
+    """Counts data events per providing department (``gateway.usage.contributions``).
 
     An event counts once for each department providing one of its resources; it is a
-    refusal for that department when one of those resources is in the key's ``refused``,
-    and a source failure when one is in ``unavailable``."""
+    refusal for that department when one of its items there had a decision other than
+    ``ALLOWED``, and a source failure when one failed with ``SOURCE_UNAVAILABLE``."""
 
     def __init__(self, owners: Mapping[str, str]) -> None:
         self.owners = owners
@@ -209,20 +210,19 @@ class UsageTally:
 
     def add(self, event: Mapping[str, Any]) -> None:
         """Count one stored event (a JSON-ready dict)."""
-        key = usage_key(event)
-        if key is not None:
-            self.add_key(key, 1)
+        for part in contributions(event, self.owners):
+            self.add_count(
+                UsageCount(part.department, part.mode, part.consumer, 1, part.refused, part.unavailable)
+            )
 
-    def add_key(self, key: UsageKey, events: int) -> None:
-        """Count ``events`` data events that share ``key``."""
-        refused, unavailable = set(key.refused), set(key.unavailable)
-        for department, resources in owned(key.resources, self.owners).items():
-            usage = self.usage.setdefault(department, Usage())
-            usage.calls[key.mode] += events
-            if key.consumer:
-                usage.consumers.add(key.consumer)
-            usage.refusals += events * (not resources.isdisjoint(refused))
-            usage.unavailable += events * (not resources.isdisjoint(unavailable))
+    def add_count(self, count: UsageCount) -> None:
+        """Count the events of one (department, mode, consumer) read from the aggregates."""
+        usage = self.usage.setdefault(count.department, Usage())
+        usage.calls[count.mode] += count.calls
+        if count.consumer and count.calls:
+            usage.consumers.add(count.consumer)
+        usage.refusals += count.refusals
+        usage.unavailable += count.unavailable
 
     def of(self, department: str) -> Usage:
         return self.usage.get(department) or Usage()
@@ -371,8 +371,11 @@ class UsageReader(Protocol):
     """The audit log's usage aggregates (implemented by ``gateway.audit.AuditLog.usage``)."""
 
     async def usage(
-        self, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> Sequence[tuple[UsageKey, int]]: ...
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        departments: Collection[str] | None = None,
+    ) -> Sequence[UsageCount]: ...
 
 
 class Statistics:
@@ -424,8 +427,8 @@ class Statistics:
         tally = UsageTally(owned)
         if not owned:
             return tally
-        for key, events in await self.audit.usage(period.since, period.until):
-            tally.add_key(key, events)
+        for count in await self.audit.usage(period.since, period.until, set(owned.values())):
+            tally.add_count(count)
         return tally
 
     async def _authorizations(

@@ -1,21 +1,22 @@
-"""What one audit event adds to the usage statistics: its usage key (DESIGN.md section 8).
+"""What one audit event adds to the usage statistics (DESIGN.md section 8).
 
 ``stats`` must answer for a year of events in well under a second, so the audit log keeps
 running aggregates (``gateway.audit``: table ``<events>_usage``) updated in the same
 transaction as the events themselves, and ``gateway.stats`` reads those instead of the
-trail. Both sides count through :func:`usage_key`, so the aggregates and a count over the
-raw events can never differ.
+trail. Both sides count through :func:`contributions`, so the aggregates and a count over
+the raw events can never differ.
 
-A key is department-free on purpose: which department provides a resource is the
-catalog's business and is applied when ``stats`` reads (``UsageTally``), so the
-aggregates need no catalog and stay right when a resource changes hands.
+An event contributes once to each providing department one of its resources belongs to
+(the catalog's ``resource -> department``, as in force when the event is written): its
+mode, its consumer, and whether one of that department's items was refused or its source
+unavailable. So the aggregates have at most departments x modes x consumers rows per
+bucket, however many events and however varied their refusals.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -30,7 +31,7 @@ HOUR: Final = 3600
 
 @dataclass(frozen=True, slots=True)
 class UsageKey:
-    """One data event as the statistics count it.
+    """One data event as the statistics count it, before departments are applied.
 
     ``resources``: every resource the event touched (sorted); ``refused``: those with a
     decision other than ``ALLOWED`` (or all of them when the event has no per-item
@@ -42,15 +43,6 @@ class UsageKey:
     resources: tuple[str, ...]
     refused: tuple[str, ...]
     unavailable: tuple[str, ...]
-
-    @property
-    def digest(self) -> str:
-        """A short stable name of the key (the aggregates' primary key with the hour)."""
-        text = "\x1f".join((self.consumer, self.mode.value, *self._joined()))
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-    def _joined(self) -> tuple[str, str, str]:
-        return ("\x1e".join(self.resources), "\x1e".join(self.refused), "\x1e".join(self.unavailable))
 
 
 def event_mode(event: Mapping[str, Any]) -> Mode | None:
@@ -87,6 +79,44 @@ def usage_key(event: Mapping[str, Any]) -> UsageKey | None:
             unavailable.append(resource)
     consumer = str(event.get("consumer") or "")
     return UsageKey(consumer, mode, tuple(resources), tuple(refused), tuple(unavailable))
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one data event adds to one providing department's statistics."""
+
+    department: str
+    mode: Mode
+    consumer: str  # "" when the event names none
+    refused: bool  # one of the department's items had a decision other than ALLOWED
+    unavailable: bool  # one of them failed with SOURCE_UNAVAILABLE
+
+
+@dataclass(frozen=True, slots=True)
+class UsageCount:
+    """Data events of one (department, mode, consumer) in a period: how many, how many of
+    them refused one of the department's items, how many met its source unavailable."""
+
+    department: str
+    mode: Mode
+    consumer: str
+    calls: int
+    refusals: int
+    unavailable: int
+
+
+def contributions(event: Mapping[str, Any], owners: Mapping[str, str]) -> list[Contribution]:
+    """One per providing department of the event's resources (none for other kinds)."""
+    key = usage_key(event)
+    if key is None:
+        return []
+    refused, unavailable = set(key.refused), set(key.unavailable)
+    return [
+        Contribution(
+            department, key.mode, key.consumer, not mine.isdisjoint(refused), not mine.isdisjoint(unavailable)
+        )
+        for department, mine in owned(key.resources, owners).items()
+    ]
 
 
 def _on(key: str, resource: str) -> bool:

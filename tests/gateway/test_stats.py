@@ -454,9 +454,11 @@ class PagedReader:
         self.scans.append(kwargs)
         return await self.log.events(**kwargs)
 
-    async def usage(self, since: dt.datetime | None = None, until: dt.datetime | None = None) -> Any:
-        self.calls.append({"since": since, "until": until})
-        return await self.log.usage(since, until)
+    async def usage(
+        self, since: dt.datetime | None = None, until: dt.datetime | None = None, departments: Any = None
+    ) -> Any:
+        self.calls.append({"since": since, "until": until, "departments": departments})
+        return await self.log.usage(since, until, departments)
 
 
 @dataclass
@@ -538,7 +540,7 @@ async def world(tmp_path: Path, catalog: Catalog) -> AsyncIterator[World]:
     platform = PlatformDB(url)
     await platform.create_schema()
     workflow = Workflow(platform, catalog, load_profile("hubei"), CALENDAR, clock=lambda: NOW)
-    log = AuditLog(url)
+    log = AuditLog(url, owners=OWNERS)
     await log.start()
     try:
         started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
@@ -566,7 +568,8 @@ async def test_operator_reads_every_department(world: World) -> None:
     assert psb.calls_by_mode == {Mode.QUERY: 0, Mode.COMPARE: 0, Mode.BULK: 0} and psb.availability == 1.0
     assert amr.objections == tax.objections == psb.objections == 0
     # counted from the aggregates in one read, never by scanning the trail
-    assert world.reader.calls == [{"since": None, "until": None}] and world.reader.scans == []
+    assert world.reader.calls == [{"since": None, "until": None, "departments": set(ALL)}]
+    assert world.reader.scans == []
 
 
 async def test_authorizations_in_the_service(world: World) -> None:

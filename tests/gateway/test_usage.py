@@ -87,7 +87,7 @@ MINUTES = [*(random.Random(7).uniform(-30, 6 * 60) for _ in range(240)), 0.0, 60
 async def fill(url: str, name: str, instance: str = "main", seed: int = 1) -> None:
     rng = random.Random(seed)
     minutes = sorted(MINUTES)
-    async with AuditLog(url, instance, table=name, clock=Clock(minutes)) as log:
+    async with AuditLog(url, instance, table=name, clock=Clock(minutes), owners=OWNERS) as log:
         for _ in minutes:
             await log.append(random_event(rng))
 
@@ -98,8 +98,8 @@ async def raw_tally(log: AuditLog, since: dt.datetime | None, until: dt.datetime
 
 async def aggregated_tally(log: AuditLog, since: dt.datetime | None, until: dt.datetime | None) -> UsageTally:
     tally = UsageTally(OWNERS)
-    for key, events in await log.usage(since, until):
-        tally.add_key(key, events)
+    for count in await log.usage(since, until):
+        tally.add_count(count)
     return tally
 
 
@@ -129,7 +129,7 @@ def periods() -> list[tuple[dt.datetime | None, dt.datetime | None]]:
 async def test_aggregates_equal_a_count_over_the_raw_trail_for_any_period(table: tuple[str, str]):
     url, name = table
     await fill(url, name)
-    log = AuditLog(url, table=name)
+    log = AuditLog(url, table=name, owners=OWNERS)
     try:
         for since, until in periods():
             raw, summed = await raw_tally(log, since, until), await aggregated_tally(log, since, until)
@@ -142,7 +142,7 @@ async def test_aggregates_equal_a_count_over_the_raw_trail_for_any_period(table:
 async def test_two_instances_writing_at_once_keep_the_aggregates_exact(table: tuple[str, str]):
     url, name = table
     await asyncio.gather(fill(url, name, "a", seed=1), fill(url, name, "b", seed=2))
-    log = AuditLog(url, table=name)
+    log = AuditLog(url, table=name, owners=OWNERS)
     try:
         assert (await aggregated_tally(log, None, None)).usage == (await raw_tally(log, None, None)).usage
         counts = await aggregated_tally(log, None, None)
@@ -159,7 +159,7 @@ async def test_a_trail_written_before_the_aggregates_gets_them_built_once(table:
         await conn.execute(sa.text(f"DROP TABLE {name}_usage"))
         await conn.execute(sa.text(f"DROP TABLE {name}_meta"))
     await engine.dispose()
-    async with AuditLog(url, "upgraded", table=name) as log:
+    async with AuditLog(url, "upgraded", table=name, owners=OWNERS) as log:
         expected = (await raw_tally(log, None, None)).usage
         assert (await aggregated_tally(log, None, None)).usage == expected
         await log.append(AuditEvent(kind="query", outcome="answered", mode="query", resources=(TAX,)))
@@ -167,12 +167,13 @@ async def test_a_trail_written_before_the_aggregates_gets_them_built_once(table:
         assert after == (await raw_tally(log, None, None)).of("TAX")
     async with AuditLog(url, "again", table=name) as log:  # a second start does not count twice
         assert (await aggregated_tally(log, None, None)).usage == (await raw_tally(log, None, None)).usage
+        assert log._owners == OWNERS  # without owners given (the command line): the stored ones
 
 
 async def test_stats_reads_raw_events_only_in_the_partial_hours_at_the_ends(table: tuple[str, str]):
     url, name = table
     await fill(url, name)
-    log = AuditLog(url, table=name)
+    log = AuditLog(url, table=name, owners=OWNERS)
     statements: list[str] = []
     sa.event.listen(log.engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 
