@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from errors import CatalogError, InvalidCode
-from policies.codes import validate_uscc
+from policies.codes import division_rule, is_division, validate_uscc
 from policies.profile import profile_names
 from policies.share import Mode, Share, parse_share
 from policies.yamlfiles import StrictTextDatesLoader
@@ -291,8 +291,8 @@ def _load_departments(roots: list[_Node]) -> dict[str, Department]:
 def _department(node: _Node) -> Department:
     node.check_keys(_DEPARTMENT_KEYS)
     region = node.text("region")
-    if not _REGION.match(region):
-        raise node.fail("region", f"{region!r} is not a 6-digit division code", "e.g. 420100")
+    if not _REGION.match(region) or not is_division(region, national=True):
+        raise node.fail("region", f"{region!r} is not {division_rule(national=True)}", "e.g. 420100")
     return Department(
         code=_uscc(node, "code"),
         name=node.text("name"),

@@ -4,6 +4,13 @@ Every entry point normalizes first (whitespace removed, NFKC, upper case) and
 raises ``errors.InvalidCode`` naming one rule: length, charset, division,
 org_code_check, check_char or birth_date.  Messages quote only the submitted
 code (normalized, shortened if very long) and say how to fix it.
+
+The division (USCC characters 3-8, citizen-ID characters 1-6) is a GB/T 2260
+administrative division code: six digits beginning with a province-level code
+(``PROVINCES``: 11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81-83); a USCC may
+also carry ``100000``, national registration (GB 32100-2015, 5.3).  Only the
+province level is checked: county codes are abolished and renumbered by every
+reorganisation, and a code issued before one stays a valid code for life.
 """
 
 from __future__ import annotations
@@ -33,6 +40,13 @@ _USCC_PARTS = (
     (6, "a division"),
     (8, "an org base"),
 )
+# GB/T 2260 province-level divisions (the first two digits of every division code): 71 is
+# Taiwan, 81 Hong Kong, 82 Macao; 83 begins the residence permits of Taiwan residents (2018).
+PROVINCES = frozenset(
+    f"{n}" for n in (*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47),
+                     *range(50, 55), *range(61, 66), 71, 81, 82, 83)
+)  # fmt: skip
+NATIONAL_REGISTRATION = "100000"  # USCC only: registered by a national authority
 _FIX = {
     "USCC": "re-enter the code from the business licence",
     "CitizenID": "re-enter the number from the identity card",
@@ -90,9 +104,33 @@ def _require_chars(
         raise _fail(kind, code, "charset", detail)
 
 
-def _require_division(kind: Kind, code: str, division: str, where: str) -> None:
+def is_division(division: str, *, national: bool = False) -> bool:
+    """Whether ``division`` is 6 digits beginning with a GB/T 2260 province-level code;
+    with ``national`` (USCC characters 3-8) ``100000`` is accepted too."""
     if len(division) != 6 or _first_bad(division, _DIGITS) is not None:
-        detail = f"{where} must be the 6-digit administrative division code"
+        return False
+    return division[:2] in PROVINCES or (national and division == NATIONAL_REGISTRATION)
+
+
+def is_division_prefix(prefix: str) -> bool:
+    """Whether ``prefix`` (2 to 6 digits, as a grant's region condition) can begin a division
+    code: its first two digits a province-level code, or a prefix of ``100000``."""
+    if not 2 <= len(prefix) <= 6 or _first_bad(prefix, _DIGITS) is not None:
+        return False
+    return prefix[:2] in PROVINCES or NATIONAL_REGISTRATION.startswith(prefix)
+
+
+def division_rule(*, national: bool = False) -> str:
+    """The division rule in words, for messages."""
+    extra = ", or 100000 for national registration" if national else ""
+    return f"a 6-digit GB/T 2260 division code beginning with a province-level code (11-15, 21-23, " \
+        f"31-37, 41-46, 50-54, 61-65, 71, 81-83{extra})"  # fmt: skip
+
+
+def _require_division(kind: Kind, code: str, division: str, where: str) -> None:
+    national = kind == "USCC"
+    if not is_division(division, national=national):
+        detail = f'{where} "{_echo(division)}" must be {division_rule(national=national)}'
         raise _fail(kind, code, "division", detail)
 
 
@@ -196,6 +234,7 @@ def _check_birth(code: str, digits8: str, today: datetime.date) -> None:
 
 def _check_legacy(code: str, today: datetime.date) -> str:
     _require_chars("CitizenID", code, _DIGITS, "a 15-digit legacy number has digits only")
+    _require_division("CitizenID", code, code[:6], "characters 1-6")
     _check_birth(code, "19" + code[6:12], today)
     first17 = code[:6] + "19" + code[6:]
     return first17 + citizen_id_check_char(first17)
@@ -207,6 +246,7 @@ def _check_citizen_id(code: str, today: datetime.date) -> str:
         return _check_legacy(code, today)
     _require_chars("CitizenID", code, _DIGITS, "the first 17 characters are digits", end=17)
     _require_chars("CitizenID", code, _DIGITS | {"X"}, "the 18th character is a digit or X")
+    _require_division("CitizenID", code, code[:6], "characters 1-6")
     _check_birth(code, code[6:14], today)
     check = citizen_id_check_char(code[:17])
     if code[17] != check:

@@ -30,6 +30,7 @@ from types import MappingProxyType
 import yaml
 
 from errors import ConfigurationError
+from policies.codes import division_rule, is_division
 from policies.yamlfiles import StrictLoader, describe
 
 SHARES = ("unconditional", "conditional", "not_shared")
@@ -258,10 +259,8 @@ def _name(src: _Source, value: object, path: str) -> str:
 
 
 def _region(src: _Source, value: object, path: str) -> str:
-    if not isinstance(value, str) or not _REGION.fullmatch(value):
-        raise src.error(
-            path, f"expected a quoted 6-digit division code such as '420000', got {describe(value)}"
-        )
+    if not isinstance(value, str) or not _REGION.fullmatch(value) or not is_division(value):
+        raise src.error(path, f"expected {division_rule()}, quoted, such as '420000', got {describe(value)}")
     return value
 
 

@@ -24,6 +24,7 @@ from enum import StrEnum
 from errors import BadRequest, Forbidden
 from policies.catalog import Catalog
 from policies.chinatime import as_utc
+from policies.codes import is_division_prefix
 from policies.decision import Consumer, GrantConditions, check_grantable
 from policies.share import Mode, Share
 
@@ -138,8 +139,12 @@ def check_conditions(conditions: GrantConditions, items: Sequence[str]) -> None:
     if conditions.daily_cap is not None and conditions.daily_cap < 1:
         raise BadRequest("a daily cap is at least 1 subject a day; leave it out for no cap")
     for region in conditions.regions:
-        if not (region.isdigit() and 2 <= len(region) <= 6):
-            raise BadRequest(f"region {region!r} is not a division-code prefix (2 to 6 digits, e.g. 4201)")
+        if not is_division_prefix(region):
+            raise BadRequest(
+                f"region {region!r} is not a division-code prefix: 2 to 6 digits beginning with a "
+                "GB/T 2260 province-level code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81-83) "
+                "or a prefix of 100000, e.g. 4201"
+            )
 
 
 def narrow(requested: Sequence[str], granted: Sequence[str] | None, what: str) -> tuple[str, ...]:

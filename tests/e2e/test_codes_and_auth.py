@@ -48,10 +48,17 @@ def bad_usccs(good: str) -> dict[str, tuple[str, str]]:
         "too_long": (good + "1", "length"),
         "org_code_check": (wrong_org, "org_code_check"),
         "division_letters": (good[:2] + "4201A2" + good[8:], "division"),
+        # GB/T 2260: characters 3-8 begin with a province-level code (16 is none), or are 100000
+        "division_no_province": (_with_uscc_check(good[:2] + "160102" + good[8:17]), "division"),
+        "citizen_id_as_uscc": ("110105198501014304", "division"),  # issue 7's example
     }
     for letter in "IOSVZ":
         cases[f"forbidden_{letter}"] = (good[:9] + letter + good[10:], "charset")
     return cases
+
+
+def _with_uscc_check(first17: str) -> str:
+    return first17 + uscc_check_char(first17)
 
 
 def bad_citizen_ids(good: str) -> dict[str, tuple[str, str]]:
@@ -67,6 +74,8 @@ def bad_citizen_ids(good: str) -> dict[str, tuple[str, str]]:
         "too_short": (good[:16], "length"),
         "letter_inside": (good[:10] + "A" + good[11:], "charset"),
         "legacy_feb_30": (good[:6] + "870230" + good[14:17], "birth_date"),
+        "division_no_province": (with_check("160102" + good[6:17]), "division"),  # GB/T 2260
+        "division_national": (with_check("100000" + good[6:17]), "division"),  # USCC-only code
     }
 
 

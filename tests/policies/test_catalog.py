@@ -44,6 +44,7 @@ REQUIRED_CASES = {
     "unknown_key_resource",
     "unknown_key_item",
     "department_region_short",
+    "department_region_no_province",
     "date_invalid_quoted",
     "mode_unknown",
     "same_field_two_resources",

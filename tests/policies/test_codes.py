@@ -21,7 +21,21 @@ RULES = {"length", "charset", "division", "org_code_check", "check_char", "birth
 DIGITS = "0123456789"
 WHITESPACE = [" ", "\t", "\n", "\u3000", "\u00a0"]
 
+# GB/T 2260 province-level divisions, written out from the standard (not from policies.codes);
+# 83: residence permits of Taiwan residents.  A USCC may also carry 100000 (GB 32100-2015).
+GB_T_2260_PROVINCES = {
+    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
+    "21": "辽宁", "22": "吉林", "23": "黑龙江",
+    "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西", "37": "山东",
+    "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
+    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏",
+    "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏", "65": "新疆",
+    "71": "台湾", "81": "香港", "82": "澳门", "83": "台湾居民居住证",
+}  # fmt: skip
 digit_strings = st.text(alphabet=DIGITS, min_size=6, max_size=6)
+four_digits = st.text(alphabet=DIGITS, min_size=4, max_size=4)
+divisions = st.builds(lambda p, rest: p + rest, st.sampled_from(sorted(GB_T_2260_PROVINCES)), four_digits)
+not_divisions = digit_strings.filter(lambda d: d[:2] not in GB_T_2260_PROVINCES and d != "100000")
 seq3s = st.text(alphabet=DIGITS, min_size=3, max_size=3)
 charset_chars = st.sampled_from(codes.USCC_CHARSET)
 org_bases = st.text(alphabet=codes.USCC_CHARSET, min_size=8, max_size=8)
@@ -31,13 +45,13 @@ legacy_births = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime
 
 @st.composite
 def usccs(draw: st.DrawFn) -> str:
-    parts = (draw(charset_chars), draw(charset_chars), draw(digit_strings), draw(org_bases))
+    parts = (draw(charset_chars), draw(charset_chars), draw(divisions), draw(org_bases))
     return codes.make_uscc(*parts)
 
 
 @st.composite
 def citizen_ids(draw: st.DrawFn) -> str:
-    return codes.make_citizen_id(draw(digit_strings), draw(births), draw(seq3s))
+    return codes.make_citizen_id(draw(divisions), draw(births), draw(seq3s))
 
 
 def validator(kind: str) -> Any:
@@ -140,7 +154,7 @@ def test_long_input_is_shortened_in_message() -> None:
 # --- builders, round trips and mutations ----------------------------------------
 
 
-@given(charset_chars, charset_chars, digit_strings, org_bases)
+@given(charset_chars, charset_chars, divisions, org_bases)
 def test_make_uscc_validates_and_round_trips(auth: str, cat: str, region: str, org: str) -> None:
     code = codes.make_uscc(auth, cat, region, org)
     assert len(code) == 18
@@ -150,7 +164,7 @@ def test_make_uscc_validates_and_round_trips(auth: str, cat: str, region: str, o
     assert codes.region_of(code, kind="USCC") == region
 
 
-@given(digit_strings, births, seq3s)
+@given(divisions, births, seq3s)
 def test_make_citizen_id_validates_and_round_trips(region: str, birth: datetime.date, seq3: str) -> None:
     code = codes.make_citizen_id(region, birth, seq3)
     assert code[:17] == region + birth.strftime("%Y%m%d") + seq3
@@ -173,7 +187,7 @@ def test_any_single_citizen_id_digit_change_is_caught(code: str, data: st.DataOb
     other = data.draw(st.sampled_from([d for d in DIGITS if d != code[i]]))
     changed = code[:i] + other + code[i + 1 :]
     assert not codes.is_valid_citizen_id(changed)
-    assert rule_of("CitizenID", changed) in {"birth_date", "check_char"}
+    assert rule_of("CitizenID", changed) in {"division", "birth_date", "check_char"}
 
 
 # --- normalization ----------------------------------------------------------------
@@ -199,7 +213,7 @@ def test_citizen_id_variants_validate_to_same_code(code: str, data: st.DataObjec
 # --- legacy IDs and regions ---------------------------------------------------------
 
 
-@given(digit_strings, legacy_births, seq3s)
+@given(divisions, legacy_births, seq3s)
 def test_legacy_ids_convert(region: str, birth: datetime.date, seq3: str) -> None:
     id15 = region + birth.strftime("%Y%m%d")[2:] + seq3
     converted = codes.convert_legacy_id(id15)
@@ -243,6 +257,73 @@ def test_region_of_validates_first(code: str, kind: str, rule: str) -> None:
     assert (caught.value.kind, caught.value.rule) == (kind, rule)
 
 
+# --- divisions (GB/T 2260) ---------------------------------------------------------------
+
+
+@given(digit_strings)
+def test_division_is_a_province_level_prefix(division: str) -> None:
+    province = division[:2] in GB_T_2260_PROVINCES
+    assert codes.is_division(division) is province
+    assert codes.is_division(division, national=True) is (province or division == "100000")
+
+
+@given(divisions, charset_chars, charset_chars, org_bases)
+def test_any_county_code_of_a_province_is_valid(division: str, auth: str, cat: str, org: str) -> None:
+    """Abolished and renumbered county codes stay valid: only the province level is checked."""
+    assert codes.validate_uscc(codes.make_uscc(auth, cat, division, org))[2:8] == division
+    code = codes.make_citizen_id(division, datetime.date(1985, 1, 1), "430")
+    assert codes.region_of(code, kind="CitizenID") == division
+
+
+def _with_division_uscc(code: str, division: str) -> str:
+    first17 = code[:2] + division + code[8:17]  # the org code is untouched: only the division is wrong
+    return first17 + codes.uscc_check_char(first17)
+
+
+def _with_division_id(code: str, division: str) -> str:
+    first17 = division + code[6:17]
+    return first17 + codes.citizen_id_check_char(first17)
+
+
+@given(usccs(), not_divisions)
+def test_uscc_outside_every_province_is_refused(code: str, division: str) -> None:
+    changed = _with_division_uscc(code, division)
+    with pytest.raises(InvalidCode) as caught:
+        codes.validate_uscc(changed)
+    assert caught.value.rule == "division"
+    assert f'"{division}"' in caught.value.message
+
+
+@given(usccs())
+def test_uscc_of_national_registration_is_valid(code: str) -> None:
+    changed = _with_division_uscc(code, "100000")
+    assert codes.validate_uscc(changed) == changed
+    assert codes.region_of(changed, kind="USCC") == "100000"
+
+
+@given(citizen_ids(), st.one_of(not_divisions, st.just("100000")))
+def test_citizen_id_outside_every_province_is_refused(code: str, division: str) -> None:
+    assert rule_of("CitizenID", _with_division_id(code, division)) == "division"
+
+
+@given(citizen_ids())
+def test_citizen_id_is_not_a_uscc_when_its_chars_3_to_8_are_no_division(code: str) -> None:
+    """The issue's example: 110105198501014304, a valid ID, was accepted as a USCC."""
+    if code[2:4] not in GB_T_2260_PROVINCES:
+        assert rule_of("USCC", code) == "division"
+
+
+def test_citizen_id_example_is_refused_as_uscc() -> None:
+    assert codes.is_valid_citizen_id("110105198501014304")
+    assert rule_of("USCC", "110105198501014304") == "division"
+
+
+@given(st.text(alphabet=DIGITS, min_size=1, max_size=8))
+def test_division_prefixes(prefix: str) -> None:
+    expected = 2 <= len(prefix) <= 6 and (prefix[:2] in GB_T_2260_PROVINCES or "100000".startswith(prefix))
+    assert codes.is_division_prefix(prefix) is expected
+
+
 # --- builder input errors -------------------------------------------------------------
 
 
@@ -261,4 +342,10 @@ def test_builders_reject_bad_parts() -> None:
     assert caught.value.rule == "birth_date"
     with pytest.raises(InvalidCode) as caught:
         codes.make_citizen_id("1101", datetime.date(1990, 1, 1), "001")
+    assert caught.value.rule == "division"
+    with pytest.raises(InvalidCode) as caught:
+        codes.make_citizen_id("100000", datetime.date(1990, 1, 1), "001")
+    assert caught.value.rule == "division"
+    with pytest.raises(InvalidCode) as caught:
+        codes.make_uscc("9", "1", "990100", "M000100Y")
     assert caught.value.rule == "division"

@@ -208,6 +208,7 @@ MALFORMED = [
     ("negative days", _set("deadlines.check", -1), "deadlines.check", "working days"),
     ("days as bool", _set("deadlines.notify", True), "deadlines.notify", "working days"),
     ("region as int", _set("region", 420000), "region", "6-digit"),
+    ("region outside every province", _set("region", "160000"), "region", "province-level"),
     ("date as text", _set("effective", "soon"), "effective", "date"),
     ("class as list", _set("class_names.conditional", ["a"]), "class_names.conditional", "string"),
     ("mode unknown", _set("service_modes", ["query", "fax"]), "service_modes[1]", "compare"),

@@ -15,13 +15,14 @@ import pytest
 
 from errors import BadRequest, Forbidden, ModeNotAllowed, NotShared
 from policies.catalog import Catalog, load_catalog
-from policies.decision import Consumer
+from policies.decision import Consumer, GrantConditions
 from policies.share import Mode
 from policies.workflow import (
     OPEN,
     Status,
     Submission,
     all_unconditional,
+    check_conditions,
     check_submission,
     may_read,
     narrow,
@@ -249,6 +250,19 @@ def test_the_period_must_end_after_it_starts(catalog: Catalog, length: dt.timede
     with pytest.raises(BadRequest) as raised:
         check_submission(catalog, submission(valid_until=START + length))
     assert "end after it starts" in raised.value.message
+
+
+@pytest.mark.parametrize("region", ["42", "4201", "420102", "10", "100000", "71", "83"])
+def test_a_grant_region_is_a_gb_t_2260_prefix(region: str):
+    check_conditions(GrantConditions(regions=(region,)), ["name"])
+
+
+@pytest.mark.parametrize("region", ["4", "4201021", "42a1", "01", "16", "0105", "1001", "90"])
+def test_a_grant_region_outside_every_province_is_refused(region: str):
+    """GB/T 2260: a prefix that begins no division code would silently match no subject."""
+    with pytest.raises(BadRequest) as raised:
+        check_conditions(GrantConditions(regions=(region,)), ["name"])
+    assert repr(region) in raised.value.message
 
 
 # --- all_unconditional -----------------------------------------------------------
