@@ -262,25 +262,56 @@ def decide_item(
     return _conditional(request, resource, item, list(grants), detail)
 
 
+# Why a grant covering the item and mode does not apply, in the order they are named.
+# A reason that only a new grant cures comes first (a renewal is applied for with the right
+# purpose, so it cures the request-side reasons too), then one that waiting cures, then
+# those the consumer cures by changing its own request: so the first reason named is the
+# one whose remedy lets the request through, and following the advice never reveals a
+# reason that was hidden (issue 7, item 16).
+REASON_ORDER = ("revoked", "expired", "not_yet_valid", "application", "purpose")
+_REMEDY_COST = {"revoked": 3, "expired": 3, "not_yet_valid": 2, "application": 1, "purpose": 1}
+
+
+def grant_defects(request: AccessRequest, grant: Grant) -> tuple[str, ...]:
+    """Why ``grant`` (which covers the item and mode) does not apply, in ``REASON_ORDER``."""
+    found = {
+        "revoked": grant.revoked,
+        "expired": grant.valid_until <= request.now,
+        "not_yet_valid": request.now < grant.valid_from,
+        "application": bool(request.application_id) and not grant.named_by(request.application_id or ""),
+        "purpose": not same_purpose(grant.purpose, request.purpose or ""),
+    }
+    return tuple(reason for reason in REASON_ORDER if found[reason])
+
+
+def _remedy_rank(request: AccessRequest, grant: Grant, defects: tuple[str, ...]) -> tuple[int, int, bool, str]:
+    """Cheapest remedy first: the costliest reason of a grant decides what it takes to use it;
+    then fewer reasons, then the grant the request names, then the id (a stable answer)."""
+    named = bool(request.application_id) and grant.named_by(request.application_id or "")
+    return max(_REMEDY_COST[d] for d in defects), len(defects), not named, grant.id
+
+
 def _conditional(
     request: AccessRequest, resource: Resource, item: Item, grants: list[Grant], detail: dict[str, str]
 ) -> AccessDenied | None:
-    if request.application_id:
-        grants = [g for g in grants if g.named_by(request.application_id)]
+    """None when a grant covers item, mode and purpose and applies now; else the refusal naming
+    first the reason whose remedy lets the request through (``REASON_ORDER``), all its reasons
+    in ``extensions.reasons`` and the grant they are about in ``extensions.grant``."""
     covering = [g for g in grants if item.name in g.items and request.mode in g.modes]
-    matching = [g for g in covering if same_purpose(g.purpose, request.purpose or "")]
-    if any(g.active_at(request.now) for g in matching):
+    judged = [(g, grant_defects(request, g)) for g in covering]
+    if any(not defects for _, defects in judged):
         return None
-    if any(not g.revoked and g.valid_until <= request.now for g in matching):
-        return GrantExpired(_expired_message(resource, item), **detail)
-    reason = _inactive_reason(matching) if matching else ("purpose" if covering else "no_grant")
-    message = _conditional_message(resource, item, request, reason)
-    return ConditionalAccessRequired(message, reason=reason, condition=item.condition or "", **detail)
-
-
-def _inactive_reason(matching: list[Grant]) -> str:
-    """Why grants that match item, mode and purpose still do not apply now."""
-    return "revoked" if all(g.revoked for g in matching) else "not_yet_valid"
+    if not judged:
+        message = _conditional_message(resource, item, request, ("no_grant",), None)
+        return ConditionalAccessRequired(
+            message, reason="no_grant", reasons=["no_grant"], condition=item.condition or "", **detail
+        )
+    best, defects = min(judged, key=lambda pair: _remedy_rank(request, *pair))
+    message = _conditional_message(resource, item, request, defects, best)
+    extra = {"reason": defects[0], "reasons": list(defects), "grant": best.id}
+    if defects[0] == "expired":
+        return GrantExpired(message, **extra, **detail)
+    return ConditionalAccessRequired(message, condition=item.condition or "", **extra, **detail)
 
 
 def _detail(catalog: Catalog, resource: Resource, item: Item) -> dict[str, str]:
@@ -306,27 +337,35 @@ def _mode_message(mode: Mode, resource: Resource) -> str:
     return f"{resource.id} is not offered in mode {mode.value}; it offers: {offered}"
 
 
-def _expired_message(resource: Resource, item: Item) -> str:
-    return (
-        f"your grant for {resource.id}.{item.name} ({item.title}) has expired; "
-        "apply again to the provider for a renewed grant"
-    )
-
-
 _REASONS = {
-    "purpose": "your grant does not cover the purpose {purpose!r}; send the X-Purpose your grant "
-    "was approved for, or apply for this purpose",
-    "revoked": "your grant for it has been revoked; apply again to the provider",
-    "not_yet_valid": "your grant for it is not valid yet; wait for its start date",
+    "revoked": "your grant {grant} for it has been revoked; apply again to the provider",
+    "expired": "your grant {grant} for it has expired; apply again to the provider for a renewed grant",
+    "not_yet_valid": "your grant {grant} for it is not valid yet; wait for its start date ({start})",
+    "application": "X-Application-Id {application!r} names none of your grants for it; send "
+    "X-Application-Id: {grant} (or leave the header out)",
+    "purpose": "your grant {grant} does not cover the purpose {purpose!r}; send the X-Purpose your "
+    "grant was approved for, or apply for this purpose",
     "no_grant": "condition: {condition}. Apply to the provider for a grant covering this item, "
     "mode {mode} and your purpose",
 }
 
 
-def _conditional_message(resource: Resource, item: Item, request: AccessRequest, reason: str) -> str:
+def _conditional_message(
+    resource: Resource, item: Item, request: AccessRequest, reasons: tuple[str, ...], grant: Grant | None
+) -> str:
+    """The reasons in the order they are to be cured: the first, then each that remains."""
     what = f"{resource.id}.{item.name} ({item.title}) is conditionally shared (有条件共享)"
-    why = _REASONS[reason].format(purpose=request.purpose, condition=item.condition, mode=request.mode.value)
-    return f"{what}: {why}"
+    values = {
+        "purpose": request.purpose,
+        "condition": item.condition,
+        "mode": request.mode.value,
+        "application": request.application_id,
+        "grant": grant.id if grant else "",
+        "start": grant.valid_from.isoformat() if grant else "",
+    }
+    first, *then = (_REASONS[reason].format(**values) for reason in reasons)
+    also = "".join(f"; once that is done: {text}" for text in then)
+    return f"{what}: {first}{also}"
 
 
 def check_grantable(catalog: Catalog, resource_id: str, items: Iterable[str], modes: Iterable[Mode]) -> None:

@@ -211,22 +211,40 @@ def expected_code(world: World, resource: Resource, item: Item) -> str | None:
         return "MODE_NOT_ALLOWED"
     if item.share is Share.UNCONDITIONAL:
         return None
-    matching = [
+    covering = [
         g
         for g in world.grants
         if g.consumer == request.consumer.department
         and g.resource == resource.id
-        and (request.application_id is None or g.id == request.application_id)
         and item.name in g.items
         and request.mode in g.modes
-        and world.facts[g.id].purpose == world.purpose
     ]
-    facts = [(world.facts[g.id], g.revoked) for g in matching]
-    if any(not revoked and f.starts <= 0 < f.ends for f, revoked in facts):
+    defects = {g.id: model_defects(world, g) for g in covering}
+    if any(not found for found in defects.values()):
         return None
-    if any(not revoked and f.ends <= 0 for f, revoked in facts):
-        return "GRANT_EXPIRED"
-    return "CONDITIONAL_ACCESS_REQUIRED"
+    if not covering:
+        return "CONDITIONAL_ACCESS_REQUIRED"
+    best = min(covering, key=lambda g: model_rank(world, g, defects[g.id]))
+    return "GRANT_EXPIRED" if defects[best.id][0] == "expired" else "CONDITIONAL_ACCESS_REQUIRED"
+
+
+def model_defects(world: World, grant: Grant) -> list[str]:
+    """Revoked, expired (a new grant cures it), not yet valid (waiting does), then the
+    request's own application id and purpose (the consumer cures them by itself)."""
+    fact, app = world.facts[grant.id], world.request.application_id
+    found = {
+        "revoked": grant.revoked,
+        "expired": fact.ends <= 0,
+        "not_yet_valid": fact.starts > 0,
+        "application": app is not None and grant.id != app,
+        "purpose": fact.purpose != world.purpose,
+    }
+    return [reason for reason, present in found.items() if present]
+
+
+def model_rank(world: World, grant: Grant, defects: list[str]) -> tuple[int, int, bool, str]:
+    cost = {"revoked": 3, "expired": 3, "not_yet_valid": 2, "application": 1, "purpose": 1}
+    return max(cost[d] for d in defects), len(defects), grant.id != world.request.application_id, grant.id
 
 
 def plan(world: World) -> AccessPlan:
@@ -420,6 +438,7 @@ def test_a_conditional_item_is_allowed_under_an_active_grant(grants: list[Grant]
         [grant(valid_until=NOW)],
         [grant(valid_until=NOW - HOUR)],
         [grant(valid_until=NOW), grant(revoked=True)],
+        [grant(purpose="信用监管", valid_until=NOW - HOUR)],  # a renewal is applied for the purpose
     ],
 )
 def test_an_expired_matching_grant_is_grant_expired(grants: list[Grant]) -> None:
@@ -440,8 +459,7 @@ def test_an_expired_matching_grant_is_grant_expired(grants: list[Grant]) -> None
         ([grant(modes=frozenset({Mode.COMPARE}))], "no_grant"),
         ([grant(purpose="信用监管")], "purpose"),
         ([grant(purpose="行政 审批核验")], "purpose"),
-        ([grant(purpose="信用监管", valid_until=NOW - HOUR)], "purpose"),
-        ([grant(revoked=True, valid_until=NOW - HOUR)], None),
+        ([grant(revoked=True, valid_until=NOW - HOUR)], "revoked"),
     ],
 )
 def test_a_conditional_item_without_a_usable_grant(grants: list[Grant], reason: str | None) -> None:
