@@ -284,7 +284,9 @@ def grant_defects(request: AccessRequest, grant: Grant) -> tuple[str, ...]:
     return tuple(reason for reason in REASON_ORDER if found[reason])
 
 
-def _remedy_rank(request: AccessRequest, grant: Grant, defects: tuple[str, ...]) -> tuple[int, int, bool, str]:
+def _remedy_rank(
+    request: AccessRequest, grant: Grant, defects: tuple[str, ...]
+) -> tuple[int, int, bool, str]:
     """Cheapest remedy first: the costliest reason of a grant decides what it takes to use it;
     then fewer reasons, then the grant the request names, then the id (a stable answer)."""
     named = bool(request.application_id) and grant.named_by(request.application_id or "")
@@ -364,6 +366,8 @@ def _conditional_message(
         "start": grant.valid_from.isoformat() if grant else "",
     }
     first, *then = (_REASONS[reason].format(**values) for reason in reasons)
+    if reasons[0] in ("revoked", "expired"):
+        then = []  # the new grant applied for covers the purpose and the request names it
     also = "".join(f"; once that is done: {text}" for text in then)
     return f"{what}: {first}{also}"
 

@@ -352,6 +352,14 @@ def test_revoked_grant_is_denied_on_the_next_request(demo, grant_to, stored):
     assert after.json()["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"] is None
     assert legal_rep not in after.text
 
+    # issue 7: with a wrong purpose too, the grant is reported revoked (sending its purpose
+    # would not help), not "wrong purpose"
+    other = demo.post(LEGAL_REP, {"code": code}, token=granted.token, purpose="另一个用途")
+    error = only_error(other)
+    assert error["extensions"]["reason"] == "revoked", error["message"]
+    assert error["extensions"]["reasons"] == ["revoked", "purpose"]
+    assert "does not cover the purpose" not in error["message"]
+
 
 # --- grant scope -------------------------------------------------------------------
 

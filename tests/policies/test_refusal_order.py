@@ -45,7 +45,9 @@ def world(reasons: list[str], same: bool) -> tuple[list[Grant], AccessRequest]:
         gone = {r: spoiled("APP-A", r) for r in reasons}
         merged = grant(id="APP-A")
         for one in gone.values():
-            changed = {f: getattr(one, f) for f in ("revoked", "valid_from", "valid_until", "purpose", "items")}
+            changed = {
+                f: getattr(one, f) for f in ("revoked", "valid_from", "valid_until", "purpose", "items")
+            }
             merged = replace(merged, **{f: v for f, v in changed.items() if v != getattr(grant(), f)})
         if "expired" in reasons and "not_yet_valid" in reasons:  # an inverted period
             merged = replace(merged, valid_from=NOW + HOUR, valid_until=NOW - HOUR)
@@ -119,7 +121,9 @@ def follow_the_advice(grants: list[Grant], request: AccessRequest, error: Access
     raise AssertionError(f"still refused after following the advice: {error}")
 
 
-def remedy(grants: list[Grant], request: AccessRequest, error: AccessDenied) -> tuple[list[Grant], AccessRequest]:
+def remedy(
+    grants: list[Grant], request: AccessRequest, error: AccessDenied
+) -> tuple[list[Grant], AccessRequest]:
     reason = error.extensions["reason"]
     named = next((g for g in grants if g.id == error.extensions.get("grant")), None)
     if reason in ("revoked", "expired", "no_grant"):  # apply again: a new grant as applied for
