@@ -55,7 +55,7 @@ class Gateway:
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
         schema = build_schema(catalog)
-        signer = load_signer(settings.data_dir)
+        signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
         audit = await start_audit(settings, catalog)
         workflow.audit = federation.audit = audit

@@ -18,7 +18,20 @@ The ``Authenticator`` accepts the gateway's own tokens and, optionally, those of
 trusted external identity platforms (``GOVSHARE_TRUSTED_ISSUERS``), whose key sets are
 fetched with httpx, cached, and fetched again when a token names an unknown key. A
 verified token is remembered until it expires: checking a signature costs more than
-the rest of a cached GraphQL request. A token is never accepted once ``exp`` has passed.
+the rest of a cached GraphQL request.
+
+Time and audience claims (RFC 7519 §4.1.3-4.1.6), the same for every issuer:
+
+- ``exp`` is essential and never extended: a token is refused from the second ``exp``
+  names, on the gateway's clock, also when it was remembered (§4.1.4 allows a leeway,
+  this gateway takes none: an expired token must not reach data);
+- ``nbf`` and ``iat`` may lie up to ``leeway`` seconds ahead of the gateway's clock
+  (``GOVSHARE_TOKEN_LEEWAY``, default 60, at most 300): the gateway hosts and identity
+  platforms keep clocks a little apart; further ahead, the token is refused;
+- ``aud`` (§4.1.3): a token naming an audience is accepted only when the issuer has a
+  configured ``audience`` that it names. An issuer without one is trusted only for tokens
+  without ``aud``: a token meant for another service is refused, never taken as meant
+  for this gateway. The gateway's own tokens carry no ``aud``, and one that does is refused.
 """
 
 from __future__ import annotations
@@ -49,16 +62,42 @@ log = logging.getLogger("govshare.auth")
 ISSUER = "govshare"
 ALGORITHM = "ES256"
 DEFAULT_TTL = 3600
+DEFAULT_LEEWAY = 60  # seconds nbf / iat may lie ahead of this host's clock (GOVSHARE_TOKEN_LEEWAY)
 RELOAD_INTERVAL = 5.0  # seconds between re-reads of a key set for an unknown kid
 PRUNE_GRACE = 60  # seconds a superseded key outlives the longest token lifetime
 JWKS_MAX_AGE = 3600.0  # an external key set is fetched again after this long
 EXTERNAL_ALGORITHMS = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "EdDSA"]
 _SUPERSEDED = "superseded_at"
-_CLAIMS = JWTClaimsRegistry(
-    iss={"essential": True, "value": ISSUER},
-    sub={"essential": True},
-    exp={"essential": True},
-)
+
+
+def check_claims(claims: dict[str, Any], issuer: str, audience: str | None, leeway: int) -> None:
+    """Raise ``Unauthenticated`` unless the claims are of ``issuer``, carry ``sub`` and ``exp``,
+    ``exp`` has not passed (no leeway), ``nbf`` / ``iat`` are at most ``leeway`` seconds ahead,
+    and ``aud`` names ``audience`` (or, with no audience configured, is absent).
+    RFC 7519 §4.1.1-4.1.6; see the module docstring."""
+    options: dict[str, Any] = {"iss": {"essential": True, "value": issuer}}
+    if audience is not None:
+        options["aud"] = {"essential": True, "value": audience}
+    elif "aud" in claims:
+        raise Unauthenticated(
+            f"the bearer token is meant for audience {_shown(claims['aud'])}, and tokens of issuer "
+            f"{issuer!r} are accepted here only without aud (no audience is configured for it: "
+            "GOVSHARE_TRUSTED_ISSUERS); get a token meant for this gateway"
+        )
+    registry = JWTClaimsRegistry(leeway=leeway, sub={"essential": True}, exp={"essential": True}, **options)
+    try:
+        registry.validate(claims)
+    except (JoseError, ValueError) as exc:
+        raise _refused(exc, issuer) from exc
+    if not time.time() < claims["exp"]:  # exp gets no leeway; joserfc compares whole seconds
+        raise Unauthenticated(
+            f"the bearer token of issuer {issuer!r} was refused (ExpiredTokenError: it expired at "
+            f"exp {claims['exp']}); get a new token"
+        )
+
+
+def _shown(value: Any) -> str:
+    return repr(value)[:120]
 
 
 @dataclass
@@ -68,6 +107,7 @@ class Signer:
     keys: KeySet
     path: Path | None = None
     reload_interval: float = RELOAD_INTERVAL
+    leeway: int = DEFAULT_LEEWAY  # seconds nbf / iat may be ahead (never added to exp)
     generation: int = 0  # bumped whenever the key set changes
     _stamp: tuple[int, int, int] | None = field(default=None, repr=False)
     _kid_reload_at: float = field(default=-math.inf, repr=False)
@@ -128,9 +168,9 @@ class Signer:
             )
         try:
             claims = jwt.decode(token, self.keys, algorithms=[ALGORITHM]).claims
-            _CLAIMS.validate(claims)
         except (JoseError, ValueError) as exc:
             raise _refused(exc) from exc
+        check_claims(claims, ISSUER, None, self.leeway)
         return claims
 
     def refresh(self) -> bool:
@@ -160,8 +200,13 @@ class Signer:
             self._kid_reload_at = now
 
 
-def _refused(exc: Exception) -> Unauthenticated:
-    return Unauthenticated(f"the bearer token was refused ({type(exc).__name__}); get a new token")
+def _refused(exc: Exception, issuer: str | None = None) -> Unauthenticated:
+    """Name the failed check (e.g. ``InvalidClaimError: nbf``), never the token's content."""
+    of = f" of issuer {issuer!r}" if issuer else ""
+    what = type(exc).__name__
+    if isinstance(exc, JoseError) and getattr(exc, "description", None):
+        what += f": {str(exc.description)[:200]}"
+    return Unauthenticated(f"the bearer token{of} was refused ({what}); get a new token")
 
 
 def unverified_header(token: str) -> dict[str, Any]:
@@ -197,14 +242,22 @@ def consumer_of(claims: dict[str, Any]) -> Consumer:
 # --- keys.json --------------------------------------------------------------------------------
 
 
-def load_signer(data_dir: Path) -> Signer:
-    """The data folder's key set, made (with one fresh key) on first use."""
+def load_signer(data_dir: Path, leeway: int = DEFAULT_LEEWAY, *, create: bool = True) -> Signer:
+    """The data folder's key set, made (with one fresh key) on first use; with ``create=False``
+    a folder without ``keys.json`` is a ``ConfigurationError`` (commands that must use the keys
+    of a running gateway, never make their own)."""
     path = data_dir / "keys.json"
     if not path.exists():
+        if not create:
+            raise ConfigurationError(
+                f"{data_dir} holds no signing keys (keys.json): it is not the data folder of a "
+                "gateway; pass --data DIR or set GOVSHARE_DATA to the folder the gateway serves "
+                "(`govshare serve` or `govshare demo` makes the keys on first start)"
+            )
         data_dir.mkdir(parents=True, exist_ok=True)
         _write_private(path, {"keys": [_new_key()]})
     stamp = _stamp(path)
-    return Signer(_key_set(read_key_entries(path)), path, _stamp=stamp)
+    return Signer(_key_set(read_key_entries(path)), path, leeway=leeway, _stamp=stamp)
 
 
 def _new_key() -> dict[str, Any]:
@@ -322,6 +375,7 @@ class RemoteIssuer:
     trusted: TrustedIssuer
     client: httpx.AsyncClient
     reload_interval: float = RELOAD_INTERVAL
+    leeway: int = DEFAULT_LEEWAY
     max_age: float = JWKS_MAX_AGE
     keys: KeySet | None = None
     generation: int = 0
@@ -337,18 +391,11 @@ class RemoteIssuer:
     async def verified_claims(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
         kid = header.get("kid")
         keys = await self._keys_for(kid if isinstance(kid, str) else None)
-        options: dict[str, Any] = {"iss": {"essential": True, "value": self.name}}
-        if self.trusted.audience:
-            options["aud"] = {"essential": True, "value": self.trusted.audience}
-        registry = JWTClaimsRegistry(sub={"essential": True}, exp={"essential": True}, **options)
         try:
             claims = jwt.decode(token, keys, algorithms=EXTERNAL_ALGORITHMS).claims
-            registry.validate(claims)
         except (JoseError, ValueError) as exc:
-            raise Unauthenticated(
-                f"the bearer token of issuer {self.name!r} was refused ({type(exc).__name__}); "
-                "get a new token"
-            ) from exc
+            raise _refused(exc, self.name) from exc
+        check_claims(claims, self.name, self.trusted.audience, self.leeway)
         return claims
 
     async def _keys_for(self, kid: str | None) -> KeySet:
@@ -440,11 +487,12 @@ class Authenticator:
 
     @classmethod
     def create(cls, signer: Signer, trusted: Iterable[TrustedIssuer] = ()) -> Authenticator:
+        """Trusted issuers' tokens get the signer's ``leeway`` too (one setting for all)."""
         trusted = list(trusted)
         if not trusted:
             return cls(signer)
         client = httpx.AsyncClient(timeout=httpx.Timeout(5.0), follow_redirects=False)
-        issuers = {one.issuer: RemoteIssuer(one, client) for one in trusted}
+        issuers = {one.issuer: RemoteIssuer(one, client, leeway=signer.leeway) for one in trusted}
         return cls(signer, issuers, client)
 
     async def close(self) -> None:
@@ -460,9 +508,7 @@ class Authenticator:
             self._verified.pop(token, None)
         header, unverified = _peek(token)
         source, claims = await self._verify(token, header, unverified.get("iss"))
-        consumer, exp = consumer_of(claims), claims["exp"]
-        if not time.time() < exp:  # joserfc compares whole seconds
-            raise Unauthenticated("the bearer token was refused (ExpiredTokenError); get a new token")
+        consumer, exp = consumer_of(claims), claims["exp"]  # check_claims made sure exp is ahead
         self._remember(token, _Remembered(consumer, float(exp), source, source.generation))
         return consumer
 

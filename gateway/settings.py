@@ -8,6 +8,7 @@
 | GOVSHARE_HOST | 127.0.0.1 | address to listen on |
 | GOVSHARE_PORT | 8000 | port to listen on |
 | GOVSHARE_TOKEN_TTL | 3600 | lifetime of issued tokens, seconds (also how long a superseded key is kept) |
+| GOVSHARE_TOKEN_LEEWAY | 60 | seconds `nbf` / `iat` may be ahead of this clock (0-300); `exp` gets none |
 | GOVSHARE_TRUSTED_ISSUERS | [] | external identity platforms whose tokens are accepted, JSON (below) |
 | GOVSHARE_CALENDAR | (none) | operator holiday calendar (YAML) for years chinesecalendar does not know |
 | GOVSHARE_INSTANCE | main | this process's audit chain name: give each gateway process its own |
@@ -15,7 +16,8 @@
 | GOVSHARE_AUDIT | on | `off` answers without audit: for benchmarks only, never in service |
 
 ``GOVSHARE_TRUSTED_ISSUERS`` is a JSON list of ``{"issuer": ..., "jwks_url": ...}``, optionally
-with ``"audience"`` (then a token's ``aud`` must name it). A bearer token whose ``iss`` is one
+with ``"audience"`` (then a token's ``aud`` must name it; without it, only tokens that carry
+no ``aud`` at all are accepted from that issuer, RFC 7519 §4.1.3). A bearer token whose ``iss`` is one
 of these issuers is verified against that issuer's JWKS (https, or http on a loopback
 address only) and must carry the same claims as the gateway's own: ``sub`` a department
 USCC, ``roles`` a list, ``exp``.
@@ -53,6 +55,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     token_ttl: int = 3600
+    token_leeway: int = 60
     trusted_issuers: tuple[TrustedIssuer, ...] = ()
     calendar: Path | None = None
     instance: str = "main"
@@ -75,6 +78,7 @@ class Settings:
             host=pick("host", "127.0.0.1"),
             port=_number("GOVSHARE_PORT", pick("port", "8000")),
             token_ttl=_number("GOVSHARE_TOKEN_TTL", pick("token_ttl", "3600")),
+            token_leeway=_leeway(pick("token_leeway", "60")),
             trusted_issuers=parse_trusted_issuers(pick("trusted_issuers", "[]")),
             calendar=Path(pick("calendar", "")) if pick("calendar", "") else None,
             instance=pick("instance", "main"),
@@ -99,6 +103,19 @@ def _switch(name: str, value: str) -> bool:
     if lowered not in ("on", "off", "true", "false", "1", "0"):
         raise ConfigurationError(f"{name} must be on or off, got {value!r}")
     return lowered in ("on", "true", "1")
+
+
+MAX_LEEWAY = 300  # RFC 7519 §4.1.4-4.1.5: "usually no more than a few minutes"
+
+
+def _leeway(value: str) -> int:
+    leeway = _number("GOVSHARE_TOKEN_LEEWAY", value)
+    if leeway > MAX_LEEWAY:
+        raise ConfigurationError(
+            f"GOVSHARE_TOKEN_LEEWAY must be at most {MAX_LEEWAY} seconds (clock skew, not a grace "
+            f"period), got {leeway}"
+        )
+    return leeway
 
 
 def _number(name: str, value: str) -> int:

@@ -619,3 +619,35 @@ async def test_audience_is_required_when_configured(tmp_path: Path, platform_idp
         assert_unauthenticated(await running.graphql(platform_idp.token()))
         assert_unauthenticated(await running.graphql(platform_idp.token(aud="other")))
         assert (await running.graphql(platform_idp.token(aud=["x", "govshare-gateway"]))).status_code == 200
+
+
+# --- token claims end to end (RFC 7519 §4.1.3-4.1.6; the table is in test_token_claims.py) ---
+
+
+async def test_a_token_for_another_service_is_refused_by_an_issuer_without_audience(
+    trusting: Harness, platform_idp: IdentityPlatform
+):
+    """The issue's example: the trusted issuer has no configured audience."""
+    assert (await trusting.graphql(platform_idp.token())).status_code == 200
+    message = assert_unauthenticated(await trusting.graphql(platform_idp.token(aud="https://other.service")))
+    assert "other.service" in message
+
+
+async def test_clock_skew_within_the_leeway_passes_end_to_end(
+    trusting: Harness, platform_idp: IdentityPlatform
+):
+    now = int(time.time())
+    ahead = platform_idp.token(iat=now + 30, nbf=now + 30)
+    assert (await trusting.graphql(ahead)).status_code == 200
+    assert_unauthenticated(await trusting.graphql(platform_idp.token(nbf=now + 600)))
+
+
+async def test_the_leeway_setting_reaches_every_verifier(tmp_path: Path, platform_idp: IdentityPlatform):
+    trusted = (TrustedIssuer(platform_idp.name, platform_idp.jwks_url),)
+    settings = settings_for(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/platform.db", trusted_issuers=trusted)
+    settings = dataclasses.replace(settings, token_leeway=0)
+    async for running in start(settings):
+        assert running.gateway.signer.leeway == 0
+        assert all(one.leeway == 0 for one in running.gateway.authenticator.issuers.values())
+        now = int(time.time())
+        assert_unauthenticated(await running.graphql(platform_idp.token(nbf=now + 30)))
