@@ -306,7 +306,7 @@ class Rotation:
 def rotate_keys(data_dir: Path, keep: int, now: float | None = None) -> Rotation:
     """Add a new current key; prune keys superseded more than ``keep`` + grace seconds ago."""
     path = data_dir / "keys.json"
-    load_signer(data_dir)  # makes the key set on first use
+    load_signer(data_dir, create=False)  # a rotation in a folder without keys is a mistaken --data
     entries, moment = read_key_entries(path), int(time.time() if now is None else now)
     for entry in entries:
         entry.setdefault(_SUPERSEDED, moment)
@@ -343,7 +343,7 @@ def _retire(data_dir: Path, pruned: list[dict[str, Any]]) -> None:
 
 def voucher_keys(data_dir: Path) -> dict[str, Any]:
     """Every public key a voucher may have been signed with: the live ones and the retired."""
-    live = load_signer(data_dir).jwks()["keys"]
+    live = load_signer(data_dir, create=False).jwks()["keys"]
     path = data_dir / RETIRED_FILE
     retired = json.loads(path.read_text())["keys"] if path.exists() else []
     return {"keys": [*live, *retired]}
@@ -360,7 +360,7 @@ def _superseded_at(path: Path, entry: dict[str, Any]) -> int:
 
 def key_summary(data_dir: Path) -> list[dict[str, Any]]:
     """kid and ``superseded_at`` (null for the current key) of each key, oldest first."""
-    load_signer(data_dir)  # makes the key set on first use
+    load_signer(data_dir, create=False)
     entries = read_key_entries(data_dir / "keys.json")
     return [{"kid": entry.get("kid"), _SUPERSEDED: entry.get(_SUPERSEDED)} for entry in entries]
 

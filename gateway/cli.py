@@ -1,12 +1,20 @@
 """The ``govshare`` command line. Every command takes ``--data DIR`` (default: GOVSHARE_DATA,
-else ~/.local/share/govshare), the folder that ``serve`` and ``demo`` use.
+else ~/.local/share/govshare), the folder that ``serve`` and ``demo`` use; every command
+that reads the catalog takes ``--catalog PATH`` (default: GOVSHARE_CATALOG, else
+DATA/catalog.yaml), the same default as ``serve``.
+
+Only ``serve`` and ``demo`` make a data folder's state (signing keys, the platform
+database). Every other command works on an existing one and refuses, naming ``--data`` /
+``GOVSHARE_DATA``, when the folder has none: a token signed with a fresh key set, or a grant
+written into a new platform database, would silently reach no running gateway.
 
     govshare demo    [--data DIR] [--host H] [--port P] [--organizations N] [--persons N] [--no-serve]
     govshare serve   [--data DIR] [--catalog PATH] [--host H] [--port P]
     govshare token   --department USCC --roles consumer,operator [--ttl S]
     govshare grant   add --consumer USCC --resource ID --items a,b --purpose TEXT [--modes query] [--days N]
+                     [--catalog PATH]
     govshare grant   list | revoke GRANT_ID
-    govshare catalog check [PATH]
+    govshare catalog check [PATH | --catalog PATH] [--sources]
     govshare client  create --department USCC --roles ... --name NAME | list | disable CLIENT_ID
     govshare keys    rotate [--keep S] | list
     govshare audit   verify | export [--since ISO]
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import socket
@@ -26,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
 from gateway import demo, logs
@@ -33,7 +43,7 @@ from gateway.app import Gateway, create_app
 from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
-from policies.catalog import load_catalog
+from policies.catalog import Catalog, load_catalog
 from policies.chinatime import check_range, parse_instant, utc_now
 from policies.codes import validate_uscc
 from policies.decision import check_grantable
@@ -67,8 +77,20 @@ def _parser() -> argparse.ArgumentParser:
         required=True, metavar="ACTION"
     )
     check = _command(catalog, "check", "validate a catalog file or folder", run_catalog_check)
-    check.add_argument("path", nargs="?", help="catalog file or folder (default: the data folder's)")
+    check.add_argument("path", nargs="?", help="catalog file or folder (same as --catalog)")
+    _catalog_option(check)
+    check.add_argument(
+        "--sources", action="store_true", help="also open each source and check its tables and columns"
+    )
     return parser
+
+
+def _catalog_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--catalog",
+        default=None,
+        help="catalog file or folder (default: GOVSHARE_CATALOG, else DATA/catalog.yaml)",
+    )
 
 
 def _command(
@@ -85,9 +107,7 @@ def _command(
 
 
 def _serve_parser(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--catalog", default=None, help="catalog file or folder (default: DATA/catalog.yaml)"
-    )
+    _catalog_option(command)
     command.add_argument("--host", default=None, help="address (default 127.0.0.1)")
     command.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one)")
 
@@ -121,6 +141,7 @@ def _grant_parsers(commands: Any) -> None:
     add.add_argument(
         "--until", default=None, help="end, ISO date-time; no offset = China time (overrides --days)"
     )
+    _catalog_option(add)
     _command(grant, "list", "list grants", run_grant_list)
     revoke = _command(grant, "revoke", "revoke a grant, effective at once", run_grant_revoke)
     revoke.add_argument("grant_id")
@@ -135,10 +156,35 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _catalog(settings: Settings) -> Catalog:
+    """The catalog the gateway serves; a missing one says where it was looked for and how to
+    name the right one."""
+    if not settings.catalog.exists():
+        raise ConfigurationError(
+            f"no catalog at {settings.catalog}: pass --catalog PATH or set GOVSHARE_CATALOG (the "
+            "catalog the gateway serves; every command reads the same default), or build the demo "
+            "departments and their catalog with `govshare demo`"
+        )
+    return load_catalog(settings.catalog)
+
+
+def _require_platform(settings: Settings) -> None:
+    """Refuse to make a new SQLite platform database: it would be one no gateway reads."""
+    url = make_url(settings.database_url)
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or Path(database).exists():
+        return
+    raise ConfigurationError(
+        f"no platform database at {database}: {settings.data_dir} is not the data folder of a "
+        "gateway; pass --data DIR or set GOVSHARE_DATA to the folder `govshare serve` uses (or "
+        "GOVSHARE_DATABASE_URL to its database); `govshare serve` or `govshare demo` creates it"
+    )
+
+
 def run_token(args: argparse.Namespace) -> None:
     settings = _settings(args)
     try:
-        token = load_signer(settings.data_dir).issue(
+        token = load_signer(settings.data_dir, create=False).issue(
             args.department, _split(args.roles), ttl=args.ttl or settings.token_ttl
         )
     except ValueError as exc:
@@ -146,16 +192,32 @@ def run_token(args: argparse.Namespace) -> None:
     print(token)
 
 
-def run_catalog_check(args: argparse.Namespace) -> None:
-    catalog = load_catalog(args.path or _settings(args).catalog)
+def run_catalog_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.path:
+        settings = dataclasses.replace(settings, catalog=Path(args.path))
+    catalog = _catalog(settings)
     shared = sum(len(r.items) for r in catalog.resources.values())
     print(f"ok: {len(catalog.departments)} departments, {len(catalog.resources)} resources, {shared} items "
           f"(profile {catalog.profile})")  # fmt: skip
+    if not args.sources:
+        return 0
+    from gateway.app import probe_catalog_sources
+
+    states = asyncio.run(probe_catalog_sources(catalog, settings.data_dir))
+    for state in states:
+        print(json.dumps(state.as_json(), ensure_ascii=False))
+    broken = [state for state in states if not state.ok]
+    if broken:
+        print(f"govshare: {len(broken)} of {len(states)} sources have problems (above)", file=sys.stderr)
+        return 1
+    print(f"ok: {len(states)} sources have their tables and columns")
+    return 0
 
 
 def run_grant_add(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    catalog = load_catalog(settings.catalog)
+    catalog = _catalog(settings)
     items, modes = _split(args.items), [_mode(m) for m in _split(args.modes)]
     check_grantable(catalog, args.resource, items, modes)
     start = _moment(args.valid_from, "--from") or utc_now()
@@ -227,6 +289,7 @@ def _grant_json(grant: Any) -> dict[str, Any]:
 
 
 async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]) -> Any:
+    _require_platform(settings)
     platform = PlatformDB(settings.database_url)
     try:
         await platform.create_schema()
@@ -237,6 +300,7 @@ async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]
 
 def run_serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    _catalog(settings)  # checked before anything is made or printed: an empty folder says how to fix it
     sock = _bind(settings)
     print(
         f"govshare: serving {settings.catalog} at http://{settings.host}:{sock.getsockname()[1]}/graphql",
@@ -364,7 +428,9 @@ def _audit_parsers(commands: Any) -> None:
 def run_audit_verify(args: argparse.Namespace) -> int:
     from gateway.audit import verify_chain
 
-    result = asyncio.run(verify_chain(_settings(args).database_url))
+    settings = _settings(args)
+    _require_platform(settings)
+    result = asyncio.run(verify_chain(settings.database_url))
     if not result.ok:
         print(f"govshare: audit chain broken at {result.first_broken}: {result.reason}", file=sys.stderr)
         return 1
@@ -379,7 +445,9 @@ def run_audit_export(args: argparse.Namespace) -> None:
         async for event in export_events(url, since=since):
             sys.stdout.write(canonical_json(event).decode() + "\n")
 
-    asyncio.run(export(_settings(args).database_url, _moment(args.since, "--since")))
+    settings = _settings(args)
+    _require_platform(settings)
+    asyncio.run(export(settings.database_url, _moment(args.since, "--since")))
 
 
 def _client_and_key_parsers(commands: Any) -> None:

@@ -478,4 +478,9 @@ async def test_cli_verifies_exports_and_names_the_broken_event(tmp_path: Path):
 def test_cli_verify_without_an_audit_table_says_so(tmp_path: Path):
     result = run_cli(tmp_path, "audit", "verify", check=False)
     assert result.returncode == 2
+    assert "no platform database" in result.stderr and "GOVSHARE_DATA" in result.stderr  # nothing made
+    assert not (tmp_path / "platform.db").exists()
+    (tmp_path / "platform.db").touch()  # a database, without the audit table
+    result = run_cli(tmp_path, "audit", "verify", check=False)
+    assert result.returncode == 2
     assert "no audit_events table" in result.stderr

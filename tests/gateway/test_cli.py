@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from gateway import cli
 from gateway.auth import load_signer
+from gateway.platform import PlatformDB, default_url
 from policies.codes import make_uscc
 from tests.conftest import CATALOG, run_cli
 
 CONSUMER = make_uscc("1", "1", "420100", "MC000001")
 
 
+def initialise(folder: Path) -> Path:
+    """What `govshare serve` leaves in a data folder on first start: keys and platform database."""
+    load_signer(folder)
+    platform = PlatformDB(default_url(str(folder)))
+
+    async def create() -> None:
+        await platform.create_schema()
+        await platform.close()
+
+    asyncio.run(create())
+    return folder
+
+
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     shutil.copy(CATALOG, tmp_path / "catalog.yaml")
-    return tmp_path
+    return initialise(tmp_path)
 
 
 def test_catalog_check_accepts_a_good_catalog(tmp_path: Path):
@@ -92,3 +112,133 @@ def test_grant_add_refuses_and_stores_nothing(data: Path, extra: list[str], frag
     assert result.returncode == 2, result.stderr
     assert fragment in result.stderr
     assert run_cli(data, "grant", "list").stdout == ""
+
+
+# --- the catalog: --catalog everywhere, one default (issue 7, item 17) -------------------------
+
+
+def govshare(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GOVSHARE_")} | (env or {})
+    command = [sys.executable, "-m", "gateway.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=environ)
+
+
+def commands(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> dict[tuple[str, ...], argparse.ArgumentParser]:
+    """Every leaf command of the parser: ("grant", "add") -> its parser."""
+    found: dict[tuple[str, ...], argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found |= commands(sub, (*prefix, name))
+    return found or {prefix: parser}
+
+
+def needs_catalog(command: tuple[str, ...]) -> bool:
+    return command in {("serve",), ("demo",), ("grant", "add"), ("catalog", "check")}
+
+
+def test_every_command_that_reads_the_catalog_takes_catalog():
+    for command, parser in commands(cli._parser()).items():
+        options = {opt for action in parser._actions for opt in action.option_strings}
+        assert "--data" in options, command
+        if needs_catalog(command):
+            assert "--catalog" in options, command
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> tuple[Path, Path]:
+    """A data folder without catalog.yaml, as after `serve --catalog X`, and X."""
+    folder = initialise(tmp_path / "data")
+    catalog = tmp_path / "catalogs" / "city.yaml"
+    catalog.parent.mkdir()
+    shutil.copy(CATALOG, catalog)
+    return folder, catalog
+
+
+GRANT = ["grant", "add", "--consumer", CONSUMER, "--resource", "tax.tax_credit", "--items", "tax_arrears",
+         "--purpose", "信用"]  # fmt: skip
+
+
+def test_grant_add_reads_the_catalog_serve_was_given(elsewhere: tuple[Path, Path]):
+    folder, catalog = elsewhere
+    missing = govshare(*GRANT, "--data", str(folder))
+    assert missing.returncode == 2
+    assert "--catalog" in missing.stderr and "GOVSHARE_CATALOG" in missing.stderr, missing.stderr
+    assert str(folder / "catalog.yaml") in missing.stderr
+    by_flag = govshare(*GRANT, "--data", str(folder), "--catalog", str(catalog))
+    assert by_flag.returncode == 0, by_flag.stderr
+    by_env = govshare(*GRANT, "--data", str(folder), env={"GOVSHARE_CATALOG": str(catalog)})
+    assert by_env.returncode == 0, by_env.stderr
+    listed = govshare("grant", "list", "--data", str(folder)).stdout.splitlines()
+    assert len(listed) == 2
+
+
+def test_catalog_check_takes_catalog_or_the_default(elsewhere: tuple[Path, Path]):
+    folder, catalog = elsewhere
+    assert govshare("catalog", "check", "--catalog", str(catalog), "--data", str(folder)).stdout.startswith(
+        "ok:"
+    )
+    by_env = govshare("catalog", "check", "--data", str(folder), env={"GOVSHARE_CATALOG": str(catalog)})
+    assert by_env.stdout.startswith("ok:")
+    missing = govshare("catalog", "check", "--data", str(folder))
+    assert missing.returncode == 2 and "GOVSHARE_CATALOG" in missing.stderr
+
+
+# --- nothing is made in the wrong folder (issue 7, item 18) -------------------------------------
+
+
+def test_serve_with_an_empty_data_folder_says_how_to_fix_it_before_serving(tmp_path: Path):
+    result = govshare("serve", "--data", str(tmp_path), "--port", "0")
+    assert result.returncode == 2
+    assert "serving" not in result.stdout
+    assert "--catalog PATH" in result.stderr and "govshare demo" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# command -> arguments after it; each must refuse in a folder no gateway uses, and make nothing there
+STATEFUL = {
+    ("token",): ["--department", CONSUMER, "--roles", "consumer"],
+    ("grant", "add"): [*GRANT[2:], "--catalog", str(CATALOG)],
+    ("grant", "list"): [],
+    ("grant", "revoke"): ["APP-1"],
+    ("client", "create"): ["--department", CONSUMER, "--roles", "consumer", "--name", "x"],
+    ("client", "list"): [],
+    ("client", "disable"): ["c-1"],
+    ("keys", "rotate"): [],
+    ("keys", "list"): [],
+    ("audit", "verify"): [],
+    ("audit", "export"): [],
+    ("voucher", "verify"): ["TOKEN", "--response", "{response}"],
+}
+MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
+STATELESS = {("catalog", "check")}
+
+
+def test_the_table_names_every_command():
+    assert set(commands(cli._parser())) == set(STATEFUL) | MAKE_STATE | STATELESS
+
+
+@pytest.mark.parametrize("command", sorted(STATEFUL), ids=" ".join)
+def test_a_command_refuses_a_folder_no_gateway_uses(tmp_path: Path, command: tuple[str, ...]):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    response = tmp_path / "response.json"
+    response.write_text('{"data": null}')
+    arguments = [arg.replace("{response}", str(response)) for arg in STATEFUL[command]]
+    result = govshare(*command, *arguments, "--data", str(empty))
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "--data" in result.stderr and "GOVSHARE_DATA" in result.stderr, result.stderr
+    assert result.stdout == ""
+    assert list(empty.iterdir()) == []
+
+
+def test_token_without_data_refuses_when_the_default_folder_has_no_keys(tmp_path: Path):
+    """The issue's example: no --data, the default folder (XDG_DATA_HOME/govshare) holds no keys."""
+    result = govshare(
+        "token", "--department", CONSUMER, env={"XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    )
+    assert result.returncode == 2
+    assert "GOVSHARE_DATA" in result.stderr and str(tmp_path / "govshare") in result.stderr
+    assert not (tmp_path / "govshare" / "keys.json").exists()

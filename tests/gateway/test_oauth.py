@@ -336,6 +336,9 @@ async def test_store_refuses_bad_clients(
 
 
 def test_cli_creates_lists_and_disables_clients(tmp_path: Path):
+    from tests.gateway.test_cli import initialise
+
+    initialise(tmp_path)
     create = ["client", "create", "--department", DEPARTMENT.lower(), "--roles", "consumer,provider"]
     created = run_cli(tmp_path, *create, "--name", "不动产登记系统")
     made = json.loads(created.stdout)

@@ -47,6 +47,7 @@ def test_a_forged_signature_fails(tmp_path: Path):
     forged = f"{head}.{payload}.{signature[:-4]}AAAA"
     assert not verify_voucher(forged, answer, voucher_keys(tmp_path)).ok
     other = tmp_path / "other"
+    load_signer(other)  # another gateway's keys
     assert not verify_voucher(answer["extensions"][VOUCHER_KEY], answer, voucher_keys(other)).ok
 
 
