@@ -26,6 +26,8 @@ these errors too and may import neither ``gateway`` nor each other.
     ├── AuditUnavailable               AUDIT_UNAVAILABLE           503
     └── ConfigurationError             (not an answer: bad catalog, settings or
         └── CatalogError                command line; names the file, path and fix)
+            └── CatalogErrors           every problem of a catalog, the first one's
+                                        file, path and fix on the error itself
 
 A message says what was wrong and how to fix it; ``extensions`` carries the
 machine-readable detail (resource, item, provider, rule ...). Never put a stored
@@ -160,6 +162,19 @@ class CatalogError(ConfigurationError):
     def __init__(self, file: str, path: str, problem: str, fix: str) -> None:
         super().__init__(f"{file}: {path}: {problem} (fix: {fix})", file=file, path=path)
         self.file, self.path, self.problem, self.fix = file, path, problem, fix
+
+
+class CatalogErrors(CatalogError):
+    """Several catalog problems, all found in one pass (``govshare catalog check`` lists each);
+    ``file``/``path``/``problem``/``fix`` are the first one's, ``errors`` holds them all."""
+
+    def __init__(self, errors: list[CatalogError]) -> None:
+        first = errors[0]
+        super().__init__(first.file, first.path, first.problem, first.fix)
+        self.errors = list(errors)
+        listed = "\n".join(f"  {error.message}" for error in errors)
+        self.message = f"{len(errors)} problems in the catalog:\n{listed}"
+        self.args = (self.message,)
 
 
 def root_cause(error: BaseException) -> BaseException:

@@ -5,7 +5,9 @@ once, at load time; afterwards the gateway only asks for batches:
 
 - ``fetch``: rows for a batch of subject keys, only the named items;
 - ``scan``: rows after a key, optionally changed since a time (bulk export);
-- ``freshness``: when the source last changed.
+- ``freshness``: when the source last changed;
+- ``check``: whether the bound table and every bound column exist (``govshare catalog
+  check --sources``, ``/readyz``): a misspelt name is found before a query trips on it.
 
 A row is a ``dict`` keyed by item name. Each source kind is one module defining a
 subclass with a ``kind`` constant, registered with ``@register``; ``open_connector``
@@ -36,6 +38,37 @@ class Binding:
     updated_at: str | None = None
 
 
+@dataclass(frozen=True)
+class SourceCheck:
+    """What ``Connector.check`` found for one binding: the table, and the bound columns
+    (key, items, change stamp) that it lacks. ``table_exists`` False means nothing else
+    could be checked."""
+
+    target: str
+    table_exists: bool
+    missing_columns: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.table_exists and not self.missing_columns
+
+    def describe(self) -> str:
+        """One line naming what is missing, e.g. ``table 'enterprise' has no column 'legal_rep'``."""
+        if not self.table_exists:
+            return f"table {self.target!r} does not exist"
+        if self.missing_columns:
+            names = ", ".join(repr(c) for c in self.missing_columns)
+            plural = "s" if len(self.missing_columns) > 1 else ""
+            return f"table {self.target!r} has no column{plural} {names}"
+        return f"table {self.target!r} has every bound column"
+
+
+def bound_columns(binding: Binding) -> tuple[str, ...]:
+    """Every source column a binding reads: key, item columns, change stamp; once each, in order."""
+    names = [binding.key, *binding.columns.values(), *([binding.updated_at] if binding.updated_at else [])]
+    return tuple(dict.fromkeys(names))
+
+
 class Connector(abc.ABC):
     kind: ClassVar[str]
 
@@ -64,6 +97,11 @@ class Connector(abc.ABC):
 
     @abc.abstractmethod
     async def freshness(self, binding: Binding) -> dt.datetime | None: ...
+
+    @abc.abstractmethod
+    async def check(self, binding: Binding) -> SourceCheck:
+        """Whether the bound table and columns exist (``bound_columns``); raises
+        ``SourceUnavailable`` (within the connector's timeout) when the source cannot be asked."""
 
     async def close(self) -> None:
         return None

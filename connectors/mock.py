@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Binding, Connector, Row, bind_columns, register
+from connectors.base import Binding, Connector, Row, SourceCheck, bind_columns, bound_columns, register
 from errors import ConfigurationError, SourceUnavailable
 
 
@@ -65,6 +65,17 @@ class MockConnector(Connector):
             return None
         stamps = [r.get(binding.updated_at) for r in self.tables.get(binding.target, [])]
         return max((_as_datetime(s) for s in stamps if s is not None), default=None)
+
+    async def check(self, binding: Binding) -> SourceCheck:
+        """A table is a key of ``tables``; its columns are those its rows hold (an empty
+        table has no known columns, so only its existence is checked)."""
+        self._record("check", binding, ())
+        if binding.target not in self.tables:
+            return SourceCheck(binding.target, table_exists=False)
+        rows = self.tables[binding.target]
+        present = {column for row in rows for column in row}
+        missing = tuple(c for c in bound_columns(binding) if rows and c not in present)
+        return SourceCheck(binding.target, True, missing)
 
     def _record(self, call: str, binding: Binding, items: Sequence[str]) -> None:
         if self.failing:

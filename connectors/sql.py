@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from connectors.base import Binding, Connector, Row, bind_columns, register
+from connectors.base import Binding, Connector, Row, SourceCheck, bind_columns, bound_columns, register
 from errors import ConfigurationError, SourceUnavailable
 
 MAX_KEYS_PER_QUERY = 500
@@ -81,6 +81,24 @@ class SQLConnector(Connector):
         value = records[0][0] if records else None
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
+    async def check(self, binding: Binding) -> SourceCheck:
+        """Ask the database's catalog (SQLAlchemy inspector) for the table and its columns."""
+
+        def inspect(conn: sa.Connection) -> set[str] | None:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table(binding.target):
+                return None
+            return {str(column["name"]) for column in inspector.get_columns(binding.target)}
+
+        try:
+            async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
+                present = await conn.run_sync(inspect)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise SourceUnavailable(f"source check failed: {describe_failure(exc)}") from exc
+        if present is None:
+            return SourceCheck(binding.target, table_exists=False)
+        return SourceCheck(binding.target, True, tuple(c for c in bound_columns(binding) if c not in present))
+
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -89,7 +107,15 @@ class SQLConnector(Connector):
             async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
                 return (await conn.execute(statement, dict(params))).all()
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise SourceUnavailable(f"source query failed: {type(exc).__name__}") from exc
+            raise SourceUnavailable(f"source query failed: {describe_failure(exc)}") from exc
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The error's kind and the database's own words, e.g. ``OperationalError: no such table:
+    enterprise_registraton``: the operator learns which table or column, not only the kind. The
+    driver's message (``orig``) names objects, never the statement's parameters (subject codes)."""
+    detail = str(getattr(exc, "orig", None) or "").strip().splitlines()
+    return f"{type(exc).__name__}: {detail[0][:300]}" if detail else type(exc).__name__
 
 
 def _row(names: Sequence[str], values: Sequence[Any]) -> Row:

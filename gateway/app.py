@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
-from connectors.base import Connector, open_connector
-from errors import CatalogError, ConfigurationError
+from connectors.base import Binding, Connector, open_connector
+from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
@@ -45,6 +47,8 @@ class Gateway:
     schema: GovshareSchema
     authenticator: Authenticator
     audit: AuditLog | None = None
+    _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
+    _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
@@ -60,7 +64,24 @@ class Gateway:
         audit = await start_audit(settings, catalog)
         workflow.audit = federation.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow)
-        return cls(settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit)
+        gateway = cls(
+            settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit
+        )
+        for state in await gateway.source_states():
+            if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
+                log.error("source of %s (provider %s) is %s: %s", state.resource, state.provider,
+                          state.state, state.detail)  # fmt: skip
+        return gateway
+
+    async def source_states(self) -> list[SourceState]:
+        """Each resource's source checked (``Connector.check``), at most every
+        ``SOURCE_STATE_TTL`` seconds: /readyz may be polled often."""
+        async with self._states_lock:
+            now = time.monotonic()
+            if self._states is None or now - self._states[0] >= SOURCE_STATE_TTL:
+                bound = {rid: (s.connector, s.binding) for rid, s in self.federation.sources.items()}
+                self._states = (now, await check_sources(self.catalog, bound))
+            return self._states[1]
 
     async def close(self) -> None:
         if self.audit is not None:  # first: pending events are written before anything closes
@@ -83,6 +104,65 @@ async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
     await audit.start()
     await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=catalog_fingerprint(catalog)))
     return audit
+
+
+SOURCE_STATE_TTL = 5.0  # seconds a source check is reused by /readyz
+SOURCE_CHECK_TIMEOUT = 5.0  # seconds one source check may take, whatever the connector's own timeout
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """One resource's source: ``ok``, ``misconfigured`` (its table or a column is missing: a
+    catalog or source error to fix) or ``unavailable`` (the source did not answer)."""
+
+    resource: str
+    provider: str
+    state: str
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "resource": self.resource,
+            "provider": self.provider,
+            "state": self.state,
+            "detail": self.detail,
+        }
+
+
+async def check_sources(
+    catalog: Catalog, bound: Mapping[str, tuple[Connector, Binding]]
+) -> list[SourceState]:
+    """Every bound resource's source checked at once, in catalog order."""
+    checks = [_check_source(catalog, rid, *pair) for rid, pair in bound.items()]
+    return list(await asyncio.gather(*checks))
+
+
+async def _check_source(catalog: Catalog, rid: str, connector: Connector, binding: Binding) -> SourceState:
+    provider = catalog.resources[rid].provider
+    try:
+        async with asyncio.timeout(SOURCE_CHECK_TIMEOUT):
+            found = await connector.check(binding)
+    except TimeoutError:
+        return SourceState(rid, provider, "unavailable", f"no answer within {SOURCE_CHECK_TIMEOUT:g} s")
+    except GovshareError as exc:
+        return SourceState(rid, provider, "unavailable", exc.message)
+    return SourceState(rid, provider, "ok" if found.ok else "misconfigured", found.describe())
+
+
+async def probe_catalog_sources(catalog: Catalog, data_dir: Path) -> list[SourceState]:
+    """Open each department's connector, bind each resource and check its source; close all
+    (``govshare catalog check --sources``)."""
+    connectors = open_connectors(catalog, data_dir)
+    try:
+        bound = {rid: (s.connector, s.binding) for rid, s in bind_sources(catalog, connectors).items()}
+        return await check_sources(catalog, bound)
+    finally:
+        for connector in connectors.values():
+            await connector.close()
 
 
 def catalog_fingerprint(catalog: Catalog) -> dict[str, Any]:

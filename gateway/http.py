@@ -391,11 +391,20 @@ async def voucher_jwks(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready to serve, and what an operator should know: e.g. deadlines counted Monday-Friday."""
+    """Ready to serve, each source's state, and what an operator should know (e.g. deadlines
+    counted Monday-Friday). ``status``: ``ready`` (200) when every source has its tables and
+    columns; ``degraded`` (200) when some source does not answer (its fields are
+    SOURCE_UNAVAILABLE, the rest is served); ``not_ready`` (503) when a source lacks a bound
+    table or column, a configuration error that no retry cures."""
     gateway = gateway_of(request)
     workflow = gateway.federation.workflow
     warnings = workflow.upcoming_calendar_warnings() if workflow else []
-    return JSONResponse({"status": "ready", "profile": gateway.catalog.profile, "warnings": warnings})
+    states = await gateway.source_states()
+    sources = {s.resource: {"provider": s.provider, "state": s.state, "detail": s.detail} for s in states}
+    found = {s.state for s in states}
+    status = "not_ready" if "misconfigured" in found else "degraded" if "unavailable" in found else "ready"
+    body = {"status": status, "profile": gateway.catalog.profile, "warnings": warnings, "sources": sources}
+    return JSONResponse(body, status_code=503 if status == "not_ready" else 200)
 
 
 async def healthz(request: Request) -> Response:

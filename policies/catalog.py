@@ -5,21 +5,25 @@ A catalog is YAML, one file or a folder of files whose ``departments`` and
 later trip over (unknown provider, invalid code, non-shared item without legal basis,
 conditional item without condition, duplicate or non-GraphQL-safe names, a missing
 key item) with a ``CatalogError`` naming the file, the path inside it and the fix.
+Every department, resource, item and field is checked even after a problem is found, so
+that one run lists them all (``CatalogErrors`` when there are several); only what depends
+on a broken part (a resource whose provider is broken, say) goes unchecked until it is fixed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
-from errors import CatalogError, InvalidCode
+from errors import CatalogError, CatalogErrors, InvalidCode
 from policies.codes import division_rule, is_division, validate_uscc
 from policies.profile import profile_names
 from policies.share import Mode, Share, parse_share
@@ -215,6 +219,16 @@ class _Node:
             raise self.fail(key, "must be a non-empty list", f"add `{key}:` with `- ...` entries")
         return [self.child(key, i) for i in range(len(value))]
 
+    def entries(self, key: str, problems: _Problems) -> list[_Node]:
+        """Like ``children``, recording a bad list or entry in ``problems``: the good entries
+        are still returned and checked."""
+        value = self.data.get(key)
+        if not isinstance(value, list) or not value:
+            problems.append(self.fail(key, "must be a non-empty list", f"add `{key}:` with `- ...` entries"))
+            return []
+        found = (problems.attempt(functools.partial(self.child, key, i), None) for i in range(len(value)))
+        return [node for node in found if node is not None]
+
 
 _SHARE_FIX = "use unconditional, conditional or not_shared (or the profile's term, e.g. 有条件共享)"
 _DEPARTMENT_KEYS = ("code", "name", "region", "level", "connector")
@@ -228,13 +242,44 @@ _ITEM_KEYS = (
 )  # fmt: skip
 
 
+T = TypeVar("T")
+
+
+class _Problems(list[CatalogError]):
+    """The problems found so far; ``attempt`` records one and goes on with a stand-in value."""
+
+    def attempt(self, check: Callable[[], T], fallback: T) -> T:
+        try:
+            return check()
+        except CatalogErrors as errors:
+            self.extend(errors.errors)
+        except CatalogError as error:
+            self.append(error)
+        return fallback
+
+    def passes(self, check: Callable[[], None]) -> bool:
+        """Run a check that returns nothing; False (and the problem recorded) when it fails."""
+        before = len(self)
+        self.attempt(check, None)
+        return len(self) == before
+
+    def raise_any(self) -> None:
+        if len(self) == 1:
+            raise self[0]
+        if self:
+            raise CatalogErrors(list(self))
+
+
 def load_catalog(path: str | Path) -> Catalog:
-    """Load and validate a catalog file or folder; raise CatalogError on the first problem."""
+    """Load and validate a catalog file or folder. Raise ``CatalogError`` naming file, path
+    and fix when there is one problem, ``CatalogErrors`` listing each when there are more."""
     files = _catalog_files(Path(path))
-    roots = [_read_yaml(file) for file in files]
-    profile = _profile_of(roots)
-    departments = _load_departments(roots)
-    resources = _load_resources(roots, departments)
+    problems = _Problems()
+    roots = [root for file in files if (root := problems.attempt(functools.partial(_read_yaml, file), None))]
+    profile = problems.attempt(lambda: _profile_of(roots), "") if roots else ""
+    departments = _load_departments(roots, problems)
+    resources = _load_resources(roots, departments, problems)
+    problems.raise_any()
     return Catalog(profile, departments, resources, tuple(str(f) for f in files))
 
 
@@ -278,28 +323,41 @@ def _profile_of(roots: list[_Node]) -> str:
     return profile
 
 
-def _load_departments(roots: list[_Node]) -> dict[str, Department]:
+def _entries(roots: list[_Node], key: str, problems: _Problems) -> list[_Node]:
+    return [node for root in roots if key in root.data for node in root.entries(key, problems)]
+
+
+def _load_departments(roots: list[_Node], problems: _Problems) -> dict[str, Department]:
     departments: dict[str, Department] = {}
-    for node in (n for root in roots if "departments" in root.data for n in root.children("departments")):
-        department = _department(node)
+    for node in _entries(roots, "departments", problems):
+        department = _department(node, problems)
+        if department is None:
+            continue
         if department.code in departments:
-            raise node.fail("code", f"department {department.code} is defined twice", "merge them")
+            problems.append(node.fail("code", f"department {department.code} is defined twice", "merge them"))
+            continue
         departments[department.code] = department
     return departments
 
 
-def _department(node: _Node) -> Department:
-    node.check_keys(_DEPARTMENT_KEYS)
+def _department(node: _Node, problems: _Problems) -> Department | None:
+    before = len(problems)
+    problems.passes(lambda: node.check_keys(_DEPARTMENT_KEYS))
+    department = Department(
+        code=problems.attempt(lambda: _uscc(node, "code"), ""),
+        name=problems.attempt(lambda: node.text("name"), ""),
+        region=problems.attempt(lambda: _region(node), ""),
+        level=problems.attempt(lambda: node.choice("level", LEVELS, "city"), "city"),
+        connector=problems.attempt(lambda: _connector(node), None),
+    )
+    return department if len(problems) == before else None
+
+
+def _region(node: _Node) -> str:
     region = node.text("region")
     if not _REGION.match(region) or not is_division(region, national=True):
         raise node.fail("region", f"{region!r} is not {division_rule(national=True)}", "e.g. 420100")
-    return Department(
-        code=_uscc(node, "code"),
-        name=node.text("name"),
-        region=region,
-        level=node.choice("level", LEVELS, "city"),
-        connector=_connector(node),
-    )
+    return region
 
 
 def _connector(node: _Node) -> dict[str, Any] | None:
@@ -318,15 +376,22 @@ def _uscc(node: _Node, key: str) -> str:
         raise node.fail(key, exc.message, "give the department's own 18-character USCC") from exc
 
 
-def _load_resources(roots: list[_Node], departments: Mapping[str, Department]) -> dict[str, Resource]:
+def _load_resources(
+    roots: list[_Node], departments: Mapping[str, Department], problems: _Problems
+) -> dict[str, Resource]:
     resources: dict[str, Resource] = {}
     fields: dict[tuple[str, str], str] = {}
-    for node in (n for root in roots if "resources" in root.data for n in root.children("resources")):
-        resource = _resource(node, departments)
+    for node in _entries(roots, "resources", problems):
+        resource = _resource(node, departments, problems)
+        if resource is None:
+            continue
         if resource.id in resources:
-            raise node.fail("id", f"resource {resource.id} is defined twice", "give each a unique id")
-        _claim_field(node, fields, resource)
-        resources[resource.id] = resource
+            problems.append(
+                node.fail("id", f"resource {resource.id} is defined twice", "give each a unique id")
+            )
+            continue
+        if problems.passes(functools.partial(_claim_field, node, fields, resource)):
+            resources[resource.id] = resource
     return resources
 
 
@@ -341,38 +406,48 @@ def _claim_field(node: _Node, taken: dict[tuple[str, str], str], resource: Resou
     taken[(resource.subject, resource.field)] = taken[("(type)", resource.type_name)] = resource.id
 
 
-def _resource(node: _Node, departments: Mapping[str, Department]) -> Resource:
-    node.check_keys(_RESOURCE_KEYS)
+def _resource(node: _Node, departments: Mapping[str, Department], problems: _Problems) -> Resource | None:
+    """The resource, or None when it has problems (each recorded)."""
+    before = len(problems)
+    take = problems.attempt
+    problems.passes(lambda: node.check_keys(_RESOURCE_KEYS))
+    rid = take(lambda: _resource_id(node), "")
+    share = take(lambda: node.share("share", Share.UNCONDITIONAL), Share.UNCONDITIONAL)
+    condition = take(lambda: node.optional_text("condition"), None)
+    basis = take(lambda: node.optional_text("basis"), None)
+    items = _items(node, share, condition, basis, problems)
+    resource = Resource(
+        id=rid,
+        code=take(lambda: node.text("code"), ""),
+        name=take(lambda: node.text("name"), ""),
+        provider=take(lambda: _provider(node, departments), ""),
+        subject=take(lambda: node.choice("subject", SUBJECTS), "none"),
+        key=take(lambda: node.text("key"), ""),
+        share=share,
+        items=items,
+        source=take(lambda: node.child("source").data, {}),
+        summary=take(lambda: node.optional_text("summary"), None) or "",
+        category=take(lambda: node.choice("category", CATEGORIES, "department"), "department"),
+        format=take(lambda: node.text("format", "table"), "table"),
+        update_cycle=take(lambda: node.choice("update_cycle", UPDATE_CYCLES, "daily"), "daily"),
+        condition=condition,
+        basis=basis,
+        modes=take(lambda: _modes(node), frozenset({Mode.QUERY})),
+        open=bool(node.data.get("open", False)),
+        published=take(lambda: _date(node, "published"), None),
+        cache_ttl=take(lambda: _cache_ttl(node), None),
+        field=take(lambda: _field_override(node), ""),
+    )
+    if len(problems) > before:
+        return None
+    return resource if problems.passes(lambda: _check_key(node, resource)) else None
+
+
+def _resource_id(node: _Node) -> str:
     rid = node.text("id")
     if not _RESOURCE_ID.match(rid):
         raise node.fail("id", f"{rid!r} is not a dotted lower_snake id", "e.g. amr.enterprise_registration")
-    share = node.share("share", Share.UNCONDITIONAL)
-    condition, basis = node.optional_text("condition"), node.optional_text("basis")
-    items = _items(node, share, condition, basis)
-    resource = Resource(
-        id=rid,
-        code=node.text("code"),
-        name=node.text("name"),
-        provider=_provider(node, departments),
-        subject=node.choice("subject", SUBJECTS),
-        key=node.text("key"),
-        share=share,
-        items=items,
-        source=node.child("source").data,
-        summary=node.optional_text("summary") or "",
-        category=node.choice("category", CATEGORIES, "department"),
-        format=node.text("format", "table"),
-        update_cycle=node.choice("update_cycle", UPDATE_CYCLES, "daily"),
-        condition=condition,
-        basis=basis,
-        modes=_modes(node),
-        open=bool(node.data.get("open", False)),
-        published=_date(node, "published"),
-        cache_ttl=_cache_ttl(node),
-        field=_field_override(node),
-    )
-    _check_key(node, resource)
-    return resource
+    return rid
 
 
 def _provider(node: _Node, departments: Mapping[str, Department]) -> str:
@@ -427,38 +502,55 @@ def _check_key(node: _Node, resource: Resource) -> None:
         raise node.fail("key", "the key item cannot be not_shared", "share the subject's code")
 
 
-def _items(node: _Node, share: Share, condition: str | None, basis: str | None) -> tuple[Item, ...]:
+def _items(
+    node: _Node, share: Share, condition: str | None, basis: str | None, problems: _Problems
+) -> tuple[Item, ...]:
     items: list[Item] = []
-    for child in node.children("items"):
-        item = _item(child, share, condition, basis)
+    for child in node.entries("items", problems):
+        item = _item(child, share, condition, basis, problems)
+        if item is None:
+            continue
         if any(other.name == item.name for other in items):
-            raise child.fail("name", f"item {item.name} is listed twice", "remove one")
+            problems.append(child.fail("name", f"item {item.name} is listed twice", "remove one"))
+            continue
         clash = next((other.name for other in items if other.field == item.field), None)
         if clash:
-            raise child.fail("name", f"{item.name} and {clash} both become field {item.field}", "rename one")
+            problems.append(
+                child.fail("name", f"{item.name} and {clash} both become field {item.field}", "rename one")
+            )
+            continue
         items.append(item)
     return tuple(items)
 
 
-def _item(node: _Node, default: Share, condition: str | None, basis: str | None) -> Item:
-    node.check_keys(_ITEM_KEYS)
+def _item(
+    node: _Node, default: Share, condition: str | None, basis: str | None, problems: _Problems
+) -> Item | None:
+    before = len(problems)
+    take = problems.attempt
+    problems.passes(lambda: node.check_keys(_ITEM_KEYS))
+    name = take(lambda: _item_name(node), "")
+    share = take(lambda: node.share("share", default), default)
+    item = Item(
+        name=name,
+        title=take(lambda: node.text("title", name or "-"), ""),
+        type=take(lambda: node.choice("type", ITEM_TYPES, "string"), "string"),
+        share=share,
+        condition=take(lambda: node.optional_text("condition"), None) or condition,
+        basis=take(lambda: node.optional_text("basis"), None) or basis,
+        mask=take(lambda: _mask(node), None),
+        normalize=take(lambda: _normalizers(node), ()),
+        compare=take(lambda: node.share("compare") if "compare" in node.data else None, None),
+    )
+    problems.passes(lambda: _check_class_needs(node, item))
+    return item if len(problems) == before else None
+
+
+def _item_name(node: _Node) -> str:
     name = node.text("name")
     if not _ITEM_NAME.match(name) or name in RESERVED_FIELDS:
         raise node.fail("name", f"{name!r} is not a GraphQL-safe name", "use lower_snake_case")
-    share = node.share("share", default)
-    item = Item(
-        name=name,
-        title=node.text("title", name),
-        type=node.choice("type", ITEM_TYPES, "string"),
-        share=share,
-        condition=node.optional_text("condition") or condition,
-        basis=node.optional_text("basis") or basis,
-        mask=_mask(node),
-        normalize=_normalizers(node),
-        compare=node.share("compare") if "compare" in node.data else None,
-    )
-    _check_class_needs(node, item)
-    return item
+    return name
 
 
 def _check_class_needs(node: _Node, item: Item) -> None:

@@ -30,7 +30,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from connectors.base import Binding, Connector, Row, open_connector
+from connectors.base import Binding, Connector, Row, SourceCheck, open_connector
 from connectors.mock import MockConnector
 from connectors.sql import SQLConnector
 from errors import ConfigurationError, SourceUnavailable
@@ -483,6 +483,62 @@ async def test_open_connector_builds_each_kind(tmp_path: Path) -> None:
 def test_a_sql_connector_needs_a_url(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="url"):
         open_connector({"kind": "sql"}, tmp_path)
+
+
+# --- check: the bound table and columns exist (issue 7, item 19) -------------------------
+
+
+async def test_check_finds_the_table_and_every_bound_column(backend: Backend) -> None:
+    found = await backend.connector.check(backend.bind())
+    assert found == SourceCheck(backend.table, True, ())
+    assert found.ok
+
+
+async def test_check_names_a_misspelt_table(backend: Backend) -> None:
+    misspelt = backend.table + "_typo"
+    found = await backend.connector.check(backend.bind(table=misspelt))
+    assert (found.ok, found.table_exists) == (False, False)
+    assert repr(misspelt) in found.describe() and "does not exist" in found.describe()
+
+
+@pytest.mark.parametrize(
+    ("source", "missing"),
+    [
+        ({"columns": {**SOURCE["columns"], "name": "ent_nam"}}, ("ent_nam",)),  # type: ignore[dict-item]
+        ({"key": "uscc_code"}, ("uscc_code",)),
+        ({"updated_at": "changed"}, ("changed",)),
+        ({"columns": {**SOURCE["columns"], "name": "x1", "status": "x2"}}, ("x1", "x2")),  # type: ignore[dict-item]
+    ],
+    ids=["item", "key", "updated_at", "two"],
+)
+async def test_check_names_each_missing_column(
+    backend: Backend, source: dict[str, Any], missing: tuple[str, ...]
+) -> None:
+    found = await backend.connector.check(backend.bind(**source))
+    assert found.table_exists and not found.ok
+    assert set(found.missing_columns) == set(missing)
+    assert all(repr(column) in found.describe() for column in missing)
+
+
+async def test_check_of_a_source_that_does_not_answer(backend: Backend) -> None:
+    for connector, binding in await backend.broken():
+        try:
+            found = await connector.check(binding)
+        except SourceUnavailable as exc:
+            assert exc.status == 503
+        else:
+            assert not found.ok  # reachable, but its bound table is not there
+
+
+async def test_a_failed_query_names_what_the_source_said(backend: Backend) -> None:
+    """The log must say which table or column, not only OperationalError (sql backends)."""
+    if backend.name == "mock":
+        pytest.skip("the mock has no database to speak")
+    binding = backend.bind(table="enterprise_registraton")
+    with pytest.raises(SourceUnavailable) as caught:
+        await backend.connector.fetch(binding, [key(1)], ["name"])
+    assert "enterprise_registraton" in caught.value.message
+    assert key(1) not in caught.value.message  # parameters (subject codes) are not quoted
 
 
 # --- SQLite stamps as the demo writes them --------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from errors import CatalogError
+from errors import CatalogError, CatalogErrors
 from policies.catalog import Catalog, Mask, camel, load_catalog
 from policies.share import Mode, Share
 
@@ -389,3 +389,55 @@ def test_mask_examples() -> None:
     assert Mask(6, 4).apply("420102198503011231") == "420102********1231"
     assert Mask(6, 0).apply("武汉市江岸区某路1号") == "武汉市江岸区****"
     assert Mask(0, 0).apply("secret") == "******"
+
+
+# --- every problem in one pass (issue 7, item 19) ---------------------------------------------
+
+
+def test_every_problem_of_a_catalog_is_reported(tmp_path: Path) -> None:
+    """Five independent mistakes in different places: one run names each, first one first."""
+    text = TEST_CATALOG.read_text(encoding="utf-8")
+    text = text.replace('region: "420100"', 'region: "160100"', 1)  # department 2: no such province
+    text = text.replace("code: 11420000MB0000027U", "code: 11420000MB0000027X", 1)  # department 1: check char
+    text = text.replace("update_cycle: daily", "update_cycle: hourly", 1)  # resource 0
+    text = text.replace(
+        "{name: registered_capital, title: 注册资本, type: integer}",
+        "{name: registered_capital, title: 注册资本, type: money}",
+        1,
+    )  # resource 0, item 3
+    text = text.replace("basis: 《企业信息公示暂行条例》第十条", "", 1)  # resource 0, item 6
+    error = refusal(write(tmp_path, text))
+    assert isinstance(error, CatalogErrors)
+    paths = [e.path for e in error.errors]
+    assert paths[:2] == ["departments[1].code", "departments[2].region"]
+    assert set(paths) >= {
+        "departments[1].code",
+        "departments[2].region",
+        "resources[0].update_cycle",
+        "resources[0].items[3].type",
+        "resources[0].items[6].basis",
+    }
+    assert (error.path, error.problem) == (error.errors[0].path, error.errors[0].problem)
+    assert all(e.message in error.message for e in error.errors)
+
+
+def test_one_problem_is_a_plain_catalog_error(tmp_path: Path) -> None:
+    text = TEST_CATALOG.read_text(encoding="utf-8").replace("update_cycle: daily", "update_cycle: hourly", 1)
+    error = refusal(write(tmp_path, text))
+    assert not isinstance(error, CatalogErrors)
+    assert error.path == "resources[0].update_cycle"
+
+
+def test_problems_in_several_files_of_a_folder_are_all_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "catalog"
+    shutil.copytree(FOLDERS / "split", folder)
+    for file in folder.glob("*.yaml"):
+        text = file.read_text(encoding="utf-8")
+        if "departments" in text:
+            text = text.replace("level:", "level: nowhere\n    oops:", 1)
+        else:
+            text = text.replace("subject:", "subject: everything\n    old_subject:", 1)
+        file.write_text(text, "utf-8")
+    error = refusal(folder)
+    assert isinstance(error, CatalogErrors)
+    assert len({e.file for e in error.errors}) == 2
