@@ -3,7 +3,13 @@
 Government intranets have no internet, so nothing comes from a CDN: GraphiQL 3.9.0 and
 React 18.3.1 are vendored in ``gateway/static/graphiql/`` (see the README there) and
 mounted at ``/static/graphiql``. The page needs no token; the GraphQL requests it makes
-carry the ``Authorization`` and ``X-Purpose`` headers typed into its headers editor. A
+carry the ``Authorization`` and ``X-Purpose`` headers typed into its headers editor.
+
+GraphiQL fetches the schema (introspection) as soon as it opens; with the placeholder
+``Bearer <token>`` that could only fail, and the page opened on an UNAUTHENTICATED error.
+So the page starts GraphiQL with no schema (``schema: null``: no introspection) and lets it
+introspect once the headers editor holds a bearer token shaped like a JWT (checked a moment
+after the last edit, so a token being typed is not sent half-way). A
 Content-Security-Policy allows only same-origin scripts, styles and requests (plus the
 page's own inline script, by hash), so a forgotten external URL fails loudly in the
 browser instead of hanging on an intranet.
@@ -28,9 +34,9 @@ ASSETS = ("graphiql.min.css", "react.production.min.js", "react-dom.production.m
 
 DEFAULT_HEADERS = {"Authorization": "Bearer <token>", "X-Purpose": "<purpose of use, as granted>"}
 DEFAULT_QUERY = """\
-# Fill in the Headers tab below, then re-fetch
-# the schema (circular arrows, on the left) for
-# docs and autocompletion. Run with Ctrl-Enter.
+# Put your token in the Headers tab below: the
+# schema (docs, autocompletion) is then fetched.
+# Run with Ctrl-Enter.
 {
   __typename
 }
@@ -53,17 +59,38 @@ const fetcher = GraphiQL.createFetcher({
   url: window.location.pathname,
   fetch: (url, init) => window.fetch(url, { ...init, headers: encodeHeaders(init && init.headers) }),
 });
-ReactDOM.createRoot(document.getElementById("graphiql")).render(
-  React.createElement(GraphiQL, {
+// A bearer token shaped like a JWT (header.payload.signature), not the placeholder.
+const JWT_BEARER = /^Bearer\\s+[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$/;
+const hasToken = (text) => {
+  try {
+    const headers = JSON.parse(text || "{}");
+    const name = Object.keys(headers).find((key) => key.toLowerCase() === "authorization");
+    return !!name && JWT_BEARER.test(String(headers[name]).trim());
+  } catch (_) {
+    return false;
+  }
+};
+function App() {
+  // null: no schema and no introspection; undefined: GraphiQL introspects with the headers
+  const [schema, setSchema] = React.useState(hasToken(DEFAULT_HEADERS) ? undefined : null);
+  const timer = React.useRef(null);
+  const onEditHeaders = (text) => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => { if (hasToken(text)) setSchema(undefined); }, 400);
+  };
+  return React.createElement(GraphiQL, {
     fetcher,
+    schema,
+    onEditHeaders,
     defaultQuery: DEFAULT_QUERY,
     defaultHeaders: DEFAULT_HEADERS,
     defaultEditorToolsVisibility: "headers",
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: false,
     inputValueDeprecation: true,
-  }),
-);
+  });
+}
+ReactDOM.createRoot(document.getElementById("graphiql")).render(React.createElement(App));
 """.replace("DEFAULT_QUERY", json.dumps(DEFAULT_QUERY))
     .replace("DEFAULT_HEADERS", json.dumps(json.dumps(DEFAULT_HEADERS, indent=2, ensure_ascii=False)))
     .replace("</", "<\\/")
@@ -106,8 +133,8 @@ _PAGE = """<!doctype html>
 <div id="note">Every GraphQL request needs a token and a purpose of use: in the
 <b>Headers</b> tab below send <code>Authorization: Bearer &lt;token&gt;</code> (from
 <code>POST /oauth/token</code> or <code>govshare token</code>) and <code>X-Purpose</code>
-(Chinese may be typed as is), then re-fetch the schema for docs and
-autocompletion. Headers are not stored in the browser.</div>
+(Chinese may be typed as is); the schema for docs and autocompletion is fetched once
+the token is in. Headers are not stored in the browser.</div>
 <div id="graphiql">Loading GraphiQL&hellip;</div>
 <script src="{base}/react.production.min.js"></script>
 <script src="{base}/react-dom.production.min.js"></script>

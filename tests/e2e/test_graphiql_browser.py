@@ -234,7 +234,7 @@ HEADERS_EDITOR = (
     ".graphiql-editor:not(.hidden) .CodeMirror')"
 )
 RESULT = "document.querySelector('.result-window .CodeMirror')"
-# the result pane first shows the schema introspection's error (placeholder token): wait for data
+# the answer in the result pane, once it holds data
 ANSWER_SHOWN = (
     f"(() => {{ const v = {RESULT}.CodeMirror.getValue(); return v.includes('\"data\"') ? v : null }})()"
 )
@@ -272,3 +272,50 @@ def test_a_query_typed_into_graphiql_answers(demo, chromium, stored, tmp_path):
         assert tab.of("Runtime.exceptionThrown") == []
         violations = [e["entry"] for e in tab.of("Log.entryAdded") if e["entry"]["source"] == "security"]
         assert violations == [], violations
+
+
+# --- opening the page (issue 7, item 20) --------------------------------------------------------
+
+
+def graphql_posts(tab: DevTools, demo: Any) -> dict[str, dict[str, Any]]:
+    """GraphQL requests the page sent (the page itself is a GET of the same URL), by request id."""
+    sent = tab.of("Network.requestWillBeSent")
+    return {
+        e["requestId"]: e["request"]
+        for e in sent
+        if e["request"]["url"] == demo.url and e["request"]["method"] == "POST"
+    }
+
+
+def test_graphiql_opens_without_an_error_and_introspects_once_a_token_is_in(demo, chromium, tmp_path):
+    """No introspection with the placeholder header (it could only fail: the page used to open on
+    an UNAUTHENTICATED error); pasting a token fetches the schema."""
+    with browser_page(chromium, tmp_path) as tab:
+        for domain in ("Network", "Log", "Runtime", "Page"):
+            tab.call(f"{domain}.enable")
+        tab.call("Page.navigate", url=demo.url)
+        tab.wait_for(f"!!({QUERY_EDITOR} && {HEADERS_EDITOR} && {RESULT})", "GraphiQL's editors")
+        time.sleep(2.5)  # GraphiQL introspects right after mounting, if it is let to
+        tab.evaluate("1")  # collect the events that arrived meanwhile
+        assert graphql_posts(tab, demo) == {}, "introspected with the placeholder header"
+        assert tab.evaluate(f"{RESULT}.CodeMirror.getValue()") == ""  # no error shown
+        dom = tab.evaluate("document.body.innerText")
+        assert "UNAUTHENTICATED" not in dom and "Bearer <token>" in dom
+        assert tab.of("Runtime.exceptionThrown") == []
+        errors = [e["entry"] for e in tab.of("Log.entryAdded") if e["entry"]["level"] == "error"]
+        assert errors == [], errors
+
+        headers = {"Authorization": f"Bearer {demo.token('consumer')}", "X-Purpose": PURPOSE}
+        tab.evaluate(f"{HEADERS_EDITOR}.CodeMirror.setValue({json.dumps(json.dumps(headers))})")
+        deadline = time.monotonic() + 30
+        answered: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not answered:
+            tab.evaluate("1")
+            posts = graphql_posts(tab, demo)
+            answered = [e for e in tab.of("Network.responseReceived") if e["requestId"] in posts]
+            time.sleep(0.1)
+        assert answered and all(e["response"]["status"] == 200 for e in answered), answered
+        sent = list(graphql_posts(tab, demo).values())
+        assert all(r["headers"].get("Authorization", "").startswith("Bearer ey") for r in sent)
+        assert tab.evaluate(f"{RESULT}.CodeMirror.getValue()") == ""  # still nothing to report
+        assert tab.of("Runtime.exceptionThrown") == []
