@@ -40,7 +40,7 @@ from gateway import evidence, graphiql
 from gateway.auth import bearer_token, voucher_keys
 from gateway.evidence import must_record, query_event, refusals, touches_data
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher, response_digest
-from policies.decision import Consumer
+from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
 
 if TYPE_CHECKING:
@@ -226,11 +226,16 @@ def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestC
     return RequestContext(
         federation=gateway.federation,
         consumer=consumer,
-        purpose=header_value(headers, "x-purpose"),
+        purpose=_purpose(header_value(headers, "x-purpose")),
         request_user=header_value(headers, "x-request-user"),
         application_id=header_value(headers, "x-application-id"),
         reject_unauthorized=(header_value(headers, "x-reject-unauthorized") or "").lower() == "true",
     )
+
+
+def _purpose(text: str | None) -> str | None:
+    """X-Purpose as the policy compares it and the audit trail stores it (canonical_purpose)."""
+    return None if text is None else canonical_purpose(text)
 
 
 # Characters no header value the gateway reads may hold, raw or percent-decoded: controls

@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from errors import BadRequest
 from policies.catalog import Mask
 from policies.chinatime import as_utc, utc_now
-from policies.decision import Grant, GrantConditions
+from policies.decision import Grant, GrantConditions, canonical_purpose
 from policies.share import Mode
 
 
@@ -212,7 +212,7 @@ def new_grant_row(
         resource=resource,
         items=sorted(set(items)),
         modes=sorted(Mode(m).value for m in modes),
-        purpose=purpose,
+        purpose=canonical_purpose(purpose),  # stored as compared: every kind of whitespace folded
         valid_from=valid_from or now,
         valid_until=valid_until,
         created_at=now,
@@ -226,7 +226,7 @@ def new_grant_row(
 def _check_grant(row: GrantRow) -> None:
     if not row.items:
         raise BadRequest("a grant needs at least one item")
-    if not row.purpose.strip():
+    if not row.purpose:
         raise BadRequest("a grant needs the purpose it is approved for")
     if aware(row.valid_until) <= aware(row.valid_from):
         raise BadRequest("a grant's end must come after its start")

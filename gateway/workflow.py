@@ -21,7 +21,7 @@ from gateway.audit import AuditEvent, AuditLog
 from gateway.platform import Base, PlatformDB, UTCDateTime, aware, new_grant_row
 from policies.catalog import Catalog
 from policies.chinatime import china_day, utc_now
-from policies.decision import Consumer, Grant
+from policies.decision import Consumer, Grant, canonical_purpose
 from policies.profile import Profile
 from policies.share import Mode
 from policies.workdays import WorkdayCalendar, deadline
@@ -117,7 +117,7 @@ class Workflow:
             resource=submission.resource,
             items=list(submission.items),
             modes=[m.value for m in submission.modes],
-            purpose=submission.purpose,
+            purpose=canonical_purpose(submission.purpose),
             scope_of_knowledge=submission.scope_of_knowledge,
             security_measures=submission.security_measures,
             legal_basis=submission.legal_basis,

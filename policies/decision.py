@@ -184,12 +184,30 @@ class AccessPlan:
         return [err for plan in self.resources.values() for err in plan.denied.values()]
 
 
+# Invisible characters a copied purpose may carry: zero-width space / non-joiner / joiner,
+# word joiner, BOM (zero-width no-break space) and the Mongolian vowel separator (whitespace
+# before Unicode 6.3). They are dropped; they separate nothing a reader can see.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e"))
+
+
+def canonical_purpose(purpose: str | None) -> str:
+    """A purpose as it is compared and stored: NFKC (full-width forms folded), invisible
+    characters dropped, every run of whitespace of any kind (Unicode White_Space: ASCII
+    spaces, tabs and line breaks, U+00A0, U+1680, U+2000-200A, U+2028/2029, U+202F, U+205F,
+    the ideographic space U+3000 ...) made one ASCII space, none at either end. "" for None.
+    Idempotent: ``canonical_purpose(canonical_purpose(p)) == canonical_purpose(p)``."""
+    text = unicodedata.normalize("NFKC", (purpose or "").translate(_INVISIBLE)).translate(_INVISIBLE)
+    return " ".join(text.split())
+
+
+def has_purpose(purpose: str | None) -> bool:
+    """Whether a purpose is declared: something visible is left once it is made canonical."""
+    return bool(canonical_purpose(purpose))
+
+
 def same_purpose(a: str, b: str) -> bool:
-    return _canonical(a) == _canonical(b)
-
-
-def _canonical(purpose: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", purpose).split())
+    """Whether two spellings name one purpose (``canonical_purpose``)."""
+    return canonical_purpose(a) == canonical_purpose(b)
 
 
 def plan_access(
@@ -199,7 +217,7 @@ def plan_access(
     grants: Iterable[Grant],
 ) -> AccessPlan:
     """Decide every wanted (resource, item) pair of one operation."""
-    if any(wanted.values()) and not (request.purpose or "").strip():
+    if any(wanted.values()) and not has_purpose(request.purpose):
         raise PurposeRequired(
             "data access needs a declared purpose: send the X-Purpose header",
             header="X-Purpose",

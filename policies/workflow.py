@@ -25,7 +25,7 @@ from errors import BadRequest, Forbidden
 from policies.catalog import Catalog
 from policies.chinatime import as_utc
 from policies.codes import is_division_prefix
-from policies.decision import Consumer, GrantConditions, check_grantable
+from policies.decision import Consumer, GrantConditions, check_grantable, has_purpose
 from policies.share import Mode, Share
 
 
@@ -76,7 +76,7 @@ def check_submission(catalog: Catalog, submission: Submission) -> None:
     """Refuse an application the platform could only return: say what to fix."""
     check_grantable(catalog, submission.resource, submission.items, submission.modes)
     for name in ("purpose", "scope_of_knowledge", "security_measures", "legal_basis"):
-        if not getattr(submission, name).strip():
+        if not has_purpose(getattr(submission, name)):  # invisible or blank of any kind
             raise BadRequest(f"an application needs {name.replace('_', ' ')}; fill it in", field=name)
     if not submission.items or not submission.modes:
         raise BadRequest("an application names at least one item and one mode")

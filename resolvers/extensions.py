@@ -22,7 +22,7 @@ from strawberry.types.execution import ExecutionContext, PreExecutionError
 
 from errors import AccessDenied, NotShared, OperationNotSelected
 from policies.catalog import Item, Resource
-from policies.decision import AccessPlan, plan_access
+from policies.decision import AccessPlan, has_purpose, plan_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
 from resolvers.planning import ItemIndex, OperationNotFound, Wanted, select_operation
@@ -140,7 +140,7 @@ class AccessPlanner(SchemaExtension):
             grants = await context.federation.grants.grants_for(context.consumer.department)
             return plan_access(request, context.federation.catalog, wanted, grants)
         # the same items (whatever the text or the skipped selections) need the same decisions
-        key = (*sorted(wanted.items()), bool((request.purpose or "").strip()))
+        key = (*sorted(wanted.items()), has_purpose(request.purpose))
         plan = self.plans.get(key)
         if plan is None:
             plan = plan_access(request, context.federation.catalog, wanted, ())

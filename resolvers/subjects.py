@@ -19,7 +19,7 @@ from errors import GovshareError, PurposeRequired, QueryTooComplex, SourceUnavai
 from policies.catalog import Resource
 from policies.chinatime import china_day
 from policies.codes import region_of
-from policies.decision import ResourcePlan, SubjectAccess, over_cap, subject_access
+from policies.decision import ResourcePlan, SubjectAccess, has_purpose, over_cap, subject_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
 
@@ -100,7 +100,7 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     """The subject, or None when no requested source has a record of it."""
     context: RequestContext = info.context
     assert context.plan is not None
-    if not (context.purpose or "").strip():  # even "does it exist?" is an access to data
+    if not has_purpose(context.purpose):  # even "does it exist?" is an access to data
         raise PurposeRequired(
             "looking a subject up needs a declared purpose: send X-Purpose", header="X-Purpose"
         )

@@ -502,3 +502,34 @@ def test_concurrent_requests_never_widen_what_a_consumer_sees(demo, stored):
     for who, text in answers:
         seen = {name for name in legal_reps if name in text}
         assert seen == (legal_reps if who == "consumer_with_grant" else set()), who
+
+
+# --- purposes spelled with any whitespace (issue 7, item 20) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("granted_as", "asked_as"),
+    [
+        ("行政审批 核验", "行政审批\u3000核验"),  # the issue's example: ideographic space in the request
+        ("行政审批\u3000核验", "行政审批 核验"),  # and in the grant
+        ("行政审批\u2003核验", "行政审批\u00a0\u3000核验\u3000"),  # em space; no-break + trailing
+        ("\ufeff行政审批 核验", "行政审批\u200b \u2028核验"),  # invisible characters, line separator
+    ],
+    ids=["ideographic-request", "ideographic-grant", "em-and-nbsp", "invisible"],
+)
+def test_a_purpose_matches_whatever_whitespace_it_is_spelled_with(
+    demo, grant_to, stored, granted_as, asked_as
+):
+    granted = grant_to(AMR_RID, "legal_representative", granted_as)
+    assert granted.grant["purpose"] == "行政审批 核验"  # stored as compared: one ASCII space
+    code = org(demo, 9)
+    legal_rep = stored("amr", "enterprise", "legal_rep", "uscc", code)
+    # percent-encoded (as GraphiQL sends it) and raw UTF-8 (as curl sends it)
+    sent = [{"purpose": asked_as}, {"purpose": None, "headers": {"X-Purpose": asked_as.encode()}}]
+    for how in sent:
+        response = demo.post(LEGAL_REP, {"code": code}, token=granted.token, **how)
+        assert "errors" not in response.json(), response.json()
+        assert (
+            response.json()["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"]
+            == legal_rep
+        )

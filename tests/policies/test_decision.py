@@ -30,8 +30,10 @@ from policies.decision import (
     AccessRequest,
     Consumer,
     Grant,
+    canonical_purpose,
     check_grantable,
     decide_item,
+    has_purpose,
     plan_access,
     same_purpose,
 )
@@ -42,9 +44,15 @@ HOUR = dt.timedelta(hours=1)
 PROVIDER = "11420000MB00000191"
 CONSUMERS = ("11420000MB0000027U", "11420100MB0000035U", "12330100000000000E")
 PURPOSES = ("行政审批核验", "信用 监管", "audit of licence 2025")
-WHITESPACE = (" ", "  ", "\t", "\u3000", " \u3000 ")
+# Unicode White_Space (PropList.txt), every code point, written out from the standard.
+UNICODE_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e"  # zero-width: dropped, separate nothing
+WHITESPACE = (" ", "  ", "\t", "\u3000", " \u3000 ", *UNICODE_WHITE_SPACE)
 ALL_MODES = tuple(Mode)
-BLANK_PURPOSES = (None, "", " ", "\t\n", "\u3000", " \u3000 ")
+BLANK_PURPOSES = (None, "", " ", "\t\n", "\u3000", " \u3000 ", UNICODE_WHITE_SPACE, "\u200b", "\ufeff\u2060 ")
 FEW = settings(max_examples=40)
 # Validity windows of generated grants, in hours from NOW: active, active from this very
 # moment, ending at this very moment (expired), expired, not yet valid, inverted.
@@ -577,3 +585,50 @@ def test_check_grantable_refuses(
         assert caught.value.extensions["basis"] == "《企业信息公示暂行条例》第十条"
     if error is ModeNotAllowed:
         assert caught.value.extensions["mode"] == "bulk"
+
+
+# --- purposes: whitespace of every kind (issue 7, item 20) ---------------------------------------
+
+words = st.lists(
+    st.text(alphabet="行政审批核验信用监管abcXYZ019", min_size=1, max_size=4), min_size=1, max_size=4
+)
+gaps = st.text(alphabet=UNICODE_WHITE_SPACE + INVISIBLE, min_size=1, max_size=3).filter(
+    lambda gap: any(ch in UNICODE_WHITE_SPACE for ch in gap)
+)
+edges = st.text(alphabet=UNICODE_WHITE_SPACE + INVISIBLE, max_size=3)
+
+
+@given(words, st.data())
+def test_a_purpose_matches_whatever_whitespace_separates_its_words(
+    parts: list[str], data: st.DataObject
+) -> None:
+    folded = " ".join(parts)
+    spelled = data.draw(edges) + parts[0]
+    for part in parts[1:]:
+        spelled += data.draw(gaps) + part
+    spelled += data.draw(edges)
+    assert same_purpose(spelled, folded) and same_purpose(folded, spelled)
+    assert canonical_purpose(spelled) == folded
+
+
+@given(st.text())
+def test_canonical_purpose_is_idempotent_and_plain(text: str) -> None:
+    once = canonical_purpose(text)
+    assert canonical_purpose(once) == once
+    assert once == once.strip(" ") and "  " not in once
+    assert not any(ch.isspace() and ch != " " for ch in once)
+    assert not any(ch in INVISIBLE for ch in once)
+    assert has_purpose(text) is bool(once)
+
+
+@pytest.mark.parametrize("space", list(UNICODE_WHITE_SPACE), ids=lambda ch: f"U+{ord(ch):04X}")
+def test_the_issues_example_every_space_as_the_ideographic_one(space: str) -> None:
+    """A grant written with the space folded serves a request spelled with any other space."""
+    grants = [grant(purpose="行政审批 核验")]
+    assert decide("legal_rep", grants, ask(purpose=f"行政审批{space}核验")) is None
+    assert decide("legal_rep", [grant(purpose=f"行政审批{space}核验")], ask(purpose="行政审批 核验")) is None
+
+
+def test_invisible_characters_are_dropped_not_made_spaces() -> None:
+    assert same_purpose("行政审批\u200b核验", "行政审批核验")
+    assert not same_purpose("行政审批\u3000核验", "行政审批核验")  # a visible space still separates
