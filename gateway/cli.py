@@ -28,6 +28,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import shlex
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -330,14 +331,29 @@ def _print_demo(settings: Settings, info: dict[str, Any]) -> None:
         f"govshare demo: {info['url']} (GraphiQL in a browser); details in {settings.data_dir / 'demo.json'}"
     )
     print(f"consumer token:\n  {info['tokens']['consumer']}\n")
-    print("sample query (send with headers Authorization: Bearer <token> and X-Purpose: 行政审批核验):")
+    print(
+        f"sample query (send with headers Authorization: Bearer <token> and X-Purpose: {demo.GRANT_PURPOSE}):"
+    )
     print(demo.SAMPLE_ORGANIZATION_QUERY)
     print(f'variables: {{"code": "{code}"}}\n')
+    print("the same as curl, as the consumer holding the demo grant (paste it as is into a shell):")
+    print(demo_curl(info["url"], info["tokens"]["consumer_with_grant"], code), flush=True)
+
+
+def demo_curl(url: str, token: str, code: str) -> str:
+    """A shell command that runs the sample query: every argument quoted for POSIX shells
+    (shlex), the token written out (no variable to set), the purpose as UTF-8 as curl sends it."""
     body = json.dumps(
         {"query": demo.SAMPLE_ORGANIZATION_QUERY, "variables": {"code": code}}, ensure_ascii=False
     )
-    print(f"curl {info['url']} -H 'Content-Type: application/json' -H \"Authorization: Bearer $TOKEN\" "
-          f"-H 'X-Purpose: 行政审批核验' -d '{body}'", flush=True)  # fmt: skip
+    return shlex.join([
+        "curl", "-s", url,
+        "-H", "Content-Type: application/json",
+        "-H", "Accept: application/graphql-response+json",
+        "-H", f"Authorization: Bearer {token}",
+        "-H", f"X-Purpose: {demo.GRANT_PURPOSE}",
+        "-d", body,
+    ])  # fmt: skip
 
 
 def _bind(settings: Settings) -> socket.socket:
