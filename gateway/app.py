@@ -52,7 +52,7 @@ class Gateway:
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
-        catalog = load_catalog(settings.catalog)
+        catalog = settings_catalog(settings)
         connectors = open_connectors(catalog, settings.data_dir)
         platform = PlatformDB(settings.database_url)
         await platform.create_schema()
@@ -90,6 +90,18 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
+
+
+def settings_catalog(settings: Settings) -> Catalog:
+    """The catalog the settings name; a missing one says where it was looked for and how to
+    name the right one (every command and the server read the same default)."""
+    if not settings.catalog.exists():
+        raise ConfigurationError(
+            f"no catalog at {settings.catalog}: pass --catalog PATH or set GOVSHARE_CATALOG (the "
+            "catalog the gateway serves; every command reads the same default), or build the demo "
+            "departments and their catalog with `govshare demo`"
+        )
+    return load_catalog(settings.catalog)
 
 
 async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:

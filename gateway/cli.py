@@ -40,11 +40,11 @@ from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
 from gateway import demo, logs
-from gateway.app import Gateway, create_app
+from gateway.app import Gateway, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
-from policies.catalog import Catalog, load_catalog
+from policies.catalog import Catalog
 from policies.chinatime import check_range, parse_instant, utc_now
 from policies.codes import validate_uscc
 from policies.decision import check_grantable
@@ -158,15 +158,7 @@ def _split(text: str) -> list[str]:
 
 
 def _catalog(settings: Settings) -> Catalog:
-    """The catalog the gateway serves; a missing one says where it was looked for and how to
-    name the right one."""
-    if not settings.catalog.exists():
-        raise ConfigurationError(
-            f"no catalog at {settings.catalog}: pass --catalog PATH or set GOVSHARE_CATALOG (the "
-            "catalog the gateway serves; every command reads the same default), or build the demo "
-            "departments and their catalog with `govshare demo`"
-        )
-    return load_catalog(settings.catalog)
+    return settings_catalog(settings)
 
 
 def _require_platform(settings: Settings) -> None:
