@@ -418,6 +418,7 @@ def test_keys_json_of_the_original_format_loads_and_rotates(tmp_path: Path):
 
 
 def test_corrupt_superseded_at_is_a_configuration_error(tmp_path: Path):
+    load_signer(tmp_path)  # a gateway's data folder: rotation never makes a first key set
     rotate_keys(tmp_path, TTL)
     content = json.loads((tmp_path / "keys.json").read_text())
     content["keys"][0]["superseded_at"] = "yesterday"
