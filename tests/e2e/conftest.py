@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,14 +20,15 @@ from typing import Any
 import pytest
 
 from gateway.auth import load_signer
-from policies.codes import make_uscc
-
-_SERIALS = itertools.count(300)  # demo departments use 101-106 and 201-203
+from policies.codes import USCC_CHARSET, make_uscc
 
 
 def fresh_department() -> str:
-    """A valid department USCC (category 11, Wuhan) that no other test uses."""
-    return make_uscc("1", "1", "420100", f"MB{next(_SERIALS):06d}")
+    """A valid department USCC (category 11, Wuhan) that no other test uses: six random
+    letters (21^6 choices), not a counter, since this module may be imported twice (as
+    pytest's conftest and as ``tests.e2e.conftest``) and two counters would hand out the same
+    codes; the demo departments' serials (MB000101 ...) are all digits."""
+    return make_uscc("1", "1", "420100", "MB" + "".join(secrets.choice(USCC_CHARSET[10:]) for _ in range(6)))
 
 
 @dataclass(frozen=True)
