@@ -309,6 +309,17 @@ async def test_an_approval_takes_everything_applied_for_by_default(workflow: Wor
     assert grant.conditions == GrantConditions()
 
 
+async def test_the_purpose_is_stored_as_compared(workflow: Workflow, platform: PlatformDB):
+    """Issue 7, item 20: every kind of whitespace folded, invisible characters dropped, on the
+    application and on the grant made from it."""
+    applicant = consumer_actor()
+    app_id = await accepted(workflow, applicant, application(purpose="\u3000行政审批\u2003\u200b核验\u00a0"))
+    assert (await workflow.get(applicant, app_id)).purpose == "行政审批 核验"
+    await workflow.decide(AMR_PROVIDER, app_id, True, [], Approval())
+    [grant] = await platform.grants_for(applicant.consumer.department)
+    assert grant.purpose == "行政审批 核验"
+
+
 async def test_an_approval_cannot_lengthen_the_period(workflow: Workflow, platform: PlatformDB):
     applicant = consumer_actor()
     submission = application()
@@ -519,8 +530,9 @@ async def test_an_unknown_application_is_a_bad_request(workflow: Workflow):
         (application(items=("legal_rep",)), BadRequest),
         (application(resource="psb.resident", items=("name",), modes=(Mode.BULK,)), ModeNotAllowed),
         (application(purpose=" "), BadRequest),
+        (application(purpose="\u3000\u200b\u2028"), BadRequest),
     ],
-    ids=["not-shared", "unknown-item", "mode-not-offered", "blank-purpose"],
+    ids=["not-shared", "unknown-item", "mode-not-offered", "blank-purpose", "invisible-purpose"],
 )
 async def test_a_submission_the_platform_could_only_return_is_refused_at_once(
     workflow: Workflow, submission: Submission, error: type[Exception]
