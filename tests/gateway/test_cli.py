@@ -58,6 +58,16 @@ def test_catalog_check_names_file_path_and_fix(tmp_path: Path):
     assert "fix:" in result.stderr
 
 
+def test_catalog_check_reports_every_problem(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    text = CATALOG.read_text(encoding="utf-8").replace("basis: 《税收征收管理法》第八条", "")
+    bad.write_text(text.replace("update_cycle: daily", "update_cycle: hourly", 1), "utf-8")
+    result = run_cli(tmp_path, "catalog", "check", str(bad), check=False)
+    assert result.returncode == 2
+    assert "2 problems" in result.stderr
+    assert "resources[0].update_cycle" in result.stderr and "resources[1].items[3].basis" in result.stderr
+
+
 def test_token_carries_department_and_roles(data: Path):
     token = run_cli(data, "token", "--department", CONSUMER, "--roles", "consumer,operator").stdout.strip()
     consumer = load_signer(data).verify(token)
