@@ -200,7 +200,7 @@ async def _audit_refusal(request: Request, consumer: Consumer, error: GovshareEr
     event = evidence.refused_request(
         consumer,
         error,
-        purpose=_valid_or_none(headers, "x-purpose"),
+        purpose=_purpose(_valid_or_none(headers, "x-purpose")),
         user=_valid_or_none(headers, "x-request-user"),
         application=_valid_or_none(headers, "x-application-id"),
     )
