@@ -106,6 +106,13 @@ class ResourcePlan:
     denied: Mapping[str, AccessDenied]
     # conditional item -> the active grants it may rest on, least restricted first
     relied: Mapping[str, tuple[Grant, ...]] = dataclass_field(default_factory=dict)
+    # conditional item -> grants the request could use by changing its own headers or by
+    # waiting (not by a new grant), each with the refusal that says so, cheapest first: a
+    # subject outside every relied-on grant's divisions is refused with the first of these
+    # that covers it, when there is one (its remedy is cheaper than a new grant)
+    nearly: Mapping[str, tuple[tuple[Grant, ConditionalAccessRequired], ...]] = dataclass_field(
+        default_factory=dict
+    )
 
     @cached_property
     def per_subject(self) -> bool:
@@ -142,7 +149,7 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
     for name, grants in plan.relied.items():
         grant = next((g for g in grants if g.conditions.in_scope(region)), None)
         if grant is None:  # none of the consumer's grants for this item covers the division
-            denied[name] = _out_of_scope(plan.resource, name, grants[0])
+            denied[name] = _outside_every_grant(plan, name, region, grants[0])
             continue
         if name in grant.conditions.masks:  # a grant may mask more than the catalog, never less
             granted = grant.conditions.masks[name]
@@ -151,6 +158,14 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
             capped[name] = grant
     items = tuple(name for name in plan.allowed if name not in denied)
     return SubjectAccess(items, denied, masks, capped)
+
+
+def _outside_every_grant(plan: ResourcePlan, name: str, region: str, first: Grant) -> GovshareError:
+    """OUT_OF_SCOPE (its remedy: a new grant covering the division), unless a grant the request
+    could use by its own headers or by waiting covers the division: that refusal comes first."""
+    nearly = plan.nearly.get(name, ())
+    cheaper = next((error for grant, error in nearly if grant.conditions.in_scope(region)), None)
+    return cheaper or _out_of_scope(plan.resource, name, first)
 
 
 def _out_of_scope(resource: Resource, name: str, grant: Grant) -> OutOfScope:
@@ -235,6 +250,7 @@ def _plan_resource(
     allowed: list[str] = []
     denied: dict[str, AccessDenied] = {}
     relied: dict[str, tuple[Grant, ...]] = {}
+    nearly: dict[str, tuple[tuple[Grant, ConditionalAccessRequired], ...]] = {}
     for name in sorted(set(names)):
         item = resource.items_by_name[name]
         error = decide_item(request, catalog, resource, item, relevant)
@@ -244,7 +260,23 @@ def _plan_resource(
         allowed.append(name)
         if item.share is Share.CONDITIONAL:
             relied[name] = _relied_on(request, item, relevant)
-    return ResourcePlan(resource, tuple(allowed), denied, relied)
+            if any(g.conditions.regions for g in relied[name]):  # only then can a subject fall outside
+                nearly[name] = _nearly_usable(request, catalog, resource, item, relevant)
+    return ResourcePlan(resource, tuple(allowed), denied, relied, nearly)
+
+
+def _nearly_usable(
+    request: AccessRequest, catalog: Catalog, resource: Resource, item: Item, grants: list[Grant]
+) -> tuple[tuple[Grant, ConditionalAccessRequired], ...]:
+    """Covering grants whose reasons the request cures itself or by waiting, cheapest first."""
+    covering = [g for g in grants if item.name in g.items and request.mode in g.modes]
+    judged = [(g, d) for g in covering if (d := grant_defects(request, g))]
+    usable = sorted(
+        ((g, d) for g, d in judged if max(_REMEDY_COST[r] for r in d) < _NEW_GRANT),
+        key=lambda pair: _remedy_rank(request, *pair),
+    )
+    detail = _detail(catalog, resource, item)
+    return tuple((g, _refusal(request, resource, item, g, d, detail)) for g, d in usable)
 
 
 def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> tuple[Grant, ...]:
@@ -287,7 +319,14 @@ def decide_item(
 # one whose remedy lets the request through, and following the advice never reveals a
 # reason that was hidden (issue 7, item 16).
 REASON_ORDER = ("revoked", "expired", "not_yet_valid", "application", "purpose")
-_REMEDY_COST = {"revoked": 3, "expired": 3, "not_yet_valid": 2, "application": 1, "purpose": 1}
+_NEW_GRANT = 3  # the cost of a remedy that needs a new grant (as OUT_OF_SCOPE's does)
+_REMEDY_COST = {
+    "revoked": _NEW_GRANT,
+    "expired": _NEW_GRANT,
+    "not_yet_valid": 2,
+    "application": 1,
+    "purpose": 1,
+}
 
 
 def grant_defects(request: AccessRequest, grant: Grant) -> tuple[str, ...]:
@@ -327,10 +366,22 @@ def _conditional(
             message, reason="no_grant", reasons=["no_grant"], condition=item.condition or "", **detail
         )
     best, defects = min(judged, key=lambda pair: _remedy_rank(request, *pair))
-    message = _conditional_message(resource, item, request, defects, best)
-    extra = {"reason": defects[0], "reasons": list(defects), "grant": best.id}
     if defects[0] == "expired":
-        return GrantExpired(message, **extra, **detail)
+        message = _conditional_message(resource, item, request, defects, best)
+        return GrantExpired(message, reason="expired", reasons=list(defects), grant=best.id, **detail)
+    return _refusal(request, resource, item, best, defects, detail)
+
+
+def _refusal(
+    request: AccessRequest,
+    resource: Resource,
+    item: Item,
+    grant: Grant,
+    defects: tuple[str, ...],
+    detail: dict[str, str],
+) -> ConditionalAccessRequired:
+    message = _conditional_message(resource, item, request, defects, grant)
+    extra = {"reason": defects[0], "reasons": list(defects), "grant": grant.id}
     return ConditionalAccessRequired(message, condition=item.condition or "", **extra, **detail)
 
 

@@ -2,7 +2,8 @@
 remedy lets the request through, and following the advice never reveals a hidden reason.
 
 Every pair of reasons is in tests/policies/data/refusal_order.yaml, on one grant and on
-two grants; each is checked against the table, and by following the advice step by step.
+two grants, and against OUT_OF_SCOPE (a subject outside the usable grant's divisions);
+each is checked against the table, and by following the advice step by step.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import pytest
 import yaml
 
 from errors import AccessDenied
-from policies.decision import REASON_ORDER, AccessRequest, Grant
+from policies.decision import REASON_ORDER, AccessRequest, Grant, GrantConditions, plan_access, subject_access
 from policies.share import Mode
-from tests.policies.test_decision import AMR, HOUR, NOW, PURPOSE, ask, decide, grant
+from tests.policies.test_decision import AMR, HOUR, NOW, PURPOSE, ask, decide, fixed_catalog, grant
 
 TABLE: dict[str, list[dict[str, Any]]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "refusal_order.yaml").read_text(encoding="utf-8")
@@ -139,3 +140,32 @@ def remedy(
         return grants, replace(request, application_id=named.id)
     assert reason == "purpose"
     return grants, replace(request, purpose=named.purpose)
+
+
+@pytest.mark.parametrize("case", TABLE["outside_divisions"], ids=lambda c: c["other"])
+def test_a_subject_outside_the_usable_grants_divisions(case: dict[str, Any]) -> None:
+    scoped = grant(id="APP-A", conditions=GrantConditions(regions=("4201",)))
+    other = spoiled("APP-B", case["other"])
+    request = ask(application_id="APP-A") if case["other"] == "application" else ask()
+    plan = plan_access(request, fixed_catalog(), {AMR: ["legal_rep"]}, [scoped, other]).resources[AMR]
+    assert subject_access(plan, "420102").items == ("legal_rep",)  # inside A: served
+    error = subject_access(plan, "440300").denied["legal_rep"]
+    named = error.extensions.get("reason", error.code)
+    assert named == case["first"], error.message
+    if case["first"] != "OUT_OF_SCOPE":
+        assert error.extensions["grant"] == "APP-B"
+        # following the advice lets this subject through
+        fixed = {
+            "purpose": replace(request, purpose=other.purpose),
+            "application": replace(request, application_id="APP-B"),
+            "not_yet_valid": replace(request, now=other.valid_from),
+        }[case["first"]]
+        plan = plan_access(fixed, fixed_catalog(), {AMR: ["legal_rep"]}, [scoped, other]).resources[AMR]
+        assert subject_access(plan, "440300").items == ("legal_rep",)
+
+
+def test_a_division_no_grant_covers_is_out_of_scope_even_with_a_cheaper_grant_elsewhere() -> None:
+    scoped = grant(id="APP-A", conditions=GrantConditions(regions=("4201",)))
+    other = replace(spoiled("APP-B", "purpose"), conditions=GrantConditions(regions=("4202",)))
+    plan = plan_access(ask(), fixed_catalog(), {AMR: ["legal_rep"]}, [scoped, other]).resources[AMR]
+    assert subject_access(plan, "440300").denied["legal_rep"].code == "OUT_OF_SCOPE"
