@@ -156,7 +156,10 @@ async def test_values_an_older_version_stored_on_sqlite_read_back_as_utc(tmp_pat
 
 
 def test_grant_add_takes_until_with_or_without_an_offset(tmp_path: Path) -> None:
+    from tests.gateway.test_cli import initialise
+
     shutil.copy(CATALOG, tmp_path / "catalog.yaml")
+    initialise(tmp_path)  # a gateway's data folder: grant add never makes a platform database
     for spelling in SPELLINGS.values():
         args = ["--consumer", consumer(), "--resource", "tax.tax_credit", "--items", "tax_arrears"]
         args += ["--purpose", "信用", "--from", "2026-11-01T00:00:00", "--until", spelling]
