@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -37,7 +38,9 @@ class SQLConnector(Connector):
         url = str(settings.get("url") or "")
         if not url:
             raise ConfigurationError("a sql connector needs `url:` (a SQLAlchemy async URL)")
-        engine = create_async_engine(url.replace("{data}", str(data_dir)))
+        url = url.replace("{data}", str(data_dir))
+        _require_sqlite_file(url)
+        engine = create_async_engine(url)
         return cls(engine, float(settings.get("timeout", 5.0)))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
@@ -108,6 +111,23 @@ class SQLConnector(Connector):
                 return (await conn.execute(statement, dict(params))).all()
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise SourceUnavailable(f"source query failed: {describe_failure(exc)}") from exc
+
+
+def _require_sqlite_file(url: str) -> None:
+    """A department's SQLite file must exist: connecting would create an empty one (in a
+    mistaken data folder, say) and every query would then fail on a table it lacks."""
+    try:
+        parsed = make_url(url)
+    except (ValueError, SQLAlchemyError) as exc:
+        raise ConfigurationError(f"a sql connector's url is not a SQLAlchemy URL: {exc}") from exc
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).exists():
+        raise ConfigurationError(
+            f"the SQLite database {database} does not exist; check the url (`{{data}}` is the data "
+            "folder: pass --data DIR or set GOVSHARE_DATA)"
+        )
 
 
 def describe_failure(exc: BaseException) -> str:

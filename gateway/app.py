@@ -165,6 +165,18 @@ async def _check_source(catalog: Catalog, rid: str, connector: Connector, bindin
     return SourceState(rid, provider, "ok" if found.ok else "misconfigured", found.describe())
 
 
+async def check_connectors(catalog: Catalog, data_dir: Path) -> None:
+    """Open (and close) each department's connector and bind its resources: a configuration
+    error (a missing SQLite file, an unknown kind, a bad source) is a ``CatalogError`` before
+    anything is served."""
+    connectors = open_connectors(catalog, data_dir)
+    try:
+        bind_sources(catalog, connectors)
+    finally:
+        for connector in connectors.values():
+            await connector.close()
+
+
 async def probe_catalog_sources(catalog: Catalog, data_dir: Path) -> list[SourceState]:
     """Open each department's connector, bind each resource and check its source; close all
     (``govshare catalog check --sources``)."""

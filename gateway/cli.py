@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
 from gateway import demo, logs
-from gateway.app import Gateway, create_app, settings_catalog
+from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
@@ -293,7 +293,10 @@ async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]
 
 def run_serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    _catalog(settings)  # checked before anything is made or printed: an empty folder says how to fix it
+    catalog = _catalog(
+        settings
+    )  # checked before anything is made or printed: an empty folder says how to fix it
+    asyncio.run(check_connectors(catalog, settings.data_dir))  # e.g. a department's SQLite file is missing
     sock = _bind(settings)
     print(
         f"govshare: serving {settings.catalog} at http://{settings.host}:{sock.getsockname()[1]}/graphql",

@@ -557,3 +557,11 @@ async def test_sqlite_since_with_iso_text_stamps(tmp_path: Path) -> None:
         assert [r["__key__"] for r in rows] == ["B"]
     finally:
         await connector.close()
+
+
+def test_a_missing_sqlite_file_is_a_configuration_error_and_is_not_created(tmp_path: Path) -> None:
+    """Connecting would make an empty file (in a mistaken data folder, say): refuse instead."""
+    with pytest.raises(ConfigurationError) as caught:
+        open_connector({"kind": "sql", "url": "sqlite+aiosqlite:///{data}/amr.db"}, tmp_path)
+    assert str(tmp_path / "amr.db") in caught.value.message and "GOVSHARE_DATA" in caught.value.message
+    assert list(tmp_path.iterdir()) == []

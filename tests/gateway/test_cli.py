@@ -207,6 +207,16 @@ def test_serve_with_an_empty_data_folder_says_how_to_fix_it_before_serving(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+def test_serve_with_a_catalog_whose_department_files_are_elsewhere_refuses_before_serving(tmp_path: Path):
+    """--catalog given, but --data is not the folder holding the departments' SQLite files."""
+    demo_catalog = Path(cli.__file__).parent / "demo_catalog.yaml"
+    result = govshare("serve", "--data", str(tmp_path), "--catalog", str(demo_catalog), "--port", "0")
+    assert result.returncode == 2
+    assert "serving" not in result.stdout
+    assert "does not exist" in result.stderr and "GOVSHARE_DATA" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 # command -> arguments after it; each must refuse in a folder no gateway uses, and make nothing there
 STATEFUL = {
     ("token",): ["--department", CONSUMER, "--roles", "consumer"],
