@@ -9,7 +9,10 @@ requested, nor a reason for an all-or-nothing refusal.
 
 The result depends on the document text and, where a ``@skip``/``@include`` condition
 is a variable, on that variable's value: it is cached per (query, operation name) and
-those values.
+the values of EVERY variable a condition of the document uses. Not only those the walk
+reached: which conditions a walk reaches depends on the values (an outer ``@skip(if: $a)``
+hides an inner ``@include(if: $b)``), so a key of the reached ones would let two walks
+that reached different variables share an entry.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graphql import (
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -32,7 +36,9 @@ from graphql import (
     SelectionNode,
     SelectionSetNode,
     VariableNode,
+    Visitor,
     get_named_type,
+    visit,
 )
 from graphql.execution.values import VariableValues, get_directive_values
 
@@ -47,7 +53,7 @@ class OperationNotFound(LookupError):
 @dataclass(frozen=True)
 class _Planned:
     wanted: Wanted
-    depends_on: tuple[str, ...]  # variables used by @skip/@include conditions that were reached
+    depends_on: tuple[str, ...]  # variables used by any @skip/@include condition of the document
 
 
 class ItemIndex:
@@ -122,7 +128,27 @@ def plan_walk(
     if root:
         walk.selections(root, op.selection_set)
     wanted = {rid: frozenset(names) for rid, names in walk.found.items()}
-    return _Planned(wanted, tuple(sorted(walk.depends_on)))
+    return _Planned(wanted, condition_variables(document))
+
+
+def condition_variables(document: DocumentNode) -> tuple[str, ...]:
+    """Names of the variables any ``@skip``/``@include`` of ``document`` uses (every
+    operation and fragment, reached or not), sorted: what a plan may depend on."""
+    found = _ConditionVariables()
+    visit(document, found)
+    return tuple(sorted(found.names))
+
+
+class _ConditionVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
+        if node.name.value in _CONDITIONS:
+            self.names.update(
+                arg.value.name.value for arg in node.arguments or () if isinstance(arg.value, VariableNode)
+            )
 
 
 class _Walk:
@@ -136,7 +162,6 @@ class _Walk:
         self.schema, self.items, self.fragments, self.variables = schema, items, fragments, variables
         self.resource_types = {type_name: rid for (type_name, _), (rid, _) in items.items()}
         self.found: dict[str, set[str]] = {}
-        self.depends_on: set[str] = set()
         self._seen: set[tuple[str, str]] = set()
 
     def selections(self, parent: GraphQLNamedType, selection_set: SelectionSetNode | None) -> None:
@@ -174,13 +199,6 @@ class _Walk:
         """@skip wins over @include (spec 3.13.3); both absent means included."""
         if not node.directives:
             return True
-        for directive in node.directives:
-            if directive.name.value in _CONDITIONS:
-                self.depends_on.update(
-                    arg.value.name.value
-                    for arg in directive.arguments or ()
-                    if isinstance(arg.value, VariableNode)
-                )
         skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
         if skip and skip["if"]:
             return False

@@ -200,3 +200,28 @@ def test_coercion_errors_are_request_errors() -> None:
     op = select_operation(parse("query Q($s: Boolean!) { __typename }"), None)
     errors = get_variable_values(SCHEMA, op.variable_definitions or (), {"s": "yes"})
     assert isinstance(errors, list) and all(isinstance(e, GraphQLError) for e in errors)
+
+
+def test_the_cache_is_keyed_by_every_condition_variable_of_the_document() -> None:
+    """Which conditions a walk reaches depends on the variables: with $a true the walk
+    reaches $c, with $a false it reaches $b. A cache keyed by the variables reached by
+    the LAST walk answered (a=true, c=true) with the plan of (a=true, c=false): the
+    conditional item was executed but not planned (not decided, not audited)."""
+    index = ItemIndex(ITEMS)
+    text = (
+        "query Q($c0: USCC!, $a: Boolean!, $b: Boolean!, $c: Boolean!) { organization(code: $c0) {"
+        " ... @skip(if: $a) { enterpriseRegistration { name @include(if: $b) } }"
+        " ... @include(if: $a) { enterpriseRegistration { legalRepresentative @include(if: $c) } } } }"
+    )
+    document = parse(text)
+    op = select_operation(document, "Q")
+
+    def wanted(**flags: bool) -> dict[str, frozenset[str]]:
+        variables = {"c0": "91420100MA4K00010R", **flags}
+        coerced = get_variable_values(SCHEMA, op.variable_definitions or (), variables)
+        assert not isinstance(coerced, list), coerced
+        return dict(index.wanted(SCHEMA, text, document, "Q", coerced))
+
+    assert wanted(a=True, b=False, c=False) == {AMR: frozenset()}
+    assert wanted(a=False, b=True, c=False) == {AMR: frozenset({"name"})}
+    assert wanted(a=True, b=False, c=True) == {AMR: frozenset({"legal_representative"})}
