@@ -1,7 +1,8 @@
 """Structured application logs (JSON lines), with identity codes masked.
 
 Every record passes ``mask_codes``: anything shaped like a USCC or a citizen ID, in any
-spelling the gateway accepts as one (full-width, lower case, whitespace inside), keeps
+spelling the gateway accepts as one (full-width, lower case, whitespace inside, also
+whitespace as a message quotes it: ``\t``, ``\u0085``, ``\x1c``), keeps
 its division code (characters 1-6 of an ID, 3-8 of a USCC) and last character and is
 starred in between, whatever logged it (our code, SQLAlchemy, uvicorn). Request lines
 carry method, path, status, duration, consumer department and client, never a body.
@@ -22,28 +23,41 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Whitespace as a log line may quote it: raw, or escaped the way a message writes a string
+# (graphql-core's error messages print a literal as GraphQL, ``"9142\t0103..."``; Python's
+# repr writes ``\x85``; JSON ``\u3000``), with any number of backslashes (an escape quoted
+# again). A code written with a tab inside is accepted by the gateway (normalize drops it).
+_ESCAPE = r"\\+(?:[tnrfvb]|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|U[0-9A-Fa-f]{8})"
+_GAP = rf"(?:\s|{_ESCAPE})*"
+
 
 def _spaced(*parts: str) -> str:
     """A pattern of single-character parts that may be separated by whitespace: the gateway
     accepts a code with whitespace anywhere inside (policies.codes.normalize)."""
-    return r"\s*".join(parts)
+    return _GAP.join(parts)
 
 
 _USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"  # GB 32100-2015: no I, O, Z, S, V
-_EDGE_BEFORE, _EDGE_AFTER = r"(?<![0-9A-Z])", r"(?![0-9A-Z])"
+# A code starts where no letter or digit precedes it, or right after an escape sequence
+# (``\t9142...``: the ``t`` of the escape is not part of a longer word).
+_EDGE_BEFORE = (
+    r"(?:(?<![0-9A-Z])|(?<=\\[tnrfvb])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})"
+    r"|(?<=\\U[0-9A-Fa-f]{8}))"
+)
+_EDGE_AFTER = r"(?![0-9A-Z])"
 _CITIZEN_ID = re.compile(
-    _EDGE_BEFORE + f"({_spaced(*['[0-9]'] * 6)})" + r"\s*" + _spaced(*["[0-9]"] * 11)
-    + r"\s*([0-9X])" + _EDGE_AFTER,
+    _EDGE_BEFORE + f"({_spaced(*['[0-9]'] * 6)})" + _GAP + _spaced(*["[0-9]"] * 11)
+    + _GAP + "([0-9X])" + _EDGE_AFTER,
     re.IGNORECASE,
 )  # fmt: skip
 _LEGACY_ID = re.compile(
-    _EDGE_BEFORE + f"({_spaced(*['[0-9]'] * 6)})" + r"\s*" + _spaced(*["[0-9]"] * 8)
-    + r"\s*([0-9])" + _EDGE_AFTER,
+    _EDGE_BEFORE + f"({_spaced(*['[0-9]'] * 6)})" + _GAP + _spaced(*["[0-9]"] * 8)
+    + _GAP + "([0-9])" + _EDGE_AFTER,
     re.IGNORECASE,
 )  # fmt: skip
 _USCC = re.compile(
-    _EDGE_BEFORE + f"({_spaced(*[_USCC_CHAR] * 2, *['[0-9]'] * 6)})" + r"\s*"
-    + _spaced(*[_USCC_CHAR] * 9) + rf"\s*({_USCC_CHAR})" + _EDGE_AFTER,
+    _EDGE_BEFORE + f"({_spaced(*[_USCC_CHAR] * 2, *['[0-9]'] * 6)})" + _GAP
+    + _spaced(*[_USCC_CHAR] * 9) + _GAP + f"({_USCC_CHAR})" + _EDGE_AFTER,
     re.IGNORECASE,
 )  # fmt: skip
 
@@ -62,7 +76,7 @@ def mask_codes(text: str) -> str:
 
 
 def _compact(text: str) -> str:
-    return "".join(text.split()).upper()
+    return "".join(re.sub(_ESCAPE, "", text).split()).upper()
 
 
 def _mask_uscc(match: re.Match[str]) -> str:

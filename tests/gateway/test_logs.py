@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import time
 
 import httpx
@@ -86,9 +87,43 @@ CODES = {"uscc": ENTERPRISE, "citizen_id": PERSON, "citizen_id_x": "110105194912
          "legacy_id": "420102870406001", "issue_example": ISSUE_EXAMPLE.upper()}  # fmt: skip
 
 
+# escape sequences a message may write whitespace as: GraphQL/JSON \t \u0085, Python \x1c
+_ESCAPED_WHITESPACE = re.compile(r"\\+(?:[tnrfv]|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2})")
+
+
 def in_clear(code: str, text: str) -> bool:
-    """Whether ``code`` can be read back from ``text`` in any accepted spelling."""
-    return normalize(code) in normalize(text)
+    """Whether ``code`` can be read back from ``text`` in any accepted spelling, also with
+    its whitespace written as escape sequences (as graphql-core and repr quote strings)."""
+    return normalize(code) in normalize(_ESCAPED_WHITESPACE.sub("", text))
+
+
+def escaped_spellings(code: str) -> dict[str, str]:
+    """How a message quotes a code that was sent with whitespace inside (accepted by
+    policies.codes.normalize): graphql-core's print_string (``\t``, ``\u0085``),
+    Python's repr (``\x1c``), an escape quoted again (``\\t``), one before the code."""
+    return {
+        "graphql_tab": code[:8] + "\\t" + code[8:],
+        "graphql_newline": code[:3] + "\\n" + code[3:],
+        "graphql_nel": code[:8] + "\\u0085" + code[8:],
+        "graphql_unit_separator": code[:8] + "\\u001F" + code[8:],
+        "repr_file_separator": code[:4] + "\\x1c" + code[4:],
+        "double_escaped": code[:8] + "\\\\t" + code[8:],
+        "leading_tab": "\\t" + code,
+        "leading_unicode_tab": "\\u0009" + code,
+        "several": "\\t".join(code[i : i + 2] for i in range(0, len(code), 2)),
+    }
+
+
+@pytest.mark.parametrize("spelling", escaped_spellings(ENTERPRISE).keys())
+@pytest.mark.parametrize("kind", ["uscc", "citizen_id", "issue_example"])
+def test_codes_quoted_with_escaped_whitespace_are_masked(kind, spelling):
+    """Fault found by outside testing: ``person(id: "91420103\tMA0000015T")`` (a valid
+    USCC with a tab) was logged as ``found: "91420103\\tMA0000015T"``, in clear."""
+    code = CODES[kind]
+    written = escaped_spellings(code)[spelling]
+    masked = mask_codes(f"Expected value of type 'CitizenID', found: \"{written}\".")
+    assert in_clear(code, f'"{written}"')  # the helper sees the code through the escapes
+    assert not in_clear(code, masked), masked
 
 
 @pytest.mark.parametrize("spelling", spellings(ENTERPRISE).keys())
@@ -163,6 +198,11 @@ MISTAKES = {
     "operation_name_type": ({"query": "{ __typename }", "operationName": 5}, {}),
     "bad_header": ({"query": BY_LITERAL.replace("CODE", ISSUE_EXAMPLE)}, {"X-Purpose": "%00"}),
     "no_purpose": ({"query": BY_LITERAL.replace("CODE", ISSUE_EXAMPLE)}, {"X-Purpose": ""}),
+    # a valid USCC with a tab inside, where a citizen ID is expected: quoted with "\t"
+    "escaped_in_message": (
+        {"query": '{ person(id: "' + ISSUE_EXAMPLE[:8] + "\\t" + ISSUE_EXAMPLE[8:] + '") { id } }'},
+        {},
+    ),
 }
 
 
