@@ -2,7 +2,7 @@
 
 Every record passes ``mask_codes``: anything shaped like a USCC or a citizen ID, in any
 spelling the gateway accepts as one (full-width, lower case, whitespace inside, also
-whitespace as a message quotes it: ``\t``, ``\u0085``, ``\x1c``), keeps
+whitespace as a message quotes it: ``\\t``, ``\\u0085``, ``\\x1c``), keeps
 its division code (characters 1-6 of an ID, 3-8 of a USCC) and last character and is
 starred in between, whatever logged it (our code, SQLAlchemy, uvicorn). Request lines
 carry method, path, status, duration, consumer department and client, never a body.
