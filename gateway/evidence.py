@@ -206,7 +206,9 @@ def _clean(*values: str | None) -> tuple[Any, ...]:
 
 def _request_code(errors: list[GraphQLError], answered: bool) -> str | None:
     """The code that refused the request as a whole, if one did: the first error not tied to
-    one resource (an unexpected error counts only when nothing was answered)."""
+    one resource (an unexpected error counts only when nothing was answered). When nothing
+    was answered and every error is tied to a resource (all or nothing, X-Reject-Unauthorized,
+    withdrew the answer for one refused item), the first of them refused the whole request."""
     for error in errors:
         cause = root_cause(error)
         if isinstance(cause, GovshareError) and "resource" in cause.extensions:
@@ -214,16 +216,18 @@ def _request_code(errors: list[GraphQLError], answered: bool) -> str | None:
         code = error_code(error)
         if code != INTERNAL or not answered:
             return code
+    if not answered and errors:
+        return error_code(errors[0])
     return None
 
 
 def _refuse_request(decisions: dict[str, str], code: str, answered: bool) -> None:
     """Name the request-level refusal; when nothing was answered, no item was served either."""
     decisions[REQUEST] = code
-    if not answered:
+    if not answered:  # "ALLOWED|OUT_OF_SCOPE": allowed for some subjects, withheld all the same
         for key, value in decisions.items():
-            if value == ALLOWED:
-                decisions[key] = code
+            if value == ALLOWED or value.startswith(f"{ALLOWED}|"):
+                decisions[key] = code if value == ALLOWED else value.removeprefix(f"{ALLOWED}|")
 
 
 def _outcome(answered: bool, decisions: Mapping[str, str], refused: list[GovshareError]) -> str:

@@ -96,7 +96,8 @@ _PERCENT_ENCODED = frozenset({"x-purpose", "x-request-user"})
 async def graphql_endpoint(request: Request) -> Response:
     try:
         header_value(request.headers, "accept")
-    except InvalidHeader as exc:
+    except InvalidHeader as exc:  # refused before the media type is known, but audited
+        await _audit_unreadable_accept(request, exc)
         return _refused(exc, JSON)
     if request.method == "GET" and _wants_html(request):
         return graphiql.graphiql_page(request)
@@ -205,6 +206,17 @@ async def _audit_refusal(request: Request, consumer: Consumer, error: GovshareEr
         application=_valid_or_none(headers, "x-application-id"),
     )
     await evidence.record_refusal(gateway_of(request).audit, event)
+
+
+async def _audit_unreadable_accept(request: Request, error: InvalidHeader) -> None:
+    """An Accept header that cannot be read refuses the request before anything else; when
+    its caller can be authenticated, that refusal is an event like any other (issue 7 item
+    12). A caller that cannot be is not (gateway.evidence): the 400 stands either way."""
+    try:
+        consumer = await authenticate(request)
+    except GovshareError:
+        return
+    await _audit_refusal(request, consumer, error)
 
 
 def _valid_or_none(headers: Mapping[str, str], name: str) -> str | None:

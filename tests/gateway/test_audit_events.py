@@ -463,3 +463,50 @@ async def test_audit_events_returns_at_most_limit_across_chains_and_pages_cover_
     assert seen[: len(stored)] == [e["id"] for e in stored]  # oldest first by time, each once
     times = [e["time"] for page in pages for e in page]
     assert times == sorted(times)
+
+
+@pytest.mark.parametrize(
+    "header", ["Accept", "Content-Type", "X-Purpose", "X-Request-User", "X-Application-Id",
+               "X-Reject-Unauthorized", "X-Voucher"],
+)  # fmt: skip
+async def test_every_refused_header_of_an_authenticated_request_is_an_event(served, header: str):
+    """Found by outside testing: an Accept header with a bidi override (U+202E, raw UTF-8)
+    was refused 400 INVALID_HEADER before the caller was known, and left no event."""
+    client, gateway, _ = served
+    value = {"Accept": "application/json", "Content-Type": "application/json"}.get(header, "x")
+    headers = sent(gateway, **{header: (value + "\u202e").encode()})  # raw UTF-8 on the wire
+    response, event = await one_event_for(
+        gateway,
+        lambda: client.post(
+            "/graphql", json={"query": NAME, "variables": {"c": organization_codes(1)[0]}}, headers=headers
+        ),
+    )
+    assert response.status_code == 400 and codes_of(response) == {"INVALID_HEADER"}
+    assert event["decisions"] == {REQUEST: "INVALID_HEADER"} and event["outcome"] == "refused"
+    assert event["detail"]["header"] == header
+
+
+async def test_items_withheld_by_all_or_nothing_are_not_recorded_allowed(served):
+    """Found by outside testing: with X-Reject-Unauthorized: true and one conditional item
+    refused, nothing is served, yet the event recorded the other items as ALLOWED."""
+    client, gateway, _ = served
+    strict = sent(gateway, **{"X-Reject-Unauthorized": "true"})
+    query = (
+        "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name legalRepresentative }"
+        " taxCredit { creditRating } } }"
+    )
+    response, event = await one_event_for(
+        gateway,
+        lambda: client.post(
+            "/graphql", json={"query": query, "variables": {"c": organization_codes(1)[0]}}, headers=strict
+        ),
+    )
+    assert response.status_code == 403 and response.json()["data"] is None
+    assert event["outcome"] == "refused"
+    refused = "CONDITIONAL_ACCESS_REQUIRED"
+    assert event["decisions"] == {
+        "amr.enterprise_registration.legal_representative": refused,
+        AMR_NAME: refused,
+        "tax.tax_credit.credit_rating": refused,
+        REQUEST: refused,
+    }
