@@ -138,8 +138,12 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
             operation_name=params.get("operationName"),
             allowed_operation_types=allowed,
         )
-    except InvalidOperationTypeError:
-        return await _failure(request, consumer, "only queries may be sent with GET; use POST", 405)
+    except InvalidOperationTypeError as exc:
+        if request.method == "GET":  # GraphQL over HTTP: a mutation by GET is 405
+            return await _failure(request, consumer, "only queries may be sent with GET; use POST", 405)
+        # only a subscription gets here by POST: the schema has no subscription root
+        message = f"{exc.operation_type.value} operations are not served; send a query or a mutation"
+        return await _failure(request, consumer, message, 400)
     except MissingQueryError:
         return await _failure(request, consumer, "no query given", 400)
     except CannotGetOperationTypeError:

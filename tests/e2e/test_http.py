@@ -97,6 +97,17 @@ def test_mutation_over_get_is_405(demo, accept):
     assert response.headers["content-type"].startswith(accept)
 
 
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+def test_a_subscription_over_post_is_a_bad_request_not_405(demo, accept):
+    """Found by outside testing: POST of "subscription { x }" answered 405 "only queries
+    may be sent with GET; use POST". The schema has no subscription root: a request error
+    (GraphQL spec 6.1, GraphQL over HTTP: 400), and POST is the right method."""
+    document = json.dumps({"query": "subscription S { x }"}).encode()
+    body = bad_request(post_raw(demo, document, JSON, accept=accept), status=400)
+    message = body["errors"][0]["message"]
+    assert "subscription" in message and "GET" not in message
+
+
 def test_mutation_over_post_is_executed(demo):
     """Mutations go by POST only: the same document that GET refuses is answered."""
     document = json.dumps({"query": "mutation { __typename }"}).encode()
