@@ -116,6 +116,27 @@ def test_same_text_with_other_variable_values_is_planned_again(demo):
     assert answers[1][1] == [f"{AMR}.legal_representative", f"{AMR}.name"]
 
 
+def test_a_condition_hidden_by_an_outer_one_still_keys_the_plan(demo):
+    """Found by outside testing: with $a true the walk never reaches $b, with $a false never
+    $c; the plan cache was keyed by the variables the last walk reached, so (a, c) = (true,
+    true) got the plan of (true, false): legalRepresentative ran unplanned (null, no error,
+    not in the audit event) and an all-or-nothing request was not refused."""
+    query = """query Q($c0: USCC!, $a: Boolean!, $b: Boolean!, $c: Boolean!) { organization(code: $c0) {
+      ... @skip(if: $a) { enterpriseRegistration { name @include(if: $b) } }
+      ... @include(if: $a) { enterpriseRegistration { legalRepresentative @include(if: $c) } }
+    } }"""
+    code = org(demo, 4)
+    for flags in ({"a": True, "b": False, "c": False}, {"a": False, "b": True, "c": False}):
+        assert ask(demo, query, {"c0": code, **flags}, user=unique("warm")).status_code == 200
+    user = unique("hidden-condition")
+    response = ask(demo, query, {"c0": code, "a": True, "b": False, "c": True}, user=user,
+                   headers={"X-Reject-Unauthorized": "true"})  # fmt: skip
+    assert response.status_code == 403, response.text
+    assert response.json()["data"] is None
+    event = one_event(demo, user)
+    assert event["decisions"][f"{AMR}.legal_representative"] == "CONDITIONAL_ACCESS_REQUIRED"
+
+
 # --- __typename ------------------------------------------------------------------------------
 
 TYPENAME_CASES = {
