@@ -68,7 +68,7 @@ class InvalidCode(BadRequest):
 class InvalidHeader(BadRequest):
     """A request header the gateway reads holds what no header may: a control or format
     character (RFC 9110 section 5.5: field values are visible characters, spaces and tabs;
-    percent-decoded values are held to the same rule), or percent-encoding that is not UTF-8.
+    percent-decoded values are held to the same rule), or octets (raw or percent-encoded) that are not UTF-8.
     ``extensions.header`` names it."""
 
     code = "INVALID_HEADER"

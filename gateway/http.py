@@ -8,7 +8,6 @@ can leak through an exception message.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import unicodedata
 from collections.abc import Mapping
@@ -267,12 +266,11 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
     Headers are Latin-1 on the wire: raw UTF-8 (curl) is decoded; X-Purpose and
     X-Request-User may also be percent-encoded UTF-8 (browsers send only Latin-1).
     Raises ``InvalidHeader`` (400) naming the header for a control or format character
-    (tab allowed, RFC 9110 section 5.5) or percent-encoding that is not UTF-8."""
+    (tab allowed, RFC 9110 section 5.5), raw octets or percent-encoding that are not UTF-8."""
     value = headers.get(name)
     if value is None:
         return None
-    with contextlib.suppress(UnicodeError):
-        value = value.encode("latin-1").decode("utf-8")
+    value = _utf8(name, value)
     _require_visible(name, value)
     if name in _PERCENT_ENCODED:
         try:
@@ -285,6 +283,22 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
             ) from exc
         _require_visible(name, value)
     return value.strip()
+
+
+def _utf8(name: str, value: str) -> str:
+    """The header's octets (Starlette hands them over Latin-1 decoded) read as UTF-8.
+    Octets that are not UTF-8 (GBK, Latin-1 ...) are refused, never guessed: read as
+    Latin-1 they would be matched and stored as mojibake. Raises ``InvalidHeader``."""
+    if value.isascii():  # the common case: ASCII is UTF-8 as it is
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError as exc:
+        raise InvalidHeader(
+            f"the {_display(name)} header is not UTF-8 (e.g. GBK or Latin-1); send it as UTF-8, "
+            "or percent-encode its UTF-8 bytes",
+            header=_display(name),
+        ) from exc
 
 
 def _require_visible(name: str, value: str) -> None:

@@ -229,6 +229,7 @@ RAW_BAD = {
     "bidi_override": "审批\u202e".encode(),
     "zero_width": "审\u200b批".encode(),
     "line_separator": "审批\u2028x".encode(),
+    "not_utf8_gbk": "审批".encode("gbk"),  # printable as Latin-1: was stored as mojibake
 }
 PERCENT_BAD = {
     "nul": "%E5%AE%A1%E6%89%B9%00",

@@ -56,6 +56,28 @@ def test_percent_encoding_that_is_not_utf8_is_refused(encoded):
         header_value({"x-purpose": encoded}, "x-purpose")
 
 
+RAW_NOT_UTF8 = {
+    "gbk": "行政审批核验".encode("gbk"),  # every byte >= 0xA0: printable as Latin-1
+    "latin1": "José".encode("latin-1"),
+    "lone_continuation": b"abc\x80",
+    "truncated": "审".encode()[:2],
+    "surrogate": b"\xed\xa0\x80",
+}
+
+
+@pytest.mark.parametrize("raw", RAW_NOT_UTF8.values(), ids=RAW_NOT_UTF8.keys())
+@pytest.mark.parametrize(
+    "name", ["x-purpose", "x-request-user", "x-application-id", "accept", "authorization"]
+)
+def test_raw_bytes_that_are_not_utf8_are_refused(name, raw):
+    """Found by outside testing: a GBK X-Purpose was read as Latin-1 and stored in the audit
+    trail as "ÐÐÕþÉóÅúoËÑé". Header values are UTF-8 (README; RFC 9110 section 5.5 leaves
+    other octets opaque): anything else is refused naming the header, never guessed."""
+    with pytest.raises(InvalidHeader, match="UTF-8") as caught:
+        header_value({name: raw.decode("latin-1")}, name)
+    assert caught.value.header == "-".join(p.capitalize() for p in name.split("-"))
+
+
 def test_absent_header_is_none():
     assert header_value({}, "x-purpose") is None
 
