@@ -109,6 +109,7 @@ class AccessPlanner(SchemaExtension):
             ctx.result = PreExecutionError(data=None, errors=variables)
             yield
             return
+        context.extra["variables"] = variables  # the values planned with, for resolvers.subjects
         context.plan = await self._plan(context, variables)
         denials = context.plan.denials()
         if denials and context.reject_unauthorized:

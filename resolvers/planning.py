@@ -17,7 +17,7 @@ that reached different variables share an entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graphql import (
@@ -211,6 +211,39 @@ class _Walk:
         if node.type_condition is None:
             return parent
         return self.schema.get_type(node.type_condition.name.value) or parent
+
+
+def selected_fields(
+    schema: GraphQLSchema,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: VariableValues | None,
+    parent: GraphQLNamedType,
+    field_nodes: Sequence[FieldNode],
+) -> frozenset[str]:
+    """Names of the fields of ``parent`` selected directly under ``field_nodes`` (one
+    response key's nodes), as execution's CollectFields collects them: through aliases,
+    inline fragments and fragment spreads, honouring ``@skip``/``@include``. A subject's
+    resolver uses it to look the subject up only at the resources selected under it."""
+    walk = _FieldNames(schema, dict(fragments), variables)
+    for node in field_nodes:
+        walk.selections(parent, node.selection_set)
+    return frozenset(walk.names)
+
+
+class _FieldNames(_Walk):
+    """The walk one level deep: field names only, no items, no recursion."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues | None,
+    ):
+        super().__init__(schema, {}, fragments, variables)
+        self.names: set[str] = set()
+
+    def field(self, parent: GraphQLNamedType, node: FieldNode) -> None:
+        self.names.add(node.name.value)
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:

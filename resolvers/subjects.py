@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from graphql import get_named_type
 from strawberry.types import Info
 
 from errors import GovshareError, PurposeRequired, QueryTooComplex, SourceUnavailable
@@ -22,6 +23,7 @@ from policies.codes import region_of
 from policies.decision import ResourcePlan, SubjectAccess, has_purpose, over_cap, subject_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
+from resolvers.planning import selected_fields
 
 CODE_KINDS = {"organization": "USCC", "person": "CitizenID"}
 MAX_SUBJECTS_PER_OPERATION = 2000
@@ -110,9 +112,14 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
             f"at most {MAX_SUBJECTS_PER_OPERATION} subjects per operation; split the request",
             limit=MAX_SUBJECTS_PER_OPERATION,
         )
-    plans = [p for p in context.plan.resources.values() if p.resource.subject == kind and p.allowed]
+    selected = _selected_resources(info, kind)
+    plans = [
+        p
+        for p in context.plan.resources.values()
+        if p.resource.subject == kind and p.allowed and p.resource.id in selected
+    ]
     if not plans:
-        return await _exists(context, kind, code)
+        return await _exists(context, kind, code, selected)
     conditional = any(p.per_subject for p in plans)  # only then does the subject's division matter
     region = region_of(code, kind=CODE_KINDS[kind]) if conditional else ""  # type: ignore[arg-type]
     access = {p.resource.id: subject_access(p, region) for p in plans}
@@ -141,18 +148,40 @@ async def _admit(
     return SubjectAccess(items, denied, access.masks, {})
 
 
-async def _exists(context: RequestContext, kind: str, code: str) -> Subject | None:
-    """Nothing readable was asked of it: look its key up where the key is unconditional."""
+async def _exists(context: RequestContext, kind: str, code: str, selected: frozenset[str]) -> Subject | None:
+    """Nothing readable was asked of it: look its key up where the key is unconditional,
+    at the resources selected under it when one of them can answer, else at every one (a
+    selection of only its code or ``__typename`` names no resource)."""
     resources = [
         r
         for r in context.federation.catalog.resources_on(kind)
         if r.items_by_name[r.key].share is Share.UNCONDITIONAL and Mode.QUERY in r.modes
     ]
+    resources = [r for r in resources if r.id in selected] or resources
     context.extra["existence"] = sorted({*context.extra.get("existence", ()), *(r.id for r in resources)})
     _looked_up(context, code, [r.id for r in resources])
     loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
     rows = await asyncio.gather(*loads, return_exceptions=True)
     return None if all(row is None for row in rows) else Subject(code)
+
+
+def _selected_resources(info: Info, kind: str) -> frozenset[str]:
+    """Ids of the resources selected under this subject field (one per response key, so
+    computed once for every code of a list), as execution collects them: a subject is
+    looked up only there, and only those providers see it in the audit trail (issue 7
+    item 2). The access plan stays per operation: it decides the items, this the sources."""
+    raw = info._raw_info
+    context: RequestContext = info.context
+    cache: dict[tuple[int, ...], frozenset[str]] = context.extra.setdefault("selected", {})
+    key = tuple(map(id, raw.field_nodes))
+    found = cache.get(key)
+    if found is None:
+        subject = get_named_type(raw.return_type)
+        variables = context.extra.get("variables")  # coerced once by resolvers.extensions
+        names = selected_fields(raw.schema, raw.fragments, variables, subject, raw.field_nodes)
+        by_field = {r.field: r.id for r in context.federation.catalog.resources_on(kind)}
+        found = cache[key] = frozenset(by_field[n] for n in names if n in by_field)
+    return found
 
 
 def _looked_up(context: RequestContext, code: str, resources: list[str]) -> None:

@@ -340,6 +340,43 @@ async def test_a_provider_sees_only_its_own_subjects_items_and_no_digest(served)
     assert event["subjects"] == [org] and person not in str(event)
 
 
+async def test_a_subject_is_looked_up_only_at_the_resources_selected_under_it(served):
+    """Found by outside testing: with two organizations in one operation, one asked for its
+    registration (amr) and one for its tax rating (tax), each was fetched from BOTH sources
+    (the plan is per operation) and each provider's view showed both codes: the amr provider
+    learnt which organization the consumer looked up at tax. A subject is looked up only at
+    the resources selected under it (GraphQL CollectFields, so aliases, fragments and
+    @skip/@include count as execution counts them); its existence, when nothing readable is
+    asked of it, at the resources selected under it if they can answer it."""
+    client, gateway, samples = served
+    at_amr, at_tax, only_denied, at_tax_skipped = samples["organizations"][2:6]
+    query = """query($a: USCC!, $t: USCC!, $d: USCC!, $s: USCC!, $no: Boolean!) {
+      a: organization(code: $a) { ...Reg }
+      t: organization(code: $t) { taxCredit { creditRating } }
+      d: organization(code: $d) { taxCredit { taxArrears } }
+      s: organization(code: $s) { taxCredit { creditRating } ...Reg @include(if: $no) }
+    }
+    fragment Reg on Organization { enterpriseRegistration { name } }"""
+    variables = {"a": at_amr, "t": at_tax, "d": only_denied, "s": at_tax_skipped, "no": False}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=sent(gateway)
+    )
+    assert response.status_code == 200, response.text
+    [full] = await newest(gateway)
+    tax_rid, amr_rid = "tax.tax_credit", "amr.enterprise_registration"
+    assert full["detail"]["subjects_at"] == {
+        amr_rid: [at_amr],
+        tax_rid: [at_tax, only_denied, at_tax_skipped],
+    }
+    read = "{ auditEvents(limit: 1000) { events { id subjects detail } } }"
+    for provider, subjects in ((AMR, [at_amr]), (TAX, [at_tax, only_denied, at_tax_skipped])):
+        view = await client.post(
+            "/graphql", json={"query": read}, headers=sent(gateway, provider.code, ("provider",))
+        )
+        [event] = [e for e in view.json()["data"]["auditEvents"]["events"] if e["id"] == full["id"]]
+        assert event["subjects"] == subjects, provider
+
+
 async def test_the_stored_digest_is_keyed_so_guesses_cannot_be_tested(served):
     """The attack of issue 7 item 2: knowing its own part of the answer, a reader hashes
     candidate answers. Against an HMAC under a secret it does not hold, no candidate matches,
