@@ -162,7 +162,20 @@ async def _exists(context: RequestContext, kind: str, code: str, selected: froze
     _looked_up(context, code, [r.id for r in resources])
     loads = (context.loader(r.id, (r.key,)).load(code) for r in resources)
     rows = await asyncio.gather(*loads, return_exceptions=True)
-    return None if all(row is None for row in rows) else Subject(code)
+    if any(row is not None and not isinstance(row, BaseException) for row in rows):
+        return Subject(code)
+    failed = [(r, row) for r, row in zip(resources, rows, strict=True) if isinstance(row, BaseException)]
+    if not failed:
+        return None
+    resource, error = failed[0]  # no source said yes and one could not answer: unknown, not "yes"
+    if isinstance(error, SourceUnavailable):  # its own words may name the database's internals
+        raise SourceUnavailable(
+            f"{resource.id}: the providing department's source is unavailable, so whether this "
+            f"{kind} exists is unknown; retry later",
+            resource=resource.id,
+            provider=resource.provider,
+        ) from error
+    raise error
 
 
 def _selected_resources(info: Info, kind: str) -> frozenset[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from errors import SourceUnavailable
 from gateway.app import Gateway
 from gateway.settings import Settings
 from policies.decision import Consumer
@@ -40,3 +41,50 @@ async def test_compare_only_resources_do_not_answer_existence(tmp_path: Path):
         "modes: [compare]\n    source: {table: tax_credit",
     )
     assert await exists(text, tmp_path) is None
+
+
+class _Down:
+    """A resource source whose department does not answer."""
+
+    round_trips = 0
+
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+
+    async def fetch(self, keys: object, items: object) -> dict[str, object]:
+        raise SourceUnavailable(f"{self.resource}: down", resource=self.resource, provider="p")
+
+
+UNKNOWN = "91420100MA4K00037H"  # a valid USCC in no table of the test catalog
+
+
+async def existence_with(tmp_path: Path, down: set[str], code: str) -> tuple[object, list[str]]:
+    gateway = await Gateway.start(
+        Settings.load({"GOVSHARE_AUDIT": "off"}, data=str(tmp_path), catalog=str(CATALOG))
+    )
+    sources = dict(gateway.federation.sources)
+    sources.update({rid: _Down(rid) for rid in down})  # type: ignore[misc]
+    gateway.federation.sources = sources  # type: ignore[misc]
+    consumer = Consumer("11420100MB0000043N", "test", frozenset({"consumer"}))
+    result = await gateway.schema.execute(
+        QUERY, {"c": code}, RequestContext(gateway.federation, consumer, purpose="核验")
+    )
+    await gateway.close()
+    codes = [e.extensions.get("code") for e in result.errors or []]  # type: ignore[union-attr]
+    return (result.data or {}).get("organization"), codes
+
+
+async def test_a_subject_no_source_could_answer_for_is_not_said_to_exist(tmp_path: Path):
+    """Found by outside testing: with every source that could answer down, "does it exist?"
+    answered yes (a failed fetch was taken for a found row), for a code no table holds,
+    with no error and no SOURCE_UNAVAILABLE in the audit. Unknown is not yes."""
+    from policies.catalog import load_catalog
+
+    rids = {r.id for r in load_catalog(CATALOG).resources_on("organization")}
+    organization, codes = await existence_with(tmp_path, rids, UNKNOWN)
+    assert organization is None and codes == ["SOURCE_UNAVAILABLE"]
+
+
+async def test_one_source_holding_the_subject_answers_even_if_another_is_down(tmp_path: Path):
+    organization, codes = await existence_with(tmp_path, {"tax.tax_credit"}, KNOWN)
+    assert organization == {"code": KNOWN} and codes == []
