@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
 from sqlalchemy.engine import make_url
 
@@ -176,6 +177,8 @@ def _require_platform(settings: Settings) -> None:
 
 def run_token(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    if args.ttl is not None and args.ttl < 1:  # the token would be born expired
+        raise BadRequest(f"--ttl must be at least 1 second, got {args.ttl}")
     try:
         token = load_signer(settings.data_dir, create=False).issue(
             args.department, _split(args.roles), ttl=args.ttl or settings.token_ttl
@@ -419,7 +422,7 @@ def run_voucher_verify(args: argparse.Namespace) -> int:
 
 def _json_file(path: str, flag: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return orjson.loads(Path(path).read_bytes())  # depth-limited: ValueError, not RecursionError
     except (OSError, ValueError) as exc:
         raise BadRequest(f"{flag} {path}: cannot read it as JSON ({exc})") from exc
 
