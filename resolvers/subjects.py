@@ -110,9 +110,18 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
             f"at most {MAX_SUBJECTS_PER_OPERATION} subjects per operation; split the request",
             limit=MAX_SUBJECTS_PER_OPERATION,
         )
-    plans = [p for p in context.plan.resources.values() if p.resource.subject == kind and p.allowed]
+    on_kind = [p for p in context.plan.resources.values() if p.resource.subject == kind]
+    plans = [p for p in on_kind if p.allowed]
+    # wholly refused resources whose refusal depends on the subject's division (OUT_OF_SCOPE
+    # outside a scoped grant, policies.decision.ResourcePlan.scoped): refused per subject too
+    scoped = [p for p in on_kind if p.scoped and not p.allowed]
     if not plans:
-        return await _exists(context, kind, code)
+        subject = await _exists(context, kind, code)
+        if subject is not None and scoped:
+            region = region_of(code, kind=CODE_KINDS[kind])  # type: ignore[arg-type]
+            subject.access.update({p.resource.id: subject_access(p, region) for p in scoped})
+        return subject
+    plans += scoped
     conditional = any(p.per_subject for p in plans)  # only then does the subject's division matter
     region = region_of(code, kind=CODE_KINDS[kind]) if conditional else ""  # type: ignore[arg-type]
     access = {p.resource.id: subject_access(p, region) for p in plans}
