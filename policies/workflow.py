@@ -151,7 +151,7 @@ def narrow(requested: Sequence[str], granted: Sequence[str] | None, what: str) -
     """An approval may narrow what was asked, never widen it."""
     if granted is None:
         return tuple(requested)
-    extra = sorted(set(granted) - set(requested))
+    extra = sorted(str(getattr(one, "value", one)) for one in set(granted) - set(requested))
     if extra:
         raise BadRequest(f"an approval cannot add {what} that were not applied for: {extra}")
     if not granted:

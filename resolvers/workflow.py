@@ -270,7 +270,9 @@ class Mutation:
         valid_until: dt.datetime | None = None,
         conditions: ConditionsInput | None = None,
     ) -> Application:
-        approval = Approval(items, _modes(modes) if modes else None, valid_until, _conditions(conditions))
+        approval = Approval(
+            items, _modes(modes) if modes is not None else None, valid_until, _conditions(conditions)
+        )
         row = await _service(info).decide(_actor(info), str(id), approve, reasons or [], approval)
         return _view(info, row)
 
