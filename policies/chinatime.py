@@ -75,7 +75,8 @@ def parse_instant(text: str, what: str = "a date-time") -> dt.datetime:
 
     Raises BadRequest naming ``what`` for text that is not such a date-time, or out of range."""
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
+        # RFC 3339 section 5.6: "t" and "z" may be lower case (fromisoformat takes upper only)
+        moment = dt.datetime.fromisoformat(text.strip().upper())
     except ValueError:
         raise BadRequest(
             f"{what} {text!r} is not an ISO 8601 date-time; write e.g. {EXAMPLE} "
