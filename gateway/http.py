@@ -35,6 +35,7 @@ from errors import (
     OperationNotSelected,
     UnsupportedMediaType,
     root_cause,
+    shown,
 )
 from gateway import evidence, graphiql
 from gateway.auth import bearer_token, voucher_keys
@@ -179,7 +180,7 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
         return await _failure(request, consumer, "no query given", 400)
     except CannotGetOperationTypeError:
         name = params.get("operationName")
-        message = f"the document has no operation named {name!r}; fix operationName"
+        message = f"the document has no operation named {shown(name)}; fix operationName"
         return await _failure(request, consumer, message, 400)
     if context.reject_unauthorized and result.data is not None and refusals(result.errors or []):
         # all or nothing: a refusal found while running (a subject out of scope, a cap) withdraws it all
@@ -349,11 +350,11 @@ def _require_json(content_type: str | None) -> None:
     media, *parameters = (content_type or "").split(";")
     fix = "send the request as JSON: Content-Type: application/json"
     if media.strip().lower() != JSON:
-        raise UnsupportedMediaType(f"unsupported Content-Type {content_type!r}; {fix}")
+        raise UnsupportedMediaType(f"unsupported Content-Type {shown(content_type)}; {fix}")
     for parameter in parameters:
         key, _, value = parameter.partition("=")
         if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"unsupported charset in {content_type!r}; JSON is UTF-8: {fix}")
+            raise UnsupportedMediaType(f"unsupported charset in {shown(content_type)}; JSON is UTF-8: {fix}")
 
 
 def _get_params(query: Mapping[str, str]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from errors import (
     OutOfScope,
     PurposeRequired,
     RateLimited,
+    shown,
 )
 from policies.catalog import Catalog, Item, Mask, Resource
 from policies.share import Mode, Share
@@ -484,12 +485,12 @@ def check_grantable(catalog: Catalog, resource_id: str, items: Iterable[str], mo
     """Refuse a grant that names unknown things, or a non-shared item (never grantable)."""
     resource = catalog.resources.get(resource_id)
     if resource is None:
-        raise BadRequest(f"unknown resource {resource_id!r}; see the catalog for resource ids")
+        raise BadRequest(f"unknown resource {shown(resource_id)}; see the catalog for resource ids")
     for name in items:
         item = resource.items_by_name.get(name)
         if item is None:
             raise BadRequest(
-                f"{resource_id} has no item {name!r}; known: {', '.join(resource.items_by_name)}"
+                f"{resource_id} has no item {shown(name)}; known: {', '.join(resource.items_by_name)}"
             )
         if item.share is Share.NOT_SHARED:
             raise NotShared(_not_shared_message(resource, item) + " It cannot be granted.", basis=item.basis)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from errors import BadRequest, Forbidden
+from errors import BadRequest, Forbidden, shown
 from policies.catalog import Catalog
 from policies.chinatime import as_utc
 from policies.codes import is_division_prefix
@@ -141,7 +141,7 @@ def check_conditions(conditions: GrantConditions, items: Sequence[str]) -> None:
     for region in conditions.regions:
         if not is_division_prefix(region):
             raise BadRequest(
-                f"region {region!r} is not a division-code prefix: 2 to 6 digits beginning with a "
+                f"region {shown(region)} is not a division-code prefix: 2 to 6 digits beginning with a "
                 "GB/T 2260 province-level code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81-83) "
                 "or a prefix of 100000, e.g. 4201"
             )
