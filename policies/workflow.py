@@ -107,14 +107,17 @@ def require_reader(actor: Consumer, consumer: str, provider: str) -> None:
         raise Forbidden("this application belongs to another department; you may read your own")
 
 
-def require_decider(actor: Consumer, status: Status, provider: str) -> None:
-    """Providers decide on their own resources; an escalated dispute goes to the operator."""
+def require_decider(
+    actor: Consumer, status: Status, provider: str, doing: str = "deciding an application"
+) -> None:
+    """Providers decide on their own resources (and revoke their grants: ``doing`` names the
+    act in the refusal); an escalated dispute goes to the operator."""
     if status is Status.ESCALATED:
         require_role(actor, "operator", "settling an escalated application")
         return
-    require_role(actor, "provider", "deciding an application")
+    require_role(actor, "provider", doing)
     if actor.department != provider:
-        raise Forbidden("only the providing department decides on its resource", provider=provider)
+        raise Forbidden(f"only the providing department may do this ({doing})", provider=provider)
 
 
 def require_status(status: Status, allowed: Iterable[Status], doing: str) -> None:

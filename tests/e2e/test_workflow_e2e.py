@@ -485,3 +485,20 @@ def test_an_approval_that_keeps_no_items_or_no_modes_is_refused(demo: DemoServer
     assert error_codes(response) == ["BAD_REQUEST"] and "at least one" in one_error(response)["message"]
     status = data(post(demo, APPLICATION, {"id": app["id"]}, token="operator"))["application"]["status"]
     assert status == "ACCEPTED"
+
+
+def test_a_consumer_may_not_revoke_and_is_told_so_whether_the_grant_exists_or_not(demo: DemoServer):
+    """A consumer trying revokeGrant was told "deciding an application needs the provider role",
+    and only for a grant that exists (else "no grant": an existence check before the role)."""
+    token = load_signer(demo.data_dir).issue(fresh_department(), ["consumer"], ttl=600)
+    app = submit_and_check(demo, token, AMR_RID, ["address"])
+    decided = data(post(demo, DECIDE, {"id": app["id"], "approve": True}, token="provider"))
+    for grant_id in (decided["decideApplication"]["grantId"], "grant-000000000000"):
+        response = post(demo, REVOKE, {"id": grant_id, "reasons": ["不再需要"]}, token=token)
+        error = one_error(response)
+        assert error["extensions"]["code"] == "FORBIDDEN" and "revoking a grant" in error["message"]
+    tax_provider = load_signer(demo.data_dir).issue(TAX.code, ["provider"], ttl=600)
+    response = post(demo, REVOKE, {"id": decided["decideApplication"]["grantId"], "reasons": ["x"]},
+                    token=tax_provider)  # fmt: skip
+    error = one_error(response)
+    assert error["extensions"]["code"] == "FORBIDDEN" and error["extensions"]["provider"] == AMR.code
