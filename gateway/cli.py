@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
 import shlex
 import socket
 import sys
@@ -60,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GovshareError as exc:
         print(f"govshare: error: {exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `govshare audit export | head`: the reader has all it wanted
+        # Python docs, "Note on SIGPIPE": point stdout at devnull so the exit flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -456,8 +462,10 @@ def run_audit_export(args: argparse.Namespace) -> None:
     from gateway.audit import canonical_json, export_events
 
     async def export(url: str, since: dt.datetime | None) -> None:
-        async for event in export_events(url, since=since):
-            sys.stdout.write(canonical_json(event).decode() + "\n")
+        # aclosing: a write that fails (a closed pipe) closes the reader here, in the loop
+        async with contextlib.aclosing(export_events(url, since=since)) as events:
+            async for event in events:
+                sys.stdout.write(canonical_json(event).decode() + "\n")
 
     settings = _settings(args)
     _require_platform(settings)
