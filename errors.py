@@ -182,3 +182,14 @@ def root_cause(error: BaseException) -> BaseException:
     while getattr(error, "original_error", None) is not None:
         error = error.original_error  # type: ignore[attr-defined]
     return error
+
+
+MAX_SHOWN = 80  # characters of a client's value a message repeats
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` cut to ``limit`` characters (``...`` marks the cut), for messages and
+    ``extensions`` that repeat what the client sent: a 300 KB argument must not come back
+    (and reach the log) in full, doubled by an error's message and its extensions."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= limit else repr(value[:limit])
+    return text if len(text) <= limit + 2 else text[:limit] + "..."

@@ -74,7 +74,7 @@ import os
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -1001,7 +1001,7 @@ def _visible(event: Mapping[str, Any], consumer: str | None, resources: Collecti
 
 async def export_events(
     url: str, *, since: dt.datetime | None = None, table: str = DEFAULT_TABLE, page: int = 1000
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every event (since ``since``), oldest first by time across every chain, page by page.
 
     Reads only: the log is not started (no tables made, no aggregates built)."""

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet, import_key
@@ -55,6 +56,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from errors import ConfigurationError, InvalidCode, Unauthenticated
 from gateway.settings import TrustedIssuer
+from policies.chinatime import LATEST
 from policies.codes import validate_uscc
 from policies.decision import ROLES, Consumer
 
@@ -68,6 +70,7 @@ PRUNE_GRACE = 60  # seconds a superseded key outlives the longest token lifetime
 JWKS_MAX_AGE = 3600.0  # an external key set is fetched again after this long
 EXTERNAL_ALGORITHMS = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "EdDSA"]
 _SUPERSEDED = "superseded_at"
+LATEST_EXP = int(LATEST.timestamp())  # exp at or after it is refused: beyond the instants stored
 
 
 def check_claims(claims: dict[str, Any], issuer: str, audience: str | None, leeway: int) -> None:
@@ -89,6 +92,11 @@ def check_claims(claims: dict[str, Any], issuer: str, audience: str | None, leew
         registry.validate(claims)
     except (JoseError, ValueError) as exc:
         raise _refused(exc, issuer) from exc
+    if not claims["exp"] < LATEST_EXP:  # finite and storable: later arithmetic (float, datetime) holds
+        raise Unauthenticated(
+            f"the bearer token of issuer {issuer!r} was refused (InvalidClaimError: exp "
+            f"{_shown(claims['exp'])} is after {LATEST:%Y-%m-%d}); get a new token"
+        )
     if not time.time() < claims["exp"]:  # exp gets no leeway; joserfc compares whole seconds
         raise Unauthenticated(
             f"the bearer token of issuer {issuer!r} was refused (ExpiredTokenError: it expired at "
@@ -145,8 +153,10 @@ class Signer:
         unknown = sorted(set(roles) - set(ROLES))
         if unknown or not roles:
             raise ValueError(f"roles must be among {', '.join(ROLES)}; got {roles}")
-        self.refresh()  # sign with the newest key, also right after a rotation
         now = int(time.time())
+        if not now + ttl < LATEST_EXP:  # check_claims would refuse it
+            raise ValueError(f"a token's lifetime must end before {LATEST:%Y-%m-%d}; got {ttl} seconds")
+        self.refresh()  # sign with the newest key, also right after a rotation
         claims = {"iss": ISSUER, "sub": department, "client_id": client_id or f"cli-{department}",
                   "roles": sorted(set(roles)), "iat": now, "exp": now + ttl}  # fmt: skip
         key = self.keys.keys[-1]
@@ -215,10 +225,13 @@ def unverified_header(token: str) -> dict[str, Any]:
 
 
 def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims before any check: only to choose the keys that will check them."""
+    """Header and claims before any check: only to choose the keys that will check them.
+
+    The claims are anyone's text at this point: orjson parses them because it refuses nesting
+    deeper than 1024 with a ValueError (``json.loads`` raises RecursionError: a 500)."""
     try:
         compact = jws.extract_compact(token.encode())
-        claims = json.loads(compact.payload)
+        claims = orjson.loads(compact.payload)
     except (JoseError, ValueError, UnicodeError) as exc:
         raise _refused(exc) from exc
     if not isinstance(claims, dict):
@@ -437,7 +450,7 @@ class RemoteIssuer:
     async def _download(self) -> KeySet:
         response = await self.client.get(self.trusted.jwks_url)
         response.raise_for_status()
-        document = response.json()
+        document = orjson.loads(response.content)  # depth-limited: a ValueError, never RecursionError
         entries = document.get("keys") if isinstance(document, dict) else None
         if not isinstance(entries, list):
             raise ValueError('the document is not a JWKS {"keys": [...]}')

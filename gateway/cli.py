@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
 import shlex
 import socket
 import sys
@@ -35,6 +37,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvicorn
 from sqlalchemy.engine import make_url
 
@@ -59,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GovshareError as exc:
         print(f"govshare: error: {exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `govshare audit export | head`: the reader has all it wanted
+        # Python docs, "Note on SIGPIPE": point stdout at devnull so the exit flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -176,6 +183,8 @@ def _require_platform(settings: Settings) -> None:
 
 def run_token(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    if args.ttl is not None and args.ttl < 1:  # the token would be born expired
+        raise BadRequest(f"--ttl must be at least 1 second, got {args.ttl}")
     try:
         token = load_signer(settings.data_dir, create=False).issue(
             args.department, _split(args.roles), ttl=args.ttl or settings.token_ttl
@@ -419,7 +428,7 @@ def run_voucher_verify(args: argparse.Namespace) -> int:
 
 def _json_file(path: str, flag: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return orjson.loads(Path(path).read_bytes())  # depth-limited: ValueError, not RecursionError
     except (OSError, ValueError) as exc:
         raise BadRequest(f"{flag} {path}: cannot read it as JSON ({exc})") from exc
 
@@ -453,8 +462,10 @@ def run_audit_export(args: argparse.Namespace) -> None:
     from gateway.audit import canonical_json, export_events
 
     async def export(url: str, since: dt.datetime | None) -> None:
-        async for event in export_events(url, since=since):
-            sys.stdout.write(canonical_json(event).decode() + "\n")
+        # aclosing: a write that fails (a closed pipe) closes the reader here, in the loop
+        async with contextlib.aclosing(export_events(url, since=since)) as events:
+            async for event in events:
+                sys.stdout.write(canonical_json(event).decode() + "\n")
 
     settings = _settings(args)
     _require_platform(settings)

@@ -248,7 +248,8 @@ def _decisions(context: RequestContext, refused: list[GovshareError]) -> dict[st
         for name in plan.allowed:
             decisions[f"{plan.resource.id}.{name}"] = ALLOWED
         for name, error in plan.denied.items():
-            decisions[f"{plan.resource.id}.{name}"] = error.code
+            if name not in plan.scoped:  # else refused per subject: the refusals below say how
+                decisions[f"{plan.resource.id}.{name}"] = error.code
     if context.plan is None and refused:
         wanted: Mapping[str, Iterable[str]] = context.extra.get("wanted") or {}
         for rid, names in wanted.items():
@@ -258,6 +259,9 @@ def _decisions(context: RequestContext, refused: list[GovshareError]) -> dict[st
         for key in _item_keys(refusal.extensions, decisions):
             if decisions.get(key, ALLOWED) == ALLOWED:
                 decisions[key] = refusal.code if key not in decisions else f"{ALLOWED}|{refusal.code}"
+    for plan in plans:  # a per-subject refusal no subject met (none found): the plan's own
+        for name in plan.scoped:
+            decisions.setdefault(f"{plan.resource.id}.{name}", plan.denied[name].code)
     return decisions
 
 

@@ -34,6 +34,7 @@ from errors import (
     OperationNotSelected,
     UnsupportedMediaType,
     root_cause,
+    shown,
 )
 from gateway import evidence, graphiql
 from gateway.auth import bearer_token, voucher_keys
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("govshare.http")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+_READ_METHODS = ("GET", "HEAD")  # query parameters, queries only
 MAX_BATCH = 20
 _QUERIES_ONLY = frozenset({OperationType.QUERY})
 _ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -100,7 +102,7 @@ async def graphql_endpoint(request: Request) -> Response:
         return _refused(exc, JSON)
     if request.method == "GET" and _wants_html(request):
         return graphiql.graphiql_page(request)
-    media = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else JSON
+    media = response_media_type(request.headers.get("accept"))
     try:
         consumer = await authenticate(request)  # without a caller nothing is audited (gateway.evidence)
     except GovshareError as exc:
@@ -118,7 +120,42 @@ async def graphql_endpoint(request: Request) -> Response:
     answer = await _execute(request, consumer, params)
     # application/json answers 200 for any GraphQL response; request errors keep their 4xx
     legacy_ok = media == JSON and not answer.request_error
-    return JSONResponse(answer.body, 200 if legacy_ok else answer.status, media)
+    status = 200 if legacy_ok else answer.status
+    response = JSONResponse(answer.body, status, media)
+    if status == 405:  # RFC 9110 section 15.5.6: a 405 MUST name the methods that would work
+        response.headers["Allow"] = "POST"
+    return response
+
+
+def response_media_type(accept: str | None) -> str:
+    """The media type to answer in: ``application/graphql-response+json`` when the ``Accept``
+    header (RFC 9110 section 12.5.1) names it with a quality above 0 and at least that of
+    ``application/json``; otherwise ``application/json`` (also for no header, wildcards only
+    or only unsupported types: GraphQL over HTTP lets a server answer that then).
+
+    GraphQL over HTTP, "Accept": the server MUST respect the highest-priority supported type."""
+    quality = {GRAPHQL_RESPONSE: 0.0, JSON: 0.0}
+    for member in (accept or "").split(","):
+        media, *parameters = member.split(";")
+        name = media.strip().lower()
+        if name in quality:
+            quality[name] = max(quality[name], _quality(parameters))
+    best = quality[GRAPHQL_RESPONSE]
+    return GRAPHQL_RESPONSE if best > 0 and best >= quality[JSON] else JSON
+
+
+def _quality(parameters: list[str]) -> float:
+    """The ``q`` weight of one Accept member (RFC 9110 section 12.4.2: 0 to 1, default 1);
+    a malformed weight counts as 1, as if absent."""
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                weight = float(value.strip())
+            except ValueError:
+                return 1.0
+            return weight if 0.0 <= weight <= 1.0 else 1.0
+    return 1.0
 
 
 def _refused(exc: GovshareError, media: str) -> Response:
@@ -127,7 +164,7 @@ def _refused(exc: GovshareError, media: str) -> Response:
 
 async def _execute(request: Request, consumer: Consumer, params: dict[str, Any]) -> Answer:
     gateway = gateway_of(request)
-    allowed = _QUERIES_ONLY if request.method == "GET" else _ALL_OPERATIONS
+    allowed = _QUERIES_ONLY if request.method in _READ_METHODS else _ALL_OPERATIONS
     context = _context(request, gateway, consumer)
     try:
         result = await gateway.schema.execute(
@@ -138,7 +175,7 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
             allowed_operation_types=allowed,
         )
     except InvalidOperationTypeError as exc:
-        if request.method == "GET":  # GraphQL over HTTP: a mutation by GET is 405
+        if request.method in _READ_METHODS:  # GraphQL over HTTP: a mutation by GET (or HEAD) is 405
             return await _failure(request, consumer, "only queries may be sent with GET; use POST", 405)
         # only a subscription gets here by POST: the schema has no subscription root
         message = f"{exc.operation_type.value} operations are not served; send a query or a mutation"
@@ -147,7 +184,7 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
         return await _failure(request, consumer, "no query given", 400)
     except CannotGetOperationTypeError:
         name = params.get("operationName")
-        message = f"the document has no operation named {name!r}; fix operationName"
+        message = f"the document has no operation named {shown(name)}; fix operationName"
         return await _failure(request, consumer, message, 400)
     if context.reject_unauthorized and result.data is not None and refusals(result.errors or []):
         # all or nothing: a refusal found while running (a subject out of scope, a cap) withdraws it all
@@ -322,7 +359,7 @@ def _wants_html(request: Request) -> bool:
 
 
 async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]]:
-    if request.method == "GET":
+    if request.method in _READ_METHODS:  # HEAD is GET without the body (RFC 9110 section 9.3.2)
         return _get_params(request.query_params)
     _require_json(header_value(request.headers, "content-type"))
     try:
@@ -343,11 +380,11 @@ def _require_json(content_type: str | None) -> None:
     media, *parameters = (content_type or "").split(";")
     fix = "send the request as JSON: Content-Type: application/json"
     if media.strip().lower() != JSON:
-        raise UnsupportedMediaType(f"unsupported Content-Type {content_type!r}; {fix}")
+        raise UnsupportedMediaType(f"unsupported Content-Type {shown(content_type)}; {fix}")
     for parameter in parameters:
         key, _, value = parameter.partition("=")
         if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"unsupported charset in {content_type!r}; JSON is UTF-8: {fix}")
+            raise UnsupportedMediaType(f"unsupported charset in {shown(content_type)}; JSON is UTF-8: {fix}")
 
 
 def _get_params(query: Mapping[str, str]) -> dict[str, Any]:

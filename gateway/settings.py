@@ -77,7 +77,7 @@ class Settings:
             database_url=pick("database_url", default_url(str(data_dir))),
             host=pick("host", "127.0.0.1"),
             port=_number("GOVSHARE_PORT", pick("port", "8000")),
-            token_ttl=_number("GOVSHARE_TOKEN_TTL", pick("token_ttl", "3600")),
+            token_ttl=_ttl(pick("token_ttl", "3600")),
             token_leeway=_leeway(pick("token_leeway", "60")),
             trusted_issuers=parse_trusted_issuers(pick("trusted_issuers", "[]")),
             calendar=Path(pick("calendar", "")) if pick("calendar", "") else None,
@@ -103,6 +103,13 @@ def _switch(name: str, value: str) -> bool:
     if lowered not in ("on", "off", "true", "false", "1", "0"):
         raise ConfigurationError(f"{name} must be on or off, got {value!r}")
     return lowered in ("on", "true", "1")
+
+
+def _ttl(value: str) -> int:
+    ttl = _number("GOVSHARE_TOKEN_TTL", value)
+    if ttl == 0:  # every token would be born expired
+        raise ConfigurationError("GOVSHARE_TOKEN_TTL must be at least 1 second, got 0")
+    return ttl
 
 
 MAX_LEEWAY = 300  # RFC 7519 §4.1.4-4.1.5: "usually no more than a few minutes"

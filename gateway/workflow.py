@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from errors import BadRequest, Forbidden
+from errors import BadRequest, Forbidden, shown
 from gateway.audit import AuditEvent, AuditLog
 from gateway.platform import Base, PlatformDB, UTCDateTime, aware, new_grant_row
 from policies.catalog import Catalog
@@ -42,6 +42,8 @@ from policies.workflow import (
     require_role,
     require_status,
 )
+
+REVOKING = "revoking a grant"  # the act named when a caller may not revoke
 
 
 class ApplicationRow(Base):
@@ -350,13 +352,16 @@ class Workflow:
         return may_read(actor, grant.consumer, provider)
 
     async def revoke(self, actor: Actor, grant_id: str, reasons: Sequence[str]) -> Grant:
+        operator = actor.consumer.has("operator")
+        if not operator:  # the role first: whether a grant exists is not every caller's business
+            require_role(actor.consumer, "provider", REVOKING)
         grants = {g.id: g for g in await self.platform.all_grants()}
         grant = grants.get(grant_id)
         if grant is None:
-            raise BadRequest(f"no grant {grant_id!r}")
+            raise BadRequest(f"no grant {shown(grant_id)}")
         provider = self.catalog.resources[grant.resource].provider
-        if not actor.consumer.has("operator"):
-            require_decider(actor.consumer, Status.ACCEPTED, provider)
+        if not operator:
+            require_decider(actor.consumer, Status.ACCEPTED, provider, REVOKING)
         why = require_reasons(reasons, "revoking")
         revoked = await self.platform.revoke_grant(grant_id)
         async with self.platform.session.begin() as session:  # kept in the application's history

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from errors import BadRequest
+from errors import BadRequest, shown
 
 __all__ = [
     "CHINA_TIME",
@@ -75,12 +75,13 @@ def parse_instant(text: str, what: str = "a date-time") -> dt.datetime:
 
     Raises BadRequest naming ``what`` for text that is not such a date-time, or out of range."""
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
+        # RFC 3339 section 5.6: "t" and "z" may be lower case (fromisoformat takes upper only)
+        moment = dt.datetime.fromisoformat(text.strip().upper())
     except ValueError:
         raise BadRequest(
-            f"{what} {text!r} is not an ISO 8601 date-time; write e.g. {EXAMPLE} "
+            f"{what} {shown(text)} is not an ISO 8601 date-time; write e.g. {EXAMPLE} "
             "(without an offset it is China time, Asia/Shanghai)",
-            value=text,
+            value=shown(text),
         ) from None
     try:
         return as_utc(moment, what)

@@ -31,6 +31,7 @@ from errors import (
     OutOfScope,
     PurposeRequired,
     RateLimited,
+    shown,
 )
 from policies.catalog import Catalog, Item, Mask, Resource
 from policies.share import Mode, Share
@@ -113,11 +114,17 @@ class ResourcePlan:
     nearly: Mapping[str, tuple[tuple[Grant, ConditionalAccessRequired], ...]] = dataclass_field(
         default_factory=dict
     )
+    # refused conditional item -> every covering grant with its refusal, cheapest remedy first,
+    # when some of them cover only some divisions: the refusal then depends on the subject (a
+    # subject outside each of them is OUT_OF_SCOPE, whatever else is wrong with them: only a
+    # new grant covering its division lets it through)
+    scoped: Mapping[str, tuple[tuple[Grant, AccessDenied], ...]] = dataclass_field(default_factory=dict)
 
     @cached_property
     def per_subject(self) -> bool:
-        """Whether the answer depends on the subject: no unrestricted grant covers some item."""
-        return any(grants[0].conditions.per_subject for grants in self.relied.values())
+        """Whether the answer depends on the subject: no unrestricted grant covers some item,
+        or a refusal depends on the subject's division."""
+        return bool(self.scoped) or any(grants[0].conditions.per_subject for grants in self.relied.values())
 
     @cached_property
     def catalog_masks(self) -> dict[str, Mask]:
@@ -146,6 +153,9 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
     denied: dict[str, GovshareError] = dict(plan.denied)
     masks = dict(plan.catalog_masks)
     capped: dict[str, Grant] = {}
+    for name, candidates in plan.scoped.items():
+        covering = next((error for grant, error in candidates if grant.conditions.in_scope(region)), None)
+        denied[name] = covering or _out_of_scope(plan.resource, name, candidates[0][0])
     for name, grants in plan.relied.items():
         grant = next((g for g in grants if g.conditions.in_scope(region)), None)
         if grant is None:  # none of the consumer's grants for this item covers the division
@@ -251,18 +261,36 @@ def _plan_resource(
     denied: dict[str, AccessDenied] = {}
     relied: dict[str, tuple[Grant, ...]] = {}
     nearly: dict[str, tuple[tuple[Grant, ConditionalAccessRequired], ...]] = {}
+    scoped: dict[str, tuple[tuple[Grant, AccessDenied], ...]] = {}
     for name in sorted(set(names)):
         item = resource.items_by_name[name]
         error = decide_item(request, catalog, resource, item, relevant)
         if error is not None:
             denied[name] = error
+            if isinstance(error, ConditionalAccessRequired | GrantExpired) and error.extensions.get("grant"):
+                scoped_refusals = _refusals_by_grant(request, catalog, resource, item, relevant)
+                if any(g.conditions.regions for g, _ in scoped_refusals):
+                    scoped[name] = scoped_refusals
             continue
         allowed.append(name)
         if item.share is Share.CONDITIONAL:
             relied[name] = _relied_on(request, item, relevant)
             if any(g.conditions.regions for g in relied[name]):  # only then can a subject fall outside
                 nearly[name] = _nearly_usable(request, catalog, resource, item, relevant)
-    return ResourcePlan(resource, tuple(allowed), denied, relied, nearly)
+    return ResourcePlan(resource, tuple(allowed), denied, relied, nearly, scoped)
+
+
+def _refusals_by_grant(
+    request: AccessRequest, catalog: Catalog, resource: Resource, item: Item, grants: list[Grant]
+) -> tuple[tuple[Grant, AccessDenied], ...]:
+    """Every grant covering the item and mode (none usable), with the refusal it gives, the
+    cheapest to make usable first (``_remedy_rank``)."""
+    covering = [g for g in grants if item.name in g.items and request.mode in g.modes]
+    judged = sorted(
+        ((g, grant_defects(request, g)) for g in covering), key=lambda pair: _remedy_rank(request, *pair)
+    )
+    detail = _detail(catalog, resource, item)
+    return tuple((g, _grant_refusal(request, resource, item, g, d, detail)) for g, d in judged)
 
 
 def _nearly_usable(
@@ -366,10 +394,22 @@ def _conditional(
             message, reason="no_grant", reasons=["no_grant"], condition=item.condition or "", **detail
         )
     best, defects = min(judged, key=lambda pair: _remedy_rank(request, *pair))
+    return _grant_refusal(request, resource, item, best, defects, detail)
+
+
+def _grant_refusal(
+    request: AccessRequest,
+    resource: Resource,
+    item: Item,
+    grant: Grant,
+    defects: tuple[str, ...],
+    detail: dict[str, str],
+) -> AccessDenied:
+    """GRANT_EXPIRED when expiry is the first reason, else CONDITIONAL_ACCESS_REQUIRED."""
     if defects[0] == "expired":
-        message = _conditional_message(resource, item, request, defects, best)
-        return GrantExpired(message, reason="expired", reasons=list(defects), grant=best.id, **detail)
-    return _refusal(request, resource, item, best, defects, detail)
+        message = _conditional_message(resource, item, request, defects, grant)
+        return GrantExpired(message, reason="expired", reasons=list(defects), grant=grant.id, **detail)
+    return _refusal(request, resource, item, grant, defects, detail)
 
 
 def _refusal(
@@ -445,12 +485,12 @@ def check_grantable(catalog: Catalog, resource_id: str, items: Iterable[str], mo
     """Refuse a grant that names unknown things, or a non-shared item (never grantable)."""
     resource = catalog.resources.get(resource_id)
     if resource is None:
-        raise BadRequest(f"unknown resource {resource_id!r}; see the catalog for resource ids")
+        raise BadRequest(f"unknown resource {shown(resource_id)}; see the catalog for resource ids")
     for name in items:
         item = resource.items_by_name.get(name)
         if item is None:
             raise BadRequest(
-                f"{resource_id} has no item {name!r}; known: {', '.join(resource.items_by_name)}"
+                f"{resource_id} has no item {shown(name)}; known: {', '.join(resource.items_by_name)}"
             )
         if item.share is Share.NOT_SHARED:
             raise NotShared(_not_shared_message(resource, item) + " It cannot be granted.", basis=item.basis)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from errors import BadRequest, Forbidden
+from errors import BadRequest, Forbidden, shown
 from policies.catalog import Catalog
 from policies.chinatime import as_utc
 from policies.codes import is_division_prefix
@@ -107,14 +107,17 @@ def require_reader(actor: Consumer, consumer: str, provider: str) -> None:
         raise Forbidden("this application belongs to another department; you may read your own")
 
 
-def require_decider(actor: Consumer, status: Status, provider: str) -> None:
-    """Providers decide on their own resources; an escalated dispute goes to the operator."""
+def require_decider(
+    actor: Consumer, status: Status, provider: str, doing: str = "deciding an application"
+) -> None:
+    """Providers decide on their own resources (and revoke their grants: ``doing`` names the
+    act in the refusal); an escalated dispute goes to the operator."""
     if status is Status.ESCALATED:
         require_role(actor, "operator", "settling an escalated application")
         return
-    require_role(actor, "provider", "deciding an application")
+    require_role(actor, "provider", doing)
     if actor.department != provider:
-        raise Forbidden("only the providing department decides on its resource", provider=provider)
+        raise Forbidden(f"only the providing department may do this ({doing})", provider=provider)
 
 
 def require_status(status: Status, allowed: Iterable[Status], doing: str) -> None:
@@ -141,7 +144,7 @@ def check_conditions(conditions: GrantConditions, items: Sequence[str]) -> None:
     for region in conditions.regions:
         if not is_division_prefix(region):
             raise BadRequest(
-                f"region {region!r} is not a division-code prefix: 2 to 6 digits beginning with a "
+                f"region {shown(region)} is not a division-code prefix: 2 to 6 digits beginning with a "
                 "GB/T 2260 province-level code (11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81-83) "
                 "or a prefix of 100000, e.g. 4201"
             )
@@ -151,7 +154,7 @@ def narrow(requested: Sequence[str], granted: Sequence[str] | None, what: str) -
     """An approval may narrow what was asked, never widen it."""
     if granted is None:
         return tuple(requested)
-    extra = sorted(set(granted) - set(requested))
+    extra = sorted(str(getattr(one, "value", one)) for one in set(granted) - set(requested))
     if extra:
         raise BadRequest(f"an approval cannot add {what} that were not applied for: {extra}")
     if not granted:

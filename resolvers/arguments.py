@@ -16,6 +16,7 @@ from graphql import ASTValidationRule, ExecutionResult, GraphQLError, StringValu
 from strawberry.extensions import SchemaExtension
 
 from errors import BadRequest
+from policies.codes import validate_uscc
 from policies.text import refuse_control_characters
 
 
@@ -58,3 +59,11 @@ def _check(value: Any, where: str) -> None:
 
 
 __all__ = ["TEXT_RULES", "TextLiterals", "TextVariables"]
+
+
+def department_argument(value: str | None) -> str | None:
+    """A department named in an argument (``consumer``, ``department``): a USCC in any spelling
+    the gateway accepts as a code (lower case, spaces, full-width; policies.codes.normalize),
+    returned in its one stored form, so that a filter written ``11420100mb0001011l`` finds what
+    ``11420100MB0001011L`` finds. Raises ``InvalidCode`` (rule named) for anything else."""
+    return None if value is None else validate_uscc(value)

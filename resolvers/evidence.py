@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from errors import BadRequest, ConfigurationError, Forbidden
 from policies.decision import Consumer
+from resolvers.arguments import department_argument
 from resolvers.context import AuditReader, RequestContext
 
 MAX_PAGE = 1000
@@ -157,6 +158,7 @@ class EvidenceQuery:
             strawberry.argument(description="The id of the last event of the previous page (its nextAfter)."),
         ] = None,
     ) -> AuditPage:
+        consumer = department_argument(consumer)
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit is 1 to {MAX_PAGE}")
         info.context.record_read("auditEvents")

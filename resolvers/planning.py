@@ -42,6 +42,8 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_directive_values
 
+from errors import shown
+
 Wanted = Mapping[str, frozenset[str]]
 _CONDITIONS = frozenset({GraphQLSkipDirective.name, GraphQLIncludeDirective.name})
 
@@ -265,5 +267,5 @@ def select_operation(document: DocumentNode, name: str | None) -> OperationDefin
         )
     found = next((op for op in operations if op.name and op.name.value == name), None)
     if found is None:
-        raise OperationNotFound(f"the document has no operation named {name!r}; fix operationName")
+        raise OperationNotFound(f"the document has no operation named {shown(name)}; fix operationName")
     return found

@@ -15,6 +15,7 @@ import strawberry
 from strawberry.types import Info
 
 from errors import ConfigurationError
+from resolvers.arguments import department_argument
 from resolvers.context import RequestContext
 from resolvers.operator import DepartmentView
 from resolvers.types import ServiceMode
@@ -151,6 +152,6 @@ class StatsQuery:
         if service is None:
             raise ConfigurationError("statistics are not wired in this gateway (Federation.stats)")
         found = await service.department_stats(
-            context.consumer, since=since, until=until, department=department
+            context.consumer, since=since, until=until, department=department_argument(department)
         )
         return [_view(stats) for stats in found]

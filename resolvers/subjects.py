@@ -113,13 +113,20 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
             limit=MAX_SUBJECTS_PER_OPERATION,
         )
     selected = _selected_resources(info, kind)
-    plans = [
-        p
-        for p in context.plan.resources.values()
-        if p.resource.subject == kind and p.allowed and p.resource.id in selected
+    on_kind = [
+        p for p in context.plan.resources.values() if p.resource.subject == kind and p.resource.id in selected
     ]
+    plans = [p for p in on_kind if p.allowed]
+    # wholly refused resources whose refusal depends on the subject's division (OUT_OF_SCOPE
+    # outside a scoped grant, policies.decision.ResourcePlan.scoped): refused per subject too
+    scoped = [p for p in on_kind if p.scoped and not p.allowed]
     if not plans:
-        return await _exists(context, kind, code, selected)
+        subject = await _exists(context, kind, code, selected)
+        if subject is not None and scoped:
+            region = region_of(code, kind=CODE_KINDS[kind])  # type: ignore[arg-type]
+            subject.access.update({p.resource.id: subject_access(p, region) for p in scoped})
+        return subject
+    plans += scoped
     conditional = any(p.per_subject for p in plans)  # only then does the subject's division matter
     region = region_of(code, kind=CODE_KINDS[kind]) if conditional else ""  # type: ignore[arg-type]
     access = {p.resource.id: subject_access(p, region) for p in plans}

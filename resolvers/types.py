@@ -10,7 +10,7 @@ import strawberry
 from strawberry.schema_directive import Location
 from strawberry.types.scalar import ScalarDefinition
 
-from errors import BadRequest, InvalidCode
+from errors import BadRequest, InvalidCode, shown
 from policies.chinatime import EARLIEST, LATEST, parse_instant
 from policies.codes import validate_citizen_id, validate_uscc
 from policies.share import Mode, Share
@@ -24,7 +24,7 @@ def _text(value: object, kind: str) -> str:
 
 def _instant(value: object) -> dt.datetime:
     if not isinstance(value, str):
-        raise BadRequest(f'a DateTime is text, e.g. "2026-12-31T18:00:00+08:00", not {value!r}')
+        raise BadRequest(f'a DateTime is text, e.g. "2026-12-31T18:00:00+08:00", not {shown(value)}')
     return parse_instant(value, "the DateTime")
 
 

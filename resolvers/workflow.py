@@ -19,6 +19,7 @@ from policies.chinatime import utc_now
 from policies.decision import Grant, GrantConditions
 from policies.share import Mode
 from policies.workflow import Actor, Approval, Status, Submission
+from resolvers.arguments import department_argument
 from resolvers.context import RequestContext, WorkflowService
 from resolvers.types import ServiceMode
 
@@ -216,7 +217,11 @@ class WorkflowQuery:
         info.context.record_read("applications")
         wanted = Status(status.value) if status else None
         rows = await _service(info).applications(
-            _actor(info), status=wanted, consumer=consumer, resource=resource, overdue=overdue
+            _actor(info),
+            status=wanted,
+            consumer=department_argument(consumer),
+            resource=resource,
+            overdue=overdue,
         )
         return [_view(info, row) for row in rows]
 
@@ -232,7 +237,8 @@ class WorkflowQuery:
         self, info: Info, consumer: str | None = None, resource: str | None = None
     ) -> list[GrantView]:
         info.context.record_read("grants")
-        return [grant_view(g) for g in await _service(info).grants(_actor(info), consumer, resource)]
+        found = await _service(info).grants(_actor(info), department_argument(consumer), resource)
+        return [grant_view(g) for g in found]
 
 
 @strawberry.type
@@ -270,7 +276,9 @@ class Mutation:
         valid_until: dt.datetime | None = None,
         conditions: ConditionsInput | None = None,
     ) -> Application:
-        approval = Approval(items, _modes(modes) if modes else None, valid_until, _conditions(conditions))
+        approval = Approval(
+            items, _modes(modes) if modes is not None else None, valid_until, _conditions(conditions)
+        )
         row = await _service(info).decide(_actor(info), str(id), approve, reasons or [], approval)
         return _view(info, row)
 

@@ -406,3 +406,36 @@ def test_catalog_is_forbidden_without_the_operator_role(demo, who):
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
     assert "operator" in body["errors"][0]["message"]
     assert "第三十五条" not in response.text  # no basis text leaks to a non-operator
+
+
+# --- departments named in arguments ----------------------------------------------------------
+
+AUDIT_OF = "query($d: String) { auditEvents(consumer: $d, limit: 2) { events { id } } }"  # oldest: stable
+DEPARTMENT_FILTERS = {  # every argument naming a department, with the role allowed to use it
+    "auditEvents.consumer": ("operator", AUDIT_OF),
+    "stats.department": ("operator", "query($d: String) { stats(department: $d) { department { code } } }"),
+    "applications.consumer": ("operator", "query($d: String) { applications(consumer: $d) { id } }"),
+    "grants.consumer": ("operator", "query($d: String) { grants(consumer: $d) { id } }"),
+    "own auditEvents": ("consumer_with_grant", AUDIT_OF),
+    "own grants": ("consumer_with_grant", "query($d: String) { grants(consumer: $d) { id } }"),
+}
+
+
+@pytest.mark.parametrize("argument", sorted(DEPARTMENT_FILTERS))
+def test_a_department_argument_takes_every_spelling_of_its_code(demo, argument):
+    """A USCC is normalised wherever it is accepted (README: spaces removed, full-width folded,
+    upper case): `auditEvents(consumer: "11420100mb...")` answered an empty list, `stats` said
+    no such department and a consumer's own code in lower case was FORBIDDEN."""
+    role, query = DEPARTMENT_FILTERS[argument]
+    department = demo.info["grant"]["consumer"]  # the department holding the demo grant
+    sample = demo.info["samples"]["organizations"][0]
+    demo.post(ORG_BY_VARIABLE, {"code": sample}, token="consumer_with_grant")  # an event of it
+    canonical = demo.post(query, {"d": department}, token=role)
+    assert canonical.status_code == 200 and "errors" not in canonical.json(), canonical.text
+    full_width = "".join(chr(ord(ch) + 0xFEE0) for ch in department.lower())
+    for spelling in (department.lower(), f" {department[:8]} {department[8:]} ", full_width):
+        answer = demo.post(query, {"d": spelling}, token=role)
+        assert answer.status_code == 200 and answer.json()["data"] == canonical.json()["data"], spelling
+    assert canonical.json()["data"] != {"auditEvents": {"events": []}}
+    refused = demo.post(query, {"d": department[:17]}, token=role)
+    assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["INVALID_CODE"]

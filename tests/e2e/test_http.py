@@ -108,6 +108,36 @@ def test_a_subscription_over_post_is_a_bad_request_not_405(demo, accept):
     assert "subscription" in message and "GET" not in message
 
 
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
+def test_a_405_names_the_method_that_is_allowed(demo, accept):
+    """RFC 9110 section 15.5.6: a 405 MUST carry Allow with the methods that would work."""
+    response = get(demo, {"query": "mutation { __typename }"}, accept=accept)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+
+
+def test_head_is_get_without_a_body(demo):
+    """RFC 9110 section 9.3.2: HEAD answers as GET would (status and headers), without content;
+    it used to be read as a POST without a media type (415)."""
+    params = {"query": "{ __typename }"}
+    sent = headers(demo)
+    as_get = httpx.get(demo.url, params=params, headers=sent, timeout=30)
+    as_head = httpx.head(demo.url, params=params, headers=sent, timeout=30)
+    assert (as_head.status_code, as_head.headers["content-type"]) == (200, as_get.headers["content-type"])
+    assert as_head.content == b""
+    mutation = httpx.head(demo.url, params={"query": "mutation { __typename }"}, headers=sent, timeout=30)
+    assert mutation.status_code == 405 and mutation.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [(f"{GRAPHQL_RESPONSE};q=0, {JSON}", JSON), (f"{JSON}, {GRAPHQL_RESPONSE};q=0.5", JSON),
+     (f"{JSON};q=0.5, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE)],
+)  # fmt: skip
+def test_the_answer_is_in_the_accepted_type_of_highest_priority(demo, accept, media):
+    response = get(demo, {"query": "{ __typename }"}, accept=accept)
+    assert response.status_code == 200 and response.headers["content-type"].startswith(media)
+
+
 def test_mutation_over_post_is_executed(demo):
     """Mutations go by POST only: the same document that GET refuses is answered."""
     document = json.dumps({"query": "mutation { __typename }"}).encode()

@@ -470,3 +470,35 @@ def test_the_application_id_header_accepts_the_application(demo: DemoServer):
     code = org_in("420104")
     response = post(demo, query, {"code": code}, token=token, headers={"X-Application-Id": app["id"]})
     assert error_codes(response) == []
+
+
+@pytest.mark.parametrize("field", ["items", "modes"])
+def test_an_approval_that_keeps_no_items_or_no_modes_is_refused(demo: DemoServer, field: str):
+    """`modes: []` used to be read as "not given" and approved every mode applied for, while
+    `items: []` was refused: an approval keeps at least one of each (policies.workflow.narrow)."""
+    token = load_signer(demo.data_dir).issue(fresh_department(), ["consumer"], ttl=600)
+    app = submit_and_check(demo, token, AMR_RID, ["address"])
+    kind = {"items": "[String!]", "modes": "[ServiceMode!]"}[field]
+    query = f"mutation($id: ID!, $v: {kind}) {{ decideApplication(id: $id, approve: true, {field}: $v)"
+    query += " { status } }"
+    response = post(demo, query, {"id": app["id"], "v": []}, token="provider")
+    assert error_codes(response) == ["BAD_REQUEST"] and "at least one" in one_error(response)["message"]
+    status = data(post(demo, APPLICATION, {"id": app["id"]}, token="operator"))["application"]["status"]
+    assert status == "ACCEPTED"
+
+
+def test_a_consumer_may_not_revoke_and_is_told_so_whether_the_grant_exists_or_not(demo: DemoServer):
+    """A consumer trying revokeGrant was told "deciding an application needs the provider role",
+    and only for a grant that exists (else "no grant": an existence check before the role)."""
+    token = load_signer(demo.data_dir).issue(fresh_department(), ["consumer"], ttl=600)
+    app = submit_and_check(demo, token, AMR_RID, ["address"])
+    decided = data(post(demo, DECIDE, {"id": app["id"], "approve": True}, token="provider"))
+    for grant_id in (decided["decideApplication"]["grantId"], "grant-000000000000"):
+        response = post(demo, REVOKE, {"id": grant_id, "reasons": ["不再需要"]}, token=token)
+        error = one_error(response)
+        assert error["extensions"]["code"] == "FORBIDDEN" and "revoking a grant" in error["message"]
+    tax_provider = load_signer(demo.data_dir).issue(TAX.code, ["provider"], ttl=600)
+    response = post(demo, REVOKE, {"id": decided["decideApplication"]["grantId"], "reasons": ["x"]},
+                    token=tax_provider)  # fmt: skip
+    error = one_error(response)
+    assert error["extensions"]["code"] == "FORBIDDEN" and error["extensions"]["provider"] == AMR.code

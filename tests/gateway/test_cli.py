@@ -262,3 +262,22 @@ def test_token_without_data_refuses_when_the_default_folder_has_no_keys(tmp_path
     assert result.returncode == 2
     assert "GOVSHARE_DATA" in result.stderr and str(tmp_path / "govshare") in result.stderr
     assert not (tmp_path / "govshare" / "keys.json").exists()
+
+
+@pytest.mark.parametrize(
+    "command", [("grant", "list"), ("audit", "export"), ("catalog", "check", "--sources")]
+)
+def test_output_to_a_closed_pipe_ends_quietly(data: Path, command: tuple[str, ...]):
+    """`govshare audit export | head` ended in a BrokenPipeError traceback. A pipe whose reader
+    is gone before the command writes makes it certain (Python docs, "Note on SIGPIPE")."""
+    run_cli(data, "grant", "add", "--consumer", CONSUMER, "--resource", "tax.tax_credit",
+            "--items", "tax_arrears", "--purpose", "信用")  # fmt: skip
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        command_line = [sys.executable, "-m", "gateway.cli", *command, "--data", str(data)]
+        done = subprocess.run(command_line, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    assert done.returncode == 1

@@ -133,3 +133,30 @@ async def test_each_subject_is_served_under_whichever_grant_covers_its_division(
     assert [bool(r["enterpriseRegistration"]["legalRepresentative"]) for r in rows] == [True, True, False]
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["OUT_OF_SCOPE"]
     assert response.json()["errors"][0]["path"][1] == 2
+
+
+async def test_a_subject_outside_a_scoped_grant_used_with_another_purpose_is_out_of_scope(served):
+    """Issue 7, item 16, seen on the demo: a grant for 420102 used with another purpose named
+    `purpose` for a subject of 420103; with the purpose fixed, OUT_OF_SCOPE appeared. Outside
+    the grant's divisions OUT_OF_SCOPE is named at once (only a new grant covering the division
+    lets it through); inside them the purpose is. The audit event records what was answered."""
+    client, gateway, _ = served
+    await grant(
+        gateway, "amr.enterprise_registration", ["legal_representative"], GrantConditions(("420102",))
+    )
+    codes = organization_codes(2)  # divisions 420102 (in scope) and 420103 (not)
+    wrong = headers(gateway, HOUSING.code, ["consumer"], **{"X-Purpose": quote("另一目的")})
+    answer = (await post(client, LEGAL_REP, {"c": codes}, wrong)).json()
+    named = {e["path"][1]: e["extensions"].get("reason", e["extensions"]["code"]) for e in answer["errors"]}
+    assert named == {0: "purpose", 1: "OUT_OF_SCOPE"}
+    fixed = await post(client, LEGAL_REP, {"c": codes[1:]}, headers(gateway, HOUSING.code, ["consumer"]))
+    assert [e["extensions"]["code"] for e in fixed.json()["errors"]] == ["OUT_OF_SCOPE"]  # as announced
+    await post(client, LEGAL_REP, {"c": codes[1:]}, wrong)
+    read = "{ auditEvents(limit: 100) { events { decisions subjects purpose } } }"
+    events = (await post(client, read, {}, headers(gateway, HOUSING.code, ["consumer"]))).json()["data"]
+    lone = [
+        e
+        for e in events["auditEvents"]["events"]
+        if e["subjects"] == codes[1:] and e["purpose"] == "另一目的"
+    ]
+    assert lone[0]["decisions"]["amr.enterprise_registration.legal_representative"] == "OUT_OF_SCOPE"

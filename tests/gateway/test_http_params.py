@@ -12,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from errors import BadRequest, InvalidHeader, UnsupportedMediaType
-from gateway.http import _check_params, _require_json, header_value
+from gateway.http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    _check_params,
+    _require_json,
+    header_value,
+    response_media_type,
+)
 
 FORBIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
@@ -125,3 +132,30 @@ def test_parameters_of_the_wrong_json_type_are_bad_requests(operation_name, vari
     else:
         with pytest.raises(BadRequest):
             _check_params(params)
+
+
+# GraphQL over HTTP, "Accept": the highest-priority supported type wins; RFC 9110 12.4.2: q=0
+# means "not acceptable", a missing q is 1.
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [(None, JSON), ("", JSON), ("*/*", JSON), ("application/*", JSON), ("text/html", JSON),
+     (GRAPHQL_RESPONSE, GRAPHQL_RESPONSE), (JSON, JSON),
+     (f"{GRAPHQL_RESPONSE}, {JSON}", GRAPHQL_RESPONSE),
+     (f"{JSON}, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+     (f"{GRAPHQL_RESPONSE};q=0", JSON),
+     (f"{GRAPHQL_RESPONSE}; q=0.0, {JSON}", JSON),
+     (f"{JSON}, {GRAPHQL_RESPONSE};q=0.5", JSON),
+     (f"{JSON};q=0.4, {GRAPHQL_RESPONSE};q=0.5", GRAPHQL_RESPONSE),
+     (f"{GRAPHQL_RESPONSE}x", JSON), (f"x{GRAPHQL_RESPONSE}", JSON),
+     ("Application/GraphQL-Response+JSON", GRAPHQL_RESPONSE),
+     (f"{GRAPHQL_RESPONSE};charset=utf-8", GRAPHQL_RESPONSE),
+     (f"{GRAPHQL_RESPONSE};q=oops", GRAPHQL_RESPONSE),
+     (f"{GRAPHQL_RESPONSE};q=nan, {JSON};q=0.9", GRAPHQL_RESPONSE)],
+)  # fmt: skip
+def test_the_response_media_type_follows_the_accept_priorities(accept, media):
+    assert response_media_type(accept) == media
+
+
+@given(st.text())
+def test_any_accept_header_chooses_one_of_the_two_types(accept):
+    assert response_media_type(accept) in (GRAPHQL_RESPONSE, JSON)

@@ -35,6 +35,7 @@ from gateway.app import Gateway, create_app
 from gateway.auth import PRUNE_GRACE, load_signer, rotate_keys
 from gateway.clients import ClientRow, ClientStore, hash_secret
 from gateway.settings import Settings, TrustedIssuer, parse_trusted_issuers
+from policies.chinatime import LATEST
 from policies.codes import make_uscc
 from tests.conftest import CATALOG, run_cli
 
@@ -425,6 +426,55 @@ def test_corrupt_superseded_at_is_a_configuration_error(tmp_path: Path):
     (tmp_path / "keys.json").write_text(json.dumps(content))
     with pytest.raises(ConfigurationError, match="epoch seconds"):
         rotate_keys(tmp_path, TTL)
+
+
+# --- hostile tokens: refused as UNAUTHENTICATED, never a 500 ------------------------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unsigned(header: bytes, payload: bytes) -> str:
+    return f"{_b64(header)}.{_b64(payload)}.{_b64(b'not a signature')}"
+
+
+HOSTILE_PAYLOADS = {
+    "array nested 20000 deep": b"[" * 20_000,
+    "object nested 5000 deep": b'{"a":' * 5_000,
+    "claims nested 3000 deep": b'{"iss":"govshare","x":' + b"[" * 3_000 + b"]" * 3_000 + b"}",
+    "not UTF-8": b'{"iss":"\xff"}',
+    "NaN issuer": b'{"iss":NaN}',
+}
+
+
+@pytest.mark.parametrize("payload", HOSTILE_PAYLOADS.values(), ids=HOSTILE_PAYLOADS.keys())
+async def test_a_hostile_unsigned_payload_is_unauthenticated(harness: Harness, payload: bytes):
+    """Anyone can send these before any signature is checked (RFC 7515 §5.2: reject what
+    cannot be parsed): a RecursionError in the JSON parser used to answer 500."""
+    header = json.dumps({"alg": "ES256", "kid": harness.gateway.signer.current.kid}).encode()
+    assert_unauthenticated(await harness.graphql(_unsigned(header, payload)))
+
+
+@pytest.mark.parametrize(
+    "exp", [10**400, 2**64, int(LATEST.timestamp())], ids=["10^400", "2^64", "9999-01-01"]
+)
+async def test_a_signed_token_with_an_exp_past_the_year_9999_is_unauthenticated(harness: Harness, exp: int):
+    """exp must be an instant the gateway can hold (policies.chinatime.LATEST); beyond it the
+    memo of verified tokens overflowed (float(exp)) into a 500."""
+    key = harness.gateway.signer.current
+    claims = {"iss": "govshare", "sub": DEPARTMENT, "roles": ["consumer"], "iat": int(time.time())}
+    claims["exp"] = exp
+    token = jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])
+    message = assert_unauthenticated(await harness.graphql(token))
+    assert "exp" in message or "JSONDecodeError" in message  # beyond 64 bits: not JSON taken here
+
+
+def test_cli_token_refuses_a_lifetime_that_is_expired_or_past_the_year_9999(tmp_path: Path):
+    load_signer(tmp_path)
+    for ttl, fragment in (("-5", "at least 1 second"), ("0", "at least 1 second"), ("9" * 30, "before 9999")):
+        result = run_cli(tmp_path, "token", "--department", DEPARTMENT, "--ttl", ttl, check=False)
+        assert result.returncode != 0 and fragment in result.stderr, (ttl, result.stderr)
 
 
 # --- expiry and the memo of verified tokens ---------------------------------------------------

@@ -24,6 +24,7 @@ from errors import ConfigurationError, Unauthenticated
 from gateway import auth
 from gateway.auth import DEFAULT_LEEWAY, ISSUER, check_claims
 from gateway.settings import Settings
+from policies.chinatime import LATEST
 from tests.gateway.test_oauth import DEPARTMENT
 
 IDP = "https://idp.example.gov.cn"
@@ -50,6 +51,10 @@ CASES: list[tuple[str, str | None, dict[str, Any], bool]] = [
     ("exp just passed, within the leeway", None, {"exp": -MARGIN}, False),
     ("exp passed by more than the leeway", None, {"exp": -DEFAULT_LEEWAY - MARGIN}, False),
     ("exp missing", None, {"exp": None}, False),
+    # exp past the last instant the gateway stores (policies.chinatime.LATEST): no arithmetic overflows
+    ("exp at the year 9999", None, {"exp": LATEST.timestamp()}, False),
+    ("exp a huge integer", None, {"exp": 10**400}, False),
+    ("exp just before the year 9999", None, {"exp": LATEST.timestamp() - 1}, True),
     # nbf: the leeway
     ("nbf passed", None, {"nbf": -3600}, True),
     ("nbf ahead within the leeway", None, {"nbf": DEFAULT_LEEWAY - MARGIN}, True),
@@ -148,3 +153,10 @@ def test_leeway_setting():
     for bad, fragment in (("301", "at most 300"), ("-1", "negative"), ("a", "whole number")):
         with pytest.raises(ConfigurationError, match=fragment):
             Settings.load({"GOVSHARE_TOKEN_LEEWAY": bad}, data="/tmp/unused")
+
+
+def test_a_token_ttl_of_zero_is_refused():
+    """Every token would be born expired (RFC 7519 §4.1.4: refused on or after exp)."""
+    with pytest.raises(ConfigurationError, match="at least 1 second"):
+        Settings.load({"GOVSHARE_TOKEN_TTL": "0"}, data="/tmp/unused")
+    assert Settings.load({"GOVSHARE_TOKEN_TTL": "1"}, data="/tmp/unused").token_ttl == 1

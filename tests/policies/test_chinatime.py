@@ -33,6 +33,9 @@ OFFSETS = st.integers(-14 * 60, 14 * 60).map(lambda minutes: dt.timezone(dt.time
         ("2026-12-01 17:00", dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)),
         ("2026-12-01", dt.datetime(2026, 11, 30, 16, tzinfo=dt.UTC)),  # midnight in China
         ("1990-07-01T12:00:00", dt.datetime(1990, 7, 1, 3, tzinfo=dt.UTC)),  # summer time then: UTC+9
+        # RFC 3339 section 5.6, NOTE: "T" and "Z" may alternatively be lower case
+        ("2026-12-01t09:00:00z", dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)),
+        ("2026-12-01t17:00:00+08:00", dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)),
     ],
 )
 def test_examples(text: str, utc: dt.datetime) -> None:

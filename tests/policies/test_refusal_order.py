@@ -169,3 +169,22 @@ def test_a_division_no_grant_covers_is_out_of_scope_even_with_a_cheaper_grant_el
     other = replace(spoiled("APP-B", "purpose"), conditions=GrantConditions(regions=("4202",)))
     plan = plan_access(ask(), fixed_catalog(), {AMR: ["legal_rep"]}, [scoped, other]).resources[AMR]
     assert subject_access(plan, "440300").denied["legal_rep"].code == "OUT_OF_SCOPE"
+
+
+@pytest.mark.parametrize("case", TABLE["scoped_grant_with_reason"], ids=lambda c: c["reason"])
+def test_a_scoped_grant_with_a_reason_is_out_of_scope_for_a_subject_outside_it(case: dict[str, Any]) -> None:
+    """Seen on the demo: a grant for 420103 used with another purpose named ``purpose`` for a
+    subject of 420102; with the purpose fixed, OUT_OF_SCOPE appeared (a hidden reason)."""
+    scoped = replace(spoiled("APP-A", case["reason"]), conditions=GrantConditions(regions=("4201",)))
+    request = ask(application_id="APP-OTHER") if case["reason"] == "application" else ask()
+    plan = plan_access(request, fixed_catalog(), {AMR: ["legal_rep"]}, [scoped]).resources[AMR]
+    for region, first in (("420102", case["inside"]), ("440300", case["outside"])):
+        error = subject_access(plan, region).denied["legal_rep"]
+        assert error.extensions.get("reason", error.code) == first, (region, error.message)
+    # the subject-independent answer (no subject known) still names the grant's own reason
+    assert plan.denied["legal_rep"].extensions["reason"] == case["inside"]
+    # following OUT_OF_SCOPE's advice (a new grant covering the division) lets the subject through
+    covering = grant(id="APP-NEW", conditions=GrantConditions(regions=("4403",)), purpose=request.purpose)
+    fixed = replace(request, application_id=None)
+    plan = plan_access(fixed, fixed_catalog(), {AMR: ["legal_rep"]}, [scoped, covering]).resources[AMR]
+    assert subject_access(plan, "440300").items == ("legal_rep",)

@@ -91,7 +91,9 @@ class Served:
     def run(self, work: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout=60)
 
-    def post(self, role: str, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
+    def post(
+        self, role: str, query: str, variables: dict[str, Any] | None = None, **more: Any
+    ) -> httpx.Response:
         token = self.gateway.signer.issue(ROLES[role], [role], "test", 600)
         headers = {
             "Authorization": f"Bearer {token}",
@@ -99,7 +101,7 @@ class Served:
             "X-Voucher": "off",
             "Accept": "application/graphql-response+json",
         }
-        body = {"query": query, "variables": variables or {}}
+        body = {"query": query, "variables": variables or {}, **more}
         return self.run(self.client.post("/graphql", json=body, headers=headers))  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -207,6 +209,38 @@ def test_a_control_character_in_text_is_bad_request(served: Served, control: str
 def test_tabs_and_line_breaks_are_text(served: Served) -> None:
     response = served.post("operator", "query($i: ID!) { application(id: $i) { id } }", {"i": "a\tb\r\nc"})
     assert response.status_code == 400 and "no application" in response.json()["errors"][0]["message"]
+
+
+# --- what a refusal repeats of the client's value ------------------------------------------
+
+HUGE = 300_000  # characters: far more than any message should repeat
+
+
+@pytest.mark.parametrize(
+    ("role", "query", "value"),
+    [
+        ("operator", DATETIME_ARGUMENTS["stats.since"][1], "x" * HUGE),
+        ("operator", DATETIME_ARGUMENTS["stats.since"][1], [1] * HUGE),
+        ("operator", DATETIME_ARGUMENTS["stats.since"][1], {"a": "x" * HUGE}),
+        ("consumer", APPLY.replace('"amr.enterprise_registration"', "$r").replace(
+            "$f: DateTime", "$f: DateTime, $r: String!"), "r" * HUGE),
+        ("consumer", APPLY.replace('["legal_representative"]', "[$r]").replace(
+            "$f: DateTime", "$f: DateTime, $r: String!"), "i" * HUGE),
+    ],
+    ids=["datetime text", "datetime list", "datetime object", "resource", "item"],
+)  # fmt: skip
+def test_a_refusal_repeats_at_most_a_little_of_a_huge_value(
+    served: Served, role: str, query: str, value: Any
+) -> None:
+    """A 300 KB argument used to come back whole (twice: in the message and in extensions)."""
+    response = served.post(role, query, {"t": value, "r": value, "u": "2030-01-01T00:00:00"})
+    assert 400 <= response.status_code < 500 and codes_of(response)
+    assert len(response.content) < 4_000, response.text[:300]
+
+
+def test_an_unknown_operation_name_is_repeated_cut(served: Served) -> None:
+    response = served.post("operator", "query A { __typename }", operationName="B" * HUGE)
+    assert response.status_code == 400 and len(response.content) < 4_000
 
 
 # --- every argument -----------------------------------------------------------------------
