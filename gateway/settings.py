@@ -19,7 +19,7 @@
 | GOVSHARE_MAX_TOKENS | 1000 | most lexical tokens in a document (comments count) |
 | GOVSHARE_MAX_FIELDS | 500 | most field selections in a document's operations, fragments inlined |
 | GOVSHARE_MAX_ALIASES | 100 | most aliases, fragments inlined |
-| GOVSHARE_MAX_DEPTH | 15 | deepest nesting of fields, through fragments |
+| GOVSHARE_MAX_DEPTH | 20 | deepest nesting of fields, through fragments |
 | GOVSHARE_MAX_REPEATED_FIELDS | 50 | most selections repeating a response name at the same place |
 | GOVSHARE_MAX_ERRORS | 100 | most errors in one operation; beyond, the operation is refused whole |
 | GOVSHARE_MAX_BATCH | 20 | most operations in one batched request (a JSON list) |

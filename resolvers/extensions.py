@@ -44,6 +44,13 @@ from resolvers.planning import ItemIndex, OperationNotFound, Wanted, select_oper
 _UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'")
 _TOO_MANY_TOKENS = re.compile(r"^Syntax Error: Document contains more than (\d+) tokens")
 _NESTED_TOO_DEEPLY = "Document is nested too deeply"
+# The lexical tokens of GraphQL (spec, section 2.1.6 Lexical Tokens) and comments, as the
+# parser counts them for max_tokens: one C-speed pass that spares the Python lexer any
+# document over the limit. Strings are matched whole, so their contents count once.
+_TOKEN = re.compile(
+    r'"""(?:\\"""|[^"]|"(?!""))*"""|"(?:\\.|[^"\\\n\r])*"|#[^\n\r]*|\.\.\.|[!$&():=@\[\]{|}]'
+    r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|[_A-Za-z][_0-9A-Za-z]*"
+)
 _TOO_MANY_ERRORS = "Too many validation errors"
 NotSharedIndex = Mapping[tuple[str, str], tuple[Resource, Item]]
 PLAN_BYTES = 16_384  # an access plan or a wanted-items map: a few objects per catalog item
@@ -90,6 +97,9 @@ class DocumentCache(SchemaExtension):
                                   len(text))  # fmt: skip
             document = self.cache.get(text)
             if document is None:
+                tokens = len(_TOKEN.findall(text))
+                if tokens > self.limits.max_tokens:
+                    raise too_complex("max_tokens", self.limits.max_tokens, "tokens", tokens)
                 document = self._parse(text)
                 self.cache.put(text, document)
             ctx.graphql_document = document

@@ -11,7 +11,7 @@ checked by the cheapest means before the step runs:
 | parsing | tokens | ``max_tokens`` (1,000) | while lexing |
 | validation, execution | selections, fragments inlined | ``max_fields`` (500) | one walk |
 | | aliases | ``max_aliases`` (100) | same walk |
-| | nesting | ``max_depth`` (15) | same walk |
+| | nesting | ``max_depth`` (20) | same walk |
 | merging fields | a response name selected again | ``max_repeated_fields`` (50) | a second walk |
 | error reporting | errors (a location each) | ``max_errors`` (100) | validating, executing |
 | batches | operations in one request | ``max_batch`` (20) | gateway.http |
@@ -32,7 +32,6 @@ value and its ``GOVSHARE_*`` variable, and saying how to fit within it.
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -63,7 +62,7 @@ class OperationLimits:
     max_tokens: int = 1_000
     max_fields: int = 500
     max_aliases: int = 100
-    max_depth: int = 15
+    max_depth: int = 20
     max_repeated_fields: int = 50
     max_errors: int = 100
     max_batch: int = 20
@@ -192,18 +191,18 @@ class _Repeats:
                 self.selection_set(definition.selection_set, place, inlined | {name})
 
 
-def measure(document: DocumentNode) -> Cost:
+def measure(document: DocumentNode, max_depth: int = OperationLimits.max_depth) -> Cost:
     """The cost of validating and running ``document``, in time linear in its size.
 
     Raises ``QueryTooComplex`` (``max_depth``) when fragments nest beyond the interpreter's
-    recursion limit."""
+    recursion limit (far deeper than any ``max_depth``)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     try:
         counted = _Measure(fragments)
         tallies = [counted.selection_set(op.selection_set) for op in operations]
     except RecursionError:
-        raise too_complex("max_depth", sys.getrecursionlimit(), "levels of nesting") from None
+        raise too_complex("max_depth", max_depth, "levels of nesting") from None
     return Cost(
         fields=sum(t.fields for t in tallies),
         aliases=sum(t.aliases for t in tallies),
@@ -225,7 +224,7 @@ def repeated_fields(document: DocumentNode) -> int:
 
 def check_document(document: DocumentNode, limits: OperationLimits) -> Cost:
     """Raise ``QueryTooComplex`` for the first limit ``document`` exceeds, else its cost."""
-    cost = measure(document)
+    cost = measure(document, limits.max_depth)
     for limit, found, what in (
         ("max_fields", cost.fields, "field selections, fragments inlined,"),
         ("max_aliases", cost.aliases, "aliases"),

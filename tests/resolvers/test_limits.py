@@ -14,12 +14,12 @@ import time
 import tracemalloc
 
 import pytest
-from graphql import parse
+from graphql import get_introspection_query, parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from errors import QueryTooComplex
-from resolvers.extensions import document_cache
+from resolvers.extensions import _TOKEN, document_cache
 from resolvers.limits import (
     ByteBoundedCache,
     OperationLimits,
@@ -205,3 +205,19 @@ def test_many_distinct_large_documents_stay_within_the_cache_budget() -> None:
     assert cache.bytes <= budget
     assert 0 < len(cache) < 150
     assert kept <= budget
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        get_introspection_query(descriptions=True),
+        '{ a: organization(code: "x\\"y {") { code } } # a comment { with braces',
+        'query($c: [USCC!]! = ["a", "b"]) { x(f: 1.5e3, g: -2, h: """block "" \\""" {""") { ...F } }'
+        " fragment F on X { y @skip(if: true) }",
+        "query Q($v: Int = 0) { __typename }  # trailing\n# and another\n",
+    ],
+)
+def test_the_cheap_token_count_agrees_with_the_parser(document: str) -> None:
+    """The pre-parse count (one regex pass) must equal graphql-core's own count for
+    max_tokens, or it would refuse documents the parser admits."""
+    assert len(_TOKEN.findall(document)) == parse(document).token_count
