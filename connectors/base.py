@@ -126,21 +126,22 @@ Abandoned = set[asyncio.Future[Any]]
 async def within(seconds: float, call: Awaitable[T], what: str, abandoned: Abandoned | None = None) -> T:
     """``call``'s result, or ``SourceUnavailable`` once ``seconds`` have passed.
 
-    Unlike ``asyncio.timeout``, a call that overruns is cancelled and left to unwind on
-    its own: a driver stuck in a thread (SQLite waiting on a lock) or a pool checkout
-    cannot stretch the wait past ``seconds`` while it cleans up. The unwinding call is
-    kept in ``abandoned`` until it ends, so that ``close`` can let it finish before the
-    engine goes (see ``settle``). Other failures pass through unchanged. Raised with
-    ``timeout`` (seconds) in the error's extensions.
+    Unlike ``asyncio.timeout``, the caller does not wait for a call that overruns to
+    unwind: a driver stuck in a thread (SQLite waiting on a lock) or a pool checkout cannot
+    stretch the wait past ``seconds``. The abandoned call may finish on its own for another
+    ``seconds`` (cancelling a driver in the middle of opening a connection loses that
+    connection unclosed), then it is cancelled; it is kept in ``abandoned`` until it ends,
+    so that ``close`` can let it finish before the engine goes (see ``settle``). Other
+    failures pass through unchanged. Raised with ``timeout`` (seconds) in the extensions.
     """
     task = asyncio.ensure_future(call)
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
     except asyncio.CancelledError:
-        _abandon(task, abandoned)
+        _abandon(task, abandoned, seconds)
         raise
     if not done:
-        _abandon(task, abandoned)
+        _abandon(task, abandoned, seconds)
         raise SourceUnavailable(f"{what} took longer than the source timeout of {seconds:g} s",
                                 timeout=seconds)  # fmt: skip
     return task.result()
@@ -152,8 +153,9 @@ async def settle(abandoned: Abandoned, seconds: float) -> None:
         await asyncio.wait(set(abandoned), timeout=seconds)
 
 
-def _abandon(task: asyncio.Future[Any], abandoned: Abandoned | None) -> None:
-    task.cancel()
+def _abandon(task: asyncio.Future[Any], abandoned: Abandoned | None, grace: float) -> None:
+    stop = asyncio.get_running_loop().call_later(grace, task.cancel)
+    task.add_done_callback(lambda _: stop.cancel())
     task.add_done_callback(_retrieve)
     if abandoned is not None:
         abandoned.add(task)

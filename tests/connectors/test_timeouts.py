@@ -157,7 +157,8 @@ async def test_within_passes_results_and_other_failures_through() -> None:
         await within(1, broken(), "breaking")
 
 
-async def test_within_cancelled_from_outside_cancels_the_call() -> None:
+async def test_a_call_whose_caller_gave_up_is_cancelled_after_one_more_timeout() -> None:
+    """Not at once: cancelling a driver while it opens a connection loses the connection."""
     started, cancelled = asyncio.Event(), asyncio.Event()
 
     async def slow() -> None:
@@ -168,12 +169,16 @@ async def test_within_cancelled_from_outside_cancels_the_call() -> None:
             cancelled.set()
             raise
 
-    outer = asyncio.ensure_future(within(30, slow(), "sleeping"))
+    abandoned: set[asyncio.Future[Any]] = set()
+    outer = asyncio.ensure_future(within(0.2, slow(), "sleeping", abandoned))
     await started.wait()
     outer.cancel()
     with pytest.raises(asyncio.CancelledError):
         await outer
+    assert len(abandoned) == 1 and not cancelled.is_set()
     await asyncio.wait_for(cancelled.wait(), 1)
+    await asyncio.sleep(0)
+    assert abandoned == set()
 
 
 @pytest.mark.parametrize("value", [0, -1, "soon", float("nan"), float("inf"), None])
