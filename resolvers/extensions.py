@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ from resolvers.context import RequestContext
 from resolvers.limits import (
     ByteBoundedCache,
     OperationLimits,
+    ParseBudget,
     check_document,
     document_bytes,
     text_bytes,
@@ -82,11 +84,15 @@ def plan_cache(limits: OperationLimits) -> ByteBoundedCache[PlanKey, AccessPlan]
 
 class DocumentCache(SchemaExtension):
     """Parse once per text, within the document limits (replaces strawberry's ParserCache,
-    which bounds entries but not bytes)."""
+    which bounds entries but not bytes); a text not parsed before is charged to the
+    client's ``ParseBudget``."""
 
-    def __init__(self, limits: OperationLimits, cache: ByteBoundedCache[str, DocumentNode]) -> None:
+    def __init__(
+        self, limits: OperationLimits, cache: ByteBoundedCache[str, DocumentNode], budget: ParseBudget
+    ) -> None:
         self.limits = limits
         self.cache = cache
+        self.budget = budget
 
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -100,6 +106,7 @@ class DocumentCache(SchemaExtension):
                 tokens = len(_TOKEN.findall(text))
                 if tokens > self.limits.max_tokens:
                     raise too_complex("max_tokens", self.limits.max_tokens, "tokens", tokens)
+                self.budget.take(_client(ctx.context), tokens, time.monotonic())
                 document = self._parse(text)
                 self.cache.put(text, document)
             ctx.graphql_document = document
@@ -115,6 +122,12 @@ class DocumentCache(SchemaExtension):
             if error.message.startswith(f"Syntax Error: {_NESTED_TOO_DEEPLY}"):
                 raise too_complex("max_depth", self.limits.max_depth, "levels of nesting") from None
             raise
+
+
+def _client(context: object) -> str:
+    """Whose budget a new document is charged to: the calling client system."""
+    consumer = getattr(context, "consumer", None)
+    return f"{consumer.department}/{consumer.client_id}" if consumer is not None else ""
 
 
 class Validation(SchemaExtension):

@@ -15,6 +15,13 @@ checked by the cheapest means before the step runs:
 | merging fields | a response name selected again | ``max_repeated_fields`` (50) | a second walk |
 | error reporting | errors (a location each) | ``max_errors`` (100) | validating, executing |
 | batches | operations in one request | ``max_batch`` (20) | gateway.http |
+| parsing new texts | a client's tokens/s | ``new_tokens_per_second`` (5,000) | before parsing, 429 |
+| | and burst | ``new_tokens_burst`` (20,000) | |
+
+The last one is fairness, not size: a document already parsed costs nothing to parse again,
+so a client that reuses its documents (values in variables) never meets it, while one that
+sends a fresh document every time (the cheapest way to make the gateway work) gets its
+share of parsing capped at a few per cent of one core.
 
 Why a walk of our own rather than strawberry's ``MaxAliasesLimiter`` / ``QueryDepthLimiter``:
 both walk a fragment once per spread, and a document of 30 fragments each spreading the
@@ -47,7 +54,7 @@ from graphql import (
     SelectionSetNode,
 )
 
-from errors import QueryTooComplex
+from errors import QueryTooComplex, RateLimited
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -66,6 +73,8 @@ class OperationLimits:
     max_repeated_fields: int = 50
     max_errors: int = 100
     max_batch: int = 20
+    new_tokens_per_second: int = 5_000
+    new_tokens_burst: int = 20_000
     cache_bytes: int = 32 * 1_048_576  # per cache: documents, validation results, plans
 
     @classmethod
@@ -83,6 +92,8 @@ HOW_TO_FIT = {
     "max_repeated_fields": "select each field once: repeated selections of one name are merged anyway",
     "max_errors": "ask only for items you are granted and subjects in scope, or split the request",
     "max_batch": "send fewer operations per batch",
+    "new_tokens_per_second": "reuse documents and pass values as variables; retry after a moment",
+    "new_tokens_burst": "reuse documents and pass values as variables; retry after a moment",
 }
 
 
@@ -238,6 +249,41 @@ def check_document(document: DocumentNode, limits: OperationLimits) -> Cost:
             "max_repeated_fields", limits.max_repeated_fields, "repeated field selections", repeated
         )
     return Cost(cost.fields, cost.aliases, cost.depth, repeated)
+
+
+# --- fairness: parsing new documents ---------------------------------------------------
+
+
+class ParseBudget:
+    """A token bucket per client: tokens of documents not parsed before that the client may
+    have parsed, ``rate`` per second up to ``burst`` banked. At most ``clients`` buckets are
+    kept (the least recently used go; a client forgotten starts full again)."""
+
+    def __init__(self, rate: int, burst: int, clients: int = 10_000) -> None:
+        self.rate, self.burst, self.clients = rate, burst, clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (level, at)
+
+    def take(self, client: str, tokens: int, now: float) -> None:
+        """Spend ``tokens`` or raise ``RateLimited`` naming the rate and when to retry."""
+        level, at = self._buckets.pop(client, (float(self.burst), now))
+        level = min(float(self.burst), level + (now - at) * self.rate)
+        if tokens > level:
+            self._keep(client, level, now)
+            wait = (tokens - level) / self.rate
+            variable = "GOVSHARE_NEW_TOKENS_PER_SECOND"
+            raise RateLimited(
+                f"too many new documents from this client: more than {self.rate} tokens per second of "
+                f"documents not seen before (new_tokens_per_second, {variable}); "
+                f"{HOW_TO_FIT['new_tokens_per_second']} (in {wait:.1f} s)",
+                limit="new_tokens_per_second", maximum=self.rate, variable=variable,
+                retry_after=round(wait, 1),
+            )  # fmt: skip
+        self._keep(client, level - tokens, now)
+
+    def _keep(self, client: str, level: float, now: float) -> None:
+        self._buckets[client] = (level, now)
+        while len(self._buckets) > self.clients:
+            self._buckets.popitem(last=False)
 
 
 # --- caches bounded by bytes ---------------------------------------------------------

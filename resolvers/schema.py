@@ -35,7 +35,7 @@ from resolvers.extensions import (
     plan_cache,
     validation_cache,
 )
-from resolvers.limits import OperationLimits, too_complex
+from resolvers.limits import OperationLimits, ParseBudget, too_complex
 from resolvers.planning import ItemIndex
 from resolvers.stats import StatsQuery
 from resolvers.subjects import lookup, resource_resolver
@@ -103,6 +103,7 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     subjects = {kind: _subject_type(catalog, kind, resource_types) for kind in SUBJECT_KINDS}
     index, not_shared = ItemIndex(_item_index(catalog), limits.cache_bytes), _not_shared_index(catalog)
     documents, validated, plans = document_cache(limits), validation_cache(limits), plan_cache(limits)
+    budget = ParseBudget(limits.new_tokens_per_second, limits.new_tokens_burst)
     executor = type("LimitedExecution", (LimitedExecution,), {"max_errors": limits.max_errors})
     return GovshareSchema(
         query=_query_type(subjects),
@@ -111,7 +112,7 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
         execution_context_class=executor,
         extensions=[
             lambda: MaxTokensLimiter(limits.max_tokens),
-            lambda: DocumentCache(limits, documents),
+            lambda: DocumentCache(limits, documents, budget),
             lambda: AddValidationRules(TEXT_RULES),
             TextVariables,
             lambda: Validation(not_shared, validated, limits),

@@ -271,3 +271,20 @@ def test_limits_are_read_from_the_environment() -> None:
 def test_a_limit_must_be_a_whole_number_of_at_least_one(value: str) -> None:
     with pytest.raises(ConfigurationError, match="GOVSHARE_MAX_ALIASES"):
         Settings.load({"GOVSHARE_MAX_ALIASES": value}, data="/tmp/x")
+
+
+async def test_a_client_sending_fresh_documents_is_slowed_but_reusing_one_never_is(data_dir: Path) -> None:
+    async for client, gateway in serve(
+        data_dir, audit="off", new_tokens_per_second="1", new_tokens_burst="40"
+    ):
+        codes = []
+        for i in range(10):  # 8 tokens each: five fit the burst
+            _, response = await post(client, gateway, {"query": f"{{ a{i}: __typename b: __typename }}"})
+            codes.append(response.status_code)
+        assert codes == [200] * 5 + [429] * 5
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert error["extensions"]["limit"] == "new_tokens_per_second"
+        for _ in range(20):  # a document already parsed costs nothing: never limited
+            _, response = await post(client, gateway, {"query": "{ a0: __typename b: __typename }"})
+            assert response.status_code == 200

@@ -18,11 +18,12 @@ from graphql import get_introspection_query, parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errors import QueryTooComplex
+from errors import QueryTooComplex, RateLimited
 from resolvers.extensions import _TOKEN, document_cache
 from resolvers.limits import (
     ByteBoundedCache,
     OperationLimits,
+    ParseBudget,
     check_document,
     document_bytes,
     measure,
@@ -221,3 +222,34 @@ def test_the_cheap_token_count_agrees_with_the_parser(document: str) -> None:
     """The pre-parse count (one regex pass) must equal graphql-core's own count for
     max_tokens, or it would refuse documents the parser admits."""
     assert len(_TOKEN.findall(document)) == parse(document).token_count
+
+
+# --- fairness: parsing new documents -----------------------------------------------------
+
+
+def test_the_parse_budget_spends_refills_at_its_rate_and_caps_at_its_burst() -> None:
+    budget = ParseBudget(rate=100, burst=300)
+    budget.take("a", 300, now=0.0)  # a full bucket to start
+    with pytest.raises(RateLimited) as refused:
+        budget.take("a", 1, now=0.0)
+    extensions = refused.value.extensions
+    assert (extensions["code"], extensions["limit"], extensions["maximum"]) == (
+        "RATE_LIMITED", "new_tokens_per_second", 100,
+    )  # fmt: skip
+    assert extensions["variable"] == "GOVSHARE_NEW_TOKENS_PER_SECOND"
+    assert extensions["retry_after"] == 0.0
+    budget.take("b", 300, now=0.0)  # each client has its own bucket
+    budget.take("a", 100, now=1.0)  # 100 tokens a second
+    with pytest.raises(RateLimited):
+        budget.take("a", 50, now=1.25)
+    budget.take("a", 300, now=100.0)  # never more than the burst banked...
+    with pytest.raises(RateLimited):
+        budget.take("a", 1, now=100.0)
+
+
+def test_the_parse_budget_keeps_a_bounded_number_of_clients() -> None:
+    budget = ParseBudget(rate=1, burst=10, clients=3)
+    for client in "abcd":
+        budget.take(client, 10, now=0.0)
+    assert len(budget._buckets) == 3
+    budget.take("a", 10, now=0.0)  # forgotten, so full again
