@@ -288,3 +288,18 @@ async def test_a_client_sending_fresh_documents_is_slowed_but_reusing_one_never_
         for _ in range(20):  # a document already parsed costs nothing: never limited
             _, response = await post(client, gateway, {"query": "{ a0: __typename b: __typename }"})
             assert response.status_code == 200
+
+
+async def test_every_cost_refusal_is_an_audit_event_naming_its_code(data_dir: Path) -> None:
+    """Refused before reading (413), before parsing (document size) and at validation
+    (aliases): each leaves an event whose decisions name the refusal (gateway.evidence)."""
+    aliases = " ".join(f"a{i}: __typename" for i in range(101))
+    async for client, gateway in serve(data_dir, max_body_bytes="40000"):
+        assert gateway.audit is not None
+        _, large = await post(client, gateway, {"query": "{ __typename }", "variables": {"x": "y" * 50_000}})
+        _, long = await post(client, gateway, {"query": "{ __typename }" + " " * 17_000})
+        _, aliased = await post(client, gateway, {"query": f"{{ {aliases} }}"})
+        assert [r.status_code for r in (large, long, aliased)] == [413, 400, 400]
+        events = await gateway.audit.events(consumer=HOUSING.code, limit=100)
+        codes = [event["decisions"].get("request") for event in events]
+        assert codes[-3:] == ["REQUEST_TOO_LARGE", "QUERY_TOO_COMPLEX", "QUERY_TOO_COMPLEX"]
