@@ -12,6 +12,7 @@ these errors too and may import neither ``gateway`` nor each other.
     │   ├── OperationNotSelected       BAD_REQUEST                 400
     │   ├── PurposeRequired            PURPOSE_REQUIRED            400
     │   ├── QueryTooComplex            QUERY_TOO_COMPLEX           400
+    │   │   └── RequestTooLarge        REQUEST_TOO_LARGE           413
     │   └── UnsupportedMediaType       UNSUPPORTED_MEDIA_TYPE      415
     ├── Unauthenticated                UNAUTHENTICATED             401
     ├── AccessDenied                   (abstract: a field or request is refused)
@@ -89,6 +90,9 @@ class PurposeRequired(BadRequest):
 
 
 class QueryTooComplex(BadRequest):
+    """An operation cost limit (resolvers.limits) is exceeded; ``extensions`` name the limit
+    (``limit``), its value (``maximum``) and its ``GOVSHARE_*`` variable."""
+
     code = "QUERY_TOO_COMPLEX"
 
 
@@ -98,6 +102,13 @@ class UnsupportedMediaType(BadRequest):
 
     code = "UNSUPPORTED_MEDIA_TYPE"
     status = 415
+
+
+class RequestTooLarge(QueryTooComplex):
+    """The request body is larger than ``GOVSHARE_MAX_BODY_BYTES`` (RFC 9110 §15.5.14)."""
+
+    code = "REQUEST_TOO_LARGE"
+    status = 413
 
 
 class Unauthenticated(GovshareError):

@@ -9,6 +9,11 @@ once, at load time; afterwards the gateway only asks for batches:
 - ``check``: whether the bound table and every bound column exist (``govshare catalog
   check --sources``, ``/readyz``): a misspelt name is found before a query trips on it.
 
+Every call answers within the connector's ``timeout`` (seconds, default 5) or raises
+``SourceUnavailable``: the whole wait counts (a pool or connection slot, the query, the
+clean-up), so a hung department costs its fields at most one timeout. ``within`` is the
+helper that keeps this promise without waiting for a hung call's clean-up.
+
 A row is a ``dict`` keyed by item name. Each source kind is one module defining a
 subclass with a ``kind`` constant, registered with ``@register``; ``open_connector``
 builds one from a department's ``connector:`` settings.
@@ -17,14 +22,16 @@ builds one from a department's ``connector:`` settings.
 from __future__ import annotations
 
 import abc
+import asyncio
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from errors import ConfigurationError
+from errors import ConfigurationError, SourceUnavailable
 
+DEFAULT_TIMEOUT = 5.0
 Row = dict[str, Any]
 
 
@@ -71,6 +78,7 @@ def bound_columns(binding: Binding) -> tuple[str, ...]:
 
 class Connector(abc.ABC):
     kind: ClassVar[str]
+    timeout: float = DEFAULT_TIMEOUT  # seconds for one whole call, every wait included
 
     @classmethod
     @abc.abstractmethod
@@ -109,6 +117,67 @@ class Connector(abc.ABC):
 
 _KINDS: dict[str, type[Connector]] = {}
 C = TypeVar("C", bound=type[Connector])
+T = TypeVar("T")
+
+
+Abandoned = set[asyncio.Future[Any]]
+
+
+async def within(seconds: float, call: Awaitable[T], what: str, abandoned: Abandoned | None = None) -> T:
+    """``call``'s result, or ``SourceUnavailable`` once ``seconds`` have passed.
+
+    Unlike ``asyncio.timeout``, the caller does not wait for a call that overruns to
+    unwind: a driver stuck in a thread (SQLite waiting on a lock) or a pool checkout cannot
+    stretch the wait past ``seconds``. The abandoned call may finish on its own for another
+    ``seconds`` (cancelling a driver in the middle of opening a connection loses that
+    connection unclosed), then it is cancelled; it is kept in ``abandoned`` until it ends,
+    so that ``close`` can let it finish before the engine goes (see ``settle``). Other
+    failures pass through unchanged. Raised with ``timeout`` (seconds) in the extensions.
+    """
+    task = asyncio.ensure_future(call)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        _abandon(task, abandoned, seconds)
+        raise
+    if not done:
+        _abandon(task, abandoned, seconds)
+        raise SourceUnavailable(f"{what} took longer than the source timeout of {seconds:g} s",
+                                timeout=seconds)  # fmt: skip
+    return task.result()
+
+
+async def settle(abandoned: Abandoned, seconds: float) -> None:
+    """Give calls abandoned at their timeout up to ``seconds`` to unwind (before a close)."""
+    if abandoned:
+        await asyncio.wait(set(abandoned), timeout=seconds)
+
+
+def _abandon(task: asyncio.Future[Any], abandoned: Abandoned | None, grace: float) -> None:
+    stop = asyncio.get_running_loop().call_later(grace, task.cancel)
+    task.add_done_callback(lambda _: stop.cancel())
+    task.add_done_callback(_retrieve)
+    if abandoned is not None:
+        abandoned.add(task)
+        task.add_done_callback(abandoned.discard)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark an abandoned call's outcome as seen, so asyncio logs no 'never retrieved'."""
+    if not task.cancelled():
+        task.exception()
+
+
+def timeout_setting(settings: Mapping[str, Any]) -> float:
+    """``timeout:`` of a connector's settings: seconds, a positive number (default 5)."""
+    value = settings.get("timeout", DEFAULT_TIMEOUT)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"connector timeout must be a number of seconds, got {value!r}") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigurationError(f"connector timeout must be a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def register(cls: C) -> C:

@@ -1,18 +1,32 @@
 """An in-memory source for tests and examples: rows in dicts, every call counted.
 
-Settings: ``{kind: mock, tables: {target: [row, ...]}}`` where each row is keyed by
-source column. ``calls`` counts fetches and scans; setting ``failing`` makes every call
-raise ``SourceUnavailable``, as a department that is down would.
+Settings: ``{kind: mock, tables: {target: [row, ...]}, delay: seconds, timeout: seconds}``
+where each row is keyed by source column. ``calls`` counts fetches and scans; setting
+``failing`` makes every call raise ``SourceUnavailable``, as a department that is down
+would; ``delay`` makes every call wait that long first, as a hung one would. Like every
+connector, a call answers within ``timeout`` (default 5 s) or raises ``SourceUnavailable``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from connectors.base import Binding, Connector, Row, SourceCheck, bind_columns, bound_columns, register
+from connectors.base import (
+    DEFAULT_TIMEOUT,
+    Binding,
+    Connector,
+    Row,
+    SourceCheck,
+    bind_columns,
+    bound_columns,
+    register,
+    timeout_setting,
+    within,
+)
 from errors import ConfigurationError, SourceUnavailable
 
 
@@ -20,14 +34,23 @@ from errors import ConfigurationError, SourceUnavailable
 class MockConnector(Connector):
     kind = "mock"
 
-    def __init__(self, tables: Mapping[str, list[Mapping[str, Any]]] | None = None) -> None:
+    def __init__(
+        self,
+        tables: Mapping[str, list[Mapping[str, Any]]] | None = None,
+        *,
+        delay: float = 0.0,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.tables = {name: [dict(row) for row in rows] for name, rows in (tables or {}).items()}
         self.calls: list[tuple[str, str, tuple[str, ...]]] = []
         self.failing = False
+        self.delay = delay
+        self.timeout = timeout
 
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> MockConnector:
-        return cls(settings.get("tables") or {})
+        delay = float(settings.get("delay", 0.0))
+        return cls(settings.get("tables") or {}, delay=delay, timeout=timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
         target = source.get("table")
@@ -38,6 +61,7 @@ class MockConnector(Connector):
         return Binding(str(target), key, columns, source.get("updated_at"))
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        await self._wait(f"reading {binding.target}")
         self._record("fetch", binding, items)
         wanted = set(keys)
         rows = (row for row in self.tables.get(binding.target, []) if row[binding.key] in wanted)
@@ -52,6 +76,7 @@ class MockConnector(Connector):
         since: dt.datetime | None = None,
         limit: int = 1000,
     ) -> list[Row]:
+        await self._wait(f"scanning {binding.target}")
         self._record("scan", binding, items)
         rows = sorted(self.tables.get(binding.target, []), key=lambda row: row[binding.key])
         rows = [r for r in rows if after is None or r[binding.key] > after]
@@ -60,6 +85,7 @@ class MockConnector(Connector):
         return [{"__key__": r[binding.key], **_project(binding, r, items)} for r in rows[:limit]]
 
     async def freshness(self, binding: Binding) -> dt.datetime | None:
+        await self._wait(f"dating {binding.target}")
         self._record("freshness", binding, ())
         if not binding.updated_at:
             return None
@@ -69,6 +95,7 @@ class MockConnector(Connector):
     async def check(self, binding: Binding) -> SourceCheck:
         """A table is a key of ``tables``; its columns are those its rows hold (an empty
         table has no known columns, so only its existence is checked)."""
+        await self._wait(f"checking {binding.target}")
         self._record("check", binding, ())
         if binding.target not in self.tables:
             return SourceCheck(binding.target, table_exists=False)
@@ -76,6 +103,11 @@ class MockConnector(Connector):
         present = {column for row in rows for column in row}
         missing = tuple(c for c in bound_columns(binding) if rows and c not in present)
         return SourceCheck(binding.target, True, missing)
+
+    async def _wait(self, what: str) -> None:
+        """The configured delay, bounded by the timeout like any connector's call."""
+        if self.delay > 0:
+            await within(self.timeout, asyncio.sleep(self.delay), what)
 
     def _record(self, call: str, binding: Binding, items: Sequence[str]) -> None:
         if self.failing:

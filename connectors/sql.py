@@ -1,37 +1,53 @@
 """SQL sources through SQLAlchemy's asyncio engine (SQLite via aiosqlite, PostgreSQL via asyncpg).
 
 Settings: ``{kind: sql, url: ..., timeout: seconds}``; ``{data}`` in the URL is the
-gateway's data folder. A resource binds ``source: {table, key, updated_at, columns}``.
+gateway's data folder. ``timeout`` (default 5) bounds each whole call: waiting for a pooled
+connection, every chunk of keys and the clean-up together (see ``connectors.base.within``).
+A resource binds ``source: {table, key, updated_at, columns}``.
 Each fetch is one ``SELECT ... WHERE key IN (...)`` naming only the requested columns.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from connectors.base import Binding, Connector, Row, SourceCheck, bind_columns, bound_columns, register
+from connectors.base import (
+    DEFAULT_TIMEOUT,
+    Abandoned,
+    Binding,
+    Connector,
+    Row,
+    SourceCheck,
+    bind_columns,
+    bound_columns,
+    register,
+    settle,
+    timeout_setting,
+    within,
+)
 from errors import ConfigurationError, SourceUnavailable
 
 MAX_KEYS_PER_QUERY = 500
+T = TypeVar("T")
 
 
 @register
 class SQLConnector(Connector):
     kind = "sql"
 
-    def __init__(self, engine: AsyncEngine, timeout: float = 5.0) -> None:
+    def __init__(self, engine: AsyncEngine, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.engine = engine
         self.timeout = timeout
+        self._abandoned: Abandoned = set()  # calls that overran, still unwinding
 
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> SQLConnector:
@@ -41,7 +57,7 @@ class SQLConnector(Connector):
         url = url.replace("{data}", str(data_dir))
         _require_sqlite_file(url)
         engine = create_async_engine(url)
-        return cls(engine, float(settings.get("timeout", 5.0)))
+        return cls(engine, timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
         table = source.get("table")
@@ -53,6 +69,9 @@ class SQLConnector(Connector):
         return Binding(str(table), key, columns, str(updated_at) if updated_at else None)
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        return await self._within(self._fetch(binding, keys, items), f"reading {binding.target}")
+
+    async def _fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         statement = _select_by_keys(binding, tuple(items))
         rows: dict[str, Row] = {}
         for start in range(0, len(keys), MAX_KEYS_PER_QUERY):
@@ -73,14 +92,15 @@ class SQLConnector(Connector):
         sqlite = self.engine.dialect.name == "sqlite"
         statement = _select_scan(binding, tuple(items), after is not None, since is not None, sqlite)
         params = {"after": after, "since": since, "limit": limit}
-        return [_row(("__key__", *items), record) for record in await self._run(statement, params)]
+        records = await self._within(self._run(statement, params), f"scanning {binding.target}")
+        return [_row(("__key__", *items), record) for record in records]
 
     async def freshness(self, binding: Binding) -> dt.datetime | None:
         if not binding.updated_at:
             return None
         latest: sa.ColumnClause[Any] = sa.column(binding.updated_at)
         statement: sa.Select[Any] = sa.select(sa.func.max(latest)).select_from(sa.table(binding.target))
-        records = await self._run(statement, {})
+        records = await self._within(self._run(statement, {}), f"dating {binding.target}")
         value = records[0][0] if records else None
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
@@ -93,23 +113,30 @@ class SQLConnector(Connector):
                 return None
             return {str(column["name"]) for column in inspector.get_columns(binding.target)}
 
-        try:
-            async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
-                present = await conn.run_sync(inspect)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise SourceUnavailable(f"source check failed: {describe_failure(exc)}") from exc
+        async def look() -> set[str] | None:
+            try:
+                async with self.engine.connect() as conn:
+                    return await conn.run_sync(inspect)
+            except (SQLAlchemyError, OSError) as exc:
+                raise SourceUnavailable(f"source check failed: {describe_failure(exc)}") from exc
+
+        present = await self._within(look(), f"checking {binding.target}")
         if present is None:
             return SourceCheck(binding.target, table_exists=False)
         return SourceCheck(binding.target, True, tuple(c for c in bound_columns(binding) if c not in present))
 
     async def close(self) -> None:
+        await settle(self._abandoned, self.timeout)  # their connections go back before the pool goes
         await self.engine.dispose()
+
+    async def _within(self, call: Awaitable[T], what: str) -> T:
+        return await within(self.timeout, call, what, self._abandoned)
 
     async def _run(self, statement: sa.Executable, params: Mapping[str, Any]) -> Sequence[Any]:
         try:
-            async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
+            async with self.engine.connect() as conn:  # bounded by the caller's ``within``
                 return (await conn.execute(statement, dict(params))).all()
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except (SQLAlchemyError, OSError) as exc:
             raise SourceUnavailable(f"source query failed: {describe_failure(exc)}") from exc
 
 

@@ -58,7 +58,7 @@ class Gateway:
         await platform.create_schema()
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
-        schema = build_schema(catalog)
+        schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
         audit = await start_audit(settings, catalog)

@@ -32,6 +32,7 @@ from errors import (
     GovshareError,
     InvalidHeader,
     OperationNotSelected,
+    RequestTooLarge,
     UnsupportedMediaType,
     root_cause,
     shown,
@@ -42,6 +43,7 @@ from gateway.evidence import must_record, query_event, refusals, touches_data
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher, response_digest
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
+from resolvers.limits import OperationLimits, too_complex
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -50,7 +52,6 @@ log = logging.getLogger("govshare.http")
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 _READ_METHODS = ("GET", "HEAD")  # query parameters, queries only
-MAX_BATCH = 20
 _QUERIES_ONLY = frozenset({OperationType.QUERY})
 _ALL_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
@@ -362,14 +363,13 @@ async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]
     if request.method in _READ_METHODS:  # HEAD is GET without the body (RFC 9110 section 9.3.2)
         return _get_params(request.query_params)
     _require_json(header_value(request.headers, "content-type"))
+    limits = gateway_of(request).settings.limits
     try:
-        params = orjson.loads(await request.body())
+        params = orjson.loads(await read_body(request, limits.max_body_bytes))
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
     if isinstance(params, list):
-        if not 0 < len(params) <= MAX_BATCH:
-            raise BadRequest(f"a batch holds 1 to {MAX_BATCH} operations")
-        return [_check_params(one) for one in params]
+        return _check_batch(params, limits)
     return _check_params(params)
 
 
@@ -385,6 +385,34 @@ def _require_json(content_type: str | None) -> None:
         key, _, value = parameter.partition("=")
         if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"unsupported charset in {shown(content_type)}; JSON is UTF-8: {fix}")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (``RequestTooLarge``, 413) as soon as it passes ``limit`` bytes:
+    by its Content-Length before reading, and while reading a chunked or lying body."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit, int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit, None)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int, found: int | None) -> RequestTooLarge:
+    refusal = too_complex("max_body_bytes", limit, "bytes in the request body", found)
+    return RequestTooLarge(refusal.message, **{k: v for k, v in refusal.extensions.items() if k != "code"})
+
+
+def _check_batch(params: list[Any], limits: OperationLimits) -> list[dict[str, Any]]:
+    if not params:
+        raise BadRequest("a batch holds at least one operation")
+    if len(params) > limits.max_batch:
+        raise too_complex("max_batch", limits.max_batch, "operations in the batch", len(params))
+    return [_check_params(one) for one in params]
 
 
 def _get_params(query: Mapping[str, str]) -> dict[str, Any]:

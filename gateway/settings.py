@@ -14,6 +14,21 @@
 | GOVSHARE_INSTANCE | main | this process's audit chain name: give each gateway process its own |
 | GOVSHARE_LOG_LEVEL | info | JSON log lines on stderr (info: one per request); codes are masked |
 | GOVSHARE_AUDIT | on | `off` answers without audit: for benchmarks only, never in service |
+| GOVSHARE_MAX_BODY_BYTES | 1048576 | largest request body (bytes); larger is 413 `REQUEST_TOO_LARGE` |
+| GOVSHARE_MAX_DOCUMENT_CHARS | 16384 | longest GraphQL document (characters) |
+| GOVSHARE_MAX_TOKENS | 1000 | most lexical tokens in a document (comments count) |
+| GOVSHARE_MAX_FIELDS | 500 | most field selections in a document's operations, fragments inlined |
+| GOVSHARE_MAX_ALIASES | 100 | most aliases, fragments inlined |
+| GOVSHARE_MAX_DEPTH | 20 | deepest nesting of fields, through fragments |
+| GOVSHARE_MAX_REPEATED_FIELDS | 50 | most selections repeating a response name at the same place |
+| GOVSHARE_MAX_ERRORS | 100 | most errors in one operation; beyond, the operation is refused whole |
+| GOVSHARE_MAX_BATCH | 20 | most operations in one batched request (a JSON list) |
+| GOVSHARE_NEW_TOKENS_PER_SECOND | 5000 | tokens/s of documents not parsed before, per client (else 429) |
+| GOVSHARE_NEW_TOKENS_BURST | 20000 | how many such tokens a client may bank for a burst |
+| GOVSHARE_CACHE_BYTES | 33554432 | bytes each of the document, validation and plan caches may keep |
+
+The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
+variable, before the expensive step runs; see ``resolvers.limits``.
 
 ``GOVSHARE_TRUSTED_ISSUERS`` is a JSON list of ``{"issuer": ..., "jwks_url": ...}``, optionally
 with ``"audience"`` (then a token's ``aud`` must name it; without it, only tokens that carry
@@ -29,13 +44,14 @@ import ipaddress
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from errors import ConfigurationError
 from gateway.platform import default_url
+from resolvers.limits import OperationLimits
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,7 @@ class Settings:
     instance: str = "main"
     audit: bool = True
     log_level: str = "info"
+    limits: OperationLimits = field(default_factory=OperationLimits)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -84,6 +101,7 @@ class Settings:
             instance=pick("instance", "main"),
             audit=_switch("GOVSHARE_AUDIT", pick("audit", "on")),
             log_level=_level(pick("log_level", "info")),
+            limits=_limits(pick),
         )
 
 
@@ -123,6 +141,18 @@ def _leeway(value: str) -> int:
             f"period), got {leeway}"
         )
     return leeway
+
+
+def _limits(pick: Any) -> OperationLimits:
+    """Each ``OperationLimits`` field from ``GOVSHARE_<FIELD>``: a whole number, at least 1."""
+    defaults = OperationLimits()
+    values = {}
+    for name in OperationLimits.names():
+        value = _number(f"GOVSHARE_{name.upper()}", pick(name, str(getattr(defaults, name))))
+        if value < 1:
+            raise ConfigurationError(f"GOVSHARE_{name.upper()} must be at least 1, got {value}")
+        values[name] = value
+    return OperationLimits(**values)
 
 
 def _number(name: str, value: str) -> int:

@@ -8,6 +8,12 @@ over the union of keys and of columns. Under load it also waits for a free slot
 source is busy ride together on the next query: the busier the gateway, the larger
 the batches, the fewer the round trips. Each waiter gets back only the keys and
 columns it asked for, so a wider union never widens what one request sees.
+
+Each caller waits at most the connector's ``timeout`` in all, counted from its arrival:
+the wait for a free slot and the source call together. A caller whose time is up gets
+``SourceUnavailable`` at once; a call that overruns is abandoned so that it frees its slot
+(``connectors.base.within``). One hung department therefore costs its fields one timeout,
+never one per queued batch.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from connectors.base import Binding, Connector, Row
+from connectors.base import Binding, Connector, Row, within
+from errors import SourceUnavailable
 
 
-@dataclass
+@dataclass(eq=False)  # found by identity when it gives up waiting
 class _Waiter:
     keys: Sequence[str]
     items: Sequence[str]
@@ -39,10 +46,25 @@ class ResourceSource:
     _scheduled: bool = False
 
     async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        """Rows of ``keys`` with exactly ``items``; ``SourceUnavailable`` after ``timeout`` s."""
         waiter = _Waiter(keys, items, asyncio.get_running_loop().create_future())
         self._waiting.append(waiter)
         self._schedule()
-        return await waiter.future
+        timeout = self.connector.timeout
+        try:
+            done, _ = await asyncio.wait({waiter.future}, timeout=timeout)
+        finally:
+            if not waiter.future.done():  # timed out, or the request was cancelled
+                waiter.future.cancel()
+                if waiter in self._waiting:
+                    self._waiting.remove(waiter)
+        if not done:
+            raise SourceUnavailable(
+                f"{self.binding.target}: no answer within the source timeout of {timeout:g} s "
+                "(waiting for a free slot included)",
+                timeout=timeout,
+            )
+        return waiter.future.result()
 
     def _schedule(self) -> None:
         if self._waiting and not self._scheduled and self._in_flight < self.max_in_flight:
@@ -66,7 +88,8 @@ class ResourceSource:
         items = sorted({item for waiter in batch for item in waiter.items})
         self.round_trips += 1
         try:
-            rows = await self.connector.fetch(self.binding, keys, items)
+            call = self.connector.fetch(self.binding, keys, items)
+            rows = await within(self.connector.timeout, call, f"reading {self.binding.target}")
         except Exception as exc:
             _fail_all(batch, exc)
             return

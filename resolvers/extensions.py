@@ -1,9 +1,13 @@
 """Strawberry schema extensions, each run once per operation, never per field.
 
-- ``Validation``: validates a document once per query text (the parser cache maps one
-  text to one document, so the text is the cheapest sound key; hashing the document
-  walks the whole tree) and turns "Cannot query field" on a non-shared item into a
-  ``NOT_SHARED`` error citing the legal basis.
+- ``DocumentCache``: parses a document once per query text, after refusing one longer
+  than ``max_document_chars``; ``MaxTokensLimiter`` (before it in the list) makes the
+  parser stop at ``max_tokens``. Documents are kept within ``cache_bytes``.
+- ``Validation``: checks the cost limits of ``resolvers.limits`` in one linear walk, then
+  validates a document once per query text (the parser cache maps one text to one
+  document, so the text is the cheapest sound key; hashing the document walks the whole
+  tree), stopping at ``max_errors``, and turns "Cannot query field" on a non-shared item
+  into a ``NOT_SHARED`` error citing the legal basis.
 - ``AccessPlanner``: picks the operation and coerces its variables as execution will
   (a failure there is a request error: nothing runs, and the answer has no ``data``),
   then decides every requested item before execution, and refuses the whole operation
@@ -13,54 +17,162 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
 
-from graphql import ExecutionResult, GraphQLError, validate
+from graphql import DocumentNode, ExecutionResult, GraphQLError, parse, validate
 from graphql.execution.values import VariableValues, get_variable_values
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext, PreExecutionError
 
-from errors import AccessDenied, NotShared, OperationNotSelected
+from errors import AccessDenied, NotShared, OperationNotSelected, QueryTooComplex
 from policies.catalog import Item, Resource
 from policies.decision import AccessPlan, has_purpose, plan_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
+from resolvers.limits import (
+    ByteBoundedCache,
+    OperationLimits,
+    ParseBudget,
+    check_document,
+    document_bytes,
+    text_bytes,
+    too_complex,
+)
 from resolvers.planning import ItemIndex, OperationNotFound, Wanted, select_operation
 
 _UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(\w+)'")
+_TOO_MANY_TOKENS = re.compile(r"^Syntax Error: Document contains more than (\d+) tokens")
+_NESTED_TOO_DEEPLY = "Document is nested too deeply"
+# The lexical tokens of GraphQL (spec, section 2.1.6 Lexical Tokens) and comments, as the
+# parser counts them for max_tokens: one C-speed pass that spares the Python lexer any
+# document over the limit. Strings are matched whole, so their contents count once.
+_TOKEN = re.compile(
+    r'"""(?:\\"""|[^"]|"(?!""))*"""|"(?:\\.|[^"\\\n\r])*"|#[^\n\r]*|\.\.\.|[!$&():=@\[\]{|}]'
+    r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|[_A-Za-z][_0-9A-Za-z]*"
+)
+_TOO_MANY_ERRORS = "Too many validation errors"
 NotSharedIndex = Mapping[tuple[str, str], tuple[Resource, Item]]
+PLAN_BYTES = 16_384  # an access plan or a wanted-items map: a few objects per catalog item
 
 
-class BoundedCache(dict[object, object]):
-    """A dict that empties itself when full: simple, and plenty for repeated documents."""
+@dataclass(frozen=True)
+class Checked:
+    """A document's validation outcome: its errors, or the cost limit it exceeds."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
+    errors: tuple[GraphQLError, ...]
+    refusal: QueryTooComplex | None
+    bytes: int  # what the entry keeps alive: errors point into the document
 
-    def put(self, key: object, value: object) -> None:
-        if len(self) >= self.limit:
-            self.clear()
-        self[key] = value
+
+def document_cache(limits: OperationLimits) -> ByteBoundedCache[str, DocumentNode]:
+    return ByteBoundedCache(limits.cache_bytes, document_bytes)
+
+
+def validation_cache(limits: OperationLimits) -> ByteBoundedCache[str, Checked]:
+    return ByteBoundedCache(limits.cache_bytes, lambda _, checked: checked.bytes)
+
+
+PlanKey = tuple[object, ...]  # (resource id, item names) pairs and whether a purpose was sent
+
+
+def plan_cache(limits: OperationLimits) -> ByteBoundedCache[PlanKey, AccessPlan]:
+    return ByteBoundedCache(limits.cache_bytes, lambda key, _: PLAN_BYTES + 256 * len(key))
+
+
+class DocumentCache(SchemaExtension):
+    """Parse once per text, within the document limits (replaces strawberry's ParserCache,
+    which bounds entries but not bytes); a text not parsed before is charged to the
+    client's ``ParseBudget``."""
+
+    def __init__(
+        self, limits: OperationLimits, cache: ByteBoundedCache[str, DocumentNode], budget: ParseBudget
+    ) -> None:
+        self.limits = limits
+        self.cache = cache
+        self.budget = budget
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        text = ctx.query
+        if text:
+            if len(text) > self.limits.max_document_chars:
+                raise too_complex("max_document_chars", self.limits.max_document_chars, "characters",
+                                  len(text))  # fmt: skip
+            document = self.cache.get(text)
+            if document is None:
+                tokens = len(_TOKEN.findall(text))
+                if tokens > self.limits.max_tokens:
+                    raise too_complex("max_tokens", self.limits.max_tokens, "tokens", tokens)
+                self.budget.take(_client(ctx.context), tokens, time.monotonic())
+                document = self._parse(text)
+                self.cache.put(text, document)
+            ctx.graphql_document = document
+        yield
+
+    def _parse(self, text: str) -> DocumentNode:
+        try:
+            return parse(text, **self.execution_context.parse_options)
+        except GraphQLError as error:
+            tokens = _TOO_MANY_TOKENS.match(error.message)
+            if tokens:
+                raise too_complex("max_tokens", int(tokens.group(1)), "tokens") from None
+            if error.message.startswith(f"Syntax Error: {_NESTED_TOO_DEEPLY}"):
+                raise too_complex("max_depth", self.limits.max_depth, "levels of nesting") from None
+            raise
+
+
+def _client(context: object) -> str:
+    """Whose budget a new document is charged to: the calling client system."""
+    consumer = getattr(context, "consumer", None)
+    return f"{consumer.department}/{consumer.client_id}" if consumer is not None else ""
 
 
 class Validation(SchemaExtension):
-    def __init__(self, not_shared: NotSharedIndex, cache: BoundedCache) -> None:
+    def __init__(
+        self, not_shared: NotSharedIndex, cache: ByteBoundedCache[str, Checked], limits: OperationLimits
+    ) -> None:
         self.not_shared = not_shared
         self.cache = cache
+        self.limits = limits
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         key = ctx.query
-        errors = self.cache.get(key) if key else None
-        if errors is None:
+        checked = self.cache.get(key) if key else None
+        if checked is None:
             assert ctx.graphql_document is not None
-            found = validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
-            errors = [self._rewrite(e) for e in found]
+            checked = self._check(ctx.graphql_document)
             if key:
-                self.cache.put(key, errors)
-        ctx.pre_execution_errors = list(errors)  # type: ignore[call-overload]
+                self.cache.put(key, checked)
+        if checked.refusal is not None:
+            raise checked.refusal
+        ctx.pre_execution_errors = list(checked.errors)
         yield
+
+    def _check(self, document: DocumentNode) -> Checked:
+        """The cost limits first (one linear walk), then validation, at most max_errors."""
+        ctx = self.execution_context
+        try:
+            check_document(document, self.limits)
+        except QueryTooComplex as refusal:
+            return Checked((), refusal, text_bytes(ctx.query))
+        found = validate(
+            ctx.schema._schema, document, ctx.validation_rules, max_errors=self.limits.max_errors
+        )
+        if found and isinstance(found[-1], ValidationAbortedError):
+            return Checked((), self._aborted(found[-1], len(found) - 1), text_bytes(ctx.query))
+        errors = tuple(self._rewrite(e) for e in found)
+        size = document_bytes(ctx.query, document) + 2_048 * len(errors) if errors else text_bytes(ctx.query)
+        return Checked(errors, None, size)
+
+    def _aborted(self, error: ValidationAbortedError, found: int) -> QueryTooComplex:
+        """graphql-core stops at max_errors, or when fragments nest beyond its recursion limit."""
+        if error.message.startswith(_TOO_MANY_ERRORS):
+            return too_complex("max_errors", self.limits.max_errors, "validation errors")
+        return too_complex("max_depth", self.limits.max_depth, "levels of nesting (through fragments)")
 
     def _rewrite(self, error: GraphQLError) -> GraphQLError:
         match = _UNKNOWN_FIELD.match(error.message)
@@ -84,7 +196,7 @@ def _not_shared(resource: Resource, item: Item) -> NotShared:
 
 
 class AccessPlanner(SchemaExtension):
-    def __init__(self, index: ItemIndex, plans: BoundedCache) -> None:
+    def __init__(self, index: ItemIndex, plans: ByteBoundedCache[PlanKey, AccessPlan]) -> None:
         self.index = index
         self.plans = plans  # plans that need no grant are the same for every consumer
 
@@ -146,7 +258,7 @@ class AccessPlanner(SchemaExtension):
         if plan is None:
             plan = plan_access(request, context.federation.catalog, wanted, ())
             self.plans.put(key, plan)
-        return plan  # type: ignore[return-value]
+        return plan
 
 
 def _requested_operation(ctx: ExecutionContext) -> str | None:
@@ -164,4 +276,4 @@ def _request_error(error: AccessDenied) -> GraphQLError:
     return GraphQLError(error.message, original_error=error, extensions=error.extensions)
 
 
-__all__ = ["AccessPlanner", "BoundedCache", "Validation", "Wanted"]
+__all__ = ["AccessPlanner", "Checked", "DocumentCache", "Validation", "Wanted"]

@@ -43,6 +43,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 
 from errors import shown
+from resolvers.limits import ByteBoundedCache, text_bytes
 
 Wanted = Mapping[str, frozenset[str]]
 _CONDITIONS = frozenset({GraphQLSkipDirective.name, GraphQLIncludeDirective.name})
@@ -58,15 +59,23 @@ class _Planned:
     depends_on: tuple[str, ...]  # variables used by any @skip/@include condition of the document
 
 
+WANTED_BYTES = 4_096  # a few frozensets of item names
+
+
 class ItemIndex:
-    """Which GraphQL (type, field) pairs are catalog items: (type, field) -> (resource, item)."""
+    """Which GraphQL (type, field) pairs are catalog items: (type, field) -> (resource, item).
 
-    MAX_CACHED = 512
+    What a document wants is cached per (text, operation) within ``cache_bytes``."""
 
-    def __init__(self, items: Mapping[tuple[str, str], tuple[str, str]]):
+    def __init__(self, items: Mapping[tuple[str, str], tuple[str, str]], cache_bytes: int = 32 * 1_048_576):
         self.items = items
-        self._cache: dict[tuple[object, ...], Wanted] = {}
-        self._depends: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        # both keyed by the query text: bounded by the bytes they keep, not only by entries
+        self._cache: ByteBoundedCache[tuple[object, ...], Wanted] = ByteBoundedCache(
+            cache_bytes, lambda key, _: text_bytes(str(key[0])) + WANTED_BYTES
+        )
+        self._depends: ByteBoundedCache[tuple[str, str | None], tuple[str, ...]] = ByteBoundedCache(
+            cache_bytes, lambda key, depends: text_bytes(key[0]) + 64 * len(depends)
+        )
 
     def wanted(
         self,
@@ -87,11 +96,8 @@ class ItemIndex:
             if found is not None:
                 return found
         planned = plan_walk(schema, self.items, document, operation, variables)
-        if len(self._cache) >= self.MAX_CACHED:
-            self._cache.clear()
-            self._depends.clear()
-        self._depends[text_key] = planned.depends_on
-        self._cache[_key(text_key, planned.depends_on, variables)] = planned.wanted
+        self._depends.put(text_key, planned.depends_on)
+        self._cache.put(_key(text_key, planned.depends_on, variables), planned.wanted)
         return planned.wanted
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from errors import GovshareError, QueryTooComplex, SourceUnavailable, root_cause
@@ -26,7 +27,15 @@ from policies.share import Share
 from resolvers import operator
 from resolvers.arguments import TEXT_RULES, TextVariables
 from resolvers.evidence import EvidenceQuery
-from resolvers.extensions import AccessPlanner, BoundedCache, Validation
+from resolvers.extensions import (
+    AccessPlanner,
+    DocumentCache,
+    Validation,
+    document_cache,
+    plan_cache,
+    validation_cache,
+)
+from resolvers.limits import OperationLimits, ParseBudget, too_complex
 from resolvers.planning import ItemIndex
 from resolvers.stats import StatsQuery
 from resolvers.subjects import lookup, resource_resolver
@@ -72,20 +81,41 @@ class GovshareSchema(strawberry.Schema):
                 log.warning("source unavailable: %s (%r)", cause.message, cause.__cause__)
 
 
-def build_schema(catalog: Catalog) -> GovshareSchema:
+class LimitedExecution(StrawberryGraphQLCoreExecutionContext):
+    """Stops an operation at ``max_errors`` field errors instead of locating thousands
+    (each error's location scans the document): the operation is refused whole."""
+
+    max_errors: int = OperationLimits.max_errors
+
+    def handle_field_error(self, raw_error: Exception, return_type: Any, field_details_list: Any,
+                           path: Any) -> None:  # fmt: skip
+        if isinstance(raw_error, QueryTooComplex) and raw_error.extensions.get("limit") == "max_errors":
+            raise raw_error  # already refused below: pass it up unchanged
+        if len(self.collected_errors.errors) >= self.max_errors:
+            raise too_complex("max_errors", self.max_errors, "errors in the operation")
+        super().handle_field_error(raw_error, return_type, field_details_list, path)
+
+
+def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> GovshareSchema:
+    """The schema of ``catalog``, its caches and cost checks sized by ``limits``."""
+    limits = limits or OperationLimits()
     resource_types = {rid: _resource_type(catalog, r) for rid, r in catalog.resources.items()}
     subjects = {kind: _subject_type(catalog, kind, resource_types) for kind in SUBJECT_KINDS}
-    index, not_shared = ItemIndex(_item_index(catalog)), _not_shared_index(catalog)
-    validated, plans = BoundedCache(512), BoundedCache(512)
+    index, not_shared = ItemIndex(_item_index(catalog), limits.cache_bytes), _not_shared_index(catalog)
+    documents, validated, plans = document_cache(limits), validation_cache(limits), plan_cache(limits)
+    budget = ParseBudget(limits.new_tokens_per_second, limits.new_tokens_burst)
+    executor = type("LimitedExecution", (LimitedExecution,), {"max_errors": limits.max_errors})
     return GovshareSchema(
         query=_query_type(subjects),
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=executor,
         extensions=[
-            ParserCache,
+            lambda: MaxTokensLimiter(limits.max_tokens),
+            lambda: DocumentCache(limits, documents, budget),
             lambda: AddValidationRules(TEXT_RULES),
             TextVariables,
-            lambda: Validation(not_shared, validated),
+            lambda: Validation(not_shared, validated, limits),
             lambda: AccessPlanner(index, plans),
         ],
     )

@@ -206,10 +206,14 @@ def test_json_of_the_wrong_shape_is_bad_request(demo, params):
     bad_request(post_raw(demo, json.dumps(params).encode(), JSON))
 
 
-def test_oversized_batch_is_bad_request(demo):
+def test_oversized_batch_is_refused_by_the_batch_limit(demo):
     batch = [{"query": "{ __typename }"}] * 21
-    body = bad_request(post_raw(demo, json.dumps(batch).encode(), JSON))
-    assert "20" in body["errors"][0]["message"]
+    response = post_raw(demo, json.dumps(batch).encode(), JSON)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert (error["extensions"]["limit"], error["extensions"]["maximum"]) == ("max_batch", 20)
+    assert "20" in error["message"]
 
 
 def test_batch_answers_a_list_in_order(demo):

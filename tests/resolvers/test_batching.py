@@ -240,3 +240,64 @@ async def test_one_callers_bad_row_does_not_strand_the_others() -> None:
     broken, fine = await asyncio.wait_for(both, timeout=5)
     assert isinstance(broken, KeyError)
     assert fine == {"K2": {"status": "存续"}}
+
+
+# --- the whole wait counts against the source timeout ---------------------------------
+
+TIMEOUT = 0.3
+SLACK = 1.5  # scheduling noise, never a second timeout
+
+
+async def timed_fetch(batched: ResourceSource, keys: list[str]) -> tuple[float, BaseException | None]:
+    start = asyncio.get_running_loop().time()
+    try:
+        await batched.fetch(keys, ["name"])
+    except Exception as exc:
+        return asyncio.get_running_loop().time() - start, exc
+    return asyncio.get_running_loop().time() - start, None
+
+
+async def test_waiting_for_a_free_slot_counts_against_the_timeout() -> None:
+    """Two batches hold both slots of a hung source; the batches queued behind them must
+    not wait for those to time out and then for their own call (2x the timeout)."""
+    hung = MockConnector({"enterprise": STORED}, delay=60, timeout=TIMEOUT)
+    batched, _ = source(hung)
+    calls = []
+    for tick in range(5):  # five ticks: two in flight, three queued for a slot
+        calls.append(asyncio.ensure_future(timed_fetch(batched, [KEYS[tick]])))
+        await asyncio.sleep(TIMEOUT / 10)
+    for elapsed, error in await asyncio.gather(*calls):
+        assert isinstance(error, SourceUnavailable)
+        assert error.extensions["timeout"] == TIMEOUT
+        assert elapsed < TIMEOUT * SLACK
+
+
+class StuckConnector(MockConnector):
+    """A connector that breaks the contract: its fetch never returns until released."""
+
+    def __init__(self) -> None:
+        super().__init__({"enterprise": STORED}, timeout=TIMEOUT)
+        self.released = asyncio.Event()
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        await self.released.wait()
+        return await super().fetch(binding, keys, items)
+
+
+async def test_a_connector_that_ignores_its_timeout_still_costs_one_timeout_and_frees_its_slot() -> None:
+    stuck = StuckConnector()
+    batched, _ = source(stuck)
+    for _ in range(3):  # more calls than slots: each abandoned call gave its slot back
+        elapsed, error = await timed_fetch(batched, ["K1"])
+        assert isinstance(error, SourceUnavailable)
+        assert elapsed < TIMEOUT * SLACK
+    stuck.released.set()
+    assert await batched.fetch(["K1"], ["name"]) == answer(["K1"], ["name"])
+
+
+async def test_a_caller_that_gave_up_leaves_the_queue() -> None:
+    hung = MockConnector({"enterprise": STORED}, delay=60, timeout=TIMEOUT)
+    batched, _ = source(hung)
+    for tick in range(4):
+        await timed_fetch(batched, [KEYS[tick]])
+    assert batched._waiting == []
