@@ -43,7 +43,7 @@ from gateway.evidence import must_record, query_event, refusals, touches_data
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher, response_digest
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
-from resolvers.limits import OperationLimits, too_complex
+from resolvers.limits import OperationLimits, check_variable_values, too_complex
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -361,16 +361,18 @@ def _wants_html(request: Request) -> bool:
 
 async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]]:
     if request.method in _READ_METHODS:  # HEAD is GET without the body (RFC 9110 section 9.3.2)
-        return _get_params(request.query_params)
+        params = _get_params(request.query_params)
+        check_variable_values([params], gateway_of(request).settings.limits.max_variable_values)
+        return params
     _require_json(header_value(request.headers, "content-type"))
     limits = gateway_of(request).settings.limits
     try:
         params = orjson.loads(await read_body(request, limits.max_body_bytes))
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
-    if isinstance(params, list):
-        return _check_batch(params, limits)
-    return _check_params(params)
+    checked = _check_batch(params, limits) if isinstance(params, list) else _check_params(params)
+    check_variable_values(checked if isinstance(checked, list) else [checked], limits.max_variable_values)
+    return checked
 
 
 def _require_json(content_type: str | None) -> None:

@@ -23,6 +23,7 @@
 | GOVSHARE_MAX_REPEATED_FIELDS | 50 | most selections repeating a response name at the same place |
 | GOVSHARE_MAX_ERRORS | 100 | most errors in one operation; beyond, the operation is refused whole |
 | GOVSHARE_MAX_BATCH | 20 | most operations in one batched request (a JSON list) |
+| GOVSHARE_MAX_VARIABLE_VALUES | 2000 | most values (list elements, object fields) in a request's variables |
 | GOVSHARE_NEW_TOKENS_PER_SECOND | 5000 | tokens/s of documents not parsed before, per client (else 429) |
 | GOVSHARE_NEW_TOKENS_BURST | 20000 | how many such tokens a client may bank for a burst |
 | GOVSHARE_CACHE_BYTES | 33554432 | bytes each of the document, validation and plan caches may keep |

@@ -15,6 +15,7 @@ checked by the cheapest means before the step runs:
 | merging fields | a response name selected again | ``max_repeated_fields`` (50) | a second walk |
 | error reporting | errors (a location each) | ``max_errors`` (100) | validating, executing |
 | batches | operations in one request | ``max_batch`` (20) | gateway.http |
+| coercing variables | values in them | ``max_variable_values`` (2,000) | gateway.http |
 | parsing new texts | a client's tokens/s | ``new_tokens_per_second`` (5,000) | before parsing, 429 |
 | | and burst | ``new_tokens_burst`` (20,000) | |
 
@@ -40,7 +41,7 @@ value and its ``GOVSHARE_*`` variable, and saying how to fit within it.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
@@ -73,6 +74,7 @@ class OperationLimits:
     max_repeated_fields: int = 50
     max_errors: int = 100
     max_batch: int = 20
+    max_variable_values: int = 2_000  # two full lists of codes: each code is validated on coercion
     new_tokens_per_second: int = 5_000
     new_tokens_burst: int = 20_000
     cache_bytes: int = 32 * 1_048_576  # per cache: documents, validation results, plans
@@ -92,6 +94,7 @@ HOW_TO_FIT = {
     "max_repeated_fields": "select each field once: repeated selections of one name are merged anyway",
     "max_errors": "ask only for items you are granted and subjects in scope, or split the request",
     "max_batch": "send fewer operations per batch",
+    "max_variable_values": "send at most 1,000 codes per list and split longer work over several requests",
     "new_tokens_per_second": "reuse documents and pass values as variables; retry after a moment",
     "new_tokens_burst": "reuse documents and pass values as variables; retry after a moment",
 }
@@ -106,6 +109,30 @@ def too_complex(limit: str, maximum: int, what: str, found: int | None = None) -
     if found is not None:
         extensions["found"] = found
     return QueryTooComplex(message, **extensions)
+
+
+def check_variable_values(operations: Sequence[Mapping[str, Any]], maximum: int) -> None:
+    """Refuses (``QueryTooComplex``) a request whose variables hold more than ``maximum``
+    values in all (every list element and object field, nested ones included, across a batch).
+
+    Coercing a variable validates each value (a USCC or citizen ID costs ~25 µs to check),
+    and graphql-core coerces every element of a list before any resolver can apply its own
+    cap: 45,000 codes in a 1 MiB body held the event loop ~1 s. The walk stops at the first
+    value past the limit, so it costs at most ``maximum`` steps."""
+    count = 0
+    pending: list[Any] = [op.get("variables") for op in operations]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            values: Any = value.values()
+        elif isinstance(value, list):
+            values = value
+        else:
+            continue
+        count += len(values)
+        if count > maximum:
+            raise too_complex("max_variable_values", maximum, "values in the variables")
+        pending.extend(v for v in values if isinstance(v, dict | list))
 
 
 # --- the cost of a document ------------------------------------------------------------

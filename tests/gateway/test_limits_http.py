@@ -303,3 +303,28 @@ async def test_every_cost_refusal_is_an_audit_event_naming_its_code(data_dir: Pa
         events = await gateway.audit.events(consumer=HOUSING.code, limit=100)
         codes = [event["decisions"].get("request") for event in events]
         assert codes[-3:] == ["REQUEST_TOO_LARGE", "QUERY_TOO_COMPLEX", "QUERY_TOO_COMPLEX"]
+
+
+LIST_DOC = "query($c: [USCC!]!) { organizations(codes: $c) { code } }"
+
+
+async def test_45000_codes_in_variables_are_refused_before_each_is_coerced(served) -> None:
+    """Found by outside testing: 45,000 codes in a 1 MiB body were each validated while
+    graphql-core coerced the variable (~1 s of event loop), before the 1,000-code cap."""
+    client, gateway = served
+    codes = organization_codes(300) * 150  # 45,000 codes, just under 1 MiB
+    took, response = await post(client, gateway, {"query": LIST_DOC, "variables": {"c": codes}})
+    assert refusal(response, "max_variable_values", 2_000)
+    assert took < QUICK
+
+
+async def test_variable_values_are_counted_across_a_batch_and_in_get(data_dir: Path) -> None:
+    codes = organization_codes(5)  # {"c": [3 codes]} holds 4 values: the field and its 3 elements
+    async for client, gateway in serve(data_dir, audit="off", max_variable_values="8"):
+        _, admitted = await post(client, gateway, [{"query": LIST_DOC, "variables": {"c": codes[:3]}}] * 2)
+        assert admitted.status_code == 200 and all("errors" not in a for a in admitted.json())
+        _, refused = await post(client, gateway, [{"query": LIST_DOC, "variables": {"c": codes[:4]}}] * 2)
+        refusal(refused, "max_variable_values", 8)
+        params = {"query": LIST_DOC, "variables": orjson.dumps({"c": codes[:5] * 2}).decode()}
+        response = await client.get("/graphql", params=params, headers=headers(gateway))
+        refusal(response, "max_variable_values", 8)

@@ -25,6 +25,7 @@ from resolvers.limits import (
     OperationLimits,
     ParseBudget,
     check_document,
+    check_variable_values,
     document_bytes,
     measure,
     repeated_fields,
@@ -253,3 +254,34 @@ def test_the_parse_budget_keeps_a_bounded_number_of_clients() -> None:
         budget.take(client, 10, now=0.0)
     assert len(budget._buckets) == 3
     budget.take("a", 10, now=0.0)  # forgotten, so full again
+
+
+def _values_in(value: object) -> int:
+    """The definition: every list element and object field, at any depth."""
+    if isinstance(value, dict):
+        return len(value) + sum(_values_in(v) for v in value.values())
+    if isinstance(value, list):
+        return len(value) + sum(_values_in(v) for v in value)
+    return 0
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=2), inner, max_size=4),
+    max_leaves=40,
+)
+
+
+VARIABLES = st.dictionaries(st.sampled_from(["c", "d"]), JSON_VALUES, max_size=2)
+
+
+@given(st.lists(VARIABLES, min_size=1, max_size=3), st.integers(min_value=1, max_value=60))
+def test_variable_values_are_refused_exactly_past_the_limit(variables: list[dict], maximum: int) -> None:
+    operations = [{"query": "{ __typename }", "variables": v} for v in variables]
+    total = sum(_values_in(v) for v in variables)
+    if total > maximum:
+        with pytest.raises(QueryTooComplex) as refused:
+            check_variable_values(operations, maximum)
+        assert refused.value.extensions["limit"] == "max_variable_values"
+    else:
+        check_variable_values(operations, maximum)
