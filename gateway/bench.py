@@ -120,11 +120,12 @@ class HTTPConnection:
         return payload
 
 
-async def bench_http(url: str, token: str, codes: list[str], workers: int, seconds: float) -> Measure:
+def query_sender(url: str, headers: dict[str, str], connections: int) -> Callable[[str], Awaitable[None]]:
+    """``one(code)``: POST the one-organization query for ``code`` on a free keep-alive
+    connection of a pool of ``connections`` to ``url``."""
     host, port = url.split("//")[1].split("/")[0].split(":")
-    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "bench", "Content-Type": "application/json"}
     pool: asyncio.Queue[HTTPConnection] = asyncio.Queue()
-    for _ in range(workers):
+    for _ in range(connections):
         pool.put_nowait(HTTPConnection(host, int(port), "/graphql", headers))
 
     async def one(code: str) -> None:
@@ -134,6 +135,12 @@ async def bench_http(url: str, token: str, codes: list[str], workers: int, secon
         finally:
             pool.put_nowait(connection)
 
+    return one
+
+
+async def bench_http(url: str, token: str, codes: list[str], workers: int, seconds: float) -> Measure:
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "bench", "Content-Type": "application/json"}
+    one = query_sender(url, headers, workers)
     await drive("warm-up", one, codes, workers, 1.0)
     return await drive("gateway over HTTP", one, codes, workers, seconds)
 

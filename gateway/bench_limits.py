@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from gateway.auth import load_signer
-from gateway.bench import QUERY, HTTPConnection, Measure, drive, start_server
+from gateway.bench import Measure, drive, query_sender, start_server
 from gateway.cli import loop_factory
 from gateway.demo import HOUSING, build_demo, organization_codes
 
@@ -115,21 +115,9 @@ def attack(url: str, token: str, code: str, seconds: float, sent: Any, ready: An
 async def normal(
     url: str, token: str, codes: list[str], connections: int, seconds: float, name: str
 ) -> Measure:
-    host, port = url.split("//")[1].split("/")[0].split(":")
     headers = {"Authorization": f"Bearer {token}", "X-Purpose": "bench", "Content-Type": "application/json",
                "X-Voucher": "off"}  # fmt: skip
-    pool: asyncio.Queue[HTTPConnection] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(HTTPConnection(host, int(port), "/graphql", headers))
-
-    async def one(code: str) -> None:
-        connection = await pool.get()
-        try:
-            await connection.post(json.dumps({"query": QUERY, "variables": {"code": code}}).encode())
-        finally:
-            pool.put_nowait(connection)
-
-    return await drive(name, one, codes, connections, seconds)
+    return await drive(name, query_sender(url, headers, connections), codes, connections, seconds)
 
 
 async def phase(url: str, token: str, codes: list[str], args: argparse.Namespace, attacked: bool) -> Measure:
