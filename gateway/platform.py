@@ -164,8 +164,9 @@ class PlatformDB:
     async def all_grants(self) -> list[Grant]:
         return [row.to_grant() for row in await self._grant_rows(sa.true())]
 
-    async def admit(self, grant: Grant, subject: str, day: dt.date) -> bool:
-        """Count ``subject`` against the grant's daily cap; False when the cap is used up."""
+    async def admit(self, grant: Grant, subject: str, day: dt.date, *, count: bool = True) -> bool:
+        """Count ``subject`` against the grant's daily cap; False when the cap is used up.
+        ``count=False`` only looks (a refused read must not spend the cap)."""
         cap = grant.conditions.daily_cap
         if cap is None:
             return True
@@ -176,7 +177,8 @@ class PlatformDB:
                 return True
             if len(seen) >= cap:
                 return False
-            session.add(GrantUsage(grant=grant.id, day=day, subject=subject))
+            if count:
+                session.add(GrantUsage(grant=grant.id, day=day, subject=subject))
             return True
 
     async def revoke_grant(self, grant_id: str) -> Grant:

@@ -119,12 +119,19 @@ class ResourcePlan:
     # subject outside each of them is OUT_OF_SCOPE, whatever else is wrong with them: only a
     # new grant covering its division lets it through)
     scoped: Mapping[str, tuple[tuple[Grant, AccessDenied], ...]] = dataclass_field(default_factory=dict)
+    # refused conditional item -> the grant its refusal names, when that grant has a daily cap
+    # and the request alone can cure the refusal (purpose, application id): if today's cap
+    # does not admit the subject, the cap is the first reason (waiting cures it; fixing the
+    # headers alone would not)
+    capped_refusals: Mapping[str, Grant] = dataclass_field(default_factory=dict)
 
     @cached_property
     def per_subject(self) -> bool:
         """Whether the answer depends on the subject: no unrestricted grant covers some item,
-        or a refusal depends on the subject's division."""
-        return bool(self.scoped) or any(grants[0].conditions.per_subject for grants in self.relied.values())
+        a refusal depends on the subject's division, or on a grant's daily cap."""
+        return bool(self.scoped or self.capped_refusals) or any(
+            grants[0].conditions.per_subject for grants in self.relied.values()
+        )
 
     @cached_property
     def catalog_masks(self) -> dict[str, Mask]:
@@ -144,6 +151,9 @@ class SubjectAccess:
     denied: Mapping[str, GovshareError]
     masks: Mapping[str, Mask]  # catalog masks, made stricter by the relied-on grant's
     capped: Mapping[str, Grant]  # item -> grant whose daily cap must admit the subject
+    # refused item -> the capped grant its refusal names: a used-up cap is named first
+    # (``over_cap`` with the refusal's reasons after it); looked at, never counted
+    capped_refusals: Mapping[str, Grant] = dataclass_field(default_factory=dict)
 
 
 def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
@@ -167,7 +177,8 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
         if grant.conditions.daily_cap is not None:
             capped[name] = grant
     items = tuple(name for name in plan.allowed if name not in denied)
-    return SubjectAccess(items, denied, masks, capped)
+    refusals = {name: g for name, g in plan.capped_refusals.items() if g.conditions.in_scope(region)}
+    return SubjectAccess(items, denied, masks, capped, refusals)
 
 
 def _outside_every_grant(plan: ResourcePlan, name: str, region: str, first: Grant) -> GovshareError:
@@ -190,14 +201,24 @@ def _out_of_scope(resource: Resource, name: str, grant: Grant) -> OutOfScope:
     )
 
 
-def over_cap(resource: Resource, name: str, grant: Grant) -> RateLimited:
-    return RateLimited(
+def over_cap(resource: Resource, name: str, grant: Grant, then: AccessDenied | None = None) -> RateLimited:
+    """RATE_LIMITED for a used-up daily cap (a grant condition, DESIGN section 5). ``then``:
+    the refusal that remains once the cap admits the subject again (e.g. a wrong purpose),
+    named after it so that following the advice reveals nothing new (``REASON_ORDER``)."""
+    message = (
         f"{resource.id}.{name}: your grant {grant.id} allows {grant.conditions.daily_cap} distinct "
-        "subjects a day and today's are used; try again tomorrow or apply for a higher cap",
+        "subjects a day and today's are used; try again tomorrow or apply for a higher cap"
+    )
+    reasons = ["daily_cap", *(then.extensions.get("reasons", ()) if then else ())]
+    if then is not None:
+        message += f"; once that is done: {then.message}"
+    return RateLimited(
+        message,
         resource=resource.id,
         item=name,
         grant=grant.id,
         cap=grant.conditions.daily_cap,
+        reasons=reasons,
     )
 
 
@@ -262,11 +283,14 @@ def _plan_resource(
     relied: dict[str, tuple[Grant, ...]] = {}
     nearly: dict[str, tuple[tuple[Grant, ConditionalAccessRequired], ...]] = {}
     scoped: dict[str, tuple[tuple[Grant, AccessDenied], ...]] = {}
+    capped_refusals: dict[str, Grant] = {}
     for name in sorted(set(names)):
         item = resource.items_by_name[name]
         error = decide_item(request, catalog, resource, item, relevant)
         if error is not None:
             denied[name] = error
+            if (grant := _capped_grant_of(error, relevant)) is not None:
+                capped_refusals[name] = grant
             if isinstance(error, ConditionalAccessRequired | GrantExpired) and error.extensions.get("grant"):
                 scoped_refusals = _refusals_by_grant(request, catalog, resource, item, relevant)
                 if any(g.conditions.regions for g, _ in scoped_refusals):
@@ -277,7 +301,22 @@ def _plan_resource(
             relied[name] = _relied_on(request, item, relevant)
             if any(g.conditions.regions for g in relied[name]):  # only then can a subject fall outside
                 nearly[name] = _nearly_usable(request, catalog, resource, item, relevant)
-    return ResourcePlan(resource, tuple(allowed), denied, relied, nearly, scoped)
+    return ResourcePlan(resource, tuple(allowed), denied, relied, nearly, scoped, capped_refusals)
+
+
+_CURED_BY_THE_REQUEST = frozenset({"application", "purpose"})
+
+
+def _capped_grant_of(error: AccessDenied, grants: list[Grant]) -> Grant | None:
+    """The daily-capped grant a refusal names, when only the request's own headers stand
+    between it and the subject (then a used-up cap must be named first)."""
+    if not isinstance(error, ConditionalAccessRequired):
+        return None
+    reasons = set(error.extensions.get("reasons", ()))
+    grant = next((g for g in grants if g.id == error.extensions.get("grant")), None)
+    if grant is None or grant.conditions.daily_cap is None or not reasons <= _CURED_BY_THE_REQUEST:
+        return None
+    return grant
 
 
 def _refusals_by_grant(

@@ -20,8 +20,9 @@ from resolvers.batching import ResourceSource
 class GrantStore(Protocol):
     async def grants_for(self, department: str) -> list[Grant]: ...
 
-    async def admit(self, grant: Grant, subject: str, day: dt.date) -> bool:
-        """Count a subject against the grant's daily cap; False when it is used up."""
+    async def admit(self, grant: Grant, subject: str, day: dt.date, *, count: bool = True) -> bool:
+        """Count a subject against the grant's daily cap (``count=False``: only look);
+        False when it is used up."""
         ...
 
 

@@ -16,7 +16,13 @@ from typing import Any
 from graphql import get_named_type
 from strawberry.types import Info
 
-from errors import GovshareError, PurposeRequired, QueryTooComplex, SourceUnavailable
+from errors import (
+    ConditionalAccessRequired,
+    GovshareError,
+    PurposeRequired,
+    QueryTooComplex,
+    SourceUnavailable,
+)
 from policies.catalog import Resource
 from policies.chinatime import china_day
 from policies.codes import region_of
@@ -119,19 +125,23 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     plans = [p for p in on_kind if p.allowed]
     # wholly refused resources whose refusal depends on the subject's division (OUT_OF_SCOPE
     # outside a scoped grant, policies.decision.ResourcePlan.scoped): refused per subject too
-    scoped = [p for p in on_kind if p.scoped and not p.allowed]
+    scoped = [p for p in on_kind if (p.scoped or p.capped_refusals) and not p.allowed]
     if not plans:
         subject = await _exists(context, kind, code, selected)
         if subject is not None and scoped:
             region = region_of(code, kind=CODE_KINDS[kind])  # type: ignore[arg-type]
-            subject.access.update({p.resource.id: subject_access(p, region) for p in scoped})
+            for p in scoped:
+                found = subject_access(p, region)
+                subject.access[p.resource.id] = (
+                    await _admit(context, p, found, code) if found.capped_refusals else found
+                )
         return subject
     plans += scoped
     conditional = any(p.per_subject for p in plans)  # only then does the subject's division matter
     region = region_of(code, kind=CODE_KINDS[kind]) if conditional else ""  # type: ignore[arg-type]
     access = {p.resource.id: subject_access(p, region) for p in plans}
     for rid, found in access.items():
-        if found.capped:  # a grant's daily cap must admit this subject first
+        if found.capped or found.capped_refusals:  # a grant's daily cap must admit this subject first
             access[rid] = await _admit(context, context.plan.resources[rid], found, code)
     fetched = [rid for rid, a in access.items() if a.items]
     _looked_up(context, code, fetched)
@@ -151,6 +161,12 @@ async def _admit(
     for name, grant in access.capped.items():
         if not await context.federation.grants.admit(grant, code, today):
             denied[name] = over_cap(plan.resource, name, grant)
+    for name, grant in access.capped_refusals.items():  # refused anyway: look, never count
+        refusal = denied[name]
+        if isinstance(refusal, ConditionalAccessRequired) and not await context.federation.grants.admit(
+            grant, code, today, count=False
+        ):
+            denied[name] = over_cap(plan.resource, name, grant, then=refusal)
     items = tuple(name for name in access.items if name not in denied)
     return SubjectAccess(items, denied, access.masks, {})
 

@@ -160,3 +160,32 @@ async def test_a_subject_outside_a_scoped_grant_used_with_another_purpose_is_out
         if e["subjects"] == codes[1:] and e["purpose"] == "另一目的"
     ]
     assert lone[0]["decisions"]["amr.enterprise_registration.legal_representative"] == "OUT_OF_SCOPE"
+
+
+async def test_a_used_up_daily_cap_is_named_before_a_wrong_purpose(served):
+    """Issue 7, item 16, found in review: a grant whose daily cap was used up, read with another
+    purpose, named `purpose`; with the purpose fixed, RATE_LIMITED appeared. The cap is named
+    first (waiting until tomorrow, China time, is needed either way) with the purpose after it;
+    a refused read only looks at the cap and never spends it; a subject already counted today
+    and a cap with room left are refused for the purpose alone."""
+    client, gateway, _ = served
+    await grant(
+        gateway, "amr.enterprise_registration", ["legal_representative"], GrantConditions(daily_cap=1)
+    )
+    first, second, third = organization_codes(3)
+    right = headers(gateway, HOUSING.code, ["consumer"])
+    wrong = headers(gateway, HOUSING.code, ["consumer"], **{"X-Purpose": quote("另一目的")})
+    before = (await post(client, LEGAL_REP, {"c": [second]}, wrong)).json()["errors"][0]["extensions"]
+    assert (before["code"], before["reason"]) == ("CONDITIONAL_ACCESS_REQUIRED", "purpose")  # room left
+    assert (await post(client, LEGAL_REP, {"c": [first]}, right)).json()["data"]["organizations"][0][
+        "enterpriseRegistration"
+    ]["legalRepresentative"]  # spends today's one subject
+    answer = (await post(client, LEGAL_REP, {"c": [first, second]}, wrong)).json()
+    named = {e["path"][1]: e["extensions"] for e in answer["errors"]}
+    assert named[0]["code"] == "CONDITIONAL_ACCESS_REQUIRED"  # counted already: only the purpose
+    assert (named[1]["code"], named[1]["reasons"]) == ("RATE_LIMITED", ["daily_cap", "purpose"])
+    assert "once that is done" in answer["errors"][1]["message"]
+    fixed = (await post(client, LEGAL_REP, {"c": [second]}, right)).json()["errors"][0]["extensions"]
+    assert fixed["code"] == "RATE_LIMITED"  # as announced, nothing new
+    wrong_again = (await post(client, LEGAL_REP, {"c": [third]}, wrong)).json()["errors"][0]["extensions"]
+    assert wrong_again["code"] == "RATE_LIMITED"  # the refused reads spent nothing, the cap still full
