@@ -170,6 +170,19 @@ async def test_selections_nested_past_the_parser_limit_are_refused_by_the_depth_
     refusal(response, "max_depth", OperationLimits().max_depth)
 
 
+async def test_a_document_of_open_strings_is_answered_quickly_in_a_loop(served) -> None:
+    """16 KB of escaped quotes in a string never closed: the cheap token count scanned it
+    again from every quote (~0.8 s of event loop per request, charged a few tokens, so a
+    loop of them held the gateway). It is a syntax error, answered as one, at once."""
+    client, gateway = served
+    for i in range(3):  # fresh texts: nothing cached
+        query = "{ a(x: " + '"\\' * 8_180 + ")}" + " " * i
+        elapsed, response = await post(client, gateway, {"query": query})
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        assert elapsed < QUICK
+
+
 # --- each limit, just over and at its value ------------------------------------------------
 
 
