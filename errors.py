@@ -12,7 +12,8 @@ these errors too and may import neither ``gateway`` nor each other.
     │   ├── OperationNotSelected       BAD_REQUEST                 400
     │   ├── PurposeRequired            PURPOSE_REQUIRED            400
     │   ├── QueryTooComplex            QUERY_TOO_COMPLEX           400
-    │   │   └── RequestTooLarge        REQUEST_TOO_LARGE           413
+    │   │   ├── RequestTooLarge        REQUEST_TOO_LARGE           413
+    │   │   └── HeadersTooLarge        HEADERS_TOO_LARGE           431
     │   └── UnsupportedMediaType       UNSUPPORTED_MEDIA_TYPE      415
     ├── Unauthenticated                UNAUTHENTICATED             401
     ├── AccessDenied                   (abstract: a field or request is refused)
@@ -109,6 +110,14 @@ class RequestTooLarge(QueryTooComplex):
 
     code = "REQUEST_TOO_LARGE"
     status = 413
+
+
+class HeadersTooLarge(QueryTooComplex):
+    """The request line and headers are longer than ``GOVSHARE_MAX_HEAD_BYTES``
+    (RFC 6585 section 5, 431 Request Header Fields Too Large); refused while reading them."""
+
+    code = "HEADERS_TOO_LARGE"
+    status = 431
 
 
 class Unauthenticated(GovshareError):

@@ -46,6 +46,7 @@ from gateway import demo, logs
 from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB, new_grant_row
+from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
 from policies.catalog import Catalog
 from policies.chinatime import check_range, parse_instant, utc_now
@@ -380,8 +381,9 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     async def run() -> None:
         gateway = await Gateway.start(settings)
         config = uvicorn.Config(
-            create_app(settings, gateway), log_level=settings.log_level, access_log=False, log_config=None
-        )
+            create_app(settings, gateway), log_level=settings.log_level, access_log=False, log_config=None,
+            http=bounded_head_protocol(settings.limits),
+        )  # fmt: skip
         try:
             await uvicorn.Server(config).serve(sockets=[sock])
         finally:

@@ -14,6 +14,7 @@
 | GOVSHARE_INSTANCE | main | this process's audit chain name: give each gateway process its own |
 | GOVSHARE_LOG_LEVEL | info | JSON log lines on stderr (info: one per request); codes are masked |
 | GOVSHARE_AUDIT | on | `off` answers without audit: for benchmarks only, never in service |
+| GOVSHARE_MAX_HEAD_BYTES | 65536 | request line and headers (bytes); longer is 431 `HEADERS_TOO_LARGE` |
 | GOVSHARE_MAX_BODY_BYTES | 1048576 | largest request body (bytes); larger is 413 `REQUEST_TOO_LARGE` |
 | GOVSHARE_MAX_DOCUMENT_CHARS | 16384 | longest GraphQL document (characters) |
 | GOVSHARE_MAX_TOKENS | 1000 | most lexical tokens in a document (comments count) |

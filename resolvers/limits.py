@@ -6,6 +6,7 @@ checked by the cheapest means before the step runs:
 
 | step | grows with | limit (default) | checked |
 |---|---|---|---|
+| reading the head | request line and header bytes | ``max_head_bytes`` (64 KiB) | while reading, 431 |
 | reading the body | bytes | ``max_body_bytes`` (1 MiB) | while reading, 413 |
 | parsing | characters | ``max_document_chars`` (16,384) | before lexing |
 | parsing | tokens | ``max_tokens`` (1,000) | while lexing |
@@ -65,6 +66,7 @@ V = TypeVar("V")
 class OperationLimits:
     """What one request may cost; each field is read from ``GOVSHARE_<NAME>`` (upper case)."""
 
+    max_head_bytes: int = 65_536  # httptools reads no URL longer: past it a vague plain 400
     max_body_bytes: int = 1_048_576
     max_document_chars: int = 16_384
     max_tokens: int = 1_000
@@ -85,6 +87,7 @@ class OperationLimits:
 
 
 HOW_TO_FIT = {
+    "max_head_bytes": "send long queries and variables in a POST body, not in the URL or headers",
     "max_body_bytes": "send a smaller request: pass long lists in variables once, or split the batch",
     "max_document_chars": "shorten the query: use variables instead of literals and name fields once",
     "max_tokens": "pass values as variables instead of literals, or split the query",

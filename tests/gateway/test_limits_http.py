@@ -9,6 +9,8 @@ recursion limit ("Validation aborted."). Each is now a ``QUERY_TOO_COMPLEX`` (40
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,11 +20,13 @@ from urllib.parse import quote
 import httpx
 import orjson
 import pytest
+import uvicorn
 from graphql import get_introspection_query
 
 from errors import ConfigurationError
 from gateway.app import Gateway, create_app
 from gateway.demo import HOUSING, build_demo, organization_codes
+from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
 from resolvers.limits import OperationLimits
 
@@ -341,3 +345,95 @@ async def test_variable_values_are_counted_across_a_batch_and_in_get(data_dir: P
         params = {"query": LIST_DOC, "variables": orjson.dumps({"c": codes[:5] * 2}).decode()}
         response = await client.get("/graphql", params=params, headers=headers(gateway))
         refusal(response, "max_variable_values", 8)
+
+
+# --- the request head (request line and headers), over a real uvicorn server ----------------
+
+
+@pytest.fixture
+async def listening(data_dir: Path) -> AsyncIterator[tuple[int, Gateway]]:
+    """uvicorn on 127.0.0.1 with the gateway's protocol, as ``govshare serve`` runs it."""
+    settings = Settings.load({"GOVSHARE_AUDIT": "off"}, data=str(data_dir))
+    gateway = await Gateway.start(settings)
+    app = create_app(settings, gateway)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, http=bounded_head_protocol(settings.limits), log_config=None,
+                            access_log=False, lifespan="on")  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield sock.getsockname()[1], gateway
+    server.should_exit = True
+    await task
+    await gateway.close()
+
+
+async def exchange(port: int, *requests: bytes) -> list[tuple[float, int, bytes]]:
+    """Send each request on one connection; (seconds, status, body) of each answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    answers = []
+    try:
+        for request in requests:
+            start = time.monotonic()
+            writer.write(request)
+            status_line = await reader.readline()
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))  # fmt: skip
+            body = await reader.readexactly(length)
+            answers.append((time.monotonic() - start, int(status_line.split()[1]), body))
+    finally:
+        writer.close()
+    return answers
+
+
+def raw_post(gateway: Gateway, extra_headers: str = "") -> bytes:
+    body = orjson.dumps({"query": "{ __typename }"})
+    token = gateway.signer.issue(HOUSING.code, ["consumer"], "test", 600)
+    head = (f"POST /graphql HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n{extra_headers}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
+    return head.encode() + body
+
+
+def raw_get(gateway: Gateway, query: str) -> bytes:
+    token = gateway.signer.issue(HOUSING.code, ["consumer"], "test", 600)
+    return (f"GET /graphql?query={quote(query)} HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {token}\r\n"
+            "Accept: application/graphql-response+json\r\n\r\n").encode()  # fmt: skip
+
+
+def head_refusal(status: int, body: bytes) -> None:
+    assert status == 431, body  # RFC 6585 section 5: Request Header Fields Too Large
+    [error] = orjson.loads(body)["errors"]
+    maximum = OperationLimits().max_head_bytes
+    assert error["extensions"] == {"code": "HEADERS_TOO_LARGE", "limit": "max_head_bytes",
+                                   "maximum": maximum, "variable": "GOVSHARE_MAX_HEAD_BYTES"}  # fmt: skip
+    assert f"the limit is {maximum}" in error["message"]
+
+
+HUGE_HEADS = {  # each was read whole: a 30 MB value held the event loop ~0.45 s, and was answered 200
+    "one long header value": lambda gw: raw_post(gw, f"X-Junk: {'a' * 1_000_000}\r\n"),
+    "many short headers": lambda gw: raw_post(gw, "".join(f"X-J{i}: a\r\n" for i in range(50_000))),
+    "a long URL": lambda gw: raw_get(gw, "{ __typename " + " " * 300_000 + "}"),  # was a vague plain 400
+}
+
+
+@pytest.mark.parametrize("make", HUGE_HEADS.values(), ids=HUGE_HEADS.keys())
+async def test_a_head_over_the_limit_is_refused_431_naming_it(listening, make) -> None:
+    port, gateway = listening
+    [(elapsed, status, body)] = await exchange(port, make(gateway))
+    head_refusal(status, body)
+    assert elapsed < QUICK
+
+
+async def test_heads_within_the_limit_are_served_on_one_connection(listening) -> None:
+    """The count starts again at each request of a keep-alive connection: three heads of
+    ~45 KB each (together over the limit) are each answered by the gateway."""
+    port, gateway = listening
+    long_get = raw_get(gateway, "{ __typename " + " " * 15_000 + "}")  # ~45 KB percent-encoded
+    assert OperationLimits().max_head_bytes * 0.6 < len(long_get) < OperationLimits().max_head_bytes
+    answers = await exchange(port, long_get, raw_post(gateway, f"X-Pad: {'a' * 45_000}\r\n"), long_get)
+    assert [(status, orjson.loads(body)) for _, status, body in answers] == [
+        (200, {"data": {"__typename": "Query"}})
+    ] * 3
