@@ -362,7 +362,8 @@ def _wants_html(request: Request) -> bool:
 async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]]:
     if request.method in _READ_METHODS:  # HEAD is GET without the body (RFC 9110 section 9.3.2)
         params = _get_params(request.query_params)
-        check_variable_values([params], gateway_of(request).settings.limits.max_variable_values)
+        limits = gateway_of(request).settings.limits
+        check_variable_values([params], limits.max_variable_values, limits.max_depth)
         return params
     _require_json(header_value(request.headers, "content-type"))
     limits = gateway_of(request).settings.limits
@@ -371,7 +372,8 @@ async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
     checked = _check_batch(params, limits) if isinstance(params, list) else _check_params(params)
-    check_variable_values(checked if isinstance(checked, list) else [checked], limits.max_variable_values)
+    operations = checked if isinstance(checked, list) else [checked]
+    check_variable_values(operations, limits.max_variable_values, limits.max_depth)
     return checked
 
 

@@ -13,6 +13,7 @@ checked by the cheapest means before the step runs:
 | validation, execution | selections, fragments inlined | ``max_fields`` (500) | one walk |
 | | aliases | ``max_aliases`` (100) | same walk |
 | | nesting | ``max_depth`` (20) | same walk |
+| reading variables | nesting of lists, objects | ``max_depth`` (20) | gateway.http |
 | merging fields | a response name selected again | ``max_repeated_fields`` (50) | a second walk |
 | error reporting | errors (a location each) | ``max_errors`` (100) | validating, executing |
 | batches | operations in one request | ``max_batch`` (20) | gateway.http |
@@ -114,28 +115,36 @@ def too_complex(limit: str, maximum: int, what: str, found: int | None = None) -
     return QueryTooComplex(message, **extensions)
 
 
-def check_variable_values(operations: Sequence[Mapping[str, Any]], maximum: int) -> None:
+def check_variable_values(
+    operations: Sequence[Mapping[str, Any]], maximum: int, max_depth: int = OperationLimits.max_depth
+) -> None:
     """Refuses (``QueryTooComplex``) a request whose variables hold more than ``maximum``
-    values in all (every list element and object field, nested ones included, across a batch).
+    values in all (every list element and object field, nested ones included, across a batch),
+    or nest lists and objects more than ``max_depth`` levels deep (limit ``max_depth``).
 
     Coercing a variable validates each value (a USCC or citizen ID costs ~25 µs to check),
     and graphql-core coerces every element of a list before any resolver can apply its own
     cap: 45,000 codes in a 1 MiB body held the event loop ~1 s. The walk stops at the first
-    value past the limit, so it costs at most ``maximum`` steps."""
+    value past the limit, so it costs at most ``maximum`` steps. Nesting: JSON parsers admit
+    ~1,000 levels (orjson 1,024), more than the interpreter's recursion limit, so a later
+    recursive walk of the variables (text checks, coercion) failed with a 500 on 1,000
+    levels; no input type of the schema nests more than a few."""
     count = 0
-    pending: list[Any] = [op.get("variables") for op in operations]
+    pending: list[tuple[Any, int]] = [(op.get("variables"), 0) for op in operations]
     while pending:
-        value = pending.pop()
+        value, depth = pending.pop()
         if isinstance(value, dict):
             values: Any = value.values()
         elif isinstance(value, list):
             values = value
         else:
             continue
+        if depth > max_depth:
+            raise too_complex("max_depth", max_depth, "levels of nesting in the variables", None)
         count += len(values)
         if count > maximum:
             raise too_complex("max_variable_values", maximum, "values in the variables")
-        pending.extend(v for v in values if isinstance(v, dict | list))
+        pending.extend((v, depth + 1) for v in values if isinstance(v, dict | list))
 
 
 # --- the cost of a document ------------------------------------------------------------

@@ -187,6 +187,26 @@ async def test_a_document_of_open_strings_is_answered_quickly_in_a_loop(served) 
         assert elapsed < QUICK
 
 
+@pytest.mark.parametrize("opening", ["[", '{"k":'])
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_variables_nested_1000_deep_are_refused_by_the_depth_limit_not_500(
+    served, opening: str, method: str
+) -> None:
+    """JSON admits ~1,000 levels; the text check of the variables recursed once per level and
+    answered INTERNAL (500) past the interpreter's recursion limit."""
+    client, gateway = served
+    closing = "]" if opening == "[" else "}"
+    variables = '{"v": ' + opening * 1_000 + '"x"' + closing * 1_000 + "}"
+    if method == "POST":
+        body = b'{"query": "{ __typename }", "variables": ' + variables.encode() + b"}"
+        response = await client.post("/graphql", content=body, headers=headers(gateway))
+    else:
+        params = {"query": "{ __typename }", "variables": variables}
+        response = await client.get("/graphql", params=params, headers=headers(gateway))
+    error = refusal(response, "max_depth", OperationLimits().max_depth)
+    assert "variables" in error["message"]
+
+
 # --- each limit, just over and at its value ------------------------------------------------
 
 

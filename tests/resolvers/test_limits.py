@@ -315,7 +315,26 @@ def test_variable_values_are_refused_exactly_past_the_limit(variables: list[dict
     total = sum(_values_in(v) for v in variables)
     if total > maximum:
         with pytest.raises(QueryTooComplex) as refused:
-            check_variable_values(operations, maximum)
+            check_variable_values(operations, maximum, max_depth=1_000)
         assert refused.value.extensions["limit"] == "max_variable_values"
     else:
-        check_variable_values(operations, maximum)
+        check_variable_values(operations, maximum, max_depth=1_000)
+
+
+def nested(depth: int, kind: str) -> object:
+    value: object = "x"
+    for _ in range(depth):
+        value = [value] if kind == "list" else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize("kind", ["list", "object"])
+@pytest.mark.parametrize("depth", [1, 5, 20])
+def test_variables_nested_to_the_depth_limit_pass_and_one_more_is_refused(kind: str, depth: int) -> None:
+    """The variable itself is level 1 of the variables map (GraphQL spec 6.1.2: each
+    variable's value is coerced by its type, a list or input object per level)."""
+    check_variable_values([{"variables": {"v": nested(depth, kind)}}], 2_000, max_depth=depth)
+    with pytest.raises(QueryTooComplex) as refused:
+        check_variable_values([{"variables": {"v": nested(depth + 1, kind)}}], 2_000, max_depth=depth)
+    assert refused.value.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": "max_depth",
+                                        "maximum": depth, "variable": "GOVSHARE_MAX_DEPTH"}  # fmt: skip
