@@ -23,6 +23,7 @@
 | GOVSHARE_MAX_DEPTH | 20 | deepest nesting of fields, through fragments |
 | GOVSHARE_MAX_REPEATED_FIELDS | 50 | most selections repeating a response name at the same place |
 | GOVSHARE_MAX_ERRORS | 100 | most errors in one operation; beyond, the operation is refused whole |
+| GOVSHARE_MAX_RESULT_VALUES | 25000 | most values one operation's answer completes (lists multiply) |
 | GOVSHARE_MAX_BATCH | 20 | most operations in one batched request (a JSON list) |
 | GOVSHARE_MAX_VARIABLE_VALUES | 2000 | most values (list elements, object fields) in a request's variables |
 | GOVSHARE_NEW_TOKENS_PER_SECOND | 5000 | tokens/s of documents not parsed before, per client (else 429) |

@@ -16,6 +16,7 @@ checked by the cheapest means before the step runs:
 | reading variables | nesting of lists, objects | ``max_depth`` (20) | gateway.http |
 | merging fields | a response name selected again | ``max_repeated_fields`` (50) | a second walk |
 | error reporting | errors (a location each) | ``max_errors`` (100) | validating, executing |
+| completing the result | values, lists multiplying | ``max_result_values`` (25,000) | executing |
 | batches | operations in one request | ``max_batch`` (20) | gateway.http |
 | coercing variables | values in them | ``max_variable_values`` (2,000) | gateway.http |
 | parsing new texts | a client's tokens/s | ``new_tokens_per_second`` (5,000) | before parsing, 429 |
@@ -76,6 +77,7 @@ class OperationLimits:
     max_depth: int = 20
     max_repeated_fields: int = 50
     max_errors: int = 100
+    max_result_values: int = 25_000  # ~7 µs each to complete: ~0.18 s of event loop at most
     max_batch: int = 20
     max_variable_values: int = 2_000  # two full lists of codes: each code is validated on coercion
     new_tokens_per_second: int = 5_000
@@ -97,6 +99,7 @@ HOW_TO_FIT = {
     "max_depth": "nest selections and fragments less deeply",
     "max_repeated_fields": "select each field once: repeated selections of one name are merged anyway",
     "max_errors": "ask only for items you are granted and subjects in scope, or split the request",
+    "max_result_values": "ask for fewer codes per list or fewer fields (aliases) per subject, or split it",
     "max_batch": "send fewer operations per batch",
     "max_variable_values": "send at most 1,000 codes per list and split longer work over several requests",
     "new_tokens_per_second": "reuse documents and pass values as variables; retry after a moment",

@@ -83,17 +83,35 @@ class GovshareSchema(strawberry.Schema):
 
 class LimitedExecution(StrawberryGraphQLCoreExecutionContext):
     """Stops an operation at ``max_errors`` field errors instead of locating thousands
-    (each error's location scans the document): the operation is refused whole."""
+    (each error's location scans the document), and at ``max_result_values`` values
+    completed: the operation is refused whole.
+
+    Result values: the document limits bound the fields of a document, not how often a
+    list repeats them (1,000 ``organizations`` times 100 aliases held the event loop 2.2 s;
+    45 aliases of an introspection fragment 0.5 s). They are counted once per object
+    completed (``execute_fields`` gets its fields together), not per field."""
 
     max_errors: int = OperationLimits.max_errors
+    max_result_values: int = OperationLimits.max_result_values
+    _result_values: int = 0
+
+    def execute_fields(self, parent_type: Any, source_value: Any, path: Any, grouped_field_set: Any,
+                       position_context: Any) -> Any:  # fmt: skip
+        self._result_values += len(grouped_field_set)
+        if self._result_values > self.max_result_values:
+            raise too_complex("max_result_values", self.max_result_values, "values in the result")
+        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
     def handle_field_error(self, raw_error: Exception, return_type: Any, field_details_list: Any,
                            path: Any) -> None:  # fmt: skip
-        if isinstance(raw_error, QueryTooComplex) and raw_error.extensions.get("limit") == "max_errors":
+        if isinstance(raw_error, QueryTooComplex) and raw_error.extensions.get("limit") in _WHOLE_OPERATION:
             raise raw_error  # already refused below: pass it up unchanged
         if len(self.collected_errors.errors) >= self.max_errors:
             raise too_complex("max_errors", self.max_errors, "errors in the operation")
         super().handle_field_error(raw_error, return_type, field_details_list, path)
+
+
+_WHOLE_OPERATION = frozenset({"max_errors", "max_result_values"})  # refusals that end the operation
 
 
 def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> GovshareSchema:
@@ -104,7 +122,8 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     index, not_shared = ItemIndex(_item_index(catalog), limits.cache_bytes), _not_shared_index(catalog)
     documents, validated, plans = document_cache(limits), validation_cache(limits), plan_cache(limits)
     budget = ParseBudget(limits.new_tokens_per_second, limits.new_tokens_burst)
-    executor = type("LimitedExecution", (LimitedExecution,), {"max_errors": limits.max_errors})
+    caps = {"max_errors": limits.max_errors, "max_result_values": limits.max_result_values}
+    executor = type("LimitedExecution", (LimitedExecution,), caps)
     return GovshareSchema(
         query=_query_type(subjects),
         mutation=Mutation,

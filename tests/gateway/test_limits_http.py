@@ -207,6 +207,42 @@ async def test_variables_nested_1000_deep_are_refused_by_the_depth_limit_not_500
     assert "variables" in error["message"]
 
 
+INTROSPECTION_FRAGMENT = "fields { type { fields { type { name } } ofType { fields { type { name } } } } }"
+MULTIPLIED = {  # small documents whose result a list multiplies: each held the event loop
+    "aliases times 300 subjects": (  # 2.2 s with 1,000 codes
+        "query($c: [USCC!]!) { organizations(codes: $c) { "
+        + " ".join(f"a{i}: enterpriseRegistration {{ name status }}" for i in range(100))
+        + " } }"
+    ),
+    "an introspection fragment under 45 aliases": (  # 0.5 s, 770 KB
+        "{ __schema { " + " ".join(f"a{i}: types {{ ...T }}" for i in range(45)) + " } }"
+        f" fragment T on __Type {{ {INTROSPECTION_FRAGMENT} }}"
+    ),
+}
+
+
+@pytest.mark.parametrize("query", MULTIPLIED.values(), ids=MULTIPLIED.keys())
+async def test_a_result_multiplied_by_lists_is_refused_by_the_result_limit(served, query: str) -> None:
+    client, gateway = served
+    elapsed, response = await post(
+        client, gateway, {"query": query, "variables": {"c": organization_codes(300)}}
+    )
+    refusal(response, "max_result_values", OperationLimits().max_result_values)
+    assert elapsed < QUICK
+
+
+async def test_an_everyday_list_query_of_300_subjects_is_within_the_result_limit(served) -> None:
+    client, gateway = served
+    query = (
+        "query($c: [USCC!]!) { organizations(codes: $c) { code enterpriseRegistration { name status "
+        "registeredCapital } taxCredit { creditRating taxpayerType } "
+        "creditRecord { blacklisted penaltyCount } } }"
+    )
+    _, response = await post(client, gateway, {"query": query, "variables": {"c": organization_codes(300)}})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["data"]["organizations"]) == 300
+
+
 # --- each limit, just over and at its value ------------------------------------------------
 
 
@@ -220,6 +256,7 @@ LIMITS = {  # limit -> (small value, document at the value, document one over)
     "max_tokens": (11, aliases_doc(3), aliases_doc(3).replace(" }", " d }")),  # 11 tokens, then 12
     "max_fields": (4, aliases_doc(4), aliases_doc(5)),
     "max_aliases": (3, aliases_doc(3), aliases_doc(4)),
+    "max_result_values": (3, aliases_doc(3), aliases_doc(4)),  # each root field is one value
     "max_depth": (
         2,
         f"query($c: USCC!) {{ {ORG} {{ code }} }}",
