@@ -21,6 +21,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests run on shared, busy machines (CI included): a per-example deadline would
+# measure the machine, not the code, and fail at random. Examples stay bounded by max_examples.
+hypothesis_settings.register_profile("govshare", deadline=None)
+hypothesis_settings.load_profile("govshare")
 
 TESTS = Path(__file__).parent
 CATALOG = TESTS / "data" / "catalog.yaml"
