@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from errors import BadRequest, ConfigurationError, QueryTooComplex
-from gateway.app import Gateway, create_app
+from gateway.app import Gateway
 from gateway.audit import SECRET_FILE, AuditEvent, AuditLog, canonical_json, digest, keyed_digest, load_secret
 from gateway.demo import AMR, BIGDATA, HOUSING, PSB, TAX, build_demo, organization_codes
 from gateway.evidence import REQUEST, record_refusal, refused_request
@@ -35,18 +35,6 @@ from policies.decision import Consumer
 PURPOSE = "住房保障资格审核"
 AMR_NAME = "amr.enterprise_registration.name"
 NAME = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name } } }"
-
-
-@pytest.fixture
-async def served(tmp_path):
-    samples = build_demo(tmp_path, organizations=30, persons=10)
-    settings = Settings.load({}, data=str(tmp_path))
-    gateway = await Gateway.start(settings)
-    app = create_app(settings, gateway)
-    app.state.gateway = gateway  # ASGITransport runs no lifespan
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
-        yield client, gateway, samples
-    await gateway.close()
 
 
 def sent(

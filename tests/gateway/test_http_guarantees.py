@@ -8,12 +8,10 @@ import datetime as dt
 from urllib.parse import quote
 
 import httpx
-import pytest
 
-from gateway.app import Gateway, create_app
-from gateway.demo import AMR, HOUSING, build_demo, organization_codes
+from gateway.app import Gateway
+from gateway.demo import AMR, HOUSING, organization_codes
 from gateway.platform import new_grant_row
-from gateway.settings import Settings
 from policies.catalog import Mask
 from policies.decision import GrantConditions
 from policies.share import Mode
@@ -22,18 +20,6 @@ PURPOSE = "住房保障资格审核"
 LEGAL_REP = (
     "query($c: [USCC!]!) { organizations(codes: $c) { code enterpriseRegistration { legalRepresentative } } }"
 )
-
-
-@pytest.fixture
-async def served(tmp_path):
-    samples = build_demo(tmp_path, organizations=30, persons=10)
-    settings = Settings.load({}, data=str(tmp_path))
-    gateway = await Gateway.start(settings)
-    app = create_app(settings, gateway)
-    app.state.gateway = gateway  # ASGITransport runs no lifespan
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
-        yield client, gateway, samples
-    await gateway.close()
 
 
 def headers(gateway: Gateway, department: str, roles: list[str], **extra: str) -> dict[str, str]:

@@ -42,16 +42,6 @@ AS_DATETIMES = {
 }
 
 
-@pytest.fixture
-async def platform(platform_url: str):
-    db = PlatformDB(platform_url)
-    await db.create_schema()
-    async with db.engine.begin() as conn:  # PostgreSQL is shared between tests: start clean
-        await conn.execute(sa.delete(GrantRow))
-    yield db
-    await db.close()
-
-
 def consumer() -> str:
     return make_uscc("1", "1", "420100", f"MT{uuid.uuid4().int % 10**6:06d}")
 

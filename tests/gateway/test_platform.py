@@ -6,24 +6,13 @@ import datetime as dt
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from errors import BadRequest
-from gateway.platform import GrantRow, PlatformDB, new_grant_row
+from gateway.platform import PlatformDB, new_grant_row
 from policies.codes import make_uscc
 from policies.share import Mode
 
 NOW = dt.datetime.now(dt.UTC)
-
-
-@pytest.fixture
-async def platform(platform_url: str):
-    db = PlatformDB(platform_url)
-    await db.create_schema()
-    async with db.engine.begin() as conn:  # PostgreSQL is shared between tests: start clean
-        await conn.execute(sa.delete(GrantRow))
-    yield db
-    await db.close()
 
 
 def consumer() -> str:
