@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,26 @@ hypothesis_settings.register_profile("govshare", deadline=None)
 hypothesis_settings.load_profile("govshare")
 
 TESTS = Path(__file__).parent
+
+
+@pytest.fixture
+def server_time_zone() -> Iterator[Callable[[str], None]]:
+    """``server_time_zone(zone)`` sets this process's local time zone (``TZ``), as a server
+    started with ``TZ=zone`` would have it; the previous one is restored after the test."""
+    before = os.environ.get("TZ")
+
+    def set_zone(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield set_zone
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
 CATALOG = TESTS / "data" / "catalog.yaml"
 DEMO_PURPOSE = "行政审批核验"
 

@@ -6,9 +6,8 @@ import datetime as dt
 import io
 import json
 import logging
-import os
 import re
-import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -232,19 +231,10 @@ async def test_client_mistakes_are_not_error_lines_and_quote_no_code(served):
         assert not in_clear(ISSUE_EXAMPLE, json.dumps(line, ensure_ascii=False)), line
 
 
-def test_log_times_are_utc_whatever_the_server_tz() -> None:
+def test_log_times_are_utc_whatever_the_server_tz(server_time_zone: Callable[[str], None]) -> None:
     """An instant written without an offset would read as China time (README, Time): say UTC."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "Etc/GMT+12"
-    time.tzset()
-    try:
-        record = logging.LogRecord("govshare", logging.INFO, __file__, 1, "hello", None, None)
-        record.created = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC).timestamp()
-        line = json.loads(JSONFormatter().format(record))
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
+    server_time_zone("Etc/GMT+12")
+    record = logging.LogRecord("govshare", logging.INFO, __file__, 1, "hello", None, None)
+    record.created = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC).timestamp()
+    line = json.loads(JSONFormatter().format(record))
     assert line["time"] == "2026-12-01T09:00:00Z"

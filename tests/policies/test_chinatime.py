@@ -8,9 +8,7 @@ is that instant; without one it is China time. Every "today" is China's date.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -118,21 +116,12 @@ def test_as_utc_refuses_the_issues_examples() -> None:
 
 
 @pytest.fixture
-def far_local_zone() -> Iterator[str]:
+def far_local_zone(server_time_zone: Callable[[str], None]) -> str:
     """The process's TZ set so that its local date is not China's date (restored after)."""
     china_hour = (dt.datetime.now(dt.UTC) + EIGHT_HOURS).hour
     zone = "Etc/GMT+12" if china_hour < 20 else "Etc/GMT-14"
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = zone
-    time.tzset()
-    try:
-        yield zone
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
+    server_time_zone(zone)
+    return zone
 
 
 def test_today_ignores_the_server_time_zone(far_local_zone: str) -> None:
