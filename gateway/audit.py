@@ -214,8 +214,13 @@ def _canonical_slow(value: Any) -> bytes:
 
 
 def digest(value: Any) -> str:
-    """Hex sha256 of ``canonical_json(value)``."""
-    return hashlib.sha256(canonical_json(value)).hexdigest()
+    """Hex sha256 of ``canonical_json(value)``; ``bytes`` are taken as that JSON already
+    (JSON has no bytes), so a caller needing several digests of one answer encodes it once."""
+    return hashlib.sha256(_canonical(value)).hexdigest()
+
+
+def _canonical(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else canonical_json(value)
 
 
 def _json_default(value: Any) -> Any:
@@ -348,10 +353,11 @@ def load_secret(data_dir: Path) -> bytes:
 
 
 def keyed_digest(secret: bytes, value: Any) -> str:
-    """Hex HMAC-SHA256 (RFC 2104) of ``canonical_json(value)`` under ``secret``."""
+    """Hex HMAC-SHA256 (RFC 2104) of ``canonical_json(value)`` under ``secret`` (``bytes``:
+    that JSON already, as for ``digest``)."""
     if len(secret) < 32:
         raise ConfigurationError(f"the audit secret must be 32 bytes (64 hex digits in DATA/{SECRET_FILE})")
-    return hmac.new(secret, canonical_json(value), hashlib.sha256).hexdigest()
+    return hmac.new(secret, _canonical(value), hashlib.sha256).hexdigest()
 
 
 def _engine(url: str) -> AsyncEngine:

@@ -38,9 +38,10 @@ from errors import (
     shown,
 )
 from gateway import evidence, graphiql
+from gateway.audit import canonical_json, digest
 from gateway.auth import bearer_token, voucher_keys
 from gateway.evidence import must_record, query_event, refusals, touches_data
-from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher, response_digest
+from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
 from resolvers.limits import OperationLimits, check_variable_values, too_complex
@@ -223,12 +224,13 @@ async def _audit_answer(
     digest: the consumer's own proof, README "Vouchers")."""
     assert gateway.audit is not None
     errors = list(result.errors or [])
-    keyed = gateway.audit.keyed_digest(answer_of(body))
+    answer = canonical_json(answer_of(body))  # encoded once for both digests
+    keyed = gateway.audit.keyed_digest(answer)
     event = query_event(context, errors, keyed, operation, result.data is not None)
     receipt = await gateway.audit.append(event)
     wanted = (header_value(request.headers, "x-voucher") or "").lower() not in ("off", "false", "none")
     if wanted and touches_data(context, errors):
-        voucher = issue_voucher(gateway.signer, receipt, context.consumer.department, response_digest(body))
+        voucher = issue_voucher(gateway.signer, receipt, context.consumer.department, digest(answer))
         body.setdefault("extensions", {})[VOUCHER_KEY] = voucher
 
 
