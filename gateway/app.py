@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 
 from connectors.base import Binding, Connector, open_connector
 from errors import CatalogError, ConfigurationError, GovshareError
-from gateway import graphiql, http, oauth
+from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
 from gateway.logs import RequestLog
@@ -247,6 +247,7 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
     routes = [
         Route("/graphql", http.graphql_endpoint, methods=["GET", "POST"]),
         Route("/schema.graphql", http.schema_sdl, methods=["GET"]),
+        Route("/export/{resource}", export.export_endpoint, methods=["GET"]),
         Route("/.well-known/jwks.json", http.jwks, methods=["GET"]),
         Route("/.well-known/voucher-keys.json", http.voucher_jwks, methods=["GET"]),
         Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),

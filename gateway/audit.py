@@ -548,6 +548,13 @@ class AuditLog:
             raise ConfigurationError("this audit log has no secret: pass load_secret(data_dir)")
         return keyed_digest(self._secret, value)
 
+    def keyed_hasher(self) -> hmac.HMAC:
+        """An incremental HMAC-SHA256 under the audit secret, for a digest of bytes sent in
+        pieces (a streamed export): ``update`` each piece, ``hexdigest`` at the end."""
+        if self._secret is None:
+            raise ConfigurationError("this audit log has no secret: pass load_secret(data_dir)")
+        return hmac.new(self._secret, digestmod=hashlib.sha256)
+
     async def append(self, event: AuditEvent) -> AuditReceipt:
         """Record ``event``; return once it is committed durably, else raise AuditUnavailable."""
         if self._writer is None or self._closing or self._writer.done():

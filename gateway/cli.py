@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     _grant_parsers(commands)
     _audit_parsers(commands)
     _voucher_parsers(commands)
+    _package_parsers(commands)
     _client_and_key_parsers(commands)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"
@@ -425,6 +426,33 @@ def run_voucher_verify(args: argparse.Namespace) -> int:
         print(f"govshare: voucher refused: {check.reason}", file=sys.stderr)
         return 1
     print(json.dumps({"ok": True, **check.claims}, ensure_ascii=False))
+    return 0
+
+
+def _package_parsers(commands: Any) -> None:
+    packages = commands.add_parser("package", help="offline exchange packages (离线交换)").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    verify = _command(packages, "verify", "check an export package offline", run_package_verify)
+    verify.add_argument("file", help="the package (ZIP) as downloaded with format=package")
+    verify.add_argument(
+        "--jwks", default=None, help="the gateway's JWKS (JSON file; default: the data folder's keys)"
+    )
+
+
+def run_package_verify(args: argparse.Namespace) -> int:
+    """Exit 0 printing the manifest's summary, or 1 with one line per problem found."""
+    from gateway.package import verify_package
+
+    jwks = _json_file(args.jwks, "--jwks") if args.jwks else voucher_keys(_settings(args).data_dir)
+    check = verify_package(args.file, jwks)
+    if not check.ok:
+        for problem in check.problems:
+            print(f"govshare: package refused: {problem}", file=sys.stderr)
+        return 1
+    shown = ("resource", "items", "rows", "auditId", "consumer", "created")
+    summary = {key: check.manifest.get(key) for key in shown}
+    print(json.dumps({"ok": True, **summary}, ensure_ascii=False))
     return 0
 
 

@@ -1,0 +1,337 @@
+"""Streaming an export: keyset pages from the connector, per-row conditions, encoders, and
+the ASGI response that knows what reached the client.
+
+Rows come from ``Connector.scan`` one page (``PAGE_ROWS``) at a time, ordered by the subject
+key, each page asked for after the last key of the one before (keyset pagination): memory
+holds one page, whatever the row count. Each page is filtered and masked per row
+(``policies.bulk.ExportPlan.row_access``), a daily cap admits each subject
+(``GrantStore.admit``), then encoded (NDJSON with orjson, CSV with the stdlib ``csv``
+module, RFC 4180) and sent as one chunk.
+
+``ExportResponse`` is own code rather than Starlette's ``StreamingResponse``: the audit event
+that ends an export must say how many rows were actually handed to the server before a
+client went away, and uvicorn drops (without an error) what is sent after a disconnect. It
+listens for ``http.disconnect`` while it sends and counts a chunk only when no disconnect
+was seen by the time the chunk's send returned (then it reached the transport).
+
+Per-row annotations (``PageAnnotator``, e.g. the ``_disputed`` list of open objections) are
+applied to each page in ``annotate_page``, after the policy and before encoding: the one
+place where such keys are added to rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from connectors.base import Row
+from errors import AuditUnavailable, GovshareError, RateLimited
+from policies.bulk import ExportPlan
+from policies.decision import Grant, SubjectAccess
+from resolvers.batching import ResourceSource
+from resolvers.context import GrantStore
+
+log = logging.getLogger("govshare.export")
+
+PAGE_ROWS = 1000  # rows per source page and per chunk sent: ~10 ms of event loop at most
+KEY = "__key__"  # where connectors put the subject key of a scanned row
+
+
+class PageAnnotator(Protocol):
+    """Adds keys to the rows of one page, in place, after the policy has been applied (e.g.
+    ``_disputed: [objection ids]``). Called once per page: one lookup per page, not per row."""
+
+    async def __call__(self, resource: str, rows: list[Row]) -> None: ...
+
+
+@dataclass(eq=False)
+class ExportJob:
+    """One export: what to read (plan, source, filters) and what happened so far."""
+
+    plan: ExportPlan
+    source: ResourceSource
+    grants: GrantStore
+    today: dt.date  # the China day a daily cap counts on
+    after: str | None = None
+    since: dt.datetime | None = None  # naive China time, as source stamps are kept
+    limit: int | None = None
+    annotators: Sequence[PageAnnotator] = ()
+    stopped: str | None = None  # "daily_cap" when a grant's cap ended the export early
+    left_out: int = 0  # rows outside the divisions of the grants relied on
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    first_key: str
+    last_key: str
+
+
+async def pages(job: ExportJob) -> AsyncIterator[Page]:
+    """The export's rows, page by page, each row as the consumer may see it."""
+    after, left = job.after, job.limit
+    while left is None or left > 0:
+        wanted = PAGE_ROWS if left is None else min(PAGE_ROWS, left)
+        scanned = await job.source.connector.scan(
+            job.source.binding, job.plan.items, after=after, since=job.since, limit=wanted
+        )
+        if not scanned:
+            return
+        after = str(scanned[-1][KEY])
+        rows = await _admitted(job, scanned)
+        if left is not None:
+            rows, left = rows[:left], left - len(rows)
+        if rows:
+            await annotate_page(job, rows)
+            key = job.plan.resource.key
+            yield Page(rows, str(rows[0][key]), str(rows[-1][key]))
+        if job.stopped or len(scanned) < wanted:
+            return
+
+
+async def annotate_page(job: ExportJob, rows: list[Row]) -> None:
+    """THE place where per-row annotations join exported rows (``PageAnnotator``)."""
+    for annotate in job.annotators:
+        await annotate(job.plan.resource.id, rows)
+
+
+async def _admitted(job: ExportJob, scanned: list[Row]) -> list[Row]:
+    """Rows as they may be shown: the key column dropped, left out or masked per row; a
+    used-up daily cap stops the export at the first row it does not admit."""
+    if not job.plan.per_row:
+        return _masked(scanned, job.plan.plan.plain.masks)
+    rows: list[Row] = []
+    for row in scanned:
+        key = str(row.pop(KEY))
+        access = job.plan.row_access(key)
+        if access is None:
+            job.left_out += 1
+            continue
+        if access.capped and not await _within_caps(job, access, key):
+            job.stopped = "daily_cap"
+            break
+        rows.append(_mask_row(row, access))
+    return rows
+
+
+def _masked(rows: list[Row], masks: Any) -> list[Row]:
+    for row in rows:
+        del row[KEY]
+    if masks:
+        for row in rows:
+            for name, mask in masks.items():
+                row[name] = mask.apply(row[name])
+    return rows
+
+
+def _mask_row(row: Row, access: SubjectAccess) -> Row:
+    for name, mask in access.masks.items():
+        row[name] = mask.apply(row[name])
+    return row
+
+
+async def _within_caps(job: ExportJob, access: SubjectAccess, key: str) -> bool:
+    grants: dict[str, Grant] = {g.id: g for g in access.capped.values()}
+    for grant in grants.values():
+        if not await job.grants.admit(grant, key, job.today):
+            return False
+    return True
+
+
+# --- encoders ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Bytes to send and the rows they complete (a row is counted once its bytes are sent)."""
+
+    body: bytes
+    rows: int
+    last_key: str | None
+    first_key: str | None = None
+
+
+def ndjson_lines(rows: list[Row]) -> bytes:
+    """One JSON object per line (NDJSON, ``\\n`` after each); non-JSON values as text."""
+    dumps, option = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    return b"".join([dumps(row, default=str, option=option) for row in rows])
+
+
+async def ndjson_pieces(job: ExportJob) -> AsyncIterator[Piece]:
+    async for page in pages(job):
+        yield Piece(ndjson_lines(page.rows), len(page.rows), page.last_key, page.first_key)
+    stopped_early(job)
+
+
+class CSVEncoder:
+    """RFC 4180 CSV (CRLF line ends, fields quoted when they hold a comma, quote or line
+    break), UTF-8, optionally with a BOM (Excel reads UTF-8 only with one). Booleans are
+    written ``true``/``false`` as in JSON, null as an empty field."""
+
+    def __init__(self, columns: Sequence[str], header: Sequence[str], bom: bool) -> None:
+        self.columns = tuple(columns)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+        self._prefix = "\ufeff" if bom else ""
+        self.header = header
+
+    def head(self) -> bytes:
+        self._writer.writerow(self.header)
+        return (self._prefix + self._take()).encode()
+
+    def encode(self, rows: list[Row]) -> bytes:
+        columns = self.columns
+        self._writer.writerows([[_csv_value(row.get(c)) for c in columns] for row in rows])
+        return self._take().encode()
+
+    def _take(self) -> str:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text
+
+
+def _csv_value(value: Any) -> Any:
+    if value is True or value is False:
+        return "true" if value else "false"
+    return value
+
+
+async def csv_pieces(job: ExportJob, encoder: CSVEncoder) -> AsyncIterator[Piece]:
+    yield Piece(encoder.head(), 0, None)
+    async for page in pages(job):
+        yield Piece(encoder.encode(page.rows), len(page.rows), page.last_key, page.first_key)
+    stopped_early(job)
+
+
+def stopped_early(job: ExportJob) -> None:
+    """An NDJSON or CSV stream that a daily cap stopped is cut (RATE_LIMITED), not ended: a
+    short body that looked complete would hide the missing rows. Resume tomorrow with
+    ``after`` = the last key received."""
+    if job.stopped == "daily_cap":
+        raise RateLimited(
+            f"{job.plan.resource.id}: a grant's daily cap of subjects is used up; the export stopped "
+            "there: resume tomorrow with after=<the last key received>",
+            resource=job.plan.resource.id,
+            reasons=["daily_cap"],
+        )
+
+
+# --- the response ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    """What reached the server: rows and bytes whose send returned before any disconnect,
+    the last such row's key, the keyed digest of those bytes, and how it ended."""
+
+    rows: int = 0
+    bytes: int = 0
+    first_key: str | None = None
+    last_key: str | None = None
+    digest: str | None = None
+    outcome: str = "answered"  # answered | partial (client gone) | an error code
+    error: GovshareError | None = None
+    hasher: Any = None  # hmac object, updated with every byte sent
+
+    def add(self, piece: Piece) -> None:
+        self.rows += piece.rows
+        self.bytes += len(piece.body)
+        self.last_key = piece.last_key or self.last_key
+        self.first_key = self.first_key or piece.first_key
+        if self.hasher is not None:
+            self.hasher.update(piece.body)
+
+
+Finish = Callable[[Sent], Awaitable[None]]
+
+
+class ExportResponse(Response):
+    """Streams ``pieces``; ``finish`` records the end (audit) BEFORE the final empty chunk
+    is sent, so a client never sees a complete export that is not recorded; if ``finish``
+    fails the body is left unterminated (the client sees a truncated transfer)."""
+
+    def __init__(
+        self,
+        pieces: AsyncIterator[Piece],
+        headers: dict[str, str],
+        media_type: str,
+        finish: Finish,
+        sent: Sent,
+    ) -> None:
+        # as Starlette's StreamingResponse: no body attribute, so no Content-Length (chunked)
+        self.status_code, self.media_type, self.background = 200, media_type, None
+        self.init_headers(headers)
+        self.pieces, self.finish, self.sent = pieces, finish, sent
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gone = asyncio.Event()
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            complete = await self._stream(send, gone)
+            if await self._finished() and complete:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+            await _close(self.pieces)
+
+    async def _stream(self, send: Send, gone: asyncio.Event) -> bool:
+        """True when every piece was sent; False when the client went or the source failed."""
+        try:
+            async for piece in self.pieces:
+                if gone.is_set():
+                    break
+                await send({"type": "http.response.body", "body": piece.body, "more_body": True})
+                await asyncio.sleep(0)  # let a pending disconnect be seen before counting
+                if gone.is_set():
+                    break
+                self.sent.add(piece)
+        except GovshareError as exc:  # a source failing mid-stream: cut, recorded with its code
+            log.warning("export cut: %s", exc.message)
+            self.sent.outcome, self.sent.error = exc.code, exc
+            return False
+        except asyncio.CancelledError:  # the server is stopping: what was sent is recorded
+            self.sent.outcome = "partial"
+            await self._finished()
+            raise
+        if gone.is_set():
+            self.sent.outcome = "partial"
+            return False
+        return True
+
+    async def _finished(self) -> bool:
+        """Record the end (shielded: a stopping server still records it); False when the
+        audit store refused it, and then a complete stream is left unterminated."""
+        try:
+            await asyncio.shield(self.finish(self.sent))
+        except AuditUnavailable as exc:
+            log.error("an export's end could not be recorded (%s rows sent): %s", self.sent.rows, exc.message)
+            return False
+        return True
+
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+async def _close(pieces: AsyncIterator[Piece]) -> None:
+    close = getattr(pieces, "aclose", None)
+    if close is not None:
+        await close()
