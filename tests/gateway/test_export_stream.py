@@ -1,0 +1,42 @@
+"""Unit tests of the export encoders and of package verification on inputs no server makes."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import orjson
+
+from gateway.export_stream import CSVEncoder, ndjson_lines
+from gateway.package import verify_package
+
+AWKWARD = [
+    {"uscc": "A", "name": 'say "hi", then\r\nleave', "n": 1, "flag": True, "none": None},
+    {"uscc": "B", "name": "plain", "n": 2, "flag": False, "none": None},
+]
+
+
+def test_csv_quotes_as_rfc_4180_and_round_trips():
+    encoder = CSVEncoder(
+        ("uscc", "name", "n", "flag", "none"), ("uscc", "name", "n", "flag", "none"), bom=False
+    )
+    text = (encoder.head() + encoder.encode(AWKWARD)).decode()
+    assert text == ('uscc,name,n,flag,none\r\nA,"say ""hi"", then\r\nleave",1,true,\r\nB,plain,2,false,\r\n')
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0][1] == AWKWARD[0]["name"] and header[0] == "uscc"
+
+
+def test_csv_bom_only_once_before_the_header():
+    encoder = CSVEncoder(("uscc",), ("统一社会信用代码",), bom=True)
+    data = encoder.head() + encoder.encode([{"uscc": "X"}]) + encoder.encode([{"uscc": "Y"}])
+    assert data == "\ufeff统一社会信用代码\r\nX\r\nY\r\n".encode()
+
+
+def test_ndjson_one_object_per_line():
+    lines = ndjson_lines(AWKWARD).split(b"\n")
+    assert lines[-1] == b"" and [orjson.loads(line) for line in lines[:-1]] == AWKWARD
+
+
+def test_verify_names_a_file_that_is_not_a_zip():
+    check = verify_package(io.BytesIO(b"not a zip at all"), {"keys": []})
+    assert not check.ok and check.problems[0].startswith("not a readable ZIP package")
