@@ -196,6 +196,10 @@ class Caller:
 
 
 async def export_endpoint(request: Request) -> Response:
+    if request.method != "GET":  # Starlette adds HEAD to a GET route: it would run the export for nothing
+        refusal = refused(BadRequest("an export is read with GET only"))
+        refusal.status_code, refusal.headers["Allow"] = 405, "GET"
+        return refusal
     try:
         consumer = await authenticate(request)
     except GovshareError as exc:  # no accountable caller: not audited (gateway.evidence)

@@ -278,20 +278,34 @@ class ExportResponse(Response):
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
         try:
+            first = await self._first()  # before any header: a source down at once is a plain 503
+            if isinstance(first, GovshareError):
+                await self._finished()
+                await _send_error(send, first)
+                return
             await send(
                 {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
             )
-            complete = await self._stream(send, gone)
+            complete = await self._stream(send, gone, _resumed(first, self.pieces))
             if await self._finished() and complete:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             watcher.cancel()
             await _close(self.pieces)
 
-    async def _stream(self, send: Send, gone: asyncio.Event) -> bool:
+    async def _first(self) -> Piece | GovshareError | None:
+        try:
+            return await anext(self.pieces)
+        except StopAsyncIteration:
+            return None
+        except GovshareError as exc:
+            self.sent.outcome, self.sent.error = exc.code, exc
+            return exc
+
+    async def _stream(self, send: Send, gone: asyncio.Event, pieces: AsyncIterator[Piece]) -> bool:
         """True when every piece was sent; False when the client went or the source failed."""
         try:
-            async for piece in self.pieces:
+            async for piece in pieces:
                 if gone.is_set():
                     break
                 await send({"type": "http.response.body", "body": piece.body, "more_body": True})
@@ -307,6 +321,10 @@ class ExportResponse(Response):
             self.sent.outcome = "partial"
             await self._finished()
             raise
+        except Exception:  # a bug: cut and recorded, never a complete-looking answer
+            log.exception("export failed")
+            self.sent.outcome = "INTERNAL"
+            return False
         if gone.is_set():
             self.sent.outcome = "partial"
             return False
@@ -321,6 +339,22 @@ class ExportResponse(Response):
             log.error("an export's end could not be recorded (%s rows sent): %s", self.sent.rows, exc.message)
             return False
         return True
+
+
+async def _resumed(first: Piece | None, rest: AsyncIterator[Piece]) -> AsyncIterator[Piece]:
+    if first is not None:
+        yield first
+    async for piece in rest:
+        yield piece
+
+
+async def _send_error(send: Send, error: GovshareError) -> None:
+    """The error as a whole answer, ``{"errors": [{message, extensions}]}``."""
+    body = orjson.dumps({"errors": [{"message": error.message, "extensions": error.extensions}]})
+    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+               (b"content-length", str(len(body)).encode())]  # fmt: skip
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
