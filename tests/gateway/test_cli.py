@@ -231,6 +231,7 @@ STATEFUL = {
     ("audit", "verify"): [],
     ("audit", "export"): [],
     ("voucher", "verify"): ["TOKEN", "--response", "{response}"],
+    ("package", "verify"): ["{response}"],
 }
 MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
 STATELESS = {("catalog", "check")}
