@@ -80,17 +80,17 @@ class Page:
 async def pages(job: ExportJob) -> AsyncIterator[Page]:
     """The export's rows, page by page, each row as the consumer may see it."""
     after, left = job.after, job.limit
+    scanned_items = tuple(name for name in job.plan.items if name not in job.plan.deferred)
     while left is None or left > 0:
         wanted = PAGE_ROWS if left is None else min(PAGE_ROWS, left)
         scanned = await job.source.connector.scan(
-            job.source.binding, job.plan.items, after=after, since=job.since, limit=wanted
+            job.source.binding, scanned_items, after=after, since=job.since, limit=wanted
         )
         if not scanned:
             return
         after = str(scanned[-1][KEY])
-        rows = await _admitted(job, scanned)
-        if left is not None:
-            rows, left = rows[:left], left - len(rows)
+        rows = await _admitted(job, scanned, wanted)
+        left = None if left is None else left - len(rows)
         if rows:
             await annotate_page(job, rows)
             key = job.plan.resource.key
@@ -105,12 +105,14 @@ async def annotate_page(job: ExportJob, rows: list[Row]) -> None:
         await annotate(job.plan.resource.id, rows)
 
 
-async def _admitted(job: ExportJob, scanned: list[Row]) -> list[Row]:
-    """Rows as they may be shown: the key column dropped, left out or masked per row; a
-    used-up daily cap stops the export at the first row it does not admit."""
+async def _admitted(job: ExportJob, scanned: list[Row], most: int) -> list[Row]:
+    """At most ``most`` rows as they may be shown: the key column dropped, rows outside the
+    grants' divisions left out, masks applied; a used-up daily cap stops the export at the
+    first row it does not admit. Items under a region or cap condition (``deferred``) are
+    fetched only for the rows admitted: never a value of a subject that may not see it."""
     if not job.plan.per_row:
         return _masked(scanned, job.plan.plan.plain.masks)
-    rows: list[Row] = []
+    kept: list[tuple[Row, SubjectAccess]] = []
     for row in scanned:
         key = str(row.pop(KEY))
         access = job.plan.row_access(key)
@@ -120,8 +122,26 @@ async def _admitted(job: ExportJob, scanned: list[Row]) -> list[Row]:
         if access.capped and not await _within_caps(job, access, key):
             job.stopped = "daily_cap"
             break
-        rows.append(_mask_row(row, access))
-    return rows
+        kept.append((row, access))
+        if len(kept) == most:
+            break
+    rows = [row for row, _ in kept]
+    if job.plan.deferred and rows:
+        rows = await _with_deferred(job, rows)
+    return [_mask_row(row, access) for row, (_, access) in zip(rows, kept, strict=True)]
+
+
+async def _with_deferred(job: ExportJob, rows: list[Row]) -> list[Row]:
+    """The rows with their deferred items, fetched for these keys only (one ``IN`` query per
+    page), items in export order. A row gone from the source meanwhile keeps nulls."""
+    key, deferred, items = job.plan.resource.key, job.plan.deferred, job.plan.items
+    fetched = await job.source.fetch([row[key] for row in rows], deferred)
+    empty = dict.fromkeys(deferred)
+    return [_ordered({**row, **fetched.get(row[key], empty)}, items) for row in rows]
+
+
+def _ordered(row: Row, items: tuple[str, ...]) -> Row:
+    return {name: row[name] for name in items}
 
 
 def _masked(rows: list[Row], masks: Any) -> list[Row]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from errors import AccessDenied, Forbidden, InvalidCode
 from policies.catalog import Catalog, Resource
@@ -53,6 +54,18 @@ class ExportPlan:
     def grants(self) -> tuple[str, ...]:
         """Ids of the grants the conditional items may rest on (for the package manifest)."""
         return tuple(sorted({g.id for grants in self.plan.relied.values() for g in grants}))
+
+    @cached_property
+    def deferred(self) -> tuple[str, ...]:
+        """Items resting on a grant limited by divisions or a daily cap: read only for the
+        rows admitted (DESIGN section 5: never fetch what may not be returned)."""
+        relied = self.plan.relied
+        return tuple(
+            name
+            for name in self.items
+            if name != self.resource.key  # the key is read to decide: it names the division
+            and any(g.conditions.regions or g.conditions.daily_cap is not None for g in relied.get(name, ()))
+        )
 
     @property
     def per_row(self) -> bool:

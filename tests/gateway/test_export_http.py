@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import sqlite3
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
 
 from gateway.demo import HOUSING
+from gateway.platform import new_grant_row
+from policies.catalog import Mask
+from policies.decision import GrantConditions
+from policies.share import Mode
 
 AMR = "amr.enterprise_registration"
 
@@ -41,3 +50,30 @@ async def test_empty_export_is_a_complete_empty_body(served):
     assert answer.status_code == 200 and answer.content == b""
     end = [e for e in await gateway.audit.events(limit=100) if e["user"] == "empty"][-1]
     assert end["outcome"] == "answered" and end["detail"]["rows"] == 0
+
+
+async def test_scoped_items_are_never_read_for_subjects_outside_the_grant(served):
+    """A region-limited item is fetched only for the admitted rows' keys (DESIGN section 5)."""
+    client, gateway, _ = served
+    consumer = HOUSING.code
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    conditions = GrantConditions(("420104",), {"address": Mask(2, 0)})
+    await gateway.platform.add_grant(new_grant_row(consumer, AMR, ["address"], "test", until, [Mode.BULK],
+                                                   conditions=conditions))  # fmt: skip
+    statements: list[tuple[str, Any]] = []
+    engine = gateway.connectors[gateway.catalog.resources[AMR].provider].engine  # type: ignore[attr-defined]
+    listen = lambda *a: statements.append((a[2], a[3]))  # noqa: E731
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        answer = await client.get(
+            f"/export/{AMR}", params={"items": "name,address"}, headers=headers(gateway, "r")
+        )
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", listen)
+    rows = [orjson.loads(line) for line in answer.content.splitlines()]
+    assert rows and all(row["uscc"][2:8] == "420104" for row in rows)
+    assert all(set(row["address"][2:]) == {"*"} and list(row) == ["uscc", "name", "address"] for row in rows)
+    reading_address = [params for sql, params in statements if "address" in sql]
+    assert reading_address, statements
+    keys = {str(p) for params in reading_address for p in params if isinstance(p, str) and len(p) == 18}
+    assert keys == {row["uscc"] for row in rows}

@@ -114,3 +114,12 @@ def test_invalid_source_key_is_left_out_under_regions() -> None:
     plan = plan_export(REQUEST, CATALOG, AMR, ("address",), [grant(("address",), regions=("420102",))])
     assert plan.row_access("not-a-code") is None
     assert plan.row_access(make_citizen_id("420102", dt.date(1990, 1, 1), "001")) is None  # wrong kind
+
+
+def test_items_under_regions_or_caps_are_deferred_never_the_key():
+    scoped = grant(("address", "legal_representative"), regions=("420102",))
+    assert plan_export(REQUEST, CATALOG, AMR, ("name", "address"), [scoped]).deferred == ("address",)
+    capped = grant(("address",), daily_cap=3)
+    assert plan_export(REQUEST, CATALOG, AMR, ("address",), [capped]).deferred == ("address",)
+    masked_only = grant(("address",), masks={"address": Mask(1, 1)})
+    assert plan_export(REQUEST, CATALOG, AMR, ("address",), [masked_only]).deferred == ()
