@@ -370,9 +370,17 @@ async def _record_end(
     if job.stopped:
         detail["stopped"] = job.stopped
     digest = sent.hasher.hexdigest() if sent.hasher is not None else None
-    decisions = {f"{plan.resource.id}.{name}": evidence.ALLOWED for name in plan.items}
+    decisions = {f"{plan.resource.id}.{name}": _end_decision(sent) for name in plan.items}
     event = _event(caller, plan, sent.outcome, decisions=decisions, response_digest=digest, detail=detail)
     await audit.append(event)
+
+
+def _end_decision(sent: Sent) -> str:
+    """``ALLOWED``; an export cut by an error (a source down, a cap) carries its code, after
+    ``ALLOWED|`` when rows were sent all the same (as a per-subject refusal in a query)."""
+    if sent.outcome in ("answered", "partial"):
+        return evidence.ALLOWED
+    return f"{evidence.ALLOWED}|{sent.outcome}" if sent.rows else sent.outcome
 
 
 def _refused_plan(caller: Caller | None, plan: ExportPlan) -> AuditEvent:

@@ -60,7 +60,7 @@ def usage_key(event: Mapping[str, Any]) -> UsageKey | None:
     """The usage key of a stored event (a JSON-ready dict); None when it is no data event."""
     mode = event_mode(event)
     resources = sorted(set(event.get("resources") or ()))
-    if mode is None or not resources:
+    if mode is None or not resources or _export_start(event):
         return None
     decisions: Mapping[str, str] = event.get("decisions") or {}
     outcome = str(event.get("outcome") or "")
@@ -117,6 +117,11 @@ def contributions(event: Mapping[str, Any], owners: Mapping[str, str]) -> list[C
         )
         for department, mine in owned(key.resources, owners).items()
     ]
+
+
+def _export_start(event: Mapping[str, Any]) -> bool:
+    """An export is one call, counted by its end event (gateway.export): its start is not."""
+    return event.get("kind") == "export" and event.get("outcome") == "started"
 
 
 def _on(key: str, resource: str) -> bool:

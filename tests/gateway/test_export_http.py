@@ -34,6 +34,7 @@ async def test_a_source_down_at_the_start_is_a_plain_503_and_recorded(served, tm
     events = [e for e in await gateway.audit.events(limit=100) if e["user"] == "down"]
     assert [e["outcome"] for e in events] == ["started", "SOURCE_UNAVAILABLE"]
     assert events[1]["detail"]["rows"] == 0
+    assert set(events[1]["decisions"].values()) == {"SOURCE_UNAVAILABLE"}  # counted as unavailable
 
 
 async def test_head_is_405_and_runs_nothing(served):

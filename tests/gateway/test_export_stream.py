@@ -40,3 +40,17 @@ def test_ndjson_one_object_per_line():
 def test_verify_names_a_file_that_is_not_a_zip():
     check = verify_package(io.BytesIO(b"not a zip at all"), {"keys": []})
     assert not check.ok and check.problems[0].startswith("not a readable ZIP package")
+
+
+def test_an_export_counts_once_by_its_end_event():
+    from gateway.usage import usage_key
+    from policies.share import Mode
+
+    base = {"kind": "export", "mode": "bulk", "consumer": "C", "resources": ["amr.x"]}
+    assert usage_key({**base, "outcome": "started", "decisions": {"amr.x.a": "ALLOWED"}}) is None
+    ended = usage_key({**base, "outcome": "answered", "decisions": {"amr.x.a": "ALLOWED"}})
+    assert ended is not None and ended.mode is Mode.BULK and ended.refused == ()
+    cut = usage_key(
+        {**base, "outcome": "SOURCE_UNAVAILABLE", "decisions": {"amr.x.a": "ALLOWED|SOURCE_UNAVAILABLE"}}
+    )
+    assert cut is not None and cut.unavailable == ("amr.x",)
