@@ -36,6 +36,7 @@ from gateway.export_stream import (
     CSVEncoder,
     ExportJob,
     ExportResponse,
+    PageAnnotator,
     Piece,
     Sent,
     csv_pieces,
@@ -257,7 +258,12 @@ def _job(gateway: Gateway, params: ExportParams, plan: ExportPlan) -> ExportJob:
     since = params.since.astimezone(CHINA_TIME).replace(tzinfo=None) if params.since else None
     today = dt.datetime.now(CHINA_TIME).date()
     source = gateway.federation.sources[params.resource.id]
-    return ExportJob(plan, source, gateway.federation.grants, today, params.after, since, params.limit)
+    # per-row annotations (e.g. objections' ``_disputed`` list) join here as PageAnnotators:
+    # ExportJob.annotators, applied by gateway.export_stream.annotate_page to each page
+    annotators: tuple[PageAnnotator, ...] = ()
+    return ExportJob(
+        plan, source, gateway.federation.grants, today, params.after, since, params.limit, annotators
+    )
 
 
 def _response(
