@@ -166,11 +166,14 @@ def describe_failure(exc: BaseException) -> str:
 
 
 def _row(names: Sequence[str], values: Sequence[Any]) -> Row:
-    return {name: _plain(value) for name, value in zip(names, values, strict=True)}
+    # dates as ISO text; inlined, not a call per value: this runs for every value an export scans
+    return {
+        name: value.isoformat() if type(value) in _DATES else value
+        for name, value in zip(names, values, strict=True)
+    }
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+_DATES = frozenset({dt.date, dt.datetime})
 
 
 @lru_cache(maxsize=1024)

@@ -78,25 +78,52 @@ class Page:
 
 
 async def pages(job: ExportJob) -> AsyncIterator[Page]:
-    """The export's rows, page by page, each row as the consumer may see it."""
+    """The export's rows, page by page, each row as the consumer may see it. When every
+    scanned row is shown (no per-row condition), the next page is read while this one is
+    encoded and sent: the source works in its own thread meanwhile (two pages in memory)."""
     after, left = job.after, job.limit
-    scanned_items = tuple(name for name in job.plan.items if name not in job.plan.deferred)
-    while left is None or left > 0:
-        wanted = PAGE_ROWS if left is None else min(PAGE_ROWS, left)
-        scanned = await job.source.connector.scan(
-            job.source.binding, scanned_items, after=after, since=job.since, limit=wanted
-        )
-        if not scanned:
-            return
-        after = str(scanned[-1][KEY])
-        rows = await _admitted(job, scanned, wanted)
-        left = None if left is None else left - len(rows)
-        if rows:
-            await annotate_page(job, rows)
-            key = job.plan.resource.key
-            yield Page(rows, str(rows[0][key]), str(rows[-1][key]))
-        if job.stopped or len(scanned) < wanted:
-            return
+    wanted = _wanted(left)
+    pending: asyncio.Future[list[Row]] | None = _scan(job, after, wanted)
+    try:
+        while pending is not None:
+            scanned, pending = await pending, None
+            if not scanned:
+                return
+            after, full = str(scanned[-1][KEY]), len(scanned) == wanted
+            if full and not job.plan.per_row:  # every row is shown: the next page can start now
+                left = None if left is None else left - len(scanned)
+                wanted = _wanted(left)
+                pending = _scan(job, after, wanted) if wanted else None
+            rows = await _admitted(job, scanned)
+            if full and job.plan.per_row and not job.stopped:
+                left = None if left is None else left - len(rows)
+                wanted = _wanted(left)
+                pending = _scan(job, after, wanted) if wanted else None
+            if rows:
+                await annotate_page(job, rows)
+                key = job.plan.resource.key
+                yield Page(rows, str(rows[0][key]), str(rows[-1][key]))
+    finally:
+        if pending is not None:  # the client went away: the read ahead is not needed
+            pending.cancel()
+
+
+def _wanted(left: int | None) -> int:
+    return PAGE_ROWS if left is None else min(PAGE_ROWS, left)
+
+
+def _scan(job: ExportJob, after: str | None, wanted: int) -> asyncio.Future[list[Row]]:
+    items = tuple(name for name in job.plan.items if name not in job.plan.deferred)
+    call = job.source.connector.scan(job.source.binding, items, after=after, since=job.since, limit=wanted)
+    future = asyncio.ensure_future(call)
+    future.add_done_callback(_retrieve)
+    return future
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """A read ahead that failed after its export ended: seen, so asyncio logs nothing."""
+    if not future.cancelled():
+        future.exception()
 
 
 async def annotate_page(job: ExportJob, rows: list[Row]) -> None:
@@ -105,8 +132,8 @@ async def annotate_page(job: ExportJob, rows: list[Row]) -> None:
         await annotate(job.plan.resource.id, rows)
 
 
-async def _admitted(job: ExportJob, scanned: list[Row], most: int) -> list[Row]:
-    """At most ``most`` rows as they may be shown: the key column dropped, rows outside the
+async def _admitted(job: ExportJob, scanned: list[Row]) -> list[Row]:
+    """The rows as they may be shown: the key column dropped, rows outside the
     grants' divisions left out, masks applied; a used-up daily cap stops the export at the
     first row it does not admit. Items under a region or cap condition (``deferred``) are
     fetched only for the rows admitted: never a value of a subject that may not see it."""
@@ -123,8 +150,6 @@ async def _admitted(job: ExportJob, scanned: list[Row], most: int) -> list[Row]:
             job.stopped = "daily_cap"
             break
         kept.append((row, access))
-        if len(kept) == most:
-            break
     rows = [row for row, _ in kept]
     if job.plan.deferred and rows:
         rows = await _with_deferred(job, rows)

@@ -117,3 +117,17 @@ def test_graphql_answers_promptly_while_a_large_export_streams(big):
     assert received[0] == ROWS
     assert len(latencies) >= 3, "the export ended before the queries could overlap it"
     assert max(latencies) < 1.0, sorted(latencies)[-5:]
+
+
+def test_limit_across_pages_then_resume_matches_the_source_order(big):
+    base, token, data_dir = big
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(PURPOSE)}
+    url = f"{base}/export/amr.enterprise_registration"
+    first = httpx.get(url, params={"items": "status", "limit": 2500}, headers=headers, timeout=60)
+    keys = [json.loads(line)["uscc"] for line in first.text.splitlines()]
+    second = httpx.get(url, params={"items": "status", "limit": 2500, "after": keys[-1]}, headers=headers,
+                       timeout=60)  # fmt: skip
+    keys += [json.loads(line)["uscc"] for line in second.text.splitlines()]
+    with contextlib.closing(sqlite3.connect(data_dir / "amr.db")) as db:
+        stored = [k for (k,) in db.execute("SELECT uscc FROM enterprise ORDER BY uscc LIMIT 5000")]
+    assert keys == stored
