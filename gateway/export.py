@@ -169,7 +169,7 @@ def _limit(raw: str | None) -> int | None:
     if raw is None:
         return None
     text = raw.strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_LIMIT:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_LIMIT:  # "²" is a digit
         raise _bad(
             "limit", f"limit={shown(raw)} is not a row count; send a whole number from 1 to {MAX_LIMIT:,}"
         )
