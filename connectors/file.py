@@ -1,0 +1,366 @@
+"""CSV files that a department drops where online exchange is not yet possible.
+
+Department settings (``connector:``)::
+
+    kind: file
+    folder: '{data}/hpf'     # where the files are ({data}: the gateway's data folder; default it)
+    encoding: utf-8-sig      # default; a BOM written by spreadsheet programs is skipped
+    delimiter: ','           # one character
+    timeout: 5               # seconds for one whole call, a reload included
+
+A resource's ``source:``::
+
+    file: deposits.csv                     # relative to folder; the first line is the header
+    key: uscc                              # header of the subject key (default: the key item's column)
+    columns: {deposit_status: status}      # item -> header (default: the item's name)
+    updated_at: updated_at                 # header of the change stamp, ISO 8601
+    types: {employees: integer}            # items read as integer, number or boolean (else text)
+
+The file is read whole and indexed by subject key in memory (a department's drop is a
+few MB; a lookup is then a dict read). Each call compares the file's identity (inode,
+size, modification time) with the loaded one and reloads when it changed. The new index
+is built aside and swapped in by one assignment, so a reader sees the old or the new
+content, never half of either; a file changed while being read (fstat before and after
+differ) is read again. Departments should still drop a file by writing it under another
+name and renaming it (atomic on POSIX): a file caught half-written between two reads
+would otherwise load as it stood.
+
+A malformed file fails every call with ``SourceUnavailable`` naming the file and line (a
+row with too many or too few fields, an empty or repeated key, a value that is not of its
+``types:`` type, an unreadable stamp) until it is replaced; the old content is not served
+in the meantime, since it is no longer what the department publishes. An empty cell is
+None (CSV cannot tell empty text from no value).
+
+Parsing is the standard library's ``csv`` module (RFC 4180 quoting, multi-line fields).
+XLSX is not read: openpyxl is not a dependency yet, and a department can export CSV.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import csv
+import datetime as dt
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from connectors.base import (
+    Abandoned,
+    Binding,
+    Connector,
+    Row,
+    SourceCheck,
+    bind_columns,
+    bound_columns,
+    register,
+    settle,
+    timeout_setting,
+    within,
+)
+from connectors.records import as_stamp
+from errors import ConfigurationError, SourceUnavailable
+
+T = TypeVar("T")
+Identity = tuple[int, int, int]  # inode, size in bytes, modification time in ns
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "是"):
+        return True
+    if lowered in ("false", "0", "no", "否"):
+        return False
+    raise ValueError(text)
+
+
+TYPES: dict[str, Callable[[str], Any]] = {"integer": int, "number": float, "boolean": _boolean}
+
+
+@dataclass(frozen=True, eq=False)
+class FileBinding(Binding):
+    """A resource in a CSV file: ``target`` is the file's path; ``types`` item -> reader."""
+
+    types: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One complete reading of a file: rows by key (values by header), keys in order."""
+
+    identity: Identity
+    header: tuple[str, ...]
+    rows: Mapping[str, Mapping[str, Any]]
+    keys: tuple[str, ...]
+    latest: dt.datetime | None
+
+
+@register
+class FileConnector(Connector):
+    kind = "file"
+
+    def __init__(
+        self, folder: Path, timeout: float, encoding: str = "utf-8-sig", delimiter: str = ","
+    ) -> None:
+        self.folder = folder
+        self.timeout = timeout
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self._loaded: dict[Binding, Snapshot] = {}
+        self._loading: dict[Binding, asyncio.Future[Snapshot]] = {}
+        self._failed: dict[Binding, tuple[Identity | None, str]] = {}  # a malformed file is parsed once
+        self._abandoned: Abandoned = set()
+
+    @classmethod
+    def open(cls, settings: Mapping[str, Any], data_dir: Path) -> FileConnector:
+        folder = Path(str(settings.get("folder") or "{data}").replace("{data}", str(data_dir)))
+        encoding = str(settings.get("encoding") or "utf-8-sig")
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise ConfigurationError(
+                f"connector `encoding:` {encoding!r} is not a known text encoding"
+            ) from None
+        delimiter = settings.get("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise ConfigurationError(f"connector `delimiter:` must be one character, got {delimiter!r}")
+        return cls(folder, timeout_setting(settings), encoding, delimiter)
+
+    def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> FileBinding:
+        """Raises ``ConfigurationError`` naming the ``source.`` setting that is wrong. The file
+        need not exist yet (a department may drop it later): ``check`` says whether it does."""
+        name = source.get("file")
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError("a file source needs `file:` (a CSV file name, relative to the folder)")
+        columns = bind_columns(source, items, key_item)
+        types = dict(source.get("types") or {})
+        for item, kind in types.items():
+            if item not in columns or kind not in TYPES:
+                raise ConfigurationError(
+                    f"source.types.{item}: {kind!r}; give catalog items one of {', '.join(TYPES)}"
+                )
+        key = str(source.get("key") or columns.get(key_item, key_item))
+        stamp = source.get("updated_at")
+        return FileBinding(str(self.folder / name), key, columns, str(stamp) if stamp else None, types)
+
+    # --- the contract -------------------------------------------------------------------
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        snapshot = await self._within(self._snapshot(binding), f"reading {binding.target}")
+        return {
+            k: _project(binding, snapshot.rows[k], items) for k in dict.fromkeys(keys) if k in snapshot.rows
+        }
+
+    async def scan(
+        self,
+        binding: Binding,
+        items: Sequence[str],
+        *,
+        after: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Row]:
+        snapshot = await self._within(self._snapshot(binding), f"scanning {binding.target}")
+        start = 0 if after is None else bisect.bisect_right(snapshot.keys, after)
+        found: list[Row] = []
+        for key in snapshot.keys[start:]:
+            if len(found) >= limit:
+                break
+            row = snapshot.rows[key]
+            if since is None or binding.updated_at is None or _changed(row[binding.updated_at], since):
+                found.append({"__key__": key, **_project(binding, row, items)})
+        return found
+
+    async def freshness(self, binding: Binding) -> dt.datetime | None:
+        if not binding.updated_at:
+            return None
+        return (await self._within(self._snapshot(binding), f"dating {binding.target}")).latest
+
+    async def check(self, binding: Binding) -> SourceCheck:
+        """The file exists and its header names every bound column (only the header is read)."""
+        header = await self._within(
+            asyncio.to_thread(self._header, binding.target), f"checking {binding.target}"
+        )
+        if header is None:
+            return SourceCheck(binding.target, table_exists=False)
+        return SourceCheck(binding.target, True, tuple(c for c in bound_columns(binding) if c not in header))
+
+    async def close(self) -> None:
+        await settle(self._abandoned, self.timeout)
+        self._loaded.clear()
+
+    # --- loading ------------------------------------------------------------------------
+
+    async def _snapshot(self, binding: Binding) -> Snapshot:
+        """The loaded snapshot if the file is unchanged, else a fresh one (one load at a time per binding)."""
+        identity = _identity(binding.target)
+        loaded = self._loaded.get(binding)
+        if loaded is not None and loaded.identity == identity:
+            return loaded
+        failed = self._failed.get(binding)
+        if failed is not None and identity is not None and failed[0] == identity:
+            raise SourceUnavailable(failed[1])
+        pending = self._loading.get(binding)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(self._read, binding))
+            self._loading[binding] = pending
+            pending.add_done_callback(lambda done: self._loaded_from(binding, identity, done))
+        return await asyncio.shield(pending)  # one reader's timeout does not stop others' load
+
+    def _loaded_from(
+        self, binding: Binding, identity: Identity | None, done: asyncio.Future[Snapshot]
+    ) -> None:
+        self._loading.pop(binding, None)
+        if done.cancelled():
+            return
+        failure = done.exception()
+        if failure is None:
+            self._loaded[binding] = done.result()  # the swap: one assignment
+            self._failed.pop(binding, None)
+        elif isinstance(failure, SourceUnavailable):
+            self._failed[binding] = (identity, failure.message)
+
+    def _read(self, binding: Binding) -> Snapshot:
+        """Read the whole file (in a worker thread), again if it changed meanwhile."""
+        for _ in range(3):
+            try:
+                with open(binding.target, encoding=self.encoding, newline="") as handle:
+                    before = _fidentity(handle.fileno())
+                    snapshot = _parse(binding, handle, before, self.delimiter)
+                    if _fidentity(handle.fileno()) == before:
+                        return snapshot
+            except FileNotFoundError:
+                raise SourceUnavailable(f"the file {binding.target} does not exist (yet)") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SourceUnavailable(f"the file {binding.target} cannot be read: {exc}") from None
+        raise SourceUnavailable(
+            f"the file {binding.target} kept changing while being read; write it aside and rename it"
+        )
+
+    def _header(self, path: str) -> tuple[str, ...] | None:
+        try:
+            with open(path, encoding=self.encoding, newline="") as handle:
+                return tuple(next(csv.reader(handle, delimiter=self.delimiter), []))
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise SourceUnavailable(f"the file {path} cannot be read: {exc}") from None
+
+    async def _within(self, call: Awaitable[T], what: str) -> T:
+        return await within(self.timeout, call, what, self._abandoned)
+
+
+def _identity(path: str) -> Identity | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _fidentity(descriptor: int) -> Identity:
+    status = os.fstat(descriptor)
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _parse(binding: Binding, handle: Any, identity: Identity, delimiter: str) -> Snapshot:
+    """Raises ``SourceUnavailable`` naming the file and line of the first malformed row."""
+    reader = csv.reader(handle, delimiter=delimiter)
+    try:
+        header = tuple(next(reader))
+    except StopIteration:
+        raise SourceUnavailable(
+            f"{binding.target}: the file is empty; its first line must be the header"
+        ) from None
+    except csv.Error as exc:
+        raise SourceUnavailable(f"{binding.target} line 1: {exc}") from None
+    missing = [c for c in bound_columns(binding) if c not in header]
+    if missing:
+        raise SourceUnavailable(
+            f"{binding.target} line 1: the header has no column {', '.join(map(repr, missing))}"
+        )
+    convert = _converters(binding, header)
+    rows: dict[str, dict[str, Any]] = {}
+    lines: dict[str, int] = {}
+    line = 1
+    try:
+        for line, record in _numbered(reader):
+            row = _row(binding, header, record, convert, line)
+            key = row[binding.key]
+            if key in rows:
+                raise _malformed(binding, line, f"the key {binding.key} repeats line {lines[key]}")
+            rows[key], lines[key] = row, line
+    except csv.Error as exc:
+        raise _malformed(binding, line + 1, str(exc)) from None
+    stamps = [row[binding.updated_at] for row in rows.values()] if binding.updated_at else []
+    latest = max((s for s in stamps if s is not None), default=None)
+    return Snapshot(identity, header, rows, tuple(sorted(rows)), latest)
+
+
+def _numbered(reader: Any) -> Any:
+    """(first line of the row, fields) for each non-blank row; blank lines are skipped."""
+    start = reader.line_num + 1
+    for record in reader:
+        if record:
+            yield start, record
+        start = reader.line_num + 1
+
+
+def _converters(binding: Binding, header: Sequence[str]) -> dict[str, Callable[[str], Any]]:
+    types = binding.types if isinstance(binding, FileBinding) else {}
+    convert = {binding.columns[item]: TYPES[kind] for item, kind in types.items()}
+    if binding.updated_at and binding.updated_at in header:
+        convert[binding.updated_at] = dt.datetime.fromisoformat
+    return convert
+
+
+Converters = Mapping[str, Callable[[str], Any]]
+
+
+def _row(binding: Binding, header: Sequence[str], record: list[str], convert: Converters, line: int) -> Row:
+    if len(record) != len(header):
+        raise _malformed(binding, line, f"{len(record)} fields where the header has {len(header)}")
+    row: Row = {}
+    for column, text in zip(header, record, strict=True):
+        row[column] = None if text == "" else _value(binding, column, text, convert, line)
+    if not row.get(binding.key):
+        raise _malformed(binding, line, f"the key {binding.key} is empty")
+    return row
+
+
+def _value(
+    binding: Binding, column: str, text: str, convert: Mapping[str, Callable[[str], Any]], line: int
+) -> Any:
+    reader = convert.get(column)
+    if reader is None:
+        return text
+    try:
+        return reader(text)
+    except ValueError:
+        kind = "an ISO 8601 date-time" if column == binding.updated_at else _kind(binding, column)
+        raise _malformed(binding, line, f"column {column}: {text[:40]!r} is not {kind}") from None
+
+
+def _kind(binding: Binding, column: str) -> str:
+    types = binding.types if isinstance(binding, FileBinding) else {}
+    item = next(i for i, c in binding.columns.items() if c == column and i in types)
+    return {"integer": "an integer", "number": "a number", "boolean": "true or false"}[types[item]]
+
+
+def _malformed(binding: Binding, line: int, what: str) -> SourceUnavailable:
+    return SourceUnavailable(f"{binding.target} line {line}: {what}; fix the file and drop it again")
+
+
+def _project(binding: Binding, row: Mapping[str, Any], items: Sequence[str]) -> Row:
+    return {item: _plain(row.get(binding.columns[item])) for item in items}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _changed(stamp: Any, since: dt.datetime) -> bool:
+    stamp = as_stamp(stamp)
+    return stamp is not None and stamp >= since
