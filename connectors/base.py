@@ -195,7 +195,7 @@ def open_connector(settings: Mapping[str, Any], data_dir: Path) -> Connector:
 
 
 def _load_builtin_kinds() -> None:
-    from connectors import mock, sql  # noqa: F401  (importing registers them)
+    from connectors import file, http, mock, sql  # noqa: F401  (importing registers them)
 
 
 def bind_columns(source: Mapping[str, Any], items: Sequence[str], key_item: str) -> dict[str, str]:

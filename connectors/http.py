@@ -187,13 +187,8 @@ class HTTPConnector(Connector):
         bound = _http(binding)
         if bound.scan is None:
             raise SourceUnavailable(f"the REST source {bound.target} offers no scan; set `source.scan`")
-        params = _scan_params(bound.scan, after, since, limit)
-        answer = await self._within(
-            self._json("GET", bound.scan.url, params=params), f"scanning {bound.target}"
-        )
-        pairs = _keyed(bound, _rows_at(bound.scan.rows, answer, bound.scan.url))
-        stamp = _stamp_reader(bound) if bound.updated_at else None
-        window = scan_window(pairs, stamp, after=after, since=since, limit=limit)
+        since = since if bound.updated_at else None  # no change stamp: the API must not filter
+        window = await self._within(self._scan(bound, after, since, limit), f"scanning {bound.target}")
         return [{"__key__": key, **_project(bound, record, items)} for key, record in window]
 
     async def freshness(self, binding: Binding) -> dt.datetime | None:
@@ -238,6 +233,25 @@ class HTTPConnector(Connector):
             answer = await self._json("GET", _fill(bound.get, key), missing_ok=True, shown=bound.get)
         record = MISSING if answer is MISSING else bound.record.find(answer)
         return record if record is not MISSING and _key_of(bound, record) == key else MISSING
+
+    async def _scan(
+        self, bound: HTTPBinding, after: str | None, since: dt.datetime | None, limit: int
+    ) -> list[tuple[str, Any]]:
+        """Pages of the list endpoint, each after the last key seen, until ``limit`` rows
+        are found or a page brings nothing new: an API may cap its pages below ``limit``."""
+        assert bound.scan is not None
+        stamp = _stamp_reader(bound) if bound.updated_at else None
+        found: list[tuple[str, Any]] = []
+        while len(found) < limit:
+            start = found[-1][0] if found else after
+            params = _scan_params(bound.scan, start, since, limit - len(found))
+            answer = await self._json("GET", bound.scan.url, params=params)
+            pairs = _keyed(bound, _rows_at(bound.scan.rows, answer, bound.scan.url))
+            page = scan_window(pairs, stamp, after=start, since=since, limit=limit - len(found))
+            if not page:
+                break
+            found += page
+        return found
 
     async def _check(self, bound: HTTPBinding) -> SourceCheck:
         if bound.scan is not None:
