@@ -328,6 +328,7 @@ async def http_backend(name: str, url: str, hung_url: str) -> AsyncIterator[Back
             locate,
             "get",
             lambda t: f"{t}/records/{{key}}" if name == "http-get" else f"{t}/lookup",
+            40 if name == "http-get" else 1200,  # one request per key: fewer keys
         )
     finally:
         for each in connectors:

@@ -1,0 +1,202 @@
+"""connectors/http.py against real local REST services (uvicorn on 127.0.0.1): a slow one
+(the timeout covers the whole wait), a failing one (retries with backoff for idempotent
+calls only), secrets from the environment, settings refused at load with their path.
+The contract itself (batch, missing subjects, scan ...) is tests/connectors/test_contract.py."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from connectors.base import open_connector
+from connectors.http import HTTPConnector
+from errors import ConfigurationError, SourceUnavailable
+from tests.connectors.services import serving
+
+RECORD = {"uscc": "K1", "name": "甲", "secret_field": "x"}
+
+
+@dataclass
+class Service:
+    """What the service saw: every request's method, path and headers; ``fail`` answers
+    503 to that many requests first; ``delay`` seconds before each answer."""
+
+    url: str = ""
+    seen: list[tuple[str, str, dict[str, str], float]] = field(default_factory=list)
+    fail: int = 0
+    delay: float = 0.0
+
+    async def answer(self, request: Request) -> JSONResponse:
+        self.seen.append((request.method, request.url.path, dict(request.headers), time.monotonic()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail > 0:
+            self.fail -= 1
+            return JSONResponse({"error": "busy"}, 503)
+        if request.method == "POST":
+            keys = (await request.json())["keys"]
+            return JSONResponse({"items": [RECORD] if "K1" in keys else []})
+        return JSONResponse({"data": RECORD} if request.url.path.endswith("/K1") else {}, 200)
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[Service]:
+    service = Service()
+    app = Starlette(routes=[Route("/{path:path}", service.answer, methods=["GET", "POST"])])
+    with serving(app) as url:
+        service.url = url
+        yield service
+
+
+@pytest.fixture
+def service(running: Service) -> Service:
+    running.seen.clear()
+    running.fail, running.delay = 0, 0.0
+    return running
+
+
+def connector(service: Service, **settings: Any) -> HTTPConnector:
+    made = open_connector({"kind": "http", "base_url": service.url, **settings}, Path())
+    assert isinstance(made, HTTPConnector)
+    return made
+
+
+GET = {"get": "rows/{key}", "record": "$.data"}
+BATCH = {"batch": {"url": "rows/lookup", "rows": "$.items"}}
+
+
+async def test_a_slow_service_costs_one_timeout_even_with_retries(service: Service) -> None:
+    service.delay = 2.0
+    http = connector(service, timeout=0.4, retries=3, backoff=0.01)
+    binding = http.bind(GET, ["uscc", "name"], "uscc")
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable) as caught:
+        await http.fetch(binding, ["K1", "K2"], ["name"])
+    assert time.monotonic() - started < 0.8
+    assert caught.value.extensions["timeout"] == 0.4
+    await http.close()
+
+
+async def test_an_idempotent_get_is_retried_with_growing_backoff(service: Service) -> None:
+    service.fail = 2
+    http = connector(service, retries=2, backoff=0.1)
+    binding = http.bind(GET, ["uscc", "name"], "uscc")
+    assert await http.fetch(binding, ["K1"], ["name"]) == {"K1": {"name": "甲"}}
+    stamps = [seen[3] for seen in service.seen]
+    assert len(stamps) == 3
+    first, second = stamps[1] - stamps[0], stamps[2] - stamps[1]
+    assert 0.1 <= first < 0.3 and 0.2 <= second < 0.5  # 0.1 s, then doubled
+    await http.close()
+
+
+async def test_retries_end_and_the_failure_is_source_unavailable(service: Service) -> None:
+    service.fail = 10
+    http = connector(service, retries=1, backoff=0.01)
+    binding = http.bind(GET, ["uscc", "name"], "uscc")
+    with pytest.raises(SourceUnavailable, match=r"rows/\{key\} answered 503"):
+        await http.fetch(binding, ["K1"], ["name"])
+    assert len(service.seen) == 2
+    await http.close()
+
+
+async def test_a_batch_post_is_not_retried_unless_marked_idempotent(service: Service) -> None:
+    service.fail = 1
+    http = connector(service, retries=3, backoff=0.01)
+    with pytest.raises(SourceUnavailable, match="503"):
+        await http.fetch(http.bind(BATCH, ["uscc", "name"], "uscc"), ["K1"], ["name"])
+    assert [s[0] for s in service.seen] == ["POST"]
+    service.fail, service.seen[:] = 1, []
+    safe = {"batch": {**BATCH["batch"], "idempotent": True}}
+    assert await http.fetch(http.bind(safe, ["uscc", "name"], "uscc"), ["K1"], ["name"]) == {
+        "K1": {"name": "甲"}
+    }
+    assert [s[0] for s in service.seen] == ["POST", "POST"]
+    await http.close()
+
+
+async def test_secrets_come_from_the_environment(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVSHARE_TEST_HPF_TOKEN", "s3cr3t")
+    monkeypatch.setenv("GOVSHARE_TEST_HPF_PASSWORD", "pw")
+    headers = {"Authorization": "Bearer ${GOVSHARE_TEST_HPF_TOKEN}", "X-Caller": "govshare"}
+    http = connector(service, headers=headers)
+    await http.fetch(http.bind(GET, ["uscc"], "uscc"), ["K1"], ["uscc"])
+    assert service.seen[-1][2]["authorization"] == "Bearer s3cr3t"
+    assert service.seen[-1][2]["x-caller"] == "govshare"
+    await http.close()
+    basic = connector(service, auth={"username": "gs", "password": "${GOVSHARE_TEST_HPF_PASSWORD}"})
+    await basic.fetch(basic.bind(GET, ["uscc"], "uscc"), ["K1"], ["uscc"])
+    assert service.seen[-1][2]["authorization"] == "Basic Z3M6cHc="  # gs:pw (RFC 7617)
+    await basic.close()
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"headers": {"Authorization": "Bearer ${GOVSHARE_TEST_UNSET_TOKEN}"}}, "GOVSHARE_TEST_UNSET_TOKEN"),
+        ({"headers": {"Authorization": "Bearer abc123"}}, "headers.Authorization"),
+        ({"auth": {"username": "gs", "password": "plain"}}, "auth.password"),
+        ({"base_url": "ftp://x"}, "base_url"),
+        ({"base_url": None}, "base_url"),
+        ({"timeout": 0}, "timeout"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"retries": -1}, "retries"),
+        ({"retries": 1.5}, "retries"),
+        ({"backoff": "fast"}, "backoff"),
+    ],
+)
+def test_bad_connector_settings_are_refused_naming_them(
+    settings: dict[str, Any], named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVSHARE_TEST_UNSET_TOKEN", raising=False)
+    with pytest.raises(ConfigurationError, match=named.replace(".", r"\.")):
+        open_connector({"kind": "http", "base_url": "http://127.0.0.1:9/", **settings}, Path())
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ({"get": "rows/K1"}, "source.get"),
+        ({"get": "rows/{key}", "columns": {"name": "$..name"}}, "source.columns.name"),
+        ({"get": "rows/{key}", "columns": {"name": "$.a[x]"}}, "source.columns.name"),
+        ({"batch": {"url": "x", "max_keys": 0}}, "source.batch.max_keys"),
+        ({"batch": {"url": "x", "verb": "PUT"}}, "source.batch"),
+        ({"batch": {"url": "x", "idempotent": "yes"}}, "source.batch.idempotent"),
+        ({"get": "r/{key}", "scan": {"url": "r", "params": {"offset": "o"}}}, "source.scan.params"),
+        ({"get": "r/{key}", "freshness": {"url": "f"}}, "source.freshness.field"),
+        ({"get": "r/{key}", "key": 5}, "source.key"),
+    ],
+)
+def test_bad_source_settings_are_refused_naming_them(source: dict[str, Any], named: str) -> None:
+    http = open_connector({"kind": "http", "base_url": "http://127.0.0.1:9/"}, Path())
+    with pytest.raises(ConfigurationError, match=named.replace(".", r"\.")):
+        http.bind(source, ["uscc", "name"], "uscc")
+
+
+async def test_error_text_names_the_template_not_the_subject(service: Service) -> None:
+    """Subject codes stay out of error text and logs (common brief: security)."""
+    service.fail = 5
+    http = connector(service, retries=0)
+    with pytest.raises(SourceUnavailable) as caught:
+        await http.fetch(http.bind(GET, ["uscc"], "uscc"), ["91420100MA4K0001XX"], ["uscc"])
+    assert "91420100MA4K0001XX" not in caught.value.message and "{key}" in caught.value.message
+    await http.close()
+
+
+async def test_per_key_calls_are_bounded_by_concurrency(service: Service) -> None:
+    service.delay = 0.05
+    http = connector(service, concurrency=3)
+    started = time.monotonic()
+    await http.fetch(http.bind(GET, ["uscc"], "uscc"), [f"K{i}" for i in range(9)], ["uscc"])
+    assert time.monotonic() - started >= 0.15  # 9 calls, 3 at a time, 0.05 s each
+    assert len(service.seen) == 9
+    await http.close()
