@@ -1,0 +1,163 @@
+"""connectors/file.py: a CSV replaced while being read (readers see the old or the new
+complete content, never a mix or half), malformed rows named by file and line, settings
+refused at load. The contract itself is tests/connectors/test_contract.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.base import open_connector
+from connectors.file import FileConnector
+from errors import ConfigurationError, SourceUnavailable
+
+KEYS = [f"K{i:04d}" for i in range(3000)]
+ITEMS = ["uscc", "status", "count"]
+
+
+def content(version: str) -> str:
+    rows = "".join(f"{k},{version},{i}\n" for i, k in enumerate(KEYS))
+    return "uscc,status,count\n" + rows
+
+
+def replace(path: Path, text: str) -> None:
+    """As a department should drop a file: write aside, then rename over (atomic)."""
+    aside = path.with_suffix(".tmp")
+    aside.write_text(text, encoding="utf-8")
+    os.replace(aside, path)
+
+
+def open_file(folder: Path) -> FileConnector:
+    connector = open_connector({"kind": "file", "folder": str(folder), "timeout": 10}, folder)
+    assert isinstance(connector, FileConnector)
+    return connector
+
+
+async def test_a_file_replaced_while_being_read_is_seen_whole_old_or_new(tmp_path: Path) -> None:
+    path = tmp_path / "deposits.csv"
+    replace(path, content("A"))
+    connector = open_file(tmp_path)
+    binding = connector.bind({"file": "deposits.csv", "types": {"count": "integer"}}, ITEMS, "uscc")
+    stop = threading.Event()
+
+    def department() -> None:  # drops A and B in turn, as fast as it can
+        version = 0
+        while not stop.is_set():
+            version += 1
+            replace(path, content("AB"[version % 2]))
+
+    writer = threading.Thread(target=department)
+    writer.start()
+    seen: set[str] = set()
+    try:
+        for _ in range(60):
+            answers = await asyncio.gather(
+                connector.fetch(binding, KEYS, ["status", "count"]),
+                connector.scan(binding, ["status"], limit=5000),
+            )
+            rows, scanned = answers
+            assert set(rows) == set(KEYS), "a reader saw a half-loaded file"
+            versions = {row["status"] for row in rows.values()}
+            assert len(versions) == 1, f"a reader saw two files mixed: {versions}"
+            assert [r["count"] for r in rows.values()] == list(range(len(KEYS)))
+            assert len(scanned) == len(KEYS) and len({r["status"] for r in scanned}) == 1
+            seen |= versions
+            await asyncio.sleep(0.005)
+    finally:
+        stop.set()
+        writer.join()
+    assert seen == {"A", "B"}, "the file was never reloaded"
+    await connector.close()
+
+
+async def test_a_changed_file_is_reloaded_and_an_unchanged_one_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("uscc,status,count\nK1,甲,1\n", encoding="utf-8")
+    connector = open_file(tmp_path)
+    binding = connector.bind({"file": "d.csv"}, ITEMS, "uscc")
+    assert await connector.fetch(binding, ["K1"], ["status"]) == {"K1": {"status": "甲"}}
+    first = connector._loaded[binding]
+    assert await connector.fetch(binding, ["K1"], ["status"]) == {"K1": {"status": "甲"}}
+    assert connector._loaded[binding] is first  # not read again
+    replace(path, "uscc,status,count\nK1,乙,1\nK2,丙,2\n")
+    assert await connector.fetch(binding, ["K1", "K2"], ["status"]) == {
+        "K1": {"status": "乙"},
+        "K2": {"status": "丙"},
+    }
+    path.unlink()
+    with pytest.raises(SourceUnavailable, match="does not exist"):
+        await connector.fetch(binding, ["K1"], ["status"])
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        ("uscc,status,count\nK1,甲,1\nK2,乙\n", 3, "2 fields where the header has 3"),
+        ("uscc,status,count\nK1,甲,1\nK2,乙,2,3\n", 3, "4 fields"),
+        ("uscc,status,count\nK1,甲,1\n\nK1,乙,2\n", 4, "repeats line 2"),
+        ("uscc,status,count\n,甲,1\n", 2, "key uscc is empty"),
+        ("uscc,status,count\nK1,甲,1\nK2,乙,many\n", 3, "column count: 'many' is not an integer"),
+        (
+            'uscc,status,count\nK1,"甲\n多行",1\nK2,乙,x\n',
+            4,
+            "not an integer",
+        ),  # a quoted field spans lines 2-3
+        ("uscc,status,count,updated_at\nK1,甲,1,yesterday\n", 2, "not an ISO 8601 date-time"),
+        ("uscc,state\nK1,甲\n", 1, "no column 'status'"),
+        ("", 1, "the file is empty"),
+    ],
+)
+async def test_a_malformed_file_is_named_with_its_line(
+    tmp_path: Path, text: str, line: int, what: str
+) -> None:
+    (tmp_path / "d.csv").write_text(text, encoding="utf-8")
+    connector = open_file(tmp_path)
+    stamp = "updated_at" if "updated_at" in text else None
+    source = {"file": "d.csv", "types": {"count": "integer"}, "updated_at": stamp}
+    binding = connector.bind(source, ITEMS, "uscc")
+    for _ in range(2):  # the second call answers from the remembered failure
+        with pytest.raises(SourceUnavailable) as caught:
+            await connector.fetch(binding, ["K1"], ["status"])
+        message = caught.value.message
+        assert str(tmp_path / "d.csv") in message and what in message
+        if text:
+            assert f"line {line}:" in message
+    (tmp_path / "d.csv").write_text("uscc,status,count,updated_at\nK1,好,1,\n", encoding="utf-8")
+    os.utime(tmp_path / "d.csv", ns=(1, 1))  # a different identity even within one clock tick
+    assert await connector.fetch(binding, ["K1"], ["status"]) == {"K1": {"status": "好"}}
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [({"encoding": "klingon"}, "encoding"), ({"delimiter": ";;"}, "delimiter"), ({"timeout": -1}, "timeout")],
+)
+def test_bad_connector_settings_are_refused(tmp_path: Path, settings: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        open_connector({"kind": "file", **settings}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ({}, "file"),
+        ({"file": "x.csv", "types": {"count": "decimal"}}, "source.types.count"),
+        ({"file": "x.csv", "types": {"shoe": "integer"}}, "source.types.shoe"),
+    ],
+)
+def test_bad_source_settings_are_refused(tmp_path: Path, source: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named.replace(".", r"\.")):
+        open_file(tmp_path).bind(source, ITEMS, "uscc")
+
+
+async def test_semicolons_and_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_bytes("\ufeffuscc;status;count\nK1;甲;1\n".encode())
+    connector = open_connector({"kind": "file", "delimiter": ";"}, tmp_path)
+    binding = connector.bind({"file": "d.csv"}, ITEMS, "uscc")
+    assert await connector.fetch(binding, ["K1"], ITEMS) == {
+        "K1": {"uscc": "K1", "status": "甲", "count": "1"}
+    }
