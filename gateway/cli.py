@@ -42,7 +42,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
-from gateway import demo, logs
+from gateway import demo, demo_rest, logs
 from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB, new_grant_row
@@ -318,7 +318,9 @@ def run_serve(args: argparse.Namespace) -> None:
 
 def run_demo(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    samples = demo.build_demo(settings.data_dir, args.organizations, args.persons)
+    rest_sock = _rest_socket()  # HPF's REST API (gateway/demo_rest.py), on a free port
+    rest_url = f"http://127.0.0.1:{rest_sock.getsockname()[1]}/"
+    samples = demo.build_demo(settings.data_dir, args.organizations, args.persons, rest_url)
     grant = asyncio.run(demo.ensure_grant(settings))
     sock = _bind(settings)
     url = f"http://{settings.host}:{sock.getsockname()[1]}/graphql"
@@ -327,8 +329,15 @@ def run_demo(args: argparse.Namespace) -> None:
     _print_demo(settings, info)
     if args.no_serve:
         sock.close()
+        rest_sock.close()
         return
-    _serve(settings, sock)
+    _serve(settings, sock, (demo_rest.demo_app(settings.data_dir), rest_sock))
+
+
+def _rest_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def _print_demo(settings: Settings, info: dict[str, Any]) -> None:
@@ -376,10 +385,23 @@ def _bind(settings: Settings) -> socket.socket:
     return sock
 
 
-def _serve(settings: Settings, sock: socket.socket) -> None:
+def _serve(settings: Settings, sock: socket.socket, beside: tuple[Any, socket.socket] | None = None) -> None:
+    """Serve the gateway on ``sock``; ``beside`` is another app and its socket served along
+    (the demo's REST department), started first and stopped last."""
     logs.configure(settings.log_level)
 
     async def run() -> None:
+        if beside is not None:
+            department = uvicorn.Server(uvicorn.Config(beside[0], log_level="warning", log_config=None))
+            serving = asyncio.ensure_future(department.serve(sockets=[beside[1]]))
+        try:
+            await run_gateway()
+        finally:
+            if beside is not None:
+                department.should_exit = True
+                await serving
+
+    async def run_gateway() -> None:
         gateway = await Gateway.start(settings)
         config = uvicorn.Config(
             create_app(settings, gateway), log_level=settings.log_level, access_log=False, log_config=None,

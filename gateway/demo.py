@@ -9,6 +9,7 @@ on the same folder reuses the databases and the grant and issues fresh tokens.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import json
 import random
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.auth import load_signer
+from gateway.demo_rest import DEMO_FILE, write_demo_data
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.codes import USCC_CHARSET, make_citizen_id, make_uscc
@@ -46,7 +48,13 @@ HRSS = DemoDepartment("hrss", "武汉市人力资源和社会保障局", 103)
 PSB = DemoDepartment("psb", "武汉市公安局", 104)
 MCA = DemoDepartment("mca", "武汉市民政局", 105)
 CREDIT = DemoDepartment("credit", "武汉市社会信用体系建设办公室", 106)
-PROVIDERS = (AMR, TAX, HRSS, PSB, MCA, CREDIT)
+PROVIDERS = (AMR, TAX, HRSS, PSB, MCA, CREDIT)  # each with a SQLite database
+HPF = DemoDepartment("hpf", "武汉住房公积金管理中心", 107)  # a REST API (gateway/demo_rest.py)
+EMA = DemoDepartment("ema", "武汉市应急管理局", 108)  # CSV files in DATA/ema/
+OTHER_PROVIDERS = (HPF, EMA)
+DEMO_REST_URL = (
+    "http://127.0.0.1:8766/"  # HPF's base_url in demo_catalog.yaml; `govshare demo` picks a free port
+)
 DRC = DemoDepartment("drc", "武汉市发展和改革委员会", 201)  # consumer holding the demo grant
 HOUSING = DemoDepartment("housing", "武汉市住房和城市更新局", 202)  # consumer without grants
 BIGDATA = DemoDepartment("bigdata", "武汉市政务服务和大数据管理局", 203)  # the platform operator
@@ -77,16 +85,24 @@ def person_ids(count: int, rng: random.Random) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def build_demo(data_dir: Path, organizations: int = 10_000, persons: int = 10_000) -> dict[str, Any]:
-    """Create (or reuse) the demo databases and catalog; returns the sample codes."""
+def build_demo(
+    data_dir: Path, organizations: int = 10_000, persons: int = 10_000, rest_url: str | None = None
+) -> dict[str, Any]:
+    """Create (or reuse) the demo databases, HPF's data, EMA's CSV file and the catalog;
+    ``rest_url`` is where HPF's REST API will listen (default ``DEMO_REST_URL``).
+    Returns the sample codes."""
     data_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20261121)
     orgs, people = organization_codes(organizations), person_ids(persons, rng)
     marker, counts = data_dir / "demo-data.json", [organizations, persons]
-    if not marker.exists() or json.loads(marker.read_text()).get("counts") != counts:
+    stale = not marker.exists() or json.loads(marker.read_text()).get("counts") != counts
+    if stale or not (data_dir / DEMO_FILE).exists():
         _write_databases(data_dir, orgs, people, rng)
+        write_demo_data(data_dir, orgs)
+        _write_inspections(data_dir / EMA.key, orgs, random.Random(20261130))
         marker.write_text(json.dumps({"counts": counts}))
-    (data_dir / "catalog.yaml").write_text(demo_catalog_text(), encoding="utf-8")
+    catalog = demo_catalog_text().replace(DEMO_REST_URL, rest_url or DEMO_REST_URL)
+    (data_dir / "catalog.yaml").write_text(catalog, encoding="utf-8")
     return {"organizations": orgs[:10], "persons": people[:10]}
 
 
@@ -99,6 +115,21 @@ def _write_databases(data_dir: Path, orgs: list[str], people: list[str], rng: ra
             db.execute(f"CREATE INDEX {table}_updated ON {table} (updated_at)")
             marks = ", ".join("?" for _ in columns)
             db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _write_inspections(folder: Path, orgs: list[str], rng: random.Random) -> None:
+    """EMA's drop: one inspection row per third organization, written aside then renamed."""
+    folder.mkdir(exist_ok=True)
+    aside = folder / "safety_inspection.csv.tmp"
+    with aside.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["uscc", "inspected_on", "result", "hazards", "updated_at"])
+        for code in orgs[::3]:
+            result = rng.choice(("合格", "合格", "限期整改", "停产整顿"))
+            hazards = 0 if result == "合格" else rng.randrange(1, 9)
+            day = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(600))
+            writer.writerow([code, day.isoformat(), result, hazards, f"{day.isoformat()}T17:00:00"])
+    aside.replace(folder / "safety_inspection.csv")
 
 
 Table = tuple[DemoDepartment, str, list[str], list[tuple[Any, ...]]]

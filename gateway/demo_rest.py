@@ -80,7 +80,7 @@ def rest_app(tables: dict[str, Table], *, generous: bool = False) -> Starlette:
             return JSONResponse({"error": "no such table"}, 404)
         keys = (await request.json()).get("keys")
         if not isinstance(keys, list):
-            return JSONResponse({"error": "send {\"keys\": [...]}"}, 400)
+            return JSONResponse({"error": 'send {"keys": [...]}'}, 400)
         found = [table.records[k] for k in keys if isinstance(k, str) and k in table.records]
         if generous and table.keys:
             found.append(table.records[table.keys[-1]])  # one nobody asked for
@@ -126,7 +126,7 @@ def _scan_arguments(request: Request) -> tuple[str | None, dt.datetime | None, i
 
 
 def _first(rows: Any, table: Table, since: dt.datetime | None, count: int) -> list[Any]:
-    found = []
+    found: list[Any] = []
     for record in rows:
         if len(found) >= count:
             break
