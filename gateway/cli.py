@@ -335,7 +335,8 @@ def run_demo(args: argparse.Namespace) -> None:
 
 
 def _rest_socket() -> socket.socket:
-    sock = socket.socket()
+    # proto TCP: the standard asyncio loop sets TCP_NODELAY only then (uvloop always does)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     return sock
 

@@ -18,7 +18,10 @@ import uvicorn
 
 @contextlib.contextmanager
 def serving(app: Any) -> Iterator[str]:
-    sock = socket.socket()
+    # IPPROTO_TCP given explicitly: asyncio sets TCP_NODELAY on accepted connections only
+    # when the listening socket's proto says TCP (socket.socket() leaves it 0), and without
+    # it every keep-alive request waits ~40 ms (Nagle's algorithm against delayed ACKs)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", http="h11", loop="asyncio")
     server = uvicorn.Server(config)
