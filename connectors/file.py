@@ -340,7 +340,8 @@ def _value(
         return reader(text)
     except ValueError:
         kind = "an ISO 8601 date-time" if column == binding.updated_at else _kind(binding, column)
-        raise _malformed(binding, line, f"column {column}: {text[:40]!r} is not {kind}") from None
+        # the value itself stays out: error text reaches logs, and it may be a subject's data
+        raise _malformed(binding, line, f"column {column}: the value is not {kind}") from None
 
 
 def _kind(binding: Binding, column: str) -> str:
