@@ -220,7 +220,7 @@ class HTTPConnector(Connector):
 
     async def _post_batch(self, batch: Batch, keys: list[str]) -> Any:
         async with self._slots:
-            return await self._json("POST", batch.url, json={batch.body: keys}, idempotent=batch.idempotent)
+            return await self._json("POST", batch.url, json={batch.body: keys}, retry=batch.idempotent)
 
     async def _fetch_each(self, bound: HTTPBinding, keys: list[str]) -> list[tuple[str, Any]]:
         records = await asyncio.gather(*(self._get_one(bound, key) for key in keys))
@@ -254,25 +254,28 @@ class HTTPConnector(Connector):
         return found
 
     async def _check(self, bound: HTTPBinding) -> SourceCheck:
+        """Not retried: a probe reports the state now (/readyz, start-up), it does not wait it out."""
         if bound.scan is not None:
             params = _scan_params(bound.scan, None, None, 1)
-            answer = await self._json("GET", bound.scan.url, params=params, missing_ok=True)
+            answer = await self._json("GET", bound.scan.url, params=params, missing_ok=True, retry=False)
             records = [] if answer is MISSING else _rows_at(bound.scan.rows, answer, bound.scan.url)
         else:
             url = _fill(bound.get or "", "__govshare_check__")
-            await self._json("GET", url, missing_ok=True, shown=bound.get)
+            await self._json("GET", url, missing_ok=True, shown=bound.get, retry=False)
             answer, records = None, []
         if answer is MISSING:
             return SourceCheck(bound.target, table_exists=False)
         return SourceCheck(bound.target, True, _missing_paths(bound, records[0]) if records else ())
 
     async def _json(self, method: str, url: str, *, missing_ok: bool = False, shown: str | None = None,
-                    idempotent: bool | None = None, **request: Any) -> Any:  # fmt: skip
+                    retry: bool | None = None, **request: Any) -> Any:  # fmt: skip
         """The decoded JSON answer; MISSING for a 404 when ``missing_ok``. ``shown`` is what an
-        error names instead of ``url`` (a template: subject codes stay out of error text)."""
+        error names instead of ``url`` (a template: subject codes stay out of error text).
+        ``retry``: whether a failure may be repeated (default: for GET, the idempotent method)."""
         shown = shown or url
-        response = await self._send(method, url, method == "GET" if idempotent is None else idempotent,
-                                    shown, **request)  # fmt: skip
+        response = await self._send(
+            method, url, method == "GET" if retry is None else retry, shown, **request
+        )
         if response.status_code == 404 and missing_ok:
             return MISSING
         if response.status_code >= 300:

@@ -200,3 +200,14 @@ async def test_per_key_calls_are_bounded_by_concurrency(service: Service) -> Non
     assert time.monotonic() - started >= 0.15  # 9 calls, 3 at a time, 0.05 s each
     assert len(service.seen) == 9
     await http.close()
+
+
+async def test_a_check_is_a_probe_and_is_not_retried(service: Service) -> None:
+    """/readyz and the start-up report the state now; they do not wait a failure out."""
+    service.fail = 1
+    http = connector(service, retries=3, backoff=0.5)
+    binding = http.bind({**GET, "scan": {"url": "rows", "rows": "$.items"}}, ["uscc"], "uscc")
+    with pytest.raises(SourceUnavailable, match="503"):
+        await http.check(binding)
+    assert len(service.seen) == 1
+    await http.close()
