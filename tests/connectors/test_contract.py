@@ -1,8 +1,10 @@
 """The connector contract (connectors/base.py), one suite run against every connector.
 
-Backends (one fixture, ``backend``, parametrized over every kind; to add a kind, write an
-async generator yielding a ``Backend`` over the same ``ROWS`` and add it to ``BACKENDS``
-and ``backend``):
+Backends (one fixture, ``backend``, parametrized over every kind). To add a kind: write
+an async generator yielding a ``Backend`` (its connector over a source holding ``ROWS``,
+``make_table`` to add sources, ``broken`` and ``hung`` connectors, ``locate`` giving the
+``source:`` settings of a "table") and add one line to ``FACTORIES``; every test then runs
+on it. A kind whose source is a real service starts it once per module (``rest_url``):
 
 - ``mock``: connectors.mock over in-memory rows;
 - ``http-batch`` / ``http-get``: connectors.http against a real REST service (uvicorn on
@@ -380,36 +382,36 @@ async def file_backend(folder: Path) -> AsyncIterator[Backend]:
                 os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
+def postgresql_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    url = postgres_url()
+    closed = sa.engine.make_url(url).set(host="127.0.0.1", port=free_port())
+    return sql_backend("postgresql", url, closed.render_as_string(hide_password=False))
+
+
+Factory = Callable[[pytest.FixtureRequest, Path], AsyncIterator[Backend]]
+FACTORIES: dict[str, Factory] = {  # one entry per backend: a new kind adds its own line
+    "mock": lambda request, tmp_path: mock_backend(),
+    "sqlite": lambda request, tmp_path: sql_backend(
+        "sqlite", f"sqlite+aiosqlite:///{tmp_path / 'department.db'}", None
+    ),
+    "postgresql": postgresql_backend,
+    "http-batch": lambda request, tmp_path: http_backend(
+        "http-batch", request.getfixturevalue("rest_url"), request.getfixturevalue("hung_url")
+    ),
+    "http-get": lambda request, tmp_path: http_backend(
+        "http-get", request.getfixturevalue("rest_url"), request.getfixturevalue("hung_url")
+    ),
+    "file": lambda request, tmp_path: file_backend(tmp_path),
+}
 BACKENDS = [
-    pytest.param("mock", id="mock"),
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    pytest.param("http-batch", id="http-batch"),
-    pytest.param("http-get", id="http-get"),
-    pytest.param("file", id="file"),
+    pytest.param(name, id=name, marks=[pytest.mark.postgres] if name == "postgresql" else [])
+    for name in FACTORIES
 ]
 
 
 @pytest.fixture(params=BACKENDS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    kind = request.param
-    backends: AsyncIterator[Backend]
-    if kind.startswith("http"):
-        backends = http_backend(
-            kind, request.getfixturevalue("rest_url"), request.getfixturevalue("hung_url")
-        )
-    elif kind == "file":
-        backends = file_backend(tmp_path)
-    elif kind == "mock":
-        backends = mock_backend()
-    elif kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'department.db'}"
-        backends = sql_backend("sqlite", url, None)
-    else:
-        url = postgres_url()
-        closed = sa.engine.make_url(url).set(host="127.0.0.1", port=free_port())
-        backends = sql_backend("postgresql", url, closed.render_as_string(hide_password=False))
-    async for made in backends:
+    async for made in FACTORIES[request.param](request, tmp_path):
         yield made
 
 
