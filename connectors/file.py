@@ -41,6 +41,7 @@ import asyncio
 import bisect
 import csv
 import datetime as dt
+import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ from connectors.records import as_stamp
 from errors import ConfigurationError, SourceUnavailable
 
 T = TypeVar("T")
+log = logging.getLogger("govshare.connectors")
 Identity = tuple[int, int, int]  # inode, size in bytes, modification time in ns
 
 
@@ -142,6 +144,10 @@ class FileConnector(Connector):
                     f"source.types.{item}: {kind!r}; give catalog items one of {', '.join(TYPES)}"
                 )
         key = str(source.get("key") or columns.get(key_item, key_item))
+        if any(columns[item] == key for item in types):
+            raise ConfigurationError(
+                f"source.types: the key column {key!r} is text (subject codes); drop its type"
+            )
         stamp = source.get("updated_at")
         return FileBinding(str(self.folder / name), key, columns, str(stamp) if stamp else None, types)
 
@@ -217,10 +223,13 @@ class FileConnector(Connector):
             return
         failure = done.exception()
         if failure is None:
-            self._loaded[binding] = done.result()  # the swap: one assignment
+            snapshot = done.result()
+            self._loaded[binding] = snapshot  # the swap: one assignment
             self._failed.pop(binding, None)
+            log.info("file %s loaded: %d rows", binding.target, len(snapshot.keys))
         elif isinstance(failure, SourceUnavailable):
             self._failed[binding] = (identity, failure.message)
+            log.warning("file %s not loaded: %s", binding.target, failure.message)
 
     def _read(self, binding: Binding) -> Snapshot:
         """Read the whole file (in a worker thread), again if it changed meanwhile."""

@@ -40,7 +40,11 @@ class RecordPath:
     def parse(cls, text: str) -> RecordPath:
         """``$.a.b[0]``, ``a.b``, ``$['a b']``, ``$`` (the record itself); raises
         ``ConfigurationError`` naming the path and where it stops making sense."""
-        body = text[1:] if text.startswith("$") else "." + text if text and text[0] != "[" else text
+        if not text:
+            raise ConfigurationError(
+                "'' is not a JSON path; write e.g. `$.basic.name`, or `$` for the record"
+            )
+        body = text[1:] if text.startswith("$") else "." + text if text[0] != "[" else text
         steps: list[str | int] = []
         at = 0
         while at < len(body):
@@ -107,10 +111,11 @@ def scan_window(
     """``(key, record)`` pairs cut to the scan contract: keys above ``after``, stamped at or
     after ``since`` (only when ``stamp`` reads a change stamp: a source that cannot say what
     changed misses nothing), ordered by key, at most ``limit``; a repeated key counts once."""
-    chosen = {}
+    chosen, seen = {}, set()
     for key, record in rows:
-        if (after is not None and key <= after) or key in chosen:
+        if (after is not None and key <= after) or key in seen:
             continue
+        seen.add(key)  # a source that repeats a key is wrong: its first record is the one
         if since is None or stamp is None or _changed(stamp(record), since):
             chosen[key] = record
     return sorted(chosen.items())[: max(limit, 0)]

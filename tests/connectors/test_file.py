@@ -148,6 +148,7 @@ def test_bad_connector_settings_are_refused(tmp_path: Path, settings: dict[str, 
         ({}, "file"),
         ({"file": "x.csv", "types": {"count": "decimal"}}, "source.types.count"),
         ({"file": "x.csv", "types": {"shoe": "integer"}}, "source.types.shoe"),
+        ({"file": "x.csv", "types": {"uscc": "integer"}}, "source.types: the key column"),
     ],
 )
 def test_bad_source_settings_are_refused(tmp_path: Path, source: dict[str, Any], named: str) -> None:
@@ -162,3 +163,22 @@ async def test_semicolons_and_a_byte_order_mark(tmp_path: Path) -> None:
     assert await connector.fetch(binding, ["K1"], ITEMS) == {
         "K1": {"uscc": "K1", "status": "甲", "count": "1"}
     }
+
+
+async def test_each_load_and_each_refusal_is_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("uscc,status,count\nK1,甲,1\nK1,乙,2\n", encoding="utf-8")
+    connector = open_file(tmp_path)
+    binding = connector.bind({"file": "d.csv"}, ITEMS, "uscc")
+    with caplog.at_level("INFO", logger="govshare.connectors"):
+        for _ in range(3):
+            with pytest.raises(SourceUnavailable):
+                await connector.fetch(binding, ["K1"], ["status"])
+        replace(path, "uscc,status,count\nK1,甲,1\n")
+        for _ in range(3):
+            await connector.fetch(binding, ["K1"], ["status"])
+    lines = [r.getMessage() for r in caplog.records]
+    refused = f"{path} line 3: the key uscc repeats line 2; fix the file and drop it again"
+    assert lines == [f"file {path} not loaded: {refused}", f"file {path} loaded: 1 rows"]
