@@ -212,7 +212,10 @@ async def sql_backend(name: str, url: str, broken_url: str | None) -> AsyncItera
 
     async def hung() -> Pairs:
         if name != "sqlite":
-            pytest.skip("PostgreSQL's hung source (a locked table) is tests/connectors/test_timeouts.py")
+            pytest.skip(
+                "PostgreSQL: a locked table hangs queries but not check's catalog lookups; "
+                "its hung fetch, scan and freshness are tests/connectors/test_timeouts.py"
+            )
         table = await make_table(ROWS[:5])
         locker = sqlite3.connect(sa.engine.make_url(url).database or "", isolation_level=None)
         locker.execute("BEGIN EXCLUSIVE")  # another writer: every reader waits on the lock
