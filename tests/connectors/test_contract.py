@@ -678,7 +678,9 @@ async def test_a_hung_source_costs_each_call_one_timeout(backend: Backend) -> No
         outcomes = dict(zip(calls, await asyncio.gather(*map(timed, calls.values())), strict=True))
         for call, (elapsed, raised) in outcomes.items():
             assert raised is not None, f"{call} of a hung source answered"
-            assert elapsed < HUNG_TIMEOUT + 0.4, f"{call} took {elapsed:.2f} s"
+            assert elapsed < HUNG_TIMEOUT + 1.0, (
+                f"{call} took {elapsed:.2f} s"
+            )  # the hang is 30 s; slack for a busy machine
 
 
 async def test_a_source_that_answers_more_is_cut_down(backend: Backend) -> None:

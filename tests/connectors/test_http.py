@@ -76,26 +76,26 @@ BATCH = {"batch": {"url": "rows/lookup", "rows": "$.items"}}
 
 
 async def test_a_slow_service_costs_one_timeout_even_with_retries(service: Service) -> None:
-    service.delay = 2.0
+    service.delay = 5.0
     http = connector(service, timeout=0.4, retries=3, backoff=0.01)
     binding = http.bind(GET, ["uscc", "name"], "uscc")
     started = time.monotonic()
     with pytest.raises(SourceUnavailable) as caught:
         await http.fetch(binding, ["K1", "K2"], ["name"])
-    assert time.monotonic() - started < 0.8
+    assert time.monotonic() - started < 1.4  # one timeout, not 4 attempts x 5 s; slack for a busy machine
     assert caught.value.extensions["timeout"] == 0.4
     await http.close()
 
 
 async def test_an_idempotent_get_is_retried_with_growing_backoff(service: Service) -> None:
     service.fail = 2
-    http = connector(service, retries=2, backoff=0.1)
+    http = connector(service, retries=2, backoff=0.2)
     binding = http.bind(GET, ["uscc", "name"], "uscc")
     assert await http.fetch(binding, ["K1"], ["name"]) == {"K1": {"name": "甲"}}
     stamps = [seen[3] for seen in service.seen]
     assert len(stamps) == 3
     first, second = stamps[1] - stamps[0], stamps[2] - stamps[1]
-    assert 0.1 <= first < 0.3 and 0.2 <= second < 0.5  # 0.1 s, then doubled
+    assert 0.2 <= first < 0.7 and 0.4 <= second < 0.9  # 0.2 s, then doubled (slack: a busy machine)
     await http.close()
 
 
