@@ -32,7 +32,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from errors import BadRequest
@@ -55,7 +55,7 @@ def canonical(value: Any, item: Item) -> bytes:
     reader = _READERS.get(item.type, _text)
     try:
         return reader(value, item)
-    except (ValueError, InvalidOperation, OverflowError):
+    except (ValueError, ArithmeticError):  # decimal's InvalidOperation and Overflow included
         return _UNREADABLE
 
 
@@ -120,10 +120,13 @@ def _number(value: Any, item: Item) -> bytes:
     number = Decimal(text)
     if not number.is_finite():
         raise ValueError("not a finite number")
-    sign, digits, exponent = number.normalize().as_tuple()
-    if digits == (0,):  # 0, -0, 0.00, 0e5: one zero
+    sign, digits, exponent = number.as_tuple()  # exact: normalize() would round to 28 digits
+    text = "".join(map(str, digits)).lstrip("0")
+    if not text:  # 0, -0, 0.00, 0e5: one zero
         return b"0"
-    return f"{'-' if sign else ''}{''.join(map(str, digits))}e{exponent}".encode()
+    significant = text.rstrip("0")
+    assert isinstance(exponent, int)  # finite
+    return f"{'-' if sign else ''}{significant}e{exponent + len(text) - len(significant)}".encode()
 
 
 def _boolean(value: Any, item: Item) -> bytes:

@@ -104,7 +104,7 @@ def read_request(catalog: Catalog, raw: Any, where: str = "") -> CompareRequest:
     unknown = sorted(set(raw) - {"resource", "subject", "claims"})
     if unknown:
         fix = "is not a field of a compare request; use resource, subject, claims"
-        raise _bad(f"{where}{shown(unknown[0], 40)}", fix)
+        raise _bad(f"{where}{unknown[0][:40]}", fix)
     resource = _resource(catalog, raw.get("resource"), f"{where}resource")
     subject = _subject(resource, raw.get("subject"), f"{where}subject")
     return CompareRequest(resource, subject, _claims(resource, raw.get("claims"), f"{where}claims"))
@@ -145,7 +145,7 @@ def _claims(resource: Resource, claims: Any, at: str) -> dict[str, str]:
     for name, value in claims.items():
         if name not in resource.items_by_name:
             known = ", ".join(resource.items_by_name)
-            raise _bad(f"{at}.{shown(name, 40)}", f"is not an item of {resource.id}; its items: {known}")
+            raise _bad(f"{at}.{name[:40]}", f"is not an item of {resource.id}; its items: {known}")
         if not isinstance(value, str):
             raise _bad(f"{at}.{name}", _TEXT_ONLY)
         if len(value) > MAX_CLAIM_CHARS:
