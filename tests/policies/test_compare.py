@@ -161,10 +161,8 @@ def test_the_compare_decision_follows_the_rule(
         assert isinstance(refusal, NotShared)
     elif Mode.COMPARE not in modes:
         assert isinstance(refusal, ModeNotAllowed)
-    elif (compare or share) is Share.UNCONDITIONAL:
-        assert refusal is None
-    elif granted and Mode.COMPARE in granted:
-        assert refusal is None
+    elif (compare or share) is Share.UNCONDITIONAL or (granted and Mode.COMPARE in granted):
+        assert refusal is None  # open for comparing, or a grant covers mode compare
     else:
         assert isinstance(refusal, ConditionalAccessRequired)
 
