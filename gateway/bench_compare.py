@@ -103,18 +103,19 @@ async def run_phases(url: str, token: str, claims: Claims, args: argparse.Namesp
         return json.dumps({"query": QUERY, "variables": {"code": code}}).encode()
 
     n = args.connections
-    phases = {
-        "compare": (pool_sender(url, "/compare", headers, n, single), n),
-        "query": (pool_sender(url, "/graphql", headers, n, query), n),
-        "batch": (pool_sender(url, "/compare", headers, 2, batch), 2),
+    phases = {  # path, connections, body; connections are opened anew for each run of a phase
+        "compare": ("/compare", n, single),  # (an idle keep-alive connection is closed by the server)
+        "query": ("/graphql", n, query),
+        "batch": ("/compare", 2, batch),
     }
-    for one, workers in phases.values():
-        await drive("warm-up", one, codes[:50], workers, 1.0)
+    for path, workers, body in phases.values():
+        await drive("warm-up", pool_sender(url, path, headers, workers, body), codes[:50], workers, 1.0)
     runs: dict[str, list[Measure]] = {name: [] for name in phases}
     order = list(phases)
     for round_ in range(args.rounds):  # interleaved and rotated: no phase always runs first
         for name in order[round_ % 3 :] + order[: round_ % 3]:
-            one, workers = phases[name]
+            path, workers, body = phases[name]
+            one = pool_sender(url, path, headers, workers, body)
             runs[name].append(await drive(name, one, codes, workers, args.seconds))
     report(args, *(_median(runs[name]) for name in phases))
 
