@@ -181,8 +181,9 @@ class Comparer:
         if self.rate is None:
             return
         counts: dict[str, int] = {}
-        for request in requests:
-            counts[request.resource.id] = counts.get(request.resource.id, 0) + 1
+        for request in requests:  # a resource that does not offer compare compares nothing: free
+            if Mode.COMPARE in request.resource.modes:
+                counts[request.resource.id] = counts.get(request.resource.id, 0) + 1
         catalog = context.federation.catalog
         for rid, count in counts.items():
             await self.rate.take(context.consumer.department, catalog.resources[rid], count)
