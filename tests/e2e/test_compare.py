@@ -300,6 +300,16 @@ def test_the_schema_has_the_compare_field(demo: Any) -> None:
     assert "compare(resource: String!, subject: String!, claims: JSON!): CompareResult" in sdl
 
 
+def test_the_operators_catalog_shows_the_compare_settings(demo: Any) -> None:
+    query = "{ catalog { resources { id modes compareDisclosure items { name compare normalize } } } }"
+    resources = {r["id"]: r for r in graphql(demo, query, "operator")["data"]["catalog"]["resources"]}
+    assert resources["psb.resident"]["compareDisclosure"] == "match_only"
+    assert resources[AMR]["compareDisclosure"] == "full" and "COMPARE" in resources[AMR]["modes"]
+    items = {i["name"]: i for i in resources[AMR]["items"]}
+    assert items["legal_representative"]["compare"] == "UNCONDITIONAL" and items["address"]["compare"] is None
+    assert items["name"]["normalize"] == ["nfkc", "strip"]
+
+
 # --- whole-request refusals -------------------------------------------------------------------
 
 
