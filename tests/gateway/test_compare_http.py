@@ -5,6 +5,8 @@ daily caps), the audit store failing, the settings and the rate limiter."""
 from __future__ import annotations
 
 import datetime as dt
+import statistics
+import time
 from urllib.parse import quote
 
 import pytest
@@ -16,8 +18,11 @@ from gateway.demo import HOUSING, organization_codes
 from gateway.platform import new_grant_row
 from gateway.settings import CompareSettings, Settings
 from policies.catalog import CompareRate, Resource
-from policies.decision import GrantConditions
+from policies.codes import make_citizen_id
+from policies.decision import Consumer, GrantConditions
 from policies.share import Mode, Share
+from resolvers.compare import Comparer, CompareRequest
+from resolvers.context import RequestContext
 
 PURPOSE = "住房保障资格审核"
 AMR = "amr.enterprise_registration"
@@ -132,3 +137,24 @@ async def test_a_request_larger_than_the_burst_is_told_to_split():
     limiter = CompareRateLimiter(CompareSettings(rate=5, burst=10))
     with pytest.raises(QueryTooComplex, match="split it"):
         await limiter.take("consumer-a", _resource(), 11)
+
+
+async def test_match_only_takes_the_same_time_for_an_unknown_subject(served):
+    """psb.resident (match_only): the same steps for a subject on record and one that is not;
+    measured interleaved (a busy machine slows both alike), medians within a factor of 2."""
+    _, gateway, samples = served
+    resident = gateway.catalog.resources["psb.resident"]
+    comparer = Comparer(rate=None, recorder=None)  # the operation itself: no limiter, no audit
+    consumer = Consumer(HOUSING.code, "test", frozenset({"consumer"}))
+    unknown = make_citizen_id("420102", dt.date(1931, 2, 3), "999")
+    claims = {"name": "王伟", "gender": "男", "birth_date": "1990-1-1"}
+    timings: dict[str, list[float]] = {"known": [], "unknown": []}
+    for _ in range(60):
+        for label, code in (("known", samples["persons"][0]), ("unknown", unknown)):
+            context = RequestContext(gateway.federation, consumer, purpose=PURPOSE)
+            started = time.perf_counter()
+            answer = await comparer.compare(context, [CompareRequest(resident, code, claims)])
+            timings[label].append(time.perf_counter() - started)
+            assert answer.results[0].found is None
+    known, unknown_median = (statistics.median(timings[k]) for k in ("known", "unknown"))
+    assert 0.5 < unknown_median / known < 2, (known, unknown_median)
