@@ -22,6 +22,7 @@ comparison against a stand-in for each item), so its timing does not tell it apa
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -43,6 +44,7 @@ from policies.share import Mode, Share
 from resolvers.context import RequestContext
 from resolvers.subjects import admit_capped
 
+log = logging.getLogger("govshare.sources")
 MATCH, MISMATCH = "match", "mismatch"
 _VALIDATORS = {"organization": validate_uscc, "person": validate_citizen_id}
 _CODE_NAMES = {"organization": "a USCC (GB 32100)", "person": "a citizen ID (GB 11643)"}
@@ -223,7 +225,27 @@ _KINDS: dict[str, Any] = {"organization": "USCC", "person": "CitizenID"}
 async def _fetch(
     context: RequestContext, results: Sequence[CompareResult], accesses: Sequence[SubjectAccess]
 ) -> dict[str, dict[str, Row] | SourceUnavailable]:
-    """One source call per resource for every subject of the call, only comparable items."""
+    """One source call per resource for every subject of the call, only comparable items; a
+    source that fails is that resource's ``SourceUnavailable`` (the others still answer)."""
+    keys, items = _wanted_rows(results, accesses)
+    sources = context.federation.sources
+    calls = [sources[rid].fetch(list(codes), sorted(items[rid])) for rid, codes in keys.items()]
+    fetched = await asyncio.gather(*calls, return_exceptions=True)
+    _note_subjects(context, keys)
+    rows: dict[str, dict[str, Row] | SourceUnavailable] = {}
+    for rid, outcome in zip(keys, fetched, strict=True):
+        if isinstance(outcome, SourceUnavailable):  # a failing department is the operator's business
+            log.warning("source unavailable for compare: %s (%r)", outcome.message, outcome.__cause__)
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        rows[rid] = outcome
+    return rows
+
+
+def _wanted_rows(
+    results: Sequence[CompareResult], accesses: Sequence[SubjectAccess]
+) -> tuple[dict[str, dict[str, None]], dict[str, set[str]]]:
+    """Resource -> subjects (in order, once each) and resource -> items to fetch."""
     keys: dict[str, dict[str, None]] = {}
     items: dict[str, set[str]] = {}
     for result, access in zip(results, accesses, strict=True):
@@ -232,19 +254,7 @@ async def _fetch(
             rid = result.request.resource.id
             keys.setdefault(rid, {})[result.request.subject] = None
             items.setdefault(rid, set()).update(wanted)
-    sources = context.federation.sources
-    calls = [sources[rid].fetch(list(codes), sorted(items[rid])) for rid, codes in keys.items()]
-    fetched = await asyncio.gather(*calls, return_exceptions=True)
-    rows: dict[str, dict[str, Row] | SourceUnavailable] = {}
-    for rid, outcome in zip(keys, fetched, strict=True):
-        if isinstance(outcome, SourceUnavailable):
-            rows[rid] = outcome
-        elif isinstance(outcome, BaseException):
-            raise outcome
-        else:
-            rows[rid] = outcome
-    _note_subjects(context, keys)
-    return rows
+    return keys, items
 
 
 def _note_subjects(context: RequestContext, keys: Mapping[str, Mapping[str, None]]) -> None:
