@@ -20,9 +20,10 @@ import time
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.storage import storage_from_string
 
-from errors import QueryTooComplex, RateLimited
+from errors import ConfigurationError, QueryTooComplex, RateLimited
 from gateway.settings import CompareSettings
 from policies.catalog import CompareRate, Resource
 
@@ -35,7 +36,14 @@ class CompareRateLimiter:
 
     def __init__(self, settings: CompareSettings) -> None:
         uri = settings.storage if settings.storage.startswith("async+") else f"async+{settings.storage}"
-        self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        try:
+            storage = storage_from_string(uri)
+        except LimitsConfigurationError as exc:  # unknown scheme, or Redis without its client
+            raise ConfigurationError(
+                f"GOVSHARE_RATE_LIMIT_STORAGE={settings.storage!r}: {exc}; use memory:// or "
+                "redis://host:6379 (which needs the client: pip install 'limits[async-redis]')"
+            ) from exc
+        self.limiter = MovingWindowRateLimiter(storage)
         self.default = CompareRate(settings.rate, settings.burst)
         self._items: dict[CompareRate, RateLimitItem] = {}
 

@@ -158,3 +158,8 @@ async def test_match_only_takes_the_same_time_for_an_unknown_subject(served):
             assert answer.results[0].found is None
     known, unknown_median = (statistics.median(timings[k]) for k in ("known", "unknown"))
     assert 0.5 < unknown_median / known < 2, (known, unknown_median)
+
+
+def test_an_unknown_rate_limit_storage_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="GOVSHARE_RATE_LIMIT_STORAGE"):
+        CompareRateLimiter(CompareSettings(storage="bogus://x"))
