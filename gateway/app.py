@@ -21,6 +21,8 @@ from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.compare import AuditCompareRecorder, compare_endpoint
+from gateway.compare_rate import CompareRateLimiter
 from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
@@ -30,6 +32,7 @@ from policies.catalog import Catalog, Resource, load_catalog
 from policies.profile import load_profile
 from policies.workdays import WorkdayCalendar, load_operator_calendar
 from resolvers.batching import ResourceSource
+from resolvers.compare import Comparer
 from resolvers.context import Federation
 from resolvers.schema import GovshareSchema, build_schema
 
@@ -64,6 +67,9 @@ class Gateway:
         audit = await start_audit(settings, catalog)
         workflow.audit = federation.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow)
+        federation.comparer = Comparer(
+            CompareRateLimiter(settings.compare), AuditCompareRecorder(audit) if audit else None
+        )
         gateway = cls(
             settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit
         )
@@ -248,6 +254,7 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/graphql", http.graphql_endpoint, methods=["GET", "POST"]),
         Route("/schema.graphql", http.schema_sdl, methods=["GET"]),
         Route("/export/{resource}", export.export_endpoint, methods=["GET"]),
+        Route("/compare", compare_endpoint, methods=["POST"]),
         Route("/.well-known/jwks.json", http.jwks, methods=["GET"]),
         Route("/.well-known/voucher-keys.json", http.voucher_jwks, methods=["GET"]),
         Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),

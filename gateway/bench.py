@@ -115,9 +115,13 @@ class HTTPConnection:
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
         payload = await self.reader.readexactly(length)
-        if b" 200 " not in status or b'"errors"' in payload:
+        if not self.accepts(status, payload):
             raise RuntimeError(f"bad answer: {status!r} {payload[:300]!r}")
         return payload
+
+    def accepts(self, status: bytes, payload: bytes) -> bool:
+        """A good answer: 200 without GraphQL errors (other endpoints override this)."""
+        return b" 200 " in status and b'"errors"' not in payload
 
 
 def query_sender(url: str, headers: dict[str, str], connections: int) -> Callable[[str], Awaitable[None]]:

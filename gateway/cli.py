@@ -353,7 +353,10 @@ def _print_demo(settings: Settings, info: dict[str, Any]) -> None:
     print(demo.SAMPLE_ORGANIZATION_QUERY)
     print(f'variables: {{"code": "{code}"}}\n')
     print("the same as curl, as the consumer holding the demo grant (paste it as is into a shell):")
-    print(demo_curl(info["url"], info["tokens"]["consumer_with_grant"], code), flush=True)
+    print(demo_curl(info["url"], info["tokens"]["consumer_with_grant"], code))
+    print('\ncompare / verify (match or mismatch, never the value; README "Compare"):')
+    print(compare_curl(info["url"], info["tokens"]["consumer"], demo.sample_compare(settings.data_dir, code)))
+    print(flush=True)
 
 
 def demo_curl(url: str, token: str, code: str) -> str:
@@ -369,6 +372,17 @@ def demo_curl(url: str, token: str, code: str) -> str:
         "-H", f"Authorization: Bearer {token}",
         "-H", f"X-Purpose: {demo.GRANT_PURPOSE}",
         "-d", body,
+    ])  # fmt: skip
+
+
+def compare_curl(graphql_url: str, token: str, body: dict[str, Any]) -> str:
+    """A shell command that sends ``body`` to ``POST /compare`` (quoted as ``demo_curl``)."""
+    return shlex.join([
+        "curl", "-s", graphql_url.removesuffix("/graphql") + "/compare",
+        "-H", "Content-Type: application/json",
+        "-H", f"Authorization: Bearer {token}",
+        "-H", f"X-Purpose: {demo.GRANT_PURPOSE}",
+        "-d", json.dumps(body, ensure_ascii=False),
     ])  # fmt: skip
 
 

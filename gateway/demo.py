@@ -266,6 +266,24 @@ def demo_tokens(settings: Settings) -> dict[str, str]:
     }
 
 
+_FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def sample_compare(data_dir: Path, code: str) -> dict[str, Any]:
+    """A ``POST /compare`` body for the demo: the organization's real name (a match, written
+    with full-width digits and spaces around it to show normalisation) and a legal
+    representative nobody has (a mismatch)."""
+    uri = f"file:{data_dir / 'amr.db'}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        (name,) = db.execute("SELECT ent_name FROM enterprise WHERE uscc = ?", (code,)).fetchone()
+    full_width = "\u3000" + name.translate(_FULL_WIDTH_DIGITS) + " "  # NFKC and strip fold these
+    return {
+        "resource": "amr.enterprise_registration",
+        "subject": code.lower(),
+        "claims": {"name": full_width, "legal_representative": "某某某"},
+    }
+
+
 SAMPLE_ORGANIZATION_QUERY = """query Organization($code: USCC!) {
   organization(code: $code) {
     code

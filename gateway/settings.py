@@ -29,6 +29,10 @@
 | GOVSHARE_NEW_TOKENS_PER_SECOND | 5000 | tokens/s of documents not parsed before, per client (else 429) |
 | GOVSHARE_NEW_TOKENS_BURST | 20000 | how many such tokens a client may bank for a burst |
 | GOVSHARE_CACHE_BYTES | 33554432 | bytes each of the document, validation and plan caches may keep |
+| GOVSHARE_COMPARE_MAX_BATCH | 1000 | most requests in one `POST /compare` batch |
+| GOVSHARE_COMPARE_RATE | 50 | subjects/s one consumer may compare at one resource (else `compare_rate`) |
+| GOVSHARE_COMPARE_BURST | 1000 | subjects one consumer may compare at once at one resource, after a pause |
+| GOVSHARE_RATE_LIMIT_STORAGE | memory:// | compare rate counters: `memory://`, or `redis://host:6379` |
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
 variable, before the expensive step runs; see ``resolvers.limits``.
@@ -81,6 +85,7 @@ class Settings:
     audit: bool = True
     log_level: str = "info"
     limits: OperationLimits = field(default_factory=OperationLimits)
+    compare: CompareSettings = field(default_factory=lambda: CompareSettings())
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -105,7 +110,32 @@ class Settings:
             audit=_switch("GOVSHARE_AUDIT", pick("audit", "on")),
             log_level=_level(pick("log_level", "info")),
             limits=_limits(pick),
+            compare=_compare_settings(pick),
         )
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """``POST /compare`` limits (README "Compare"): batch size, and the default rate of
+    subjects per consumer and resource (a resource's ``compare_rate`` overrides it)."""
+
+    max_batch: int = 1000
+    rate: int = 50  # subjects per second
+    burst: int = 1000  # subjects at once
+    storage: str = "memory://"  # a ``limits`` storage URI
+
+
+def _compare_settings(pick: Any) -> CompareSettings:
+    defaults = CompareSettings()
+    values = {}
+    for name in ("max_batch", "rate", "burst"):
+        variable = f"GOVSHARE_COMPARE_{name.upper()}"
+        values[name] = _number(variable, pick(f"compare_{name}", str(getattr(defaults, name))))
+        if values[name] < 1:
+            raise ConfigurationError(f"{variable} must be at least 1, got {values[name]}")
+    if values["burst"] < values["rate"]:
+        raise ConfigurationError("GOVSHARE_COMPARE_BURST must be at least GOVSHARE_COMPARE_RATE")
+    return CompareSettings(**values, storage=pick("rate_limit_storage", defaults.storage))
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:

@@ -42,6 +42,7 @@ RESERVED_TYPES = (
     "Float", "Boolean", "ID", "Application", "ApplicationEvent", "ApplicationStatus", "Grant",
     "AuditEventView", "AuditPage", "DepartmentStats", "ItemCounts", "ModeCount", "AuthorizationStats",
     "ResourceTimeliness", "JSON", "DateTime", "ApplicationInput", "ConditionsInput", "MaskInput",
+    "CompareResult", "CompareItem", "CompareOutcome",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -77,6 +78,19 @@ class Mask:
         if hidden <= 0:
             return "*" * len(text)
         return text[: self.keep_first] + "*" * hidden + text[len(text) - self.keep_last :]
+
+
+@dataclass(frozen=True)
+class CompareRate:
+    """How many subjects a second one consumer may compare at one resource (``per_second``),
+    and how many it may compare at once after a pause (``burst``): on average never more
+    than ``per_second``, at once never more than ``burst``."""
+
+    per_second: int
+    burst: int
+
+
+COMPARE_DISCLOSURES = ("full", "match_only")
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,9 @@ class Resource:
     published: dt.date | None = None
     cache_ttl: int | None = None
     field: str = ""
+    # compare: "match_only" folds an unknown subject into "mismatch" (anti-enumeration)
+    compare_disclosure: str = "full"
+    compare_rate: CompareRate | None = None  # None: the gateway's default (GOVSHARE_COMPARE_RATE)
     items_by_name: Mapping[str, Item] = dataclass_field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -235,7 +252,7 @@ _DEPARTMENT_KEYS = ("code", "name", "region", "level", "connector")
 _RESOURCE_KEYS = (
     "id", "code", "name", "summary", "provider", "category", "subject", "key", "format",
     "update_cycle", "share", "condition", "basis", "modes", "open", "published", "source",
-    "cache_ttl", "items", "field",
+    "cache_ttl", "items", "field", "compare_disclosure", "compare_rate",
 )  # fmt: skip
 _ITEM_KEYS = (
     "name", "title", "type", "share", "condition", "basis", "mask", "normalize", "compare",
@@ -437,10 +454,44 @@ def _resource(node: _Node, departments: Mapping[str, Department], problems: _Pro
         published=take(lambda: _date(node, "published"), None),
         cache_ttl=take(lambda: _cache_ttl(node), None),
         field=take(lambda: _field_override(node), ""),
+        compare_disclosure=take(lambda: _compare_disclosure(node), "full"),
+        compare_rate=take(lambda: _compare_rate(node), None),
     )
     if len(problems) > before:
         return None
+    problems.passes(lambda: _check_compare_options(node, resource))
+    if len(problems) > before:
+        return None
     return resource if problems.passes(lambda: _check_key(node, resource)) else None
+
+
+def _compare_disclosure(node: _Node) -> str:
+    return node.choice("compare_disclosure", COMPARE_DISCLOSURES, "full")
+
+
+def _compare_rate(node: _Node) -> CompareRate | None:
+    if node.data.get("compare_rate") is None:
+        return None
+    child = node.child("compare_rate")
+    child.check_keys(("per_second", "burst"))
+    fix = "e.g. `compare_rate: {per_second: 50, burst: 1000}`"
+    rate, burst = child.data.get("per_second"), child.data.get("burst", child.data.get("per_second"))
+    for key, value in (("per_second", rate), ("burst", burst)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise child.fail(key, f"{value!r} is not a whole number of subjects, at least 1", fix)
+    assert isinstance(rate, int) and isinstance(burst, int)
+    if burst < rate:
+        raise child.fail("burst", f"{burst} is less than per_second ({rate})", "make it at least per_second")
+    return CompareRate(rate, burst)
+
+
+def _check_compare_options(node: _Node, resource: Resource) -> None:
+    """Compare settings only on a resource that offers compare: elsewhere they would mislead."""
+    if Mode.COMPARE in resource.modes:
+        return
+    for key in ("compare_disclosure", "compare_rate"):
+        if key in node.data:
+            raise node.fail(key, "is set but the resource does not offer compare", "add compare to `modes:`")
 
 
 def _resource_id(node: _Node) -> str:
@@ -556,8 +607,22 @@ def _item_name(node: _Node) -> str:
 def _check_class_needs(node: _Node, item: Item) -> None:
     if item.share is Share.NOT_SHARED and not item.basis:
         raise node.fail("basis", "a not_shared item needs its legal basis", _BASIS_FIX)
-    if item.share is Share.CONDITIONAL and not item.condition:
+    if Share.CONDITIONAL in (item.share, item.compare) and not item.condition:
         raise node.fail("condition", "a conditional item needs its condition", _CONDITION_FIX)
+    _check_compare_class(node, item)
+
+
+def _check_compare_class(node: _Node, item: Item) -> None:
+    """``compare:`` opens comparing wider than reading, or narrows it to a grant; it cannot
+    make a non-shared item comparable (never compared), nor hide a shared one from compare
+    alone (leave compare out of the resource's modes instead)."""
+    if item.compare is None:
+        return
+    if item.share is Share.NOT_SHARED:
+        raise node.fail("compare", "a not_shared item is never compared", "remove `compare:`")
+    if item.compare is Share.NOT_SHARED:
+        fix = "use conditional, or drop compare from `modes:`"
+        raise node.fail("compare", "cannot be not_shared on a shared item", fix)
 
 
 _BASIS_FIX = "cite the law, regulation, rule or policy, e.g. `basis: 《统计法》第三十九条`"

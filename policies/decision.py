@@ -7,6 +7,9 @@ This module is where the rule for each share class lives:
   purpose (and, when the request names one, that very application);
 - not_shared: never.
 
+In mode compare an item's ``compare:`` class replaces its class (``share_in_mode``); the
+resource must offer the mode, whatever the class.
+
 ``plan_access`` decides once per operation, before any source is called, and says
 which columns may be fetched; nothing else is ever fetched.
 """
@@ -297,7 +300,7 @@ def _plan_resource(
                     scoped[name] = scoped_refusals
             continue
         allowed.append(name)
-        if item.share is Share.CONDITIONAL:
+        if share_in_mode(item, request.mode) is Share.CONDITIONAL:
             relied[name] = _relied_on(request, item, relevant)
             if any(g.conditions.regions for g in relied[name]):  # only then can a subject fall outside
                 nearly[name] = _nearly_usable(request, catalog, resource, item, relevant)
@@ -374,9 +377,19 @@ def decide_item(
         return NotShared(_not_shared_message(resource, item), basis=item.basis, **detail)
     if request.mode not in resource.modes:
         return ModeNotAllowed(_mode_message(request.mode, resource), mode=request.mode.value, **detail)
-    if item.share is Share.UNCONDITIONAL:
+    if share_in_mode(item, request.mode) is Share.UNCONDITIONAL:
         return None
     return _conditional(request, resource, item, list(grants), detail)
+
+
+def share_in_mode(item: Item, mode: Mode) -> Share:
+    """The class an item has in a service mode: its ``share``, except that in mode compare an
+    item's ``compare:`` class stands in for it (DESIGN section 3: a verification that
+    discloses nothing may be opened wider than reading, e.g. ``compare: unconditional`` on a
+    conditional item). A non-shared item is non-shared in every mode (never compared)."""
+    if mode is Mode.COMPARE and item.compare is not None and item.share is not Share.NOT_SHARED:
+        return item.compare
+    return item.share
 
 
 # Why a grant covering the item and mode does not apply, in the order they are named.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from strawberry.dataloader import DataLoader
 
@@ -15,6 +15,9 @@ from policies.decision import AccessPlan, AccessRequest, Consumer, Grant
 from policies.share import Mode
 from policies.workflow import Actor, Approval, Status, Submission
 from resolvers.batching import ResourceSource
+
+if TYPE_CHECKING:
+    from resolvers.compare import Comparer
 
 
 class GrantStore(Protocol):
@@ -98,6 +101,7 @@ class Federation:
     workflow: WorkflowService | None = None
     audit: AuditReader | None = None
     stats: StatsService | None = None
+    comparer: Comparer | None = None  # compare / verify (resolvers.compare), set by the gateway
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

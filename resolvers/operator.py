@@ -31,6 +31,8 @@ class ItemView:
     condition: str | None
     basis: str | None
     masked: bool
+    compare: ShareClass | None = strawberry.field(description="Its class in mode compare, if set.")
+    normalize: list[str] = strawberry.field(description="How claims are normalised before comparing.")
 
 
 @strawberry.type(name="CatalogResource")
@@ -49,6 +51,7 @@ class ResourceView:
     published: dt.date | None
     provider: DepartmentView
     items: list[ItemView]
+    compare_disclosure: str = strawberry.field(description="full, or match_only (unknown: mismatch).")
 
 
 @strawberry.type(name="Catalog")
@@ -106,6 +109,7 @@ def _resource(catalog: Catalog, resource: Resource) -> ResourceView:
         published=resource.published,
         provider=_department(catalog.provider_of(resource)),
         items=[_item(item) for item in resource.items],
+        compare_disclosure=resource.compare_disclosure,
     )
 
 
@@ -119,4 +123,6 @@ def _item(item: Item) -> ItemView:
         condition=item.condition,
         basis=item.basis,
         masked=item.mask is not None,
+        compare=share_class(item.compare) if item.compare else None,
+        normalize=list(item.normalize),
     )

@@ -26,6 +26,7 @@ from policies.catalog import Catalog, Item, Resource
 from policies.share import Share
 from resolvers import operator
 from resolvers.arguments import TEXT_RULES, TextVariables
+from resolvers.compare_field import CompareQuery
 from resolvers.evidence import EvidenceQuery
 from resolvers.extensions import (
     AccessPlanner,
@@ -245,4 +246,4 @@ def _query_type(subjects: dict[str, type]) -> type:
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
     }
-    return strawberry.type(type("Query", (WorkflowQuery, EvidenceQuery, StatsQuery), namespace))
+    return strawberry.type(type("Query", (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery), namespace))

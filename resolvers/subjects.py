@@ -133,7 +133,7 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
             for p in scoped:
                 found = subject_access(p, region)
                 subject.access[p.resource.id] = (
-                    await _admit(context, p, found, code) if found.capped_refusals else found
+                    await admit_capped(context, p, found, code) if found.capped_refusals else found
                 )
         return subject
     plans += scoped
@@ -142,7 +142,7 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     access = {p.resource.id: subject_access(p, region) for p in plans}
     for rid, found in access.items():
         if found.capped or found.capped_refusals:  # a grant's daily cap must admit this subject first
-            access[rid] = await _admit(context, context.plan.resources[rid], found, code)
+            access[rid] = await admit_capped(context, context.plan.resources[rid], found, code)
     fetched = [rid for rid, a in access.items() if a.items]
     _looked_up(context, code, fetched)
     loads = (context.loader(rid, access[rid].items).load(code) for rid in fetched)
@@ -152,7 +152,7 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     return Subject(code, dict(zip(fetched, rows, strict=True)), access)
 
 
-async def _admit(
+async def admit_capped(
     context: RequestContext, plan: ResourcePlan, access: SubjectAccess, code: str
 ) -> SubjectAccess:
     """Items under a capped grant stay only if the cap admits the subject today (China time)."""

@@ -80,3 +80,24 @@ async def test_a_hung_department_costs_one_timeout_and_the_others_still_answer(h
         assert error["path"] == ["organization", "taxCredit"]
         assert error["extensions"]["code"] == "SOURCE_UNAVAILABLE"
         assert error["extensions"]["provider"] == TAX.code
+
+
+async def test_compare_with_a_hung_department_answers_its_items_unavailable(hung_tax) -> None:
+    """A batch over both departments: the hung one's items are SOURCE_UNAVAILABLE after one
+    timeout (no ``found``), the healthy one's are compared."""
+    client, gateway = hung_tax
+    token = gateway.signer.issue(HOUSING.code, ["consumer"], "test", 600)
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(PURPOSE)}
+    code = organization_codes(1)[0]
+    requests = [
+        {"resource": "tax.tax_credit", "subject": code, "claims": {"credit_rating": "A"}},
+        {"resource": "amr.enterprise_registration", "subject": code, "claims": {"status": "x"}},
+    ]
+    start = time.monotonic()
+    response = await client.post("/compare", json={"requests": requests}, headers=headers)
+    assert time.monotonic() - start < TIMEOUT + SLACK
+    tax, amr = response.json()["results"]
+    assert tax["items"] == {} and "found" not in tax
+    assert [e["extensions"]["code"] for e in tax["errors"]] == ["SOURCE_UNAVAILABLE"]
+    assert tax["errors"][0]["extensions"]["provider"] == TAX.code
+    assert amr["found"] is True and amr["items"] == {"status": "mismatch"}

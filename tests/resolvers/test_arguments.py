@@ -284,6 +284,16 @@ SCALARS: dict[str, st.SearchStrategy[Any]] = {
     "DateTime": INSTANT,
     "USCC": st.one_of(st.sampled_from(organization_codes(3)), TEXT),
     "CitizenID": st.one_of(st.sampled_from(["110105198501014304", "11010519850101430X"]), TEXT),
+    # compare(claims:): item -> claim maps, hostile keys and values, and JSON of other shapes
+    "JSON": st.one_of(
+        st.dictionaries(
+            st.one_of(st.sampled_from(["name", "religion", "birth_date", "registered_capital"]), TEXT),
+            st.one_of(TEXT, st.integers(), st.none(), st.lists(TEXT, max_size=2)),
+            max_size=3,
+        ),
+        TEXT,
+        st.lists(TEXT, max_size=2),
+    ),
 }
 WRONG_JSON = st.one_of(
     st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.just({}), st.just([])

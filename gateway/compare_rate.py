@@ -1,0 +1,84 @@
+"""Per-consumer compare rate limits (README "Compare"), kept by the ``limits`` library.
+
+A consumer department may compare at most ``burst`` subjects at once at one resource and
+``per_second`` on average: that is a moving window of ``burst`` subjects per
+``burst / per_second`` seconds (``limits``' moving window strategy, exact: a window never
+admits more than ``burst``). A batch costs one unit per request in it. The rate is the
+resource's ``compare_rate`` from the catalog, else the gateway's default
+(``GOVSHARE_COMPARE_RATE`` / ``GOVSHARE_COMPARE_BURST``).
+
+Why ``limits``: it keeps the counters in memory for one process and, with the same code,
+in Redis (``GOVSHARE_RATE_LIMIT_STORAGE=async+redis://host:6379``) for several gateway
+processes behind a load balancer (DESIGN section 11). The storage URI may be written
+without the ``async+`` prefix; the gateway's event loop needs the async storages.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import ConfigurationError as LimitsConfigurationError
+from limits.storage import storage_from_string
+
+from errors import ConfigurationError, QueryTooComplex, RateLimited
+from gateway.settings import CompareSettings
+from policies.catalog import CompareRate, Resource
+
+_NAMESPACE = "govshare-compare"
+
+
+class CompareRateLimiter:
+    """``take(consumer, resource, subjects)`` spends ``subjects`` units of the consumer's
+    window at the resource or raises (``resolvers.compare.SubjectRate``)."""
+
+    def __init__(self, settings: CompareSettings) -> None:
+        uri = settings.storage if settings.storage.startswith("async+") else f"async+{settings.storage}"
+        try:
+            storage = storage_from_string(uri)
+        except LimitsConfigurationError as exc:  # unknown scheme, or Redis without its client
+            raise ConfigurationError(
+                f"GOVSHARE_RATE_LIMIT_STORAGE={settings.storage!r}: {exc}; use memory:// or "
+                "redis://host:6379 (which needs the client: pip install 'limits[async-redis]')"
+            ) from exc
+        self.limiter = MovingWindowRateLimiter(storage)
+        self.default = CompareRate(settings.rate, settings.burst)
+        self._items: dict[CompareRate, RateLimitItem] = {}
+
+    async def take(self, consumer: str, resource: Resource, subjects: int) -> None:
+        """Admit ``subjects`` comparisons, or raise ``RateLimited`` (429) with
+        ``extensions.retryAfter`` (whole seconds, RFC 9110 section 10.2.3); a request larger
+        than the burst can never be admitted: ``QueryTooComplex`` (400) says to split it."""
+        rate = resource.compare_rate or self.default
+        if subjects > rate.burst:
+            raise QueryTooComplex(
+                f"{resource.id}: this request compares {subjects} subjects and at most {rate.burst} "
+                "may be compared at once; split it into smaller batches",
+                limit="compare_burst",
+                maximum=rate.burst,
+                found=subjects,
+                resource=resource.id,
+            )
+        item = self._item(rate)
+        if await self.limiter.hit(item, _NAMESPACE, consumer, resource.id, cost=subjects):
+            return
+        stats = await self.limiter.get_window_stats(item, _NAMESPACE, consumer, resource.id)
+        retry = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimited(
+            f"{resource.id}: you may compare {rate.per_second} subjects a second here (at most "
+            f"{rate.burst} at once) and this request would pass that; retry after {retry} s",
+            resource=resource.id,
+            reasons=["compare_rate"],
+            perSecond=rate.per_second,
+            burst=rate.burst,
+            retryAfter=retry,
+        )
+
+    def _item(self, rate: CompareRate) -> RateLimitItem:
+        item = self._items.get(rate)
+        if item is None:
+            window = max(1, math.ceil(rate.burst / rate.per_second))
+            item = self._items[rate] = RateLimitItemPerSecond(rate.burst, window)
+        return item

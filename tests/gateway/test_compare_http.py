@@ -1,0 +1,165 @@
+"""``POST /compare`` in-process over ASGI (the real app, the demo's SQLite departments): what
+needs the gateway's insides: source round trips, grant conditions per subject (divisions,
+daily caps), the audit store failing, the settings and the rate limiter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from urllib.parse import quote
+
+import pytest
+
+from errors import ConfigurationError, QueryTooComplex, RateLimited
+from gateway.app import Gateway
+from gateway.compare_rate import CompareRateLimiter
+from gateway.demo import HOUSING, organization_codes
+from gateway.platform import new_grant_row
+from gateway.settings import CompareSettings, Settings
+from policies.catalog import CompareRate, Resource
+from policies.codes import make_citizen_id
+from policies.decision import Consumer, GrantConditions
+from policies.share import Mode, Share
+from resolvers.compare import Comparer, CompareRequest
+from resolvers.context import RequestContext
+
+PURPOSE = "住房保障资格审核"
+AMR = "amr.enterprise_registration"
+
+
+def headers(gateway: Gateway, department: str = HOUSING.code) -> dict[str, str]:
+    token = gateway.signer.issue(department, ["consumer"], "test", 600)
+    return {"Authorization": f"Bearer {token}", "X-Purpose": quote(PURPOSE)}
+
+
+async def grant(gateway: Gateway, items: list[str], conditions: GrantConditions) -> None:
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    row = new_grant_row(HOUSING.code, AMR, items, PURPOSE, until, [Mode.COMPARE], None, conditions)
+    await gateway.platform.add_grant(row)
+
+
+async def test_a_batch_costs_one_source_round_trip_per_resource(served):
+    client, gateway, _ = served
+    codes = organization_codes(30)
+    requests = [{"resource": AMR, "subject": c, "claims": {"name": "x", "status": "存续"}} for c in codes]
+    requests += [
+        {"resource": "tax.tax_credit", "subject": c, "claims": {"credit_rating": "A"}} for c in codes
+    ]
+    before = gateway.federation.round_trips()
+    response = await client.post("/compare", json={"requests": requests}, headers=headers(gateway))
+    assert response.status_code == 200 and len(response.json()["results"]) == 60
+    assert gateway.federation.round_trips() - before == 2
+
+
+async def test_nothing_refused_is_fetched(served):
+    """Only comparable items are read: a batch whose items are all refused calls no source."""
+    client, gateway, _ = served
+    before = gateway.federation.round_trips()
+    body = {
+        "resource": AMR,
+        "subject": organization_codes(1)[0],
+        "claims": {"address": "x", "inner_note": "y"},
+    }
+    response = await client.post("/compare", json=body, headers=headers(gateway))
+    assert {e["extensions"]["code"] for e in response.json()["errors"]} == {
+        "CONDITIONAL_ACCESS_REQUIRED",
+        "NOT_SHARED",
+    }
+    assert gateway.federation.round_trips() == before
+
+
+async def test_a_grant_scoped_to_divisions_compares_inside_them_only(served):
+    client, gateway, _ = served
+    await grant(gateway, ["address"], GrantConditions(("420102",)))
+    inside, outside = organization_codes(2)  # divisions 420102 and 420103
+    requests = [{"resource": AMR, "subject": c, "claims": {"address": "x"}} for c in (inside, outside)]
+    results = (await client.post("/compare", json={"requests": requests}, headers=headers(gateway))).json()
+    assert results["results"][0]["items"] == {"address": "mismatch"}
+    assert results["results"][1]["items"] == {}
+    assert results["results"][1]["errors"][0]["extensions"]["code"] == "OUT_OF_SCOPE"
+
+
+async def test_a_daily_cap_counts_compared_subjects(served):
+    client, gateway, _ = served
+    await grant(gateway, ["address"], GrantConditions(daily_cap=1))
+    first, second = organization_codes(2)
+    requests = [{"resource": AMR, "subject": c, "claims": {"address": "x"}} for c in (first, second)]
+    results = (await client.post("/compare", json={"requests": requests}, headers=headers(gateway))).json()
+    assert results["results"][0]["items"] == {"address": "mismatch"}
+    assert results["results"][1]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_an_answer_is_not_sent_when_the_audit_store_fails(served):
+    client, gateway, _ = served
+    assert gateway.audit is not None
+    await gateway.audit.close()  # appends now fail
+    body = {"resource": AMR, "subject": organization_codes(1)[0], "claims": {"name": "x"}}
+    response = await client.post("/compare", json=body, headers=headers(gateway))
+    assert response.status_code == 503
+    assert response.json() == {"errors": [response.json()["errors"][0]]}
+    assert response.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+
+
+def test_compare_settings_from_the_environment():
+    settings = Settings.load({"GOVSHARE_COMPARE_RATE": "7", "GOVSHARE_COMPARE_BURST": "70",
+                              "GOVSHARE_COMPARE_MAX_BATCH": "5"})  # fmt: skip
+    assert settings.compare == CompareSettings(max_batch=5, rate=7, burst=70)
+    assert Settings.load({}).compare == CompareSettings(max_batch=1000, rate=50, burst=1000)
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"GOVSHARE_COMPARE_RATE": "0"}, {"GOVSHARE_COMPARE_MAX_BATCH": "x"},
+     {"GOVSHARE_COMPARE_RATE": "100", "GOVSHARE_COMPARE_BURST": "10"}],
+)  # fmt: skip
+def test_bad_compare_settings_are_refused(environ):
+    with pytest.raises(ConfigurationError, match="GOVSHARE_COMPARE"):
+        Settings.load(environ)
+
+
+def _resource(rate: CompareRate | None = None) -> Resource:
+    return Resource("amr.x", "c", "n", "p", "organization", "uscc", Share.UNCONDITIONAL, (), {},
+                    compare_rate=rate)  # fmt: skip
+
+
+async def test_the_limiter_admits_the_burst_then_refuses_with_retry_after():
+    limiter = CompareRateLimiter(CompareSettings(rate=5, burst=10))
+    await limiter.take("consumer-a", _resource(), 10)
+    with pytest.raises(RateLimited) as refused:
+        await limiter.take("consumer-a", _resource(), 1)
+    assert 1 <= refused.value.extensions["retryAfter"] <= 2
+    await limiter.take("consumer-b", _resource(), 10)  # per consumer
+    await limiter.take("consumer-a", _resource(CompareRate(1, 100)), 100)  # per resource rate
+
+
+async def test_a_request_larger_than_the_burst_is_told_to_split():
+    limiter = CompareRateLimiter(CompareSettings(rate=5, burst=10))
+    with pytest.raises(QueryTooComplex, match="split it"):
+        await limiter.take("consumer-a", _resource(), 11)
+
+
+async def test_match_only_takes_the_same_time_for_an_unknown_subject(served):
+    """psb.resident (match_only): the same steps for a subject on record and one that is not;
+    measured interleaved (a busy machine slows both alike), medians within a factor of 2."""
+    _, gateway, samples = served
+    resident = gateway.catalog.resources["psb.resident"]
+    comparer = Comparer(rate=None, recorder=None)  # the operation itself: no limiter, no audit
+    consumer = Consumer(HOUSING.code, "test", frozenset({"consumer"}))
+    unknown = make_citizen_id("420102", dt.date(1931, 2, 3), "999")
+    claims = {"name": "王伟", "gender": "男", "birth_date": "1990-1-1"}
+    timings: dict[str, list[float]] = {"known": [], "unknown": []}
+    for _ in range(60):
+        for label, code in (("known", samples["persons"][0]), ("unknown", unknown)):
+            context = RequestContext(gateway.federation, consumer, purpose=PURPOSE)
+            started = time.perf_counter()
+            answer = await comparer.compare(context, [CompareRequest(resident, code, claims)])
+            timings[label].append(time.perf_counter() - started)
+            assert answer.results[0].found is None
+    known, unknown_median = (statistics.median(timings[k]) for k in ("known", "unknown"))
+    assert 0.5 < unknown_median / known < 2, (known, unknown_median)
+
+
+def test_an_unknown_rate_limit_storage_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="GOVSHARE_RATE_LIMIT_STORAGE"):
+        CompareRateLimiter(CompareSettings(storage="bogus://x"))
