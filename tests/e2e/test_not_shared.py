@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 AMR_RID = "amr.enterprise_registration"
 TOKENS = ("consumer", "consumer_with_grant", "operator", "provider")
-NOT_SHARED_FIELDS = ("innerNote", "auditNote", "religion", "inner_note", "audit_note")
+NOT_SHARED_FIELDS = ("innerNote", "auditNote", "religion", "internalRemark", "inner_note", "audit_note", "internal_remark")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,7 @@ def basis(demo: Any) -> dict[tuple[str, str], str]:
         (AMR_RID, "inner_note"),
         ("tax.tax_credit", "audit_note"),
         ("psb.resident", "religion"),
+        ("hpf.deposit", "internal_remark"),
     }
     return found
 
@@ -197,7 +198,9 @@ def test_other_non_shared_items_are_refused(demo, stored, basis, reject):
 def test_a_query_naming_all_non_shared_items_gets_one_error_each(demo, stored, basis):
     code, pid = codes(demo)[3], demo.info["samples"]["persons"][3]
     query = """query All($c: USCC!, $i: CitizenID!) {
-      organization(code: $c) { enterpriseRegistration { innerNote } taxCredit { auditNote } }
+      organization(code: $c) {
+        enterpriseRegistration { innerNote } taxCredit { auditNote } deposit { internalRemark }
+      }
       person(id: $i) { resident { religion } }
     }"""
     response = demo.post(query, {"c": code, "i": pid}, token="consumer_with_grant")
@@ -205,7 +208,7 @@ def test_a_query_naming_all_non_shared_items_gets_one_error_each(demo, stored, b
     body = response.json()
     assert "data" not in body  # refused before execution: no data entry (GraphQL spec 7.1.2)
     cited = {(e["extensions"]["resource"], e["extensions"]["item"]): e for e in body["errors"]}
-    assert len(body["errors"]) == 3
+    assert len(body["errors"]) == len(basis)
     assert set(cited) == set(basis)
     for key, error in cited.items():
         assert error["extensions"]["code"] == "NOT_SHARED"

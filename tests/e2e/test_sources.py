@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway import demo
+from gateway import demo, demo_rest
 from tests.conftest import run_cli
+from tests.connectors.services import serving
 
 MISSPELT = "enterprise_registraton"
 QUERY = """query($code: USCC!) {
@@ -30,10 +31,18 @@ QUERY = """query($code: USCC!) {
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A demo data folder whose REST department (HPF) is served for the module: ``govshare demo``
+    serves it only while it runs, so the catalog is pointed at this module's own REST service."""
     data = tmp_path_factory.mktemp("sources")
     run_cli(data, "demo", "--no-serve", "--port", "0", "--organizations", "20", "--persons", "10")
-    return data
+    catalog = data / "catalog.yaml"
+    with serving(demo_rest.demo_app(data)) as url:
+        text = catalog.read_text(encoding="utf-8")
+        built_url = re.search(r"base_url: '?(http://127\.0\.0\.1:\d+/)", text)
+        assert built_url, "the demo catalog names HPF's REST API"
+        catalog.write_text(text.replace(built_url.group(1), url.rstrip("/") + "/"), encoding="utf-8")
+        yield data
 
 
 def misspell(data: Path) -> None:
@@ -52,7 +61,7 @@ def restore(data: Path) -> None:
 def test_catalog_check_sources_names_the_misspelt_table(built: Path):
     ok = run_cli(built, "catalog", "check", "--sources")
     states = [json.loads(line) for line in ok.stdout.splitlines() if line.startswith("{")]
-    assert {s["state"] for s in states} == {"ok"} and len(states) == 6
+    assert {s["state"] for s in states} == {"ok"} and len(states) == 8
     misspell(built)
     try:
         assert run_cli(built, "catalog", "check").returncode == 0  # the file alone is fine
@@ -63,7 +72,7 @@ def test_catalog_check_sources_names_the_misspelt_table(built: Path):
         bad = states["amr.enterprise_registration"]
         assert bad["state"] == "misconfigured" and MISSPELT in bad["detail"]
         assert all(s["state"] == "ok" for rid, s in states.items() if rid != "amr.enterprise_registration")
-        assert "1 of 6 sources" in result.stderr
+        assert "1 of 8 sources" in result.stderr
     finally:
         restore(built)
 
@@ -124,7 +133,7 @@ def test_readyz_reports_each_source_and_is_not_ready_with_a_misspelt_table(
     assert body["status"] == "not_ready"
     assert set(body["sources"]) == {
         "amr.enterprise_registration", "tax.tax_credit", "hrss.social_insurance",
-        "credit.credit_record", "psb.resident", "mca.marriage",
+        "credit.credit_record", "psb.resident", "mca.marriage", "hpf.deposit", "ema.safety_inspection",
     }  # fmt: skip
     amr = body["sources"]["amr.enterprise_registration"]
     assert amr["state"] == "misconfigured" and MISSPELT in amr["detail"] and amr["provider"] == demo.AMR.code
