@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import datetime as dt
+import io
 import sqlite3
 import zipfile
 from typing import Any

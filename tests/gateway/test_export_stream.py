@@ -60,7 +60,7 @@ def test_an_export_counts_once_by_its_end_event():
 # OWASP "CSV Injection" and ASVS 5.0 requirement 1.2.10: a text cell a spreadsheet would read
 # as a formula (first character = + - @ TAB CR NUL) is written with a leading apostrophe
 FORMULA_CELLS = [
-    ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
     ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
     ("-2+3", "'-2+3"),
     ("@SUM(1+1)", "'@SUM(1+1)"),
