@@ -1,7 +1,7 @@
 """``GET /export/{resource}``: bulk copy and file download (批量复制 / 文件下载, Zhejiang art. 27;
 Shanghai art. 15), and the offline exchange package (离线交换).
 
-Query parameters (``EXPORT_PARAMETERS``): ``items`` (comma-separated item names, required),
+Query parameters (``EXPORT_PARAMETERS``, each at most once): ``items`` (comma-separated item names, required),
 ``format`` (``ndjson`` default, ``csv``, ``package``), ``since`` (ISO 8601; rows changed
 at or after it, by the source's ``updated_at``; no offset = China time), ``after`` (a subject
 key: rows after it, to resume), ``limit`` (at most this many rows), ``bom=1`` and
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +122,19 @@ def read_params(
     )
 
 
+def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The query's parameters as a mapping; raises ``BadRequest`` naming a parameter sent more
+    than once (which value counts would be a guess: Starlette keeps the last, a proxy or a log
+    reader may take the first; as ``POST /oauth/token``, RFC 6749 section 3.2)."""
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        if name in query:
+            raise _bad(name, f"the parameter {shown(name)} is sent more than once; send it once "
+                       "(items takes a comma-separated list: items=a,b)")  # fmt: skip
+        query[name] = value
+    return query
+
+
 def _bad(parameter: str, message: str) -> BadRequest:
     return BadRequest(message, parameter=parameter)
 
@@ -210,7 +223,8 @@ async def export_endpoint(request: Request) -> Response:
     caller: Caller | None = None
     try:
         caller = _caller(request, consumer)
-        params = read_params(gateway.catalog.resources, rid, request.query_params)
+        query = single_values(request.query_params.multi_items())
+        params = read_params(gateway.catalog.resources, rid, query)
         plan = await _plan(gateway, caller, params)
     except GovshareError as exc:
         await _record_refusal(gateway.audit, consumer, caller, exc)

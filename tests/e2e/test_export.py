@@ -371,6 +371,9 @@ BAD = [
     ({"items": "name", "bom": "maybe"}, "bom", "bom=1 or bom=0"),
     ({"items": "name", "after": "9" * 65}, "after", "last row received"),
     ({"items": "name", "fromat": "csv"}, "fromat", "unknown parameter"),
+    ({"items": ["inner_note", "name"]}, "items", "more than once"),
+    ({"items": "name", "format": ["ndjson", "package"]}, "format", "more than once"),
+    ({"items": "name", "limit": ["5", "1000000000"]}, "limit", "more than once"),
 ]
 
 
