@@ -139,21 +139,19 @@ async def _admitted(job: ExportJob, scanned: list[Row]) -> list[Row]:
     fetched only for the rows admitted: never a value of a subject that may not see it."""
     if not job.plan.per_row:
         return _masked(scanned, job.plan.plan.plain.masks)
-    kept: list[tuple[Row, SubjectAccess]] = []
+    shown: list[tuple[Row, SubjectAccess, str]] = []
     for row in scanned:
         key = str(row.pop(KEY))
         access = job.plan.row_access(key)
         if access is None:
             job.left_out += 1
             continue
-        if access.capped and not await _within_caps(job, access, key):
-            job.stopped = "daily_cap"
-            break
-        kept.append((row, access))
-    rows = [row for row, _ in kept]
+        shown.append((row, access, key))
+    kept = await _within_caps(job, shown)
+    rows = [row for row, _, _ in kept]
     if job.plan.deferred and rows:
         rows = await _with_deferred(job, rows)
-    return [_mask_row(row, access) for row, (_, access) in zip(rows, kept, strict=True)]
+    return [_mask_row(row, access) for row, (_, access, _) in zip(rows, kept, strict=True)]
 
 
 async def _with_deferred(job: ExportJob, rows: list[Row]) -> list[Row]:
@@ -185,12 +183,29 @@ def _mask_row(row: Row, access: SubjectAccess) -> Row:
     return row
 
 
-async def _within_caps(job: ExportJob, access: SubjectAccess, key: str) -> bool:
-    grants: dict[str, Grant] = {g.id: g for g in access.capped.values()}
-    for grant in grants.values():
-        if not await job.grants.admit(grant, key, job.today):
-            return False
-    return True
+Shown = list[tuple[Row, SubjectAccess, str]]  # a row, what it may show, its subject key
+
+
+async def _within_caps(job: ExportJob, shown: Shown) -> Shown:
+    """The rows up to the first whose subject a grant's daily cap does not admit (then the
+    export stops: ``job.stopped``). Each capped grant is asked once for the page: first only
+    looking, to find where the page stops, then counting the subjects before that point, so
+    that a subject beyond the stop is never counted by another grant."""
+    grants = sorted({g.id: g for _, access, _ in shown for g in access.capped.values()}.items())
+    stop = len(shown)
+    for count in (False, True):
+        for _, grant in grants:
+            stop = await _admitted_prefix(job, grant, shown[:stop], count=count)
+    if stop < len(shown):
+        job.stopped = "daily_cap"
+    return shown[:stop]
+
+
+async def _admitted_prefix(job: ExportJob, grant: Grant, shown: Shown, *, count: bool) -> int:
+    """How many of the rows come before the first one ``grant``'s cap refuses."""
+    at = [i for i, (_, access, _) in enumerate(shown) if grant in access.capped.values()]
+    admitted = await job.grants.admit_many(grant, [shown[i][2] for i in at], job.today, count=count)
+    return at[admitted] if admitted < len(at) else len(shown)
 
 
 # --- encoders ---------------------------------------------------------------------------
