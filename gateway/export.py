@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +44,7 @@ from gateway.export_stream import (
 )
 from gateway.http import JSONResponse, authenticate, gateway_of, header_value
 from gateway.package import PackageHeader, package_pieces
-from policies.bulk import ExportPlan, plan_export
+from policies.bulk import ExportPlan, plan_export, still_granted
 from policies.catalog import Resource
 from policies.chinatime import CHINA_TIME, parse_instant
 from policies.decision import AccessRequest, Consumer, canonical_purpose
@@ -275,9 +275,23 @@ def _job(gateway: Gateway, params: ExportParams, plan: ExportPlan) -> ExportJob:
     # per-row annotations (e.g. objections' ``_disputed`` list) join here as PageAnnotators:
     # ExportJob.annotators, applied by gateway.export_stream.annotate_page to each page
     annotators: tuple[PageAnnotator, ...] = ()
+    recheck = _recheck(gateway, plan) if plan.plan.relied else None  # unconditional: nothing to lose
     return ExportJob(
-        plan, source, gateway.federation.grants, today, params.after, since, params.limit, annotators
+        plan, source, gateway.federation.grants, today, params.after, since, params.limit, annotators, recheck
     )
+
+
+def _recheck(gateway: Gateway, plan: ExportPlan) -> Callable[[], Awaitable[None]]:
+    """The export's grants read again and the decision re-made (``still_granted``); raises
+    the refusal that ends it. A revocation is effective at once, also for a long export."""
+
+    async def recheck() -> None:
+        grants = await gateway.federation.grants.grants_for(plan.request.consumer.department)
+        refusal = still_granted(plan, gateway.catalog, grants, dt.datetime.now(dt.UTC))
+        if refusal is not None:
+            raise refusal
+
+    return recheck
 
 
 def _response(

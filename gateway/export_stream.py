@@ -66,6 +66,9 @@ class ExportJob:
     since: dt.datetime | None = None  # naive China time, as source stamps are kept
     limit: int | None = None
     annotators: Sequence[PageAnnotator] = ()
+    # raises the refusal that ends the export when its grants no longer hold (revoked,
+    # expired: ``policies.bulk.still_granted``); awaited before each page after the first
+    recheck: Callable[[], Awaitable[None]] | None = None
     stopped: str | None = None  # "daily_cap" when a grant's cap ended the export early
     left_out: int = 0  # rows outside the divisions of the grants relied on
 
@@ -84,11 +87,15 @@ async def pages(job: ExportJob) -> AsyncIterator[Page]:
     after, left = job.after, job.limit
     wanted = _wanted(left)
     pending: asyncio.Future[list[Row]] | None = _scan(job, after, wanted)
+    checked = False  # the first page goes out under the decision just made
     try:
         while pending is not None:
             scanned, pending = await pending, None
             if not scanned:
                 return
+            if checked and job.recheck is not None:
+                await job.recheck()  # before the page's deferred items are even read
+            checked = True
             after, full = str(scanned[-1][KEY]), len(scanned) == wanted
             if full and not job.plan.per_row:  # every row is shown: the next page can start now
                 left = None if left is None else left - len(scanned)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -104,17 +105,21 @@ async def package_pieces(
     name = DATA_FILES[header.data_format]
     hasher, size, rows, last_key = hashlib.sha256(), 0, 0, None
     member = archive.open(_member_info(name), "w", force_zip64=True)  # size unknown in advance
-    if csv_encoder is not None:
-        head = csv_encoder.head()
-        hasher.update(head)
-        size += len(head)
-        await asyncio.to_thread(member.write, head)
-    async for page in pages(job):
-        data = csv_encoder.encode(page.rows) if csv_encoder else ndjson_lines(page.rows)
-        hasher.update(data)
-        size, rows, last_key = size + len(data), rows + len(page.rows), page.last_key
-        await asyncio.to_thread(member.write, data)  # deflate releases the GIL
-        yield Piece(sink.drain(), len(page.rows), page.last_key, page.first_key)
+    try:
+        if csv_encoder is not None:
+            head = csv_encoder.head()
+            hasher.update(head)
+            size += len(head)
+            await asyncio.to_thread(member.write, head)
+        async for page in pages(job):
+            data = csv_encoder.encode(page.rows) if csv_encoder else ndjson_lines(page.rows)
+            hasher.update(data)
+            size, rows, last_key = size + len(data), rows + len(page.rows), page.last_key
+            await asyncio.to_thread(member.write, data)  # deflate releases the GIL
+            yield Piece(sink.drain(), len(page.rows), page.last_key, page.first_key)
+    except BaseException:  # cut (client gone, source down, grant revoked): nothing more is sent
+        _discard(archive, member)
+        raise
     member.close()
     data_entry = {"file": name, "format": header.data_format, "sha256": hasher.hexdigest(),
                   "bytes": size, "rows": rows}  # fmt: skip
@@ -123,6 +128,15 @@ async def package_pieces(
     archive.writestr(SIGNATURE, sign_manifest(signer, manifest))
     archive.close()
     yield Piece(sink.drain(), 0, None)
+
+
+def _discard(archive: zipfile.ZipFile, member: IO[bytes]) -> None:
+    """Close a package that was cut, into the sink only (never sent): left open, zipfile's
+    ``__del__`` would raise about the open member when it is collected."""
+    with contextlib.suppress(Exception):  # a write may still run in its thread: whatever it left
+        member.close()
+    with contextlib.suppress(Exception):
+        archive.close()
 
 
 def _member_info(name: str) -> zipfile.ZipInfo:
@@ -306,12 +320,13 @@ def _check_data(archive: zipfile.ZipFile, manifest: dict[str, Any], problems: li
     if name not in archive.namelist():
         problems.append(f"the package has no {name} (the data file the manifest names)")
         return
-    bound = said if isinstance(said, int) and said >= 0 else archive.getinfo(name).file_size
+    vouched = said if isinstance(said, int) and said >= 0 else archive.getinfo(name).file_size
+    bound = vouched + MAX_MANIFEST_BYTES  # a few rows added are still described in full
     try:
         found, size = _digest(archive, name, bound)
         if size > bound:
-            problems.append(f"{name}: it holds more than {bound} bytes, the manifest says {said}; "
-                            "not read further")  # fmt: skip
+            problems.append(f"{name}: it holds more than {bound:,} bytes, the manifest says {said} "
+                            "(the data was changed, or a compression bomb); not read further")  # fmt: skip
             return
         rows = _count_rows(archive, name, str(data.get("format")))
     except UNREADABLE as exc:
@@ -331,7 +346,7 @@ def _check_data(archive: zipfile.ZipFile, manifest: dict[str, Any], problems: li
 
 def _digest(archive: zipfile.ZipFile, name: str, bound: int) -> tuple[str, int]:
     """SHA-256 and size of a member, read in 1 MiB chunks and no further than ``bound`` + 1
-    bytes (a size past the bound is all the caller needs to know)."""
+    bytes (a size past the bound is all the caller needs to know: never inflate a bomb)."""
     hasher, size = hashlib.sha256(), 0
     with archive.open(name) as member:
         while size <= bound and (chunk := member.read(min(1 << 20, bound + 1 - size))):
