@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from gateway import export_stream
 from gateway.app import create_app
-from gateway.demo import HOUSING
+from gateway.demo import BIGDATA, HOUSING
 from gateway.platform import new_grant_row
 from policies.catalog import Mask
 from policies.decision import GrantConditions
@@ -188,3 +188,27 @@ async def test_a_grant_revoked_mid_export_cuts_it_before_the_next_page(served, m
     assert end["outcome"] == "CONDITIONAL_ACCESS_REQUIRED" and end["detail"]["rows"] == 5
     del sent
     gc.collect()  # a package cut mid-member must have closed its ZIP, not left it to __del__
+
+
+async def test_a_consumer_reads_its_export_events_without_the_count_of_rows_outside_its_grant(served):
+    """``leftOut`` counts subjects outside the divisions the consumer is granted (with since:
+    how many of them changed): the operator's to read, not the consumer's."""
+    client, gateway, _ = served
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    await gateway.platform.add_grant(new_grant_row(HOUSING.code, AMR, ["address"], "test", until, [Mode.BULK],
+                                                   conditions=GrantConditions(("420104",))))  # fmt: skip
+    answer = await client.get(f"/export/{AMR}", params={"items": "address"}, headers=headers(gateway, "out"))
+    assert answer.status_code == 200
+    read = "{ auditEvents(limit: 1000) { events { user outcome detail } } }"
+
+    async def ends(department: str, role: str) -> list[dict]:
+        token = gateway.signer.issue(department, [role], ttl=600)
+        sent = {"Authorization": f"Bearer {token}", "X-Purpose": "test"}
+        page = (await client.post("/graphql", json={"query": read}, headers=sent)).json()
+        return [e for e in page["data"]["auditEvents"]["events"] if e["user"] == "out"][1:]
+
+    (operator,) = await ends(BIGDATA.code, "operator")
+    assert operator["detail"]["leftOut"] > 0
+    (consumer,) = await ends(HOUSING.code, "consumer")
+    assert "leftOut" not in consumer["detail"]
+    assert {k: v for k, v in operator["detail"].items() if k != "leftOut"} == consumer["detail"]
