@@ -206,3 +206,24 @@ def test_the_cli_names_a_hostile_package_and_exits_1(signer, tmp_path: Path, cap
     (tmp_path / "jwks.json").write_text(json.dumps(signer.jwks()))
     assert main(["package", "verify", str(tmp_path / "p.zip"), "--jwks", str(tmp_path / "jwks.json")]) == 1
     assert "data.ndjson cannot be read" in capsys.readouterr().err
+
+
+def test_the_cli_summary_says_when_a_package_is_incomplete(signer, tmp_path: Path, capsys):
+    """A package a daily cap stopped verifies (it is what was sent) but is not the whole
+    export: the summary says so, as the manifest does, so no one takes it for a full copy."""
+    from gateway.cli import main
+
+    entry = {"file": "data.ndjson", "format": "ndjson", "sha256": hashlib.sha256(DATA).hexdigest(),
+             "bytes": len(DATA), "rows": 5}  # fmt: skip
+    manifest = manifest_bytes(header(), entry, "91420104MA0000007H", "daily_cap")
+    entries = [
+        ("data.ndjson", DATA),
+        (MANIFEST, manifest),
+        (SIGNATURE, sign_manifest(signer, manifest).encode()),
+    ]
+    (tmp_path / "p.zip").write_bytes(zipped(entries))
+    (tmp_path / "jwks.json").write_text(json.dumps(signer.jwks()))
+    assert main(["package", "verify", str(tmp_path / "p.zip"), "--jwks", str(tmp_path / "jwks.json")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["ok"] is True and summary["complete"] is False and summary["stopped"] == "daily_cap"
+    assert summary["lastKey"] == "91420104MA0000007H"
