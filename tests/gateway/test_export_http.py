@@ -212,3 +212,29 @@ async def test_a_consumer_reads_its_export_events_without_the_count_of_rows_outs
     (consumer,) = await ends(HOUSING.code, "consumer")
     assert "leftOut" not in consumer["detail"]
     assert {k: v for k, v in operator["detail"].items() if k != "leftOut"} == consumer["detail"]
+
+
+@pytest.mark.parametrize("items", ["name", "address"])  # unconditional; per-row (a region grant)
+async def test_a_source_row_without_a_key_neither_shows_nor_ends_the_export_early(served, items):
+    """A row whose key is NULL has no place in key order (SQLite sorts it first, PostgreSQL
+    last): it was sent as a row without a subject, and when it ended a page the next page was
+    asked for after the text 'None', so every key sorting below 'None' (USCCs from 1 to 9)
+    was skipped while the export still ended as complete."""
+    client, gateway, _ = served
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    await gateway.platform.add_grant(new_grant_row(HOUSING.code, AMR, ["address"], "test", until, [Mode.BULK],
+                                                   conditions=GrantConditions(("4201",))))  # fmt: skip
+    path = gateway.settings.data_dir / "amr.db"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO enterprise (uscc, ent_name, address) VALUES (NULL, 'keyless', 'nowhere')")
+        stored = [
+            uscc for (uscc,) in db.execute("SELECT uscc FROM enterprise WHERE uscc IS NOT NULL ORDER BY uscc")
+        ]
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(export_stream, "PAGE_ROWS", 1)  # the NULL row (first) ends a page
+    try:
+        answer = await client.get(f"/export/{AMR}", params={"items": items}, headers=headers(gateway, "k"))
+    finally:
+        monkeypatch.undo()
+    rows = [orjson.loads(line) for line in answer.content.splitlines()]
+    assert [row["uscc"] for row in rows] == stored
