@@ -379,6 +379,15 @@ class ExportResponse(Response):
         except GovshareError as exc:
             self.sent.outcome, self.sent.error = exc.code, exc
             return exc
+        except asyncio.CancelledError:  # the server is stopping: the end is recorded all the same
+            self.sent.outcome = "partial"
+            await self._finished()
+            raise
+        except Exception:  # a bug: logged, recorded, answered without its text (a value may be in it)
+            log.exception("export failed before its first row")
+            error = GovshareError("internal error; the incident is logged")
+            self.sent.outcome, self.sent.error = error.code, error
+            return error
 
     async def _stream(self, send: Send, gone: asyncio.Event, pieces: AsyncIterator[Piece]) -> bool:
         """True when every piece was sent; False when the client went or the source failed."""

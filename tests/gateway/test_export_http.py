@@ -238,3 +238,46 @@ async def test_a_source_row_without_a_key_neither_shows_nor_ends_the_export_earl
         monkeypatch.undo()
     rows = [orjson.loads(line) for line in answer.content.splitlines()]
     assert [row["uscc"] for row in rows] == stored
+
+
+async def test_a_bug_before_the_first_row_is_a_json_500_recorded_without_its_text(served, monkeypatch):
+    """Mid-stream a bug was cut and recorded (INTERNAL); before the first row it escaped as
+    Starlette's plain-text 500 and the export's start event was left without an end."""
+    client, gateway, _ = served
+
+    def broken(rows: list) -> bytes:
+        raise RuntimeError(f"secret detail {rows[0]}")
+
+    monkeypatch.setattr(export_stream, "ndjson_lines", broken)
+    answer = await client.get(f"/export/{AMR}", params={"items": "name"}, headers=headers(gateway, "bug"))
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/json"
+    assert answer.json()["errors"][0]["extensions"] == {"code": "INTERNAL"}
+    assert "secret" not in answer.text and "uscc" not in answer.text
+    events = [e for e in await gateway.audit.events(limit=100) if e["user"] == "bug"]
+    assert [e["outcome"] for e in events] == ["started", "INTERNAL"]
+
+
+async def test_a_server_stopping_before_the_first_row_still_records_the_end(served, monkeypatch):
+    _, gateway, _ = served
+    reading = asyncio.Event()
+
+    async def stuck(job: Any, scanned: list) -> list:
+        reading.set()
+        await asyncio.Event().wait()
+        return scanned
+
+    monkeypatch.setattr(export_stream, "_admitted", stuck)
+    app = create_app(gateway.settings, gateway)
+    app.state.gateway = gateway
+
+    async def nothing(_: dict) -> None: ...
+
+    task = asyncio.ensure_future(
+        run_asgi(app, f"/export/{AMR}", "items=name", headers(gateway, "stop"), nothing)
+    )
+    await reading.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    events = [e for e in await gateway.audit.events(limit=100) if e["user"] == "stop"]
+    assert [e["outcome"] for e in events] == ["started", "partial"] and events[1]["detail"]["rows"] == 0
