@@ -109,7 +109,7 @@ def read_params(
         raise _bad(
             "resource", f"unknown resource {shown(resource_id)}; see the catalog query for resource ids"
         )
-    return ExportParams(
+    params = ExportParams(
         resource,
         _items(resource, query.get("items")),
         _choice(query, "format", FORMATS),
@@ -120,6 +120,18 @@ def read_params(
         _flag(query, "bom"),
         _flag(query, "titles"),
     )
+    _check_applies(params, query)
+    return params
+
+
+def _check_applies(params: ExportParams, query: Mapping[str, str]) -> None:
+    """A parameter the format has no use for is a mistake, not silently ignored: titles
+    asked with NDJSON would otherwise come back without them."""
+    if "data" in query and params.format != "package":
+        raise _bad("data", "data= names the data file of a package: send it with format=package")
+    for name in ("bom", "titles"):
+        if getattr(params, name) and params.text_format != "csv":
+            raise _bad(name, f"{name}=1 applies to CSV: send format=csv (or format=package&data=csv)")
 
 
 def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
