@@ -65,7 +65,11 @@ class ExportPlan:
     @cached_property
     def deferred(self) -> tuple[str, ...]:
         """Items resting on a grant limited by divisions or a daily cap: read only for the
-        rows admitted (DESIGN section 5: never fetch what may not be returned)."""
+        rows admitted (DESIGN section 5: never fetch what may not be returned). None when no
+        condition depends on the row: then an open grant decides for every row, and every
+        item is read with the page."""
+        if not self.per_row:
+            return ()
         relied = self.plan.relied
         return tuple(
             name

@@ -281,3 +281,23 @@ async def test_a_server_stopping_before_the_first_row_still_records_the_end(serv
         await task
     events = [e for e in await gateway.audit.events(limit=100) if e["user"] == "stop"]
     assert [e["outcome"] for e in events] == ["started", "partial"] and events[1]["detail"]["rows"] == 0
+
+
+async def test_an_item_under_an_open_and_a_district_grant_is_exported_for_every_row(served):
+    """Two grants for one item, one open and one limited to a district: the open one decides
+    (every row, no per-row condition), yet the item was held back to be read per admitted
+    row, a step that runs only for per-row exports, so it was missing from every row."""
+    client, gateway, _ = served
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    for conditions in (GrantConditions(), GrantConditions(("420103",))):
+        await gateway.platform.add_grant(
+            new_grant_row(HOUSING.code, AMR, ["address"], "test", until, [Mode.BULK], conditions=conditions)
+        )
+    answer = await client.get(f"/export/{AMR}", params={"items": "address"}, headers=headers(gateway, "two"))
+    rows = [orjson.loads(line) for line in answer.content.splitlines()]
+    with contextlib.closing(sqlite3.connect(gateway.settings.data_dir / "amr.db")) as db:
+        stored = [
+            {"uscc": k, "address": a}
+            for k, a in db.execute("SELECT uscc, address FROM enterprise ORDER BY uscc")
+        ]
+    assert rows == stored

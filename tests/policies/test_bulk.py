@@ -147,3 +147,26 @@ def test_an_export_is_cut_when_the_grants_it_rests_on_no_longer_hold(items, befo
     assert not plan.refusals
     refusal = still_granted(plan, CATALOG, after, at)
     assert (refusal.code if refusal else None) == code
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    conditions=st.lists(
+        st.builds(
+            GrantConditions,
+            regions=st.sampled_from([(), ("420103",), ("4201",)]),
+            daily_cap=st.sampled_from([None, 5]),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_an_item_is_held_back_for_admitted_rows_only_in_a_per_row_export(conditions):
+    """Items read per admitted row (``deferred``) are read only on the per-row path: an
+    export without a per-row condition must scan every item it sends."""
+    grants = [
+        dataclasses.replace(grant(("address",), **{}), id=f"g-{i}", conditions=c)
+        for i, c in enumerate(conditions)
+    ]
+    plan = plan_export(REQUEST, CATALOG, AMR, ("name", "address"), grants)
+    assert not plan.deferred or plan.per_row
