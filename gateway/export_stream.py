@@ -4,8 +4,8 @@ the ASGI response that knows what reached the client.
 Rows come from ``Connector.scan`` one page (``PAGE_ROWS``) at a time, ordered by the subject
 key, each page asked for after the last key of the one before (keyset pagination): memory
 holds one page, whatever the row count. Each page is filtered and masked per row
-(``policies.bulk.ExportPlan.row_access``), a daily cap admits each subject
-(``GrantStore.admit``), then encoded (NDJSON with orjson, CSV with the stdlib ``csv``
+(``policies.bulk.ExportPlan.row_access``), a daily cap admits the page's subjects at once
+(``GrantStore.admit_many``), then encoded (NDJSON with orjson, CSV with the stdlib ``csv``
 module, RFC 4180) and sent as one chunk.
 
 ``ExportResponse`` is own code rather than Starlette's ``StreamingResponse``: the audit event
