@@ -266,6 +266,9 @@ def _small_member(archive: zipfile.ZipFile, name: str, problems: list[str]) -> b
 
 
 def _signed_manifest(token: str, jwks: Mapping[str, Any], problems: list[str]) -> bytes | None:
+    if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
+        problems.append('the JWKS is not a JSON object with a "keys" list (RFC 7517 section 5)')
+        return None
     try:
         keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError, KeyError) as exc:

@@ -227,3 +227,9 @@ def test_the_cli_summary_says_when_a_package_is_incomplete(signer, tmp_path: Pat
     summary = json.loads(capsys.readouterr().out)
     assert summary["ok"] is True and summary["complete"] is False and summary["stopped"] == "daily_cap"
     assert summary["lastKey"] == "91420104MA0000007H"
+
+
+@pytest.mark.parametrize("jwks", [{}, [], "x", {"keys": "x"}, {"keys": None}])
+def test_a_jwks_without_a_keys_list_is_named_as_such(signer, jwks):
+    problems = verify_package(io.BytesIO(zipped(members(signer))), jwks).problems  # type: ignore[arg-type]
+    assert problems == ['the JWKS is not a JSON object with a "keys" list (RFC 7517 section 5)']
