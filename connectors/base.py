@@ -101,7 +101,9 @@ class Connector(abc.ABC):
         since: dt.datetime | None = None,
         limit: int = 1000,
     ) -> list[Row]:
-        """Rows ordered by key, keys greater than ``after``; each row also holds the key."""
+        """Rows ordered by key, keys greater than ``after``; each row also holds the key. A row
+        whose key is null is never scanned: it has no place in key order (SQLite sorts it
+        first, PostgreSQL last) and names no subject."""
 
     @abc.abstractmethod
     async def freshness(self, binding: Binding) -> dt.datetime | None: ...

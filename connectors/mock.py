@@ -78,7 +78,8 @@ class MockConnector(Connector):
     ) -> list[Row]:
         await self._wait(f"scanning {binding.target}")
         self._record("scan", binding, items)
-        rows = sorted(self.tables.get(binding.target, []), key=lambda row: row[binding.key])
+        keyed = [row for row in self.tables.get(binding.target, []) if row.get(binding.key) is not None]
+        rows = sorted(keyed, key=lambda row: row[binding.key])
         rows = [r for r in rows if after is None or r[binding.key] > after]
         if since is not None and binding.updated_at:  # like SQL: no change stamp, no filter
             rows = [r for r in rows if _changed_since(binding, r, since)]

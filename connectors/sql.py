@@ -191,6 +191,7 @@ def _select_scan(
     key: sa.ColumnClause[Any] = sa.column(binding.key)
     columns: list[sa.ColumnClause[Any]] = [sa.column(binding.columns[item]) for item in items]
     statement: sa.Select[Any] = sa.select(key, *columns).select_from(sa.table(binding.target))
+    statement = statement.where(key.is_not(None))  # no place in key order: never a subject
     if after:
         statement = statement.where(key > sa.bindparam("after"))
     if since and binding.updated_at:

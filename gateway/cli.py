@@ -487,8 +487,10 @@ def run_package_verify(args: argparse.Namespace) -> int:
         for problem in check.problems:
             print(f"govshare: package refused: {problem}", file=sys.stderr)
         return 1
-    shown = ("resource", "items", "rows", "auditId", "consumer", "created")
+    shown = ("resource", "items", "rows", "complete", "lastKey", "auditId", "consumer", "created")
     summary = {key: check.manifest.get(key) for key in shown}
+    if "stopped" in check.manifest:  # e.g. daily_cap: a verified package, but not the whole export
+        summary["stopped"] = check.manifest["stopped"]
     print(json.dumps({"ok": True, **summary}, ensure_ascii=False))
     return 0
 

@@ -1,7 +1,7 @@
 """``GET /export/{resource}``: bulk copy and file download (批量复制 / 文件下载, Zhejiang art. 27;
 Shanghai art. 15), and the offline exchange package (离线交换).
 
-Query parameters (``EXPORT_PARAMETERS``): ``items`` (comma-separated item names, required),
+Query parameters (``EXPORT_PARAMETERS``, each at most once): ``items`` (comma-separated item names, required),
 ``format`` (``ndjson`` default, ``csv``, ``package``), ``since`` (ISO 8601; rows changed
 at or after it, by the source's ``updated_at``; no offset = China time), ``after`` (a subject
 key: rows after it, to resume), ``limit`` (at most this many rows), ``bom=1`` and
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +44,7 @@ from gateway.export_stream import (
 )
 from gateway.http import JSONResponse, authenticate, gateway_of, header_value
 from gateway.package import PackageHeader, package_pieces
-from policies.bulk import ExportPlan, plan_export
+from policies.bulk import ExportPlan, plan_export, still_granted
 from policies.catalog import Resource
 from policies.chinatime import CHINA_TIME, parse_instant
 from policies.decision import AccessRequest, Consumer, canonical_purpose
@@ -109,7 +109,7 @@ def read_params(
         raise _bad(
             "resource", f"unknown resource {shown(resource_id)}; see the catalog query for resource ids"
         )
-    return ExportParams(
+    params = ExportParams(
         resource,
         _items(resource, query.get("items")),
         _choice(query, "format", FORMATS),
@@ -120,6 +120,31 @@ def read_params(
         _flag(query, "bom"),
         _flag(query, "titles"),
     )
+    _check_applies(params, query)
+    return params
+
+
+def _check_applies(params: ExportParams, query: Mapping[str, str]) -> None:
+    """A parameter the format has no use for is a mistake, not silently ignored: titles
+    asked with NDJSON would otherwise come back without them."""
+    if "data" in query and params.format != "package":
+        raise _bad("data", "data= names the data file of a package: send it with format=package")
+    for name in ("bom", "titles"):
+        if getattr(params, name) and params.text_format != "csv":
+            raise _bad(name, f"{name}=1 applies to CSV: send format=csv (or format=package&data=csv)")
+
+
+def single_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The query's parameters as a mapping; raises ``BadRequest`` naming a parameter sent more
+    than once (which value counts would be a guess: Starlette keeps the last, a proxy or a log
+    reader may take the first; as ``POST /oauth/token``, RFC 6749 section 3.2)."""
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        if name in query:
+            raise _bad(name, f"the parameter {shown(name)} is sent more than once; send it once "
+                       "(items takes a comma-separated list: items=a,b)")  # fmt: skip
+        query[name] = value
+    return query
 
 
 def _bad(parameter: str, message: str) -> BadRequest:
@@ -210,7 +235,8 @@ async def export_endpoint(request: Request) -> Response:
     caller: Caller | None = None
     try:
         caller = _caller(request, consumer)
-        params = read_params(gateway.catalog.resources, rid, request.query_params)
+        query = single_values(request.query_params.multi_items())
+        params = read_params(gateway.catalog.resources, rid, query)
         plan = await _plan(gateway, caller, params)
     except GovshareError as exc:
         await _record_refusal(gateway.audit, consumer, caller, exc)
@@ -261,9 +287,23 @@ def _job(gateway: Gateway, params: ExportParams, plan: ExportPlan) -> ExportJob:
     # per-row annotations (e.g. objections' ``_disputed`` list) join here as PageAnnotators:
     # ExportJob.annotators, applied by gateway.export_stream.annotate_page to each page
     annotators: tuple[PageAnnotator, ...] = ()
+    recheck = _recheck(gateway, plan) if plan.plan.relied else None  # unconditional: nothing to lose
     return ExportJob(
-        plan, source, gateway.federation.grants, today, params.after, since, params.limit, annotators
+        plan, source, gateway.federation.grants, today, params.after, since, params.limit, annotators, recheck
     )
+
+
+def _recheck(gateway: Gateway, plan: ExportPlan) -> Callable[[], Awaitable[None]]:
+    """The export's grants read again and the decision re-made (``still_granted``); raises
+    the refusal that ends it. A revocation is effective at once, also for a long export."""
+
+    async def recheck() -> None:
+        grants = await gateway.federation.grants.grants_for(plan.request.consumer.department)
+        refusal = still_granted(plan, gateway.catalog, grants, dt.datetime.now(dt.UTC))
+        if refusal is not None:
+            raise refusal
+
+    return recheck
 
 
 def _response(

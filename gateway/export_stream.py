@@ -4,8 +4,8 @@ the ASGI response that knows what reached the client.
 Rows come from ``Connector.scan`` one page (``PAGE_ROWS``) at a time, ordered by the subject
 key, each page asked for after the last key of the one before (keyset pagination): memory
 holds one page, whatever the row count. Each page is filtered and masked per row
-(``policies.bulk.ExportPlan.row_access``), a daily cap admits each subject
-(``GrantStore.admit``), then encoded (NDJSON with orjson, CSV with the stdlib ``csv``
+(``policies.bulk.ExportPlan.row_access``), a daily cap admits the page's subjects at once
+(``GrantStore.admit_many``), then encoded (NDJSON with orjson, CSV with the stdlib ``csv``
 module, RFC 4180) and sent as one chunk.
 
 ``ExportResponse`` is own code rather than Starlette's ``StreamingResponse``: the audit event
@@ -66,6 +66,9 @@ class ExportJob:
     since: dt.datetime | None = None  # naive China time, as source stamps are kept
     limit: int | None = None
     annotators: Sequence[PageAnnotator] = ()
+    # raises the refusal that ends the export when its grants no longer hold (revoked,
+    # expired: ``policies.bulk.still_granted``); awaited before each page after the first
+    recheck: Callable[[], Awaitable[None]] | None = None
     stopped: str | None = None  # "daily_cap" when a grant's cap ended the export early
     left_out: int = 0  # rows outside the divisions of the grants relied on
 
@@ -84,11 +87,15 @@ async def pages(job: ExportJob) -> AsyncIterator[Page]:
     after, left = job.after, job.limit
     wanted = _wanted(left)
     pending: asyncio.Future[list[Row]] | None = _scan(job, after, wanted)
+    checked = False  # the first page goes out under the decision just made
     try:
         while pending is not None:
             scanned, pending = await pending, None
             if not scanned:
                 return
+            if checked and job.recheck is not None:
+                await job.recheck()  # before the page's deferred items are even read
+            checked = True
             after, full = str(scanned[-1][KEY]), len(scanned) == wanted
             if full and not job.plan.per_row:  # every row is shown: the next page can start now
                 left = None if left is None else left - len(scanned)
@@ -139,21 +146,19 @@ async def _admitted(job: ExportJob, scanned: list[Row]) -> list[Row]:
     fetched only for the rows admitted: never a value of a subject that may not see it."""
     if not job.plan.per_row:
         return _masked(scanned, job.plan.plan.plain.masks)
-    kept: list[tuple[Row, SubjectAccess]] = []
+    shown: list[tuple[Row, SubjectAccess, str]] = []
     for row in scanned:
         key = str(row.pop(KEY))
         access = job.plan.row_access(key)
         if access is None:
             job.left_out += 1
             continue
-        if access.capped and not await _within_caps(job, access, key):
-            job.stopped = "daily_cap"
-            break
-        kept.append((row, access))
-    rows = [row for row, _ in kept]
+        shown.append((row, access, key))
+    kept = await _within_caps(job, shown)
+    rows = [row for row, _, _ in kept]
     if job.plan.deferred and rows:
         rows = await _with_deferred(job, rows)
-    return [_mask_row(row, access) for row, (_, access) in zip(rows, kept, strict=True)]
+    return [_mask_row(row, access) for row, (_, access, _) in zip(rows, kept, strict=True)]
 
 
 async def _with_deferred(job: ExportJob, rows: list[Row]) -> list[Row]:
@@ -185,12 +190,29 @@ def _mask_row(row: Row, access: SubjectAccess) -> Row:
     return row
 
 
-async def _within_caps(job: ExportJob, access: SubjectAccess, key: str) -> bool:
-    grants: dict[str, Grant] = {g.id: g for g in access.capped.values()}
-    for grant in grants.values():
-        if not await job.grants.admit(grant, key, job.today):
-            return False
-    return True
+Shown = list[tuple[Row, SubjectAccess, str]]  # a row, what it may show, its subject key
+
+
+async def _within_caps(job: ExportJob, shown: Shown) -> Shown:
+    """The rows up to the first whose subject a grant's daily cap does not admit (then the
+    export stops: ``job.stopped``). Each capped grant is asked once for the page: first only
+    looking, to find where the page stops, then counting the subjects before that point, so
+    that a subject beyond the stop is never counted by another grant."""
+    grants = sorted({g.id: g for _, access, _ in shown for g in access.capped.values()}.items())
+    stop = len(shown)
+    for count in (False, True):
+        for _, grant in grants:
+            stop = await _admitted_prefix(job, grant, shown[:stop], count=count)
+    if stop < len(shown):
+        job.stopped = "daily_cap"
+    return shown[:stop]
+
+
+async def _admitted_prefix(job: ExportJob, grant: Grant, shown: Shown, *, count: bool) -> int:
+    """How many of the rows come before the first one ``grant``'s cap refuses."""
+    at = [i for i, (_, access, _) in enumerate(shown) if grant in access.capped.values()]
+    admitted = await job.grants.admit_many(grant, [shown[i][2] for i in at], job.today, count=count)
+    return at[admitted] if admitted < len(at) else len(shown)
 
 
 # --- encoders ---------------------------------------------------------------------------
@@ -221,7 +243,13 @@ async def ndjson_pieces(job: ExportJob) -> AsyncIterator[Piece]:
 class CSVEncoder:
     """RFC 4180 CSV (CRLF line ends, fields quoted when they hold a comma, quote or line
     break), UTF-8, optionally with a BOM (Excel reads UTF-8 only with one). Booleans are
-    written ``true``/``false`` as in JSON, null as an empty field."""
+    written ``true``/``false`` as in JSON, null as an empty field.
+
+    A text cell (header included) whose first character would make a spreadsheet read it as
+    a formula (``FORMULA_TRIGGERS``) is written with a leading apostrophe, the "text" mark
+    of Excel and LibreOffice (OWASP "CSV Injection"; ASVS 5.0 requirement 1.2.10): a source
+    value must never run as a formula on the consumer's desk. Numbers stay numbers; NDJSON
+    carries every value exactly as stored."""
 
     def __init__(self, columns: Sequence[str], header: Sequence[str], bom: bool) -> None:
         self.columns = tuple(columns)
@@ -231,7 +259,7 @@ class CSVEncoder:
         self.header = header
 
     def head(self) -> bytes:
-        self._writer.writerow(self.header)
+        self._writer.writerow([_csv_value(name) for name in self.header])
         return (self._prefix + self._take()).encode()
 
     def encode(self, rows: list[Row]) -> bytes:
@@ -246,9 +274,14 @@ class CSVEncoder:
         return text
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")  # OWASP CSV Injection; ASVS 1.2.10
+
+
 def _csv_value(value: Any) -> Any:
     if value is True or value is False:
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
     return value
 
 
@@ -346,6 +379,15 @@ class ExportResponse(Response):
         except GovshareError as exc:
             self.sent.outcome, self.sent.error = exc.code, exc
             return exc
+        except asyncio.CancelledError:  # the server is stopping: the end is recorded all the same
+            self.sent.outcome = "partial"
+            await self._finished()
+            raise
+        except Exception:  # a bug: logged, recorded, answered without its text (a value may be in it)
+            log.exception("export failed before its first row")
+            error = GovshareError("internal error; the incident is logged")
+            self.sent.outcome, self.sent.error = error.code, error
+            return error
 
     async def _stream(self, send: Send, gone: asyncio.Event, pieces: AsyncIterator[Piece]) -> bool:
         """True when every piece was sent; False when the client went or the source failed."""

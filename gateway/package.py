@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
+import lzma
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +51,7 @@ SIGNATURE = "manifest.jws"
 PACKAGE_TYPE = "govshare-package+jws"
 FORMAT = "govshare-package/1"
 DATA_FILES = {"ndjson": "data.ndjson", "csv": "data.csv"}
+MAX_MANIFEST_BYTES = 1 << 20  # a manifest is a few kB; its JWS a third more
 
 
 class _Sink(io.RawIOBase):
@@ -100,17 +105,21 @@ async def package_pieces(
     name = DATA_FILES[header.data_format]
     hasher, size, rows, last_key = hashlib.sha256(), 0, 0, None
     member = archive.open(_member_info(name), "w", force_zip64=True)  # size unknown in advance
-    if csv_encoder is not None:
-        head = csv_encoder.head()
-        hasher.update(head)
-        size += len(head)
-        await asyncio.to_thread(member.write, head)
-    async for page in pages(job):
-        data = csv_encoder.encode(page.rows) if csv_encoder else ndjson_lines(page.rows)
-        hasher.update(data)
-        size, rows, last_key = size + len(data), rows + len(page.rows), page.last_key
-        await asyncio.to_thread(member.write, data)  # deflate releases the GIL
-        yield Piece(sink.drain(), len(page.rows), page.last_key, page.first_key)
+    try:
+        if csv_encoder is not None:
+            head = csv_encoder.head()
+            hasher.update(head)
+            size += len(head)
+            await asyncio.to_thread(member.write, head)
+        async for page in pages(job):
+            data = csv_encoder.encode(page.rows) if csv_encoder else ndjson_lines(page.rows)
+            hasher.update(data)
+            size, rows, last_key = size + len(data), rows + len(page.rows), page.last_key
+            await asyncio.to_thread(member.write, data)  # deflate releases the GIL
+            yield Piece(sink.drain(), len(page.rows), page.last_key, page.first_key)
+    except BaseException:  # cut (client gone, source down, grant revoked): nothing more is sent
+        _discard(archive, member)
+        raise
     member.close()
     data_entry = {"file": name, "format": header.data_format, "sha256": hasher.hexdigest(),
                   "bytes": size, "rows": rows}  # fmt: skip
@@ -119,6 +128,15 @@ async def package_pieces(
     archive.writestr(SIGNATURE, sign_manifest(signer, manifest))
     archive.close()
     yield Piece(sink.drain(), 0, None)
+
+
+def _discard(archive: zipfile.ZipFile, member: IO[bytes]) -> None:
+    """Close a package that was cut, into the sink only (never sent): left open, zipfile's
+    ``__del__`` would raise about the open member when it is collected."""
+    with contextlib.suppress(Exception):  # a write may still run in its thread: whatever it left
+        member.close()
+    with contextlib.suppress(Exception):
+        archive.close()
 
 
 def _member_info(name: str) -> zipfile.ZipInfo:
@@ -163,6 +181,12 @@ def sign_manifest(signer: Signer, manifest: bytes) -> str:
 
 # --- verification -----------------------------------------------------------------------
 
+# What decompressing a member the gateway did not write may raise: a broken or truncated
+# stream (zlib, bz2's OSError, lzma, EOFError), a method zipfile lacks (NotImplementedError),
+# an encrypted member (RuntimeError), headers that disagree (BadZipFile).
+UNREADABLE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, NotImplementedError,
+              RuntimeError)  # fmt: skip
+
 
 @dataclass
 class PackageCheck:
@@ -178,21 +202,27 @@ class PackageCheck:
 
 
 def verify_package(source: str | Path | IO[bytes], jwks: Mapping[str, Any]) -> PackageCheck:
-    """Check a package offline: members present, JWS signature against ``jwks``, manifest
-    unchanged, data file's SHA-256, size and row count as the manifest says."""
+    """Check a package offline: members present, each name once, none encrypted; the JWS
+    (typed ``govshare-package+jws``, RFC 8725 section 3.11) verifies against ``jwks``; manifest
+    unchanged; the data file's SHA-256, size and row count as the manifest says.
+
+    The file may be hostile: a member is never inflated past the size the manifest vouches
+    for (``MAX_MANIFEST_BYTES`` for the manifest and its JWS), and a member that cannot be
+    decompressed is a problem named, not an exception."""
     try:
         with zipfile.ZipFile(source) as archive:
             return _verify(archive, jwks)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except UNREADABLE as exc:
         return PackageCheck([f"not a readable ZIP package: {exc}"], {})
 
 
 def _verify(archive: zipfile.ZipFile, jwks: Mapping[str, Any]) -> PackageCheck:
+    problems = _member_problems(archive.infolist())
     names = set(archive.namelist())
-    problems = [f"the package has no {member}" for member in (MANIFEST, SIGNATURE) if member not in names]
-    written = archive.read(MANIFEST) if MANIFEST in names else None
-    signed = _signed_manifest(archive.read(SIGNATURE).decode("ascii", "replace"), jwks, problems) \
-        if SIGNATURE in names else None  # fmt: skip
+    problems += [f"the package has no {member}" for member in (MANIFEST, SIGNATURE) if member not in names]
+    written = _small_member(archive, MANIFEST, problems)
+    token = _small_member(archive, SIGNATURE, problems)
+    signed = _signed_manifest(token.decode("ascii", "replace"), jwks, problems) if token is not None else None
     if signed is not None and written is not None and signed != written:
         problems.append(
             f"{MANIFEST} differs from the manifest signed in {SIGNATURE} (the manifest was changed)"
@@ -200,32 +230,73 @@ def _verify(archive: zipfile.ZipFile, jwks: Mapping[str, Any]) -> PackageCheck:
     manifest = _manifest(signed if signed is not None else written, problems)
     if manifest:
         _check_data(archive, manifest, problems)
-        expected = {MANIFEST, SIGNATURE, str(manifest.get("data", {}).get("file"))}
+        expected = {MANIFEST, SIGNATURE, str(manifest["data"].get("file"))}
         problems += [
             f"unexpected member {name!r} (not named by the manifest)" for name in sorted(names - expected)
         ]
     return PackageCheck(problems, manifest)
 
 
+def _member_problems(infos: list[zipfile.ZipInfo]) -> list[str]:
+    """A name held twice (ZIP tools differ on which copy they show or extract, so the copy
+    verified may not be the one read) and encrypted members (the gateway writes none)."""
+    counts = Counter(info.filename for info in infos)
+    twice = [f"the package holds {n} copies of {name!r}: a ZIP tool may show any copy, and only one "
+             "can be the one signed for" for name, n in sorted(counts.items()) if n > 1]  # fmt: skip
+    locked = sorted({info.filename for info in infos if info.flag_bits & 0x1})  # APPNOTE 4.4.4 bit 0
+    return twice + [f"{name!r} is encrypted (a package is never encrypted)" for name in locked]
+
+
+def _small_member(archive: zipfile.ZipFile, name: str, problems: list[str]) -> bytes | None:
+    """A member of at most ``MAX_MANIFEST_BYTES`` (zipfile inflates no further than the size
+    the entry declares), or None with the problem named."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > MAX_MANIFEST_BYTES:
+        problems.append(f"{name} declares {info.file_size:,} bytes, more than a manifest's "
+                        f"{MAX_MANIFEST_BYTES:,}: not read (a compression bomb, not a package)")  # fmt: skip
+        return None
+    try:
+        return archive.read(info)
+    except UNREADABLE as exc:
+        problems.append(f"{name} cannot be read ({type(exc).__name__}: {exc})")
+        return None
+
+
 def _signed_manifest(token: str, jwks: Mapping[str, Any], problems: list[str]) -> bytes | None:
+    if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
+        problems.append('the JWKS is not a JSON object with a "keys" list (RFC 7517 section 5)')
+        return None
     try:
         keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
-    except (JoseError, ValueError, TypeError) as exc:
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
         problems.append(f"the JWKS cannot be read as a key set: {exc}")
         return None
     try:
-        kid = json.loads(_b64decode(token.split(".")[0])).get("kid")
-    except (ValueError, IndexError):
-        kid = None
-    try:
-        payload = jws.deserialize_compact(token.strip(), keys, algorithms=[ALGORITHM]).payload
+        signed = jws.deserialize_compact(token.strip(), keys, algorithms=[ALGORITHM])
     except (JoseError, ValueError) as exc:
+        kid = _kid(token)
         known = any(key.kid == kid for key in keys.keys)
         why = "its key is known, so the signature or the signed manifest was altered" if known else \
             f"the JWKS has no key {kid!r} (a different gateway, or the wrong --jwks)"  # fmt: skip
         problems.append(f"{SIGNATURE}: the signature does not verify ({type(exc).__name__}): {why}")
         return None
-    return bytes(payload)
+    kind = signed.protected.get("typ")
+    if kind != PACKAGE_TYPE:  # the same key signs tokens and vouchers: only this type vouches here
+        problems.append(f"{SIGNATURE} is a JWS of type {kind!r}, not a package signature ({PACKAGE_TYPE})")
+        return None
+    return bytes(signed.payload)
+
+
+def _kid(token: str) -> Any:
+    """The ``kid`` of a compact JWS's header, or None when the header is not a JSON object."""
+    try:
+        header = json.loads(_b64decode(token.split(".")[0]))
+    except ValueError:
+        return None
+    return header.get("kid") if isinstance(header, dict) else None
 
 
 def _b64decode(text: str) -> bytes:
@@ -248,27 +319,43 @@ def _manifest(raw: bytes | None, problems: list[str]) -> dict[str, Any]:
 
 def _check_data(archive: zipfile.ZipFile, manifest: dict[str, Any], problems: list[str]) -> None:
     data = manifest["data"]
-    name = str(data.get("file"))
+    name, said = str(data.get("file")), data.get("bytes")
     if name not in archive.namelist():
         problems.append(f"the package has no {name} (the data file the manifest names)")
         return
-    hasher, size = hashlib.sha256(), 0
-    with archive.open(name) as member:
-        while chunk := member.read(1 << 20):
-            hasher.update(chunk)
-            size += len(chunk)
-    if hasher.hexdigest() != data.get("sha256"):
-        found, said = hasher.hexdigest(), data.get("sha256")
-        problems.append(f"{name}: its SHA-256 is {found}, the manifest says {said} (the data was changed)")
-    if size != data.get("bytes"):
-        problems.append(f"{name}: it holds {size} bytes, the manifest says {data.get('bytes')}")
+    vouched = said if isinstance(said, int) and said >= 0 else archive.getinfo(name).file_size
+    bound = vouched + MAX_MANIFEST_BYTES  # a few rows added are still described in full
     try:
+        found, size = _digest(archive, name, bound)
+        if size > bound:
+            problems.append(f"{name}: it holds more than {bound:,} bytes, the manifest says {said} "
+                            "(the data was changed, or a compression bomb); not read further")  # fmt: skip
+            return
         rows = _count_rows(archive, name, str(data.get("format")))
+    except UNREADABLE as exc:
+        problems.append(f"{name} cannot be read ({type(exc).__name__}: {exc})")
+        return
     except (UnicodeDecodeError, csv.Error) as exc:
         problems.append(f"{name}: it cannot be read as UTF-8 {data.get('format')}: {exc}")
         return
+    if found != data.get("sha256"):
+        problems.append(f"{name}: its SHA-256 is {found}, the manifest says {data.get('sha256')} "
+                        "(the data was changed)")  # fmt: skip
+    if size != said:
+        problems.append(f"{name}: it holds {size} bytes, the manifest says {said}")
     if rows != data.get("rows"):
         problems.append(f"{name}: it holds {rows} rows, the manifest says {data.get('rows')}")
+
+
+def _digest(archive: zipfile.ZipFile, name: str, bound: int) -> tuple[str, int]:
+    """SHA-256 and size of a member, read in 1 MiB chunks and no further than ``bound`` + 1
+    bytes (a size past the bound is all the caller needs to know: never inflate a bomb)."""
+    hasher, size = hashlib.sha256(), 0
+    with archive.open(name) as member:
+        while size <= bound and (chunk := member.read(min(1 << 20, bound + 1 - size))):
+            hasher.update(chunk)
+            size += len(chunk)
+    return hasher.hexdigest(), size
 
 
 def _count_rows(archive: zipfile.ZipFile, name: str, data_format: str) -> int:

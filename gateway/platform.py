@@ -167,19 +167,25 @@ class PlatformDB:
     async def admit(self, grant: Grant, subject: str, day: dt.date, *, count: bool = True) -> bool:
         """Count ``subject`` against the grant's daily cap; False when the cap is used up.
         ``count=False`` only looks (a refused read must not spend the cap)."""
+        return await self.admit_many(grant, (subject,), day, count=count) == 1
+
+    async def admit_many(
+        self, grant: Grant, subjects: Sequence[str], day: dt.date, *, count: bool = True
+    ) -> int:
+        """How many of ``subjects``, in order, the grant's daily cap admits on ``day`` (China
+        date): a subject already counted that day passes, a new one while distinct subjects
+        stay within the cap; it stops at the first one refused. Those admitted are counted
+        (``count=False``: only looks), in one transaction: an export spends a page at once."""
         cap = grant.conditions.daily_cap
         if cap is None:
-            return True
+            return len(subjects)
         async with self._cap_lock, self.session.begin() as session:
             where = (GrantUsage.grant == grant.id) & (GrantUsage.day == day)
             seen = set((await session.scalars(sa.select(GrantUsage.subject).where(where))).all())
-            if subject in seen:
-                return True
-            if len(seen) >= cap:
-                return False
+            admitted, new = _within_cap(subjects, seen, cap)
             if count:
-                session.add(GrantUsage(grant=grant.id, day=day, subject=subject))
-            return True
+                session.add_all([GrantUsage(grant=grant.id, day=day, subject=subject) for subject in new])
+            return admitted
 
     async def revoke_grant(self, grant_id: str) -> Grant:
         async with self.session.begin() as session:
@@ -193,6 +199,18 @@ class PlatformDB:
         async with self.session() as session:
             result = await session.scalars(sa.select(GrantRow).where(condition).order_by(GrantRow.created_at))
             return result.all()
+
+
+def _within_cap(subjects: Sequence[str], seen: set[str], cap: int) -> tuple[int, list[str]]:
+    """The admitted prefix's length and the subjects in it not seen before (each once)."""
+    new: list[str] = []
+    for admitted, subject in enumerate(subjects):
+        if subject not in seen:
+            if len(seen) >= cap:
+                return admitted, new
+            seen.add(subject)
+            new.append(subject)
+    return len(subjects), new
 
 
 def new_grant_row(

@@ -13,11 +13,17 @@ in mode ``bulk``, and adds these rules:
 - a grant's conditions apply per row (DESIGN section 5): a row whose subject lies outside
   the divisions of the grant an item rests on is left out (regions filter rows, they do not
   refuse the export); masks apply to the values; a daily cap counts each exported subject,
-  and the export stops at the first row the cap does not admit (``capped``).
+  and the export stops at the first row the cap does not admit (``capped``);
+- an export that rests on grants is decided again before each page it sends
+  (``still_granted``): a grant revoked or expired meanwhile cuts it with the refusal a query
+  would now get (revocation is effective at once, also for a long export); any other change
+  to what it rests on cuts it too, and the client resumes with ``after`` under a fresh decision.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -48,6 +54,7 @@ class ExportPlan:
     items: tuple[str, ...]
     plan: ResourcePlan
     refusals: tuple[AccessDenied, ...]
+    request: AccessRequest  # as decided (mode bulk): decided again by ``still_granted``
     _by_region: dict[str, SubjectAccess | None] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -58,7 +65,11 @@ class ExportPlan:
     @cached_property
     def deferred(self) -> tuple[str, ...]:
         """Items resting on a grant limited by divisions or a daily cap: read only for the
-        rows admitted (DESIGN section 5: never fetch what may not be returned)."""
+        rows admitted (DESIGN section 5: never fetch what may not be returned). None when no
+        condition depends on the row: then an open grant decides for every row, and every
+        item is read with the page."""
+        if not self.per_row:
+            return ()
         relied = self.plan.relied
         return tuple(
             name
@@ -110,7 +121,30 @@ def plan_export(
     refusals = [plan.denied[name] for name in items if name in plan.denied]
     if not refusals and _key_masked(plan, resource.key):
         refusals.append(_masked_key(catalog, resource))
-    return ExportPlan(resource, items, plan, tuple(refusals))
+    return ExportPlan(resource, items, plan, tuple(refusals), request)
+
+
+def still_granted(
+    plan: ExportPlan, catalog: Catalog, grants: Iterable[Grant], now: dt.datetime
+) -> AccessDenied | None:
+    """None while the export may go on at ``now`` with the consumer's current ``grants``;
+    else the refusal that ends it: the one a query would now get (a grant revoked, expired),
+    or ``Forbidden`` when the export still may run but on other grants than it was decided on
+    (other conditions: regions, masks, caps), so that it is resumed and decided afresh."""
+    if not plan.plan.relied:  # unconditional items only: no grant to lose
+        return None
+    request = dataclasses.replace(plan.request, now=now)
+    fresh = plan_export(request, catalog, plan.resource.id, plan.items, grants)
+    if fresh.refusals:
+        return fresh.refusals[0]
+    if fresh.plan.relied != plan.plan.relied:
+        return Forbidden(
+            f"{plan.resource.id}: the grants this export rests on changed while it ran; resume with "
+            "after=<the last key received>, under the grants as they are now",
+            resource=plan.resource.id,
+            provider=catalog.provider_of(plan.resource).code,
+        )
+    return None
 
 
 def _key_masked(plan: ResourcePlan, key: str) -> bool:

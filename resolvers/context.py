@@ -28,6 +28,13 @@ class GrantStore(Protocol):
         False when it is used up."""
         ...
 
+    async def admit_many(
+        self, grant: Grant, subjects: Sequence[str], day: dt.date, *, count: bool = True
+    ) -> int:
+        """How many of ``subjects``, in order, the daily cap admits (stopping at the first
+        refused); those are counted unless ``count=False``. One call for a page of an export."""
+        ...
+
 
 class AuditReader(Protocol):
     """The audit trail as resolvers read it (implemented by gateway.audit.AuditLog)."""

@@ -1,6 +1,7 @@
 """``auditEvents``: operators read every event, providers those on their resources (and
 their own), consumers their own; oldest first by time across every chain, paged with
-``after`` (the last event's id, ``nextAfter``).
+``after`` (the last event's id, ``nextAfter``). A department reads its own events without
+the operator's details (``OPERATOR_ONLY``).
 
 A provider's view of ANOTHER department's event holds only what concerns its own
 resources (:func:`provider_part`): their resources, items, decisions and the subjects
@@ -116,6 +117,19 @@ def provider_part(event: dict[str, Any], mine: list[str]) -> dict[str, Any]:
     }
 
 
+# detail entries for the operator only: an export's ``leftOut`` counts the rows outside the
+# divisions the consumer is granted, that is subjects (with ``since``: changes) it may not see
+OPERATOR_ONLY = ("leftOut",)
+
+
+def own_part(event: dict[str, Any]) -> dict[str, Any]:
+    """A department's own event as it reads it: all but the ``OPERATOR_ONLY`` details."""
+    detail = event.get("detail") or {}
+    if not any(name in detail for name in OPERATOR_ONLY):
+        return event
+    return {**event, "detail": {k: v for k, v in detail.items() if k not in OPERATOR_ONLY}}
+
+
 _COPIED = (
     "consumer", "client", "user", "purpose", "application", "mode", "response_digest", "prev_hash",
     "hash", "instance", "kind", "outcome",
@@ -135,6 +149,13 @@ def _view(event: dict[str, Any]) -> AuditEventView:
         detail=event.get("detail") or {},
     )
     return AuditEventView(**fields)
+
+
+def _part(event: dict[str, Any], own: str, mine: list[str] | None, operator: bool) -> dict[str, Any]:
+    """The event as this caller may read it: whole (operator), its own, or a provider's part."""
+    if operator:
+        return event
+    return own_part(event) if mine is None or event.get("consumer") == own else provider_part(event, mine)
 
 
 @strawberry.type
@@ -169,7 +190,8 @@ class EvidenceQuery:
         full = len(events) >= limit
         mine = scope.get("provider_resources")
         own = info.context.consumer.department
-        shown = [e if mine is None or e.get("consumer") == own else provider_part(e, mine) for e in events]
+        operator = info.context.consumer.has("operator")
+        shown = [_part(e, own, mine, operator) for e in events]
         return AuditPage(
             events=[_view(e) for e in shown],
             next_after=strawberry.ID(events[-1]["id"]) if full else None,

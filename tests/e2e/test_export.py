@@ -371,6 +371,12 @@ BAD = [
     ({"items": "name", "bom": "maybe"}, "bom", "bom=1 or bom=0"),
     ({"items": "name", "after": "9" * 65}, "after", "last row received"),
     ({"items": "name", "fromat": "csv"}, "fromat", "unknown parameter"),
+    ({"items": ["inner_note", "name"]}, "items", "more than once"),
+    ({"items": "name", "titles": "1"}, "titles", "format=csv"),  # NDJSON has no header
+    ({"items": "name", "format": "package", "bom": "1"}, "bom", "data=csv"),
+    ({"items": "name", "format": "csv", "data": "csv"}, "data", "format=package"),
+    ({"items": "name", "format": ["ndjson", "package"]}, "format", "more than once"),
+    ({"items": "name", "limit": ["5", "1000000000"]}, "limit", "more than once"),
 ]
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 
 import orjson
+import pytest
 
 from gateway.export_stream import CSVEncoder, ndjson_lines
 from gateway.package import verify_package
@@ -54,3 +55,39 @@ def test_an_export_counts_once_by_its_end_event():
         {**base, "outcome": "SOURCE_UNAVAILABLE", "decisions": {"amr.x.a": "ALLOWED|SOURCE_UNAVAILABLE"}}
     )
     assert cut is not None and cut.unavailable == ("amr.x",)
+
+
+# OWASP "CSV Injection" and ASVS 5.0 requirement 1.2.10: a text cell a spreadsheet would read
+# as a formula (first character = + - @ TAB CR NUL) is written with a leading apostrophe
+FORMULA_CELLS = [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(1+1)", "'@SUM(1+1)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("\x00=1", "'\x00=1"),
+    ("武汉=1", "武汉=1"),
+    ("a-b", "a-b"),
+    ("'=already", "'=already"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("stored", "written"), FORMULA_CELLS)
+def test_csv_text_cells_a_spreadsheet_would_evaluate_get_an_apostrophe(stored, written):
+    encoder = CSVEncoder(("v",), ("v",), bom=True)
+    body = encoder.encode([{"v": stored}]).decode()
+    (cell,) = next(csv.reader(io.StringIO(body, newline="")))
+    assert cell == written
+
+
+@pytest.mark.parametrize("number", [-5, -0.5, 1e-9, -(10**20)])
+def test_csv_numbers_stay_numbers(number):
+    encoder = CSVEncoder(("n",), ("n",), bom=False)
+    assert encoder.encode([{"n": number}]).decode() == f"{number}\r\n"
+
+
+def test_csv_header_cells_are_neutralised_too():
+    encoder = CSVEncoder(("x",), ("=title",), bom=False)
+    assert encoder.head() == b"'=title\r\n"

@@ -69,3 +69,30 @@ async def test_bad_grants_are_refused_and_nothing_is_stored(platform, items, pur
 async def test_revoking_an_unknown_grant_says_how_to_find_one(platform: PlatformDB):
     with pytest.raises(BadRequest, match="govshare grant list"):
         await platform.revoke_grant("grant-nope")
+
+
+ADMITTED = [  # (already counted today, asked in order, cap) -> admitted prefix, counted after
+    ((), ("A", "B", "C"), 5, 3, {"A", "B", "C"}),
+    ((), ("A", "B", "C", "D"), 2, 2, {"A", "B"}),
+    (("A", "B"), ("A", "B", "C"), 2, 2, {"A", "B"}),  # seen subjects pass, a new one does not
+    (("A",), ("B", "A", "B", "C"), 2, 3, {"A", "B"}),  # a subject twice in a page counts once
+    (("A", "B"), ("C", "A"), 2, 0, {"A", "B"}),  # stops at the first one refused
+]
+
+
+@pytest.mark.parametrize(("before", "asked", "cap", "admitted", "after"), ADMITTED)
+async def test_admit_many_admits_the_prefix_the_cap_allows_and_counts_only_that(
+    platform: PlatformDB, before, asked, cap, admitted, after
+):
+    from policies.decision import GrantConditions
+
+    row = new_grant_row(consumer(), "amr.enterprise_registration", ["address"], "p",
+                        NOW + dt.timedelta(days=1), conditions=GrantConditions(daily_cap=cap))  # fmt: skip
+    grant = await platform.add_grant(row)
+    today = dt.date(2026, 11, 30)
+    for subject in before:
+        assert await platform.admit(grant, subject, today)
+    assert await platform.admit_many(grant, asked, today, count=False) == admitted
+    assert await platform.admit_many(grant, asked, today) == admitted
+    counted = [s for s in "ABCD" if await platform.admit(grant, s, today, count=False)]
+    assert set(counted) == after | ({"A", "B", "C", "D"} if len(after) < cap else set())

@@ -7,6 +7,7 @@ divisions hold the subject, with masks never weaker than the catalog's or the gr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.demo import CATALOG_FILE, DRC, WUHAN_DISTRICTS
-from policies.bulk import export_items, plan_export
+from policies.bulk import export_items, plan_export, still_granted
 from policies.catalog import Mask, load_catalog
 from policies.codes import make_citizen_id, make_uscc
 from policies.decision import AccessRequest, Consumer, Grant, GrantConditions
@@ -123,3 +124,49 @@ def test_items_under_regions_or_caps_are_deferred_never_the_key():
     assert plan_export(REQUEST, CATALOG, AMR, ("address",), [capped]).deferred == ("address",)
     masked_only = grant(("address",), masks={"address": Mask(1, 1)})
     assert plan_export(REQUEST, CATALOG, AMR, ("address",), [masked_only]).deferred == ()
+
+
+LATER = NOW + dt.timedelta(hours=2)
+GRANTED = grant(("address",))
+REVOKED = dataclasses.replace(GRANTED, revoked=True)
+NARROWED = dataclasses.replace(GRANTED, conditions=GrantConditions(("420103",)))
+STILL = [
+    # (items, grants when decided, grants a page later, at, the code that cuts it or None)
+    (("name",), [], [], LATER, None),  # unconditional: nothing to lose
+    (("address",), [GRANTED], [GRANTED], LATER, None),
+    (("address",), [GRANTED], [REVOKED], LATER, "CONDITIONAL_ACCESS_REQUIRED"),
+    (("address",), [GRANTED], [], LATER, "CONDITIONAL_ACCESS_REQUIRED"),
+    (("address",), [GRANTED], [GRANTED], NOW + dt.timedelta(days=2), "GRANT_EXPIRED"),
+    (("address",), [GRANTED], [NARROWED], LATER, "FORBIDDEN"),  # now limited to a district
+]
+
+
+@pytest.mark.parametrize(("items", "before", "after", "at", "code"), STILL)
+def test_an_export_is_cut_when_the_grants_it_rests_on_no_longer_hold(items, before, after, at, code):
+    plan = plan_export(REQUEST, CATALOG, AMR, items, before)
+    assert not plan.refusals
+    refusal = still_granted(plan, CATALOG, after, at)
+    assert (refusal.code if refusal else None) == code
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    conditions=st.lists(
+        st.builds(
+            GrantConditions,
+            regions=st.sampled_from([(), ("420103",), ("4201",)]),
+            daily_cap=st.sampled_from([None, 5]),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_an_item_is_held_back_for_admitted_rows_only_in_a_per_row_export(conditions):
+    """Items read per admitted row (``deferred``) are read only on the per-row path: an
+    export without a per-row condition must scan every item it sends."""
+    grants = [
+        dataclasses.replace(grant(("address",), **{}), id=f"g-{i}", conditions=c)
+        for i, c in enumerate(conditions)
+    ]
+    plan = plan_export(REQUEST, CATALOG, AMR, ("name", "address"), grants)
+    assert not plan.deferred or plan.per_row
