@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from strawberry.dataloader import DataLoader
 
 from connectors.base import Row
+from connectors.forwarding import AssertionSigner, OnBehalfOf
 from policies.catalog import Catalog
 from policies.decision import AccessPlan, AccessRequest, Consumer, Grant
 from policies.share import Mode
@@ -102,6 +103,7 @@ class Federation:
     audit: AuditReader | None = None
     stats: StatsService | None = None
     comparer: Comparer | None = None  # compare / verify (resolvers.compare), set by the gateway
+    assertion_signer: AssertionSigner | None = None  # signs forwarded identities (upstream gateways)
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())
@@ -127,6 +129,17 @@ class RequestContext:
         if what not in reads:
             reads.append(what)
 
+    def on_behalf(self) -> OnBehalfOf:
+        """This request's consumer as a forwarding connector passes it on (connectors.forwarding)."""
+        return OnBehalfOf(
+            self.consumer.department,
+            self.consumer.client_id,
+            self.request_user,
+            self.purpose,
+            self.application_id,
+            self.federation.assertion_signer,
+        )
+
     def access_request(self, mode: Mode) -> AccessRequest:
         return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id)
 
@@ -142,9 +155,10 @@ class RequestContext:
 
     def _new_loader(self, resource_id: str, items: tuple[str, ...]) -> DataLoader[str, Row | None]:
         source = self.federation.sources[resource_id]
+        on_behalf = self.on_behalf() if source.connector.forwards_identity else None
 
         async def load(keys: Sequence[str]) -> list[Row | None]:
-            rows = await source.fetch(keys, items)
+            rows = await source.fetch(keys, items, on_behalf)
             return [rows.get(key) for key in keys]
 
         return DataLoader(load_fn=load)

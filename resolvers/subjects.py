@@ -50,9 +50,14 @@ class Subject:
 
 
 class Record:
-    """One resource row as the consumer may see it: denied items raise their error."""
+    """One resource row as the consumer may see it: denied items raise their error. A row
+    value that is itself an error (an upstream gateway's refusal of that item, from a
+    forwarding connector) is denied with that error, its code kept."""
 
     def __init__(self, denied: Mapping[str, GovshareError], row: dict[str, Any]) -> None:
+        refused = {k: v for k, v in row.items() if _refused(v)}
+        if refused:
+            denied = {**refused, **denied}
         # a denied item must raise, even if a row somehow carried it: it never enters __dict__
         self.__dict__.update((k, v) for k, v in row.items() if k not in denied)
         self._denied = denied
@@ -64,6 +69,10 @@ class Record:
         if error is not None:
             raise error
         return None
+
+
+def _refused(value: Any) -> bool:
+    return isinstance(value, GovshareError)
 
 
 def resource_resolver(resource: Resource) -> Callable[..., Any]:
@@ -80,7 +89,7 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
             return None
         if access.masks:
             masks = access.masks
-            row = {k: (masks[k].apply(v) if k in masks else v) for k, v in row.items()}
+            row = {k: (masks[k].apply(v) if k in masks and not _refused(v) else v) for k, v in row.items()}
         return Record(access.denied, row)
 
     async def load(root: Subject, context: RequestContext, access: SubjectAccess) -> Record | None:
