@@ -350,7 +350,8 @@ def _local_error(error: dict[str, Any], url: str) -> GovshareError:
     code = extensions.get("code")
     message = f"upstream gateway: {str(error.get('message', ''))[:500]}"
     detail = {k: v for k, v in extensions.items() if k != "code" and isinstance(v, str | int | bool | list)}
-    detail = {f"upstream_{k}" if k in ("resource", "item", "field") else k: v for k, v in detail.items()}
+    renamed = ("resource", "item", "field", "provider", "providerName")  # the upstream's names for them
+    detail = {f"upstream_{k}" if k in renamed else k: v for k, v in detail.items()}
     cls = _ERROR_CLASSES.get(code) if isinstance(code, str) else None
     if cls is None:
         return SourceUnavailable(f"{message} (code {code!r})", upstream=url)
