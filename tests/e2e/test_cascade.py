@@ -76,7 +76,10 @@ resources:
     items:
       - {{name: uscc, title: 统一社会信用代码}}
       - {{name: name, title: 企业名称}}
-      - {{name: legal_representative, title: 法定代表人, share: conditional, condition: 用于行政审批核验法定代表人身份}}
+      - name: legal_representative
+        title: 法定代表人
+        share: conditional
+        condition: 用于行政审批核验法定代表人身份
       - {{name: registered_capital, title: 注册资本, type: integer}}
       - {{name: status, title: 登记状态}}
 """
@@ -125,8 +128,9 @@ async def _prepare_province(data: Path, county_a: str) -> tuple[str, str, tuple[
     city, secret = await clients.create(CITY, ["consumer"], "武汉市政务数据共享交换平台")
     ordinary = await clients.create(fresh_department(), ["consumer"], "某区业务系统")
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    await platform.add_grant(new_grant_row(county_a, "amr.enterprise_registration",
-                                           ["legal_representative"], PURPOSE, until))  # fmt: skip
+    await platform.add_grant(
+        new_grant_row(county_a, "amr.enterprise_registration", ["legal_representative"], PURPOSE, until)
+    )
     await platform.close()
     return city.client_id, secret, (ordinary[0].client_id, ordinary[1])
 
@@ -162,8 +166,16 @@ def cascade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cascade]:
     os.environ.update(CASCADE_TEST_CLIENT_ID=city_client, CASCADE_TEST_CLIENT_SECRET=secret)
     servers = [_serve(province, province_sock), _serve(city, city_sock)]
     try:
-        yield Cascade(province_url, city_url, load_signer(province_data), load_signer(city_data),
-                      city_client, ordinary, county_a, county_b)  # fmt: skip
+        yield Cascade(
+            province_url,
+            city_url,
+            load_signer(province_data),
+            load_signer(city_data),
+            city_client,
+            ordinary,
+            county_a,
+            county_b,
+        )
     finally:
         for server, thread in servers:
             server.should_exit = True
@@ -175,15 +187,27 @@ def cascade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cascade]:
                 os.environ[name] = value
 
 
-QUERY = """query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name legalRepresentative } } }"""
+QUERY = (
+    """query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name legalRepresentative } } }"""
+)
 
 
-def post(base: str, token: str, query: str, variables: dict[str, Any] | None = None,
-         headers: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
-    sent = {"Authorization": f"Bearer {token}", "Accept": "application/graphql-response+json",
-            "X-Voucher": "off", **(headers or {})}  # fmt: skip
-    return httpx.post(f"{base}/graphql", json={"query": query, "variables": variables or {}},
-                      headers=sent, timeout=30)  # fmt: skip
+def post(
+    base: str,
+    token: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    sent = {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/graphql-response+json",
+        "X-Voucher": "off",
+        **(headers or {}),
+    }
+    return httpx.post(
+        f"{base}/graphql", json={"query": query, "variables": variables or {}}, headers=sent, timeout=30
+    )
 
 
 def county_read(cascade: Cascade, county: str, user: str, code: str = KNOWN) -> httpx.Response:
@@ -209,8 +233,10 @@ def test_county_reads_provincial_resource_through_the_city(cascade: Cascade) -> 
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert "errors" not in body, body
-    assert body["data"]["organization"]["enterpriseRegistration"] == {"name": "武汉甲科技有限公司",
-                                                                      "legalRepresentative": "张三"}  # fmt: skip
+    assert body["data"]["organization"]["enterpriseRegistration"] == {
+        "name": "武汉甲科技有限公司",
+        "legalRepresentative": "张三",
+    }
 
 
 def test_upstream_audits_the_county_consumer_purpose_and_city_gateway(cascade: Cascade) -> None:
@@ -221,8 +247,10 @@ def test_upstream_audits_the_county_consumer_purpose_and_city_gateway(cascade: C
     assert event["purpose"] == PURPOSE
     assert event["detail"]["via"] == {"department": CITY, "client": cascade.city_client}
     # only the items the county asked for went upstream
-    assert sorted(event["items"]) == ["amr.enterprise_registration.legal_representative",
-                                      "amr.enterprise_registration.name"]  # fmt: skip
+    assert sorted(event["items"]) == [
+        "amr.enterprise_registration.legal_representative",
+        "amr.enterprise_registration.name",
+    ]
     assert set(event["decisions"].values()) == {"ALLOWED"}
 
 
@@ -237,7 +265,10 @@ def test_upstream_refusal_reaches_the_county_with_its_code(cascade: Cascade) -> 
     assert error["extensions"]["resource"] == "hubei.enterprise_registration"  # the city's own name
     assert error["extensions"]["upstream_resource"] == "amr.enterprise_registration"
     [event] = upstream_events(cascade, cascade.county_b, user)
-    assert event["decisions"]["amr.enterprise_registration.legal_representative"] == "CONDITIONAL_ACCESS_REQUIRED"
+    assert (
+        event["decisions"]["amr.enterprise_registration.legal_representative"]
+        == "CONDITIONAL_ACCESS_REQUIRED"
+    )
     assert event["detail"]["via"]["department"] == CITY
 
 
@@ -262,9 +293,17 @@ def city_token_at_province(cascade: Cascade) -> str:
 
 def assertion(cascade: Cascade, **changes: Any) -> str:
     now = int(time.time())
-    claims = {"iss": cascade.city_client, "aud": UPSTREAM_NAME, "sub": cascade.county_a,
-              "client_id": "county-system", "purpose": PURPOSE, "iat": now, "exp": now + 60,
-              "jti": uuid.uuid4().hex, **changes}  # fmt: skip
+    claims = {
+        "iss": cascade.city_client,
+        "aud": UPSTREAM_NAME,
+        "sub": cascade.county_a,
+        "client_id": "county-system",
+        "purpose": PURPOSE,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+        **changes,
+    }
     return assertion_signer(cascade.city_signer)({k: v for k, v in claims.items() if v is not None})
 
 
@@ -286,8 +325,12 @@ def test_a_valid_assertion_is_accepted_once(cascade: Cascade) -> None:
 
 def test_an_ordinary_client_may_not_forward(cascade: Cascade) -> None:
     client_id, secret = cascade.ordinary_client
-    grant = httpx.post(f"{cascade.province}/oauth/token", data={"grant_type": "client_credentials"},
-                       auth=(client_id, secret), timeout=30).json()  # fmt: skip
+    grant = httpx.post(
+        f"{cascade.province}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+        timeout=30,
+    ).json()
     answer = upstream_read(cascade, grant["access_token"], assertion(cascade))
     assert answer.status_code == 403
     assert answer.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -296,8 +339,16 @@ def test_an_ordinary_client_may_not_forward(cascade: Cascade) -> None:
 def test_a_forged_assertion_is_refused(cascade: Cascade) -> None:
     now = int(time.time())
     forger = ECKey.generate_key("P-256", auto_kid=True)
-    claims = {"iss": cascade.city_client, "aud": UPSTREAM_NAME, "sub": cascade.county_a, "client_id": "x",
-              "purpose": PURPOSE, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}  # fmt: skip
+    claims = {
+        "iss": cascade.city_client,
+        "aud": UPSTREAM_NAME,
+        "sub": cascade.county_a,
+        "client_id": "x",
+        "purpose": PURPOSE,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
     header = {"alg": "ES256", "kid": forger.kid, "typ": ASSERTION_TYPE}
     forged = jwt.encode(header, claims, forger, algorithms=["ES256"])
     answer = upstream_read(cascade, city_token_at_province(cascade), forged)
@@ -330,17 +381,52 @@ def test_an_access_token_is_not_an_assertion(cascade: Cascade) -> None:
 
 
 def test_a_forwarded_request_may_not_also_send_a_purpose_header(cascade: Cascade) -> None:
-    answer = upstream_read(cascade, city_token_at_province(cascade), assertion(cascade),
-                           **{"X-Purpose": quote("别的用途")})  # fmt: skip
+    answer = upstream_read(
+        cascade, city_token_at_province(cascade), assertion(cascade), **{"X-Purpose": quote("别的用途")}
+    )
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["extensions"]["header"] == "X-Purpose"
 
 
 def test_forwarding_refusals_are_audited_upstream(cascade: Cascade) -> None:
     client_id, secret = cascade.ordinary_client
-    grant = httpx.post(f"{cascade.province}/oauth/token", data={"grant_type": "client_credentials"},
-                       auth=(client_id, secret), timeout=30).json()  # fmt: skip
+    grant = httpx.post(
+        f"{cascade.province}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+        timeout=30,
+    ).json()
     upstream_read(cascade, grant["access_token"], assertion(cascade))
     events = post(cascade.province, cascade.operator(), AUDIT, {"consumer": None}).json()
     refused = [e for e in events["data"]["auditEvents"]["events"] if e["client"] == client_id]
     assert refused and refused[-1]["decisions"]["request"] == "FORBIDDEN"
+
+
+def test_concurrent_counties_are_each_decided_on_their_own_grants(cascade: Cascade) -> None:
+    """The city coalesces concurrent reads of one resource into one upstream call, but never
+    across consumers: each upstream call is made for one consumer, decided on its grants."""
+
+    async def read(county: str) -> dict[str, Any]:
+        headers = {
+            "Authorization": f"Bearer {cascade.county_token(county)}",
+            "X-Purpose": quote(PURPOSE),
+            "X-Voucher": "off",
+        }
+        async with httpx.AsyncClient(timeout=30) as client:
+            answer = await client.post(
+                f"{cascade.city}/graphql", json={"query": QUERY, "variables": {"c": KNOWN}}, headers=headers
+            )
+        return dict(answer.json())
+
+    async def many() -> list[dict[str, Any]]:
+        return await asyncio.gather(
+            *(read(c) for _ in range(8) for c in (cascade.county_a, cascade.county_b))
+        )
+
+    answers = asyncio.run(many())
+    for index, body in enumerate(answers):
+        value = body["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"]
+        if index % 2 == 0:
+            assert value == "张三" and "errors" not in body, body
+        else:
+            assert value is None and body["errors"][0]["extensions"]["code"] == "CONDITIONAL_ACCESS_REQUIRED"

@@ -1,0 +1,531 @@
+"""The connector contract for kind ``graphql`` (connectors/graphql.py), against real servers.
+
+- ``upstream``: a real govshare gateway (uvicorn on 127.0.0.1, a random port) over a catalog
+  of 300 generated organizations (mock source), which trusts the test's "downstream
+  gateway": an OAuth client registered there and a JWKS served by a second small server.
+  Consumer A holds a grant on the conditional ``legal_representative``; B does not.
+- ``fake``: a Starlette app playing a misbehaving upstream (hung, answering more than
+  asked, refusing the whole request, not GraphQL at all), served the same way.
+
+The contract as the other kinds keep it (fetch, missing subjects, only the requested items,
+freshness, close, timeouts, more than asked cut down), with what an upstream gateway
+cannot offer said plainly: ``scan`` raises ``SourceUnavailable`` with
+``unsupported: scan``; ``freshness`` is None.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from connectors.base import open_connector
+from connectors.forwarding import OnBehalfOf, on_behalf_of
+from connectors.graphql import GraphQLConnector
+from errors import (
+    ConditionalAccessRequired,
+    ConfigurationError,
+    RateLimited,
+    SourceUnavailable,
+)
+from gateway.app import create_app
+from gateway.auth import Signer, load_signer
+from gateway.clients import ClientStore
+from gateway.forwarding import assertion_signer
+from gateway.platform import PlatformDB, default_url, new_grant_row
+from gateway.settings import Settings, TrustedGateway
+from policies.codes import make_uscc
+
+PROVIDER = "11420000MB00000191"
+DOWNSTREAM = "11420100MB0000094Y"
+CONSUMER_A, CONSUMER_B = make_uscc("1", "1", "420102", "MB000001"), make_uscc("1", "1", "420103", "MB000002")
+PURPOSE = "行政审批核验"
+AUDIENCE = "test-upstream"
+COUNT = 300
+ITEMS = ("uscc", "name", "registered_capital", "status")
+
+
+def code(i: int) -> str:
+    return make_uscc("9", "1", "420100", f"MA{i:06d}")
+
+
+def stored(i: int) -> dict[str, Any]:
+    return {
+        "uscc": code(i),
+        "ent_name": f"企业{i}",
+        "legal_rep": f"代表{i}",
+        "capital": 1000 * i,
+        "status": ("存续", "注销")[i % 2],
+    }
+
+
+COLUMN = {
+    "uscc": "uscc",
+    "name": "ent_name",
+    "legal_representative": "legal_rep",
+    "registered_capital": "capital",
+    "status": "status",
+}
+
+
+def expected(i: int, items: tuple[str, ...]) -> dict[str, Any]:
+    return {item: stored(i)[COLUMN[item]] for item in items}
+
+
+CATALOG = {
+    "profile": "hubei",
+    "departments": [
+        {
+            "code": PROVIDER,
+            "name": "湖北省市场监督管理局",
+            "region": "420000",
+            "level": "province",
+            "connector": {"kind": "mock", "tables": {"enterprise": [stored(i) for i in range(COUNT)]}},
+        }
+    ],
+    "resources": [
+        {
+            "id": "amr.enterprise_registration",
+            "code": "420000-AMR-001",
+            "name": "企业登记信息",
+            "provider": PROVIDER,
+            "subject": "organization",
+            "key": "uscc",
+            "update_cycle": "daily",
+            "share": "unconditional",
+            "modes": ["query"],
+            "source": {
+                "table": "enterprise",
+                "columns": {
+                    "name": "ent_name",
+                    "legal_representative": "legal_rep",
+                    "registered_capital": "capital",
+                },
+            },
+            "items": [
+                {"name": "uscc", "title": "统一社会信用代码"},
+                {"name": "name", "title": "企业名称"},
+                {
+                    "name": "legal_representative",
+                    "title": "法定代表人",
+                    "share": "conditional",
+                    "condition": "用于行政审批核验",
+                },
+                {"name": "registered_capital", "title": "注册资本", "type": "integer"},
+                {"name": "status", "title": "登记状态"},
+            ],
+        }
+    ],
+}
+
+
+def serve(app: Any, lifespan: str = "off") -> tuple[str, uvicorn.Server, threading.Thread, socket.socket]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.02)
+    assert server.started, "a test server did not start"
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread, sock
+
+
+def stop(*servers: tuple[str, uvicorn.Server, threading.Thread, socket.socket]) -> None:
+    for _, server, thread, sock in servers:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+
+
+@dataclass
+class Upstream:
+    url: str
+    client_id: str
+    secret: str
+    signer: Signer  # the downstream gateway's keys, trusted upstream
+
+
+async def _register(data: Path) -> tuple[str, str]:
+    platform = PlatformDB(default_url(str(data)))
+    await platform.create_schema()
+    client, secret = await ClientStore(platform).create(DOWNSTREAM, ["consumer"], "下级共享平台")
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    grant = new_grant_row(CONSUMER_A, "amr.enterprise_registration", ["legal_representative"], PURPOSE, until)
+    await platform.add_grant(grant)
+    await platform.close()
+    return client.client_id, secret
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+    data, downstream = tmp_path_factory.mktemp("upstream"), tmp_path_factory.mktemp("downstream")
+    (data / "catalog.yaml").write_text(yaml.safe_dump(CATALOG, allow_unicode=True))
+    client_id, secret = asyncio.run(_register(data))
+    signer = load_signer(downstream)
+    jwks = Starlette(routes=[Route("/jwks.json", lambda request: JSONResponse(signer.jwks()))])
+    keys = serve(jwks)
+    settings = dataclasses.replace(
+        Settings.load({}, data=str(data), instance="upstream", audit="off"),
+        gateway_name=AUDIENCE,
+        trusted_gateways=(TrustedGateway(client_id, f"{keys[0]}/jwks.json"),),
+    )
+    gateway = serve(create_app(settings), lifespan="on")
+    try:
+        yield Upstream(f"{gateway[0]}/graphql", client_id, secret, signer)
+    finally:
+        stop(gateway, keys)
+
+
+@pytest.fixture
+async def connector(upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphQLConnector]:
+    monkeypatch.setenv("TEST_UPSTREAM_CLIENT", upstream.client_id)
+    monkeypatch.setenv("TEST_UPSTREAM_SECRET", upstream.secret)
+    made = open_connector(settings(upstream.url), Path())
+    assert isinstance(made, GraphQLConnector)
+    yield made
+    await made.close()
+
+
+def settings(url: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "kind": "graphql",
+        "url": url,
+        "client_id": "${TEST_UPSTREAM_CLIENT}",
+        "client_secret": "${TEST_UPSTREAM_SECRET}",
+        "audience": AUDIENCE,
+        "timeout": 5,
+        **changes,
+    }
+
+
+SOURCE = {"subject": "organization", "field": "enterpriseRegistration"}
+ALL = (*ITEMS, "legal_representative")
+
+
+def as_consumer(upstream: Upstream, consumer: str = CONSUMER_A) -> None:
+    """This test's task reads on behalf of ``consumer`` (as ResourceSource sets it)."""
+    on_behalf_of.set(
+        OnBehalfOf(consumer, "county-system", "clerk", PURPOSE, None, assertion_signer(upstream.signer))
+    )
+
+
+# --- bind -------------------------------------------------------------------------------------
+
+
+def test_bind_maps_items_to_upstream_fields(connector: GraphQLConnector) -> None:
+    binding = connector.bind({**SOURCE, "columns": {"name": "entName"}}, ALL, "uscc")
+    assert (binding.target, binding.key) == ("enterpriseRegistration", "organization")
+    assert dict(binding.columns) == {
+        "uscc": "uscc",
+        "name": "entName",
+        "registered_capital": "registeredCapital",
+        "status": "status",
+        "legal_representative": "legalRepresentative",
+    }
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {},
+        {"subject": "organization"},
+        {"field": "x"},
+        {"subject": "vehicle", "field": "x"},
+        {"subject": "person", "field": "a-b"},
+    ],
+)
+def test_bind_refuses_a_source_without_subject_and_field(
+    connector: GraphQLConnector, source: dict[str, Any]
+) -> None:
+    with pytest.raises(ConfigurationError, match=r"subject|field"):
+        connector.bind(source, ITEMS, "uscc")
+
+
+# --- fetch ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "items",
+    [ITEMS, ("name",), ("status", "name"), ("uscc",), ()],
+    ids=["all", "one", "two", "key-only", "none"],
+)
+async def test_fetch_returns_existing_keys_with_exactly_the_items(
+    upstream: Upstream, connector: GraphQLConnector, items: tuple[str, ...]
+) -> None:
+    as_consumer(upstream)
+    wanted = [code(5), code(1), code(999), code(COUNT - 1), code(5)]
+    rows = await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), wanted, items)
+    assert set(rows) == {code(1), code(5), code(COUNT - 1)}
+    for i in (1, 5, COUNT - 1):
+        assert rows[code(i)] == expected(i, items)
+        assert list(rows[code(i)]) == list(items)
+
+
+async def test_fetch_asks_the_upstream_for_only_the_requested_items(
+    upstream: Upstream, connector: GraphQLConnector
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def record(request: httpx.Request) -> None:
+        if request.url.path.endswith("/graphql"):
+            sent.append(json.loads(request.content))
+
+    connector.http.event_hooks["request"].append(record)
+    as_consumer(upstream)
+    await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(7)], ["name", "status"])
+    [body] = sent
+    query = body["query"]
+    assert "ent_name" not in query and "name: name" in query and "status: status" in query
+    for unrequested in ("legalRepresentative", "registeredCapital", "uscc"):
+        assert unrequested not in query, query
+    assert body["variables"] == {"keys": [code(7)]}
+
+
+async def test_fetch_without_keys_returns_nothing(upstream: Upstream, connector: GraphQLConnector) -> None:
+    as_consumer(upstream)
+    assert await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [], ITEMS) == {}
+
+
+async def test_fetch_of_many_keys_of_which_few_exist(upstream: Upstream, connector: GraphQLConnector) -> None:
+    """More keys than one upstream call takes (MAX_KEYS_PER_CALL): several calls, one answer."""
+    as_consumer(upstream)
+    keys = [code(1000 + i) for i in range(440)] + [code(3), code(150), code(299)]
+    rows = await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), keys, ["status"])
+    assert rows == {code(i): expected(i, ("status",)) for i in (3, 150, 299)}
+
+
+async def test_an_item_refused_upstream_is_an_error_value_with_its_code(
+    upstream: Upstream, connector: GraphQLConnector
+) -> None:
+    as_consumer(upstream, CONSUMER_B)  # no grant upstream
+    rows = await connector.fetch(
+        connector.bind(SOURCE, ALL, "uscc"), [code(4)], ["name", "legal_representative"]
+    )
+    assert rows[code(4)]["name"] == "企业4"
+    refusal = rows[code(4)]["legal_representative"]
+    assert isinstance(refusal, ConditionalAccessRequired)
+    assert refusal.extensions["upstream_item"] == "legal_representative"
+    assert "代表4" not in refusal.message
+    as_consumer(upstream, CONSUMER_A)  # granted upstream
+    rows = await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(4)], ["legal_representative"])
+    assert rows == {code(4): {"legal_representative": "代表4"}}
+
+
+async def test_fetch_without_a_consumer_is_refused(connector: GraphQLConnector) -> None:
+    """Never read an upstream as this gateway itself: an export or a probe carries no consumer."""
+    on_behalf_of.set(None)
+    with pytest.raises(SourceUnavailable, match="on behalf of a consumer"):
+        await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
+
+
+async def test_one_access_token_serves_many_calls(upstream: Upstream, connector: GraphQLConnector) -> None:
+    paths: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        paths.append(request.url.path)
+
+    connector.http.event_hooks["request"].append(record)
+    as_consumer(upstream)
+    binding = connector.bind(SOURCE, ALL, "uscc")
+    await asyncio.gather(*(connector.fetch(binding, [code(i)], ["name"]) for i in range(6)))
+    assert paths.count("/oauth/token") == 1 and paths.count("/graphql") == 6
+
+
+# --- what an upstream gateway does not offer ---------------------------------------------------
+
+
+async def test_scan_is_not_offered_and_says_so(connector: GraphQLConnector) -> None:
+    with pytest.raises(SourceUnavailable) as caught:
+        await connector.scan(connector.bind(SOURCE, ALL, "uscc"), ["name"], limit=5)
+    assert caught.value.extensions["unsupported"] == "scan"
+    assert "export" in caught.value.message
+
+
+async def test_freshness_is_unknown(connector: GraphQLConnector) -> None:
+    assert await connector.freshness(connector.bind(SOURCE, ALL, "uscc")) is None
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+async def test_check_finds_the_resource_and_every_item_upstream(connector: GraphQLConnector) -> None:
+    found = await connector.check(connector.bind(SOURCE, ALL, "uscc"))
+    assert found.ok, found.describe()
+
+
+async def test_check_names_items_the_upstream_does_not_serve(connector: GraphQLConnector) -> None:
+    binding = connector.bind({**SOURCE, "columns": {"name": "entName"}}, (*ALL, "inner_note"), "uscc")
+    found = await connector.check(binding)
+    assert found.table_exists and set(found.missing_columns) == {"entName", "innerNote"}
+
+
+async def test_check_names_a_resource_the_upstream_does_not_serve(connector: GraphQLConnector) -> None:
+    found = await connector.check(connector.bind({**SOURCE, "field": "taxCredit"}, ALL, "uscc"))
+    assert not found.table_exists and "taxCredit" in found.describe()
+
+
+# --- failures, timeouts, close ----------------------------------------------------------------
+
+
+class Fake:
+    """A misbehaving upstream: each path plays one failure."""
+
+    def __init__(self) -> None:
+        self.app = Starlette(
+            routes=[
+                Route("/oauth/token", self.token, methods=["POST"]),
+                Route("/{mode}/graphql", self.graphql, methods=["POST"]),
+            ]
+        )
+
+    async def token(self, request: Request) -> Response:
+        return JSONResponse({"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+
+    async def graphql(self, request: Request) -> Response:
+        mode, body = request.path_params["mode"], await request.json()
+        if mode == "hung":
+            await asyncio.sleep(1.2)
+        if mode == "broken":
+            return PlainTextResponse("upstream exploded", status_code=500)
+        if mode == "refusing":
+            refusal = {"message": "daily cap used up", "extensions": {"code": "RATE_LIMITED"}}
+            return JSONResponse({"data": None, "errors": [refusal]}, status_code=429)
+        if mode == "unknown":
+            return JSONResponse(
+                {"data": None, "errors": [{"message": "?", "extensions": {"code": "INTERNAL"}}]}
+            )
+        keys = body["variables"]["keys"]  # "more": every subject twice over, with extra fields
+        record = {"name": "甲", "status": "存续", "secret_extra": "不该出现", "legal_representative": "某"}
+        return JSONResponse({"data": {"s": [{"r": record} for _ in [*keys, *keys]], "extra": 1}})
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[str]:
+    running = serve(Fake().app)
+    try:
+        yield running[0]
+    finally:
+        stop(running)
+
+
+async def fake_connector(base: str, mode: str, timeout: float = 5) -> GraphQLConnector:
+    made = GraphQLConnector(f"{base}/{mode}/graphql", f"{base}/oauth/token", "c", "s", AUDIENCE, timeout)
+    on_behalf_of.set(OnBehalfOf(CONSUMER_A, "sys", None, PURPOSE, None, lambda claims: "signed"))
+    return made
+
+
+async def test_an_upstream_answering_more_than_asked_is_cut_down(fake: str) -> None:
+    connector = await fake_connector(fake, "more")
+    try:
+        rows = await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1), code(2)], ["name"])
+    finally:
+        await connector.close()
+    assert rows == {code(1): {"name": "甲"}, code(2): {"name": "甲"}}
+
+
+async def test_a_hung_upstream_costs_one_timeout(fake: str) -> None:
+    connector = await fake_connector(fake, "hung", timeout=0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceUnavailable) as caught:
+            await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
+    finally:
+        await connector.close()
+    assert time.monotonic() - started < 1.5
+    assert caught.value.extensions["timeout"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("mode", "error", "code_"),
+    [
+        ("broken", SourceUnavailable, "SOURCE_UNAVAILABLE"),
+        ("refusing", RateLimited, "RATE_LIMITED"),
+        ("unknown", SourceUnavailable, "SOURCE_UNAVAILABLE"),
+    ],
+)
+async def test_a_whole_refusal_upstream_keeps_its_code(fake: str, mode: str, error: type, code_: str) -> None:
+    connector = await fake_connector(fake, mode)
+    try:
+        with pytest.raises(error) as caught:
+            await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
+    finally:
+        await connector.close()
+    assert caught.value.extensions["code"] == code_
+
+
+async def test_an_unreachable_upstream_is_source_unavailable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    connector = await fake_connector(f"http://127.0.0.1:{port}", "x")
+    try:
+        with pytest.raises(SourceUnavailable, match="did not answer"):
+            await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
+    finally:
+        await connector.close()
+
+
+async def test_a_wrong_client_secret_is_source_unavailable_naming_the_fix(upstream: Upstream) -> None:
+    connector = GraphQLConnector(
+        upstream.url, upstream.url.replace("/graphql", "/oauth/token"), upstream.client_id, "wrong", AUDIENCE
+    )
+    as_consumer(upstream)
+    try:
+        with pytest.raises(SourceUnavailable, match="client_secret"):
+            await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
+    finally:
+        await connector.close()
+
+
+async def test_close_works_and_may_be_repeated(upstream: Upstream, connector: GraphQLConnector) -> None:
+    as_consumer(upstream)
+    await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
+    await connector.close()
+    await connector.close()
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"client_secret": "plain-secret"}, "client_secret"),  # a secret is never written in the catalog
+        ({"client_secret": "${GOVSHARE_TEST_UNSET_VARIABLE}"}, "GOVSHARE_TEST_UNSET_VARIABLE"),
+        ({"audience": None}, "audience"),
+        ({"url": "ftp://x/graphql"}, "url"),
+        ({"url": None}, "url"),
+        ({"token_url": "nowhere"}, "token_url"),
+        ({"retries": 3}, "retries"),
+        ({"timeout": 0}, "timeout"),
+    ],
+)
+def test_open_refuses_bad_settings_naming_them(
+    upstream: Upstream, monkeypatch: pytest.MonkeyPatch, changes: dict[str, Any], named: str
+) -> None:
+    monkeypatch.setenv("TEST_UPSTREAM_CLIENT", "c")
+    monkeypatch.setenv("TEST_UPSTREAM_SECRET", "s")
+    monkeypatch.delenv("GOVSHARE_TEST_UNSET_VARIABLE", raising=False)
+    with pytest.raises(ConfigurationError, match=named):
+        chosen = {**settings(upstream.url), **changes}
+        open_connector({k: v for k, v in chosen.items() if v is not None}, Path())
