@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import re
 import socket
 import threading
 import time
@@ -45,12 +46,13 @@ from errors import (
     RateLimited,
     SourceUnavailable,
 )
-from gateway.app import create_app
+from gateway.app import bind_sources, create_app, open_connectors
 from gateway.auth import Signer, load_signer
 from gateway.clients import ClientStore
 from gateway.forwarding import assertion_signer
 from gateway.platform import PlatformDB, default_url, new_grant_row
 from gateway.settings import Settings, TrustedGateway
+from policies.catalog import load_catalog
 from policies.codes import make_uscc
 
 PROVIDER = "11420000MB00000191"
@@ -529,3 +531,26 @@ def test_open_refuses_bad_settings_naming_them(
     with pytest.raises(ConfigurationError, match=named):
         chosen = {**settings(upstream.url), **changes}
         open_connector({k: v for k, v in chosen.items() if v is not None}, Path())
+
+
+# --- the README's example ---------------------------------------------------------------------
+
+
+async def test_the_readme_cascade_example_is_a_valid_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL) if "kind: graphql" in b]
+    (tmp_path / "catalog.yaml").write_text("profile: hubei\n" + example, encoding="utf-8")
+    monkeypatch.setenv("HUBEI_GATEWAY_CLIENT_ID", "client-city")
+    monkeypatch.setenv("HUBEI_GATEWAY_CLIENT_SECRET", "s3cret")
+    catalog = load_catalog(tmp_path / "catalog.yaml")
+    connectors = open_connectors(catalog, tmp_path)
+    try:
+        [source] = bind_sources(catalog, connectors).values()
+        assert isinstance(source.connector, GraphQLConnector)
+        assert source.connector.token_url == "https://gateway.hubei.gov.cn/oauth/token"
+        assert source.binding.columns["legal_representative"] == "legalRepresentative"
+    finally:
+        for connector in connectors.values():
+            await connector.close()
