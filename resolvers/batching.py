@@ -17,8 +17,9 @@ never one per queued batch.
 
 A connector that forwards the consumer's identity (``Connector.forwards_identity``: an
 upstream gateway deciding on the original consumer's grants) is coalesced only among
-waiters of the same consumer, purpose and user (``OnBehalfOf.key``): each group is its
-own source call, made with ``connectors.forwarding.on_behalf_of`` set to that consumer.
+waiters of the same consumer, purpose and user (``OnBehalfOf.key``, read from
+``connectors.forwarding.on_behalf_of`` when the waiter arrives): each group is its own
+source call, made with ``on_behalf_of`` set to that consumer.
 """
 
 from __future__ import annotations
@@ -52,13 +53,13 @@ class ResourceSource:
     _in_flight: int = 0
     _scheduled: bool = False
 
-    async def fetch(
-        self, keys: Sequence[str], items: Sequence[str], on_behalf: OnBehalfOf | None = None
-    ) -> dict[str, Row]:
+    async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         """Rows of ``keys`` with exactly ``items``; ``SourceUnavailable`` after ``timeout`` s.
-        ``on_behalf``: the consumer, passed on to a connector that forwards identity."""
+        A connector that forwards identity gets the caller's ``on_behalf_of`` (its operation's
+        consumer, set by resolvers.extensions.ForwardedConsumer)."""
         future = asyncio.get_running_loop().create_future()
-        waiter = _Waiter(keys, items, future, on_behalf if self.connector.forwards_identity else None)
+        on_behalf = on_behalf_of.get() if self.connector.forwards_identity else None
+        waiter = _Waiter(keys, items, future, on_behalf)
         self._waiting.append(waiter)
         self._schedule()
         timeout = self.connector.timeout

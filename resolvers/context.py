@@ -155,10 +155,9 @@ class RequestContext:
 
     def _new_loader(self, resource_id: str, items: tuple[str, ...]) -> DataLoader[str, Row | None]:
         source = self.federation.sources[resource_id]
-        on_behalf = self.on_behalf() if source.connector.forwards_identity else None
 
         async def load(keys: Sequence[str]) -> list[Row | None]:
-            rows = await source.fetch(keys, items, on_behalf)
+            rows = await source.fetch(keys, items)
             return [rows.get(key) for key in keys]
 
         return DataLoader(load_fn=load)

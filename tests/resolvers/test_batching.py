@@ -326,14 +326,18 @@ def consumer(department: str, purpose: str = "核验") -> OnBehalfOf:
     return OnBehalfOf(department, "sys", None, purpose)
 
 
+async def fetch_for(resource: ResourceSource, who: OnBehalfOf, keys: list[str]) -> dict[str, Row]:
+    """A fetch made by an operation of ``who`` (resolvers.extensions.ForwardedConsumer sets it)."""
+    on_behalf_of.set(who)
+    return await resource.fetch(keys, ["name"])
+
+
 async def test_a_forwarding_source_is_never_coalesced_across_consumers() -> None:
     spy = ForwardingSpy()
     resource, _ = source(spy)
     a, b = consumer("A"), consumer("B")
     rows = await asyncio.gather(
-        resource.fetch(["K1"], ["name"], a),
-        resource.fetch(["K2"], ["name"], b),
-        resource.fetch(["K3"], ["name"], a),
+        fetch_for(resource, a, ["K1"]), fetch_for(resource, b, ["K2"]), fetch_for(resource, a, ["K3"])
     )
     assert rows == [answer(["K1"], ["name"]), answer(["K2"], ["name"]), answer(["K3"], ["name"])]
     assert sorted(spy.made_for) == ["A", "B"]  # one call per consumer, each made for it
@@ -344,16 +348,22 @@ async def test_a_forwarding_source_separates_purposes_of_one_consumer() -> None:
     spy = ForwardingSpy()
     resource, _ = source(spy)
     await asyncio.gather(
-        resource.fetch(["K1"], ["name"], consumer("A", "甲")),
-        resource.fetch(["K2"], ["name"], consumer("A", "乙")),
+        fetch_for(resource, consumer("A", "甲"), ["K1"]), fetch_for(resource, consumer("A", "乙"), ["K2"])
     )
     assert len(spy.fetched) == 2
+
+
+async def test_a_forwarding_source_called_without_a_consumer_is_called_without_one() -> None:
+    spy = ForwardingSpy()
+    resource, _ = source(spy)
+    await resource.fetch(["K1"], ["name"])
+    assert spy.made_for == [None]  # the graphql connector then refuses (tests/connectors/test_graphql.py)
 
 
 async def test_other_sources_ignore_the_consumer_and_coalesce() -> None:
     resource, spy = source()
     await asyncio.gather(
-        resource.fetch(["K1"], ["name"], consumer("A")), resource.fetch(["K2"], ["name"], consumer("B"))
+        fetch_for(resource, consumer("A"), ["K1"]), fetch_for(resource, consumer("B"), ["K2"])
     )
     assert len(spy.fetched) == 1
     assert on_behalf_of.get() is None  # nothing leaked into the caller's context
