@@ -152,7 +152,14 @@ class GraphQLConnector(Connector):
                            forwarded: OnBehalfOf) -> dict[str, Row]:  # fmt: skip
         body = {"query": _query(binding, items), "variables": {"keys": keys}}
         answer = await self._post(body, forwarded)
-        return _rows(binding, keys, items, answer, self.url)
+        refused = _refused_items(binding, items, answer, self.url)
+        if not refused:
+            return _rows(binding, keys, items, answer, self.url)
+        # an item the upstream refuses for the whole operation (NOT_SHARED names it before
+        # running): ask again without it, and give that item its refusal in every row
+        rest = [item for item in items if item not in refused]
+        rows = await self._fetch_chunk(binding, keys, rest, forwarded)
+        return {key: {item: row.get(item, refused.get(item)) for item in items} for key, row in rows.items()}
 
     async def _post(self, body: dict[str, Any], forwarded: OnBehalfOf) -> dict[str, Any]:
         for attempt in (1, 2):  # a second time only after a 401: the token expired or keys rotated
@@ -328,6 +335,23 @@ def _refusals_by_path(found: list[Any], url: str) -> dict[tuple[int, str | None]
         item = path[3] if len(path) > 3 and isinstance(path[3], str) else None
         refusals[(path[1], item)] = _local_error(error, url)
     return refusals
+
+
+def _refused_items(binding: Binding, items: Sequence[str], body: dict[str, Any],
+                   url: str) -> dict[str, GovshareError]:  # fmt: skip
+    """Requested items an upstream refused before running (no data; each error's ``field``
+    names the upstream field, as govshare's NOT_SHARED does): item -> its refusal."""
+    if (body.get("data") or {}).get("s") is not None:
+        return {}
+    by_field = {binding.columns[item]: item for item in items}
+    refused: dict[str, GovshareError] = {}
+    for error in body.get("errors") or []:
+        found = error.get("extensions") if isinstance(error, dict) else None
+        field = found.get("field") if isinstance(found, dict) else None
+        refusal = _local_error(error, url) if isinstance(field, str) and field in by_field else None
+        if isinstance(refusal, errors.AccessDenied):
+            refused[by_field[str(field)]] = refusal
+    return refused
 
 
 def _whole_refusal(body: dict[str, Any], url: str) -> GovshareError:

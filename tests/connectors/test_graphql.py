@@ -43,6 +43,7 @@ from connectors.graphql import GraphQLConnector
 from errors import (
     ConditionalAccessRequired,
     ConfigurationError,
+    NotShared,
     RateLimited,
     SourceUnavailable,
 )
@@ -75,6 +76,7 @@ def stored(i: int) -> dict[str, Any]:
         "legal_rep": f"代表{i}",
         "capital": 1000 * i,
         "status": ("存续", "注销")[i % 2],
+        "inner_note": f"内部备注{i}",
     }
 
 
@@ -132,6 +134,7 @@ CATALOG = {
                 },
                 {"name": "registered_capital", "title": "注册资本", "type": "integer"},
                 {"name": "status", "title": "登记状态"},
+                {"name": "inner_note", "title": "内部备注", "share": "not_shared", "basis": "《条例》第十条"},
             ],
         }
     ],
@@ -331,6 +334,22 @@ async def test_an_item_refused_upstream_is_an_error_value_with_its_code(
     as_consumer(upstream, CONSUMER_A)  # granted upstream
     rows = await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(4)], ["legal_representative"])
     assert rows == {code(4): {"legal_representative": "代表4"}}
+
+
+async def test_an_item_the_upstream_does_not_share_is_refused_alone_with_not_shared(
+    upstream: Upstream, connector: GraphQLConnector
+) -> None:
+    """The upstream refuses the whole operation naming a non-shared item (before running):
+    the connector asks again without it, and only that item carries NOT_SHARED."""
+    as_consumer(upstream)
+    binding = connector.bind(SOURCE, (*ALL, "inner_note"), "uscc")
+    rows = await connector.fetch(binding, [code(4), code(999)], ["name", "inner_note"])
+    assert set(rows) == {code(4)} and rows[code(4)]["name"] == "企业4"
+    refusal = rows[code(4)]["inner_note"]
+    assert isinstance(refusal, NotShared) and refusal.extensions["upstream_item"] == "inner_note"
+    assert "内部备注4" not in repr(refusal.extensions) + refusal.message
+    only = await connector.fetch(binding, [code(4), code(999)], ["inner_note"])  # existence still known
+    assert set(only) == {code(4)} and isinstance(only[code(4)]["inner_note"], NotShared)
 
 
 async def test_fetch_without_a_consumer_is_refused(connector: GraphQLConnector) -> None:

@@ -82,6 +82,7 @@ resources:
         condition: 用于行政审批核验法定代表人身份
       - {{name: registered_capital, title: 注册资本, type: integer}}
       - {{name: status, title: 登记状态}}
+      - {{name: inner_note, title: 内部备注}}   # not shared at the province: the city's catalog diverged
 """
 
 
@@ -95,6 +96,7 @@ class Cascade:
     ordinary_client: tuple[str, str]  # (client_id, secret) of a plain consumer system at the province
     county_a: str  # granted at both levels
     county_b: str  # granted at the city only
+    county_c: str  # granted nowhere
 
     def county_token(self, county: str) -> str:
         return self.city_signer.issue(county, ["consumer"], ttl=600)
@@ -175,6 +177,7 @@ def cascade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cascade]:
             ordinary,
             county_a,
             county_b,
+            fresh_department(),
         )
     finally:
         for server, thread in servers:
@@ -279,9 +282,38 @@ def test_unknown_subject_is_null_through_the_city(cascade: Cascade) -> None:
 
 
 def test_city_checks_the_imported_resource_against_the_upstream_schema(cascade: Cascade) -> None:
+    """The city declares inner_note, which the province does not share (so does not serve)."""
     ready = httpx.get(f"{cascade.city}/readyz", timeout=30).json()
     source = ready["sources"]["hubei.enterprise_registration"]
-    assert source["state"] == "ok", ready
+    assert source["state"] == "misconfigured", ready
+    assert "innerNote" in source["detail"] and "legalRepresentative" not in source["detail"]
+
+
+def test_an_item_not_shared_upstream_is_not_shared_for_the_county(cascade: Cascade) -> None:
+    user = f"county-clerk-{uuid.uuid4().hex[:6]}"
+    headers = {"X-Purpose": quote(PURPOSE), "X-Request-User": quote(user)}
+    query = QUERY.replace("legalRepresentative", "innerNote")
+    body = post(cascade.city, cascade.county_token(cascade.county_a), query, {"c": KNOWN}, headers).json()
+    assert body["data"]["organization"]["enterpriseRegistration"] == {
+        "name": "武汉甲科技有限公司",
+        "innerNote": None,
+    }
+    [error] = body["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["item"]) == ("NOT_SHARED", "inner_note")
+    assert error["extensions"]["basis"]  # the province's legal basis reaches the county
+    assert "内部备注" not in str(body["data"])
+
+
+def test_an_item_the_city_refuses_is_not_asked_upstream(cascade: Cascade) -> None:
+    """County C holds no city grant: legalRepresentative is refused at the city and never
+    forwarded; the province sees a read of name only."""
+    user = f"county-clerk-{uuid.uuid4().hex[:6]}"
+    body = county_read(cascade, cascade.county_c, user).json()
+    assert body["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"] is None
+    assert body["errors"][0]["extensions"]["code"] == "CONDITIONAL_ACCESS_REQUIRED"
+    assert "upstream" not in body["errors"][0]["extensions"]  # the city's own refusal
+    [event] = upstream_events(cascade, cascade.county_c, user)
+    assert event["items"] == ["amr.enterprise_registration.name"]
 
 
 # --- refused upstream: forged, replayed, untrusted, ordinary ----------------------------------
