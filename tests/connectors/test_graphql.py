@@ -372,6 +372,23 @@ async def test_one_access_token_serves_many_calls(upstream: Upstream, connector:
     assert paths.count("/oauth/token") == 1 and paths.count("/graphql") == 6
 
 
+async def test_a_refused_access_token_is_replaced_once(
+    upstream: Upstream, connector: GraphQLConnector
+) -> None:
+    """A token the upstream no longer takes (its keys rotated, say) costs one retry, not the read."""
+    paths: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        paths.append(request.url.path)
+
+    connector.http.event_hooks["request"].append(record)
+    connector._token = ("not-a-token-the-upstream-issued", time.monotonic() + 3600)
+    as_consumer(upstream)
+    rows = await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(2)], ["name"])
+    assert rows == {code(2): {"name": "企业2"}}
+    assert paths == ["/graphql", "/oauth/token", "/graphql"]
+
+
 # --- what an upstream gateway does not offer ---------------------------------------------------
 
 
