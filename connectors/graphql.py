@@ -197,8 +197,12 @@ class GraphQLConnector(Connector):
                 f"({response.status_code} {_oauth_error(response)}); check client_id and client_secret",
                 upstream=self.url,
             )
-        grant = response.json()
-        return str(grant["access_token"]), time.monotonic() + float(grant.get("expires_in", 60))
+        try:
+            grant = response.json()
+            return str(grant["access_token"]), time.monotonic() + float(grant.get("expires_in", 60))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise SourceUnavailable("the upstream gateway's token endpoint answered no access token",
+                                    upstream=self.url) from exc  # fmt: skip
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -287,8 +291,10 @@ def _query(binding: Binding, items: Sequence[str]) -> str:
 
 
 def _answer(response: httpx.Response, url: str) -> dict[str, Any]:
-    """The GraphQL response body; a 401 (this gateway's credentials or its forwarding refused)
-    and anything not a GraphQL response are ``SourceUnavailable``."""
+    """The GraphQL response body. ``SourceUnavailable`` for anything not a GraphQL response
+    and for a refusal of THIS gateway rather than of the consumer: its credentials or its
+    forwarding (401, or an error naming the X-On-Behalf-Of header: not trusted to forward),
+    which the consumer can do nothing about."""
     try:
         body = response.json()
     except ValueError:
@@ -296,10 +302,17 @@ def _answer(response: httpx.Response, url: str) -> dict[str, Any]:
     if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
         raise SourceUnavailable(f"the upstream gateway answered {response.status_code} without a GraphQL "
                                 "response", upstream=url)  # fmt: skip
-    if response.status_code == 401:
+    if response.status_code == 401 or _names_forwarding(body):
         raise SourceUnavailable(f"the upstream gateway refused this gateway's credentials or forwarded "
                                 f"identity: {_first_message(body)}", upstream=url)  # fmt: skip
     return body
+
+
+def _names_forwarding(body: dict[str, Any]) -> bool:
+    found = body.get("errors") or []
+    return any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("header") == ASSERTION_HEADER for e in found
+    )
 
 
 def _rows(binding: Binding, keys: list[str], items: Sequence[str], body: dict[str, Any],
@@ -314,6 +327,7 @@ def _rows(binding: Binding, keys: list[str], items: Sequence[str], body: dict[st
     for index, key in enumerate(keys[: len(listing)]):
         subject = listing[index]
         record = subject.get("r") if isinstance(subject, dict) else None
+        record = record if isinstance(record, dict) else None
         for_row = refusals.get((index, None))
         if record is None and for_row is None:
             continue  # no such subject (or no row of this resource) upstream

@@ -168,24 +168,28 @@ class Upstream:
     client_id: str
     secret: str
     signer: Signer  # the downstream gateway's keys, trusted upstream
+    untrusted: tuple[str, str]  # (client id, secret) of a client NOT listed as a trusted gateway
 
 
-async def _register(data: Path) -> tuple[str, str]:
+async def _register(data: Path) -> tuple[str, str, tuple[str, str]]:
     platform = PlatformDB(default_url(str(data)))
     await platform.create_schema()
     client, secret = await ClientStore(platform).create(DOWNSTREAM, ["consumer"], "下级共享平台")
+    other, other_secret = await ClientStore(platform).create(
+        DOWNSTREAM, ["consumer"], "未登记为下级平台的系统"
+    )
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     grant = new_grant_row(CONSUMER_A, "amr.enterprise_registration", ["legal_representative"], PURPOSE, until)
     await platform.add_grant(grant)
     await platform.close()
-    return client.client_id, secret
+    return client.client_id, secret, (other.client_id, other_secret)
 
 
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     data, downstream = tmp_path_factory.mktemp("upstream"), tmp_path_factory.mktemp("downstream")
     (data / "catalog.yaml").write_text(yaml.safe_dump(CATALOG, allow_unicode=True))
-    client_id, secret = asyncio.run(_register(data))
+    client_id, secret, untrusted = asyncio.run(_register(data))
     signer = load_signer(downstream)
     jwks = Starlette(routes=[Route("/jwks.json", lambda request: JSONResponse(signer.jwks()))])
     keys = serve(jwks)
@@ -196,7 +200,7 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     )
     gateway = serve(create_app(settings), lifespan="on")
     try:
-        yield Upstream(f"{gateway[0]}/graphql", client_id, secret, signer)
+        yield Upstream(f"{gateway[0]}/graphql", client_id, secret, signer, untrusted)
     finally:
         stop(gateway, keys)
 
@@ -530,6 +534,20 @@ async def test_a_wrong_client_secret_is_source_unavailable_naming_the_fix(upstre
     as_consumer(upstream)
     try:
         with pytest.raises(SourceUnavailable, match="client_secret"):
+            await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
+    finally:
+        await connector.close()
+
+
+async def test_a_gateway_the_upstream_does_not_trust_is_source_unavailable(upstream: Upstream) -> None:
+    """Not the consumer's doing (FORBIDDEN would tell it to seek a grant): the upstream does
+    not trust this gateway's client to forward identity."""
+    client_id, secret = upstream.untrusted
+    token_url = upstream.url.replace("/graphql", "/oauth/token")
+    connector = GraphQLConnector(upstream.url, token_url, client_id, secret, AUDIENCE)
+    as_consumer(upstream)
+    try:
+        with pytest.raises(SourceUnavailable, match="not a trusted downstream gateway"):
             await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1)], ["name"])
     finally:
         await connector.close()
