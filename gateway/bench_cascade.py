@@ -127,20 +127,14 @@ async def main_async(args: argparse.Namespace) -> None:
                                                              "BENCH_CLIENT_SECRET": secret})  # fmt: skip
     try:
         codes = organization_codes(ORGANIZATIONS)
-        phases = {
-            "upstream": sender(
-                up_url, load_signer(upstream_dir).issue(HOUSING.code, ["consumer"]), args.connections
-            ),
-            "cascade": sender(
-                down_url, load_signer(downstream_dir).issue(COUNTY, ["consumer"]), args.connections
-            ),
-        }
-        runs: dict[str, list[Measure]] = {name: [] for name in phases}
-        for one in phases.values():
-            await drive("warm-up", one, codes, args.connections, 1.0)
+        tokens = {"upstream": (up_url, load_signer(upstream_dir).issue(HOUSING.code, ["consumer"])),
+                  "cascade": (down_url, load_signer(downstream_dir).issue(COUNTY, ["consumer"]))}  # fmt: skip
+        runs: dict[str, list[Measure]] = {name: [] for name in tokens}
         for round_ in range(args.rounds):  # interleaved and alternated
-            for name in list(phases)[round_ % 2 :] + list(phases)[: round_ % 2]:
-                runs[name].append(await drive(name, phases[name], codes, args.connections, args.seconds))
+            for name in list(tokens)[round_ % 2 :] + list(tokens)[: round_ % 2]:
+                one = sender(*tokens[name], args.connections)  # fresh connections: idle ones are closed
+                await drive("warm-up", one, codes, args.connections, 1.0)
+                runs[name].append(await drive(name, one, codes, args.connections, args.seconds))
     finally:
         for process in (down, up):
             process.terminate()
