@@ -32,17 +32,21 @@ import httpx
 import pytest
 import uvicorn
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from connectors import graphql as graphql_connector
 from connectors.base import open_connector
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from connectors.graphql import GraphQLConnector
 from errors import (
     ConditionalAccessRequired,
     ConfigurationError,
+    GovshareError,
     NotShared,
     RateLimited,
     SourceUnavailable,
@@ -608,3 +612,53 @@ async def test_the_readme_cascade_example_is_a_valid_catalog(
     finally:
         for connector in connectors.values():
             await connector.close()
+
+
+# --- the answer's mapping, for any answer -----------------------------------------------------
+
+BINDING = GraphQLConnector.bind(None, SOURCE, ALL, "uscc")  # type: ignore[arg-type]  # bind uses no state
+REFUSAL_CODES = [
+    "NOT_SHARED",
+    "CONDITIONAL_ACCESS_REQUIRED",
+    "OUT_OF_SCOPE",
+    "SOURCE_UNAVAILABLE",
+    "INTERNAL",
+]
+
+
+@st.composite
+def upstream_answers(draw: st.DrawFn) -> tuple[list[str], list[str], dict[str, Any]]:
+    keys = draw(st.lists(st.sampled_from([code(i) for i in range(12)]), max_size=8, unique=True))
+    items = draw(st.lists(st.sampled_from(ALL), max_size=5, unique=True))
+    entries: list[Any] = []
+    for _ in range(len(keys) + draw(st.integers(0, 3))):  # sometimes more entries than keys
+        shape = draw(st.sampled_from(["none", "no-row", "row"]))
+        record = {item: draw(st.text(max_size=3)) for item in (*ALL, "inner_note")}  # more fields than asked
+        entries.append(None if shape == "none" else {"r": None if shape == "no-row" else record})
+    errors = []
+    for item in draw(st.lists(st.sampled_from(ALL), max_size=3)):
+        at = draw(st.sampled_from([[], [item]]))  # the row, or one item of it
+        path = ["s", draw(st.integers(0, len(entries) or 1)), "r", *at]
+        errors.append(
+            {"message": "refused", "path": path, "extensions": {"code": draw(st.sampled_from(REFUSAL_CODES))}}
+        )
+    return keys, items, {"data": {"s": entries}, "errors": errors}
+
+
+@given(upstream_answers())
+def test_rows_hold_asked_keys_and_exactly_the_asked_items(
+    answer: tuple[list[str], list[str], dict[str, Any]],
+) -> None:
+    keys, items, body = answer
+    rows = graphql_connector._rows(BINDING, keys, items, body, "http://upstream")
+    assert set(rows) <= set(keys)
+    for index, key in enumerate(keys):
+        entry = body["data"]["s"][index]
+        if key not in rows:
+            continue
+        assert list(rows[key]) == items  # never an unasked field (inner_note), in order
+        for item, value in rows[key].items():
+            if isinstance(value, GovshareError):
+                assert value.code in REFUSAL_CODES[:-1]  # an unknown code is SOURCE_UNAVAILABLE
+            else:
+                assert entry is not None and entry["r"] is not None and value == entry["r"][item]
