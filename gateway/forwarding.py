@@ -82,9 +82,11 @@ class ForwardingVerifier:
         if self.client is not None:
             await self.client.aclose()
 
-    async def verify(self, caller: Consumer, assertion: str) -> Forwarded:
-        """The forwarded request ``caller`` (authenticated by its bearer token) makes."""
-        remote = self.gateways.get(caller.client_id)
+    async def verify(self, caller: Consumer, assertion: str, *, issued_here: bool = True) -> Forwarded:
+        """The forwarded request ``caller`` (authenticated by its bearer token) makes.
+        ``issued_here``: the bearer token is this gateway's own (its OAuth client registry
+        names the trusted gateways; an external platform's client ids are its own)."""
+        remote = self.gateways.get(caller.client_id) if issued_here else None
         if remote is None:
             raise Forbidden(
                 f"client {caller.client_id[:64]!r} is not a trusted downstream gateway, so it may not "

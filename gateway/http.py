@@ -39,7 +39,7 @@ from errors import (
 )
 from gateway import evidence, graphiql
 from gateway.audit import canonical_json, digest
-from gateway.auth import bearer_token, voucher_keys
+from gateway.auth import bearer_token, issued_here, voucher_keys
 from gateway.evidence import must_record, query_event, refusals, touches_data
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
@@ -290,7 +290,8 @@ async def _forwarded(request: Request, caller: Consumer) -> None:
     verifier = gateway_of(request).forwarding
     if verifier is None:
         raise AssertionError("Gateway.start makes a ForwardingVerifier")
-    forwarded = await verifier.verify(caller, assertion)
+    token = bearer_token(header_value(request.headers, "authorization"))
+    forwarded = await verifier.verify(caller, assertion, issued_here=issued_here(token))
     doubled = [name for name in _FORWARDED_HEADERS if request.headers.get(name) is not None]
     if doubled:
         raise BadRequest(

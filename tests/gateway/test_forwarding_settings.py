@@ -1,4 +1,4 @@
-"""GOVSHARE_TRUSTED_GATEWAYS and GOVSHARE_GATEWAY_NAME (gateway.settings)."""
+"""GOVSHARE_TRUSTED_GATEWAYS and GOVSHARE_GATEWAY_NAME (gateway.settings), and who may forward."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from errors import ConfigurationError
+from errors import ConfigurationError, Forbidden
+from gateway.forwarding import ForwardingVerifier
 from gateway.settings import Settings, TrustedGateway
+from policies.decision import Consumer
 
 ENTRY = {"client_id": "client-city", "jwks_url": "https://city.example.gov.cn/.well-known/jwks.json"}
 
@@ -48,3 +50,22 @@ def test_none_by_default() -> None:
 def test_bad_settings_are_refused_naming_the_fix(entries: object, name: str | None, named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         load(entries, name)
+
+
+# --- gateway.forwarding.ForwardingVerifier: who may forward at all ----------------------------
+
+
+async def test_only_this_gateways_own_tokens_may_forward() -> None:
+    """A trusted identity platform's token names that platform's clients: one whose client_id
+    happens to equal a trusted gateway's is still no gateway of ours."""
+    verifier = ForwardingVerifier.create(
+        "hubei-province", [TrustedGateway("client-city", ENTRY["jwks_url"])], 60
+    )
+    city = Consumer("11420100MB0000094Y", "client-city", frozenset({"consumer"}))
+    try:
+        with pytest.raises(Forbidden, match="not a trusted downstream gateway"):
+            await verifier.verify(city, "x.y.z", issued_here=False)
+        with pytest.raises(Forbidden):
+            await verifier.verify(Consumer(city.department, "client-other", city.roles), "x.y.z")
+    finally:
+        await verifier.close()
