@@ -10,8 +10,9 @@ and the ``X-On-Behalf-Of`` header and answers the forwarded request (policies.fo
 or refuses:
 
 - ``Forbidden`` when the caller's client is not a trusted downstream gateway
-  (``GOVSHARE_TRUSTED_GATEWAYS``): an ordinary client cannot claim to act for another
-  department;
+  (``GOVSHARE_TRUSTED_GATEWAYS``, clients of this gateway's own registry: a token of an
+  external identity platform never qualifies): an ordinary client cannot claim to act for
+  another department;
 - ``Unauthenticated`` when the assertion is not of that gateway (``iss`` its client id,
   signature by a key of its JWKS, fetched and cached as for trusted issuers), not for this
   gateway (``aud`` = ``GOVSHARE_GATEWAY_NAME``), expired, too long-lived, of the wrong
