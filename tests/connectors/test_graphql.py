@@ -59,6 +59,7 @@ from gateway.platform import PlatformDB, default_url, new_grant_row
 from gateway.settings import Settings, TrustedGateway
 from policies.catalog import load_catalog
 from policies.codes import make_uscc
+from tests.connectors.graphql_upstream import upstream_app
 
 PROVIDER = "11420000MB00000191"
 DOWNSTREAM = "11420100MB0000094Y"
@@ -662,3 +663,46 @@ def test_rows_hold_asked_keys_and_exactly_the_asked_items(
                 assert value.code in REFUSAL_CODES[:-1]  # an unknown code is SOURCE_UNAVAILABLE
             else:
                 assert entry is not None and entry["r"] is not None and value == entry["r"][item]
+
+
+# --- any GraphQL endpoint offering the subject queries (not only govshare) --------------------
+
+PLAIN_ROWS = [
+    {"uscc": f"K{i:05d}", "ent_name": f"企业{i}", "capital": i * 10, "inner_note": "x"} for i in range(50)
+]
+
+
+@pytest.fixture(scope="module")
+def plain_upstream() -> Iterator[str]:
+    running = serve(upstream_app({"enterprise": PLAIN_ROWS}, generous=True))
+    try:
+        yield running[0]
+    finally:
+        stop(running)
+
+
+async def test_a_plain_graphql_endpoint_is_read_and_its_extra_answers_cut_down(plain_upstream: str) -> None:
+    connector = GraphQLConnector(
+        f"{plain_upstream}/graphql", f"{plain_upstream}/oauth/token", "c", "s", AUDIENCE
+    )
+    on_behalf_of.set(OnBehalfOf(CONSUMER_A, "sys", None, PURPOSE, None, lambda claims: "signed"))
+    binding = connector.bind(
+        {
+            "subject": "organization",
+            "field": "enterprise",
+            "columns": {"name": "ent_name", "capital": "capital"},
+        },
+        ["uscc", "name", "capital"],
+        "uscc",
+    )
+    try:
+        rows = await connector.fetch(binding, ["K00003", "K00049", "K99999"], ["name", "capital"])
+        assert rows == {
+            "K00003": {"name": "企业3", "capital": 30},
+            "K00049": {"name": "企业49", "capital": 490},
+        }
+        assert (await connector.check(binding)).ok
+        misspelt = connector.bind({"subject": "organization", "field": "enterprize"}, ["uscc"], "uscc")
+        assert not (await connector.check(misspelt)).table_exists
+    finally:
+        await connector.close()
