@@ -65,6 +65,7 @@ from connectors.base import (
     Row,
     SourceCheck,
     bind_columns,
+    bound_columns,
     register,
     timeout_setting,
     within,
@@ -83,8 +84,11 @@ _SETTINGS = {"kind", "url", "token_url", "client_id", "client_secret", "audience
 
 @dataclass(frozen=True, eq=False)
 class GraphQLBinding(Binding):
-    """``target`` is the upstream's resource field (``enterpriseRegistration``), ``key`` the
-    subject kind (``organization`` / ``person``), ``columns`` item -> upstream item field."""
+    """``target`` is the upstream's resource field (``enterpriseRegistration``) under the
+    ``subject`` kind's type (``organization`` / ``person``); ``columns`` item -> upstream
+    item field; ``key`` the upstream field of the subject's code (checked by ``check``)."""
+
+    subject: str = "organization"
 
 
 @register
@@ -128,7 +132,9 @@ class GraphQLConnector(Connector):
             raise ConfigurationError("a graphql source needs `field:`, the upstream resource's field name")
         named = dict(source.get("columns") or {})
         columns = {item: named.get(item, _camel(item)) for item in bind_columns(source, items, key_item)}
-        return GraphQLBinding(field, str(subject), columns)
+        key = str(source.get("key") or columns.get(key_item, _camel(key_item)))
+        updated_at = source.get("updated_at")
+        return GraphQLBinding(field, key, columns, str(updated_at) if updated_at else None, str(subject))
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         forwarded = on_behalf_of.get()
@@ -284,7 +290,7 @@ def _camel(name: str) -> str:
 def _query(binding: Binding, items: Sequence[str]) -> str:
     """``query($keys: [USCC!]!) { s: organizations(codes: $keys) { r: field { item ... } } }``
     selecting exactly the items asked for (``__typename`` when none, to learn existence)."""
-    listing, argument, scalar = SUBJECTS[binding.key]
+    listing, argument, scalar = SUBJECTS[_subject(binding)]
     fields = " ".join(f"{item}: {binding.columns[item]}" for item in items) or "__typename"
     return (f"query GovshareForward($keys: [{scalar}!]!) {{ s: {listing}({argument}: $keys) "
             f"{{ r: {binding.target} {{ {fields} }} }} }}")  # fmt: skip
@@ -432,14 +438,21 @@ def _check_sdl(binding: Binding, sdl: str) -> SourceCheck:
     except GraphQLError as exc:
         raise SourceUnavailable(f"the upstream gateway's schema does not parse: {exc.message}") from exc
     types = _object_types(document)
-    subject_type = binding.key[:1].upper() + binding.key[1:]
+    subject = _subject(binding)
+    subject_type = subject[:1].upper() + subject[1:]
     resource = _field(types.get(subject_type), binding.target)
     if resource is None:
         return SourceCheck(f"{subject_type}.{binding.target}", table_exists=False)
     type_name = _named(resource)
     present = {f.name.value for f in types[type_name].fields or ()} if type_name in types else set()
-    missing = tuple(column for column in binding.columns.values() if column not in present)
+    missing = tuple(column for column in bound_columns(binding) if column not in present)
     return SourceCheck(f"{subject_type}.{binding.target}", True, missing)
+
+
+def _subject(binding: Binding) -> str:
+    if not isinstance(binding, GraphQLBinding):
+        raise ConfigurationError("a graphql source must be bound by GraphQLConnector.bind")
+    return binding.subject
 
 
 def _object_types(document: DocumentNode) -> dict[str, ObjectTypeDefinitionNode]:

@@ -42,7 +42,7 @@ from starlette.routing import Route
 from connectors import graphql as graphql_connector
 from connectors.base import open_connector
 from connectors.forwarding import OnBehalfOf, on_behalf_of
-from connectors.graphql import GraphQLConnector
+from connectors.graphql import GraphQLBinding, GraphQLConnector
 from errors import (
     ConditionalAccessRequired,
     ConfigurationError,
@@ -248,7 +248,12 @@ def as_consumer(upstream: Upstream, consumer: str = CONSUMER_A) -> None:
 
 def test_bind_maps_items_to_upstream_fields(connector: GraphQLConnector) -> None:
     binding = connector.bind({**SOURCE, "columns": {"name": "entName"}}, ALL, "uscc")
-    assert (binding.target, binding.key) == ("enterpriseRegistration", "organization")
+    assert isinstance(binding, GraphQLBinding)
+    assert (binding.target, binding.subject, binding.key) == (
+        "enterpriseRegistration",
+        "organization",
+        "uscc",
+    )
     assert dict(binding.columns) == {
         "uscc": "uscc",
         "name": "entName",
