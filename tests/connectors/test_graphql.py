@@ -147,7 +147,7 @@ CATALOG = {
 
 
 def serve(app: Any, lifespan: str = "off") -> tuple[str, uvicorn.Server, threading.Thread, socket.socket]:
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY on accept
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
