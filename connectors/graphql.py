@@ -126,10 +126,10 @@ class GraphQLConnector(Connector):
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
         subject, field = source.get("subject"), source.get("field")
-        if subject not in SUBJECTS:
-            raise ConfigurationError("a graphql source needs `subject:` organization or person")
         if not isinstance(field, str) or not _NAME.match(field):
             raise ConfigurationError("a graphql source needs `field:`, the upstream resource's field name")
+        if subject not in SUBJECTS:
+            raise ConfigurationError("a graphql source needs `subject:` organization or person")
         named = dict(source.get("columns") or {})
         columns = {item: named.get(item, _camel(item)) for item in bind_columns(source, items, key_item)}
         key = str(source.get("key") or columns.get(key_item, _camel(key_item)))
@@ -441,12 +441,12 @@ def _check_sdl(binding: Binding, sdl: str) -> SourceCheck:
     subject = _subject(binding)
     subject_type = subject[:1].upper() + subject[1:]
     resource = _field(types.get(subject_type), binding.target)
-    if resource is None:
-        return SourceCheck(f"{subject_type}.{binding.target}", table_exists=False)
+    if resource is None:  # the "table" is the resource's field under the subject's type
+        return SourceCheck(binding.target, table_exists=False)
     type_name = _named(resource)
     present = {f.name.value for f in types[type_name].fields or ()} if type_name in types else set()
     missing = tuple(column for column in bound_columns(binding) if column not in present)
-    return SourceCheck(f"{subject_type}.{binding.target}", True, missing)
+    return SourceCheck(binding.target, True, missing)
 
 
 def _subject(binding: Binding) -> str:

@@ -25,21 +25,24 @@ from starlette.routing import Route
 Tables = dict[str, list[dict[str, Any]]]
 
 
-def upstream_app(tables: Tables, key: str = "uscc", *, generous: bool = False) -> Starlette:
-    """The endpoint over ``tables`` (read at each request: tables added later are served)."""
+def upstream_app(
+    tables: Tables, key: str = "uscc", *, generous: bool = False, columns: Mapping[str, str] | None = None
+) -> Starlette:
+    """The endpoint over ``tables`` (read at each request: tables added later are served).
+    ``columns`` (column -> GraphQL type) types a table's fields; without it they are taken
+    from its rows (Int for whole numbers, else String), and a table without rows has none."""
 
     async def token(request: Request) -> Response:
         return JSONResponse({"access_token": "upstream-token", "token_type": "Bearer", "expires_in": 3600})
 
     async def schema(request: Request) -> Response:
-        return PlainTextResponse(print_schema(build_schema(sdl(tables))))
+        return PlainTextResponse(print_schema(build_schema(sdl(tables, columns))))
 
     async def query(request: Request) -> Response:
         body = await request.json()
         root = {"organizations": lambda info, codes: organizations(tables, key, codes, generous)}
-        result = await graphql(
-            build_schema(sdl(tables)), body["query"], root, variable_values=body.get("variables")
-        )
+        schema = build_schema(sdl(tables, columns))
+        result = await graphql(schema, body["query"], root, variable_values=body.get("variables"))
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:
             answer["errors"] = [error.formatted for error in result.errors]
@@ -50,8 +53,8 @@ def upstream_app(tables: Tables, key: str = "uscc", *, generous: bool = False) -
                              Route("/graphql", query, methods=["POST"])])  # fmt: skip
 
 
-def sdl(tables: Tables) -> str:
-    types = [_table_type(name, rows) for name, rows in tables.items()]
+def sdl(tables: Tables, columns: Mapping[str, str] | None = None) -> str:
+    types = [_table_type(name, rows, columns) for name, rows in tables.items()]
     fields = " ".join(f"{name}: T_{name}" for name in tables) or "empty: String"
     return "\n".join([
         "scalar USCC", *types, f"type Organization {{ {fields} }}",
@@ -59,9 +62,9 @@ def sdl(tables: Tables) -> str:
     ])  # fmt: skip
 
 
-def _table_type(name: str, rows: list[dict[str, Any]]) -> str:
-    columns: dict[str, str] = {}
-    for row in rows:
+def _table_type(name: str, rows: list[dict[str, Any]], typed: Mapping[str, str] | None) -> str:
+    columns: dict[str, str] = dict(typed or {})
+    for row in rows if typed is None else ():
         for column, value in row.items():
             if value is not None:
                 columns.setdefault(column, "Int" if isinstance(value, int) else "String")
