@@ -79,6 +79,9 @@ def bound_columns(binding: Binding) -> tuple[str, ...]:
 class Connector(abc.ABC):
     kind: ClassVar[str]
     timeout: float = DEFAULT_TIMEOUT  # seconds for one whole call, every wait included
+    # True for a source that decides per consumer (an upstream gateway, connectors.forwarding):
+    # its calls carry the consumer and are never coalesced, nor cached, across consumers
+    forwards_identity: ClassVar[bool] = False
 
     @classmethod
     @abc.abstractmethod
@@ -197,7 +200,7 @@ def open_connector(settings: Mapping[str, Any], data_dir: Path) -> Connector:
 
 
 def _load_builtin_kinds() -> None:
-    from connectors import file, http, mock, sql  # noqa: F401  (importing registers them)
+    from connectors import file, graphql, http, mock, sql  # noqa: F401  (importing registers them)
 
 
 def bind_columns(source: Mapping[str, Any], items: Sequence[str], key_item: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
+from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
@@ -50,6 +51,7 @@ class Gateway:
     schema: GovshareSchema
     authenticator: Authenticator
     audit: AuditLog | None = None
+    forwarding: ForwardingVerifier | None = None  # downstream gateways trusted to forward identity
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -70,8 +72,12 @@ class Gateway:
         federation.comparer = Comparer(
             CompareRateLimiter(settings.compare), AuditCompareRecorder(audit) if audit else None
         )
+        federation.assertion_signer = assertion_signer(signer)  # for graphql (upstream) connectors
         gateway = cls(
             settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit
+        )
+        gateway.forwarding = ForwardingVerifier.create(
+            settings.gateway_name, settings.trusted_gateways, signer.leeway
         )
         for state in await gateway.source_states():
             if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
@@ -93,6 +99,8 @@ class Gateway:
         if self.audit is not None:  # first: pending events are written before anything closes
             await self.audit.close()
         await self.authenticator.close()
+        if self.forwarding is not None:
+            await self.forwarding.close()
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()

@@ -239,6 +239,12 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(compact.headers()), claims
 
 
+def issued_here(token: str) -> bool:
+    """Whether an (already verified) token was issued by this gateway (``iss`` govshare), not
+    by a trusted external identity platform, whose ``client_id`` claims name its own clients."""
+    return _peek(token)[1].get("iss") == ISSUER
+
+
 def consumer_of(claims: dict[str, Any]) -> Consumer:
     """The caller named by verified claims: ``sub`` a department USCC, ``roles`` a list."""
     try:

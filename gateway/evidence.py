@@ -180,6 +180,8 @@ def _plain_value(value: Any) -> bool:
 
 def _detail(context: RequestContext, operation: str | None, unreadable: list[str]) -> dict[str, Any]:
     detail: dict[str, Any] = {"operation": operation} if operation else {}
+    if context.extra.get("via"):  # forwarded by a downstream gateway (gateway.forwarding)
+        detail["via"] = dict(context.extra["via"])
     if context.extra.get("reads"):
         detail["reads"] = list(context.extra["reads"])
     looked_up: Mapping[str, list[str]] = context.extra.get("subjects_at") or {}

@@ -39,7 +39,7 @@ from errors import (
 )
 from gateway import evidence, graphiql
 from gateway.audit import canonical_json, digest
-from gateway.auth import bearer_token, voucher_keys
+from gateway.auth import bearer_token, issued_here, voucher_keys
 from gateway.evidence import must_record, query_event, refusals, touches_data
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
@@ -112,6 +112,7 @@ async def graphql_endpoint(request: Request) -> Response:
     try:
         for name in _REQUEST_HEADERS:
             header_value(request.headers, name)
+        await _forwarded(request, consumer)  # a downstream gateway reading for its consumer
         params = await _read_params(request)
     except GovshareError as exc:  # a refused request: recorded like any other refusal
         await _audit_refusal(request, consumer, exc)
@@ -276,7 +277,43 @@ async def _failure(request: Request, consumer: Consumer, message: str, status: i
     return Answer({"errors": [_error_dict(message, error.extensions)]}, status, request_error=True)
 
 
+_FORWARDED_HEADERS = ("x-purpose", "x-request-user", "x-application-id")
+
+
+async def _forwarded(request: Request, caller: Consumer) -> None:
+    """Verify ``X-On-Behalf-Of`` (gateway.forwarding) and keep the forwarded request on
+    ``request.state.forwarded``; the assertion carries purpose, user and application id, so
+    the headers naming them must be absent (one source of truth for the audit trail)."""
+    assertion = header_value(request.headers, "x-on-behalf-of")
+    if assertion is None:
+        return
+    verifier = gateway_of(request).forwarding
+    if verifier is None:
+        raise AssertionError("Gateway.start makes a ForwardingVerifier")
+    token = bearer_token(header_value(request.headers, "authorization"))
+    forwarded = await verifier.verify(caller, assertion, issued_here=issued_here(token))
+    doubled = [name for name in _FORWARDED_HEADERS if request.headers.get(name) is not None]
+    if doubled:
+        raise BadRequest(
+            f"a forwarded request carries purpose, user and application id in X-On-Behalf-Of; "
+            f"drop {', '.join(_display(n) for n in doubled)}",
+            header=_display(doubled[0]),
+        )
+    request.state.forwarded = forwarded
+
+
 def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestContext:
+    forwarded = getattr(request.state, "forwarded", None)
+    if forwarded is not None:  # decided and audited for the ORIGINAL consumer
+        return RequestContext(
+            federation=gateway.federation,
+            consumer=forwarded.consumer,
+            purpose=forwarded.purpose,
+            request_user=forwarded.user,
+            application_id=forwarded.application_id,
+            reject_unauthorized=_all_or_nothing(request),
+            extra={"via": forwarded.audit_detail()},
+        )
     headers = request.headers
     return RequestContext(
         federation=gateway.federation,
@@ -284,8 +321,12 @@ def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestC
         purpose=_purpose(header_value(headers, "x-purpose")),
         request_user=header_value(headers, "x-request-user"),
         application_id=header_value(headers, "x-application-id"),
-        reject_unauthorized=(header_value(headers, "x-reject-unauthorized") or "").lower() == "true",
+        reject_unauthorized=_all_or_nothing(request),
     )
+
+
+def _all_or_nothing(request: Request) -> bool:
+    return (header_value(request.headers, "x-reject-unauthorized") or "").lower() == "true"
 
 
 def _purpose(text: str | None) -> str | None:

@@ -33,6 +33,8 @@
 | GOVSHARE_COMPARE_RATE | 50 | subjects/s one consumer may compare at one resource (else `compare_rate`) |
 | GOVSHARE_COMPARE_BURST | 1000 | subjects one consumer may compare at once at one resource, after a pause |
 | GOVSHARE_RATE_LIMIT_STORAGE | memory:// | compare rate counters: `memory://`, or `redis://host:6379` |
+| GOVSHARE_GATEWAY_NAME | (none) | this gateway's name, the ``aud`` of forwarding assertions made for it |
+| GOVSHARE_TRUSTED_GATEWAYS | [] | downstream gateways that may forward a consumer's identity, JSON (below) |
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
 variable, before the expensive step runs; see ``resolvers.limits``.
@@ -43,6 +45,12 @@ no ``aud`` at all are accepted from that issuer, RFC 7519 §4.1.3). A bearer tok
 of these issuers is verified against that issuer's JWKS (https, or http on a loopback
 address only) and must carry the same claims as the gateway's own: ``sub`` a department
 USCC, ``roles`` a list, ``exp``.
+
+``GOVSHARE_TRUSTED_GATEWAYS`` is a JSON list of ``{"client_id": ..., "jwks_url": ...}``: the
+OAuth client each downstream gateway (a city gateway federating this one) authenticates
+with here, and where its public keys are (its ``/.well-known/jwks.json``; https, or http on
+a loopback address). Only those clients may send ``X-On-Behalf-Of`` (gateway.forwarding);
+it needs ``GOVSHARE_GATEWAY_NAME``, the audience their assertions must name.
 """
 
 from __future__ import annotations
@@ -71,6 +79,14 @@ class TrustedIssuer:
 
 
 @dataclass(frozen=True)
+class TrustedGateway:
+    """A downstream gateway allowed to forward its consumers' identity (gateway.forwarding)."""
+
+    client_id: str  # its OAuth client at this gateway (gateway.clients)
+    jwks_url: str  # its public keys, which sign its forwarding assertions
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     catalog: Path
@@ -86,6 +102,8 @@ class Settings:
     log_level: str = "info"
     limits: OperationLimits = field(default_factory=OperationLimits)
     compare: CompareSettings = field(default_factory=lambda: CompareSettings())
+    gateway_name: str | None = None
+    trusted_gateways: tuple[TrustedGateway, ...] = ()
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -111,6 +129,8 @@ class Settings:
             log_level=_level(pick("log_level", "info")),
             limits=_limits(pick),
             compare=_compare_settings(pick),
+            gateway_name=pick("gateway_name", "") or None,
+            trusted_gateways=_trusted_gateways(pick("trusted_gateways", "[]"), pick("gateway_name", "")),
         )
 
 
@@ -251,3 +271,42 @@ def _safe_url(url: str) -> bool:
         return ipaddress.ip_address(parts.hostname).is_loopback
     except ValueError:
         return False
+
+
+_GATEWAYS = "GOVSHARE_TRUSTED_GATEWAYS"
+
+
+def _trusted_gateways(text: str, name: str) -> tuple[TrustedGateway, ...]:
+    """``[{"client_id": ..., "jwks_url": ...}, ...]``, checked entry by entry; entries need
+    ``GOVSHARE_GATEWAY_NAME`` (the audience a forwarding assertion must name)."""
+    try:
+        entries = json.loads(text or "[]")
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{_GATEWAYS} is not valid JSON: {exc}") from None
+    if not isinstance(entries, list):
+        raise ConfigurationError(f'{_GATEWAYS} must be a JSON list of {{"client_id": ..., "jwks_url": ...}}')
+    gateways = tuple(_trusted_gateway(i, entry) for i, entry in enumerate(entries))
+    if gateways and not name:
+        raise ConfigurationError(
+            f"{_GATEWAYS} needs GOVSHARE_GATEWAY_NAME: the name downstream gateways address this one "
+            "by (the aud of their forwarding assertions)"
+        )
+    if len({g.client_id for g in gateways}) != len(gateways):
+        raise ConfigurationError(f"{_GATEWAYS} names a client_id twice")
+    return gateways
+
+
+def _trusted_gateway(index: int, entry: Any) -> TrustedGateway:
+    where = f"{_GATEWAYS}[{index}]"
+    if not isinstance(entry, dict) or sorted(entry) != ["client_id", "jwks_url"]:
+        raise ConfigurationError(
+            f'{where} must be an object {{"client_id": ..., "jwks_url": ...}}, nothing else'
+        )
+    client_id, url = entry["client_id"], entry["jwks_url"]
+    if not isinstance(client_id, str) or not client_id:
+        raise ConfigurationError(f"{where}.client_id must be the downstream gateway's OAuth client id here")
+    if not isinstance(url, str) or not _safe_url(url):
+        raise ConfigurationError(
+            f"{where}.jwks_url must be an https URL (http only on a loopback address), got {url!r}"
+        )
+    return TrustedGateway(client_id, url)

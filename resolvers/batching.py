@@ -14,6 +14,12 @@ the wait for a free slot and the source call together. A caller whose time is up
 ``SourceUnavailable`` at once; a call that overruns is abandoned so that it frees its slot
 (``connectors.base.within``). One hung department therefore costs its fields one timeout,
 never one per queued batch.
+
+A connector that forwards the consumer's identity (``Connector.forwards_identity``: an
+upstream gateway deciding on the original consumer's grants) is coalesced only among
+waiters of the same consumer, purpose and user (``OnBehalfOf.key``, read from
+``connectors.forwarding.on_behalf_of`` when the waiter arrives): each group is its own
+source call, made with ``on_behalf_of`` set to that consumer.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from connectors.base import Binding, Connector, Row, within
+from connectors.forwarding import OnBehalfOf, on_behalf_of
 from errors import SourceUnavailable
 
 
@@ -31,6 +38,7 @@ class _Waiter:
     keys: Sequence[str]
     items: Sequence[str]
     future: asyncio.Future[dict[str, Row]]
+    on_behalf: OnBehalfOf | None = None
 
 
 @dataclass(eq=False)
@@ -46,8 +54,12 @@ class ResourceSource:
     _scheduled: bool = False
 
     async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
-        """Rows of ``keys`` with exactly ``items``; ``SourceUnavailable`` after ``timeout`` s."""
-        waiter = _Waiter(keys, items, asyncio.get_running_loop().create_future())
+        """Rows of ``keys`` with exactly ``items``; ``SourceUnavailable`` after ``timeout`` s.
+        A connector that forwards identity gets the caller's ``on_behalf_of`` (its operation's
+        consumer, set by resolvers.extensions.ForwardedConsumer)."""
+        future = asyncio.get_running_loop().create_future()
+        on_behalf = on_behalf_of.get() if self.connector.forwards_identity else None
+        waiter = _Waiter(keys, items, future, on_behalf)
         self._waiting.append(waiter)
         self._schedule()
         timeout = self.connector.timeout
@@ -84,6 +96,16 @@ class ResourceSource:
         self._schedule()
 
     async def _serve(self, batch: list[_Waiter]) -> None:
+        if not self.connector.forwards_identity:
+            await self._serve_group(batch)
+            return
+        groups: dict[object, list[_Waiter]] = {}
+        for waiter in batch:
+            groups.setdefault(waiter.on_behalf.key if waiter.on_behalf else None, []).append(waiter)
+        await asyncio.gather(*(self._serve_group(group) for group in groups.values()))
+
+    async def _serve_group(self, batch: list[_Waiter]) -> None:
+        on_behalf_of.set(batch[0].on_behalf)  # this task's own context: the call's consumer
         keys = sorted({key for waiter in batch for key in waiter.keys})
         items = sorted({item for waiter in batch for item in waiter.items})
         self.round_trips += 1

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from strawberry.dataloader import DataLoader
 
 from connectors.base import Row
+from connectors.forwarding import AssertionSigner, OnBehalfOf
 from policies.catalog import Catalog
 from policies.decision import AccessPlan, AccessRequest, Consumer, Grant
 from policies.share import Mode
@@ -109,6 +110,7 @@ class Federation:
     audit: AuditReader | None = None
     stats: StatsService | None = None
     comparer: Comparer | None = None  # compare / verify (resolvers.compare), set by the gateway
+    assertion_signer: AssertionSigner | None = None  # signs forwarded identities (upstream gateways)
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())
@@ -133,6 +135,17 @@ class RequestContext:
         reads = self.extra.setdefault("reads", [])
         if what not in reads:
             reads.append(what)
+
+    def on_behalf(self) -> OnBehalfOf:
+        """This request's consumer as a forwarding connector passes it on (connectors.forwarding)."""
+        return OnBehalfOf(
+            self.consumer.department,
+            self.consumer.client_id,
+            self.request_user,
+            self.purpose,
+            self.application_id,
+            self.federation.assertion_signer,
+        )
 
     def access_request(self, mode: Mode) -> AccessRequest:
         return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id)

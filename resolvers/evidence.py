@@ -87,8 +87,9 @@ def provider_part(event: dict[str, Any], mine: list[str]) -> dict[str, Any]:
 
     Kept: its own resources, items and decisions; the subjects looked up at its own
     resources (``detail.subjects_at``; an event without that record shows none); the
-    operation name. Dropped: ``response_digest`` (derived from the whole answer, other
-    providers' values included), every other detail, and a ``partly_refused`` outcome
+    operation name; the downstream gateway that forwarded the read (``detail.via``).
+    Dropped: ``response_digest`` (derived from the whole answer, other providers' values
+    included), every other detail, and a ``partly_refused`` outcome
     caused only by others' items (it reads ``answered`` when all of its items were allowed).
     ``hash`` and ``prev_hash`` stay: they let an auditor match the part with the operator's
     full copy, and they cover the keyed response digest, so no guess can be tested on them.
@@ -105,6 +106,8 @@ def provider_part(event: dict[str, Any], mine: list[str]) -> dict[str, Any]:
     kept_detail: dict[str, Any] = {"subjects_at": at} if at else {}
     if "operation" in detail:
         kept_detail["operation"] = detail["operation"]
+    if "via" in detail:  # the gateway that forwarded a read of the provider's data
+        kept_detail["via"] = detail["via"]
     return {
         **event,
         "outcome": outcome,

@@ -27,6 +27,7 @@ from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext, PreExecutionError
 
+from connectors.forwarding import on_behalf_of
 from errors import AccessDenied, NotShared, OperationNotSelected, QueryTooComplex
 from policies.catalog import Item, Resource
 from policies.decision import AccessPlan, has_purpose, plan_access
@@ -197,6 +198,21 @@ def _not_shared(resource: Resource, item: Item) -> NotShared:
         provider=resource.provider,
         basis=item.basis,
     )
+
+
+class ForwardedConsumer(SchemaExtension):
+    """While an operation runs, its source calls carry its consumer
+    (``connectors.forwarding.on_behalf_of``): a connector reading an upstream gateway forwards
+    it, so the upstream decides on this consumer's grants (cascading gateways). Set in the
+    executing task, inherited by the DataLoader tasks it starts, reset when it ends."""
+
+    def on_execute(self) -> Iterator[None]:
+        context: RequestContext = self.execution_context.context
+        token = on_behalf_of.set(context.on_behalf())
+        try:
+            yield
+        finally:
+            on_behalf_of.reset(token)
 
 
 class AccessPlanner(SchemaExtension):

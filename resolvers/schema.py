@@ -31,6 +31,7 @@ from resolvers.evidence import EvidenceQuery
 from resolvers.extensions import (
     AccessPlanner,
     DocumentCache,
+    ForwardedConsumer,
     Validation,
     document_cache,
     plan_cache,
@@ -137,6 +138,7 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
             TextVariables,
             lambda: Validation(not_shared, validated, limits),
             lambda: AccessPlanner(index, plans),
+            ForwardedConsumer,
         ],
     )
 

@@ -66,6 +66,25 @@ class Record:
         return None
 
 
+def _refused(value: Any) -> bool:
+    return isinstance(value, GovshareError)
+
+
+def _upstream_refusals(row: dict[str, Any], resource: Resource) -> dict[str, GovshareError]:
+    """Row values that are errors: an upstream gateway refused those items (a forwarding
+    connector, connectors.graphql). Each is denied here with the same code, named by this
+    gateway's resource, item and provider (the upstream's names stay as ``upstream_*``)."""
+    refused = {k: v for k, v in row.items() if _refused(v)}
+    for item, error in refused.items():
+        named = {"resource": resource.id, "item": item, "provider": resource.provider}
+        refused[item] = type(error)(error.message, **{**_plain(error.extensions), **named})
+    return refused
+
+
+def _plain(extensions: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in extensions.items() if k != "code"}
+
+
 def resource_resolver(resource: Resource) -> Callable[..., Any]:
     """Sync on the hot path (the row is already on the subject); awaits only when not."""
     rid = resource.id
@@ -80,8 +99,9 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
             return None
         if access.masks:
             masks = access.masks
-            row = {k: (masks[k].apply(v) if k in masks else v) for k, v in row.items()}
-        return Record(access.denied, row)
+            row = {k: (masks[k].apply(v) if k in masks and not _refused(v) else v) for k, v in row.items()}
+        refused = _upstream_refusals(row, resource)  # a few hundred ns: no refusal, no copy
+        return Record({**refused, **access.denied} if refused else access.denied, row)
 
     async def load(root: Subject, context: RequestContext, access: SubjectAccess) -> Record | None:
         return present(access, await context.loader(rid, access.items).load(root.code))

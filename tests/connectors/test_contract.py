@@ -11,6 +11,12 @@ on it. A kind whose source is a real service starts it once per module (``rest_u
   127.0.0.1, gateway/demo_rest.py in its ``generous`` mode: it answers more keys, rows and
   fields than asked), fetching through its batch endpoint / one GET per key;
 - ``file``: connectors.file over CSV files in tmp_path;
+- ``graphql``: connectors.graphql against a plain GraphQL endpoint offering govshare's
+  subject queries over the same rows (tests/connectors/graphql_upstream.py, generous: it
+  answers subjects nobody asked for). An upstream gateway offers no scan and no change
+  stamp: ``scan`` raises ``SourceUnavailable`` (``unsupported: scan``), ``freshness`` is
+  None (``Backend.scans`` False); the rest of the contract holds. Forwarding the consumer
+  to a real govshare upstream is tests/connectors/test_graphql.py and tests/e2e/test_cascade.py;
 - ``sqlite``: connectors.sql over a SQLite file in tmp_path (aiosqlite);
 - ``postgresql``: connectors.sql over the server named by GOVSHARE_TEST_POSTGRES_URL
   (``postgresql+asyncpg://user:password@host:port/db``), in a uniquely named table
@@ -44,11 +50,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from connectors.base import Binding, Connector, Row, SourceCheck, open_connector
 from connectors.file import FileConnector
+from connectors.forwarding import OnBehalfOf, on_behalf_of
+from connectors.graphql import GraphQLConnector
 from connectors.http import HTTPConnector
 from connectors.mock import MockConnector
 from connectors.sql import SQLConnector
 from errors import ConfigurationError, SourceUnavailable
 from gateway.demo_rest import Table, rest_app
+from tests.connectors.graphql_upstream import upstream_app
 from tests.connectors.services import serving
 
 POSTGRES_ENV = "GOVSHARE_TEST_POSTGRES_URL"
@@ -140,6 +149,7 @@ class Backend:
     where: str = "table"
     target_of: Callable[[str], str] = str
     many: int = 1200  # keys in one fetch of the "many keys" tests (one HTTP request each for http-get)
+    scans: bool = True  # offers scan and freshness (an upstream gateway offers neither)
 
     def bind(self, items: Sequence[str] = ITEMS, **source: Any) -> Binding:
         table = source.pop("table", self.table)
@@ -385,6 +395,66 @@ async def file_backend(folder: Path) -> AsyncIterator[Backend]:
                 os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
 
 
+GRAPHQL_TABLES: dict[str, list[dict[str, Any]]] = {}  # what the module's GraphQL endpoint serves
+
+
+@pytest.fixture(scope="module")
+def graphql_url() -> Iterator[str]:
+    """A plain GraphQL endpoint with govshare's subject queries (generous), shared by the module."""
+    columns = {column: "Int" if column == "capital" else "String" for column in source_row(0)}
+    with serving(upstream_app(GRAPHQL_TABLES, generous=True, columns=columns)) as url:
+        yield url
+
+
+class ForCounty(GraphQLConnector):
+    """Reads on behalf of one consumer, as ResourceSource sets it for each call of a
+    forwarding connector (connectors.forwarding); without one it would refuse to read."""
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        on_behalf_of.set(OnBehalfOf("11420102MB0000019A", "county", None, "核验", None, lambda claims: "jws"))
+        return await super().fetch(binding, keys, items)
+
+
+def graphql_source(table: str, items: Sequence[str]) -> dict[str, Any]:
+    return {"subject": "organization", "field": table}
+
+
+async def graphql_backend(url: str, hung_url: str) -> AsyncIterator[Backend]:
+    async def make_table(rows: list[dict[str, Any]]) -> str:
+        table = f"t_{uuid.uuid4().hex[:8]}"
+        GRAPHQL_TABLES[table] = [as_json(r) for r in rows]
+        return table
+
+    def opened(base_url: str, timeout: float) -> Connector:
+        made = ForCounty(f"{base_url}/graphql", f"{base_url}/oauth/token", "city", "s", "contract", timeout)
+        connectors.append(made)
+        return made
+
+    async def broken() -> Pairs:
+        closed = opened(f"http://127.0.0.1:{free_port()}", 5)
+        return [(closed, closed.bind({**graphql_source("enterprise", ITEMS), **SOURCE}, ITEMS, "uscc"))]
+
+    async def hung() -> Pairs:
+        slow = opened(hung_url, HUNG_TIMEOUT)
+        return [(slow, slow.bind({**graphql_source("enterprise", ITEMS), **SOURCE}, ITEMS, "uscc"))]
+
+    connectors: list[Connector] = []
+    connector = opened(url, 10)
+    try:
+        yield Backend("graphql", connector, await make_table(ROWS), make_table, broken, hung, graphql_source,
+                      "field", scans=False)  # fmt: skip
+    finally:
+        for each in connectors:
+            await each.close()
+
+
+def scanning(backend: Backend) -> None:
+    """Skip a test of scan or freshness on a kind that offers neither (an upstream gateway:
+    its refusal is test_a_kind_without_scan_says_so)."""
+    if not backend.scans:
+        pytest.skip(f"{backend.name} offers no scan nor change stamp (SourceUnavailable, unsupported: scan)")
+
+
 def postgresql_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     url = postgres_url()
     closed = sa.engine.make_url(url).set(host="127.0.0.1", port=free_port())
@@ -405,6 +475,9 @@ FACTORIES: dict[str, Factory] = {  # one entry per backend: a new kind adds its 
         "http-get", request.getfixturevalue("rest_url"), request.getfixturevalue("hung_url")
     ),
     "file": lambda request, tmp_path: file_backend(tmp_path),
+    "graphql": lambda request, tmp_path: graphql_backend(
+        request.getfixturevalue("graphql_url"), request.getfixturevalue("hung_url")
+    ),
 }
 BACKENDS = [
     pytest.param(name, id=name, marks=[pytest.mark.postgres] if name == "postgresql" else [])
@@ -530,14 +603,16 @@ async def test_fetch_of_1200_keys_of_which_few_exist(backend: Backend) -> None:
 async def test_fetch_from_an_empty_table(backend: Backend) -> None:
     binding = backend.bind(table=await backend.make_table([]))
     assert await backend.connector.fetch(binding, [key(1)], ITEMS) == {}
-    assert await backend.connector.scan(binding, ITEMS) == []
     assert await backend.connector.freshness(binding) is None
+    if backend.scans:
+        assert await backend.connector.scan(binding, ITEMS) == []
 
 
 # --- scan -----------------------------------------------------------------------------
 
 
 async def test_scan_orders_by_key_and_respects_the_limit(backend: Backend) -> None:
+    scanning(backend)
     rows = await backend.connector.scan(backend.bind(), ["name"], limit=25)
     assert [r["__key__"] for r in rows] == [key(i) for i in range(25)]
     for row in rows:
@@ -545,6 +620,7 @@ async def test_scan_orders_by_key_and_respects_the_limit(backend: Backend) -> No
 
 
 async def test_scan_rows_hold_the_key_and_exactly_the_items(backend: Backend) -> None:
+    scanning(backend)
     items = ["status", "registration_date", "uscc"]
     rows = await backend.connector.scan(backend.bind(), items, after=key(100), limit=3)
     assert rows == [{"__key__": key(i), **expected(key(i), items)} for i in (101, 102, 103)]
@@ -553,6 +629,7 @@ async def test_scan_rows_hold_the_key_and_exactly_the_items(backend: Backend) ->
 
 
 async def test_scan_selects_no_column_that_is_not_requested(backend: Backend) -> None:
+    scanning(backend)
     with backend.capture() as statements:
         await backend.connector.scan(backend.bind(), ["legal_representative"], limit=5)
     if isinstance(backend.connector, SQLConnector):  # the SQL sent names what is read
@@ -563,6 +640,7 @@ async def test_scan_selects_no_column_that_is_not_requested(backend: Backend) ->
 
 
 async def test_scan_pages_through_everything_with_after(backend: Backend) -> None:
+    scanning(backend)
     binding, seen, after = backend.bind(), [], None
     for _ in range(COUNT // 400 + 2):
         page = await backend.connector.scan(binding, ["status"], after=after, limit=400)
@@ -589,11 +667,13 @@ async def test_scan_never_yields_a_row_without_a_key(backend: Backend) -> None:
 
 
 async def test_scan_default_limit_is_1000(backend: Backend) -> None:
+    scanning(backend)
     rows = await backend.connector.scan(backend.bind(), ["uscc"])
     assert len(rows) == 1000
 
 
 async def test_scan_filters_with_since(backend: Backend) -> None:
+    scanning(backend)
     since = START + 1000 * STEP + dt.timedelta(minutes=3)  # mid-day, between two rows
     assert since.hour not in (0, 23)
     rows = await backend.connector.scan(backend.bind(), ["name"], since=since, limit=COUNT)
@@ -603,6 +683,7 @@ async def test_scan_filters_with_since(backend: Backend) -> None:
 
 
 async def test_scan_combines_after_since_and_limit(backend: Backend) -> None:
+    scanning(backend)
     since = START + 500 * STEP
     rows = await backend.connector.scan(backend.bind(), ["status"], after=key(700), since=since, limit=10)
     assert [r["__key__"] for r in rows] == [key(i) for i in range(701, 711)]
@@ -614,6 +695,7 @@ async def test_scan_since_without_an_update_column_misses_nothing(
     backend: Backend, request: pytest.FixtureRequest
 ) -> None:
     """A source that cannot tell what changed must not answer that nothing did."""
+    scanning(backend)
     binding = backend.bind(updated_at=None)
     rows = await backend.connector.scan(binding, ["name"], since=START + 1200 * STEP, limit=COUNT)
     assert len(rows) == COUNT
@@ -623,6 +705,7 @@ async def test_scan_since_without_an_update_column_misses_nothing(
 
 
 async def test_freshness_is_the_latest_update(backend: Backend) -> None:
+    scanning(backend)
     assert await backend.connector.freshness(backend.bind()) == START + (COUNT - 1) * STEP
 
 
@@ -633,6 +716,7 @@ async def test_freshness_without_an_update_column_is_none(backend: Backend) -> N
 async def test_rows_without_update_stamp_are_ignored_by_freshness_and_since(
     backend: Backend, request: pytest.FixtureRequest
 ) -> None:
+    scanning(backend)
     rows = [source_row(1), {**source_row(2), "updated_at": None}, source_row(3)]
     binding = backend.bind(table=await backend.make_table(rows))
     assert await backend.connector.freshness(binding) == START + 3 * STEP
@@ -648,6 +732,8 @@ async def test_a_failing_source_raises_source_unavailable(
     backend: Backend, call: str, request: pytest.FixtureRequest
 ) -> None:
     """mock: `failing = True`; sql: a table that does not exist; PostgreSQL also a closed port."""
+    if call != "fetch":
+        scanning(backend)
     for connector, binding in await backend.broken():
         with pytest.raises(SourceUnavailable) as caught:
             if call == "fetch":
@@ -684,10 +770,10 @@ async def test_a_hung_source_costs_each_call_one_timeout(backend: Backend) -> No
         assert connector.timeout == HUNG_TIMEOUT
         calls = {
             "fetch": connector.fetch(binding, [key(1)], ["name"]),
-            "scan": connector.scan(binding, ["name"]),
-            "freshness": connector.freshness(binding),
             "check": connector.check(binding),
         }
+        if backend.scans:  # a kind without them answers at once, asking nobody
+            calls.update(scan=connector.scan(binding, ["name"]), freshness=connector.freshness(binding))
         outcomes = dict(zip(calls, await asyncio.gather(*map(timed, calls.values())), strict=True))
         for call, (elapsed, raised) in outcomes.items():
             assert raised is not None, f"{call} of a hung source answered"
@@ -702,11 +788,25 @@ async def test_a_source_that_answers_more_is_cut_down(backend: Backend) -> None:
     binding = backend.bind()
     rows = await backend.connector.fetch(binding, [key(3), key(4), "K00003 "], ["name"])
     assert rows == {key(3): expected(key(3), ["name"]), key(4): expected(key(4), ["name"])}
+    if not backend.scans:
+        assert "内部核查" not in repr(rows)
+        return
     page = await backend.connector.scan(binding, ["status"], after=key(10), limit=3)
     assert page == [{"__key__": key(i), **expected(key(i), ["status"])} for i in (11, 12, 13)]
     since = await backend.connector.scan(binding, [], since=START + 1297 * STEP, limit=5)
     assert since == [{"__key__": key(i)} for i in (1297, 1298, 1299)]
     assert "内部核查" not in repr((rows, page, since))
+
+
+async def test_a_kind_without_scan_says_so(backend: Backend) -> None:
+    """An upstream gateway has no key-ordered listing: scan is refused plainly (never an
+    empty page, which an export would take for "nothing there"); freshness is unknown."""
+    if backend.scans:
+        pytest.skip(f"{backend.name} offers scan")
+    with pytest.raises(SourceUnavailable) as caught:
+        await backend.connector.scan(backend.bind(), ["name"], limit=5)
+    assert caught.value.extensions["unsupported"] == "scan"
+    assert await backend.connector.freshness(backend.bind()) is None
 
 
 async def test_concurrent_fetches_each_get_their_own_rows(backend: Backend) -> None:
@@ -729,7 +829,9 @@ def test_open_connector_refuses_unknown_kinds_naming_the_known_ones(kind: str | 
     assert all(known in message for known in ("mock", "sql", "http", "file"))
 
 
-async def test_open_connector_builds_each_kind(tmp_path: Path, rest_url: str) -> None:
+async def test_open_connector_builds_each_kind(
+    tmp_path: Path, rest_url: str, graphql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with contextlib.closing(sqlite3.connect(tmp_path / "amr.db")) as db, db:
         db.execute("CREATE TABLE enterprise (uscc TEXT PRIMARY KEY, ent_name TEXT)")
         db.execute("INSERT INTO enterprise VALUES ('K1', '甲')")
@@ -743,13 +845,26 @@ async def test_open_connector_builds_each_kind(tmp_path: Path, rest_url: str) ->
     )
     file = open_connector({"kind": "file"}, tmp_path)
     http = open_connector({"kind": "http", "base_url": rest_url}, tmp_path)
+    GRAPHQL_TABLES["built"] = [{"uscc": "K1", "ent_name": "甲"}]
+    monkeypatch.setenv("CONTRACT_UPSTREAM_SECRET", "s")
+    secret = "${CONTRACT_UPSTREAM_SECRET}"
+    settings = {
+        "kind": "graphql",
+        "url": f"{graphql_url}/graphql",
+        "client_id": "city",
+        "client_secret": secret,
+    }
+    graphql = open_connector({**settings, "audience": "contract"}, tmp_path)
+    on_behalf_of.set(OnBehalfOf("11420102MB0000019A", "county", None, "核验", None, lambda claims: "jws"))
     assert isinstance(sql, SQLConnector) and isinstance(mock, MockConnector)
     assert isinstance(file, FileConnector) and isinstance(http, HTTPConnector)
+    assert isinstance(graphql, GraphQLConnector)
     sources = {
         sql: {"table": "enterprise"},
         mock: {"table": "enterprise"},
         file: {"file": "enterprise.csv"},
         http: {"batch": {"url": f"{table}/lookup", "rows": "$.items"}},
+        graphql: {"subject": "organization", "field": "built"},
     }
     try:
         for connector, source in sources.items():

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.base import Binding, Row
+from connectors.forwarding import OnBehalfOf, on_behalf_of
 from connectors.mock import MockConnector
 from errors import SourceUnavailable
 from resolvers.batching import ResourceSource
@@ -301,3 +302,68 @@ async def test_a_caller_that_gave_up_leaves_the_queue() -> None:
     for tick in range(4):
         await timed_fetch(batched, [KEYS[tick]])
     assert batched._waiting == []
+
+
+# --- a connector that forwards the consumer (an upstream gateway, connectors.graphql) ----------
+
+
+class ForwardingSpy(SpyConnector):
+    """Records which consumer each fetch was made for, as a graphql connector reads it."""
+
+    forwards_identity = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made_for: list[str | None] = []
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        current = on_behalf_of.get()
+        self.made_for.append(current.department if current else None)
+        return await super().fetch(binding, keys, items)
+
+
+def consumer(department: str, purpose: str = "核验") -> OnBehalfOf:
+    return OnBehalfOf(department, "sys", None, purpose)
+
+
+async def fetch_for(resource: ResourceSource, who: OnBehalfOf, keys: list[str]) -> dict[str, Row]:
+    """A fetch made by an operation of ``who`` (resolvers.extensions.ForwardedConsumer sets it)."""
+    on_behalf_of.set(who)
+    return await resource.fetch(keys, ["name"])
+
+
+async def test_a_forwarding_source_is_never_coalesced_across_consumers() -> None:
+    spy = ForwardingSpy()
+    resource, _ = source(spy)
+    a, b = consumer("A"), consumer("B")
+    rows = await asyncio.gather(
+        fetch_for(resource, a, ["K1"]), fetch_for(resource, b, ["K2"]), fetch_for(resource, a, ["K3"])
+    )
+    assert rows == [answer(["K1"], ["name"]), answer(["K2"], ["name"]), answer(["K3"], ["name"])]
+    assert sorted(spy.made_for) == ["A", "B"]  # one call per consumer, each made for it
+    assert sorted(keys for keys, _ in spy.fetched) == [("K1", "K3"), ("K2",)]
+
+
+async def test_a_forwarding_source_separates_purposes_of_one_consumer() -> None:
+    spy = ForwardingSpy()
+    resource, _ = source(spy)
+    await asyncio.gather(
+        fetch_for(resource, consumer("A", "甲"), ["K1"]), fetch_for(resource, consumer("A", "乙"), ["K2"])
+    )
+    assert len(spy.fetched) == 2
+
+
+async def test_a_forwarding_source_called_without_a_consumer_is_called_without_one() -> None:
+    spy = ForwardingSpy()
+    resource, _ = source(spy)
+    await resource.fetch(["K1"], ["name"])
+    assert spy.made_for == [None]  # the graphql connector then refuses (tests/connectors/test_graphql.py)
+
+
+async def test_other_sources_ignore_the_consumer_and_coalesce() -> None:
+    resource, spy = source()
+    await asyncio.gather(
+        fetch_for(resource, consumer("A"), ["K1"]), fetch_for(resource, consumer("B"), ["K2"])
+    )
+    assert len(spy.fetched) == 1
+    assert on_behalf_of.get() is None  # nothing leaked into the caller's context
