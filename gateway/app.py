@@ -26,6 +26,7 @@ from gateway.compare_rate import CompareRateLimiter
 from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
+from gateway.sourcehealth import SourceHealth
 from gateway.stats import Statistics
 from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
@@ -50,6 +51,7 @@ class Gateway:
     schema: GovshareSchema
     authenticator: Authenticator
     audit: AuditLog | None = None
+    health: SourceHealth | None = None  # row cache, circuit breakers, freshness watch
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -70,8 +72,9 @@ class Gateway:
         federation.comparer = Comparer(
             CompareRateLimiter(settings.compare), AuditCompareRecorder(audit) if audit else None
         )
+        health = SourceHealth.start(settings, catalog, federation.sources)
         gateway = cls(
-            settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit
+            settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit, health
         )
         for state in await gateway.source_states():
             if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
@@ -93,6 +96,8 @@ class Gateway:
         if self.audit is not None:  # first: pending events are written before anything closes
             await self.audit.close()
         await self.authenticator.close()
+        if self.health is not None:
+            await self.health.close()
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()

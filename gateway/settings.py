@@ -33,6 +33,11 @@
 | GOVSHARE_COMPARE_RATE | 50 | subjects/s one consumer may compare at one resource (else `compare_rate`) |
 | GOVSHARE_COMPARE_BURST | 1000 | subjects one consumer may compare at once at one resource, after a pause |
 | GOVSHARE_RATE_LIMIT_STORAGE | memory:// | compare rate counters: `memory://`, or `redis://host:6379` |
+| GOVSHARE_CACHE_URL | memory:// | row cache: `memory://`, `redis://host:port/db` (shared), `off` |
+| GOVSHARE_ROW_CACHE_BYTES | 67108864 | bytes the memory row cache may keep (LRU) |
+| GOVSHARE_BREAKER_FAILURES | 5 | consecutive failed calls that open a circuit (or half of the last 20) |
+| GOVSHARE_BREAKER_OPEN_SECONDS | 30 | seconds an open circuit fails fast before one probe call |
+| GOVSHARE_FRESHNESS_SECONDS | 30 | seconds between freshness reads (a source's change drops cached rows) |
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
 variable, before the expensive step runs; see ``resolvers.limits``.
@@ -58,6 +63,7 @@ from urllib.parse import urlsplit
 
 from errors import ConfigurationError
 from gateway.platform import default_url
+from resolvers.breaker import BreakerSettings
 from resolvers.limits import OperationLimits
 
 
@@ -86,6 +92,10 @@ class Settings:
     log_level: str = "info"
     limits: OperationLimits = field(default_factory=OperationLimits)
     compare: CompareSettings = field(default_factory=lambda: CompareSettings())
+    cache_url: str = "memory://"
+    row_cache_bytes: int = 64 * 1024 * 1024
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    freshness_seconds: int = 30
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -111,6 +121,10 @@ class Settings:
             log_level=_level(pick("log_level", "info")),
             limits=_limits(pick),
             compare=_compare_settings(pick),
+            cache_url=_cache_url(pick("cache_url", "memory://")),
+            row_cache_bytes=_number("GOVSHARE_ROW_CACHE_BYTES", pick("row_cache_bytes", str(64 << 20))),
+            breaker=_breaker(pick),
+            freshness_seconds=_positive("GOVSHARE_FRESHNESS_SECONDS", pick("freshness_seconds", "30")),
         )
 
 
@@ -186,6 +200,28 @@ def _limits(pick: Any) -> OperationLimits:
             raise ConfigurationError(f"GOVSHARE_{name.upper()} must be at least 1, got {value}")
         values[name] = value
     return OperationLimits(**values)
+
+
+def _cache_url(value: str) -> str:
+    scheme = value.split("://", 1)[0].lower() if "://" in value else value.lower()
+    if scheme not in ("memory", "redis", "off"):
+        raise ConfigurationError(
+            f"GOVSHARE_CACHE_URL must be memory://, redis://host:port/db or off, got {value!r}"
+        )
+    return value
+
+
+def _breaker(pick: Any) -> BreakerSettings:
+    failures = _positive("GOVSHARE_BREAKER_FAILURES", pick("breaker_failures", "5"))
+    seconds = _positive("GOVSHARE_BREAKER_OPEN_SECONDS", pick("breaker_open_seconds", "30"))
+    return BreakerSettings(failures=failures, open_seconds=float(seconds))
+
+
+def _positive(name: str, value: str) -> int:
+    number = _number(name, value)
+    if number < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {number}")
+    return number
 
 
 def _number(name: str, value: str) -> int:
