@@ -61,7 +61,7 @@ from resolvers.limits import ByteBoundedCache
 
 log = logging.getLogger("govshare.cache")
 
-NAMESPACE = "govshare:rows:"  # aiocache prepends it as is
+NAMESPACE = "govshare:rows"  # keys are NAMESPACE:<key>, as aiocache builds Redis keys
 EXISTS = "#"  # the marker's item name: not a catalog item name (those are identifiers)
 ROW, NO_ROW = b"1", b"0"
 DEFAULT_BYTES = 64 * 1024 * 1024
@@ -127,6 +127,11 @@ class BoundedMemoryCache(BaseCache):  # type: ignore[misc]
         self.entries: ByteBoundedCache[str, tuple[bytes, float | None]] = ByteBoundedCache(
             budget, _entry_bytes, entries=max(1, budget // ENTRY_OVERHEAD)
         )
+
+    def _build_key(self, key: str, namespace: str | None = None) -> str:
+        """``namespace:key``, as aiocache's Redis backend builds keys."""
+        ns = namespace if namespace is not None else self.namespace
+        return key if ns is None else f"{ns}:{key}"
 
     def _live(self, key: str) -> bytes | None:
         found = self.entries.get(key)
@@ -308,7 +313,8 @@ class RowCache:
         return {**body, "state": "ok"}
 
     async def close(self) -> None:
-        await self.backend.close()
+        client = getattr(self.backend, "client", None)  # Redis: aiocache 0.12 calls redis's deprecated close()
+        await (client.aclose() if client is not None else self.backend.close())
 
     def _failed(self, what: str, exc: Exception) -> None:
         self.errors += 1
