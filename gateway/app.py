@@ -88,8 +88,12 @@ class Gateway:
         async with self._states_lock:
             now = time.monotonic()
             if self._states is None or now - self._states[0] >= SOURCE_STATE_TTL:
-                bound = {rid: (s.connector, s.binding) for rid, s in self.federation.sources.items()}
-                self._states = (now, await check_sources(self.catalog, bound))
+                sources = self.federation.sources
+                down = {rid for rid, s in sources.items() if s.breaker and s.breaker.state == "open"}
+                bound = {rid: (s.connector, s.binding) for rid, s in sources.items() if rid not in down}
+                found = {s.resource: s for s in await check_sources(self.catalog, bound)}
+                found.update((rid, _circuit_open(self.catalog, rid)) for rid in down)  # not asked again
+                self._states = (now, [found[rid] for rid in sources])
             return self._states[1]
 
     async def close(self) -> None:
@@ -154,6 +158,11 @@ class SourceState:
             "state": self.state,
             "detail": self.detail,
         }
+
+
+def _circuit_open(catalog: Catalog, rid: str) -> SourceState:
+    detail = "circuit open: the source failed repeatedly; calls fail fast until a probe succeeds"
+    return SourceState(rid, catalog.resources[rid].provider, "unavailable", detail)
 
 
 async def check_sources(
