@@ -313,7 +313,7 @@ class RowCache:
         return {**body, "state": "ok"}
 
     async def close(self) -> None:
-        client = getattr(self.backend, "client", None)  # Redis: aiocache 0.12 calls redis's deprecated close()
+        client = getattr(self.backend, "client", None)  # Redis: aiocache 0.12 calls a deprecated close()
         await (client.aclose() if client is not None else self.backend.close())
 
     def _failed(self, what: str, exc: Exception) -> None:

@@ -61,7 +61,9 @@ async def start(tmp_path: Path) -> AsyncIterator[Started]:
         await gateway.close()
 
 
-async def ask(client: httpx.AsyncClient, gateway: Gateway, department: str, code: str, query: str = QUERY) -> Any:
+async def ask(
+    client: httpx.AsyncClient, gateway: Gateway, department: str, code: str, query: str = QUERY
+) -> Any:
     token = gateway.signer.issue(department, ["consumer"], "test", 600)
     headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(GRANT_PURPOSE), "X-Voucher": "off"}
     response = await client.post("/graphql", json={"query": query, "variables": {"c": code}}, headers=headers)
@@ -73,11 +75,21 @@ def row_cache(gateway: Gateway) -> RowCache:
     return gateway.health.cache
 
 
-async def test_a_grant_revoked_a_moment_ago_is_not_served_from_the_cache(start: Started, cache_url: str) -> None:
+async def test_a_grant_revoked_a_moment_ago_is_not_served_from_the_cache(
+    start: Started, cache_url: str
+) -> None:
     client, gateway, samples = await start(cache_url)
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    grant = await gateway.platform.add_grant(new_grant_row(
-        DRC.code, "amr.enterprise_registration", ["legal_representative"], GRANT_PURPOSE, until, [Mode.QUERY]))  # fmt: skip
+    grant = await gateway.platform.add_grant(
+        new_grant_row(
+            DRC.code,
+            "amr.enterprise_registration",
+            ["legal_representative"],
+            GRANT_PURPOSE,
+            until,
+            [Mode.QUERY],
+        )
+    )
     code = samples["organizations"][0]
     first = await ask(client, gateway, DRC.code, code)
     assert first["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"]
@@ -101,8 +113,16 @@ async def test_a_consumer_without_the_grant_is_refused_an_item_another_consumer_
 ) -> None:
     client, gateway, samples = await start(cache_url)
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    await gateway.platform.add_grant(new_grant_row(
-        DRC.code, "amr.enterprise_registration", ["legal_representative"], GRANT_PURPOSE, until, [Mode.QUERY]))  # fmt: skip
+    await gateway.platform.add_grant(
+        new_grant_row(
+            DRC.code,
+            "amr.enterprise_registration",
+            ["legal_representative"],
+            GRANT_PURPOSE,
+            until,
+            [Mode.QUERY],
+        )
+    )
     code = samples["organizations"][1]
     granted = await ask(client, gateway, DRC.code, code)
     assert granted["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"]
@@ -111,10 +131,13 @@ async def test_a_consumer_without_the_grant_is_refused_an_item_another_consumer_
     assert other["errors"][0]["extensions"]["code"] == "CONDITIONAL_ACCESS_REQUIRED"
 
 
-async def test_a_non_shared_column_is_never_in_the_cache(start: Started, cache_url: str, tmp_path: Path) -> None:
+async def test_a_non_shared_column_is_never_in_the_cache(
+    start: Started, cache_url: str, tmp_path: Path
+) -> None:
     client, gateway, samples = await start(cache_url)
     code = samples["organizations"][2]
-    every = "name legalRepresentative registeredCapital status registrationDate address businessScope innerNote"
+    every = "name legalRepresentative registeredCapital status registrationDate address businessScope"
+    every += " innerNote"
     query = QUERY.replace("name status legalRepresentative", every)
     answer = await ask(client, gateway, HOUSING.code, code, query)
     assert any(e["extensions"]["code"] == "NOT_SHARED" for e in answer["errors"])
@@ -126,8 +149,19 @@ async def test_a_non_shared_column_is_never_in_the_cache(start: Started, cache_u
     keys, values = await cached(row_cache(gateway))
     items = {key.rsplit(":", 1)[1] for key in keys}
     assert "name" in items and "inner_note" not in items
-    assert items <= {"#", "uscc", "name", "registered_capital", "status", "registration_date", "business_scope",
-                     "legal_representative", "address", "credit_rating", "taxpayer_type"}  # fmt: skip
+    assert items <= {
+        "#",
+        "uscc",
+        "name",
+        "registered_capital",
+        "status",
+        "registration_date",
+        "business_scope",
+        "legal_representative",
+        "address",
+        "credit_rating",
+        "taxpayer_type",
+    }
     assert all(secret != decode_value(v) for v in values if v not in (b"0", b"1"))
     assert not any(code in key for key in keys)
 
@@ -152,7 +186,9 @@ async def test_two_gateways_share_rows_through_redis(start: Started) -> None:
     assert other.federation.round_trips() == 0 and row_cache(other).hits == 1
 
 
-async def test_a_change_notice_invalidates_the_subjects_rows(start: Started, cache_url: str, tmp_path: Path) -> None:
+async def test_a_change_notice_invalidates_the_subjects_rows(
+    start: Started, cache_url: str, tmp_path: Path
+) -> None:
     client, gateway, samples = await start(cache_url)
     code = samples["organizations"][4]
     await ask(client, gateway, HOUSING.code, code)
@@ -172,15 +208,18 @@ async def test_a_change_seen_by_freshness_drops_the_resources_rows(start: Starte
     code = samples["organizations"][5]
     await ask(client, gateway, HOUSING.code, code)
     with sqlite3.connect(tmp_path / "amr.db") as db:  # the provider's load stamps its change
-        db.execute("UPDATE enterprise SET ent_name = '新名称', updated_at = '2099-01-01T00:00:00' WHERE uscc = ?",
-                   (code,))  # fmt: skip
+        db.execute(
+            "UPDATE enterprise SET ent_name = '新名称', updated_at = '2099-01-01' WHERE uscc = ?", (code,)
+        )
     assert "amr.enterprise_registration" in await gateway.health.watch_once()
     fresh = await ask(client, gateway, HOUSING.code, code)
     assert fresh["data"]["organization"]["enterpriseRegistration"]["name"] == "新名称"
 
 
-async def test_readyz_shows_the_cache_the_platform_and_each_sources_circuit(start: Started, cache_url: str) -> None:
-    client, gateway, _ = await start(cache_url)
+async def test_readyz_shows_the_cache_the_platform_and_each_sources_circuit(
+    start: Started, cache_url: str
+) -> None:
+    client, _, _ = await start(cache_url)
     body = (await client.get("/readyz")).json()
     assert body["status"] == "ready"
     assert body["cache"]["state"] == "ok" and body["cache"]["backend"] == cache_url.split("://")[0]

@@ -52,7 +52,8 @@ def test_it_opens_probes_and_closes_with_a_log_line_each(caplog: pytest.LogCaptu
     circuit.allow()
     assert transitions(caplog) == [(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED)]
     record = next(r for r in caplog.records if r.name == "govshare.circuit")
-    assert record.fields["source"] == "11420100MB0001011X" and "3 consecutive failures" in record.fields["reason"]  # type: ignore[attr-defined]
+    fields = record.fields  # type: ignore[attr-defined]
+    assert fields["source"] == "11420100MB0001011X" and "3 consecutive failures" in fields["reason"]
     snapshot = circuit.snapshot()
     assert (snapshot.calls, snapshot.failures, snapshot.rejected, snapshot.opened) == (4, 3, 2, 1)
     assert snapshot.seconds_open == pytest.approx(10)

@@ -50,7 +50,11 @@ async def test_a_second_read_is_a_hit_and_costs_no_source_call(cache: RowCache) 
     source = source_over(cache)
     first = await source.fetch(["K001", "K002"], ITEMS)
     again = await source.fetch(["K002", "K001"], ITEMS)
-    assert first == again == {"K001": {"name": "企业1", "status": "存续"}, "K002": {"name": "企业2", "status": "存续"}}
+    assert (
+        first
+        == again
+        == {"K001": {"name": "企业1", "status": "存续"}, "K002": {"name": "企业2", "status": "存续"}}
+    )
     assert fetches(source) == 1
     assert (cache.hits, cache.misses) == (2, 2)
 
@@ -58,7 +62,10 @@ async def test_a_second_read_is_a_hit_and_costs_no_source_call(cache: RowCache) 
 async def test_only_the_missing_keys_and_items_go_to_the_source(cache: RowCache) -> None:
     source = source_over(cache)
     await source.fetch(["K001"], ITEMS)
-    assert await source.fetch(["K001", "K003"], ("name",)) == {"K001": {"name": "企业1"}, "K003": {"name": "企业3"}}
+    assert await source.fetch(["K001", "K003"], ("name",)) == {
+        "K001": {"name": "企业1"},
+        "K003": {"name": "企业3"},
+    }
     assert isinstance(source.connector, MockConnector)
     assert source.connector.calls[-1] == ("fetch", "enterprise", ("name",))  # K001's name came from the cache
     assert cache.hits == 1
@@ -118,10 +125,23 @@ async def test_a_new_freshness_stamp_moves_to_new_keys(cache: RowCache) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [None, True, 0, -3, 2.5, "", "企业 \"引号\"", dt.date(2024, 2, 29), dt.datetime(2026, 1, 2, 3, 4, 5),
-     dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))), decimal.Decimal("12.50"),
-     b"\x00\xff", ["a"], {"d": "not a date"}],
-)  # fmt: skip
+    [
+        None,
+        True,
+        0,
+        -3,
+        2.5,
+        "",
+        '企业 "引号"',
+        dt.date(2024, 2, 29),
+        dt.datetime(2026, 1, 2, 3, 4, 5),
+        dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        decimal.Decimal("12.50"),
+        b"\x00\xff",
+        ["a"],
+        {"d": "not a date"},
+    ],
+)
 async def test_values_come_back_as_they_were_stored(cache: RowCache, value: object) -> None:
     await cache.put("r.x", ["K1"], ("v",), {"K1": {"v": value}}, ttl=60)
     found, missing = await cache.get("r.x", ["K1"], ("v",))
