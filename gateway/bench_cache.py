@@ -16,8 +16,9 @@ coalesces them), so the source costs each request less and a hit saves less.
 The access decision (and, with ``--audit on``, the audit event and the voucher) is made on
 every request either way: only the source reads differ. ``--audit off`` (the default)
 measures the data path alone: an audited request also waits for the audit store's group
-commit, which no cache can save, and which at one connection costs more than the source. Phases alternate over ``--rounds`` rounds; medians are
-reported with the ratio hit / miss requests/s (the goal: at least 2).
+commit, which no cache can save, and which at one connection costs more than the source.
+Phases alternate over ``--rounds`` rounds; medians are reported with the ratio hit / miss
+requests/s (the goal: at least 2).
 """
 
 from __future__ import annotations
@@ -111,8 +112,12 @@ def counts(text: str) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m gateway.bench_cache", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--connections", type=counts, default=[1, 32],
-                        help="keep-alive connection counts, comma-separated, each measured (default 1,32)")
+    parser.add_argument(
+        "--connections",
+        type=counts,
+        default=[1, 32],
+        help="keep-alive connection counts, comma-separated, each measured (default 1,32)",
+    )
     parser.add_argument("--audit", choices=("on", "off"), default="off", help="GOVSHARE_AUDIT of the server")
     parser.add_argument("--rounds", type=int, default=3, help="alternated rounds; the median is reported")
     parser.add_argument("--cache-url", default="memory://", help="GOVSHARE_CACHE_URL of the server")
