@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from errors import ConfigurationError
 from gateway.app import Gateway, create_app
 from gateway.demo import DRC, GRANT_PURPOSE, HOUSING, build_demo
 from gateway.platform import new_grant_row
@@ -236,3 +237,30 @@ async def test_with_the_cache_off_every_read_goes_to_the_source(start: Started) 
     await ask(client, gateway, HOUSING.code, code)
     assert gateway.federation.round_trips() == 2
     assert (await client.get("/readyz")).json()["cache"]["backend"] == "off"
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"GOVSHARE_CACHE_URL": "memcached://127.0.0.1"}, "GOVSHARE_CACHE_URL must be memory://"),
+        ({"GOVSHARE_ROW_CACHE_BYTES": "lots"}, "GOVSHARE_ROW_CACHE_BYTES must be a whole number"),
+        ({"GOVSHARE_BREAKER_FAILURES": "0"}, "GOVSHARE_BREAKER_FAILURES must be at least 1"),
+        ({"GOVSHARE_BREAKER_OPEN_SECONDS": "-5"}, "GOVSHARE_BREAKER_OPEN_SECONDS must not be negative"),
+        ({"GOVSHARE_FRESHNESS_SECONDS": "0"}, "GOVSHARE_FRESHNESS_SECONDS must be at least 1"),
+    ],
+)
+def test_bad_cache_and_breaker_settings_are_refused_naming_the_variable(
+    environ: dict[str, str], named: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        Settings.load({**environ, "GOVSHARE_DATA": str(tmp_path)})
+
+
+def test_cache_and_breaker_settings_are_read_from_the_environment(tmp_path: Path) -> None:
+    environ = {"GOVSHARE_DATA": str(tmp_path), "GOVSHARE_CACHE_URL": "redis://127.0.0.1:6379/2",
+               "GOVSHARE_ROW_CACHE_BYTES": "1000", "GOVSHARE_BREAKER_FAILURES": "3",
+               "GOVSHARE_BREAKER_OPEN_SECONDS": "7", "GOVSHARE_FRESHNESS_SECONDS": "9"}  # fmt: skip
+    settings = Settings.load(environ)
+    assert (settings.cache_url, settings.row_cache_bytes, settings.freshness_seconds) == (
+        "redis://127.0.0.1:6379/2", 1000, 9)  # fmt: skip
+    assert (settings.breaker.failures, settings.breaker.open_seconds) == (3, 7.0)
