@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from gateway.auth import load_signer
-from gateway.bench import Measure, _median, drive, query_sender, start_server
+from gateway.bench import Measure, _median, drive, query_sender, start_server, until_ready
 from gateway.cli import loop_factory
 from gateway.demo import HOUSING, build_demo, organization_codes
 
@@ -65,6 +65,7 @@ async def main_async(args: argparse.Namespace) -> None:
     process, url = start_server(data_dir, audit=args.audit == "on")
     results = []
     try:
+        await until_ready(url)
         warm = query_sender(url, headers, 1)
         for code in hot:  # read once: their rows are cached from now on
             await warm(code)

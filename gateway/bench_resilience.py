@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from gateway.auth import load_signer
-from gateway.bench import QUERY, HTTPConnection, Measure, drive, start_server
+from gateway.bench import QUERY, HTTPConnection, Measure, drive, start_server, until_ready
 from gateway.cli import loop_factory
 from gateway.demo import HOUSING, build_demo, organization_codes
 
@@ -79,19 +79,25 @@ async def main_async(args: argparse.Namespace) -> None:
     process, url = start_server(data_dir, audit=args.audit == "on")
     n, seconds = args.connections, args.seconds
     try:
-        spanning, healthy_only = (sender(url, headers, n, q, False) for q in (QUERY, HEALTHY_ONLY))
-        await drive("warm-up", spanning, codes, n, 1.0)
+        await until_ready(url)
+
+        def spanning(hung: bool) -> Sender:  # fresh connections per phase: idle ones time out
+            return sender(url, headers, n, QUERY, hung)
+
+        def healthy_only() -> Sender:
+            return sender(url, headers, n, HEALTHY_ONLY, False)
+
+        await drive("warm-up", spanning(False), codes, n, 1.0)
         healthy = [
-            await drive("spanning 3 departments, all healthy", spanning, codes, n, seconds),
-            await drive("healthy-only 2 departments, all healthy", healthy_only, codes, n, seconds),
+            await drive("spanning 3 departments, all healthy", spanning(False), codes, n, seconds),
+            await drive("healthy-only 2 departments, all healthy", healthy_only(), codes, n, seconds),
         ]
         writer = hang_tax(data_dir)
         try:
-            spanning = sender(url, headers, n, QUERY, True)
-            opened = await open_circuit(spanning, codes[0], args.timeout)
+            opened = await open_circuit(spanning(True), codes[0], args.timeout)
             hung = [
-                await drive("spanning 3 departments, tax hung, circuit open", spanning, codes, n, seconds),
-                await drive("healthy-only 2 departments, tax hung", healthy_only, codes, n, seconds),
+                await drive("spanning 3 departments, tax hung, open", spanning(True), codes, n, seconds),
+                await drive("healthy-only 2 departments, tax hung", healthy_only(), codes, n, seconds),
             ]
         finally:
             writer.execute("ROLLBACK")
