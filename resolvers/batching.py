@@ -65,6 +65,7 @@ class ResourceSource:
     _in_flight: int = 0
     _scheduled: bool = False
     _flights: dict[tuple[str, tuple[str, ...]], Flight] = field(default_factory=dict)
+    _invalidations: int = 0  # a flight that saw one start and land keeps its rows out of the cache
 
     async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         """Rows of ``keys`` with exactly ``items``, from the cache or the source;
@@ -80,7 +81,11 @@ class ResourceSource:
         """Drop the cached rows of ``subjects`` (every bound item); the keys deleted."""
         if self.cache is None:
             return 0
-        return await self.cache.invalidate(self.resource, list(subjects), tuple(self.binding.columns))
+        self._invalidations += 1
+        codes = list(subjects)
+        for key in [k for k in self._flights if k[0] in codes]:  # later readers start a new flight
+            del self._flights[key]
+        return await self.cache.invalidate(self.resource, codes, tuple(self.binding.columns))
 
     async def _shared_fill(self, missing: Sequence[str], items: tuple[str, ...]) -> dict[str, Row | None]:
         """The missing keys' rows: joins the flights already out for them, starts one for the rest."""
@@ -96,9 +101,13 @@ class ResourceSource:
         return {key: rows.get(key) for key in missing}
 
     async def _fill(self, keys: list[str], items: tuple[str, ...]) -> dict[str, Row | None]:
+        """Rows from the source, kept in the cache unless a change notice came meanwhile
+        (the rows read may predate the change: the next reader reads again)."""
+        seen = self._invalidations
         rows = await self._from_source(keys, items)
         assert self.cache is not None and self.ttl
-        await self.cache.put(self.resource, keys, items, rows, self.ttl)
+        if self._invalidations == seen:
+            await self.cache.put(self.resource, keys, items, rows, self.ttl)
         return {key: rows.get(key) for key in keys}
 
     def _landed(self, flight: Flight, keys: list[str], items: tuple[str, ...]) -> None:

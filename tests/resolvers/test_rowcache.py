@@ -208,3 +208,13 @@ def test_an_unknown_cache_url_is_refused_with_the_choices() -> None:
     with pytest.raises(Exception, match="memory://, redis://host:port/db or off"):
         open_backend("memcached://127.0.0.1")
     assert open_backend("off") is None
+
+
+async def test_rows_read_before_a_change_notice_are_not_cached_after_it(cache: RowCache) -> None:
+    source = source_over(cache, delay=0.05)
+    reading = asyncio.ensure_future(source.fetch(["K001"], ITEMS))
+    await asyncio.sleep(0.01)  # the source call is out
+    await source.invalidate(["K001"])
+    await reading
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 2  # the rows read across the notice were not kept
