@@ -72,7 +72,7 @@ class Gateway:
         federation.comparer = Comparer(
             CompareRateLimiter(settings.compare), AuditCompareRecorder(audit) if audit else None
         )
-        health = SourceHealth.start(settings, catalog, federation.sources)
+        health = await SourceHealth.start(settings, catalog, federation.sources)
         gateway = cls(
             settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit, health
         )

@@ -49,10 +49,11 @@ class SourceHealth:
     _watch: asyncio.Task[None] | None = None
 
     @classmethod
-    def start(
+    async def start(
         cls, settings: Settings, catalog: Catalog, sources: Mapping[str, ResourceSource]
     ) -> SourceHealth:
-        """Attach cache and breakers to ``sources`` and start watching their freshness."""
+        """Attach cache and breakers to ``sources``, read their freshness once (so that every
+        process sharing a Redis starts on the same cache generations) and keep watching it."""
         backend = open_backend(settings.cache_url, settings.row_cache_bytes)
         cache = None if backend is None else RowCache(backend, settings.cache_url.split("://", 1)[0])
         providers = {resource.provider for resource in catalog.resources.values()}
@@ -62,13 +63,14 @@ class SourceHealth:
             source.resource, source.cache, source.ttl = rid, cache, row_ttl(resource)
             source.breaker = breakers[resource.provider]
         health = cls(catalog, sources, cache, breakers)
+        await health.watch_once()
         health._watch = asyncio.create_task(health._watching(settings.freshness_seconds))
         return health
 
     async def _watching(self, seconds: float) -> None:
         while True:
-            await self.watch_once()
             await asyncio.sleep(seconds)
+            await self.watch_once()
 
     async def watch_once(self) -> list[str]:
         """Read every source's freshness once; the resources whose source changed."""
