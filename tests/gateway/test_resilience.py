@@ -111,3 +111,21 @@ async def operator_stats(client: httpx.AsyncClient, gateway: Gateway) -> dict[st
     body = (await client.post("/graphql", json={"query": query}, headers=headers)).json()
     assert "errors" not in body, body
     return {entry["department"]["code"]: entry["circuit"] for entry in body["data"]["stats"]}
+
+
+async def test_an_export_of_a_source_whose_circuit_is_open_fails_at_once(served) -> None:
+    client, gateway, _ = served
+    source = gateway.federation.sources["amr.enterprise_registration"]
+    assert source.breaker is not None
+    for _ in range(source.breaker.settings.failures):
+        source.breaker.failed("down (test)")
+    token = gateway.signer.issue(HOUSING.code, ["consumer"], ttl=600)
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "test", "X-Request-User": "circuit"}
+    started = time.monotonic()
+    url = "/export/amr.enterprise_registration"
+    answer = await client.get(url, params={"items": "name"}, headers=headers)
+    assert time.monotonic() - started < 1.0
+    assert answer.status_code == 503
+    [error] = answer.json()["errors"]
+    assert error["extensions"]["code"] == "SOURCE_UNAVAILABLE"
+    assert source.breaker.rejected == 1 and source.breaker.calls == source.breaker.settings.failures
