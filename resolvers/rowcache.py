@@ -36,7 +36,9 @@ aiocache backend of our own, because aiocache's ``SimpleMemoryCache`` is unbound
 keeps one timer per key: ours is a least-recently-used map bounded in bytes (reusing
 ``resolvers.limits.ByteBoundedCache``) whose entries expire when read past their TTL.
 ``redis://host:port/db`` is aiocache's ``RedisCache``, shared by several gateway processes.
-A cache that fails (Redis down) is treated as a miss and logged; it never fails a request.
+A cache that fails (Redis down) is treated as a miss and logged; it never fails a request,
+and after 5 failures in a row its own circuit breaker (``resolvers.breaker``) skips it for
+30 s, so that a hung Redis does not cost each request a Redis timeout.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ from aiocache.base import BaseCache
 from aiocache.serializers import BaseSerializer
 
 from connectors.base import Row
-from errors import ConfigurationError
+from errors import ConfigurationError, SourceUnavailable
+from resolvers.breaker import CircuitBreaker
 from resolvers.limits import ByteBoundedCache
 
 log = logging.getLogger("govshare.cache")
@@ -231,6 +234,7 @@ class RowCache:
 
     def __init__(self, backend: BaseCache, name: str = "memory") -> None:
         self.backend, self.name = backend, name
+        self.breaker = CircuitBreaker(f"row cache ({name})")
         self.generations: dict[str, str] = {}
         self.hits = self.misses = self.errors = 0
 
@@ -243,11 +247,13 @@ class RowCache:
         names = (EXISTS, *items)
         wanted = [self._prefix(resource, key) + name for key in keys for name in names]
         try:
+            self.breaker.allow()
             values = await self.backend.multi_get(wanted)
         except Exception as exc:  # a cache that fails is a miss, never a failed request
             self._failed("read", exc)
             self.misses += len(keys)
             return {}, list(keys)
+        self.breaker.succeeded()
         found: dict[str, Row | None] = {}
         missing: list[str] = []
         width = len(names)
@@ -273,13 +279,17 @@ class RowCache:
             if row is not None:
                 pairs.extend((prefix + item, encode_value(row[item])) for item in items)
         try:
+            self.breaker.allow()
             await self.backend.multi_set(pairs, ttl=ttl)
         except Exception as exc:
             self._failed("write", exc)
+            return
+        self.breaker.succeeded()
 
     async def invalidate(self, resource: str, subjects: Iterable[str], items: Sequence[str]) -> int:
         """Delete the cached rows of ``subjects`` of ``resource`` (``items``: every item the
-        resource binds); the number of keys deleted. For change notices (``notifyChange``)."""
+        resource binds); the number of keys deleted. For change notices (``notifyChange``).
+        Raises the backend's error when it fails: the caller must know the rows may linger."""
         deleted = 0
         for subject in subjects:
             prefix = self._prefix(resource, subject)
@@ -302,7 +312,7 @@ class RowCache:
     async def state(self) -> dict[str, Any]:
         """For /readyz: backend, whether it answers, hit and miss counts."""
         body: dict[str, Any] = {"backend": self.name, "hits": self.hits, "misses": self.misses,
-                                "errors": self.errors}  # fmt: skip
+                                "errors": self.errors, "circuit": self.breaker.state}  # fmt: skip
         try:
             await self.backend.exists("ping")
         except Exception as exc:
@@ -317,7 +327,10 @@ class RowCache:
         await (client.aclose() if client is not None else self.backend.close())
 
     def _failed(self, what: str, exc: Exception) -> None:
+        if isinstance(exc, SourceUnavailable):  # skipped while its circuit is open: logged on opening
+            return
         self.errors += 1
+        self.breaker.failed(type(exc).__name__)
         log.warning("row cache %s failed (%s): served from the source", what, type(exc).__name__,
                     extra={"fields": {"backend": self.name}})  # fmt: skip
 

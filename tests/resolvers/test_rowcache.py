@@ -182,8 +182,12 @@ async def test_a_cache_that_fails_is_a_miss_and_never_a_failed_request() -> None
     source = source_over(cache)
     assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
     assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
-    assert fetches(source) == 2 and cache.errors >= 2
+    assert fetches(source) == 2 and cache.errors == 4  # two reads, two writes
     assert (await cache.state())["state"] == "unavailable"
+    await source.fetch(["K002"], ITEMS)  # the fifth failure in a row opens the cache's circuit
+    assert cache.breaker.state == "open" and cache.errors == 5
+    assert await source.fetch(["K003"], ITEMS) == {"K003": {"name": "企业3", "status": "存续"}}
+    assert cache.errors == 5  # skipped, not asked
     await cache.close()
 
 
