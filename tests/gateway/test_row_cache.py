@@ -222,7 +222,9 @@ async def test_readyz_shows_the_cache_the_platform_and_each_sources_circuit(
 ) -> None:
     client, _, _ = await start(cache_url)
     body = (await client.get("/readyz")).json()
-    assert body["status"] == "ready"
+    down = {rid for rid, source in body["sources"].items() if source["state"] != "ok"}
+    assert down <= {"hpf.deposit"}  # the demo's REST department runs beside `govshare demo` only
+    assert body["status"] == ("degraded" if down else "ready")
     assert body["cache"]["state"] == "ok" and body["cache"]["backend"] == cache_url.split("://")[0]
     assert body["platform"] == {"state": "ok"}
     source = body["sources"]["amr.enterprise_registration"]
