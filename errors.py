@@ -159,6 +159,9 @@ class RateLimited(GovshareError):
 
 
 class SourceUnavailable(GovshareError):
+    """A department's source failed or timed out (``timeout`` seconds), or its circuit is
+    open and it is not asked (``circuit``, ``retryAfter`` seconds: resolvers.breaker)."""
+
     code = "SOURCE_UNAVAILABLE"
     status = 503
 

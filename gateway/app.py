@@ -27,6 +27,7 @@ from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.logs import RequestLog
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
+from gateway.sourcehealth import SourceHealth
 from gateway.stats import Statistics
 from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
@@ -52,6 +53,7 @@ class Gateway:
     authenticator: Authenticator
     audit: AuditLog | None = None
     forwarding: ForwardingVerifier | None = None  # downstream gateways trusted to forward identity
+    health: SourceHealth | None = None  # row cache, circuit breakers, freshness watch
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -73,8 +75,18 @@ class Gateway:
             CompareRateLimiter(settings.compare), AuditCompareRecorder(audit) if audit else None
         )
         federation.assertion_signer = assertion_signer(signer)  # for graphql (upstream) connectors
+        health = await SourceHealth.start(settings, catalog, federation.sources)
         gateway = cls(
-            settings, catalog, signer, platform, connectors, federation, schema, authenticator, audit
+            settings,
+            catalog,
+            signer,
+            platform,
+            connectors,
+            federation,
+            schema,
+            authenticator,
+            audit,
+            health=health,
         )
         gateway.forwarding = ForwardingVerifier.create(
             settings.gateway_name, settings.trusted_gateways, signer.leeway
@@ -91,8 +103,12 @@ class Gateway:
         async with self._states_lock:
             now = time.monotonic()
             if self._states is None or now - self._states[0] >= SOURCE_STATE_TTL:
-                bound = {rid: (s.connector, s.binding) for rid, s in self.federation.sources.items()}
-                self._states = (now, await check_sources(self.catalog, bound))
+                sources = self.federation.sources
+                down = {rid for rid, s in sources.items() if s.breaker and s.breaker.state == "open"}
+                bound = {rid: (s.connector, s.binding) for rid, s in sources.items() if rid not in down}
+                found = {s.resource: s for s in await check_sources(self.catalog, bound)}
+                found.update((rid, _circuit_open(self.catalog, rid)) for rid in down)  # not asked again
+                self._states = (now, [found[rid] for rid in sources])
             return self._states[1]
 
     async def close(self) -> None:
@@ -101,6 +117,8 @@ class Gateway:
         await self.authenticator.close()
         if self.forwarding is not None:
             await self.forwarding.close()
+        if self.health is not None:
+            await self.health.close()
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
@@ -157,6 +175,11 @@ class SourceState:
             "state": self.state,
             "detail": self.detail,
         }
+
+
+def _circuit_open(catalog: Catalog, rid: str) -> SourceState:
+    detail = "circuit open: the source failed repeatedly; calls fail fast until a probe succeeds"
+    return SourceState(rid, catalog.resources[rid].provider, "unavailable", detail)
 
 
 async def check_sources(

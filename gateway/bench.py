@@ -207,6 +207,26 @@ def _wait_for_url(process: subprocess.Popen[str], output: Path) -> str:
     raise RuntimeError(f"server did not start: {output.read_text()}")
 
 
+async def until_ready(url: str, seconds: float = 60.0) -> None:
+    """Wait until the server at ``url`` (its /graphql URL) answers ``/healthz``: on a busy
+    machine its start-up may outlast the second ``start_server`` waits."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            status = await reader.readline()
+            writer.close()
+            if b" 200 " in status:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server at {url} did not answer /healthz within {seconds:g} s")
+        await asyncio.sleep(0.2)
+
+
 async def serve_and_drive(
     data_dir: Path, audit: bool, token: str, codes: list[str], args: argparse.Namespace
 ) -> Measure:

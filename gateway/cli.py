@@ -120,6 +120,9 @@ def _serve_parser(command: argparse.ArgumentParser) -> None:
     _catalog_option(command)
     command.add_argument("--host", default=None, help="address (default 127.0.0.1)")
     command.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one)")
+    command.add_argument(
+        "--cache-url", default=None, help="row cache: memory:// (default), redis://host:port/db or off"
+    )
 
 
 def _demo_parser(command: argparse.ArgumentParser) -> None:
@@ -158,7 +161,7 @@ def _grant_parsers(commands: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    flags = {k: getattr(args, k, None) for k in ("data", "catalog", "host", "port")}
+    flags = {k: getattr(args, k, None) for k in ("data", "catalog", "host", "port", "cache_url")}
     return Settings.load(**flags)
 
 

@@ -35,10 +35,11 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from connectors.base import Row
-from errors import AuditUnavailable, GovshareError, RateLimited
+from errors import AuditUnavailable, GovshareError, RateLimited, SourceUnavailable
 from policies.bulk import ExportPlan
 from policies.decision import Grant, SubjectAccess
 from resolvers.batching import ResourceSource
+from resolvers.breaker import CircuitBreaker
 from resolvers.context import GrantStore
 
 log = logging.getLogger("govshare.export")
@@ -120,11 +121,33 @@ def _wanted(left: int | None) -> int:
 
 
 def _scan(job: ExportJob, after: str | None, wanted: int) -> asyncio.Future[list[Row]]:
+    """The next page's read, behind the source's circuit breaker (resolvers.breaker): while it
+    is open the read fails at once, as a failed read would; its outcome counts."""
+    breaker = job.source.breaker
+    if breaker is not None:
+        try:
+            breaker.allow()
+        except SourceUnavailable as exc:
+            refused: asyncio.Future[list[Row]] = asyncio.get_running_loop().create_future()
+            refused.set_exception(exc)
+            return refused
     items = tuple(name for name in job.plan.items if name not in job.plan.deferred)
     call = job.source.connector.scan(job.source.binding, items, after=after, since=job.since, limit=wanted)
     future = asyncio.ensure_future(call)
     future.add_done_callback(_retrieve)
+    if breaker is not None:
+        future.add_done_callback(lambda done: _count(breaker, done))
     return future
+
+
+def _count(breaker: CircuitBreaker, done: asyncio.Future[Any]) -> None:
+    if done.cancelled():  # the client went away: says nothing about the source
+        return
+    failure = done.exception()
+    if failure is None:
+        breaker.succeeded()
+    else:
+        breaker.failed(failure.message if isinstance(failure, SourceUnavailable) else type(failure).__name__)
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -8,6 +8,7 @@ can leak through an exception message.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import unicodedata
 from collections.abc import Mapping
@@ -41,6 +42,7 @@ from gateway import evidence, graphiql
 from gateway.audit import canonical_json, digest
 from gateway.auth import bearer_token, issued_here, voucher_keys
 from gateway.evidence import must_record, query_event, refusals, touches_data
+from gateway.sourcehealth import SourceHealth, platform_state
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
@@ -549,9 +551,31 @@ async def readyz(request: Request) -> Response:
     states = await gateway.source_states()
     sources = {s.resource: {"provider": s.provider, "state": s.state, "detail": s.detail} for s in states}
     found = {s.state for s in states}
-    status = "not_ready" if "misconfigured" in found else "degraded" if "unavailable" in found else "ready"
-    body = {"status": status, "profile": gateway.catalog.profile, "warnings": warnings, "sources": sources}
+    body: dict[str, Any] = {"profile": gateway.catalog.profile, "warnings": warnings, "sources": sources}
+    if gateway.health is not None:  # circuits, freshness, cache, platform database (issue 9)
+        found |= await readiness(gateway, gateway.health, sources, body)
+    degraded = found & {"unavailable", "open", "half_open", "cache_unavailable"}
+    status = "not_ready" if found & {"misconfigured", "platform_unavailable"} else (
+        "degraded" if degraded else "ready")  # fmt: skip
+    body = {"status": status, **body}
     return JSONResponse(body, status_code=503 if status == "not_ready" else 200)
+
+
+async def readiness(
+    gateway: Any, health: SourceHealth, sources: dict[str, dict[str, Any]], body: dict[str, Any]
+) -> set[str]:
+    """Add each source's circuit and freshness, the cache and the platform database to the
+    /readyz ``body``; the states found that make it degraded or not ready."""
+    now = dt.datetime.now(dt.UTC)
+    for rid, entry in sources.items():
+        entry.update(health.resource_state(rid, now))
+    body["cache"], body["platform"] = await health.cache_state(), await platform_state(gateway.platform)
+    found = {entry["circuit"] for entry in sources.values()}
+    if body["cache"]["state"] != "ok":
+        found.add("cache_unavailable")
+    if body["platform"]["state"] != "ok":
+        found.add("platform_unavailable")
+    return found
 
 
 async def healthz(request: Request) -> Response:

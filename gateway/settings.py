@@ -35,6 +35,11 @@
 | GOVSHARE_RATE_LIMIT_STORAGE | memory:// | compare rate counters: `memory://`, or `redis://host:6379` |
 | GOVSHARE_GATEWAY_NAME | (none) | this gateway's name, the ``aud`` of forwarding assertions made for it |
 | GOVSHARE_TRUSTED_GATEWAYS | [] | downstream gateways that may forward a consumer's identity, JSON (below) |
+| GOVSHARE_CACHE_URL | memory:// | row cache: `memory://`, `redis://host:port/db` (shared), `off` |
+| GOVSHARE_ROW_CACHE_BYTES | 67108864 | bytes the memory row cache may keep (LRU) |
+| GOVSHARE_BREAKER_FAILURES | 5 | consecutive failed calls that open a circuit (or half of the last 20) |
+| GOVSHARE_BREAKER_OPEN_SECONDS | 30 | seconds an open circuit fails fast before one probe call |
+| GOVSHARE_FRESHNESS_SECONDS | 30 | seconds between freshness reads (a source's change drops cached rows) |
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
 variable, before the expensive step runs; see ``resolvers.limits``.
@@ -66,6 +71,7 @@ from urllib.parse import urlsplit
 
 from errors import ConfigurationError
 from gateway.platform import default_url
+from resolvers.breaker import BreakerSettings
 from resolvers.limits import OperationLimits
 
 
@@ -104,6 +110,10 @@ class Settings:
     compare: CompareSettings = field(default_factory=lambda: CompareSettings())
     gateway_name: str | None = None
     trusted_gateways: tuple[TrustedGateway, ...] = ()
+    cache_url: str = "memory://"
+    row_cache_bytes: int = 64 * 1024 * 1024
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    freshness_seconds: int = 30
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -131,6 +141,10 @@ class Settings:
             compare=_compare_settings(pick),
             gateway_name=pick("gateway_name", "") or None,
             trusted_gateways=_trusted_gateways(pick("trusted_gateways", "[]"), pick("gateway_name", "")),
+            cache_url=_cache_url(pick("cache_url", "memory://")),
+            row_cache_bytes=_number("GOVSHARE_ROW_CACHE_BYTES", pick("row_cache_bytes", str(64 << 20))),
+            breaker=_breaker(pick),
+            freshness_seconds=_positive("GOVSHARE_FRESHNESS_SECONDS", pick("freshness_seconds", "30")),
         )
 
 
@@ -206,6 +220,28 @@ def _limits(pick: Any) -> OperationLimits:
             raise ConfigurationError(f"GOVSHARE_{name.upper()} must be at least 1, got {value}")
         values[name] = value
     return OperationLimits(**values)
+
+
+def _cache_url(value: str) -> str:
+    scheme = value.split("://", 1)[0].lower() if "://" in value else value.lower()
+    if scheme not in ("memory", "redis", "off"):
+        raise ConfigurationError(
+            f"GOVSHARE_CACHE_URL must be memory://, redis://host:port/db or off, got {value!r}"
+        )
+    return value
+
+
+def _breaker(pick: Any) -> BreakerSettings:
+    failures = _positive("GOVSHARE_BREAKER_FAILURES", pick("breaker_failures", "5"))
+    seconds = _positive("GOVSHARE_BREAKER_OPEN_SECONDS", pick("breaker_open_seconds", "30"))
+    return BreakerSettings(failures=failures, open_seconds=float(seconds))
+
+
+def _positive(name: str, value: str) -> int:
+    number = _number(name, value)
+    if number < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {number}")
+    return number
 
 
 def _number(name: str, value: str) -> int:

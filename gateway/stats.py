@@ -9,7 +9,9 @@ Sanya art. 27 and Zhejiang art. 35 / Zhengzhou art. 31 (提供数量、更新时
   that touch its resources, by service mode, their distinct consumer departments, and how
   many were refused (a decision on one of its items other than ``ALLOWED``);
 - availability: the share of those events in which none of its items was refused with
-  ``SOURCE_UNAVAILABLE`` (1.0 when there were none);
+  ``SOURCE_UNAVAILABLE`` (1.0 when there were none); and ``circuit``, its source's circuit
+  breaker in this process (``resolvers.breaker``: state, calls, failures, calls refused
+  while open, times opened, seconds open, share of calls that succeeded);
 - authorizations: the applications on its resources decided in the period, approved or
   refused, their handling time in Chinese working days from submission to decision
   (average and 95th percentile, nearest rank), and how many applications have an
@@ -34,6 +36,7 @@ they name), a provider its own department only, anyone else nothing (``FORBIDDEN
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -55,6 +58,7 @@ from policies.share import Mode, Share
 from policies.workdays import WorkdayCalendar
 from policies.workflow import Status
 from resolvers.batching import ResourceSource
+from resolvers.breaker import BreakerSnapshot
 
 log = logging.getLogger("govshare.stats")
 
@@ -126,6 +130,7 @@ class DepartmentStats:
     availability: float
     timeliness: tuple[Timeliness, ...]
     objections: int = 0  # objections are not stored yet
+    circuit: BreakerSnapshot | None = None  # its source's breaker in this process (Hubei art. 26)
 
 
 # --- who may read what ----------------------------------------------------------------
@@ -416,8 +421,12 @@ class Statistics:
             self._usage(owned, period), self._authorizations(owned, period, now), self._freshness(owned)
         )
         blank = AuthorizationStats()
+        circuits = {s.breaker.source: s.breaker for s in self.sources.values() if s.breaker is not None}
         return [
-            department_stats(self.catalog, c, usage.of(c), authorizations.get(c, blank), freshness, now)
+            dataclasses.replace(
+                department_stats(self.catalog, c, usage.of(c), authorizations.get(c, blank), freshness, now),
+                circuit=circuits[c].snapshot() if c in circuits else None,
+            )
             for c in departments
         ]
 

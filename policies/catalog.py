@@ -42,7 +42,7 @@ RESERVED_TYPES = (
     "Float", "Boolean", "ID", "Application", "ApplicationEvent", "ApplicationStatus", "Grant",
     "AuditEventView", "AuditPage", "DepartmentStats", "ItemCounts", "ModeCount", "AuthorizationStats",
     "ResourceTimeliness", "JSON", "DateTime", "ApplicationInput", "ConditionsInput", "MaskInput",
-    "CompareResult", "CompareItem", "CompareOutcome",
+    "CompareResult", "CompareItem", "CompareOutcome", "SourceCircuit",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

@@ -20,17 +20,33 @@ upstream gateway deciding on the original consumer's grants) is coalesced only a
 waiters of the same consumer, purpose and user (``OnBehalfOf.key``, read from
 ``connectors.forwarding.on_behalf_of`` when the waiter arrives): each group is its own
 source call, made with ``on_behalf_of`` set to that consumer.
+
+Two more guards sit here, at the boundary between the DataLoaders and the source:
+
+- the row cache (``resolvers.rowcache``, when the resource has a TTL): asked first, for
+  exactly the keys and items asked (the access decision was made before); only the keys it
+  lacks go to the source. Concurrent misses of one key share one source call (one flight
+  per (key, item set) in this process): a stampede of requests for a row that just expired
+  costs one call, not one per request. Why our own single flight: aiocache's ``RedLock``
+  makes the others wait for the lease and read the cache again, an extra round trip each,
+  and in-process futures are the cheapest way to hand one answer to many waiters.
+- the source's circuit breaker (``resolvers.breaker``): while it is open, a call that
+  needs the source fails at once with ``SourceUnavailable``; cached rows are still served.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from connectors.base import Binding, Connector, Row, within
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from errors import SourceUnavailable
+from resolvers.breaker import CircuitBreaker
+from resolvers.rowcache import RowCache
+
+Flight = asyncio.Future[dict[str, Row | None]]
 
 
 @dataclass(eq=False)  # found by identity when it gives up waiting
@@ -49,17 +65,75 @@ class ResourceSource:
     binding: Binding
     max_in_flight: int = 2
     round_trips: int = 0
+    resource: str = ""  # the catalog's id: cache keys
+    cache: RowCache | None = None
+    ttl: int | None = None  # seconds its rows may be cached (policies.caching.row_ttl); None: never
+    breaker: CircuitBreaker | None = None  # its department's, shared by the department's resources
     _waiting: list[_Waiter] = field(default_factory=list)
     _in_flight: int = 0
     _scheduled: bool = False
+    _flights: dict[tuple[str, tuple[str, ...]], Flight] = field(default_factory=dict)
+    _invalidations: int = 0  # a flight that saw one start and land keeps its rows out of the cache
 
     async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
-        """Rows of ``keys`` with exactly ``items``; ``SourceUnavailable`` after ``timeout`` s.
+        """Rows of ``keys`` with exactly ``items``, from the cache or the source;
+        ``SourceUnavailable`` after ``timeout`` s, or at once while the circuit is open.
         A connector that forwards identity gets the caller's ``on_behalf_of`` (its operation's
-        consumer, set by resolvers.extensions.ForwardedConsumer)."""
-        future = asyncio.get_running_loop().create_future()
+        consumer, set by resolvers.extensions.ForwardedConsumer), and its rows are never cached:
+        they are what the upstream decided for that one consumer."""
+        if self.cache is None or not self.ttl or self.connector.forwards_identity:
+            return await self._from_source(keys, items)
+        found, missing = await self.cache.get(self.resource, keys, items)
+        if missing:
+            found.update(await self._shared_fill(missing, tuple(items)))
+        return {key: row for key, row in found.items() if row is not None}
+
+    async def invalidate(self, subjects: Iterable[str]) -> int:
+        """Drop the cached rows of ``subjects`` (every bound item); the keys deleted."""
+        if self.cache is None:
+            return 0
+        self._invalidations += 1
+        codes = list(subjects)
+        for key in [k for k in self._flights if k[0] in codes]:  # later readers start a new flight
+            del self._flights[key]
+        return await self.cache.invalidate(self.resource, codes, tuple(self.binding.columns))
+
+    async def _shared_fill(self, missing: Sequence[str], items: tuple[str, ...]) -> dict[str, Row | None]:
+        """The missing keys' rows: joins the flights already out for them, starts one for the rest."""
+        mine = [key for key in missing if (key, items) not in self._flights]
+        if mine:
+            flight = asyncio.ensure_future(self._fill(mine, items))
+            for key in mine:
+                self._flights[(key, items)] = flight
+            flight.add_done_callback(lambda done: self._landed(done, mine, items))
+        rows: dict[str, Row | None] = {}
+        for joined in {self._flights[(key, items)] for key in missing}:
+            rows.update(await asyncio.shield(joined))  # one waiter's cancel is not the others'
+        return {key: rows.get(key) for key in missing}
+
+    async def _fill(self, keys: list[str], items: tuple[str, ...]) -> dict[str, Row | None]:
+        """Rows from the source, kept in the cache unless a change notice came meanwhile
+        (the rows read may predate the change: the next reader reads again)."""
+        seen = self._invalidations
+        rows = await self._from_source(keys, items)
+        assert self.cache is not None and self.ttl
+        if self._invalidations == seen:
+            await self.cache.put(self.resource, keys, items, rows, self.ttl)
+        return {key: rows.get(key) for key in keys}
+
+    def _landed(self, flight: Flight, keys: list[str], items: tuple[str, ...]) -> None:
+        for key in keys:
+            if self._flights.get((key, items)) is flight:
+                del self._flights[(key, items)]
+        if not flight.cancelled():
+            flight.exception()  # seen: every waiter may have gone
+
+    async def _from_source(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        """Rows of ``keys`` with exactly ``items`` from the source, coalesced with other callers."""
+        if self.breaker is not None:
+            self.breaker.allow()
         on_behalf = on_behalf_of.get() if self.connector.forwards_identity else None
-        waiter = _Waiter(keys, items, future, on_behalf)
+        waiter = _Waiter(keys, items, asyncio.get_running_loop().create_future(), on_behalf)
         self._waiting.append(waiter)
         self._schedule()
         timeout = self.connector.timeout
@@ -113,8 +187,12 @@ class ResourceSource:
             call = self.connector.fetch(self.binding, keys, items)
             rows = await within(self.connector.timeout, call, f"reading {self.binding.target}")
         except Exception as exc:
+            if self.breaker is not None:
+                self.breaker.failed(exc.message if isinstance(exc, SourceUnavailable) else type(exc).__name__)
             _fail_all(batch, exc)
             return
+        if self.breaker is not None:
+            self.breaker.succeeded()
         for waiter in batch:
             if waiter.future.done():
                 continue

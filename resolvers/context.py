@@ -115,6 +115,13 @@ class Federation:
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())
 
+    async def invalidate_rows(self, resource_id: str, subjects: Collection[str]) -> int:
+        """Drop the cached rows of ``subjects`` (codes) of a resource: the hook change notices
+        (``notifyChange``, issue 8) call once the provider says the rows changed. The keys
+        deleted; unknown resources delete nothing."""
+        source = self.sources.get(resource_id)
+        return 0 if source is None else await source.invalidate(subjects)
+
 
 @dataclass(eq=False)
 class RequestContext:

@@ -353,6 +353,18 @@ class ByteBoundedCache(Generic[K, V]):
         self._items.move_to_end(key)
         return found[0]
 
+    def pop(self, key: K) -> V | None:
+        """Remove ``key``; its value, or None when it was not kept."""
+        found = self._items.pop(key, None)
+        if found is None:
+            return None
+        self.bytes -= found[1]
+        return found[0]
+
+    def listed(self) -> list[K]:
+        """The keys kept, least recently used first."""
+        return list(self._items)
+
     def put(self, key: K, value: V) -> None:
         cost = self.size(key, value)
         old = self._items.pop(key, None)

@@ -74,6 +74,30 @@ class ResourceTimeliness:
     on_time: bool | None = strawberry.field(description="Now is not past dueBy; null when unknown.")
 
 
+@strawberry.type(
+    description="The department source's circuit breaker since this gateway process started "
+    "(Hubei art. 26, 数据可用性): its state and how its source calls went."
+)
+class SourceCircuit:
+    state: str = strawberry.field(description="closed, open (failing fast) or half_open (probing).")
+    calls: int = strawberry.field(description="Source calls made.")
+    failures: int = strawberry.field(description="Of those, failed or timed out.")
+    rejected: int = strawberry.field(description="Calls refused at once while the circuit was open.")
+    opened: int = strawberry.field(description="Times the circuit opened.")
+    seconds_open: float = strawberry.field(description="Seconds not closed, in all.")
+    availability: float = strawberry.field(
+        description="Successful source calls / (calls + rejected); 1.0 when there were none."
+    )
+
+
+def _circuit(snapshot: Any) -> SourceCircuit | None:
+    if snapshot is None:
+        return None
+    return SourceCircuit(state=snapshot.state, calls=snapshot.calls, failures=snapshot.failures,
+                         rejected=snapshot.rejected, opened=snapshot.opened,
+                         seconds_open=snapshot.seconds_open, availability=snapshot.availability)  # fmt: skip
+
+
 @strawberry.type(description="One department's sharing statistics for the evaluation (评估).")
 class DepartmentStats:
     department: DepartmentView
@@ -94,6 +118,9 @@ class DepartmentStats:
     timeliness: list[ResourceTimeliness] = strawberry.field(description="Per resource it provides.")
     objections: int = strawberry.field(
         description="Objections (疑义) on its resources: always 0 until objections are stored by the gateway."
+    )
+    circuit: SourceCircuit | None = strawberry.field(
+        default=None, description="Its source's circuit breaker in this process; null without a source."
     )
 
 
@@ -133,6 +160,7 @@ def _view(stats: Any) -> DepartmentStats:
             for t in stats.timeliness
         ],
         objections=stats.objections,
+        circuit=_circuit(getattr(stats, "circuit", None)),
     )
 
 

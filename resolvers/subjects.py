@@ -91,8 +91,9 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
 
     def present(access: SubjectAccess, row: Any) -> Record | None:
         if isinstance(row, SourceUnavailable):  # say which department failed, for the consumer and the audit
+            circuit = {k: row.extensions[k] for k in ("circuit", "retryAfter") if k in row.extensions}
             raise SourceUnavailable(f"{rid}: the providing department's source is unavailable; retry later",
-                                    resource=rid, provider=resource.provider) from row  # fmt: skip
+                                    resource=rid, provider=resource.provider, **circuit) from row  # fmt: skip
         if isinstance(row, BaseException):
             raise row
         if row is None:

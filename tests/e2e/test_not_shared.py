@@ -23,7 +23,15 @@ pytestmark = pytest.mark.e2e
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 AMR_RID = "amr.enterprise_registration"
 TOKENS = ("consumer", "consumer_with_grant", "operator", "provider")
-NOT_SHARED_FIELDS = ("innerNote", "auditNote", "religion", "internalRemark", "inner_note", "audit_note", "internal_remark")
+NOT_SHARED_FIELDS = (
+    "innerNote",
+    "auditNote",
+    "religion",
+    "internalRemark",
+    "inner_note",
+    "audit_note",
+    "internal_remark",
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,235 @@
+"""The row cache below ``ResourceSource``: hits and misses against a counting source,
+absent subjects, stampedes, invalidation, freshness generations, value types, byte bound,
+and a backend that fails. Each test runs on the bounded memory backend and on a real Redis
+(``GOVSHARE_TEST_REDIS_URL``; skipped only when it is unset)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import decimal
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from connectors.mock import MockConnector
+from resolvers.batching import ResourceSource
+from resolvers.rowcache import NAMESPACE, BoundedMemoryCache, RowCache, open_backend
+
+REDIS_URL = os.environ.get("GOVSHARE_TEST_REDIS_URL")
+ITEMS = ("name", "status")
+ROWS = [{"uscc": f"K{i:03d}", "name": f"企业{i}", "status": "存续", "secret": f"S{i}"} for i in range(50)]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[RowCache]:
+    if request.param == "redis" and not REDIS_URL:
+        pytest.skip("GOVSHARE_TEST_REDIS_URL is not set")
+    backend = open_backend(REDIS_URL if request.param == "redis" else "memory://")
+    assert backend is not None
+    await backend.clear(namespace=NAMESPACE)  # Redis is shared between tests: start clean
+    rows = RowCache(backend, request.param)
+    yield rows
+    await backend.clear(namespace=NAMESPACE)
+    await rows.close()
+
+
+def source_over(cache: RowCache | None, delay: float = 0.0, ttl: int = 60) -> ResourceSource:
+    connector = MockConnector({"enterprise": ROWS}, delay=delay)
+    binding = connector.bind({"table": "enterprise", "key": "uscc"}, ("uscc", *ITEMS), "uscc")
+    return ResourceSource(connector, binding, resource="amr.enterprise", cache=cache, ttl=ttl)
+
+
+def fetches(source: ResourceSource) -> int:
+    assert isinstance(source.connector, MockConnector)
+    return sum(1 for call in source.connector.calls if call[0] == "fetch")
+
+
+async def test_a_second_read_is_a_hit_and_costs_no_source_call(cache: RowCache) -> None:
+    source = source_over(cache)
+    first = await source.fetch(["K001", "K002"], ITEMS)
+    again = await source.fetch(["K002", "K001"], ITEMS)
+    assert (
+        first
+        == again
+        == {"K001": {"name": "企业1", "status": "存续"}, "K002": {"name": "企业2", "status": "存续"}}
+    )
+    assert fetches(source) == 1
+    assert (cache.hits, cache.misses) == (2, 2)
+
+
+async def test_only_the_missing_keys_and_items_go_to_the_source(cache: RowCache) -> None:
+    source = source_over(cache)
+    await source.fetch(["K001"], ITEMS)
+    assert await source.fetch(["K001", "K003"], ("name",)) == {
+        "K001": {"name": "企业1"},
+        "K003": {"name": "企业3"},
+    }
+    assert isinstance(source.connector, MockConnector)
+    assert source.connector.calls[-1] == ("fetch", "enterprise", ("name",))  # K001's name came from the cache
+    assert cache.hits == 1
+
+
+async def test_a_subject_the_source_lacks_is_cached_as_absent(cache: RowCache) -> None:
+    source = source_over(cache)
+    assert await source.fetch(["NOPE"], ITEMS) == {}
+    assert await source.fetch(["NOPE"], ITEMS) == {}
+    assert fetches(source) == 1
+
+
+async def test_concurrent_misses_of_one_key_cost_one_source_call(cache: RowCache) -> None:
+    source = source_over(cache, delay=0.05)  # the first call is still out when the others arrive
+
+    async def late(n: int) -> dict:
+        await asyncio.sleep(n * 0.001)  # other event-loop ticks: not merged by batching alone
+        return await source.fetch(["K007"], ITEMS)
+
+    answers = await asyncio.gather(*(late(n) for n in range(40)))
+    assert all(answer == {"K007": {"name": "企业7", "status": "存续"}} for answer in answers)
+    assert fetches(source) == 1
+
+
+async def test_a_failed_flight_fails_its_waiters_and_is_not_cached(cache: RowCache) -> None:
+    source = source_over(cache)
+    assert isinstance(source.connector, MockConnector)
+    source.connector.failing = True
+    results = await asyncio.gather(*(source.fetch(["K001"], ITEMS) for _ in range(5)), return_exceptions=True)
+    assert all(type(r).__name__ == "SourceUnavailable" for r in results)
+    source.connector.failing = False
+    assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
+
+
+async def test_invalidate_drops_the_subjects_rows(cache: RowCache) -> None:
+    source = source_over(cache)
+    await source.fetch(["K001", "K002"], ITEMS)
+    assert await source.invalidate(["K001"]) == 1 + len(ITEMS)  # the marker and each item
+    await source.fetch(["K001", "K002"], ITEMS)
+    assert isinstance(source.connector, MockConnector)
+    assert fetches(source) == 2 and source.connector.calls[-1][2] == ITEMS
+    assert cache.hits == 1  # K002 only
+
+
+async def test_a_new_freshness_stamp_moves_to_new_keys(cache: RowCache) -> None:
+    source = source_over(cache)
+    stamp = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    assert not cache.observe("amr.enterprise", stamp)  # first sight: nothing to drop
+    await source.fetch(["K001"], ITEMS)
+    assert not cache.observe("amr.enterprise", stamp)
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 1
+    assert cache.observe("amr.enterprise", stamp + dt.timedelta(minutes=1))
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        0,
+        -3,
+        2.5,
+        "",
+        '企业 "引号"',
+        dt.date(2024, 2, 29),
+        dt.datetime(2026, 1, 2, 3, 4, 5),
+        dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        decimal.Decimal("12.50"),
+        b"\x00\xff",
+        ["a"],
+        {"d": "not a date"},
+    ],
+)
+async def test_values_come_back_as_they_were_stored(cache: RowCache, value: object) -> None:
+    await cache.put("r.x", ["K1"], ("v",), {"K1": {"v": value}}, ttl=60)
+    found, missing = await cache.get("r.x", ["K1"], ("v",))
+    assert missing == [] and found == {"K1": {"v": value}}
+    assert type(found["K1"]["v"]) is type(value)  # type: ignore[index]
+
+
+async def test_a_row_expires_after_its_ttl() -> None:
+    backend = BoundedMemoryCache(1 << 20)
+    cache = RowCache(backend)
+    await backend.multi_set([("k", b"1")], ttl=0.05)
+    await cache.put("r.x", ["K1"], ("v",), {"K1": {"v": 1}}, ttl=1)
+    assert await backend.get("k") == b"1"
+    await asyncio.sleep(0.06)
+    assert await backend.get("k") is None
+    assert (await cache.get("r.x", ["K1"], ("v",)))[1] == []  # a 1 s entry is still there
+
+
+async def test_the_memory_backend_is_bounded_in_bytes_and_evicts_the_least_recently_used() -> None:
+    backend = BoundedMemoryCache(budget=20_000)
+    cache = RowCache(backend)
+    source = source_over(cache)
+    for i in range(50):
+        await source.fetch([f"K{i:03d}"], ITEMS)
+        await source.fetch(["K000"], ITEMS)  # kept warm: used after every other
+    assert backend.entries.bytes <= 20_000
+    assert len(backend.entries) < 50 * 3  # some rows went
+    before = fetches(source)
+    await source.fetch(["K000"], ITEMS)  # the most recently used stayed
+    await source.fetch(["K001"], ITEMS)  # one of the first, least recently used, went
+    assert fetches(source) == before + 1
+
+
+async def test_a_cache_that_fails_is_a_miss_and_never_a_failed_request() -> None:
+    backend = open_backend("redis://127.0.0.1:1/0")  # nothing listens there
+    assert backend is not None
+    cache = RowCache(backend, "redis")
+    source = source_over(cache)
+    assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
+    assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
+    assert fetches(source) == 2 and cache.errors == 4  # two reads, two writes
+    assert (await cache.state())["state"] == "unavailable"
+    await source.fetch(["K002"], ITEMS)  # the fifth failure in a row opens the cache's circuit
+    assert cache.breaker.state == "open" and cache.errors == 5
+    assert await source.fetch(["K003"], ITEMS) == {"K003": {"name": "企业3", "status": "存续"}}
+    assert cache.errors == 5  # skipped, not asked
+    await cache.close()
+
+
+async def test_keys_name_no_identity_code_and_no_unbound_column(cache: RowCache) -> None:
+    source = source_over(cache)
+    await source.fetch(["K001"], ITEMS)
+    keys = await listed_keys(cache)
+    assert keys and all("K001" not in key for key in keys)
+    assert {key.rsplit(":", 1)[1] for key in keys} == {"#", *ITEMS}
+    values = await cache.backend.multi_get([key.removeprefix(NAMESPACE + ":") for key in keys])
+    assert not any(b"S1" in value for value in values)  # the unbound column's value is nowhere
+
+
+async def listed_keys(cache: RowCache) -> list[str]:
+    """Every key the backend holds: the memory map's, or Redis ``KEYS govshare:rows:*``."""
+    if isinstance(cache.backend, BoundedMemoryCache):
+        return cache.backend.entries.listed()
+    return sorted(key.decode() for key in await cache.backend.client.keys(f"{NAMESPACE}:*"))
+
+
+def test_an_unknown_cache_url_is_refused_with_the_choices() -> None:
+    with pytest.raises(Exception, match="memory://, redis://host:port/db or off"):
+        open_backend("memcached://127.0.0.1")
+    assert open_backend("off") is None
+
+
+async def test_rows_read_before_a_change_notice_are_not_cached_after_it(cache: RowCache) -> None:
+    source = source_over(cache, delay=0.05)
+    reading = asyncio.ensure_future(source.fetch(["K001"], ITEMS))
+    await asyncio.sleep(0.01)  # the source call is out
+    await source.invalidate(["K001"])
+    await reading
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 2  # the rows read across the notice were not kept
+
+
+async def test_rows_of_a_connector_that_forwards_identity_are_never_cached(cache: RowCache) -> None:
+    """An upstream gateway answers for one consumer (its grants, its refusals): sharing its
+    rows between consumers through the cache would serve one consumer's grant to another."""
+    source = source_over(cache)
+    source.connector.forwards_identity = True  # as connectors.graphql.GraphQLConnector sets it
+    await source.fetch(["K001"], ITEMS)
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 2
+    assert (cache.hits, cache.misses) == (0, 0)
