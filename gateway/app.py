@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from connectors.base import Binding, Connector, open_connector
 from errors import CatalogError, ConfigurationError, GovshareError
@@ -25,9 +25,11 @@ from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.logs import RequestLog
+from gateway.notices import start_notices, stop_notices
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
 from gateway.sourcehealth import SourceHealth
+from gateway.sockets import SocketEndpoint
 from gateway.stats import Statistics
 from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
@@ -76,6 +78,7 @@ class Gateway:
         )
         federation.assertion_signer = assertion_signer(signer)  # for graphql (upstream) connectors
         health = await SourceHealth.start(settings, catalog, federation.sources)
+        start_notices(settings, federation, platform, workflow, audit)
         gateway = cls(
             settings,
             catalog,
@@ -112,6 +115,7 @@ class Gateway:
             return self._states[1]
 
     async def close(self) -> None:
+        await stop_notices(self.federation)
         if self.audit is not None:  # first: pending events are written before anything closes
             await self.audit.close()
         await self.authenticator.close()
@@ -283,6 +287,7 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
 
     routes = [
         Route("/graphql", http.graphql_endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", SocketEndpoint()),  # subscriptions (graphql-transport-ws)
         Route("/schema.graphql", http.schema_sdl, methods=["GET"]),
         Route("/export/{resource}", export.export_endpoint, methods=["GET"]),
         Route("/compare", compare_endpoint, methods=["POST"]),

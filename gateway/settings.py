@@ -40,6 +40,8 @@
 | GOVSHARE_BREAKER_FAILURES | 5 | consecutive failed calls that open a circuit (or half of the last 20) |
 | GOVSHARE_BREAKER_OPEN_SECONDS | 30 | seconds an open circuit fails fast before one probe call |
 | GOVSHARE_FRESHNESS_SECONDS | 30 | seconds between freshness reads (a source's change drops cached rows) |
+| GOVSHARE_OBJECTION_DAYS | 5 | working days to answer an objection where the profile says only "promptly" |
+| GOVSHARE_CHANGE_POLL_SECONDS | 300 | how often sources with `updated_at` are polled for changes; 0 = off |
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
 variable, before the expensive step runs; see ``resolvers.limits``.
@@ -114,6 +116,8 @@ class Settings:
     row_cache_bytes: int = 64 * 1024 * 1024
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     freshness_seconds: int = 30
+    objection_days: int = 5  # "promptly" (及时) where the profile sets no number of working days
+    change_poll_seconds: int = 300  # 0: no polling of sources for changes
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -145,6 +149,8 @@ class Settings:
             row_cache_bytes=_number("GOVSHARE_ROW_CACHE_BYTES", pick("row_cache_bytes", str(64 << 20))),
             breaker=_breaker(pick),
             freshness_seconds=_positive("GOVSHARE_FRESHNESS_SECONDS", pick("freshness_seconds", "30")),
+            objection_days=_number("GOVSHARE_OBJECTION_DAYS", pick("objection_days", "5")),
+            change_poll_seconds=_number("GOVSHARE_CHANGE_POLL_SECONDS", pick("change_poll_seconds", "300")),
         )
 
 

@@ -18,7 +18,9 @@ Sanya art. 27 and Zhejiang art. 35 / Zhengzhou art. 31 (提供数量、更新时
   overdue step (``Workflow.overdue_steps``);
 - timeliness: per resource, the source's last update (``Connector.freshness``) plus the
   catalog's update cycle gives the date by which the next update is due;
-- objections: always 0 until objections (Hubei art. 23) are stored.
+- objections (Hubei art. 23, Zhejiang art. 28): on its resources, all and overdue
+  (``gateway.objections``); change notices (Shanghai art. 16): notified, and late against
+  the update limit (``gateway.changes``).
 
 Use is NOT counted by reading the trail: the audit log keeps running aggregates per
 bucket (hour, China day, China month), providing department, mode and consumer
@@ -129,8 +131,11 @@ class DepartmentStats:
     authorizations: AuthorizationStats
     availability: float
     timeliness: tuple[Timeliness, ...]
-    objections: int = 0  # objections are not stored yet
     circuit: BreakerSnapshot | None = None  # its source's breaker in this process (Hubei art. 26)
+    objections: int = 0  # objections raised on its resources (any status)
+    objections_overdue: int = 0  # of those, past their due day (open, or answered late)
+    changes_notified: int = 0  # change notices on its resources
+    changes_late: int = 0  # of those, notified after the update limit (Shanghai art. 16)
 
 
 # --- who may read what ----------------------------------------------------------------
@@ -400,6 +405,8 @@ class Statistics:
         self.catalog, self.sources, self.audit, self.workflow = catalog, sources, audit, workflow
         self._clock = clock  # default: the workflow's (so a test's fixed clock holds for both)
         self.freshness_timeout = freshness_timeout
+        self.objections: Any = None  # gateway.objections.Objections, set by the gateway when running
+        self.changes: Any = None  # gateway.changes.ChangeNotices
 
     async def department_stats(
         self,
@@ -422,13 +429,22 @@ class Statistics:
         )
         blank = AuthorizationStats()
         circuits = {s.breaker.source: s.breaker for s in self.sources.values() if s.breaker is not None}
-        return [
+        found = [
             dataclasses.replace(
                 department_stats(self.catalog, c, usage.of(c), authorizations.get(c, blank), freshness, now),
                 circuit=circuits[c].snapshot() if c in circuits else None,
             )
             for c in departments
         ]
+        return await self._with_notices(found, departments)
+
+    async def _with_notices(
+        self, found: list[DepartmentStats], departments: list[str]
+    ) -> list[DepartmentStats]:
+        """Objection and change-notice counts per providing department, when those services run."""
+        objections = await self.objections.counts(departments) if self.objections else {}
+        changes = await self.changes.late_counts(departments) if self.changes else {}
+        return [_notices(s, objections.get(s.department.code), changes.get(s.department.code)) for s in found]
 
     async def _usage(self, owned: Mapping[str, str], period: Period) -> UsageTally:
         """The period's data events, from the audit log's aggregates (never a scan of the trail)."""
@@ -490,6 +506,20 @@ class Statistics:
         except Exception as exc:  # any failure of one source: unknown, never a failed query
             log.warning("freshness of %s unknown: %s: %s", rid, type(exc).__name__, exc)
             return None
+
+
+def _notices(
+    stats: DepartmentStats, objections: Mapping[str, int] | None, changes: Mapping[str, int] | None
+) -> DepartmentStats:
+    """``stats`` with its objection and change-notice counts (none: zeros)."""
+    o, c = objections or {}, changes or {}
+    return dataclasses.replace(
+        stats,
+        objections=o.get("open", 0) + o.get("answered", 0),
+        objections_overdue=o.get("overdue", 0),
+        changes_notified=c.get("notified", 0),
+        changes_late=c.get("late", 0),
+    )
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -99,6 +99,46 @@ class StatsService(Protocol):
     ) -> Sequence[Any]: ...
 
 
+class ObjectionService(Protocol):
+    """Objections (疑义) as resolvers use them (implemented by gateway.objections).
+
+    Rows are ``gateway.objections.ObjectionRow`` records; ``open_for`` maps
+    (resource, subject) pairs to {item: objection id} of open objections, in one query."""
+
+    async def raise_objection(self, actor: Actor, raised: Any, purpose: str | None) -> Any: ...
+    async def answer(self, actor: Actor, objection_id: str, outcome: Any, note: str) -> Any: ...
+    async def objections(
+        self,
+        actor: Consumer,
+        status: Any = None,
+        overdue: bool | None = None,
+        resource: str | None = None,
+    ) -> list[Any]: ...
+    async def get(self, actor: Consumer, objection_id: str) -> Any: ...
+    async def history(self, objection_id: str) -> list[Any]: ...
+    def overdue(self, row: Any) -> bool: ...
+    async def open_for(
+        self, pairs: Collection[tuple[str, str]]
+    ) -> Mapping[tuple[str, str], Mapping[str, str]]: ...
+
+
+class ChangeService(Protocol):
+    """Change notices (Shanghai art. 16) as resolvers use them (gateway.changes)."""
+
+    async def notify(
+        self,
+        actor: Actor,
+        resource_id: str,
+        subjects: Sequence[str],
+        items: Sequence[str] | None = None,
+        changed_at: dt.datetime | None = None,
+    ) -> Any: ...
+    async def changes(self, consumer: str, resource: str, since: dt.datetime | None) -> list[Any]: ...
+    def stream(self, consumer: Consumer, resources: Collection[str] | None, purpose: str | None) -> Any:
+        """An async iterator of the notices this consumer may hear of."""
+        ...
+
+
 @dataclass(eq=False)
 class Federation:
     """The catalog with a live source per resource: built once, shared by all requests."""
@@ -111,6 +151,8 @@ class Federation:
     stats: StatsService | None = None
     comparer: Comparer | None = None  # compare / verify (resolvers.compare), set by the gateway
     assertion_signer: AssertionSigner | None = None  # signs forwarded identities (upstream gateways)
+    objections: ObjectionService | None = None
+    changes: ChangeService | None = None
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

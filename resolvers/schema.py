@@ -27,6 +27,7 @@ from policies.share import Share
 from resolvers import operator
 from resolvers.arguments import TEXT_RULES, TextVariables
 from resolvers.compare_field import CompareQuery
+from resolvers.disputes import DisputedMarks
 from resolvers.evidence import EvidenceQuery
 from resolvers.extensions import (
     AccessPlanner,
@@ -38,6 +39,7 @@ from resolvers.extensions import (
     validation_cache,
 )
 from resolvers.limits import OperationLimits, ParseBudget, too_complex
+from resolvers.objections import ObjectionMutation, ObjectionQuery, Subscription
 from resolvers.planning import ItemIndex
 from resolvers.stats import StatsQuery
 from resolvers.subjects import lookup, resource_resolver
@@ -128,7 +130,8 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     executor = type("LimitedExecution", (LimitedExecution,), caps)
     return GovshareSchema(
         query=_query_type(subjects),
-        mutation=Mutation,
+        mutation=strawberry.type(type("Mutation", (Mutation, ObjectionMutation), {})),
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=executor,
         extensions=[
@@ -139,6 +142,7 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
             lambda: Validation(not_shared, validated, limits),
             lambda: AccessPlanner(index, plans),
             ForwardedConsumer,
+            DisputedMarks,
         ],
     )
 
@@ -248,4 +252,6 @@ def _query_type(subjects: dict[str, type]) -> type:
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
     }
-    return strawberry.type(type("Query", (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery), namespace))
+    return strawberry.type(
+        type("Query", (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery, ObjectionQuery), namespace)
+    )

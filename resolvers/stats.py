@@ -116,8 +116,15 @@ class DepartmentStats:
         "SOURCE_UNAVAILABLE; 1.0 when there were none."
     )
     timeliness: list[ResourceTimeliness] = strawberry.field(description="Per resource it provides.")
-    objections: int = strawberry.field(
-        description="Objections (疑义) on its resources: always 0 until objections are stored by the gateway."
+    objections: int = strawberry.field(description="Objections (疑义) raised on its resources, any status.")
+    objections_overdue: int = strawberry.field(
+        description="Of those, past their due day in working days (open, or answered late)."
+    )
+    changes_notified: int = strawberry.field(
+        description="Change notices on its resources (Shanghai art. 16)."
+    )
+    changes_late: int = strawberry.field(
+        description="Of those, notified after the update limit (working days after the stated change time)."
     )
     circuit: SourceCircuit | None = strawberry.field(
         default=None, description="Its source's circuit breaker in this process; null without a source."
@@ -161,6 +168,9 @@ def _view(stats: Any) -> DepartmentStats:
         ],
         objections=stats.objections,
         circuit=_circuit(getattr(stats, "circuit", None)),
+        objections_overdue=stats.objections_overdue,
+        changes_notified=stats.changes_notified,
+        changes_late=stats.changes_late,
     )
 
 

@@ -29,6 +29,7 @@ from policies.codes import region_of
 from policies.decision import ResourcePlan, SubjectAccess, has_purpose, over_cap, subject_access
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
+from resolvers.disputes import note_carried
 from resolvers.planning import selected_fields
 
 CODE_KINDS = {"organization": "USCC", "person": "CitizenID"}
@@ -118,6 +119,7 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
             access = planned.plain
         if not access.items:  # e.g. only __typename selected: the type name, no source call
             return Record(access.denied, {})
+        note_carried(context, info._raw_info, root.code, rid)  # for the disputed marks
         if rid in root.rows:
             return present(access, root.rows[rid])
         return load(root, context, access)

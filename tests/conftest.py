@@ -116,6 +116,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("GOVSHARE_DATABASE_URL", None)
+    env.setdefault("GOVSHARE_CHANGE_POLL_SECONDS", "0")  # no change polling unless a test asks
     return env
 
 

@@ -1,0 +1,360 @@
+"""Change notices (Shanghai art. 16), stored and pushed.
+
+A provider announces changed subjects (``notifyChange``, ``govshare notify-change``), or
+the gateway finds them by polling each source that has an ``updated_at`` stamp
+(:class:`ChangePoller`: ``Connector.freshness``, then ``Connector.scan(since=...)`` for
+the keys). Each change is a row of ``change_notices`` (platform database) with the change
+time the provider states (``changed_at``) and the time it was notified; late ones (after
+the profile's update limit in working days) are counted in ``stats``.
+
+Consumers learn of changes to subjects they have read (per the audit trail,
+:mod:`gateway.holders`): by the ``changes`` query, or pushed through :class:`NoticeBroker`
+to the ``changeNotices`` subscription. A notice carries codes, item names and times, never
+a value. The broker is an in-process fan-out (one bounded queue per subscriber: a slow
+subscriber loses its oldest notices, never stalls the others); several gateway processes
+each push the notices given to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from errors import GovshareError
+from gateway.audit import AuditEvent, AuditLog
+from gateway.holders import subjects_read
+from gateway.platform import Base, PlatformDB, UTCDateTime
+from policies.catalog import Catalog
+from policies.chinatime import CHINA_TIME, as_utc, utc_now
+from policies.decision import AccessRequest, Consumer
+from policies.objections import (
+    check_changed_at,
+    known_resource,
+    may_read_resource,
+    notice_due,
+    notice_for,
+    notice_items,
+    notice_late,
+    notice_subjects,
+    require_notifier,
+)
+from policies.share import Mode
+from policies.workdays import WorkdayCalendar
+from policies.workflow import Actor
+
+log = logging.getLogger("govshare.changes")
+QUEUE_SIZE = 256  # notices a subscriber may fall behind by; beyond, its oldest are dropped
+NOTICE_PURPOSE = "变更通知"  # decides unconditional items only: a grant is for its own purpose
+DETECTED_BY = "source"  # ``notified_by`` of a change found by polling
+
+
+class ChangeRow(Base):
+    __tablename__ = "change_notices"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    resource: Mapped[str] = mapped_column(sa.String(128), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(18), index=True)
+    subjects: Mapped[list[str]] = mapped_column(sa.JSON)
+    items: Mapped[list[str]] = mapped_column(sa.JSON)  # empty: the whole record
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # as the provider states it
+    notified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    due: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)  # None: no update limit
+    late: Mapped[bool] = mapped_column(sa.Boolean)
+    notified_by: Mapped[str] = mapped_column(sa.String(18))  # the provider, or "source" when detected
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a subscriber is sent: codes, item names and times only."""
+
+    resource: str
+    subjects: tuple[str, ...]
+    items: tuple[str, ...]
+    changed_at: dt.datetime
+    notified_at: dt.datetime
+
+
+class NoticeBroker:
+    """In-process fan-out of notices to subscribers (one bounded queue each)."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[Notice]] = set()
+
+    def publish(self, notice: Notice) -> None:
+        for queue in list(self._queues):
+            if queue.full():  # a slow subscriber loses its oldest notice, nobody waits for it
+                queue.get_nowait()
+            queue.put_nowait(notice)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Notice]]:
+        queue: asyncio.Queue[Notice] = asyncio.Queue(QUEUE_SIZE)
+        self._queues.add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues.discard(queue)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._queues)
+
+
+class ChangeNotices:
+    """Change notices over the platform database, pushed through a :class:`NoticeBroker`."""
+
+    def __init__(
+        self,
+        platform: PlatformDB,
+        catalog: Catalog,
+        calendar: WorkdayCalendar,
+        update_limit_days: int | None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.platform, self.catalog, self.calendar = platform, catalog, calendar
+        self.update_limit_days = update_limit_days
+        self.clock = clock or utc_now
+        self.broker = NoticeBroker()
+        self.audit: AuditLog | None = None
+
+    async def notify(
+        self,
+        actor: Actor,
+        resource_id: str,
+        subjects: Iterable[str],
+        items: Iterable[str] | None = None,
+        changed_at: dt.datetime | None = None,
+    ) -> ChangeRow:
+        """The provider's notice. Raises ``Forbidden`` for anyone but the resource's provider,
+        ``BadRequest`` for an unknown resource, bad codes, unknown items or a future time."""
+        resource = known_resource(self.catalog, resource_id)
+        require_notifier(actor.consumer.department, actor.consumer.roles, resource)
+        now = self.clock()
+        when = check_changed_at(as_utc(changed_at, "changedAt"), now) if changed_at else now
+        row = await self.record(
+            resource.id,
+            notice_subjects(subjects, resource),
+            notice_items(items, resource),
+            when,
+            actor.consumer.department,
+        )
+        await self._audit(actor, row)
+        return row
+
+    async def record(
+        self, rid: str, subjects: Sequence[str], items: Sequence[str], changed_at: dt.datetime, by: str
+    ) -> ChangeRow:
+        """Store a change and push it to subscribers (validated by the caller)."""
+        now = self.clock()
+        due = notice_due(self.calendar, changed_at, self.update_limit_days)
+        row = ChangeRow(
+            id=f"chg-{uuid.uuid4().hex[:12]}",
+            resource=rid,
+            provider=self.catalog.resources[rid].provider,
+            subjects=list(subjects),
+            items=list(items),
+            changed_at=changed_at,
+            notified_at=now,
+            due=due,
+            late=notice_late(due, now),
+            notified_by=by,
+        )
+        async with self.platform.session.begin() as session:
+            session.add(row)
+        self.broker.publish(notice_of(row))
+        return row
+
+    async def changes(self, consumer: str, resource: str, since: dt.datetime | None) -> list[ChangeRow]:
+        """Changes of ``resource`` notified since ``since`` (inclusive), each narrowed to the
+        subjects ``consumer`` has read there; changes with none of them are left out."""
+        query = sa.select(ChangeRow).where(ChangeRow.resource == resource)
+        if since is not None:
+            query = query.where(ChangeRow.notified_at >= as_utc(since, "since"))
+        async with self.platform.session() as session:
+            rows = list((await session.scalars(query.order_by(ChangeRow.notified_at))).all())
+        if not rows:
+            return []
+        read = await subjects_read(self.audit, consumer, resource)
+        return [narrowed for row in rows if (narrowed := _narrow(row, read)) is not None]
+
+    async def stream(
+        self, consumer: Consumer, resources: Collection[str] | None, purpose: str | None
+    ) -> AsyncIterator[Notice]:
+        """The notices ``consumer`` may hear of, as they come: of ``resources`` (None: all)
+        that it may read at the time of the notice (the access decision, mode query; without
+        a declared ``purpose`` only unconditional items count), narrowed to the subjects it
+        has read there; each one sent is audited. Raises ``BadRequest`` for an unknown
+        resource before anything is awaited."""
+        wanted = (
+            {known_resource(self.catalog, rid).id for rid in resources} if resources is not None else None
+        )
+        async with self.broker.subscribe() as queue:
+            while True:
+                notice = await queue.get()
+                if wanted is not None and notice.resource not in wanted:
+                    continue
+                narrowed = await self._for(consumer, notice, purpose)
+                if narrowed is not None:
+                    await self._audit_sent(consumer, narrowed)
+                    yield narrowed
+
+    async def _for(self, consumer: Consumer, notice: Notice, purpose: str | None) -> Notice | None:
+        resource = self.catalog.resources[notice.resource]
+        grants = await self.platform.grants_for(consumer.department)
+        request = AccessRequest(consumer, purpose or NOTICE_PURPOSE, Mode.QUERY, self.clock())
+        if not may_read_resource(request, self.catalog, resource, grants):
+            return None
+        read = await subjects_read(self.audit, consumer.department, notice.resource, notice.subjects)
+        subjects = tuple(notice_for(notice.subjects, read))
+        return dataclasses.replace(notice, subjects=subjects) if subjects else None
+
+    async def _audit_sent(self, consumer: Consumer, notice: Notice) -> None:
+        """A notice sent is a disclosure (these subjects changed): an event like a read's."""
+        if self.audit is None:
+            return
+        await self.audit.append(
+            AuditEvent(
+                kind="query",
+                outcome="change.notice",
+                consumer=consumer.department,
+                client=consumer.client_id,
+                mode="query",
+                resources=(notice.resource,),
+                subjects=notice.subjects,
+                detail={"subscription": "changeNotices", "changed_at": notice.changed_at.isoformat()},
+            )
+        )
+
+    async def late_counts(self, providers: Collection[str] | None = None) -> Mapping[str, dict[str, int]]:
+        """Per provider: ``notified`` changes and ``late`` ones (Shanghai art. 16)."""
+        query = sa.select(ChangeRow.provider, ChangeRow.late, sa.func.count()).group_by(
+            ChangeRow.provider, ChangeRow.late
+        )
+        if providers is not None:
+            query = query.where(ChangeRow.provider.in_(list(providers)))
+        counted: dict[str, dict[str, int]] = {}
+        async with self.platform.session() as session:
+            for provider, late, count in (await session.execute(query)).all():
+                tally = counted.setdefault(provider, {"notified": 0, "late": 0})
+                tally["notified"] += count
+                tally["late"] += count if late else 0
+        return counted
+
+    async def _audit(self, actor: Actor, row: ChangeRow) -> None:
+        if self.audit is None:
+            return
+        detail = {"change": row.id, "changed_at": row.changed_at.isoformat(), "late": row.late}
+        await self.audit.append(
+            AuditEvent(
+                kind="workflow",
+                outcome="change.notify",
+                consumer=actor.consumer.department,
+                client=actor.consumer.client_id,
+                user=actor.user,
+                resources=(row.resource,),
+                items=tuple(f"{row.resource}.{i}" for i in row.items),
+                subjects=tuple(row.subjects),
+                detail=detail,
+            )
+        )
+
+
+def notice_of(row: ChangeRow) -> Notice:
+    return Notice(row.resource, tuple(row.subjects), tuple(row.items), row.changed_at, row.notified_at)
+
+
+def _narrow(row: ChangeRow, read: Collection[str]) -> ChangeRow | None:
+    subjects = notice_for(row.subjects, read)
+    if not subjects:
+        return None
+    return ChangeRow(
+        id=row.id,
+        resource=row.resource,
+        provider=row.provider,
+        subjects=subjects,
+        items=row.items,
+        changed_at=row.changed_at,
+        notified_at=row.notified_at,
+        due=row.due,
+        late=row.late,
+        notified_by=row.notified_by,
+    )
+
+
+class ChangePoller:
+    """Finds changes in sources that have an ``updated_at`` stamp: every ``interval``
+    seconds it asks each such source's ``freshness``; when it moved on, the keys changed
+    since the last stamp seen (``scan(since=...)``, inclusive: a row stamped exactly then is
+    reported again rather than missed) are recorded as one change. The first round only
+    notes the stamps."""
+
+    def __init__(
+        self, notices: ChangeNotices, sources: Mapping[str, Any], interval: float, scan_limit: int = 1000
+    ) -> None:
+        self.notices, self.sources, self.interval, self.scan_limit = notices, sources, interval, scan_limit
+        self.seen: dict[str, dt.datetime] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="govshare-change-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self.poll()
+            await asyncio.sleep(self.interval)
+
+    async def poll(self) -> list[ChangeRow]:
+        """One round over every stamped source; a failing source is logged and skipped."""
+        found = []
+        for rid, source in self.sources.items():
+            if source.binding.updated_at:
+                try:
+                    row = await self._poll_one(rid, source)
+                except GovshareError as exc:
+                    log.warning("change poll of %s failed: %s", rid, exc.message)
+                    continue
+                found += [row] if row is not None else []
+        return found
+
+    async def _poll_one(self, rid: str, source: Any) -> ChangeRow | None:
+        stamp = await source.connector.freshness(source.binding)
+        if stamp is None:
+            return None
+        fresh, last = as_utc(stamp), self.seen.get(rid)
+        self.seen[rid] = fresh
+        if last is None or fresh <= last:
+            return None
+        keys: list[str] = []
+        after = None
+        while True:  # keyset pages of changed keys only: no item is read
+            rows = await source.connector.scan(
+                source.binding, [], after=after, since=_naive_china(last), limit=self.scan_limit
+            )
+            keys += [str(r["__key__"]) for r in rows]
+            if len(rows) < self.scan_limit:
+                break
+            after = keys[-1]
+        if not keys:
+            return None
+        return await self.notices.record(rid, keys, [], fresh, DETECTED_BY)
+
+
+def _naive_china(moment: dt.datetime) -> dt.datetime:
+    """Source stamps are naive China time (as ``as_utc`` reads them back)."""
+    return moment.astimezone(CHINA_TIME).replace(tzinfo=None)

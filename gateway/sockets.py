@@ -1,0 +1,116 @@
+"""GraphQL subscriptions over WebSocket (``graphql-transport-ws``) on ``/graphql``.
+
+Strawberry's own ASGI view runs the protocol (strawberry.asgi.GraphQL with its
+graphql-transport-ws handler); HTTP on the same path stays with :mod:`gateway.http`
+(Starlette routes a websocket scope to this endpoint and an http scope to that one).
+
+Authentication: the ``connection_init`` payload carries the same bearer token as the
+``Authorization`` header of HTTP requests, as ``{"Authorization": "Bearer <token>"}``
+(optionally ``"X-Purpose"``). A missing or refused token closes the socket with 4403
+Forbidden, as the protocol says for a refused ``connection_init``; a ``subscribe`` before
+the acknowledgement is closed with 4401 Unauthorized (strawberry). Only subscriptions run
+here: a query or mutation is answered with an ``error`` message naming HTTP POST, since
+reads are audited and answered by the HTTP endpoint. The token is checked once, at
+``connection_init``; its expiry does not end an open subscription.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError, OperationType, parse
+from graphql.utilities import get_operation_ast
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+
+from errors import GovshareError
+from gateway.auth import bearer_token
+from policies.decision import Consumer, canonical_purpose
+from resolvers.context import RequestContext
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+
+NOBODY = Consumer("", "", frozenset())  # before connection_init: nothing may run (4401)
+ONLY_SUBSCRIPTIONS = "only subscriptions are served over WebSocket; send queries and mutations by HTTP POST"
+
+
+@dataclass(eq=False)
+class SocketContext(RequestContext):
+    """The request context of one WebSocket connection (shared by its subscriptions)."""
+
+    connection_params: dict[str, Any] | None = None
+
+
+class SubscriptionsOnly(BaseGraphQLTransportWSHandler[SocketContext, None]):
+    """Strawberry's graphql-transport-ws handler, refusing anything but a subscription."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and not _is_subscription(message.get("payload") or {}):
+            error = GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+            return
+        await super().handle_subscribe(message)
+
+
+def _is_subscription(payload: dict[str, Any]) -> bool:
+    """Whether the chosen operation is a subscription; a document that does not parse is left
+    to strawberry, which answers its syntax error."""
+    try:
+        operation = get_operation_ast(parse(str(payload.get("query", ""))), payload.get("operationName"))
+    except GraphQLError:
+        return True
+    return operation is None or operation.operation is OperationType.SUBSCRIPTION
+
+
+class SubscriptionView(GraphQL[SocketContext, None]):
+    graphql_transport_ws_handler_class = SubscriptionsOnly  # type: ignore[assignment]
+
+    def __init__(self, gateway: Gateway) -> None:
+        super().__init__(
+            gateway.schema,
+            graphql_ide=None,
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.gateway = gateway
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> SocketContext:
+        return SocketContext(federation=self.gateway.federation, consumer=NOBODY)
+
+    async def on_ws_connect(self, context: SocketContext) -> None:
+        """Authenticate the connection_init payload's bearer token, or refuse (4403)."""
+        params = context.connection_params or {}
+        header = _param(params, "authorization")
+        try:
+            context.consumer = await self.gateway.authenticator.authenticate(bearer_token(header))
+        except GovshareError as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
+        purpose = _param(params, "x-purpose")
+        context.purpose = canonical_purpose(purpose) if purpose else None
+
+
+def _param(params: dict[str, Any], name: str) -> str | None:
+    """A payload entry by case-insensitive name, as text (headers are case-insensitive)."""
+    value = next((v for k, v in params.items() if isinstance(k, str) and k.lower() == name), None)
+    return value if isinstance(value, str) else None
+
+
+class SocketEndpoint:
+    """The ASGI app of the websocket route: one strawberry view per gateway, made on first use
+    (the gateway starts in the app's lifespan, after the routes are made)."""
+
+    def __init__(self) -> None:
+        self._view: SubscriptionView | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway: Gateway = scope["app"].state.gateway
+        if self._view is None or self._view.gateway is not gateway:
+            self._view = SubscriptionView(gateway)
+        await self._view(scope, receive, send)
