@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ from policies.workdays import WorkdayCalendar
 from policies.workflow import Actor
 
 log = logging.getLogger("govshare.changes")
+PUSHED_KEPT = 10_000
 QUEUE_SIZE = 256  # notices a subscriber may fall behind by; beyond, its oldest are dropped
 NOTICE_PURPOSE = "变更通知"  # decides unconditional items only: a grant is for its own purpose
 DETECTED_BY = "source"  # ``notified_by`` of a change found by polling
@@ -118,13 +120,14 @@ class ChangeNotices:
         platform: PlatformDB,
         catalog: Catalog,
         calendar: WorkdayCalendar,
-        update_limit_days: int | None,
+        update_limit_days: int,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.platform, self.catalog, self.calendar = platform, catalog, calendar
         self.update_limit_days = update_limit_days
         self.clock = clock or utc_now
         self.broker = NoticeBroker()
+        self._pushed: OrderedDict[str, None] = OrderedDict()
         self.audit: AuditLog | None = None
 
     async def notify(
@@ -171,8 +174,19 @@ class ChangeNotices:
         )
         async with self.platform.session.begin() as session:
             session.add(row)
-        self.broker.publish(notice_of(row))
+        if self.first_push(row.id):
+            self.broker.publish(notice_of(row))
         return row
+
+    def first_push(self, change_id: str) -> bool:
+        """True the first time a change is pushed from this process (remembers the latest
+        ``PUSHED_KEPT`` ids: the relay looks a few seconds back, never further)."""
+        if change_id in self._pushed:
+            return False
+        self._pushed[change_id] = None
+        if len(self._pushed) > PUSHED_KEPT:
+            self._pushed.popitem(last=False)
+        return True
 
     async def changes(self, consumer: str, resource: str, since: dt.datetime | None) -> list[ChangeRow]:
         """Changes of ``resource`` notified since ``since`` (inclusive), each narrowed to the
@@ -289,6 +303,52 @@ def _narrow(row: ChangeRow, read: Collection[str]) -> ChangeRow | None:
         late=row.late,
         notified_by=row.notified_by,
     )
+
+
+class ChangeRelay:
+    """Pushes changes stored by other processes (``govshare notify-change``, other gateway
+    instances on the same database) to this process's subscribers: every ``interval``
+    seconds, while anyone subscribes, rows notified since the last look (less a margin for
+    clock skew between processes) that this process has not pushed yet."""
+
+    MARGIN = dt.timedelta(seconds=5)
+
+    def __init__(self, notices: ChangeNotices, interval: float = 1.0) -> None:
+        self.notices, self.interval = notices, interval
+        self.since = notices.clock()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="govshare-change-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.relay()
+            except sa.exc.SQLAlchemyError as exc:  # the next round tries again
+                log.warning("change relay could not read change_notices: %s", exc.__class__.__name__)
+
+    async def relay(self) -> int:
+        """One look; the number of notices pushed."""
+        now = self.notices.clock()
+        if not self.notices.broker.subscribers:
+            self.since = now
+            return 0
+        query = sa.select(ChangeRow).where(ChangeRow.notified_at >= self.since - self.MARGIN)
+        async with self.notices.platform.session() as session:
+            rows = (await session.scalars(query.order_by(ChangeRow.notified_at))).all()
+        self.since = now
+        fresh = [row for row in rows if self.notices.first_push(row.id)]
+        for row in fresh:
+            self.notices.broker.publish(notice_of(row))
+        return len(fresh)
 
 
 class ChangePoller:

@@ -42,7 +42,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
-from gateway import demo, demo_rest, logs
+from gateway import cli_notices, demo, demo_rest, logs
 from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.platform import PlatformDB, new_grant_row
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     _voucher_parsers(commands)
     _package_parsers(commands)
     _client_and_key_parsers(commands)
+    cli_notices.add_parser(commands, _command)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"
     )

@@ -2,7 +2,8 @@
 
 ``start_notices`` makes the objection and change-notice services over the platform
 database, hands them to the federation (resolvers), the statistics and the audit trail, and
-starts the change poller when ``GOVSHARE_CHANGE_POLL_SECONDS`` is above 0.
+starts the change relay (notices stored by other processes) and, when
+``GOVSHARE_CHANGE_POLL_SECONDS`` is above 0, the change poller.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.audit import AuditLog
-from gateway.changes import ChangeNotices, ChangePoller
+from gateway.changes import ChangeNotices, ChangePoller, ChangeRelay
 from gateway.objections import Objections
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
 from gateway.workflow import Workflow
-from policies.objections import objection_limit
+from policies.objections import notice_limit, objection_limit
 from resolvers.context import Federation
 
-_POLLERS: dict[int, ChangePoller] = {}  # by id(federation): one poller per running gateway
+_TASKS: dict[int, list[ChangePoller | ChangeRelay]] = {}  # by id(federation): a running gateway's
 
 
 def start_notices(
@@ -32,20 +33,23 @@ def start_notices(
     profile, calendar, clock = workflow.profile, workflow.calendar, workflow.clock
     limit = objection_limit(profile, settings.objection_days)
     objections = Objections(platform, federation.catalog, calendar, limit, clock)
-    changes = ChangeNotices(platform, federation.catalog, calendar, profile.update_limit_days, clock)
+    changes = ChangeNotices(
+        platform, federation.catalog, calendar, notice_limit(profile, settings.notice_days), clock
+    )
     objections.audit = changes.audit = audit
     federation.objections, federation.changes = objections, changes
     stats: Any = federation.stats
     if stats is not None:
         stats.objections, stats.changes = objections, changes
+    tasks: list[ChangePoller | ChangeRelay] = [ChangeRelay(changes)]
     if settings.change_poll_seconds > 0:
-        poller = ChangePoller(changes, federation.sources, settings.change_poll_seconds)
-        poller.start()
-        _POLLERS[id(federation)] = poller
+        tasks.append(ChangePoller(changes, federation.sources, settings.change_poll_seconds))
+    for task in tasks:
+        task.start()
+    _TASKS[id(federation)] = tasks
     return objections, changes
 
 
 async def stop_notices(federation: Federation) -> None:
-    poller = _POLLERS.pop(id(federation), None)
-    if poller is not None:
-        await poller.stop()
+    for task in _TASKS.pop(id(federation), []):
+        await task.stop()

@@ -41,6 +41,7 @@
 | GOVSHARE_BREAKER_OPEN_SECONDS | 30 | seconds an open circuit fails fast before one probe call |
 | GOVSHARE_FRESHNESS_SECONDS | 30 | seconds between freshness reads (a source's change drops cached rows) |
 | GOVSHARE_OBJECTION_DAYS | 5 | working days to answer an objection where the profile says only "promptly" |
+| GOVSHARE_NOTICE_DAYS | 2 | working days to notify a change where the profile sets no update limit |
 | GOVSHARE_CHANGE_POLL_SECONDS | 300 | how often sources with `updated_at` are polled for changes; 0 = off |
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
@@ -118,6 +119,7 @@ class Settings:
     freshness_seconds: int = 30
     objection_days: int = 5  # "promptly" (及时) where the profile sets no number of working days
     change_poll_seconds: int = 300  # 0: no polling of sources for changes
+    notice_days: int = 2  # working days to notify a change where the profile sets none
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -150,6 +152,7 @@ class Settings:
             breaker=_breaker(pick),
             freshness_seconds=_positive("GOVSHARE_FRESHNESS_SECONDS", pick("freshness_seconds", "30")),
             objection_days=_number("GOVSHARE_OBJECTION_DAYS", pick("objection_days", "5")),
+            notice_days=_number("GOVSHARE_NOTICE_DAYS", pick("notice_days", "2")),
             change_poll_seconds=_number("GOVSHARE_CHANGE_POLL_SECONDS", pick("change_poll_seconds", "300")),
         )
 

@@ -43,6 +43,9 @@ RESERVED_TYPES = (
     "AuditEventView", "AuditPage", "DepartmentStats", "ItemCounts", "ModeCount", "AuthorizationStats",
     "ResourceTimeliness", "JSON", "DateTime", "ApplicationInput", "ConditionsInput", "MaskInput",
     "CompareResult", "CompareItem", "CompareOutcome", "SourceCircuit",
+    "CompareResult", "CompareItem", "CompareOutcome",
+    "Subscription", "Objection", "ObjectionEvent", "ObjectionStatus", "ObjectionOutcome", "Change",
+    "ChangeNotice",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

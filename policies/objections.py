@@ -173,8 +173,11 @@ def may_read_item(
 def may_read_resource(
     request: AccessRequest, catalog: Catalog, resource: Resource, grants: Iterable[Grant]
 ) -> bool:
-    """Whether any shared item of ``resource`` may be read by ``request`` (mode query)."""
-    names = {i.name for i in resource.shared_items}
+    """Whether any shared item of ``resource`` besides its key may be read by ``request``
+    (mode query): the key alone tells only that a record exists."""
+    names = {i.name for i in resource.shared_items if i.name != resource.key}
+    if not names:
+        return False
     return bool(plan_access(request, catalog, {resource.id: names}, grants).resources[resource.id].allowed)
 
 
@@ -218,6 +221,16 @@ def require_notifier(department: str, roles: Collection[str], resource: Resource
             f"only the providing department of {resource.id} ({resource.provider}) gives its change notices",
             resource=resource.id,
         )
+
+
+DEFAULT_NOTICE_DAYS = 2  # Shanghai art. 16's number, where a profile sets none (operator-configurable)
+
+
+def notice_limit(profile: Profile, default_days: int = DEFAULT_NOTICE_DAYS) -> int:
+    """Working days to notify a change: the profile's ``update_limit_days`` (Shanghai art.
+    16 and Zhejiang art. 25: 2; Zhengzhou: 0, realtime), else ``default_days`` (Hubei and
+    Sanya leave it to the catalog; the operator's default stands in)."""
+    return profile.update_limit_days if profile.update_limit_days is not None else default_days
 
 
 def notice_due(calendar: WorkdayCalendar, changed: dt.datetime, limit_days: int | None) -> dt.date | None:

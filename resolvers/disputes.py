@@ -27,6 +27,7 @@ from strawberry.extensions import SchemaExtension
 from resolvers.context import RequestContext
 
 CARRIED = "carried"  # context.extra key: [(resolve info, subject code, resource id)]
+Carried = tuple[GraphQLResolveInfo, str, str]
 DISPUTED = "disputed"  # the answer's extensions key
 
 
@@ -45,7 +46,7 @@ class DisputedMarks(SchemaExtension):
         yield
         ctx = self.execution_context
         context = ctx.context
-        carried = getattr(context, "extra", {}).get(CARRIED)
+        carried: list[Carried] = getattr(context, "extra", {}).get(CARRIED) or []
         service = context.federation.objections if carried else None
         if service is None or ctx.result is None or ctx.result.data is None:
             return
@@ -60,7 +61,7 @@ class DisputedMarks(SchemaExtension):
 
 def _marks(
     context: RequestContext,
-    carried: Iterable[tuple[GraphQLResolveInfo, str, str]],
+    carried: Iterable[Carried],
     found: Mapping[tuple[str, str], Mapping[str, str]],
     data: Any,
     errors: set[tuple[Any, ...]],

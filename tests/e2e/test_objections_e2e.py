@@ -1,0 +1,485 @@
+"""Objections (疑义) and change notices against the real demo server (uvicorn, SQLite).
+
+Objections (Hubei art. 23, Zhejiang art. 28): a consumer that read a value disputes it, the
+value is still served but marked ``extensions.disputed`` while open, only the resource's
+provider answers, each role sees only its own side, overdue ones are flagged and counted.
+
+Change notices (Shanghai art. 16): a provider notifies changed subjects; the ``changes``
+query and the ``changeNotices`` subscription (graphql-transport-ws, a real WebSocket) tell a
+consumer only of subjects it has read, of resources it may read, never a value.
+
+Organizations 250+ of the demo are used: the sample codes (first 10) are read by other
+modules, whose whole-body comparisons an open objection would change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from gateway.auth import load_signer
+from gateway.demo import AMR, MCA, TAX, organization_codes
+from policies.codes import make_uscc
+from tests.conftest import DemoServer
+from tests.e2e.conftest import fresh_department
+
+pytestmark = pytest.mark.e2e
+
+AMR_RID = "amr.enterprise_registration"
+MCA_RID = "mca.marriage"
+ORGS = organization_codes(300)
+PROTOCOL = [Subprotocol("graphql-transport-ws")]
+
+OBJECTION_FIELDS = """id consumer provider resource subject item reason status due statutoryDeadline basis
+  overdue raisedAt answeredAt answeredBy outcome note"""
+RAISE = f"""mutation Raise($resource: String!, $subject: String!, $item: String!, $reason: String!) {{
+  raiseObjection(resource: $resource, subject: $subject, item: $item, reason: $reason) {{
+    {OBJECTION_FIELDS}
+  }}
+}}"""
+ANSWER = f"""mutation Answer($id: ID!, $outcome: ObjectionOutcome!, $note: String!) {{
+  answerObjection(id: $id, outcome: $outcome, note: $note) {{ {OBJECTION_FIELDS} }}
+}}"""
+OBJECTIONS = """query Objections($status: ObjectionStatus, $overdue: Boolean) {
+  objections(status: $status, overdue: $overdue) { id consumer resource subject item status overdue }
+}"""
+OBJECTION = f"""query One($id: ID!) {{
+  objection(id: $id) {{ {OBJECTION_FIELDS} history {{ at actor client action text }} }}
+}}"""
+NOTIFY = """mutation Notify($resource: String!, $subjects: [String!]!, $items: [String!],
+                         $changedAt: DateTime) {
+  notifyChange(resource: $resource, subjects: $subjects, items: $items, changedAt: $changedAt) {
+    id resource subjects items changedAt notifiedAt late
+  }
+}"""
+CHANGES = """query Changes($resource: String!, $since: DateTime) {
+  changes(resource: $resource, since: $since) { id resource subjects items changedAt late }
+}"""
+SUBSCRIBE = """subscription Notices($resources: [String!]) {
+  changeNotices(resources: $resources) { resource subjects items time }
+}"""
+
+
+def token_for(demo: DemoServer, department: str, role: str) -> str:
+    return load_signer(demo.data_dir).issue(department, [role], ttl=600)
+
+
+def ok(response: Any) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    return body
+
+
+def refused(response: Any) -> dict[str, Any]:
+    body = response.json()
+    assert body.get("errors"), body
+    return body["errors"][0]  # type: ignore[no-any-return]
+
+
+def read_name(demo: DemoServer, token: str, code: str, alias: bool = False) -> dict[str, Any]:
+    query = (
+        "query($c: USCC!) { organization(code: $c) { er: enterpriseRegistration { n: name status } } }"
+        if alias
+        else "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name status } } }"
+    )
+    return ok(demo.post(query, {"c": code}, token=token))
+
+
+def read_status(demo: DemoServer, token: str, code: str) -> dict[str, Any]:
+    query = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { status } } }"
+    return ok(demo.post(query, {"c": code}, token=token))
+
+
+@pytest.fixture(scope="module")
+def tokens(demo: DemoServer) -> dict[str, str]:
+    return {
+        "a": token_for(demo, fresh_department(), "consumer"),
+        "b": token_for(demo, fresh_department(), "consumer"),
+        "amr": demo.token("provider"),
+        "tax": token_for(demo, TAX.code, "provider"),
+        "mca": token_for(demo, MCA.code, "provider"),
+        "operator": demo.token("operator"),
+    }
+
+
+# --- objections ---------------------------------------------------------------------------
+
+
+def test_objection_lifecycle_marks_disputed_values_until_answered(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    code, since = ORGS[250], dt.datetime.now(dt.UTC).isoformat()
+    before = read_name(demo, tokens["a"], code)
+    assert "disputed" not in before.get("extensions", {})
+    raised = ok(
+        demo.post(
+            RAISE,
+            {"resource": AMR_RID, "subject": code, "item": "name", "reason": "名称与营业执照不一致"},
+            token=tokens["a"],
+        )
+    )["data"]["raiseObjection"]
+    assert raised["status"] == "OPEN" and raised["provider"] == AMR.code and raised["outcome"] is None
+    assert raised["statutoryDeadline"] is False and "promptly" in raised["basis"]  # Hubei: "promptly"
+    assert dt.date.fromisoformat(raised["due"]) > dt.datetime.fromisoformat(raised["raisedAt"]).date()
+    oid = raised["id"]
+
+    # the value is still served, marked at its path as answered (aliases included), for every consumer
+    marked = read_name(demo, tokens["a"], code, alias=True)
+    assert (
+        marked["data"]["organization"]["er"]["n"]
+        == before["data"]["organization"]["enterpriseRegistration"]["name"]
+    )
+    assert marked["extensions"]["disputed"] == [{"path": ["organization", "er", "n"], "objection": oid}]
+    other = read_name(demo, tokens["b"], code)
+    assert other["extensions"]["disputed"] == [
+        {"path": ["organization", "enterpriseRegistration", "name"], "objection": oid}
+    ]
+    assert "disputed" not in read_status(demo, tokens["a"], code).get("extensions", {})  # not that item
+    assert "disputed" not in read_name(demo, tokens["a"], ORGS[251]).get("extensions", {})  # nor subject
+
+    # only the resource's provider answers
+    for who in ("a", "tax", "operator"):
+        error = refused(
+            demo.post(ANSWER, {"id": oid, "outcome": "CONFIRMED", "note": "x"}, token=tokens[who])
+        )
+        assert error["extensions"]["code"] == "FORBIDDEN", (who, error)
+    answered = ok(
+        demo.post(ANSWER, {"id": oid, "outcome": "CONFIRMED", "note": "经核实无误"}, token=tokens["amr"])
+    )["data"]["answerObjection"]
+    assert answered["status"] == "ANSWERED" and answered["outcome"] == "CONFIRMED"
+    assert answered["answeredBy"] == AMR.code and answered["overdue"] is False
+    again = refused(demo.post(ANSWER, {"id": oid, "outcome": "CORRECTED", "note": "y"}, token=tokens["amr"]))
+    assert again["extensions"]["code"] == "BAD_REQUEST" and "answered already" in again["message"]
+
+    # the consumer sees the answer and the history (who, when, what)
+    seen = ok(demo.post(OBJECTION, {"id": oid}, token=tokens["a"]))["data"]["objection"]
+    assert (seen["outcome"], seen["note"]) == ("CONFIRMED", "经核实无误")
+    steps = [(h["action"], h["actor"], h["text"]) for h in seen["history"]]
+    assert steps == [
+        ("raise", raised["consumer"], "名称与营业执照不一致"),
+        ("answer", AMR.code, "confirmed: 经核实无误"),
+    ]
+    assert "disputed" not in read_name(demo, tokens["a"], code).get("extensions", {})
+
+    # every step is in the audit trail, without the reason's or note's text
+    events = audit_events(demo, tokens["operator"], since)
+    mine = [e for e in events if (e.get("detail") or {}).get("objection") == oid]
+    assert [e["outcome"] for e in mine] == ["objection.raise", "objection.answer"]
+    assert all(e["subjects"] == [code] and e["items"] == [f"{AMR_RID}.name"] for e in mine)
+    assert all("名称与营业执照不一致" not in json.dumps(e, ensure_ascii=False) for e in mine)
+
+
+def audit_events(demo: DemoServer, token: str, since: str) -> list[dict[str, Any]]:
+    query = """query($since: DateTime) { auditEvents(since: $since, limit: 1000) {
+      events { kind outcome consumer resources items subjects detail } } }"""
+    return ok(demo.post(query, {"since": since}, token=token))["data"]["auditEvents"]["events"]  # type: ignore[no-any-return]
+
+
+def test_roles_see_only_their_own_side(demo: DemoServer, tokens: dict[str, str]) -> None:
+    code = ORGS[252]
+    read_name(demo, tokens["b"], code)
+    oid = raise_on(demo, tokens["b"], code, "name")
+    try:
+        listed = {
+            who: {o["id"] for o in ok(demo.post(OBJECTIONS, token=tokens[who]))["data"]["objections"]}
+            for who in ("a", "b", "amr", "tax", "operator")
+        }
+        assert oid in listed["b"] and oid in listed["amr"] and oid in listed["operator"]
+        assert oid not in listed["a"] and oid not in listed["tax"]
+        for who in ("a", "tax"):
+            error = refused(demo.post(OBJECTION, {"id": oid}, token=tokens[who]))
+            assert error["extensions"]["code"] == "BAD_REQUEST" and oid in error["message"]
+        open_ids = {
+            o["id"]
+            for o in ok(demo.post(OBJECTIONS, {"status": "OPEN"}, token=tokens["amr"]))["data"]["objections"]
+        }
+        assert oid in open_ids
+    finally:
+        answer(demo, tokens["amr"], oid)
+
+
+def raise_on(demo: DemoServer, token: str, code: str, item: str, purpose: str | None = None) -> str:
+    variables = {"resource": AMR_RID, "subject": code, "item": item, "reason": "数值有误"}
+    kwargs = {} if purpose is None else {"purpose": purpose}
+    return str(ok(demo.post(RAISE, variables, token=token, **kwargs))["data"]["raiseObjection"]["id"])
+
+
+def answer(demo: DemoServer, token: str, oid: str) -> None:
+    ok(demo.post(ANSWER, {"id": oid, "outcome": "CORRECTED", "note": "已更正"}, token=token))
+
+
+def test_raising_needs_a_read_or_a_right_to_read_and_reveals_no_existence(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    stranger = token_for(demo, fresh_department(), "consumer")
+    absent = make_uscc("1", "1", "420100", "XX999999")  # a valid code the demo does not hold
+    refusals = []
+    for subject in (ORGS[253], absent):  # address: conditional, no grant, never read
+        variables = {"resource": AMR_RID, "subject": subject, "item": "address", "reason": "地址有误"}
+        refusals.append(refused(demo.post(RAISE, variables, token=stranger)))
+    assert refusals[0] == refusals[1] and refusals[0]["extensions"]["code"] == "FORBIDDEN"
+    # without a read and without X-Purpose nothing may be read now either
+    no_purpose = {"resource": AMR_RID, "subject": ORGS[253], "item": "name", "reason": "x"}
+    assert (
+        refused(demo.post(RAISE, no_purpose, token=stranger, purpose=None))["extensions"]["code"]
+        == "FORBIDDEN"
+    )
+    # may read it now (unconditional item, a purpose declared): allowed without a prior read
+    oid = raise_on(demo, stranger, ORGS[254], "name", purpose="核验企业名称")
+    answer(demo, tokens["amr"], oid)
+    bad = [
+        ({"item": "innerNote"}, "BAD_REQUEST"),
+        ({"item": "inner_note"}, "BAD_REQUEST"),  # not shared: not even named
+        ({"resource": "nope.nothing"}, "BAD_REQUEST"),
+        ({"subject": ORGS[254][:-1] + ("0" if ORGS[254][-1] != "0" else "1")}, "INVALID_CODE"),
+        ({"reason": "   "}, "BAD_REQUEST"),
+    ]
+    for change, code in bad:
+        variables = {"resource": AMR_RID, "subject": ORGS[254], "item": "name", "reason": "r", **change}
+        error = refused(demo.post(RAISE, variables, token=stranger))
+        assert error["extensions"]["code"] == code, (change, error)
+    provider_raising = refused(demo.post(RAISE, {**no_purpose, "subject": ORGS[254]}, token=tokens["amr"]))
+    assert provider_raising["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_overdue_objections_are_flagged_and_counted(demo: DemoServer, tokens: dict[str, str]) -> None:
+    code = ORGS[255]
+    read_name(demo, tokens["a"], code)
+    oid = raise_on(demo, tokens["a"], code, "status")
+    try:
+        backdate(demo, oid, days=40)  # raised 40 days ago: past any working-day limit
+        overdue = ok(demo.post(OBJECTIONS, {"overdue": True}, token=tokens["a"]))["data"]["objections"]
+        assert [o["id"] for o in overdue if o["id"] == oid] == [oid] and overdue[-1]["overdue"] is True
+        not_overdue = ok(demo.post(OBJECTIONS, {"overdue": False}, token=tokens["a"]))["data"]["objections"]
+        assert oid not in {o["id"] for o in not_overdue}
+        stats = amr_stats(demo, tokens["operator"])
+        assert stats["objectionsOverdue"] >= 1 and stats["objections"] >= stats["objectionsOverdue"]
+    finally:
+        answer(demo, tokens["amr"], oid)
+    after = ok(demo.post(OBJECTION, {"id": oid}, token=tokens["a"]))["data"]["objection"]
+    assert after["overdue"] is True and after["status"] == "ANSWERED"  # answered late stays overdue
+
+
+def backdate(demo: DemoServer, oid: str, days: int) -> None:
+    """Move an objection's raise time and due day into the past, as if raised ``days`` ago."""
+    with contextlib.closing(sqlite3.connect(demo.data_dir / "platform.db")) as db:
+        raised = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).replace(tzinfo=None)
+        due = (raised + dt.timedelta(days=7)).date()
+        db.execute(
+            "UPDATE objections SET raised_at = ?, due = ? WHERE id = ?",
+            (raised.isoformat(sep=" "), due.isoformat(), oid),
+        )
+        db.commit()
+
+
+def amr_stats(demo: DemoServer, token: str) -> dict[str, Any]:
+    query = f"""query {{ stats(department: "{AMR.code}") {{
+      objections objectionsOverdue changesNotified changesLate }} }}"""
+    found = ok(demo.post(query, token=token))["data"]["stats"]
+    return found[0] if isinstance(found, list) else found  # type: ignore[no-any-return]
+
+
+# --- change notices -------------------------------------------------------------------------
+
+
+def test_changes_query_lists_only_subjects_read(demo: DemoServer, tokens: dict[str, str]) -> None:
+    since = dt.datetime.now(dt.UTC).isoformat()
+    reader = token_for(demo, fresh_department(), "consumer")
+    read_name(demo, reader, ORGS[260])
+    notified = ok(
+        demo.post(
+            NOTIFY,
+            {"resource": AMR_RID, "subjects": [ORGS[260], ORGS[261]], "items": ["name"]},
+            token=tokens["amr"],
+        )
+    )["data"]["notifyChange"]
+    assert notified["late"] is False and notified["subjects"] == [ORGS[260], ORGS[261]]
+    changes = ok(demo.post(CHANGES, {"resource": AMR_RID, "since": since}, token=reader))["data"]["changes"]
+    assert [(c["id"], c["subjects"], c["items"]) for c in changes] == [
+        (notified["id"], [ORGS[260]], ["name"])
+    ]
+    never = token_for(demo, fresh_department(), "consumer")
+    assert ok(demo.post(CHANGES, {"resource": AMR_RID, "since": since}, token=never))["data"]["changes"] == []
+
+
+def test_only_the_provider_notifies_and_bad_notices_are_refused(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    for who in ("a", "tax", "operator"):
+        error = refused(demo.post(NOTIFY, {"resource": AMR_RID, "subjects": [ORGS[262]]}, token=tokens[who]))
+        assert error["extensions"]["code"] == "FORBIDDEN", who
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    bad = [
+        ({"subjects": []}, "BAD_REQUEST"),
+        ({"subjects": ["91420100NOTACODE1"]}, "INVALID_CODE"),
+        ({"items": ["innerNote"]}, "BAD_REQUEST"),
+        ({"changedAt": future}, "BAD_REQUEST"),
+    ]
+    for change, code in bad:
+        variables = {"resource": AMR_RID, "subjects": [ORGS[262]], **change}
+        assert refused(demo.post(NOTIFY, variables, token=tokens["amr"]))["extensions"]["code"] == code, (
+            change
+        )
+
+
+def test_late_notices_are_counted_per_provider(demo: DemoServer, tokens: dict[str, str]) -> None:
+    before = amr_stats(demo, tokens["operator"])
+    week_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=10)).isoformat()
+    late = ok(
+        demo.post(
+            NOTIFY, {"resource": AMR_RID, "subjects": [ORGS[263]], "changedAt": week_ago}, token=tokens["amr"]
+        )
+    )["data"]["notifyChange"]
+    assert late["late"] is True  # the demo's Hubei sets none: GOVSHARE_NOTICE_DAYS (2) stands in
+    after = amr_stats(demo, tokens["operator"])
+    assert after["changesNotified"] == before["changesNotified"] + 1
+    assert after["changesLate"] == before["changesLate"] + 1
+
+
+def test_cli_notify_change_is_stored_and_reaches_the_changes_query(demo: DemoServer) -> None:
+    since = dt.datetime.now(dt.UTC).isoformat()
+    reader = token_for(demo, fresh_department(), "consumer")
+    read_name(demo, reader, ORGS[264])
+    out = demo.cli(
+        "notify-change",
+        "--resource",
+        AMR_RID,
+        "--subjects",
+        f"{ORGS[264]},{ORGS[265]}",
+        "--items",
+        "name,status",
+    )
+    row = json.loads(out.stdout)
+    assert row["resource"] == AMR_RID and row["items"] == ["name", "status"]
+    changes = ok(demo.post(CHANGES, {"resource": AMR_RID, "since": since}, token=reader))["data"]["changes"]
+    assert [(c["id"], c["subjects"]) for c in changes] == [(row["id"], [ORGS[264]])]
+    wrong = demo.cli("notify-change", "--resource", AMR_RID, "--subjects", "123", check=False)
+    assert wrong.returncode == 2 and "govshare: error:" in wrong.stderr
+
+
+# --- the subscription ---------------------------------------------------------------------
+
+
+def ws_url(demo: DemoServer) -> str:
+    return demo.url.replace("http://", "ws://")
+
+
+@contextlib.asynccontextmanager
+async def subscription(
+    demo: DemoServer, token: str, resources: list[str] | None, purpose: str | None = None
+) -> AsyncIterator[ClientConnection]:
+    async with connect(ws_url(demo), subprotocols=PROTOCOL, open_timeout=10) as ws:
+        init = {"Authorization": f"Bearer {token}", **({"X-Purpose": purpose} if purpose else {})}
+        await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        payload = {"query": SUBSCRIBE, "variables": {"resources": resources}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        yield ws
+
+
+async def listening(ws: ClientConnection, canary: Callable[[], None]) -> None:
+    """Wait until the subscription receives: notify a canary change until one arrives."""
+    for _ in range(50):
+        canary()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 0.2)
+            return
+    raise AssertionError("the subscription never received the canary notice")
+
+
+async def next_notice(ws: ClientConnection, skip: str) -> tuple[dict[str, Any], str]:
+    """The next notice that is not a canary (subjects == [skip]), and its raw frame."""
+    while True:
+        raw = str(await asyncio.wait_for(ws.recv(), 10))
+        message = json.loads(raw)
+        assert message["type"] == "next", message
+        notice = message["payload"]["data"]["changeNotices"]
+        if notice["subjects"] != [skip]:
+            return notice, raw
+
+
+def notify(
+    demo: DemoServer, token: str, resource: str, subjects: list[str], items: list[str] | None = None
+) -> None:
+    ok(demo.post(NOTIFY, {"resource": resource, "subjects": subjects, "items": items}, token=token))
+
+
+async def test_subscription_pushes_only_subjects_read_and_never_values(
+    demo: DemoServer, tokens: dict[str, str], stored: Callable[..., Any]
+) -> None:
+    reader = token_for(demo, fresh_department(), "consumer")
+    canary, read, unread = ORGS[270], ORGS[271], ORGS[272]
+    for code in (canary, read):
+        read_name(demo, reader, code)
+    async with subscription(demo, reader, [AMR_RID]) as ws:
+        await listening(ws, lambda: notify(demo, tokens["amr"], AMR_RID, [canary]))
+        notify(demo, tokens["amr"], AMR_RID, [unread], ["name"])  # never read: nothing is sent
+        notify(demo, tokens["amr"], AMR_RID, [read, unread], ["name"])
+        notice, raw = await next_notice(ws, canary)
+    assert notice["resource"] == AMR_RID and notice["subjects"] == [read] and notice["items"] == ["name"]
+    assert dt.datetime.fromisoformat(notice["time"]) <= dt.datetime.now(dt.UTC)
+    value = stored("amr", "enterprise", "ent_name", "uscc", read)
+    assert value and value not in raw and unread not in raw  # codes and item names only
+
+
+async def test_subscription_skips_resources_the_consumer_may_no_longer_read(
+    demo: DemoServer, tokens: dict[str, str], grant_to: Callable[..., Any]
+) -> None:
+    granted = grant_to(MCA_RID, "marital_status", "婚姻状况核验")
+    person = demo.info["samples"]["persons"][5]
+    body = ok(
+        demo.post(
+            "query($i: CitizenID!) { person(id: $i) { marriage { maritalStatus } } }",
+            {"i": person},
+            token=granted.token,
+            purpose="婚姻状况核验",
+        )
+    )
+    assert body["data"]["person"]["marriage"]["maritalStatus"] is not None
+    canary, read = ORGS[273], ORGS[274]
+    for code in (canary, read):
+        read_name(demo, granted.token, code)
+    demo.cli("grant", "revoke", granted.grant["id"])
+    async with subscription(demo, granted.token, None, "婚姻状况核验") as ws:  # every resource
+        await listening(ws, lambda: notify(demo, tokens["amr"], AMR_RID, [canary]))
+        notify(demo, tokens["mca"], MCA_RID, [person])  # read before, may not read now: not sent
+        notify(demo, tokens["amr"], AMR_RID, [ORGS[276], read])  # it read 274, not 276
+        notice, _ = await next_notice(ws, canary)  # the first after the canary: not the MCA one
+    assert (notice["resource"], notice["subjects"]) == (AMR_RID, [read]), notice
+
+
+async def test_unauthenticated_connections_are_refused(demo: DemoServer, tokens: dict[str, str]) -> None:
+    for payload in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": tokens["a"]}):
+        async with connect(ws_url(demo), subprotocols=PROTOCOL) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403, payload
+    async with connect(ws_url(demo), subprotocols=PROTOCOL) as ws:  # subscribe before init
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_only_subscriptions_run_over_the_socket(demo: DemoServer, tokens: dict[str, str]) -> None:
+    async with connect(ws_url(demo), subprotocols=PROTOCOL) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tokens['a']}"}})
+        )
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        query = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name } } }"
+        payload = {"query": query, "variables": {"c": ORGS[275]}}
+        await ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": payload}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert message["type"] == "error" and "HTTP POST" in message["payload"][0]["message"]
