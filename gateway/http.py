@@ -182,8 +182,11 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
     except InvalidOperationTypeError as exc:
         if request.method in _READ_METHODS:  # GraphQL over HTTP: a mutation by GET (or HEAD) is 405
             return await _failure(request, consumer, "only queries may be sent with GET; use POST", 405)
-        # only a subscription gets here by POST: the schema has no subscription root
-        message = f"{exc.operation_type.value} operations are not served; send a query or a mutation"
+        # only a subscription gets here by POST: subscriptions run over WebSocket (gateway.sockets)
+        message = (
+            f"{exc.operation_type.value} operations are served over WebSocket (graphql-transport-ws) on "
+            "this path; send a query or a mutation by POST"
+        )
         return await _failure(request, consumer, message, 400)
     except MissingQueryError:
         return await _failure(request, consumer, "no query given", 400)

@@ -232,8 +232,14 @@ STATEFUL = {
     ("audit", "export"): [],
     ("voucher", "verify"): ["TOKEN", "--response", "{response}"],
     ("package", "verify"): ["{response}"],
-    ("notify-change",): ["--resource", "amr.enterprise_registration", "--subjects", CONSUMER,
-                         "--catalog", str(CATALOG)],  # fmt: skip
+    ("notify-change",): [
+        "--resource",
+        "amr.enterprise_registration",
+        "--subjects",
+        CONSUMER,
+        "--catalog",
+        str(CATALOG),
+    ],
 }
 MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
 STATELESS = {("catalog", "check")}
