@@ -190,7 +190,9 @@ class ChangeNotices:
 
     async def changes(self, consumer: str, resource: str, since: dt.datetime | None) -> list[ChangeRow]:
         """Changes of ``resource`` notified since ``since`` (inclusive), each narrowed to the
-        subjects ``consumer`` has read there; changes with none of them are left out."""
+        subjects ``consumer`` has read there; changes with none of them are left out.
+        Raises ``BadRequest`` for a resource the catalog does not have."""
+        resource = known_resource(self.catalog, resource).id
         query = sa.select(ChangeRow).where(ChangeRow.resource == resource)
         if since is not None:
             query = query.where(ChangeRow.notified_at >= as_utc(since, "since"))

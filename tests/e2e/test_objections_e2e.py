@@ -308,6 +308,8 @@ def test_changes_query_lists_only_subjects_read(demo: DemoServer, tokens: dict[s
     assert [(c["id"], c["subjects"], c["items"]) for c in changes] == [
         (notified["id"], [ORGS[260]], ["name"])
     ]
+    unknown = refused(demo.post(CHANGES, {"resource": "nope.nothing"}, token=reader))
+    assert unknown["extensions"]["code"] == "BAD_REQUEST" and "nope.nothing" in unknown["message"]
     never = token_for(demo, fresh_department(), "consumer")
     assert ok(demo.post(CHANGES, {"resource": AMR_RID, "since": since}, token=never))["data"]["changes"] == []
 
@@ -470,6 +472,15 @@ async def test_unauthenticated_connections_are_refused(demo: DemoServer, tokens:
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_a_subscription_to_an_unknown_resource_is_an_error(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    async with subscription(demo, tokens["a"], ["nope.nothing"]) as ws:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
+    assert errors and "nope.nothing" in errors[0]["message"], message
 
 
 async def test_only_subscriptions_run_over_the_socket(demo: DemoServer, tokens: dict[str, str]) -> None:
