@@ -5,12 +5,17 @@ keeps them in the platform database (tables ``objections`` and ``objection_event
 by ``PlatformDB.create_schema`` like every table: an older data folder gains them on
 start), counts the due day in working days (:mod:`policies.workdays`), records every step
 in the audit trail after it is committed, and answers the disputed marks:
-:meth:`Objections.open_for` is ONE query per request whatever the number of subjects.
+:meth:`Objections.open_for` reads a table of open objections kept in memory, reloaded by
+one statement when this process changed one or a second after the last load (so the marks
+cost a query nothing in the common case, and objections raised elsewhere show within a
+second).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -45,6 +50,7 @@ from policies.workdays import WorkdayCalendar
 from policies.workflow import Actor
 
 Disputed = dict[str, dict[str, str]]  # subject -> item -> objection id
+OPEN_REFRESH_SECONDS = 1.0  # how stale the open objections of other processes may be
 
 
 class ObjectionRow(Base):
@@ -95,6 +101,9 @@ class Objections:
         self.platform, self.catalog, self.calendar, self.limit = platform, catalog, calendar, limit
         self.clock = clock or utc_now
         self.audit: AuditLog | None = None
+        self.refresh_seconds = OPEN_REFRESH_SECONDS
+        self._open: tuple[dict[tuple[str, str], dict[str, str]] | None, float] = (None, 0.0)
+        self._open_lock = asyncio.Lock()
 
     async def raise_objection(self, actor: Actor, raised: Raised, purpose: str | None) -> ObjectionRow:
         """A new OPEN objection. Raises ``Forbidden`` unless the consumer has read the item of
@@ -124,6 +133,7 @@ class Objections:
         async with self.platform.session.begin() as session:
             session.add(row)
             session.add(self._event(row.id, actor, "raise", reason))
+        self._open = (None, 0.0)  # marked from the next operation on
         await self._audit(actor, "objection.raise", row)
         return row
 
@@ -158,6 +168,7 @@ class Objections:
             row.status, row.outcome, row.note = ObjectionStatus.ANSWERED.value, outcome.value, text
             row.answered_at, row.answered_by = self.clock(), actor.consumer.department
             session.add(self._event(row.id, actor, "answer", f"{outcome.value}: {text}"))
+        self._open = (None, 0.0)
         await self._audit(actor, "objection.answer", row)
         return row
 
@@ -197,21 +208,36 @@ class Objections:
         return is_overdue(row.due, row.answered_at, self.clock())
 
     async def open_for(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], dict[str, str]]:
-        """Open objections on these (resource, subject) pairs: {(resource, subject): {item: id}}.
-        One query, whatever the number of pairs (the oldest objection of an item is named)."""
+        """Open objections on these (resource, subject) pairs: {(resource, subject): {item: id}}
+        (the oldest objection of an item is named). Answered from the table of open
+        objections this process keeps: reloaded (one statement) when this process raised or
+        answered one, and at most ``refresh_seconds`` after the last load, so objections
+        raised through another process are marked within that time."""
         if not pairs:
             return {}
-        subjects = {subject for _, subject in pairs}
-        query = sa.select(
-            ObjectionRow.id, ObjectionRow.resource, ObjectionRow.subject, ObjectionRow.item
-        ).where(ObjectionRow.status == ObjectionStatus.OPEN.value, ObjectionRow.subject.in_(subjects))
+        table = await self._open_table()
+        return {pair: dict(table[pair]) for pair in pairs if pair in table}
+
+    async def _open_table(self) -> Mapping[tuple[str, str], Mapping[str, str]]:
+        table, loaded = self._open
+        if table is not None and time.monotonic() - loaded < self.refresh_seconds:
+            return table
+        async with self._open_lock:  # one reload at a time: the others wait and share it
+            table, loaded = self._open
+            if table is None or time.monotonic() - loaded >= self.refresh_seconds:
+                table = await self._load_open()
+                self._open = (table, time.monotonic())
+        return table
+
+    async def _load_open(self) -> dict[tuple[str, str], dict[str, str]]:
+        columns = (ObjectionRow.id, ObjectionRow.resource, ObjectionRow.subject, ObjectionRow.item)
+        query = sa.select(*columns).where(ObjectionRow.status == ObjectionStatus.OPEN.value)
         found: dict[tuple[str, str], dict[str, str]] = {}
         async with self.platform.session() as session:
             for oid, rid, subject, item in (
                 await session.execute(query.order_by(ObjectionRow.raised_at))
             ).all():
-                if (rid, subject) in pairs:
-                    found.setdefault((rid, subject), {}).setdefault(item, oid)
+                found.setdefault((rid, subject), {}).setdefault(item, oid)
         return found
 
     async def open_disputes(self, resource: str, subjects: Collection[str]) -> Disputed:

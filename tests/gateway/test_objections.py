@@ -186,24 +186,42 @@ async def test_bad_input_is_refused_and_stores_nothing(platform: PlatformDB, cat
     assert await objections.objections(actor("x", "operator").consumer) == []
 
 
-async def test_open_for_is_one_statement(platform: PlatformDB, catalog: Catalog) -> None:
+async def test_open_for_is_at_most_one_statement(platform: PlatformDB, catalog: Catalog) -> None:
     objections = service(platform, catalog, "hubei", Clock(FRIDAY), None)
     consumer = actor(code(6), "consumer")
     ids = [
         (await objections.raise_objection(consumer, Raised(RID, code(200 + n), "name", "x"), "核验")).id
         for n in range(3)
     ]
+    pairs = {(RID, code(200 + n)) for n in range(50)} | {("tax.tax_credit", code(200))}
     statements: list[str] = []
     listen: Callable[..., None] = lambda *args: statements.append(args[2])  # noqa: E731
     sa.event.listen(platform.engine.sync_engine, "before_cursor_execute", listen)
     try:
-        found = await objections.open_for(
-            {(RID, code(200 + n)) for n in range(50)} | {("tax.tax_credit", code(200))}
+        first = await objections.open_for(pairs)
+        assert len(statements) == 1  # the table of open objections, loaded once
+        again = await objections.open_for(pairs)
+        assert len(statements) == 1  # then read from memory
+        answered = await objections.answer(
+            actor(catalog.resources[RID].provider, "provider"), ids[0], Outcome.CONFIRMED, "ok"
         )
+        after = await objections.open_for(pairs)  # an answer here is seen at once
     finally:
         sa.event.remove(platform.engine.sync_engine, "before_cursor_execute", listen)
-    assert len(statements) == 1
-    assert found == {(RID, code(200 + n)): {"name": ids[n]} for n in range(3)}
+    assert first == again == {(RID, code(200 + n)): {"name": ids[n]} for n in range(3)}
+    assert answered.id not in str(after) and len(after) == 2
+
+
+async def test_objections_raised_elsewhere_are_marked_within_the_refresh(
+    platform: PlatformDB, catalog: Catalog
+) -> None:
+    here = service(platform, catalog, "hubei", Clock(FRIDAY), None)
+    elsewhere = service(platform, catalog, "hubei", Clock(FRIDAY), None)  # another gateway process
+    pair = (RID, code(210))
+    assert await here.open_for({pair}) == {}
+    row = await elsewhere.raise_objection(actor(code(7), "consumer"), Raised(*pair, "name", "x"), "核验")
+    here.refresh_seconds = 0.0  # as a second later
+    assert await here.open_for({pair}) == {pair: {"name": row.id}}
 
 
 async def test_an_older_data_folder_gains_the_tables(tmp_path: Path) -> None:
