@@ -39,6 +39,7 @@ from policies.catalog import Catalog
 from policies.chinatime import CHINA_TIME, as_utc, utc_now
 from policies.decision import AccessRequest, Consumer
 from policies.objections import (
+    MAX_NOTICE_SUBJECTS,
     check_changed_at,
     known_resource,
     may_read_resource,
@@ -353,18 +354,28 @@ class ChangeRelay:
         return len(fresh)
 
 
+class SourceStampRow(Base):
+    """The last ``updated_at`` stamp the poller saw per resource: detection survives a restart."""
+
+    __tablename__ = "change_source_stamps"
+
+    resource: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    stamp: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class ChangePoller:
     """Finds changes in sources that have an ``updated_at`` stamp: every ``interval``
-    seconds it asks each such source's ``freshness``; when it moved on, the keys changed
-    since the last stamp seen (``scan(since=...)``, inclusive: a row stamped exactly then is
-    reported again rather than missed) are recorded as one change. The first round only
-    notes the stamps."""
+    seconds (the first round after one interval, so a starting gateway is not slowed) it
+    asks each such source's ``freshness``; when it moved on from the last stamp seen (kept in
+    ``change_source_stamps``: changes made while the gateway was down are found too), the
+    keys changed since (``scan(since=...)``, inclusive: a row stamped exactly then is
+    reported again rather than missed; no item is read) are recorded, at most
+    ``MAX_NOTICE_SUBJECTS`` to a change. A resource never seen before is only noted."""
 
     def __init__(
         self, notices: ChangeNotices, sources: Mapping[str, Any], interval: float, scan_limit: int = 1000
     ) -> None:
         self.notices, self.sources, self.interval, self.scan_limit = notices, sources, interval, scan_limit
-        self.seen: dict[str, dt.datetime] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -378,43 +389,61 @@ class ChangePoller:
 
     async def _run(self) -> None:
         while True:
-            await self.poll()
             await asyncio.sleep(self.interval)
+            try:
+                await self.poll()
+            except sa.exc.SQLAlchemyError as exc:  # the platform database: the next round tries again
+                log.warning("change poll could not use the platform database: %s", exc.__class__.__name__)
 
     async def poll(self) -> list[ChangeRow]:
         """One round over every stamped source; a failing source is logged and skipped."""
-        found = []
+        found: list[ChangeRow] = []
         for rid, source in self.sources.items():
             if source.binding.updated_at:
                 try:
-                    row = await self._poll_one(rid, source)
+                    found += await self._poll_one(rid, source)
                 except GovshareError as exc:
                     log.warning("change poll of %s failed: %s", rid, exc.message)
-                    continue
-                found += [row] if row is not None else []
         return found
 
-    async def _poll_one(self, rid: str, source: Any) -> ChangeRow | None:
+    async def _poll_one(self, rid: str, source: Any) -> list[ChangeRow]:
         stamp = await source.connector.freshness(source.binding)
         if stamp is None:
-            return None
-        fresh, last = as_utc(stamp), self.seen.get(rid)
-        self.seen[rid] = fresh
-        if last is None or fresh <= last:
-            return None
+            return []
+        fresh = as_utc(stamp)
+        last = await self._seen(rid)
+        if last is not None and fresh <= last:
+            return []
+        keys = await self._changed_keys(source, last) if last is not None else []
+        chunks = [keys[i : i + MAX_NOTICE_SUBJECTS] for i in range(0, len(keys), MAX_NOTICE_SUBJECTS)]
+        rows = [await self.notices.record(rid, chunk, [], fresh, DETECTED_BY) for chunk in chunks]
+        await self._note(rid, fresh)  # after the records: a failure before is found again next round
+        return rows
+
+    async def _changed_keys(self, source: Any, last: dt.datetime) -> list[str]:
         keys: list[str] = []
         after = None
-        while True:  # keyset pages of changed keys only: no item is read
+        while True:  # keyset pages of changed keys only
             rows = await source.connector.scan(
                 source.binding, [], after=after, since=_naive_china(last), limit=self.scan_limit
             )
             keys += [str(r["__key__"]) for r in rows]
             if len(rows) < self.scan_limit:
-                break
+                return keys
             after = keys[-1]
-        if not keys:
-            return None
-        return await self.notices.record(rid, keys, [], fresh, DETECTED_BY)
+
+    async def _seen(self, rid: str) -> dt.datetime | None:
+        async with self.notices.platform.session() as session:
+            row = await session.get(SourceStampRow, rid)
+            return row.stamp if row is not None else None
+
+    async def _note(self, rid: str, stamp: dt.datetime) -> None:
+        async with self.notices.platform.session.begin() as session:
+            row = await session.get(SourceStampRow, rid)
+            if row is None:
+                session.add(SourceStampRow(resource=rid, stamp=stamp))
+            else:
+                row.stamp = stamp
 
 
 def _naive_china(moment: dt.datetime) -> dt.datetime:

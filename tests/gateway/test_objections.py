@@ -251,7 +251,7 @@ async def test_relay_pushes_a_change_stored_elsewhere_once(platform: PlatformDB,
     assert [(n.subjects, n.items) for n in received] == [((code(300),), ()), ((code(301),), ("name",))]
 
 
-async def test_the_poller_finds_changed_keys(served: Any) -> None:
+async def test_the_poller_finds_changed_keys_also_across_a_restart(served: Any) -> None:
     _, gateway, samples = served
     changes: ChangeNotices = gateway.federation.changes
     poller = ChangePoller(changes, gateway.federation.sources, interval=3600)
@@ -260,18 +260,22 @@ async def test_the_poller_finds_changed_keys(served: Any) -> None:
     later = (dt.datetime.now(CHINA) + dt.timedelta(days=400)).replace(tzinfo=None).isoformat(sep=" ")
     with sqlite3.connect(gateway.settings.data_dir / "amr.db") as db:
         db.executemany("UPDATE enterprise SET updated_at = ? WHERE uscc = ?", [(later, c) for c in changed])
+        previous = db.execute(
+            "SELECT max(updated_at) FROM enterprise WHERE uscc NOT IN (?, ?)", changed
+        ).fetchone()[0]
+        at_previous = {
+            k for (k,) in db.execute("SELECT uscc FROM enterprise WHERE updated_at = ?", (previous,))
+        }
+    restarted = ChangePoller(
+        changes, gateway.federation.sources, interval=3600
+    )  # stamps kept in the database
     async with changes.broker.subscribe() as queue:
-        found = await poller.poll()
+        found = await restarted.poll()
         pushed = queue.get_nowait()
     [row] = found
     assert (row.resource, row.items, row.notified_by) == (RID, [], "source")
-    assert set(changed) <= set(row.subjects)
     # since is inclusive: keys stamped exactly at the last stamp seen are reported again
     # rather than a change in that same instant missed; no other key is
-    with sqlite3.connect(gateway.settings.data_dir / "amr.db") as db:
-        stamps = {k: s for k, s in db.execute("SELECT uscc, updated_at FROM enterprise")}
-    assert {stamps[k] for k in set(row.subjects) - set(changed)} <= {
-        max(s for k, s in stamps.items() if k not in changed)
-    }
+    assert set(changed) <= set(row.subjects) <= set(changed) | at_previous
     assert pushed.resource == RID and pushed.subjects == tuple(row.subjects)
-    assert await poller.poll() == []  # nothing new since
+    assert await restarted.poll() == []  # nothing new since
