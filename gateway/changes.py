@@ -236,16 +236,17 @@ class ChangeNotices:
         return dataclasses.replace(notice, subjects=subjects) if subjects else None
 
     async def _audit_sent(self, consumer: Consumer, notice: Notice) -> None:
-        """A notice sent is a disclosure (these subjects changed): an event like a read's."""
+        """A notice sent is a disclosure (these subjects changed): an event naming the consumer,
+        resource and subjects. Kind ``workflow``: it is not a call of the resource, which the
+        usage statistics count (``gateway.usage``)."""
         if self.audit is None:
             return
         await self.audit.append(
             AuditEvent(
-                kind="query",
+                kind="workflow",
                 outcome="change.notice",
                 consumer=consumer.department,
                 client=consumer.client_id,
-                mode="query",
                 resources=(notice.resource,),
                 subjects=notice.subjects,
                 detail={"subscription": "changeNotices", "changed_at": notice.changed_at.isoformat()},

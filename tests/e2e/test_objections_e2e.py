@@ -181,7 +181,7 @@ def test_objection_lifecycle_marks_disputed_values_until_answered(
 
 def audit_events(demo: DemoServer, token: str, since: str) -> list[dict[str, Any]]:
     query = """query($since: DateTime) { auditEvents(since: $since, limit: 1000) {
-      events { kind outcome consumer resources items subjects detail } } }"""
+      events { kind outcome consumer resources items subjects detail } } }"""  # enough for one test
     return ok(demo.post(query, {"since": since}, token=token))["data"]["auditEvents"]["events"]  # type: ignore[no-any-return]
 
 
@@ -419,7 +419,8 @@ def notify(
 async def test_subscription_pushes_only_subjects_read_and_never_values(
     demo: DemoServer, tokens: dict[str, str], stored: Callable[..., Any]
 ) -> None:
-    reader = token_for(demo, fresh_department(), "consumer")
+    department, since = fresh_department(), dt.datetime.now(dt.UTC).isoformat()
+    reader = token_for(demo, department, "consumer")
     canary, read, unread = ORGS[270], ORGS[271], ORGS[272]
     for code in (canary, read):
         read_name(demo, reader, code)
@@ -432,6 +433,11 @@ async def test_subscription_pushes_only_subjects_read_and_never_values(
     assert dt.datetime.fromisoformat(notice["time"]) <= dt.datetime.now(dt.UTC)
     value = stored("amr", "enterprise", "ent_name", "uscc", read)
     assert value and value not in raw and unread not in raw  # codes and item names only
+    sent = [e for e in audit_events(demo, tokens["operator"], since) if e["outcome"] == "change.notice"]
+    assert [
+        (e["kind"], e["subjects"]) for e in sent if e["consumer"] == department and read in e["subjects"]
+    ] == [("workflow", [read])]  # each notice sent is audited; nothing for the subject never read
+    assert not any(unread in e["subjects"] for e in sent if e["consumer"] == department)
 
 
 async def test_subscription_skips_resources_the_consumer_may_no_longer_read(
