@@ -69,6 +69,15 @@ DATETIME_ARGUMENTS = {  # every DateTime argument of the schema; the test below 
         .replace("$f", "$t")
         .replace("validUntil: $u", 'validUntil: "2030-01-01T00:00:00"'),
     ),
+    "changes.since": (
+        "consumer",
+        'query($t: DateTime) { changes(resource: "amr.enterprise_registration", since: $t) { id } }',
+    ),
+    "notifyChange.changedAt": (
+        "provider",
+        'mutation($t: DateTime) { notifyChange(resource: "amr.enterprise_registration", '
+        'subjects: ["91420100MA0000000X"], changedAt: $t) { id } }',
+    ),
 }
 
 
