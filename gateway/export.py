@@ -43,6 +43,7 @@ from gateway.export_stream import (
     ndjson_pieces,
 )
 from gateway.http import JSONResponse, authenticate, gateway_of, header_value
+from gateway.objections import DisputedRows, Objections
 from gateway.package import PackageHeader, package_pieces
 from policies.bulk import ExportPlan, plan_export, still_granted
 from policies.catalog import Resource
@@ -284,9 +285,12 @@ def _job(gateway: Gateway, params: ExportParams, plan: ExportPlan) -> ExportJob:
     since = params.since.astimezone(CHINA_TIME).replace(tzinfo=None) if params.since else None
     today = dt.datetime.now(CHINA_TIME).date()
     source = gateway.federation.sources[params.resource.id]
-    # per-row annotations (e.g. objections' ``_disputed`` list) join here as PageAnnotators:
+    # per-row annotations (objections' ``_disputed`` list) join here as PageAnnotators:
     # ExportJob.annotators, applied by gateway.export_stream.annotate_page to each page
-    annotators: tuple[PageAnnotator, ...] = ()
+    objections = gateway.federation.objections
+    annotators: tuple[PageAnnotator, ...] = (
+        (DisputedRows(objections),) if isinstance(objections, Objections) else ()
+    )
     recheck = _recheck(gateway, plan) if plan.plan.relied else None  # unconditional: nothing to lose
     return ExportJob(
         plan, source, gateway.federation.grants, today, params.after, since, params.limit, annotators, recheck

@@ -50,6 +50,7 @@ from policies.workdays import WorkdayCalendar
 from policies.workflow import Actor
 
 Disputed = dict[str, dict[str, str]]  # subject -> item -> objection id
+DISPUTED_KEY = "_disputed"  # the key exported rows carry their open objections under
 OPEN_REFRESH_SECONDS = 1.0  # how stale the open objections of other processes may be
 
 
@@ -306,3 +307,24 @@ def _scope(query: Any, actor: Consumer) -> Any:
 
 def _no_objection(objection_id: str) -> BadRequest:
     return BadRequest(f"no objection {shown(objection_id)} you may see; list yours with the objections query")
+
+
+class DisputedRows:
+    """An export ``PageAnnotator`` (gateway.export_stream): each exported row whose subject
+    has an open objection on an item the row carries gets ``_disputed: [{"item": name,
+    "objection": id}]``; other rows are left as they are. One lookup per page."""
+
+    def __init__(self, objections: Objections) -> None:
+        self.objections = objections
+
+    async def __call__(self, resource: str, rows: list[dict[str, Any]]) -> None:
+        key = self.objections.catalog.resources[resource].key
+        found = await self.objections.open_disputes(resource, {str(row[key]) for row in rows})
+        for row in rows if found else ():
+            marks = [
+                {"item": item, "objection": oid}
+                for item, oid in sorted(found.get(str(row[key]), {}).items())
+                if item in row
+            ]
+            if marks:
+                row[DISPUTED_KEY] = marks

@@ -21,7 +21,9 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -30,7 +32,7 @@ from websockets.typing import Subprotocol
 from gateway.auth import load_signer
 from gateway.demo import AMR, MCA, TAX, organization_codes
 from policies.codes import make_uscc
-from tests.conftest import DemoServer
+from tests.conftest import DEMO_PURPOSE, DemoServer
 from tests.e2e.conftest import fresh_department
 
 pytestmark = pytest.mark.e2e
@@ -183,6 +185,41 @@ def audit_events(demo: DemoServer, token: str, since: str) -> list[dict[str, Any
     query = """query($since: DateTime) { auditEvents(since: $since, limit: 1000) {
       events { kind outcome consumer resources items subjects detail } } }"""  # enough for one test
     return ok(demo.post(query, {"since": since}, token=token))["data"]["auditEvents"]["events"]  # type: ignore[no-any-return]
+
+
+def test_exported_rows_carry_their_open_objections(demo: DemoServer, tokens: dict[str, str]) -> None:
+    ordered = sorted(ORGS)  # exports run in key order
+    at = ordered.index(ORGS[280])
+    code, before, following = ORGS[280], ordered[at - 1], ordered[at : at + 3]
+    read_name(demo, tokens["a"], code)
+    oid = raise_on(demo, tokens["a"], code, "name")
+    try:
+        rows = export_rows(demo, tokens["b"], "name,status", after=before, limit=3)
+        narrow = export_rows(demo, tokens["b"], "status", after=before, limit=1)  # name not exported
+        csv_text = export_text(demo, tokens["b"], "name,status", after=before, limit=3, format="csv")
+    finally:
+        answer(demo, tokens["amr"], oid)
+    assert [row["uscc"] for row in rows] == following
+    assert rows[0]["_disputed"] == [{"item": "name", "objection": oid}] and rows[0]["name"]  # still served
+    assert all("_disputed" not in row for row in rows[1:]) and "_disputed" not in narrow[0]
+    assert "_disputed" not in csv_text and oid not in csv_text  # CSV keeps its columns
+    after = export_rows(demo, tokens["b"], "name,status", after=before, limit=1)
+    assert "_disputed" not in after[0]
+
+
+def export_text(demo: DemoServer, token: str, items: str, **params: Any) -> str:
+    base = demo.url.rsplit("/graphql", 1)[0]
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(DEMO_PURPOSE)}
+    response = httpx.get(
+        f"{base}/export/{AMR_RID}", params={"items": items, **params}, headers=headers, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def export_rows(demo: DemoServer, token: str, items: str, **params: Any) -> list[dict[str, Any]]:
+    text = export_text(demo, token, items, format="ndjson", **params)
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def test_roles_see_only_their_own_side(demo: DemoServer, tokens: dict[str, str]) -> None:
