@@ -16,6 +16,7 @@ actually present in the answer (a refused item, null with an error at its path, 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.context import RequestContext
 
+log = logging.getLogger("govshare.disputes")
 CARRIED = "carried"  # context.extra key: [(resolve info, subject code, resource id)]
 Carried = tuple[GraphQLResolveInfo, str, str]
 DISPUTED = "disputed"  # the answer's extensions key
@@ -51,9 +53,13 @@ class DisputedMarks(SchemaExtension):
         if service is None or ctx.result is None or ctx.result.data is None:
             return
         found = await service.open_for({(rid, code) for _, code, rid in carried})
-        if found:
-            errors = {tuple(e.path) for e in ctx.result.errors or () if e.path}
+        if not found:
+            return
+        errors = {tuple(e.path) for e in ctx.result.errors or () if e.path}
+        try:
             self.marks = _marks(context, carried, found, ctx.result.data, errors)
+        except Exception:  # a mark is a notice beside the answer: never the reason it fails
+            log.exception("disputed marks could not be made; the answer goes without them")
 
     def get_results(self) -> dict[str, Any]:
         return {DISPUTED: self.marks} if self.marks else {}
@@ -67,6 +73,7 @@ def _marks(
     errors: set[tuple[Any, ...]],
 ) -> list[dict[str, Any]]:
     catalog = context.federation.catalog
+    variables = context.extra.get("variables")  # coerced once by resolvers.extensions.AccessPlanner
     marks = []
     for info, code, rid in carried:
         disputed = found.get((rid, code))
@@ -77,7 +84,7 @@ def _marks(
         if not isinstance(record, dict):
             continue
         items = {item.field: item.name for item in catalog.resources[rid].shared_items}
-        for key, field in _response_keys(info):
+        for key, field in _response_keys(info, variables):
             oid = disputed.get(items.get(field, ""))
             if oid is not None and key in record and tuple([*path, key]) not in errors:
                 marks.append({"path": [*path, key], "objection": oid})
@@ -95,32 +102,36 @@ def _at(data: Any, path: list[Any]) -> Any:
     return data
 
 
-def _response_keys(info: GraphQLResolveInfo) -> list[tuple[str, str]]:
+def _response_keys(info: GraphQLResolveInfo, variables: Any) -> list[tuple[str, str]]:
     """(response key, field name) of the fields selected under this field."""
     found: list[tuple[str, str]] = []
     for node in info.field_nodes:
-        _collect(info, node.selection_set, found)
+        _collect(info, variables, node.selection_set, found)
     return found
 
 
 def _collect(
-    info: GraphQLResolveInfo, selections: SelectionSetNode | None, found: list[tuple[str, str]]
+    info: GraphQLResolveInfo,
+    variables: Any,
+    selections: SelectionSetNode | None,
+    found: list[tuple[str, str]],
 ) -> None:
     for node in selections.selections if selections else ():
-        if not _included(info, node):
+        if not _included(variables, node):
             continue
         if isinstance(node, FieldNode):
             found.append(((node.alias or node.name).value, node.name.value))
         elif isinstance(node, InlineFragmentNode):
-            _collect(info, node.selection_set, found)
+            _collect(info, variables, node.selection_set, found)
         elif isinstance(node, FragmentSpreadNode) and node.name.value in info.fragments:
-            _collect(info, info.fragments[node.name.value].selection_set, found)
+            _collect(info, variables, info.fragments[node.name.value].selection_set, found)
 
 
-def _included(info: GraphQLResolveInfo, node: Any) -> bool:
-    """``@skip``/``@include`` as execution reads them (GraphQL spec 3.13)."""
-    skip = get_directive_values(GraphQLSkipDirective, node, info.variable_values)
+def _included(variables: Any, node: Any) -> bool:
+    """``@skip``/``@include`` as execution reads them (GraphQL spec 3.13), with the
+    operation's coerced variables."""
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
     if skip and skip.get("if") is True:
         return False
-    include = get_directive_values(GraphQLIncludeDirective, node, info.variable_values)
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
     return not (include and include.get("if") is False)

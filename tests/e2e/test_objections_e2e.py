@@ -187,6 +187,40 @@ def audit_events(demo: DemoServer, token: str, since: str) -> list[dict[str, Any
     return ok(demo.post(query, {"since": since}, token=token))["data"]["auditEvents"]["events"]  # type: ignore[no-any-return]
 
 
+def test_marks_follow_fragments_and_skip_and_never_a_refused_item(
+    demo: DemoServer, tokens: dict[str, str], grant_to: Callable[..., Any]
+) -> None:
+    code = ORGS[256]
+    granted = grant_to(AMR_RID, "legal_representative", "法定代表人核验")
+    conditional = {"resource": AMR_RID, "subject": code, "item": "legal_representative", "reason": "有误"}
+    rep = ok(demo.post(RAISE, conditional, token=granted.token, purpose="法定代表人核验"))["data"][
+        "raiseObjection"
+    ]
+    name = raise_on(demo, tokens["a"], code, "name", purpose="核验企业名称")
+    query = """query($c: USCC!, $yes: Boolean!) { organization(code: $c) { ...F } }
+      fragment F on Organization { enterpriseRegistration {
+        n: name @include(if: $yes)  hidden: name @skip(if: $yes)  legalRepresentative status } }"""
+    try:
+        plain = demo.post(query, {"c": code, "yes": True}, token=tokens["b"]).json()  # no grant
+        holder = ok(demo.post(query, {"c": code, "yes": True}, token=granted.token, purpose="法定代表人核验"))
+    finally:
+        for oid in (rep["id"], name):
+            answer(demo, tokens["amr"], oid)
+    where = ["organization", "enterpriseRegistration"]
+    assert plain["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"] is None
+    assert [e["extensions"]["code"] for e in plain["errors"]] == ["CONDITIONAL_ACCESS_REQUIRED"]
+    assert plain["extensions"]["disputed"] == [
+        {"path": [*where, "n"], "objection": name}
+    ]  # not the refused item
+    assert sorted(holder["extensions"]["disputed"], key=str) == sorted(
+        [
+            {"path": [*where, "n"], "objection": name},
+            {"path": [*where, "legalRepresentative"], "objection": rep["id"]},
+        ],
+        key=str,
+    )
+
+
 def test_exported_rows_carry_their_open_objections(demo: DemoServer, tokens: dict[str, str]) -> None:
     ordered = sorted(ORGS)  # exports run in key order
     at = ordered.index(ORGS[280])
