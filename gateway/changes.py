@@ -33,7 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from errors import GovshareError
 from gateway.audit import AuditEvent, AuditLog
-from gateway.holders import subjects_read
+from gateway.holders import Holdings, subjects_read
 from gateway.platform import Base, PlatformDB, UTCDateTime
 from policies.catalog import Catalog
 from policies.chinatime import CHINA_TIME, as_utc, utc_now
@@ -215,24 +215,26 @@ class ChangeNotices:
         wanted = (
             {known_resource(self.catalog, rid).id for rid in resources} if resources is not None else None
         )
+        holdings = Holdings(self.audit, consumer.department)
         async with self.broker.subscribe() as queue:
             while True:
                 notice = await queue.get()
                 if wanted is not None and notice.resource not in wanted:
                     continue
-                narrowed = await self._for(consumer, notice, purpose)
+                narrowed = await self._for(consumer, notice, purpose, holdings)
                 if narrowed is not None:
                     await self._audit_sent(consumer, narrowed)
                     yield narrowed
 
-    async def _for(self, consumer: Consumer, notice: Notice, purpose: str | None) -> Notice | None:
+    async def _for(
+        self, consumer: Consumer, notice: Notice, purpose: str | None, holdings: Holdings
+    ) -> Notice | None:
         resource = self.catalog.resources[notice.resource]
         grants = await self.platform.grants_for(consumer.department)
         request = AccessRequest(consumer, purpose or NOTICE_PURPOSE, Mode.QUERY, self.clock())
         if not may_read_resource(request, self.catalog, resource, grants):
             return None
-        read = await subjects_read(self.audit, consumer.department, notice.resource, notice.subjects)
-        subjects = tuple(notice_for(notice.subjects, read))
+        subjects = tuple(notice_for(notice.subjects, await holdings.of(notice.resource)))
         return dataclasses.replace(notice, subjects=subjects) if subjects else None
 
     async def _audit_sent(self, consumer: Consumer, notice: Notice) -> None:

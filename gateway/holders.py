@@ -13,6 +13,7 @@ The query reads only C's events on R (both columns are indexed), newest last.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -37,27 +38,64 @@ async def subjects_read(
     """The subjects (codes) ``consumer`` has read at ``resource`` (an ``item`` of it, if
     given), restricted to ``among`` when given. Empty without an audit log (GOVSHARE_AUDIT=off:
     nothing is known to be held). Raises ``AuditUnavailable`` when the trail cannot be read."""
-    if audit is None:
-        return set()
-    found: set[str] = set()
-    try:
-        async with audit.engine.connect() as conn:
-            async for event in _events(conn, audit, consumer, resource):
-                found.update(_read_in(event, resource, item))
-    except sa.exc.SQLAlchemyError as exc:
-        raise AuditUnavailable(f"the audit store cannot be read: {exc.__class__.__name__}") from exc
+    found, _ = await _read_since(audit, consumer, resource, None, item)
     return found if among is None else found & set(among)
 
 
-async def _events(conn: Any, audit: AuditLog, consumer: str, resource: str) -> Any:
+class Holdings:
+    """The subjects one consumer has read, per resource, kept up to date: each look reads only
+    the events since the previous one (from the newest event time seen, inclusive: an event
+    of that same instant written later is not missed). For a subscription, whose consumer
+    may have a long trail and hears many notices."""
+
+    def __init__(self, audit: AuditLog | None, consumer: str) -> None:
+        self.audit, self.consumer = audit, consumer
+        self._held: dict[str, tuple[set[str], dt.datetime | None]] = {}
+
+    async def of(self, resource: str) -> set[str]:
+        """Raises ``AuditUnavailable`` when the trail cannot be read."""
+        held, cursor = self._held.get(resource, (set(), None))
+        found, newest = await _read_since(self.audit, self.consumer, resource, cursor, None)
+        held |= found
+        self._held[resource] = (held, newest or cursor)
+        return held
+
+
+async def _read_since(
+    audit: AuditLog | None, consumer: str, resource: str, since: dt.datetime | None, item: str | None
+) -> tuple[set[str], dt.datetime | None]:
+    """The subjects read in events from ``since`` on (all when None), and the newest event time."""
+    if audit is None:
+        return set(), None
+    found: set[str] = set()
+    newest = since
+    try:
+        async with audit.engine.connect() as conn:
+            async for event in _events(conn, audit, consumer, resource, since):
+                found.update(_read_in(event, resource, item))
+                newest = event["time"] if newest is None else max(newest, event["time"])
+    except sa.exc.SQLAlchemyError as exc:
+        raise AuditUnavailable(f"the audit store cannot be read: {exc.__class__.__name__}") from exc
+    return found, newest
+
+
+async def _events(conn: Any, audit: AuditLog, consumer: str, resource: str, since: dt.datetime | None) -> Any:
     events, index = audit._events, audit._resources  # one query: this consumer's events on R
     touched = sa.select(index.c.event_id).where(index.c.resource == resource)
-    columns = (events.c.id, events.c.subjects, events.c.decisions, events.c.detail, events.c.resources)
-    query = (
-        sa.select(*columns)
-        .where(events.c.consumer == consumer, events.c.kind.in_(READING_KINDS), events.c.id.in_(touched))
-        .order_by(events.c.id)
+    columns = (
+        events.c.id,
+        events.c.time,
+        events.c.subjects,
+        events.c.decisions,
+        events.c.detail,
+        events.c.resources,
     )
+    query = sa.select(*columns).where(
+        events.c.consumer == consumer, events.c.kind.in_(READING_KINDS), events.c.id.in_(touched)
+    )
+    if since is not None:
+        query = query.where(events.c.time >= since)
+    query = query.order_by(events.c.id)
     last = None
     while True:
         page = query if last is None else query.where(events.c.id > last)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from errors import BadRequest, Forbidden
 from gateway.audit import AuditEvent, AuditLog
 from gateway.changes import ChangeNotices, ChangePoller, ChangeRelay, ChangeRow
+from gateway.holders import Holdings, subjects_read
 from gateway.objections import ObjectionEventRow, ObjectionRow, Objections
 from gateway.platform import PlatformDB
 from policies.catalog import Catalog, load_catalog
@@ -279,3 +280,17 @@ async def test_the_poller_finds_changed_keys_also_across_a_restart(served: Any) 
     assert set(changed) <= set(row.subjects) <= set(changed) | at_previous
     assert pushed.resource == RID and pushed.subjects == tuple(row.subjects)
     assert await restarted.poll() == []  # nothing new since
+
+
+async def test_holdings_follow_the_trail_incrementally(platform: PlatformDB, audit: AuditLog) -> None:
+    reader = code(8)
+    holdings = Holdings(audit, reader)
+    assert await holdings.of(RID) == set()
+    await read_event(audit, reader, code(400))
+    await read_event(audit, code(9), code(401))  # another consumer's read
+    await read_event(audit, reader, code(402), decision="NOT_SHARED")  # refused: not a read
+    assert await holdings.of(RID) == {code(400)}
+    await read_event(audit, reader, code(403))
+    assert await holdings.of(RID) == {code(400), code(403)}
+    assert await holdings.of("tax.tax_credit") == set()
+    assert await subjects_read(audit, reader, RID, {code(403), code(401)}) == {code(403)}
