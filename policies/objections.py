@@ -78,9 +78,11 @@ def objection_limit(profile: Profile, default_days: int = DEFAULT_PROMPT_DAYS) -
     ``default_days`` marked non-statutory: the other texts say only "promptly" (及时)."""
     days = profile.deadlines.objection
     basis = profile.cite("objection")
-    if days is None:
+    if days is not None:
+        return ObjectionLimit(days, True, basis)
+    if "objection" in profile.articles:
         return ObjectionLimit(default_days, False, f"{basis}: promptly (及时); operator default")
-    return ObjectionLimit(days, True, basis)
+    return ObjectionLimit(default_days, False, f"{basis}: no objection procedure; operator default")
 
 
 def objection_due(calendar: WorkdayCalendar, raised: dt.datetime, limit: ObjectionLimit) -> dt.date:

@@ -56,7 +56,8 @@ def test_objection_limit_per_profile(case: dict[str, Any]) -> None:
     assert (limit.days, limit.statutory) == (case["days"], case["statutory"])
     if case["article"]:
         assert case["article"] in limit.basis
-    assert ("promptly" in limit.basis) is not case["statutory"]
+    assert ("promptly" in limit.basis) is (not case["statutory"] and case["article"] is not None)
+    assert ("operator default" in limit.basis) is not case["statutory"]
 
 
 @pytest.mark.parametrize("case", CASES["objection_due"], ids=lambda c: c["why"])
