@@ -29,10 +29,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from errors import GovshareError
+from errors import BadRequest, GovshareError
 from gateway.auth import bearer_token
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
+from resolvers.limits import OperationLimits, too_complex
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -49,24 +50,34 @@ class SocketContext(RequestContext):
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[SocketContext, None]):
-    """Strawberry's graphql-transport-ws handler, refusing anything but a subscription."""
+    """Strawberry's graphql-transport-ws handler, refusing anything but a subscription, and a
+    document past the document limits before it is parsed whole (an ``error`` message)."""
 
     async def handle_subscribe(self, message: Any) -> None:
-        if self.connection_acknowledged and not _is_subscription(message.get("payload") or {}):
-            error = GraphQLError(ONLY_SUBSCRIPTIONS, extensions={"code": "BAD_REQUEST"})
+        limits = self.view.gateway.settings.limits  # type: ignore[attr-defined]
+        refusal = _refusal(message.get("payload") or {}, limits) if self.connection_acknowledged else None
+        if refusal is not None:
+            error = GraphQLError(refusal.message, extensions=refusal.extensions)
             await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
             return
         await super().handle_subscribe(message)
 
 
-def _is_subscription(payload: dict[str, Any]) -> bool:
-    """Whether the chosen operation is a subscription; a document that does not parse is left
-    to strawberry, which answers its syntax error."""
+def _refusal(payload: dict[str, Any], limits: OperationLimits) -> GovshareError | None:
+    """Why this operation may not run here: past ``max_document_chars`` or ``max_tokens``
+    (QUERY_TOO_COMPLEX), or not a subscription (BAD_REQUEST). A syntax error is left to
+    strawberry, which answers it."""
+    text = str(payload.get("query", ""))
+    if len(text) > limits.max_document_chars:
+        return too_complex("max_document_chars", limits.max_document_chars, "characters", len(text))
     try:
-        operation = get_operation_ast(parse(str(payload.get("query", ""))), payload.get("operationName"))
-    except GraphQLError:
-        return True
-    return operation is None or operation.operation is OperationType.SUBSCRIPTION
+        operation = get_operation_ast(parse(text, max_tokens=limits.max_tokens), payload.get("operationName"))
+    except GraphQLError as exc:
+        tokens = "Document contains more than" in exc.message
+        return too_complex("max_tokens", limits.max_tokens, "tokens") if tokens else None
+    if operation is None or operation.operation is OperationType.SUBSCRIPTION:
+        return None
+    return BadRequest(ONLY_SUBSCRIPTIONS)
 
 
 class SubscriptionView(GraphQL[SocketContext, None]):

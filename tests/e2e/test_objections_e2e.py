@@ -570,4 +570,8 @@ async def test_only_subscriptions_run_over_the_socket(demo: DemoServer, tokens: 
         payload = {"query": query, "variables": {"c": ORGS[275]}}
         await ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": payload}))
         message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        huge = "subscription { changeNotices { resource } }" + " " * 20_000  # past max_document_chars
+        await ws.send(json.dumps({"id": "h", "type": "subscribe", "payload": {"query": huge}}))
+        too_long = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert message["type"] == "error" and "HTTP POST" in message["payload"][0]["message"]
+    assert too_long["id"] == "h" and "max_document_chars" in json.dumps(too_long), too_long
