@@ -407,6 +407,8 @@ class ChangePoller:
                     found += await self._poll_one(rid, source)
                 except GovshareError as exc:
                     log.warning("change poll of %s failed: %s", rid, exc.message)
+                except Exception:  # a connector's own fault: logged, the other sources still polled
+                    log.exception("change poll of %s failed unexpectedly", rid)
         return found
 
     async def _poll_one(self, rid: str, source: Any) -> list[ChangeRow]:
