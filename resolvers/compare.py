@@ -299,7 +299,20 @@ async def annotate_items(context: RequestContext, results: Sequence[CompareResul
     """THE one place where per-item annotations are added to compare answers, after the
     comparisons and before the audit event: each ``result.annotations[item]`` is a dict of
     flags answered beside the item (``POST /compare``: ``"annotations": {item: {...}}``;
-    GraphQL: ``CompareItem.annotations``). Objections (issue 8 section 3) will add
-    ``{"disputed": true, "objection": id}`` here for an open objection on (resource,
-    subject, item). Today nothing annotates."""
-    return None
+    GraphQL: ``CompareItem.annotations``). Objections (issue 8 section 3; Hubei art. 23): an
+    item compared while an objection on (resource, subject, item) is open gets
+    ``{"disputed": true, "objection": id}``; one lookup for the whole batch. Not on a
+    ``compare_disclosure: match_only`` resource: a mark would tell a known subject from an
+    unknown one, which that setting hides."""
+    service = context.federation.objections
+    pairs = {(r.request.resource.id, r.request.subject) for r in results if _markable(r)}
+    found = await service.open_for(pairs) if service is not None and pairs else {}
+    for result in results if found else ():
+        disputed = found.get((result.request.resource.id, result.request.subject), {})
+        for item, objection in disputed.items():
+            if item in result.items:
+                result.annotations[item] = {"disputed": True, "objection": objection}
+
+
+def _markable(result: CompareResult) -> bool:
+    return bool(result.items) and result.request.resource.compare_disclosure != "match_only"

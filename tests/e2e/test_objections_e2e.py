@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from gateway.auth import load_signer
-from gateway.demo import AMR, MCA, TAX, organization_codes
+from gateway.demo import AMR, MCA, PSB, TAX, organization_codes
 from policies.codes import make_uscc
 from tests.conftest import DEMO_PURPOSE, DemoServer
 from tests.e2e.conftest import fresh_department
@@ -239,6 +239,55 @@ def test_exported_rows_carry_their_open_objections(demo: DemoServer, tokens: dic
     assert "_disputed" not in csv_text and oid not in csv_text  # CSV keeps its columns
     after = export_rows(demo, tokens["b"], "name,status", after=before, limit=1)
     assert "_disputed" not in after[0]
+
+
+def test_compare_items_carry_their_open_objections(
+    demo: DemoServer, tokens: dict[str, str], grant_to: Callable[..., Any]
+) -> None:
+    code = ORGS[257]
+    read_name(demo, tokens["a"], code)
+    oid = raise_on(demo, tokens["a"], code, "name")
+    granted = grant_to("psb.resident", "name", "身份核验")  # match_only: marks would tell who exists
+    person = demo.info["samples"]["persons"][7]
+    disputed_person = {"resource": "psb.resident", "subject": person, "item": "name", "reason": "姓名有误"}
+    pid = ok(demo.post(RAISE, disputed_person, token=granted.token, purpose="身份核验"))["data"][
+        "raiseObjection"
+    ]
+    field = """query($s: String!, $c: JSON!) { compare(resource: "amr.enterprise_registration", subject: $s,
+      claims: $c) { items { item outcome annotations } } }"""
+    claims = {"name": "某某公司", "status": "存续"}
+    try:
+        posted = compare(demo, tokens["b"], {"resource": AMR_RID, "subject": code, "claims": claims})
+        person_answer = compare(
+            demo,
+            granted.token,
+            {"resource": "psb.resident", "subject": person, "claims": {"name": "张三"}},
+            purpose="身份核验",
+        )
+        items = ok(demo.post(field, {"s": code, "c": claims}, token=tokens["b"]))["data"]["compare"]["items"]
+    finally:
+        answer(demo, tokens["amr"], oid)
+        answer(demo, token_for(demo, PSB.code, "provider"), pid["id"])
+    assert posted["annotations"] == {"name": {"disputed": True, "objection": oid}}, posted
+    assert set(posted["items"]) == {"name", "status"}  # the outcome is still answered
+    assert {i["item"]: i["annotations"] for i in items} == {
+        "name": {"disputed": True, "objection": oid},
+        "status": None,
+    }
+    assert "annotations" not in person_answer and pid["id"] not in json.dumps(person_answer)
+    assert "annotations" not in compare(
+        demo, tokens["b"], {"resource": AMR_RID, "subject": code, "claims": claims}
+    )
+
+
+def compare(
+    demo: DemoServer, token: str, body: dict[str, Any], purpose: str = DEMO_PURPOSE
+) -> dict[str, Any]:
+    base = demo.url.rsplit("/graphql", 1)[0]
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(purpose)}
+    response = httpx.post(f"{base}/compare", json=body, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
 
 
 def export_text(demo: DemoServer, token: str, items: str, **params: Any) -> str:
