@@ -25,7 +25,7 @@ from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.logs import RequestLog
-from gateway.notices import start_notices, stop_notices
+from gateway.notices import NoticeTasks, start_notices
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
 from gateway.sourcehealth import SourceHealth
@@ -56,6 +56,7 @@ class Gateway:
     audit: AuditLog | None = None
     forwarding: ForwardingVerifier | None = None  # downstream gateways trusted to forward identity
     health: SourceHealth | None = None  # row cache, circuit breakers, freshness watch
+    notices: NoticeTasks | None = None  # change relay and poller (gateway.notices)
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -78,7 +79,7 @@ class Gateway:
         )
         federation.assertion_signer = assertion_signer(signer)  # for graphql (upstream) connectors
         health = await SourceHealth.start(settings, catalog, federation.sources)
-        start_notices(settings, federation, platform, workflow, audit)
+        notices = start_notices(settings, federation, platform, workflow, audit)
         gateway = cls(
             settings,
             catalog,
@@ -90,6 +91,7 @@ class Gateway:
             authenticator,
             audit,
             health=health,
+            notices=notices,
         )
         gateway.forwarding = ForwardingVerifier.create(
             settings.gateway_name, settings.trusted_gateways, signer.leeway
@@ -115,7 +117,8 @@ class Gateway:
             return self._states[1]
 
     async def close(self) -> None:
-        await stop_notices(self.federation)
+        if self.notices is not None:
+            await self.notices.stop()
         if self.audit is not None:  # first: pending events are written before anything closes
             await self.audit.close()
         await self.authenticator.close()

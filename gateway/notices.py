@@ -8,6 +8,7 @@ starts the change relay (notices stored by other processes) and, when
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.audit import AuditLog
@@ -19,7 +20,16 @@ from gateway.workflow import Workflow
 from policies.objections import notice_limit, objection_limit
 from resolvers.context import Federation
 
-_TASKS: dict[int, list[ChangePoller | ChangeRelay]] = {}  # by id(federation): a running gateway's
+
+@dataclass(eq=False)
+class NoticeTasks:
+    """The background tasks of a running gateway's change notices; ``stop`` ends them."""
+
+    tasks: list[ChangePoller | ChangeRelay]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            await task.stop()
 
 
 def start_notices(
@@ -28,8 +38,9 @@ def start_notices(
     platform: PlatformDB,
     workflow: Workflow,
     audit: AuditLog | None,
-) -> tuple[Objections, ChangeNotices]:
-    """The two services, attached; the poller started when configured."""
+) -> NoticeTasks:
+    """Make the two services and attach them (federation, statistics, audit); start the relay,
+    and the poller when configured."""
     profile, calendar, clock = workflow.profile, workflow.calendar, workflow.clock
     limit = objection_limit(profile, settings.objection_days)
     objections = Objections(platform, federation.catalog, calendar, limit, clock)
@@ -46,10 +57,4 @@ def start_notices(
         tasks.append(ChangePoller(changes, federation.sources, settings.change_poll_seconds))
     for task in tasks:
         task.start()
-    _TASKS[id(federation)] = tasks
-    return objections, changes
-
-
-async def stop_notices(federation: Federation) -> None:
-    for task in _TASKS.pop(id(federation), []):
-        await task.stop()
+    return NoticeTasks(tasks)
