@@ -43,7 +43,6 @@ RESERVED_TYPES = (
     "AuditEventView", "AuditPage", "DepartmentStats", "ItemCounts", "ModeCount", "AuthorizationStats",
     "ResourceTimeliness", "JSON", "DateTime", "ApplicationInput", "ConditionsInput", "MaskInput",
     "CompareResult", "CompareItem", "CompareOutcome", "SourceCircuit",
-    "CompareResult", "CompareItem", "CompareOutcome",
     "Subscription", "Objection", "ObjectionEvent", "ObjectionStatus", "ObjectionOutcome", "Change",
     "ChangeNotice",
 )  # fmt: skip
