@@ -28,8 +28,8 @@ from gateway.logs import RequestLog
 from gateway.notices import NoticeTasks, start_notices
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
-from gateway.sourcehealth import SourceHealth
 from gateway.sockets import SocketEndpoint
+from gateway.sourcehealth import SourceHealth
 from gateway.stats import Statistics
 from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
