@@ -386,6 +386,7 @@ def test_operator_sees_the_whole_catalog_with_non_shared_items_and_basis(demo):
         ("amr.enterprise_registration", "inner_note"),
         ("tax.tax_credit", "audit_note"),
         ("psb.resident", "religion"),
+        ("hpf.deposit", "internal_remark"),
     }
     for item in not_shared.values():
         assert item["basis"] and "第" in item["basis"]  # cites an article
