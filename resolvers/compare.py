@@ -31,7 +31,7 @@ from connectors.base import Row
 from errors import BadRequest, GovshareError, InvalidCode, SourceUnavailable, shown
 from policies.catalog import Catalog, Resource
 from policies.codes import region_of, validate_citizen_id, validate_uscc
-from policies.compare import MAX_CLAIM_CHARS, matches
+from policies.compare import MAX_CLAIM_CHARS, claim_problem, matches
 from policies.decision import (
     AccessPlan,
     ResourcePlan,
@@ -148,6 +148,9 @@ def _claims(resource: Resource, claims: Any, at: str) -> dict[str, str]:
         if name not in resource.items_by_name:
             known = ", ".join(resource.items_by_name)
             raise _bad(f"{at}.{name[:40]}", f"is not an item of {resource.id}; its items: {known}")
+        problem = claim_problem(resource, name)
+        if problem is not None:
+            raise _bad(f"{at}.{name}", problem)
         if not isinstance(value, str):
             raise _bad(f"{at}.{name}", _TEXT_ONLY)
         if len(value) > MAX_CLAIM_CHARS:

@@ -233,6 +233,26 @@ def test_match_only_hides_whether_a_subject_exists(demo: Any, stored: Callable[.
     assert all("found" not in answer for answer in answers)
 
 
+def test_the_subjects_key_is_never_claimed(demo: Any) -> None:
+    """The key holds the subject's own code: under match_only a claim of it would match
+    exactly when the subject is on record. Refused as bad input on every path."""
+    known, code = person(demo), org(demo)
+    single = post(demo, {"resource": "psb.resident", "subject": known, "claims": {"id_number": known}})
+    assert single.status_code == 400, single.text
+    assert single.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "field": "claims.id_number"}
+    batch = post(demo, {"requests": [
+        {"resource": AMR, "subject": code, "claims": {"name": "x"}},
+        {"resource": AMR, "subject": code, "claims": {"name": "x", "uscc": code}},
+    ]})  # fmt: skip
+    assert batch.status_code == 400
+    assert batch.json()["errors"][0]["extensions"]["field"] == "requests[1].claims.uscc"
+    query = """query($s: String!) {
+      compare(resource: "psb.resident", subject: $s, claims: {id_number: $s}) { items { outcome } } }"""
+    answer = graphql(demo, query, s=known)
+    assert answer["data"] == {"compare": None}
+    assert answer["errors"][0]["extensions"]["field"] == "claims.id_number"
+
+
 # --- batch, audit -------------------------------------------------------------------------------
 
 
@@ -338,12 +358,21 @@ def test_the_operators_catalog_shows_the_compare_settings(demo: Any) -> None:
         ({"requests": [{"resource": AMR, "subject": "{org}", "claims": {"name": 5}}]}, 400, "BAD_REQUEST",
          "requests[0].claims.name"),
         (b"{not json", 400, "BAD_REQUEST", "(body)"),
+        # a key twice: which claim was compared would be the parser's choice, not the sender's
+        (b'{"resource": "amr.enterprise_registration", "subject": "{org}", '
+         b'"claims": {"name": "a", "name": "b"}}', 400, "BAD_REQUEST", "claims.name"),
+        (b'{"resource": "psb.resident", "resource": "amr.enterprise_registration", "subject": "{org}", '
+         b'"claims": {"name": "a"}}', 400, "BAD_REQUEST", "resource"),
+        (b'{"requests": [{"resource": "amr.enterprise_registration", "subject": "{org}", '
+         b'"claims": {"name": "a"}}], "requests": []}', 400, "BAD_REQUEST", "requests"),
     ],
 )  # fmt: skip
 def test_bad_input_is_a_4xx_naming_the_field(
     demo: Any, body: Any, status: int, code: str, field: str
 ) -> None:
-    if not isinstance(body, bytes):
+    if isinstance(body, bytes):
+        body = body.replace(b"{org}", org(demo).encode())
+    else:
         body = json.loads(json.dumps(body).replace("{org}", org(demo)))
     answer = post(demo, body, headers={"Content-Type": "application/json"})
     assert answer.status_code == status, answer.text
