@@ -4,6 +4,7 @@ daily caps), the audit store failing, the settings and the rate limiter."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import statistics
 import time
@@ -163,3 +164,37 @@ async def test_match_only_takes_the_same_time_for_an_unknown_subject(served):
 def test_an_unknown_rate_limit_storage_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="GOVSHARE_RATE_LIMIT_STORAGE"):
         CompareRateLimiter(CompareSettings(storage="bogus://x"))
+
+
+async def test_a_costly_batch_does_not_stall_other_requests(served):
+    """Claims of U+FDFA (NFKC makes each 18 characters) cost about 3 ms each to normalise:
+    a batch of them must let the event loop run between comparisons (one request never
+    stalls the others), measured as the longest stretch of the event loop's thread CPU time
+    between two turns of a ticking task (CPU time: a busy machine's preemption is not a stall)."""
+    _, gateway, _ = served
+    amr = gateway.catalog.resources[AMR]
+    consumer = Consumer(HOUSING.code, "test", frozenset({"consumer"}))
+    claims = {"name": "\ufdfa" * 1000, "business_scope": "\ufdfa" * 1000}
+    requests = [CompareRequest(amr, code, claims) for code in organization_codes(25) * 8]
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.thread_time()
+        while True:
+            await asyncio.sleep(0)
+            now = time.thread_time()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    started = time.thread_time()
+    context = RequestContext(gateway.federation, consumer, purpose=PURPOSE)
+    answer = await Comparer(rate=None, recorder=None).compare(context, requests)
+    took = time.thread_time() - started
+    await asyncio.sleep(0)  # the ticker notes the stretch that ends now
+    ticker.cancel()
+    assert len(answer.results) == 200
+    assert answer.results[0].items == {"name": "mismatch", "business_scope": "mismatch"}
+    assert took > 0.05, "the batch is meant to be costly"
+    assert max(gaps) < took / 4, (max(gaps), took)
