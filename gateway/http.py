@@ -41,7 +41,7 @@ from errors import (
 from gateway import evidence, graphiql
 from gateway.audit import canonical_json, digest
 from gateway.auth import bearer_token, issued_here, voucher_keys
-from gateway.evidence import must_record, query_event, refusals, touches_data
+from gateway.evidence import must_record, own_errors, query_event, refusals, touches_data
 from gateway.sourcehealth import SourceHealth, platform_state
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
@@ -202,7 +202,7 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
     if result.extensions:
         body["extensions"] = result.extensions
     answered = result.data is not None
-    if gateway.audit is not None and must_record(context, result.errors or [], answered):
+    if gateway.audit is not None and must_record(context, own_errors(context, result.errors or []), answered):
         try:
             await _audit_answer(request, gateway, context, body, params.get("operationName"), result)
         except AuditUnavailable as exc:
@@ -226,7 +226,7 @@ async def _audit_answer(
     touched data and the client does not opt out, attach its voucher (with the plain
     digest: the consumer's own proof, README "Vouchers")."""
     assert gateway.audit is not None
-    errors = list(result.errors or [])
+    errors = own_errors(context, result.errors or [])
     answer = canonical_json(answer_of(body))  # encoded once for both digests
     keyed = gateway.audit.keyed_digest(answer)
     event = query_event(context, errors, keyed, operation, result.data is not None)

@@ -46,6 +46,10 @@ from resolvers.subjects import admit_capped
 
 log = logging.getLogger("govshare.sources")
 MATCH, MISMATCH = "match", "mismatch"
+# RequestContext.extra key: refusals a compare event already records (the GraphQL field's);
+# the operation's own event (gateway.evidence.own_errors) leaves them out, else it would
+# say those items were asked to be READ
+RECORDED_ELSEWHERE = "recorded_elsewhere"
 _VALIDATORS = {"organization": validate_uscc, "person": validate_citizen_id}
 _CODE_NAMES = {"organization": "a USCC (GB 32100)", "person": "a citizen ID (GB 11643)"}
 

@@ -18,7 +18,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from errors import ConfigurationError, GovshareError
-from resolvers.compare import MATCH, MISMATCH, CompareResult, read_request
+from resolvers.compare import MATCH, MISMATCH, RECORDED_ELSEWHERE, CompareResult, read_request
 from resolvers.context import RequestContext
 
 
@@ -91,4 +91,6 @@ class CompareQuery:
         request = read_request(context.federation.catalog, raw)
         own = dataclasses.replace(context, subjects=[], extra={}, plan=None)  # its own audit event
         answer = await comparer.compare(own, [request])
+        recorded = context.extra.setdefault(RECORDED_ELSEWHERE, [])
+        recorded.extend(error for result in answer.results for error in result.errors)
         return _view(answer.results[0], answer.audit_id)
