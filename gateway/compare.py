@@ -26,7 +26,6 @@ whole call are events too (``gateway.evidence.refused_request``), as for GraphQL
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,6 +47,7 @@ from gateway.http import (
     header_value,
     read_body,
 )
+from gateway.json_body import refuse_duplicate_keys
 from policies.catalog import Catalog
 from resolvers.compare import CompareRequest, CompareResult, read_request
 from resolvers.context import RequestContext
@@ -87,56 +87,8 @@ async def _read_json(request: Request, limit: int) -> Any:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}", field="(body)") from exc
-    _refuse_duplicate_keys(body)
+    refuse_duplicate_keys(body)
     return parsed
-
-
-class _Keys(dict[str, Any]):
-    """A JSON object that remembers the first key it was sent twice."""
-
-    twice: str | None = None
-
-
-def _keys(pairs: list[tuple[str, Any]]) -> _Keys:
-    found = _Keys()
-    for key, value in pairs:
-        if key in found and found.twice is None:
-            found.twice = key
-        found[key] = value
-    return found
-
-
-def _refuse_duplicate_keys(body: bytes) -> None:
-    """A key sent twice in one object (RFC 8259 section 4: names SHOULD be unique) is
-    refused, naming it (``claims.name``): which of the two claims was compared would be the
-    parser's choice, not the sender's. orjson keeps the last silently, hence this second,
-    checking parse of a body orjson has already found valid."""
-    try:
-        parsed = json.loads(body, object_pairs_hook=_keys)
-    except RecursionError:  # orjson allows 1024 levels; a compare request has 4
-        too_deep = "the request body is nested too deeply for a compare request"
-        raise BadRequest(too_deep, field="(body)") from None
-    twice = _first_twice(parsed, "")
-    if twice is not None:
-        raise BadRequest(f"{twice} is sent twice in one object: send each key once", field=twice)
-
-
-def _first_twice(value: Any, at: str, depth: int = 0) -> str | None:
-    """The path (``requests[2].claims.name``) of the first key sent twice, or None. Objects
-    deeper than a compare request's claims (level 3) are refused as claims anyway."""
-    children: list[tuple[str, Any]] = []
-    if isinstance(value, _Keys):
-        if value.twice is not None:
-            return f"{at}{value.twice[:40]}"
-        children = [(f"{at}{key[:40]}.", child) for key, child in value.items()]
-    elif isinstance(value, list):
-        children = [(f"{at.rstrip('.')}[{i}].", child) for i, child in enumerate(value)]
-    if depth >= _DEEPEST:
-        return None
-    return next((found for path, child in children if (found := _first_twice(child, path, depth + 1))), None)
-
-
-_DEEPEST = 3  # body -> requests -> [i] -> claims
 
 
 def read_requests(catalog: Catalog, body: Any, max_batch: int) -> tuple[list[CompareRequest], bool]:

@@ -42,6 +42,7 @@ from gateway import evidence, graphiql
 from gateway.audit import canonical_json, digest
 from gateway.auth import bearer_token, issued_here, voucher_keys
 from gateway.evidence import must_record, own_errors, query_event, refusals, touches_data
+from gateway.json_body import refuse_duplicate_keys
 from gateway.sourcehealth import SourceHealth, platform_state
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
@@ -409,16 +410,21 @@ async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]
         params = _get_params(request.query_params)
         limits = gateway_of(request).settings.limits
         check_variable_values([params], limits.max_variable_values, limits.max_depth)
+        for name in ("variables", "extensions"):
+            if name in request.query_params:
+                refuse_duplicate_keys(request.query_params[name], f"{name}.")
         return params
     _require_json(header_value(request.headers, "content-type"))
     limits = gateway_of(request).settings.limits
+    body = await read_body(request, limits.max_body_bytes)
     try:
-        params = orjson.loads(await read_body(request, limits.max_body_bytes))
+        params = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
     checked = _check_batch(params, limits) if isinstance(params, list) else _check_params(params)
     operations = checked if isinstance(checked, list) else [checked]
     check_variable_values(operations, limits.max_variable_values, limits.max_depth)
+    refuse_duplicate_keys(body)  # e.g. a compare claim twice in a variable: which was used?
     return checked
 
 

@@ -315,6 +315,31 @@ def test_the_graphql_field_is_the_same_operation(demo: Any, stored: Callable[...
     assert bad["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "field": "claims.name"}
 
 
+def test_a_graphql_variable_with_a_key_sent_twice_is_refused(demo: Any) -> None:
+    """The GraphQL path of a claim sent twice (in a JSON variable): 400 naming it, by POST
+    (single and batch) and by GET, before anything is compared."""
+    query = """query($c: JSON!) { compare(resource: "amr.enterprise_registration",
+      subject: "91420102MA0000007H", claims: $c) { items { outcome } } }"""
+    twice = '{"legal_representative": "a", "legal_representative": "b"}'
+    headers = {"Authorization": f"Bearer {demo.token('consumer')}", "X-Purpose": quote(DEMO_PURPOSE),
+               "Accept": "application/graphql-response+json"}  # fmt: skip
+    single = f'{{"query": {json.dumps(query)}, "variables": {{"c": {twice}}}}}'.encode()
+    as_json = {**headers, "Content-Type": "application/json"}
+    sent = [
+        httpx.post(str(demo.url), content=body, headers=as_json, timeout=30)
+        for body in (single, b"[" + single + b"]")
+    ]
+    sent.append(httpx.get(str(demo.url), params={"query": query, "variables": f'{{"c": {twice}}}'},
+                          headers=headers, timeout=30))  # fmt: skip
+    fields = ["variables.c.legal_representative", "[0].variables.c.legal_representative",
+              "variables.c.legal_representative"]  # fmt: skip
+    for answer, field in zip(sent, fields, strict=True):
+        SEEN.append(answer.content)
+        assert answer.status_code == 400, answer.text
+        (error,) = answer.json()["errors"]
+        assert error["extensions"] == {"code": "BAD_REQUEST", "field": field}
+
+
 def test_the_schema_has_the_compare_field(demo: Any) -> None:
     sdl = httpx.get(str(demo.url).replace("/graphql", "/schema.graphql"), timeout=10,
                     headers={"Authorization": f"Bearer {demo.token('consumer')}"}).text  # fmt: skip
