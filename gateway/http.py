@@ -325,6 +325,7 @@ def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestC
         request_user=header_value(headers, "x-request-user"),
         application_id=header_value(headers, "x-application-id"),
         reject_unauthorized=_all_or_nothing(request),
+        sent_in_url=request.method in _READ_METHODS,
     )
 
 

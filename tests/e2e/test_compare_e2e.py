@@ -340,6 +340,24 @@ def test_a_graphql_variable_with_a_key_sent_twice_is_refused(demo: Any) -> None:
         assert error["extensions"] == {"code": "BAD_REQUEST", "field": field}
 
 
+def test_compare_is_never_sent_in_a_url(demo: Any) -> None:
+    """GraphQL over HTTP lets a query come by GET, but a claim that matches IS the stored
+    value, and a URL's query string is written to the access logs of every proxy on the way
+    and to browser histories: the compare field by GET is refused, nothing is compared."""
+    consumer = fresh_department()
+    token = load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
+    query = """query($c: JSON!) { compare(resource: "amr.enterprise_registration",
+      subject: "91420102MA0000007H", claims: $c) { items { outcome } } }"""
+    params = {"query": query, "variables": '{"c": {"name": "x"}}'}
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(DEMO_PURPOSE)}
+    answer = httpx.get(str(demo.url), params=params, headers=headers, timeout=30)
+    SEEN.append(answer.content)
+    body = answer.json()
+    assert body["data"] == {"compare": None}, body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST" and "POST" in body["errors"][0]["message"]
+    assert [e for e in operator_events(demo, consumer) if e["kind"] == "compare"] == []
+
+
 def test_the_schema_has_the_compare_field(demo: Any) -> None:
     sdl = httpx.get(str(demo.url).replace("/graphql", "/schema.graphql"), timeout=10,
                     headers={"Authorization": f"Bearer {demo.token('consumer')}"}).text  # fmt: skip
