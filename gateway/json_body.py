@@ -42,6 +42,8 @@ def refuse_duplicate_keys(text: bytes | str, at: str = "") -> None:
         parsed = json.loads(text, object_pairs_hook=_keys)
     except RecursionError:  # orjson allows 1024 levels; json recurses in Python
         raise BadRequest("the JSON is nested too deeply", field=at.rstrip(".") or "(body)") from None
+    except ValueError as exc:  # json accepts more than orjson; kept for safety: never a 500
+        raise BadRequest(f"the JSON cannot be read: {exc}", field=at.rstrip(".") or "(body)") from None
     twice = _first_twice(parsed, at, 0)
     if twice is not None:
         raise BadRequest(f"{twice} is sent twice in one object: send each key once", field=twice)
