@@ -44,6 +44,7 @@ from typing import Any, Final
 from errors import BadRequest
 from policies.catalog import Item, Resource
 from policies.chinatime import as_utc, parse_instant
+from policies.share import Share
 
 MAX_CLAIM_CHARS: Final = 1000  # longest claim a compare request may carry
 _NOTHING: Final = b"\x00none"  # the canonical form of a missing stored value: no claim has it
@@ -83,6 +84,16 @@ def claim_problem(resource: Resource, name: str) -> str | None:
             "would only tell whether the subject is on record; claim other items"
         )
     return None
+
+
+def budgets_guesses(item: Item) -> bool:
+    """Whether mismatching claims of ``item`` are budgeted (``GOVSHARE_COMPARE_GUESSES`` an
+    hour per consumer, subject and item): every item that reading does not open to every
+    department. Comparing may be wider than reading (``compare: unconditional``, a grant
+    covering compare only), and a consumer claiming value after value (a name from a list
+    of common names, at the compare rate) would otherwise learn the value it may not read.
+    Matches cost nothing: verifying what one holds is what compare is for."""
+    return item.share is not Share.UNCONDITIONAL
 
 
 # Both sides are keyed digests of one length before ``compare_digest``: it is constant-time

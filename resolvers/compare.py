@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.base import Row
-from errors import BadRequest, GovshareError, InvalidCode, SourceUnavailable, shown
+from errors import BadRequest, GovshareError, InvalidCode, RateLimited, SourceUnavailable, shown
 from policies.catalog import Catalog, Resource
 from policies.codes import region_of, validate_citizen_id, validate_uscc
-from policies.compare import MAX_CLAIM_CHARS, claim_problem, matches
+from policies.compare import MAX_CLAIM_CHARS, budgets_guesses, claim_problem, matches
 from policies.decision import (
     AccessPlan,
     ResourcePlan,
@@ -87,6 +87,14 @@ class SubjectRate(Protocol):
 
     async def take(self, consumer: str, resource: Resource, subjects: int) -> None:
         """Spend ``subjects`` units or raise ``RateLimited`` (``extensions.retryAfter``)."""
+        ...
+
+    async def may_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> bool:
+        """Whether mismatching claims of the item of the subject are left (spends nothing)."""
+        ...
+
+    async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
+        """Spend one mismatching claim of the item of the subject."""
         ...
 
 
@@ -179,11 +187,45 @@ class Comparer:
         await self._take(context, requests)
         results = [CompareResult(request) for request in requests]
         accesses = [await _access(context, plan.resources[r.request.resource.id], r) for r in results]
+        accesses = [
+            await self._budget(context, r, access) for r, access in zip(results, accesses, strict=True)
+        ]
         rows = await _fetch(context, results, accesses)
         await _compare_all(results, accesses, rows)
+        await self._spend_guesses(context, results)
         await annotate_items(context, results)
         audit_id = await self.recorder.record(context, results) if self.recorder else None
         return CompareAnswer(results, audit_id)
+
+    async def _budget(
+        self, context: RequestContext, result: CompareResult, access: SubjectAccess
+    ) -> SubjectAccess:
+        """The access narrowed to the items whose mismatching claims are not used up for this
+        subject this hour (``budgets_guesses``); a used-up item is refused, never fetched."""
+        if self.rate is None:
+            return access
+        request, denied = result.request, dict(access.denied)
+        for name in request.claims:
+            item = request.resource.items_by_name[name]
+            if name in access.items and budgets_guesses(item):
+                consumer = context.consumer.department
+                if not await self.rate.may_guess(consumer, request.resource, request.subject, name):
+                    denied[name] = _guesses_used(request.resource, name)
+        if len(denied) == len(access.denied):
+            return access
+        items = tuple(name for name in access.items if name not in denied)
+        return SubjectAccess(items, denied, access.masks, {})
+
+    async def _spend_guesses(self, context: RequestContext, results: Sequence[CompareResult]) -> None:
+        if self.rate is None:
+            return
+        for result in results:
+            request = result.request
+            for name, outcome in result.items.items():
+                if outcome == MISMATCH and budgets_guesses(request.resource.items_by_name[name]):
+                    await self.rate.mismatched(
+                        context.consumer.department, request.resource, request.subject, name
+                    )
 
     async def _take(self, context: RequestContext, requests: Sequence[CompareRequest]) -> None:
         if self.rate is None:
@@ -310,6 +352,17 @@ def _compare(
         same = matches(request.claims[name], held.get(name), resource.items_by_name[name])
         result.items[name] = MATCH if same and found else MISMATCH
     result.found = found if resource.compare_disclosure == "full" else None
+
+
+def _guesses_used(resource: Resource, name: str) -> RateLimited:
+    return RateLimited(
+        f"{resource.id}.{name}: too many mismatching claims of this item of this subject this "
+        "hour (GOVSHARE_COMPARE_GUESSES); compare the value you hold, or read it under a grant",
+        resource=resource.id,
+        item=name,
+        provider=resource.provider,
+        reasons=["compare_guesses"],
+    )
 
 
 def _unavailable(resource: Resource, name: str) -> SourceUnavailable:

@@ -471,6 +471,44 @@ def test_the_rate_limit_answers_429_with_retry_after(demo: Any) -> None:
     assert refusals[0]["decisions"]["request"] == "RATE_LIMITED"
 
 
+def test_a_conditional_item_cannot_be_learned_by_claiming_value_after_value(
+    demo: Any, stored: Callable[..., Any]
+) -> None:
+    """legal_representative is conditional (reading needs a grant) but ``compare:
+    unconditional``. A department without a grant that claims name after name (the demo's
+    names come from ~10,000 combinations: 200 s at the compare rate) would learn it: after
+    GOVSHARE_COMPARE_GUESSES (10) mismatching claims of one item of one subject in an hour,
+    that item of that subject is refused (RATE_LIMITED, reason compare_guesses), before any
+    source is asked. A true claim costs nothing; other subjects and unconditional items
+    keep their own budgets."""
+    token = fresh_token(demo)
+    code, other = org(demo, 3), org(demo, 4)
+    truth = enterprise(stored, code, "legal_rep")
+    guesses = [{"resource": AMR, "subject": code, "claims": {"legal_representative": f"某{i}", "name": "x"}}
+               for i in range(10)]  # fmt: skip
+    answers = post(demo, {"requests": guesses}, token).json()["results"]
+    assert all(a["items"]["legal_representative"] == "mismatch" for a in answers)
+    claim = {"resource": AMR, "subject": code, "claims": {"legal_representative": truth, "name": "x"}}
+    refused = post(demo, claim, token).json()
+    assert refused["items"] == {"name": "mismatch"}, refused  # even the true value: the budget is spent
+    (error,) = refused["errors"]
+    assert (
+        error["extensions"]["code"] == "RATE_LIMITED"
+        and error["extensions"]["item"] == "legal_representative"
+    )
+    assert error["extensions"]["reasons"] == ["compare_guesses"] and truth not in json.dumps(refused)
+    query = """query($s: String!, $c: JSON!) { compare(resource: "amr.enterprise_registration", subject: $s,
+      claims: $c) { items { item outcome } } }"""
+    field = graphql(demo, query, token, s=code, c={"legal_representative": truth})
+    assert field["errors"][0]["extensions"]["reasons"] == ["compare_guesses"]  # the same budget
+    fresh = post(demo, {**claim, "subject": other, "claims": {"legal_representative": "某"}}, token).json()
+    assert fresh["items"] == {"legal_representative": "mismatch"}  # another subject: its own budget
+    honest = fresh_token(demo)
+    for _ in range(12):  # true claims cost nothing
+        again = post(demo, {**claim, "claims": {"legal_representative": truth}}, honest).json()
+    assert again["items"] == {"legal_representative": "match"}
+
+
 # --- the key negative test: no stored value anywhere ------------------------------------------------
 
 

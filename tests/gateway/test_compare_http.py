@@ -104,15 +104,16 @@ async def test_an_answer_is_not_sent_when_the_audit_store_fails(served):
 
 def test_compare_settings_from_the_environment():
     settings = Settings.load({"GOVSHARE_COMPARE_RATE": "7", "GOVSHARE_COMPARE_BURST": "70",
-                              "GOVSHARE_COMPARE_MAX_BATCH": "5"})  # fmt: skip
-    assert settings.compare == CompareSettings(max_batch=5, rate=7, burst=70)
-    assert Settings.load({}).compare == CompareSettings(max_batch=1000, rate=50, burst=1000)
+                              "GOVSHARE_COMPARE_MAX_BATCH": "5",
+                              "GOVSHARE_COMPARE_GUESSES": "3"})  # fmt: skip
+    assert settings.compare == CompareSettings(max_batch=5, rate=7, burst=70, guesses=3)
+    assert Settings.load({}).compare == CompareSettings(max_batch=1000, rate=50, burst=1000, guesses=10)
 
 
 @pytest.mark.parametrize(
     "environ",
     [{"GOVSHARE_COMPARE_RATE": "0"}, {"GOVSHARE_COMPARE_MAX_BATCH": "x"},
-     {"GOVSHARE_COMPARE_RATE": "100", "GOVSHARE_COMPARE_BURST": "10"}],
+     {"GOVSHARE_COMPARE_RATE": "100", "GOVSHARE_COMPARE_BURST": "10"}, {"GOVSHARE_COMPARE_GUESSES": "0"}],
 )  # fmt: skip
 def test_bad_compare_settings_are_refused(environ):
     with pytest.raises(ConfigurationError, match="GOVSHARE_COMPARE"):
@@ -198,3 +199,14 @@ async def test_a_costly_batch_does_not_stall_other_requests(served):
     assert answer.results[0].items == {"name": "mismatch", "business_scope": "mismatch"}
     assert took > 0.05, "the batch is meant to be costly"
     assert max(gaps) < took / 4, (max(gaps), took)
+
+
+async def test_the_guess_budget_is_per_consumer_subject_and_item():
+    limiter = CompareRateLimiter(CompareSettings(guesses=2))
+    for _ in range(2):
+        assert await limiter.may_guess("consumer-a", _resource(), "S1", "name")
+        await limiter.mismatched("consumer-a", _resource(), "S1", "name")
+    assert not await limiter.may_guess("consumer-a", _resource(), "S1", "name")
+    assert await limiter.may_guess("consumer-a", _resource(), "S2", "name")  # another subject
+    assert await limiter.may_guess("consumer-a", _resource(), "S1", "other")  # another item
+    assert await limiter.may_guess("consumer-b", _resource(), "S1", "name")  # another consumer

@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 
 from errors import ConditionalAccessRequired, ModeNotAllowed, NotShared
 from policies.catalog import Catalog, Department, Item, Resource
-from policies.compare import canonical, claim_problem, fold_whitespace, matches, normalize_text
+from policies.compare import (
+    budgets_guesses,
+    canonical,
+    claim_problem,
+    fold_whitespace,
+    matches,
+    normalize_text,
+)
 from policies.decision import AccessRequest, Consumer, Grant, decide_item, share_in_mode
 from policies.share import Mode, Share
 
@@ -215,3 +222,13 @@ def test_the_refusal_detail_is_the_same_as_for_a_read() -> None:
     compare = decide_item(AccessRequest(CONSUMER, PURPOSE, Mode.COMPARE, NOW), catalog, resource, one, [])
     assert read is not None and compare is not None
     assert (compare.code, compare.extensions, compare.message) == (read.code, read.extensions, read.message)
+
+
+@given(SHARES, COMPARE_CLASSES)
+def test_mismatches_are_budgeted_where_reading_is_not_open_to_all(
+    share: Share, compare: Share | None
+) -> None:
+    """Whatever opens comparing (``compare:``, a compare grant), an item that not every
+    department may read could be learned by claiming value after value: it is budgeted."""
+    one = item(share=share, compare=compare)
+    assert budgets_guesses(one) is (share is not Share.UNCONDITIONAL)
