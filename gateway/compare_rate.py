@@ -87,10 +87,13 @@ class CompareRateLimiter:
             retryAfter=retry,
         )
 
-    async def may_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> bool:
-        """Whether the consumer has mismatching claims of this item of this subject left
+    async def guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
+        """How many mismatching claims of this item of this subject the consumer has left
         this hour (``policies.compare.budgets_guesses``); spends nothing."""
-        return await self.guess_limiter.test(self.guesses, *_guess_key(consumer, resource, subject, item))
+        stats = await self.guess_limiter.get_window_stats(
+            self.guesses, *_guess_key(consumer, resource, subject, item)
+        )
+        return int(stats.remaining)
 
     async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
         """Spend one of the hour's mismatching claims of this item of this subject."""

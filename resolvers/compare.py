@@ -89,8 +89,8 @@ class SubjectRate(Protocol):
         """Spend ``subjects`` units or raise ``RateLimited`` (``extensions.retryAfter``)."""
         ...
 
-    async def may_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> bool:
-        """Whether mismatching claims of the item of the subject are left (spends nothing)."""
+    async def guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
+        """How many mismatching claims of the item of the subject are left (spends nothing)."""
         ...
 
     async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
@@ -187,8 +187,9 @@ class Comparer:
         await self._take(context, requests)
         results = [CompareResult(request) for request in requests]
         accesses = [await _access(context, plan.resources[r.request.resource.id], r) for r in results]
+        claimed: dict[tuple[str, str, str], int] = {}  # claims of the call so far, per budget
         accesses = [
-            await self._budget(context, r, access) for r, access in zip(results, accesses, strict=True)
+            await self._budget(context, r, a, claimed) for r, a in zip(results, accesses, strict=True)
         ]
         rows = await _fetch(context, results, accesses)
         await _compare_all(results, accesses, rows)
@@ -198,19 +199,31 @@ class Comparer:
         return CompareAnswer(results, audit_id)
 
     async def _budget(
-        self, context: RequestContext, result: CompareResult, access: SubjectAccess
+        self,
+        context: RequestContext,
+        result: CompareResult,
+        access: SubjectAccess,
+        claimed: dict[tuple[str, str, str], int],
     ) -> SubjectAccess:
         """The access narrowed to the items whose mismatching claims are not used up for this
-        subject this hour (``budgets_guesses``); a used-up item is refused, never fetched."""
+        subject this hour (``budgets_guesses``), counting every claim of this call (a batch of
+        1000 guesses at one subject gets no more than the budget); a used-up item is
+        refused, never fetched."""
         if self.rate is None:
             return access
         request, denied = result.request, dict(access.denied)
         for name in request.claims:
-            item = request.resource.items_by_name[name]
-            if name in access.items and budgets_guesses(item):
+            if name not in access.items or not budgets_guesses(request.resource.items_by_name[name]):
+                continue
+            key = (request.resource.id, request.subject, name)
+            if key not in claimed:
                 consumer = context.consumer.department
-                if not await self.rate.may_guess(consumer, request.resource, request.subject, name):
-                    denied[name] = _guesses_used(request.resource, name)
+                claimed[key] = -await self.rate.guesses_left(
+                    consumer, request.resource, request.subject, name
+                )
+            claimed[key] += 1
+            if claimed[key] > 0:
+                denied[name] = _guesses_used(request.resource, name)
         if len(denied) == len(access.denied):
             return access
         items = tuple(name for name in access.items if name not in denied)
@@ -352,6 +365,10 @@ def _compare(
         same = matches(request.claims[name], held.get(name), resource.items_by_name[name])
         result.items[name] = MATCH if same and found else MISMATCH
     result.found = found if resource.compare_disclosure == "full" else None
+
+
+def _where(request: CompareRequest, name: str) -> tuple[Resource, str, str]:
+    return request.resource, request.subject, name
 
 
 def _guesses_used(resource: Resource, name: str) -> RateLimited:

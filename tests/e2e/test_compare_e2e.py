@@ -485,9 +485,11 @@ def test_a_conditional_item_cannot_be_learned_by_claiming_value_after_value(
     code, other = org(demo, 3), org(demo, 4)
     truth = enterprise(stored, code, "legal_rep")
     guesses = [{"resource": AMR, "subject": code, "claims": {"legal_representative": f"某{i}", "name": "x"}}
-               for i in range(10)]  # fmt: skip
-    answers = post(demo, {"requests": guesses}, token).json()["results"]
-    assert all(a["items"]["legal_representative"] == "mismatch" for a in answers)
+               for i in range(11)]  # fmt: skip
+    answers = post(demo, {"requests": guesses}, token).json()["results"]  # one batch: the same budget
+    assert all(a["items"]["legal_representative"] == "mismatch" for a in answers[:10])
+    assert answers[10]["items"] == {"name": "mismatch"}
+    assert answers[10]["errors"][0]["extensions"]["reasons"] == ["compare_guesses"]
     claim = {"resource": AMR, "subject": code, "claims": {"legal_representative": truth, "name": "x"}}
     refused = post(demo, claim, token).json()
     assert refused["items"] == {"name": "mismatch"}, refused  # even the true value: the budget is spent

@@ -203,10 +203,10 @@ async def test_a_costly_batch_does_not_stall_other_requests(served):
 
 async def test_the_guess_budget_is_per_consumer_subject_and_item():
     limiter = CompareRateLimiter(CompareSettings(guesses=2))
-    for _ in range(2):
-        assert await limiter.may_guess("consumer-a", _resource(), "S1", "name")
+    for left in (2, 1):
+        assert await limiter.guesses_left("consumer-a", _resource(), "S1", "name") == left
         await limiter.mismatched("consumer-a", _resource(), "S1", "name")
-    assert not await limiter.may_guess("consumer-a", _resource(), "S1", "name")
-    assert await limiter.may_guess("consumer-a", _resource(), "S2", "name")  # another subject
-    assert await limiter.may_guess("consumer-a", _resource(), "S1", "other")  # another item
-    assert await limiter.may_guess("consumer-b", _resource(), "S1", "name")  # another consumer
+    assert await limiter.guesses_left("consumer-a", _resource(), "S1", "name") == 0
+    assert await limiter.guesses_left("consumer-a", _resource(), "S2", "name") == 2  # another subject
+    assert await limiter.guesses_left("consumer-a", _resource(), "S1", "other") == 2  # another item
+    assert await limiter.guesses_left("consumer-b", _resource(), "S1", "name") == 2  # another consumer
