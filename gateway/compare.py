@@ -47,6 +47,7 @@ from gateway.http import (
     header_value,
     read_body,
 )
+from gateway.json_body import refuse_duplicate_keys
 from policies.catalog import Catalog
 from resolvers.compare import CompareRequest, CompareResult, read_request
 from resolvers.context import RequestContext
@@ -81,10 +82,13 @@ async def compare_endpoint(request: Request) -> Response:
 
 
 async def _read_json(request: Request, limit: int) -> Any:
+    body = await read_body(request, limit)
     try:
-        return orjson.loads(await read_body(request, limit))
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}", field="(body)") from exc
+    refuse_duplicate_keys(body)
+    return parsed
 
 
 def read_requests(catalog: Catalog, body: Any, max_batch: int) -> tuple[list[CompareRequest], bool]:

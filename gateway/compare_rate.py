@@ -7,6 +7,11 @@ admits more than ``burst``). A batch costs one unit per request in it. The rate 
 resource's ``compare_rate`` from the catalog, else the gateway's default
 (``GOVSHARE_COMPARE_RATE`` / ``GOVSHARE_COMPARE_BURST``).
 
+The guess budget (``policies.compare.budgets_guesses``): at most ``GOVSHARE_COMPARE_GUESSES``
+mismatching claims an hour of one conditional item of one subject per consumer, a fixed
+window per (consumer, resource, hashed subject, item), so that a value reading does not
+open cannot be learned by claiming value after value.
+
 Why ``limits``: it keeps the counters in memory for one process and, with the same code,
 in Redis (``GOVSHARE_RATE_LIMIT_STORAGE=async+redis://host:6379``) for several gateway
 processes behind a load balancer (DESIGN section 11). The storage URI may be written
@@ -15,11 +20,12 @@ without the ``async+`` prefix; the gateway's event loop needs the async storages
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 
-from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.storage import storage_from_string
 
@@ -28,6 +34,7 @@ from gateway.settings import CompareSettings
 from policies.catalog import CompareRate, Resource
 
 _NAMESPACE = "govshare-compare"
+_GUESSES = "govshare-compare-guesses"
 
 
 class CompareRateLimiter:
@@ -44,6 +51,10 @@ class CompareRateLimiter:
                 "redis://host:6379 (which needs the client: pip install 'limits[async-redis]')"
             ) from exc
         self.limiter = MovingWindowRateLimiter(storage)
+        # one counter per (consumer, resource, subject, item) and hour: a fixed window keeps
+        # one number per key where a moving one would keep every hit
+        self.guess_limiter = FixedWindowRateLimiter(storage)
+        self.guesses = RateLimitItemPerHour(settings.guesses)
         self.default = CompareRate(settings.rate, settings.burst)
         self._items: dict[CompareRate, RateLimitItem] = {}
 
@@ -76,9 +87,27 @@ class CompareRateLimiter:
             retryAfter=retry,
         )
 
+    async def guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
+        """How many mismatching claims of this item of this subject the consumer has left
+        this hour (``policies.compare.budgets_guesses``); spends nothing."""
+        stats = await self.guess_limiter.get_window_stats(
+            self.guesses, *_guess_key(consumer, resource, subject, item)
+        )
+        return int(stats.remaining)
+
+    async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
+        """Spend one of the hour's mismatching claims of this item of this subject."""
+        await self.guess_limiter.hit(self.guesses, *_guess_key(consumer, resource, subject, item))
+
     def _item(self, rate: CompareRate) -> RateLimitItem:
         item = self._items.get(rate)
         if item is None:
             window = max(1, math.ceil(rate.burst / rate.per_second))
             item = self._items[rate] = RateLimitItemPerSecond(rate.burst, window)
         return item
+
+
+def _guess_key(consumer: str, resource: Resource, subject: str, item: str) -> tuple[str, ...]:
+    """The counter's key; the subject's code hashed, so that a shared Redis lists no IDs."""
+    hashed = hashlib.blake2b(subject.encode(), digest_size=16).hexdigest()
+    return _GUESSES, consumer, resource.id, hashed, item

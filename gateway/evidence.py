@@ -38,6 +38,7 @@ from graphql import GraphQLError
 from errors import AccessDenied, AuditUnavailable, GovshareError, RateLimited, SourceUnavailable, root_cause
 from gateway.audit import AuditEvent, AuditLog, AuditReceipt
 from policies.decision import Consumer
+from resolvers.compare import RECORDED_ELSEWHERE
 from resolvers.context import RequestContext
 
 log = logging.getLogger("govshare.audit")
@@ -47,6 +48,13 @@ REQUEST: Final = "request"  # decision key of a refusal of the whole request (no
 BAD_REQUEST: Final = "BAD_REQUEST"
 INTERNAL: Final = "INTERNAL"
 _RECORDED = (AccessDenied, RateLimited, SourceUnavailable)
+
+
+def own_errors(context: RequestContext, errors: Iterable[GraphQLError]) -> list[GraphQLError]:
+    """The errors this operation's event records: not those another event already holds
+    (the GraphQL field compare's item refusals are its compare event's, in mode compare)."""
+    elsewhere = context.extra.get(RECORDED_ELSEWHERE) or ()
+    return [error for error in errors if not any(root_cause(error) is other for other in elsewhere)]
 
 
 def refusals(errors: Iterable[GraphQLError]) -> list[GovshareError]:

@@ -41,7 +41,8 @@ from errors import (
 from gateway import evidence, graphiql
 from gateway.audit import canonical_json, digest
 from gateway.auth import bearer_token, issued_here, voucher_keys
-from gateway.evidence import must_record, query_event, refusals, touches_data
+from gateway.evidence import must_record, own_errors, query_event, refusals, touches_data
+from gateway.json_body import refuse_duplicate_keys
 from gateway.sourcehealth import SourceHealth, platform_state
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
@@ -205,7 +206,7 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
     if result.extensions:
         body["extensions"] = result.extensions
     answered = result.data is not None
-    if gateway.audit is not None and must_record(context, result.errors or [], answered):
+    if gateway.audit is not None and must_record(context, own_errors(context, result.errors or []), answered):
         try:
             await _audit_answer(request, gateway, context, body, params.get("operationName"), result)
         except AuditUnavailable as exc:
@@ -229,7 +230,7 @@ async def _audit_answer(
     touched data and the client does not opt out, attach its voucher (with the plain
     digest: the consumer's own proof, README "Vouchers")."""
     assert gateway.audit is not None
-    errors = list(result.errors or [])
+    errors = own_errors(context, result.errors or [])
     answer = canonical_json(answer_of(body))  # encoded once for both digests
     keyed = gateway.audit.keyed_digest(answer)
     event = query_event(context, errors, keyed, operation, result.data is not None)
@@ -327,6 +328,7 @@ def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestC
         request_user=header_value(headers, "x-request-user"),
         application_id=header_value(headers, "x-application-id"),
         reject_unauthorized=_all_or_nothing(request),
+        sent_in_url=request.method in _READ_METHODS,
     )
 
 
@@ -412,16 +414,21 @@ async def _read_params(request: Request) -> dict[str, Any] | list[dict[str, Any]
         params = _get_params(request.query_params)
         limits = gateway_of(request).settings.limits
         check_variable_values([params], limits.max_variable_values, limits.max_depth)
+        for name in ("variables", "extensions"):
+            if name in request.query_params:
+                refuse_duplicate_keys(request.query_params[name], f"{name}.")
         return params
     _require_json(header_value(request.headers, "content-type"))
     limits = gateway_of(request).settings.limits
+    body = await read_body(request, limits.max_body_bytes)
     try:
-        params = orjson.loads(await read_body(request, limits.max_body_bytes))
+        params = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
     checked = _check_batch(params, limits) if isinstance(params, list) else _check_params(params)
     operations = checked if isinstance(checked, list) else [checked]
     check_variable_values(operations, limits.max_variable_values, limits.max_depth)
+    refuse_duplicate_keys(body)  # e.g. a compare claim twice in a variable: which was used?
     return checked
 
 

@@ -32,6 +32,7 @@
 | GOVSHARE_COMPARE_MAX_BATCH | 1000 | most requests in one `POST /compare` batch |
 | GOVSHARE_COMPARE_RATE | 50 | subjects/s one consumer may compare at one resource (else `compare_rate`) |
 | GOVSHARE_COMPARE_BURST | 1000 | subjects one consumer may compare at once at one resource, after a pause |
+| GOVSHARE_COMPARE_GUESSES | 10 | mismatching claims an hour per consumer, conditional item and subject |
 | GOVSHARE_RATE_LIMIT_STORAGE | memory:// | compare rate counters: `memory://`, or `redis://host:6379` |
 | GOVSHARE_GATEWAY_NAME | (none) | this gateway's name, the ``aud`` of forwarding assertions made for it |
 | GOVSHARE_TRUSTED_GATEWAYS | [] | downstream gateways that may forward a consumer's identity, JSON (below) |
@@ -165,13 +166,14 @@ class CompareSettings:
     max_batch: int = 1000
     rate: int = 50  # subjects per second
     burst: int = 1000  # subjects at once
+    guesses: int = 10  # mismatching claims an hour of one conditional item of one subject
     storage: str = "memory://"  # a ``limits`` storage URI
 
 
 def _compare_settings(pick: Any) -> CompareSettings:
     defaults = CompareSettings()
     values = {}
-    for name in ("max_batch", "rate", "burst"):
+    for name in ("max_batch", "rate", "burst", "guesses"):
         variable = f"GOVSHARE_COMPARE_{name.upper()}"
         values[name] = _number(variable, pick(f"compare_{name}", str(getattr(defaults, name))))
         if values[name] < 1:

@@ -19,7 +19,13 @@ Canonical forms, by the item's catalog ``type``:
   whitespace of any kind, U+3000 included, made one space, none at either end), ``upper``.
 
 A claim that cannot be read as the item's type (``2020-13-45`` for a date) is a mismatch,
-never an error: the consumer learns nothing it did not send. The canonical forms are kept
+never an error: the consumer learns nothing it did not send. A blank value (empty or
+whitespace only) is no value, like NULL (as ``''`` is NULL in Oracle): a blank claim never
+matches, not even a blank stored value, so no claim tells a stored "" from a missing one.
+
+The subject's key item is never claimed (``claim_problem``): it holds the subject's own
+code, so a claim of it would match exactly when the subject is on record, which
+``compare_disclosure: match_only`` exists to hide. The canonical forms are kept
 short whatever the input (a number is its sign, digits and exponent, not its expansion),
 and claims are limited to ``MAX_CLAIM_CHARS`` characters by the caller.
 """
@@ -36,8 +42,9 @@ from decimal import Decimal
 from typing import Any, Final
 
 from errors import BadRequest
-from policies.catalog import Item
+from policies.catalog import Item, Resource
 from policies.chinatime import as_utc, parse_instant
+from policies.share import Share
 
 MAX_CLAIM_CHARS: Final = 1000  # longest claim a compare request may carry
 _NOTHING: Final = b"\x00none"  # the canonical form of a missing stored value: no claim has it
@@ -50,8 +57,8 @@ _FALSE = frozenset({"false", "0", "no", "n", "f", "否", "假"})
 def canonical(value: Any, item: Item) -> bytes:
     """The bytes a value of ``item`` is compared as (module docstring). ``None`` (nothing
     stored) and values that are not of the item's type get forms no real value has."""
-    if value is None:
-        return _NOTHING
+    if value is None or (isinstance(value, str) and (not value or value.isspace())):
+        return _NOTHING  # a blank value is no value (module docstring)
     reader = _READERS.get(item.type, _text)
     try:
         return reader(value, item)
@@ -65,6 +72,28 @@ def matches(claim: str, stored: Any, item: Item) -> bool:
     claimed, held = canonical(claim, item), canonical(stored, item)
     equal = hmac.compare_digest(_keyed(claimed), _keyed(held))
     return equal and claimed not in (_NOTHING, _UNREADABLE)
+
+
+def claim_problem(resource: Resource, name: str) -> str | None:
+    """Why item ``name`` of ``resource`` may not be claimed at all, or None. The key item is
+    the subject's own code (sent as ``subject``): its claim would only tell whether the
+    subject is on record (module docstring). The caller answers 400 naming the claim."""
+    if name == resource.key:
+        return (
+            f"is {resource.id}'s key, the subject's own code (sent as subject): comparing it "
+            "would only tell whether the subject is on record; claim other items"
+        )
+    return None
+
+
+def budgets_guesses(item: Item) -> bool:
+    """Whether mismatching claims of ``item`` are budgeted (``GOVSHARE_COMPARE_GUESSES`` an
+    hour per consumer, subject and item): every item that reading does not open to every
+    department. Comparing may be wider than reading (``compare: unconditional``, a grant
+    covering compare only), and a consumer claiming value after value (a name from a list
+    of common names, at the compare rate) would otherwise learn the value it may not read.
+    Matches cost nothing: verifying what one holds is what compare is for."""
+    return item.share is not Share.UNCONDITIONAL
 
 
 # Both sides are keyed digests of one length before ``compare_digest``: it is constant-time

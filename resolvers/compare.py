@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.base import Row
-from errors import BadRequest, GovshareError, InvalidCode, SourceUnavailable, shown
+from errors import BadRequest, GovshareError, InvalidCode, RateLimited, SourceUnavailable, shown
 from policies.catalog import Catalog, Resource
 from policies.codes import region_of, validate_citizen_id, validate_uscc
-from policies.compare import MAX_CLAIM_CHARS, matches
+from policies.compare import MAX_CLAIM_CHARS, budgets_guesses, claim_problem, matches
 from policies.decision import (
     AccessPlan,
     ResourcePlan,
@@ -46,6 +46,10 @@ from resolvers.subjects import admit_capped
 
 log = logging.getLogger("govshare.sources")
 MATCH, MISMATCH = "match", "mismatch"
+# RequestContext.extra key: refusals a compare event already records (the GraphQL field's);
+# the operation's own event (gateway.evidence.own_errors) leaves them out, else it would
+# say those items were asked to be READ
+RECORDED_ELSEWHERE = "recorded_elsewhere"
 _VALIDATORS = {"organization": validate_uscc, "person": validate_citizen_id}
 _CODE_NAMES = {"organization": "a USCC (GB 32100)", "person": "a citizen ID (GB 11643)"}
 
@@ -83,6 +87,14 @@ class SubjectRate(Protocol):
 
     async def take(self, consumer: str, resource: Resource, subjects: int) -> None:
         """Spend ``subjects`` units or raise ``RateLimited`` (``extensions.retryAfter``)."""
+        ...
+
+    async def guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
+        """How many mismatching claims of the item of the subject are left (spends nothing)."""
+        ...
+
+    async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
+        """Spend one mismatching claim of the item of the subject."""
         ...
 
 
@@ -148,6 +160,9 @@ def _claims(resource: Resource, claims: Any, at: str) -> dict[str, str]:
         if name not in resource.items_by_name:
             known = ", ".join(resource.items_by_name)
             raise _bad(f"{at}.{name[:40]}", f"is not an item of {resource.id}; its items: {known}")
+        problem = claim_problem(resource, name)
+        if problem is not None:
+            raise _bad(f"{at}.{name}", problem)
         if not isinstance(value, str):
             raise _bad(f"{at}.{name}", _TEXT_ONLY)
         if len(value) > MAX_CLAIM_CHARS:
@@ -172,12 +187,58 @@ class Comparer:
         await self._take(context, requests)
         results = [CompareResult(request) for request in requests]
         accesses = [await _access(context, plan.resources[r.request.resource.id], r) for r in results]
+        claimed: dict[tuple[str, str, str], int] = {}  # claims of the call so far, per budget
+        accesses = [
+            await self._budget(context, r, a, claimed) for r, a in zip(results, accesses, strict=True)
+        ]
         rows = await _fetch(context, results, accesses)
-        for result, access in zip(results, accesses, strict=True):
-            _compare(result, access, rows.get(result.request.resource.id))
+        await _compare_all(results, accesses, rows)
+        await self._spend_guesses(context, results)
         await annotate_items(context, results)
         audit_id = await self.recorder.record(context, results) if self.recorder else None
         return CompareAnswer(results, audit_id)
+
+    async def _budget(
+        self,
+        context: RequestContext,
+        result: CompareResult,
+        access: SubjectAccess,
+        claimed: dict[tuple[str, str, str], int],
+    ) -> SubjectAccess:
+        """The access narrowed to the items whose mismatching claims are not used up for this
+        subject this hour (``budgets_guesses``), counting every claim of this call (a batch of
+        1000 guesses at one subject gets no more than the budget); a used-up item is
+        refused, never fetched."""
+        if self.rate is None:
+            return access
+        request, denied = result.request, dict(access.denied)
+        for name in request.claims:
+            if name not in access.items or not budgets_guesses(request.resource.items_by_name[name]):
+                continue
+            key = (request.resource.id, request.subject, name)
+            if key not in claimed:
+                consumer = context.consumer.department
+                claimed[key] = -await self.rate.guesses_left(
+                    consumer, request.resource, request.subject, name
+                )
+            claimed[key] += 1
+            if claimed[key] > 0:
+                denied[name] = _guesses_used(request.resource, name)
+        if len(denied) == len(access.denied):
+            return access
+        items = tuple(name for name in access.items if name not in denied)
+        return SubjectAccess(items, denied, access.masks, {})
+
+    async def _spend_guesses(self, context: RequestContext, results: Sequence[CompareResult]) -> None:
+        if self.rate is None:
+            return
+        for result in results:
+            request = result.request
+            for name, outcome in result.items.items():
+                if outcome == MISMATCH and budgets_guesses(request.resource.items_by_name[name]):
+                    await self.rate.mismatched(
+                        context.consumer.department, request.resource, request.subject, name
+                    )
 
     async def _take(self, context: RequestContext, requests: Sequence[CompareRequest]) -> None:
         if self.rate is None:
@@ -265,6 +326,26 @@ def _note_subjects(context: RequestContext, keys: Mapping[str, Mapping[str, None
         context.subjects.extend(codes)
 
 
+_SLICE = 0.005  # seconds of comparing before other requests get the event loop
+
+
+async def _compare_all(
+    results: Sequence[CompareResult],
+    accesses: Sequence[SubjectAccess],
+    rows: Mapping[str, dict[str, Row] | SourceUnavailable],
+) -> None:
+    """Every comparison, letting the event loop run others every ``_SLICE`` seconds: a batch
+    of claims that are costly to normalise (NFKC makes U+FDFA 18 characters) takes up to a
+    second of CPU, and one request must never stall the others."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + _SLICE
+    for result, access in zip(results, accesses, strict=True):
+        _compare(result, access, rows.get(result.request.resource.id))
+        if loop.time() > until:
+            await asyncio.sleep(0)
+            until = loop.time() + _SLICE
+
+
 def _compare(
     result: CompareResult, access: SubjectAccess, rows: dict[str, Row] | SourceUnavailable | None
 ) -> None:
@@ -284,6 +365,21 @@ def _compare(
         same = matches(request.claims[name], held.get(name), resource.items_by_name[name])
         result.items[name] = MATCH if same and found else MISMATCH
     result.found = found if resource.compare_disclosure == "full" else None
+
+
+def _where(request: CompareRequest, name: str) -> tuple[Resource, str, str]:
+    return request.resource, request.subject, name
+
+
+def _guesses_used(resource: Resource, name: str) -> RateLimited:
+    return RateLimited(
+        f"{resource.id}.{name}: too many mismatching claims of this item of this subject this "
+        "hour (GOVSHARE_COMPARE_GUESSES); compare the value you hold, or read it under a grant",
+        resource=resource.id,
+        item=name,
+        provider=resource.provider,
+        reasons=["compare_guesses"],
+    )
 
 
 def _unavailable(resource: Resource, name: str) -> SourceUnavailable:

@@ -17,8 +17,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from errors import ConfigurationError, GovshareError
-from resolvers.compare import MATCH, MISMATCH, CompareResult, read_request
+from errors import BadRequest, ConfigurationError, GovshareError
+from resolvers.compare import MATCH, MISMATCH, RECORDED_ELSEWHERE, CompareResult, read_request
 from resolvers.context import RequestContext
 
 
@@ -76,6 +76,12 @@ def _view(result: CompareResult, audit_id: str | None) -> CompareView:
     )
 
 
+_NOT_IN_URL = (
+    "compare may not be sent by GET: a claim that matches is the stored value, and a URL is "
+    "written to proxies' access logs and browser histories; send it by POST"
+)
+
+
 @strawberry.type
 class CompareQuery:
     @strawberry.field(
@@ -87,8 +93,12 @@ class CompareQuery:
         comparer = context.federation.comparer
         if comparer is None:
             raise ConfigurationError("compare is not configured on this gateway")
+        if context.sent_in_url:  # a claim that matches IS the value: never in a URL
+            raise BadRequest(_NOT_IN_URL, field="compare")
         raw: dict[str, Any] = {"resource": resource, "subject": subject, "claims": claims}
         request = read_request(context.federation.catalog, raw)
         own = dataclasses.replace(context, subjects=[], extra={}, plan=None)  # its own audit event
         answer = await comparer.compare(own, [request])
+        recorded = context.extra.setdefault(RECORDED_ELSEWHERE, [])
+        recorded.extend(error for result in answer.results for error in result.errors)
         return _view(answer.results[0], answer.audit_id)

@@ -233,6 +233,26 @@ def test_match_only_hides_whether_a_subject_exists(demo: Any, stored: Callable[.
     assert all("found" not in answer for answer in answers)
 
 
+def test_the_subjects_key_is_never_claimed(demo: Any) -> None:
+    """The key holds the subject's own code: under match_only a claim of it would match
+    exactly when the subject is on record. Refused as bad input on every path."""
+    known, code = person(demo), org(demo)
+    single = post(demo, {"resource": "psb.resident", "subject": known, "claims": {"id_number": known}})
+    assert single.status_code == 400, single.text
+    assert single.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "field": "claims.id_number"}
+    batch = post(demo, {"requests": [
+        {"resource": AMR, "subject": code, "claims": {"name": "x"}},
+        {"resource": AMR, "subject": code, "claims": {"name": "x", "uscc": code}},
+    ]})  # fmt: skip
+    assert batch.status_code == 400
+    assert batch.json()["errors"][0]["extensions"]["field"] == "requests[1].claims.uscc"
+    query = """query($s: String!) {
+      compare(resource: "psb.resident", subject: $s, claims: {id_number: $s}) { items { outcome } } }"""
+    answer = graphql(demo, query, s=known)
+    assert answer["data"] == {"compare": None}
+    assert answer["errors"][0]["extensions"]["field"] == "claims.id_number"
+
+
 # --- batch, audit -------------------------------------------------------------------------------
 
 
@@ -287,11 +307,55 @@ def test_the_graphql_field_is_the_same_operation(demo: Any, stored: Callable[...
                               {"item": "status", "outcome": "MISMATCH"}]  # fmt: skip
     (error,) = answer["errors"]
     assert error["path"] == ["compare", "items", 1, "outcome"] and error["extensions"]["code"] == "NOT_SHARED"
-    compare_events = [e for e in operator_events(demo, consumer) if e["kind"] == "compare"]
-    assert [e["id"] for e in compare_events] == [found["auditId"]]
+    events = operator_events(demo, consumer)
+    # the refusals are the compare event's: no query event says inner_note was asked to be read
+    assert [(e["id"], e["kind"]) for e in events] == [(found["auditId"], "compare")], events
     bad = graphql(demo, query, token, s=code, c={"name": 1})
     assert bad["data"] == {"compare": None}
     assert bad["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "field": "claims.name"}
+
+
+def test_a_graphql_variable_with_a_key_sent_twice_is_refused(demo: Any) -> None:
+    """The GraphQL path of a claim sent twice (in a JSON variable): 400 naming it, by POST
+    (single and batch) and by GET, before anything is compared."""
+    query = """query($c: JSON!) { compare(resource: "amr.enterprise_registration",
+      subject: "91420102MA0000007H", claims: $c) { items { outcome } } }"""
+    twice = '{"legal_representative": "a", "legal_representative": "b"}'
+    headers = {"Authorization": f"Bearer {demo.token('consumer')}", "X-Purpose": quote(DEMO_PURPOSE),
+               "Accept": "application/graphql-response+json"}  # fmt: skip
+    single = f'{{"query": {json.dumps(query)}, "variables": {{"c": {twice}}}}}'.encode()
+    as_json = {**headers, "Content-Type": "application/json"}
+    sent = [
+        httpx.post(str(demo.url), content=body, headers=as_json, timeout=30)
+        for body in (single, b"[" + single + b"]")
+    ]
+    sent.append(httpx.get(str(demo.url), params={"query": query, "variables": f'{{"c": {twice}}}'},
+                          headers=headers, timeout=30))  # fmt: skip
+    fields = ["variables.c.legal_representative", "[0].variables.c.legal_representative",
+              "variables.c.legal_representative"]  # fmt: skip
+    for answer, field in zip(sent, fields, strict=True):
+        SEEN.append(answer.content)
+        assert answer.status_code == 400, answer.text
+        (error,) = answer.json()["errors"]
+        assert error["extensions"] == {"code": "BAD_REQUEST", "field": field}
+
+
+def test_compare_is_never_sent_in_a_url(demo: Any) -> None:
+    """GraphQL over HTTP lets a query come by GET, but a claim that matches IS the stored
+    value, and a URL's query string is written to the access logs of every proxy on the way
+    and to browser histories: the compare field by GET is refused, nothing is compared."""
+    consumer = fresh_department()
+    token = load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
+    query = """query($c: JSON!) { compare(resource: "amr.enterprise_registration",
+      subject: "91420102MA0000007H", claims: $c) { items { outcome } } }"""
+    params = {"query": query, "variables": '{"c": {"name": "x"}}'}
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(DEMO_PURPOSE)}
+    answer = httpx.get(str(demo.url), params=params, headers=headers, timeout=30)
+    SEEN.append(answer.content)
+    body = answer.json()
+    assert body["data"] == {"compare": None}, body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST" and "POST" in body["errors"][0]["message"]
+    assert [e for e in operator_events(demo, consumer) if e["kind"] == "compare"] == []
 
 
 def test_the_schema_has_the_compare_field(demo: Any) -> None:
@@ -338,12 +402,21 @@ def test_the_operators_catalog_shows_the_compare_settings(demo: Any) -> None:
         ({"requests": [{"resource": AMR, "subject": "{org}", "claims": {"name": 5}}]}, 400, "BAD_REQUEST",
          "requests[0].claims.name"),
         (b"{not json", 400, "BAD_REQUEST", "(body)"),
+        # a key twice: which claim was compared would be the parser's choice, not the sender's
+        (b'{"resource": "amr.enterprise_registration", "subject": "{org}", '
+         b'"claims": {"name": "a", "name": "b"}}', 400, "BAD_REQUEST", "claims.name"),
+        (b'{"resource": "psb.resident", "resource": "amr.enterprise_registration", "subject": "{org}", '
+         b'"claims": {"name": "a"}}', 400, "BAD_REQUEST", "resource"),
+        (b'{"requests": [{"resource": "amr.enterprise_registration", "subject": "{org}", '
+         b'"claims": {"name": "a"}}], "requests": []}', 400, "BAD_REQUEST", "requests"),
     ],
 )  # fmt: skip
 def test_bad_input_is_a_4xx_naming_the_field(
     demo: Any, body: Any, status: int, code: str, field: str
 ) -> None:
-    if not isinstance(body, bytes):
+    if isinstance(body, bytes):
+        body = body.replace(b"{org}", org(demo).encode())
+    else:
         body = json.loads(json.dumps(body).replace("{org}", org(demo)))
     answer = post(demo, body, headers={"Content-Type": "application/json"})
     assert answer.status_code == status, answer.text
@@ -396,6 +469,46 @@ def test_the_rate_limit_answers_429_with_retry_after(demo: Any) -> None:
     refusals = [e for e in operator_events(demo, consumer) if e["outcome"] == "refused"]
     assert refusals and refusals[0]["kind"] == "compare"
     assert refusals[0]["decisions"]["request"] == "RATE_LIMITED"
+
+
+def test_a_conditional_item_cannot_be_learned_by_claiming_value_after_value(
+    demo: Any, stored: Callable[..., Any]
+) -> None:
+    """legal_representative is conditional (reading needs a grant) but ``compare:
+    unconditional``. A department without a grant that claims name after name (the demo's
+    names come from ~10,000 combinations: 200 s at the compare rate) would learn it: after
+    GOVSHARE_COMPARE_GUESSES (10) mismatching claims of one item of one subject in an hour,
+    that item of that subject is refused (RATE_LIMITED, reason compare_guesses), before any
+    source is asked. A true claim costs nothing; other subjects and unconditional items
+    keep their own budgets."""
+    token = fresh_token(demo)
+    code, other = org(demo, 3), org(demo, 4)
+    truth = enterprise(stored, code, "legal_rep")
+    guesses = [{"resource": AMR, "subject": code, "claims": {"legal_representative": f"某{i}", "name": "x"}}
+               for i in range(11)]  # fmt: skip
+    answers = post(demo, {"requests": guesses}, token).json()["results"]  # one batch: the same budget
+    assert all(a["items"]["legal_representative"] == "mismatch" for a in answers[:10])
+    assert answers[10]["items"] == {"name": "mismatch"}
+    assert answers[10]["errors"][0]["extensions"]["reasons"] == ["compare_guesses"]
+    claim = {"resource": AMR, "subject": code, "claims": {"legal_representative": truth, "name": "x"}}
+    refused = post(demo, claim, token).json()
+    assert refused["items"] == {"name": "mismatch"}, refused  # even the true value: the budget is spent
+    (error,) = refused["errors"]
+    assert (
+        error["extensions"]["code"] == "RATE_LIMITED"
+        and error["extensions"]["item"] == "legal_representative"
+    )
+    assert error["extensions"]["reasons"] == ["compare_guesses"] and truth not in json.dumps(refused)
+    query = """query($s: String!, $c: JSON!) { compare(resource: "amr.enterprise_registration", subject: $s,
+      claims: $c) { items { item outcome } } }"""
+    field = graphql(demo, query, token, s=code, c={"legal_representative": truth})
+    assert field["errors"][0]["extensions"]["reasons"] == ["compare_guesses"]  # the same budget
+    fresh = post(demo, {**claim, "subject": other, "claims": {"legal_representative": "某"}}, token).json()
+    assert fresh["items"] == {"legal_representative": "mismatch"}  # another subject: its own budget
+    honest = fresh_token(demo)
+    for _ in range(12):  # true claims cost nothing
+        again = post(demo, {**claim, "claims": {"legal_representative": truth}}, honest).json()
+    assert again["items"] == {"legal_representative": "match"}
 
 
 # --- the key negative test: no stored value anywhere ------------------------------------------------

@@ -4,6 +4,7 @@ daily caps), the audit store failing, the settings and the rate limiter."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import statistics
 import time
@@ -103,15 +104,16 @@ async def test_an_answer_is_not_sent_when_the_audit_store_fails(served):
 
 def test_compare_settings_from_the_environment():
     settings = Settings.load({"GOVSHARE_COMPARE_RATE": "7", "GOVSHARE_COMPARE_BURST": "70",
-                              "GOVSHARE_COMPARE_MAX_BATCH": "5"})  # fmt: skip
-    assert settings.compare == CompareSettings(max_batch=5, rate=7, burst=70)
-    assert Settings.load({}).compare == CompareSettings(max_batch=1000, rate=50, burst=1000)
+                              "GOVSHARE_COMPARE_MAX_BATCH": "5",
+                              "GOVSHARE_COMPARE_GUESSES": "3"})  # fmt: skip
+    assert settings.compare == CompareSettings(max_batch=5, rate=7, burst=70, guesses=3)
+    assert Settings.load({}).compare == CompareSettings(max_batch=1000, rate=50, burst=1000, guesses=10)
 
 
 @pytest.mark.parametrize(
     "environ",
     [{"GOVSHARE_COMPARE_RATE": "0"}, {"GOVSHARE_COMPARE_MAX_BATCH": "x"},
-     {"GOVSHARE_COMPARE_RATE": "100", "GOVSHARE_COMPARE_BURST": "10"}],
+     {"GOVSHARE_COMPARE_RATE": "100", "GOVSHARE_COMPARE_BURST": "10"}, {"GOVSHARE_COMPARE_GUESSES": "0"}],
 )  # fmt: skip
 def test_bad_compare_settings_are_refused(environ):
     with pytest.raises(ConfigurationError, match="GOVSHARE_COMPARE"):
@@ -163,3 +165,48 @@ async def test_match_only_takes_the_same_time_for_an_unknown_subject(served):
 def test_an_unknown_rate_limit_storage_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="GOVSHARE_RATE_LIMIT_STORAGE"):
         CompareRateLimiter(CompareSettings(storage="bogus://x"))
+
+
+async def test_a_costly_batch_does_not_stall_other_requests(served):
+    """Claims of U+FDFA (NFKC makes each 18 characters) cost about 3 ms each to normalise:
+    a batch of them must let the event loop run between comparisons (one request never
+    stalls the others), measured as the longest stretch of the event loop's thread CPU time
+    between two turns of a ticking task (CPU time: a busy machine's preemption is not a stall)."""
+    _, gateway, _ = served
+    amr = gateway.catalog.resources[AMR]
+    consumer = Consumer(HOUSING.code, "test", frozenset({"consumer"}))
+    claims = {"name": "\ufdfa" * 1000, "business_scope": "\ufdfa" * 1000}
+    requests = [CompareRequest(amr, code, claims) for code in organization_codes(25) * 8]
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.thread_time()
+        while True:
+            await asyncio.sleep(0)
+            now = time.thread_time()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    started = time.thread_time()
+    context = RequestContext(gateway.federation, consumer, purpose=PURPOSE)
+    answer = await Comparer(rate=None, recorder=None).compare(context, requests)
+    took = time.thread_time() - started
+    await asyncio.sleep(0)  # the ticker notes the stretch that ends now
+    ticker.cancel()
+    assert len(answer.results) == 200
+    assert answer.results[0].items == {"name": "mismatch", "business_scope": "mismatch"}
+    assert took > 0.05, "the batch is meant to be costly"
+    assert max(gaps) < took / 4, (max(gaps), took)
+
+
+async def test_the_guess_budget_is_per_consumer_subject_and_item():
+    limiter = CompareRateLimiter(CompareSettings(guesses=2))
+    for left in (2, 1):
+        assert await limiter.guesses_left("consumer-a", _resource(), "S1", "name") == left
+        await limiter.mismatched("consumer-a", _resource(), "S1", "name")
+    assert await limiter.guesses_left("consumer-a", _resource(), "S1", "name") == 0
+    assert await limiter.guesses_left("consumer-a", _resource(), "S2", "name") == 2  # another subject
+    assert await limiter.guesses_left("consumer-a", _resource(), "S1", "other") == 2  # another item
+    assert await limiter.guesses_left("consumer-b", _resource(), "S1", "name") == 2  # another consumer

@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 
 from errors import ConditionalAccessRequired, ModeNotAllowed, NotShared
 from policies.catalog import Catalog, Department, Item, Resource
-from policies.compare import canonical, fold_whitespace, matches, normalize_text
+from policies.compare import (
+    budgets_guesses,
+    canonical,
+    claim_problem,
+    fold_whitespace,
+    matches,
+    normalize_text,
+)
 from policies.decision import AccessRequest, Consumer, Grant, decide_item, share_in_mode
 from policies.share import Mode, Share
 
@@ -98,7 +105,31 @@ def test_nothing_stored_never_matches_whatever_the_claim(claim: str, kind: str) 
 
 @given(st.text(max_size=30), st.text(max_size=30))
 def test_a_string_without_steps_matches_only_itself(a: str, b: str) -> None:
-    assert matches(a, b, item()) is (a == b)
+    assert matches(a, b, item()) is (a == b and not a.isspace() and a != "")
+
+
+BLANK = st.text(alphabet=st.sampled_from(" \t\n\r\x0b\x0c\xa0\u1680\u2000\u2003\u2028\u3000"), max_size=5)
+STEPS = st.lists(st.sampled_from(["nfkc", "strip", "upper"]), unique=True).map(tuple)
+
+
+@given(BLANK, BLANK, STEPS, st.sampled_from(["string", "date", "integer", "number", "boolean", "datetime"]))
+def test_a_blank_value_is_no_value(claim: str, held: str, steps: tuple[str, ...], kind: str) -> None:
+    """An empty or whitespace-only claim never matches, not even an empty stored value
+    (which some sources hold for NULL: Oracle's '' is NULL), whatever the steps: a blank
+    claim would otherwise tell a stored "nothing" from a stored NULL."""
+    assert matches(claim, held, item(kind, steps)) is False
+    assert canonical(held, item(kind, steps)) == canonical(None, item(kind, steps))
+
+
+def test_the_subjects_key_is_never_claimed() -> None:
+    """The key item holds the subject's own code: a claim of it would match exactly when the
+    subject is on record, which ``compare_disclosure: match_only`` exists to hide."""
+    key = Item("uscc", "code", "string", Share.UNCONDITIONAL)
+    resource = Resource("amr.reg", "c", "n", PROVIDER, "organization", "uscc", Share.UNCONDITIONAL,
+                        (key, item()), {}, modes=frozenset({Mode.COMPARE}))  # fmt: skip
+    problem = claim_problem(resource, "uscc")
+    assert problem is not None and "key" in problem and "subject" in problem
+    assert claim_problem(resource, "x") is None
 
 
 def test_canonical_forms_stay_short_whatever_the_exponent() -> None:
@@ -191,3 +222,13 @@ def test_the_refusal_detail_is_the_same_as_for_a_read() -> None:
     compare = decide_item(AccessRequest(CONSUMER, PURPOSE, Mode.COMPARE, NOW), catalog, resource, one, [])
     assert read is not None and compare is not None
     assert (compare.code, compare.extensions, compare.message) == (read.code, read.extensions, read.message)
+
+
+@given(SHARES, COMPARE_CLASSES)
+def test_mismatches_are_budgeted_where_reading_is_not_open_to_all(
+    share: Share, compare: Share | None
+) -> None:
+    """Whatever opens comparing (``compare:``, a compare grant), an item that not every
+    department may read could be learned by claiming value after value: it is budgeted."""
+    one = item(share=share, compare=compare)
+    assert budgets_guesses(one) is (share is not Share.UNCONDITIONAL)
