@@ -114,6 +114,20 @@ class LimitedExecution(StrawberryGraphQLCoreExecutionContext):
             raise too_complex("max_errors", self.max_errors, "errors in the operation")
         super().handle_field_error(raw_error, return_type, field_details_list, path)
 
+    @staticmethod
+    def complete_leaf_value(return_type: Any, result: Any) -> Any:
+        """``result`` as its scalar or enum type, else ``SourceUnavailable`` naming the type
+        only: graphql-core's own error quotes the value (``String cannot represent value:
+        {...}``), and a leaf's value is what a department answered, an object or list
+        included (errors.py: a stored value never goes into error text)."""
+        try:
+            return StrawberryGraphQLCoreExecutionContext.complete_leaf_value(return_type, result)
+        except Exception:
+            raise SourceUnavailable(
+                f"the providing department's source answered a value that is not a {return_type.name}"
+                " (not shown); the department must correct its data"
+            ) from None
+
 
 _WHOLE_OPERATION = frozenset({"max_errors", "max_result_values"})  # refusals that end the operation
 
