@@ -10,6 +10,7 @@ Department settings (``connector:``), checked once by ``open``::
     concurrency: 8      # per-key requests in flight at once (and the pool's connection limit)
     retries: 2          # extra attempts of an idempotent request (GET; a batch POST marked so)
     backoff: 0.1        # seconds before the first retry, doubled before each next one
+    max_bytes: 33554432 # largest answer read (decoded bytes; default 32 MiB): a bigger one is refused
 
 Secrets are never written in the catalog: ``${NAME}`` in a header value or the password is
 read from the environment variable NAME when the connector opens, and an unset one is a
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Awaitable, Mapping, Sequence
@@ -74,7 +76,7 @@ from errors import ConfigurationError, SourceUnavailable
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_DEFAULTS = {"concurrency": 8, "retries": 2, "backoff": 0.1}
+_DEFAULTS = {"concurrency": 8, "retries": 2, "backoff": 0.1, "max_bytes": 32 * 1024 * 1024}
 _SCAN_PARAMS = ("after", "since", "limit")
 ROOT = RecordPath("$", ())
 
@@ -117,9 +119,10 @@ class HTTPBinding(Binding):
 class HTTPConnector(Connector):
     kind = "http"
 
-    def __init__(self, client: httpx.AsyncClient, timeout: float, *, concurrency: int = 8,
-                 retries: int = 2, backoff: float = 0.1) -> None:  # fmt: skip
+    def __init__(self, client: httpx.AsyncClient, timeout: float, *, concurrency: int = 8, retries: int = 2,
+                 backoff: float = 0.1, max_bytes: int = 32 * 1024 * 1024) -> None:  # fmt: skip
         self.client = client
+        self.max_bytes = max_bytes
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -141,7 +144,8 @@ class HTTPConnector(Connector):
             timeout=timeout,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         )
-        return cls(client, timeout, concurrency=concurrency, retries=retries, backoff=numbers["backoff"])
+        return cls(client, timeout, concurrency=concurrency, retries=retries, backoff=numbers["backoff"],
+                   max_bytes=int(numbers["max_bytes"]))  # fmt: skip
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> HTTPBinding:
         """Raises ``ConfigurationError`` naming the ``source.`` setting that is wrong."""
@@ -172,7 +176,9 @@ class HTTPConnector(Connector):
             return {}
         reading = self._fetch_batches(bound, wanted) if bound.batch else self._fetch_each(bound, wanted)
         records = await self._within(reading, f"reading {bound.target}")
-        found = {key: _project(bound, record, items) for key, record in records}
+        found: dict[str, Row] = {}
+        for key, record in records:  # a source that repeats a key is wrong: its first record is the one
+            found.setdefault(key, _project(bound, record, items))
         return only_asked(found, wanted)
 
     async def scan(
@@ -281,8 +287,8 @@ class HTTPConnector(Connector):
         if response.status_code >= 300:
             raise SourceUnavailable(f"{method} {shown} answered {response.status_code}{_hint(response)}")
         try:
-            return response.json()
-        except ValueError:
+            return json.loads(response.content)
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise SourceUnavailable(f"{method} {shown} answered something that is not JSON") from None
 
     async def _send(
@@ -294,7 +300,7 @@ class HTTPConnector(Connector):
         for attempt in range(attempts):
             last = attempt + 1 == attempts
             try:
-                response = await self.client.request(method, url, **request)
+                response = await self._bounded(self.client.build_request(method, url, **request), shown)
             except httpx.HTTPError as exc:
                 if last:
                     raise SourceUnavailable(f"{method} {shown} failed: {type(exc).__name__}") from exc
@@ -303,6 +309,24 @@ class HTTPConnector(Connector):
                     return response
             await asyncio.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _bounded(self, request: httpx.Request, shown: str) -> httpx.Response:
+        """The response with its body read, at most ``max_bytes`` of it (decoded, so a
+        compressed bomb counts at its real size): a source cannot fill the gateway's memory."""
+        response = await self.client.send(request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise SourceUnavailable(
+                        f"{request.method} {shown} answered more than max_bytes ({self.max_bytes} bytes);"
+                        " raise the connector's `max_bytes:` or lower `batch.max_keys`"
+                    )
+        finally:
+            await response.aclose()
+        response._content = bytes(body)  # httpx's own slot for a body read (Response.read)
+        return response
 
     async def _within(self, call: Awaitable[T], what: str) -> T:
         return await within(self.timeout, call, what, self._abandoned)
@@ -388,7 +412,7 @@ def _number(settings: Mapping[str, Any], name: str, default: float) -> float:
     if not number or (integral and not isinstance(value, int)):
         kind = "a whole number" if integral else "a number of seconds"
         raise ConfigurationError(f"connector `{name}:` must be {kind}, got {value!r}")
-    least = 1 if name == "concurrency" else 0
+    least = 1 if name in ("concurrency", "max_bytes") else 0
     if value < least:
         raise ConfigurationError(f"connector `{name}:` must be {least} or more, got {value!r}")
     return float(value)

@@ -6,6 +6,7 @@ The contract itself (batch, missing subjects, scan ...) is tests/connectors/test
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.base import open_connector
@@ -35,11 +36,14 @@ class Service:
     seen: list[tuple[str, str, dict[str, str], float]] = field(default_factory=list)
     fail: int = 0
     delay: float = 0.0
+    raw: bytes | None = None  # answered as it is (application/json) instead of a record
 
-    async def answer(self, request: Request) -> JSONResponse:
+    async def answer(self, request: Request) -> Response:
         self.seen.append((request.method, request.url.path, dict(request.headers), time.monotonic()))
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.raw is not None:
+            return Response(self.raw, media_type="application/json")
         if self.fail > 0:
             self.fail -= 1
             return JSONResponse({"error": "busy"}, 503)
@@ -61,7 +65,7 @@ def running() -> Iterator[Service]:
 @pytest.fixture
 def service(running: Service) -> Service:
     running.seen.clear()
-    running.fail, running.delay = 0, 0.0
+    running.fail, running.delay, running.raw = 0, 0.0, None
     return running
 
 
@@ -152,6 +156,7 @@ async def test_secrets_come_from_the_environment(service: Service, monkeypatch: 
         ({"retries": -1}, "retries"),
         ({"retries": 1.5}, "retries"),
         ({"backoff": "fast"}, "backoff"),
+        ({"max_bytes": 0}, "max_bytes"),
     ],
 )
 def test_bad_connector_settings_are_refused_naming_them(
@@ -210,4 +215,52 @@ async def test_a_check_is_a_probe_and_is_not_retried(service: Service) -> None:
     with pytest.raises(SourceUnavailable, match="503"):
         await http.check(binding)
     assert len(service.seen) == 1
+    await http.close()
+
+
+NOT_JSON = {
+    "nested deeper than any parser": b"[" * 100_000 + b"]" * 100_000,
+    "objects nested deeper than any parser": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    "not UTF-8": b'{"data": {"uscc": "K1", "name": "\xd5\xc5"}}',
+    "an HTML page": b"<html>login</html>",
+}
+
+
+@pytest.mark.parametrize("raw", list(NOT_JSON.values()), ids=list(NOT_JSON))
+@pytest.mark.parametrize("source", [GET, BATCH], ids=["per key", "batch"])
+async def test_an_answer_that_is_not_json_is_source_unavailable(
+    service: Service, raw: bytes, source: dict[str, Any]
+) -> None:
+    """Never an unexpected error (a RecursionError was an INTERNAL answer)."""
+    service.raw = raw
+    http = connector(service, retries=0)
+    with pytest.raises(SourceUnavailable, match="not JSON"):
+        await http.fetch(http.bind(source, ["uscc", "name"], "uscc"), ["K1"], ["name"])
+    await http.close()
+
+
+async def test_an_answer_larger_than_max_bytes_is_refused(service: Service) -> None:
+    record = {"data": {"uscc": "K1", "name": "x" * 5000}}
+    service.raw = json.dumps(record).encode()
+    http = connector(service, max_bytes=4096, retries=2)
+    binding = http.bind(GET, ["uscc", "name"], "uscc")
+    with pytest.raises(SourceUnavailable, match="max_bytes"):
+        await http.fetch(binding, ["K1"], ["name"])
+    assert len(service.seen) == 1  # too large is not a passing failure: not retried
+    await http.close()
+    roomy = connector(service, max_bytes=8192)
+    assert await roomy.fetch(roomy.bind(GET, ["uscc", "name"], "uscc"), ["K1"], ["name"]) == {
+        "K1": {"name": "x" * 5000}
+    }
+    await roomy.close()
+
+
+async def test_a_batch_answering_a_key_twice_gives_its_first_record(service: Service) -> None:
+    """As a scan does (connectors/records.py): which record wins must not depend on the kind."""
+    twice = [{"uscc": "K1", "name": "first"}, {"uscc": "K1", "name": "second"}]
+    service.raw = json.dumps({"items": twice}).encode()
+    http = connector(service)
+    assert await http.fetch(http.bind(BATCH, ["uscc", "name"], "uscc"), ["K1"], ["name"]) == {
+        "K1": {"name": "first"}
+    }
     await http.close()
