@@ -61,7 +61,7 @@ from connectors.base import (
     timeout_setting,
     within,
 )
-from connectors.records import as_stamp
+from connectors.records import as_stamp, read_stamp
 from errors import ConfigurationError, SourceUnavailable
 
 T = TypeVar("T")
@@ -321,7 +321,7 @@ def _converters(binding: Binding, header: Sequence[str]) -> dict[str, Callable[[
     types = binding.types if isinstance(binding, FileBinding) else {}
     convert = {binding.columns[item]: TYPES[kind] for item, kind in types.items()}
     if binding.updated_at and binding.updated_at in header:
-        convert[binding.updated_at] = dt.datetime.fromisoformat
+        convert[binding.updated_at] = read_stamp
     return convert
 
 

@@ -20,12 +20,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connectors.base import Row
 from errors import ConfigurationError
 
 _STEP = re.compile(r"\.([A-Za-z_\u0080-\uffff][\w\u0080-\uffff-]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
 _MISSING = object()
+CHINA_TIME = ZoneInfo("Asia/Shanghai")  # as policies/chinatime.py (connectors may not import policies)
 
 
 @dataclass(frozen=True)
@@ -90,14 +92,27 @@ def path_setting(value: Any, where: str) -> RecordPath:
 
 
 def as_stamp(value: Any) -> dt.datetime | None:
-    """A change stamp as a naive ``datetime`` (ISO 8601 text or a datetime), None when absent
-    or unreadable: a row without a readable stamp counts as unchanged, as a SQL NULL does."""
+    """A change stamp as a naive ``datetime`` in China time (ISO 8601 text or a datetime),
+    None when absent or unreadable: a row without a readable stamp counts as unchanged, as a
+    SQL NULL does. A naive stamp is China time, as the ``since`` the gateway passes is
+    (gateway/export.py); one with an offset (``Z``, ``+08:00``) is converted to it, so stamps
+    of both spellings compare (a mix raised TypeError)."""
     if value is None or isinstance(value, dt.datetime):
-        return value
+        return None if value is None else china_time(value)
     try:
-        return dt.datetime.fromisoformat(str(value))
+        return china_time(dt.datetime.fromisoformat(str(value)))
     except ValueError:
         return None
+
+
+def read_stamp(text: str) -> dt.datetime:
+    """ISO 8601 text as ``as_stamp`` reads it; raises ``ValueError`` when it is not one."""
+    return china_time(dt.datetime.fromisoformat(text))
+
+
+def china_time(stamp: dt.datetime) -> dt.datetime:
+    """``stamp`` as naive China time (GB/T 7408 local time of the platform, UTC+8)."""
+    return stamp if stamp.tzinfo is None else stamp.astimezone(CHINA_TIME).replace(tzinfo=None)
 
 
 def scan_window(

@@ -5,6 +5,7 @@ refused at load. The contract itself is tests/connectors/test_contract.py."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import threading
 from pathlib import Path
@@ -182,3 +183,21 @@ async def test_each_load_and_each_refusal_is_logged_once(
     lines = [r.getMessage() for r in caplog.records]
     refused = f"{path} line 3: the key uscc repeats line 2; fix the file and drop it again"
     assert lines == [f"file {path} not loaded: {refused}", f"file {path} loaded: 1 rows"]
+
+
+async def test_stamps_with_and_without_an_offset_load_and_filter(tmp_path: Path) -> None:
+    """A department's export may write ``Z`` or ``+08:00`` on some stamps: China time, as a
+    naive stamp is; the mix loaded as a TypeError (an INTERNAL answer) before."""
+    (tmp_path / "mixed.csv").write_text(
+        "uscc,status,updated_at\n"
+        "K1,a,2026-01-01T09:00:00\n"
+        "K2,b,2026-01-01T02:00:00Z\n"  # 10:00 in China
+        "K3,c,2026-01-01T08:00:00+08:00\n",
+        encoding="utf-8",
+    )
+    connector = open_file(tmp_path)
+    binding = connector.bind({"file": "mixed.csv", "updated_at": "updated_at"}, ["uscc", "status"], "uscc")
+    assert await connector.freshness(binding) == dt.datetime(2026, 1, 1, 10)
+    since = await connector.scan(binding, ["status"], since=dt.datetime(2026, 1, 1, 8, 30))
+    assert [row["__key__"] for row in since] == ["K1", "K2"]
+    await connector.close()

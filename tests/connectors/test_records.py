@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -107,3 +108,20 @@ def test_only_asked_keeps_the_asked_keys_in_asking_order(found: dict[str, int], 
 )  # fmt: skip
 def test_as_stamp(value: Any, stamp: dt.datetime | None) -> None:
     assert as_stamp(value) == stamp
+
+
+OFFSETS = st.sampled_from(
+    [dt.UTC, dt.timezone(dt.timedelta(hours=-5)), dt.timezone(dt.timedelta(hours=8)), None]
+)
+
+
+@given(st.datetimes(min_value=dt.datetime(2000, 1, 1), timezones=OFFSETS))
+def test_a_stamp_with_an_offset_is_china_time_and_compares_with_naive_ones(moment: dt.datetime) -> None:
+    """A naive stamp is China time, as the gateway's ``since`` is (gateway/export.py); an
+    ISO 8601 offset (``+08:00``, ``Z``) is turned into it, never left to fail a comparison."""
+    stamp = as_stamp(moment.isoformat())
+    assert stamp is not None and stamp.tzinfo is None
+    expected = moment if moment.tzinfo is None else moment.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert stamp == expected.replace(tzinfo=None)
+    assert as_stamp(moment) == stamp
+    assert stamp < dt.datetime.max  # comparable with the naive `since` of a scan
