@@ -27,9 +27,14 @@ would otherwise load as it stood.
 
 A malformed file fails every call with ``SourceUnavailable`` naming the file and line (a
 row with too many or too few fields, an empty or repeated key, a value that is not of its
-``types:`` type, an unreadable stamp) until it is replaced; the old content is not served
+``types:`` type, an unreadable stamp, an unclosed quote (the reader is strict), a bound
+column named twice in the header, text that is not in ``encoding``) until it is replaced; the old content is not served
 in the meantime, since it is no longer what the department publishes. An empty cell is
 None (CSV cannot tell empty text from no value).
+
+``file:`` stays inside ``folder`` (``..`` and absolute paths are refused by ``bind``) and a
+symbolic link there that leads outside it is not followed: the department writes its drop
+folder, and a link must not make it serve another file of the server.
 
 Parsing is the standard library's ``csv`` module (RFC 4180 quoting, multi-line fields).
 XLSX is not read: openpyxl is not a dependency yet, and a department can export CSV.
@@ -39,14 +44,16 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import csv
 import datetime as dt
+import io
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from connectors.base import (
     Abandoned,
@@ -133,9 +140,7 @@ class FileConnector(Connector):
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> FileBinding:
         """Raises ``ConfigurationError`` naming the ``source.`` setting that is wrong. The file
         need not exist yet (a department may drop it later): ``check`` says whether it does."""
-        name = source.get("file")
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError("a file source needs `file:` (a CSV file name, relative to the folder)")
+        name = _file_name(source.get("file"))
         columns = bind_columns(source, items, key_item)
         types = dict(source.get("types") or {})
         for item, kind in types.items():
@@ -234,31 +239,76 @@ class FileConnector(Connector):
     def _read(self, binding: Binding) -> Snapshot:
         """Read the whole file (in a worker thread), again if it changed meanwhile."""
         for _ in range(3):
-            try:
-                with open(binding.target, encoding=self.encoding, newline="") as handle:
-                    before = _fidentity(handle.fileno())
-                    snapshot = _parse(binding, handle, before, self.delimiter)
-                    if _fidentity(handle.fileno()) == before:
-                        return snapshot
-            except FileNotFoundError:
-                raise SourceUnavailable(f"the file {binding.target} does not exist (yet)") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise SourceUnavailable(f"the file {binding.target} cannot be read: {exc}") from None
+            with self._opened(binding.target) as handle:
+                before = _fidentity(handle.fileno())
+                data = handle.read()
+                if _fidentity(handle.fileno()) != before:
+                    continue
+            text = _decoded(binding.target, data, self.encoding)
+            return _parse(binding, io.StringIO(text, newline=""), before, self.delimiter)
         raise SourceUnavailable(
             f"the file {binding.target} kept changing while being read; write it aside and rename it"
         )
 
     def _header(self, path: str) -> tuple[str, ...] | None:
         try:
-            with open(path, encoding=self.encoding, newline="") as handle:
-                return tuple(next(csv.reader(handle, delimiter=self.delimiter), []))
+            with self._opened(path) as handle:
+                line = _decoded(path, handle.readline(), self.encoding)
+        except SourceUnavailable:
+            if not os.path.lexists(path):
+                return None
+            raise
+        try:
+            return tuple(next(csv.reader([line], delimiter=self.delimiter, strict=True), []))
+        except csv.Error as exc:
+            raise SourceUnavailable(f"{path} line 1: {exc}") from None
+
+    @contextlib.contextmanager
+    def _opened(self, path: str) -> Iterator[BinaryIO]:
+        """``path`` open for reading in binary; ``SourceUnavailable`` when it is missing,
+        unreadable, or leads outside the folder (a symbolic link the department dropped
+        must not serve another file; ``bind`` already refuses names with ``..``)."""
+        folder = os.path.realpath(self.folder)
+        if os.path.commonpath([os.path.realpath(path), folder]) != folder:
+            raise SourceUnavailable(
+                f"the file {path} leads outside the connector's folder {self.folder} (a symbolic link?);"
+                " drop the file itself there"
+            )
+        try:
+            with open(path, "rb") as handle:
+                yield handle
         except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise SourceUnavailable(f"the file {path} cannot be read: {exc}") from None
+            raise SourceUnavailable(f"the file {path} does not exist (yet)") from None
+        except OSError as exc:
+            raise SourceUnavailable(f"the file {path} cannot be read: {exc.strerror}") from None
 
     async def _within(self, call: Awaitable[T], what: str) -> T:
         return await within(self.timeout, call, what, self._abandoned)
+
+
+def _file_name(value: Any) -> str:
+    """``source.file``: a path relative to the folder that stays inside it."""
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError("a file source needs `file:` (a CSV file name, relative to the folder)")
+    if os.path.isabs(value) or ".." in Path(value).parts:
+        raise ConfigurationError(
+            f"source.file {value!r} leads outside the connector's folder; name a file inside it"
+            " (e.g. deposits.csv), or set the connector's `folder:`"
+        )
+    return value
+
+
+def _decoded(path: str, data: bytes, encoding: str) -> str:
+    """``data`` as text; ``SourceUnavailable`` naming the line where it stops being
+    ``encoding`` (never the bytes: they are part of a stored value)."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SourceUnavailable(
+            f"{path} line {line}: the file is not {encoding} text; save it as {encoding} or set the"
+            " connector's `encoding:` to the one it is written in (e.g. gb18030)"
+        ) from None
 
 
 def _identity(path: str) -> Identity | None:
@@ -276,7 +326,7 @@ def _fidentity(descriptor: int) -> Identity:
 
 def _parse(binding: Binding, handle: Any, identity: Identity, delimiter: str) -> Snapshot:
     """Raises ``SourceUnavailable`` naming the file and line of the first malformed row."""
-    reader = csv.reader(handle, delimiter=delimiter)
+    reader = csv.reader(handle, delimiter=delimiter, strict=True)  # strict: an unclosed quote is an error
     try:
         header = tuple(next(reader))
     except StopIteration:
@@ -290,31 +340,35 @@ def _parse(binding: Binding, handle: Any, identity: Identity, delimiter: str) ->
         raise SourceUnavailable(
             f"{binding.target} line 1: the header has no column {', '.join(map(repr, missing))}"
         )
+    twice = [c for c in bound_columns(binding) if header.count(c) > 1]
+    if twice:  # which of the two is shared is not for the gateway to guess
+        raise _malformed(binding, 1, f"the header names column {twice[0]!r} twice")
     convert = _converters(binding, header)
     rows: dict[str, dict[str, Any]] = {}
     lines: dict[str, int] = {}
-    line = 1
+    start = [2]  # first line of the row being read, also when the reader fails inside it
     try:
-        for line, record in _numbered(reader):
+        for line, record in _numbered(reader, start):
             row = _row(binding, header, record, convert, line)
             key = row[binding.key]
             if key in rows:
                 raise _malformed(binding, line, f"the key {binding.key} repeats line {lines[key]}")
             rows[key], lines[key] = row, line
     except csv.Error as exc:
-        raise _malformed(binding, line + 1, str(exc)) from None
+        raise _malformed(binding, start[0], str(exc)) from None
     stamps = [row[binding.updated_at] for row in rows.values()] if binding.updated_at else []
     latest = max((s for s in stamps if s is not None), default=None)
     return Snapshot(identity, header, rows, tuple(sorted(rows)), latest)
 
 
-def _numbered(reader: Any) -> Any:
-    """(first line of the row, fields) for each non-blank row; blank lines are skipped."""
-    start = reader.line_num + 1
+def _numbered(reader: Any, start: list[int]) -> Any:
+    """(first line of the row, fields) for each non-blank row; blank lines are skipped.
+    ``start[0]`` is the first line of the row being read (for an error inside it)."""
+    start[0] = reader.line_num + 1
     for record in reader:
         if record:
-            yield start, record
-        start = reader.line_num + 1
+            yield start[0], record
+        start[0] = reader.line_num + 1
 
 
 def _converters(binding: Binding, header: Sequence[str]) -> dict[str, Callable[[str], Any]]:

@@ -110,6 +110,13 @@ async def test_a_changed_file_is_reloaded_and_an_unchanged_one_is_not(tmp_path: 
         ),  # a quoted field spans lines 2-3
         ("uscc,status,count,updated_at\nK1,甲,1,yesterday\n", 2, "not an ISO 8601 date-time"),
         ("uscc,state\nK1,甲\n", 1, "no column 'status'"),
+        (
+            'uscc,status,count\nK1,ok,1\nK2,"many,2\nK3,many,3\n',
+            3,
+            "unexpected end of data",
+        ),  # unclosed quote
+        ('uscc,status,count\nK1,"ok"many,1\n', 2, "expected after"),  # text after a closing quote
+        ("uscc,status,status,count\nK1,ok,many,1\n", 1, "names column 'status' twice"),
         ("", 1, "the file is empty"),
     ],
 )
@@ -201,3 +208,46 @@ async def test_stamps_with_and_without_an_offset_load_and_filter(tmp_path: Path)
     since = await connector.scan(binding, ["status"], since=dt.datetime(2026, 1, 1, 8, 30))
     assert [row["__key__"] for row in since] == ["K1", "K2"]
     await connector.close()
+
+
+async def test_bytes_not_of_the_encoding_are_named_by_line_never_quoted(tmp_path: Path) -> None:
+    """A GBK export read as UTF-8: the line, the encoding and the fix, never the bytes."""
+    (tmp_path / "d.csv").write_bytes("uscc,status,count\nK1,ok,1\nK2,张三,2\n".encode("gbk"))
+    connector = open_file(tmp_path)
+    binding = connector.bind({"file": "d.csv"}, ITEMS, "uscc")
+    with pytest.raises(SourceUnavailable) as caught:
+        await connector.fetch(binding, ["K1"], ["status"])
+    (tmp_path / "h.csv").write_bytes("uscc,张三,count\n".encode("gbk"))
+    with pytest.raises(SourceUnavailable) as header:  # a check reads the header line only
+        await connector.check(connector.bind({"file": "h.csv"}, ITEMS, "uscc"))
+    for error, line in ((caught.value, 3), (header.value, 1)):
+        message = error.message.replace(str(tmp_path), "")  # the test's folder is named after it
+        assert f"line {line}:" in message and "utf-8-sig" in message and "encoding:" in message
+        assert "0x" not in message and "\\x" not in message and "byte" not in message
+    gbk = open_connector({"kind": "file", "folder": str(tmp_path), "encoding": "gb18030"}, tmp_path)
+    assert await gbk.fetch(gbk.bind({"file": "d.csv"}, ITEMS, "uscc"), ["K2"], ["status"]) == {
+        "K2": {"status": "张三"}
+    }
+
+
+@pytest.mark.parametrize("name", ["../d.csv", "sub/../../d.csv", "/etc/passwd", ""])
+def test_a_file_outside_the_folder_is_refused_at_load(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigurationError, match="file"):
+        open_file(tmp_path / "drop").bind({"file": name}, ITEMS, "uscc")
+
+
+async def test_a_symlink_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
+    """The department writes its drop folder; a link there must not serve another file."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (tmp_path / "other.csv").write_text("uscc,status,count\nK1,other's,1\n", encoding="utf-8")
+    (drop / "d.csv").symlink_to(tmp_path / "other.csv")
+    (drop / "real.csv").write_text("uscc,status,count\nK1,ours,1\n", encoding="utf-8")
+    (drop / "inside.csv").symlink_to(drop / "real.csv")
+    connector = open_file(drop)
+    binding = connector.bind({"file": "d.csv"}, ITEMS, "uscc")
+    for call in (connector.fetch(binding, ["K1"], ["status"]), connector.check(binding)):
+        with pytest.raises(SourceUnavailable, match="outside"):
+            await call
+    inside = connector.bind({"file": "inside.csv"}, ITEMS, "uscc")
+    assert await connector.fetch(inside, ["K1"], ["status"]) == {"K1": {"status": "ours"}}
