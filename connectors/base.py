@@ -185,6 +185,17 @@ def timeout_setting(settings: Mapping[str, Any]) -> float:
     return seconds
 
 
+def known_settings(settings: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    """Raises ``ConfigurationError`` naming each setting of ``settings`` not in ``allowed``:
+    a misspelt one (``colums:``, ``delimeter:``) would otherwise be ignored silently and the
+    source read with its default. ``where`` names the section (``connector``, ``source``)."""
+    unknown = sorted(str(name) for name in settings if name not in allowed)
+    if unknown:
+        names = ", ".join(f"`{name}:`" for name in unknown)
+        takes = ", ".join(allowed)
+        raise ConfigurationError(f"{where} has unknown settings {names}; this kind takes {takes}")
+
+
 def register(cls: C) -> C:
     _KINDS[cls.kind] = cls
     return cls

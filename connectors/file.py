@@ -28,9 +28,9 @@ would otherwise load as it stood.
 A malformed file fails every call with ``SourceUnavailable`` naming the file and line (a
 row with too many or too few fields, an empty or repeated key, a value that is not of its
 ``types:`` type, an unreadable stamp, an unclosed quote (the reader is strict), a bound
-column named twice in the header, text that is not in ``encoding``) until it is replaced; the old content is not served
-in the meantime, since it is no longer what the department publishes. An empty cell is
-None (CSV cannot tell empty text from no value).
+column named twice in the header, text that is not in ``encoding``) until it is replaced;
+the old content is not served in the meantime, since it is no longer what the department
+publishes. An empty cell is None (CSV cannot tell empty text from no value).
 
 ``file:`` stays inside ``folder`` (``..`` and absolute paths are refused by ``bind``) and a
 symbolic link there that leads outside it is not followed: the department writes its drop
@@ -63,6 +63,7 @@ from connectors.base import (
     SourceCheck,
     bind_columns,
     bound_columns,
+    known_settings,
     register,
     settle,
     timeout_setting,
@@ -124,6 +125,7 @@ class FileConnector(Connector):
 
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> FileConnector:
+        known_settings(settings, ("kind", "folder", "encoding", "delimiter", "timeout"), "connector")
         folder = Path(str(settings.get("folder") or "{data}").replace("{data}", str(data_dir)))
         encoding = str(settings.get("encoding") or "utf-8-sig")
         try:
@@ -140,6 +142,7 @@ class FileConnector(Connector):
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> FileBinding:
         """Raises ``ConfigurationError`` naming the ``source.`` setting that is wrong. The file
         need not exist yet (a department may drop it later): ``check`` says whether it does."""
+        known_settings(source, ("file", "key", "columns", "updated_at", "types"), "source")
         name = _file_name(source.get("file"))
         columns = bind_columns(source, items, key_item)
         types = dict(source.get("types") or {})

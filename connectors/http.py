@@ -65,6 +65,7 @@ from connectors.base import (
     Row,
     SourceCheck,
     bind_columns,
+    known_settings,
     register,
     settle,
     timeout_setting,
@@ -78,6 +79,8 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DEFAULTS = {"concurrency": 8, "retries": 2, "backoff": 0.1, "max_bytes": 32 * 1024 * 1024}
 _SCAN_PARAMS = ("after", "since", "limit")
+CONNECTOR_SETTINGS = ("kind", "base_url", "headers", "auth", "timeout", *_DEFAULTS)
+SOURCE_SETTINGS = ("get", "record", "batch", "scan", "freshness", "key", "columns", "updated_at")
 ROOT = RecordPath("$", ())
 
 
@@ -133,6 +136,7 @@ class HTTPConnector(Connector):
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> HTTPConnector:
         """Raises ``ConfigurationError`` naming the setting: no or a bad ``base_url``, an unset
         ``${NAME}``, a literal credential, a non-positive number."""
+        known_settings(settings, CONNECTOR_SETTINGS, "connector")
         base_url = _base_url(settings.get("base_url"))
         timeout = timeout_setting(settings)
         numbers = {name: _number(settings, name, default) for name, default in _DEFAULTS.items()}
@@ -149,6 +153,7 @@ class HTTPConnector(Connector):
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> HTTPBinding:
         """Raises ``ConfigurationError`` naming the ``source.`` setting that is wrong."""
+        known_settings(source, SOURCE_SETTINGS, "source")
         get, batch = _template(source.get("get")), _batch(source.get("batch"))
         if get is None and batch is None:
             raise ConfigurationError(

@@ -23,6 +23,7 @@ from connectors.base import (
     SourceCheck,
     bind_columns,
     bound_columns,
+    known_settings,
     register,
     timeout_setting,
     within,
@@ -49,10 +50,12 @@ class MockConnector(Connector):
 
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> MockConnector:
+        known_settings(settings, ("kind", "tables", "delay", "timeout"), "connector")
         delay = float(settings.get("delay", 0.0))
         return cls(settings.get("tables") or {}, delay=delay, timeout=timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
+        known_settings(source, ("table", "key", "columns", "updated_at"), "source")
         target = source.get("table")
         if not target:
             raise ConfigurationError("a mock source needs `table:`")

@@ -29,6 +29,7 @@ from connectors.base import (
     SourceCheck,
     bind_columns,
     bound_columns,
+    known_settings,
     register,
     settle,
     timeout_setting,
@@ -51,6 +52,7 @@ class SQLConnector(Connector):
 
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> SQLConnector:
+        known_settings(settings, ("kind", "url", "timeout"), "connector")
         url = str(settings.get("url") or "")
         if not url:
             raise ConfigurationError("a sql connector needs `url:` (a SQLAlchemy async URL)")
@@ -60,6 +62,7 @@ class SQLConnector(Connector):
         return cls(engine, timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
+        known_settings(source, ("table", "key", "columns", "updated_at"), "source")
         table = source.get("table")
         if not table:
             raise ConfigurationError("a sql source needs `table:`")

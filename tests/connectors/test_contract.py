@@ -534,6 +534,13 @@ async def test_bind_refuses_columns_for_unknown_items(backend: Backend) -> None:
         backend.connector.bind(source, ITEMS, "uscc")
 
 
+async def test_bind_refuses_an_unknown_setting_naming_it(backend: Backend) -> None:
+    """A misspelt setting (``colums:``) would be ignored and the item read from the wrong place."""
+    source = {**backend.locate(backend.table, ITEMS), "colums": {"name": "ent_name"}}
+    with pytest.raises(ConfigurationError, match="colums"):
+        backend.connector.bind(source, ITEMS, "uscc")
+
+
 # --- fetch ----------------------------------------------------------------------------
 
 
@@ -874,6 +881,24 @@ async def test_open_connector_builds_each_kind(
     finally:
         for each in sources:
             await each.close()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"kind": "sql", "url": "sqlite+aiosqlite://", "timout": 1},
+        {"kind": "mock", "tabels": {}},
+        {"kind": "file", "delimeter": ";"},
+        {"kind": "http", "base_url": "http://127.0.0.1:9/", "header": {"X-Caller": "govshare"}},
+    ],
+    ids=lambda settings: settings["kind"],
+)
+def test_open_connector_refuses_an_unknown_setting_naming_it(
+    settings: dict[str, Any], tmp_path: Path
+) -> None:
+    misspelt = next(name for name in settings if name not in ("kind", "url", "base_url"))
+    with pytest.raises(ConfigurationError, match=misspelt):
+        open_connector(settings, tmp_path)
 
 
 def test_a_sql_connector_needs_a_url(tmp_path: Path) -> None:

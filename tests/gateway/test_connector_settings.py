@@ -52,6 +52,8 @@ CASES = [
     ("hpf.deposit", {"columns": {"deposit_status": "$.deposit..status"}}, "resources[hpf.deposit].source",
      "source.columns.deposit_status"),
     (EMA.code, {"delimiter": "||"}, EMA_CONNECTOR, "delimiter"),
+    (EMA.code, {"delimeter": ";"}, EMA_CONNECTOR, "delimeter"),
+    ("hpf.deposit", {"colums": {}}, "resources[hpf.deposit].source", "colums"),
     ("ema.safety_inspection", {"types": {"open_hazards": "float"}}, "resources[ema.safety_inspection].source",
      "source.types.open_hazards"),
 ]  # fmt: skip
