@@ -15,7 +15,10 @@ Department settings (``connector:``), checked once by ``open``::
 Secrets are never written in the catalog: ``${NAME}`` in a header value or the password is
 read from the environment variable NAME when the connector opens, and an unset one is a
 ``ConfigurationError`` naming it. An ``Authorization`` header or a password written out
-literally is refused for the same reason.
+literally is refused for the same reason, as is one in any header whose name says it
+carries a credential (``Cookie``, ``X-Api-Key``, ``*Token*``, ``*Secret*``) and a user name
+and password in ``base_url``. A variable holding what no header can carry (a line break,
+a non-ASCII character) is refused when the connector opens, never quoted.
 
 A resource's ``source:`` (checked once by ``bind``)::
 
@@ -77,6 +80,9 @@ from errors import ConfigurationError, SourceUnavailable
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# header names that carry credentials: their values must come from the environment
+_CREDENTIAL_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.IGNORECASE)
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")  # RFC 9110 section 5.5 field-value, ASCII only
 _DEFAULTS = {"concurrency": 8, "retries": 2, "backoff": 0.1, "max_bytes": 32 * 1024 * 1024}
 _SCAN_PARAMS = ("after", "since", "limit")
 CONNECTOR_SETTINGS = ("kind", "base_url", "headers", "auth", "timeout", *_DEFAULTS)
@@ -404,9 +410,14 @@ def _base_url(value: Any) -> str:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ConfigurationError(f"a http connector needs `base_url:` (http:// or https://), got {value!r}")
     try:
-        httpx.URL(value)
+        url = httpx.URL(value)
     except httpx.InvalidURL as exc:
         raise ConfigurationError(f"base_url {value!r} is not a URL: {exc}") from None
+    if url.userinfo:  # not echoed: it holds a password
+        raise ConfigurationError(
+            "base_url holds a user name and password, a credential written in the catalog; use "
+            "`auth: {username: ..., password: '${DEPT_API_PASSWORD}'}` and export the variable"
+        )
     return value if value.endswith("/") else value + "/"
 
 
@@ -447,9 +458,23 @@ def _headers(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise ConfigurationError(f"connector `headers:` must map header names to values, got {value!r}")
     for name, text in value.items():
-        if str(name).lower() in ("authorization", "proxy-authorization") and not _SECRET.search(str(text)):
+        if _CREDENTIAL_HEADER.search(str(name)) and not _SECRET.search(str(text)):
             _literal_secret(f"headers.{name}")
-    return {str(name): secret(text, f"headers.{name}") for name, text in value.items()}
+    return {str(name): _header_value(text, f"headers.{name}") for name, text in value.items()}
+
+
+def _header_value(text: Any, where: str) -> str:
+    """``text`` with its secrets read; ``ConfigurationError`` when the result is no legal
+    header value (RFC 9110 section 5.5): a line break would split the request, a non-ASCII
+    character would fail it. The value itself is never quoted: it holds a secret."""
+    value = secret(text, where)
+    if not _FIELD_VALUE.fullmatch(value):
+        source = ", ".join(_SECRET.findall(str(text))) or "the catalog"
+        raise ConfigurationError(
+            f"{where}: the value (from {source}) holds a character a header may not carry "
+            "(RFC 9110 section 5.5: visible ASCII, spaces and tabs, no line break); check it"
+        )
+    return value
 
 
 def _basic_auth(value: Any) -> httpx.BasicAuth | None:

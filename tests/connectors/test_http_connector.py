@@ -157,6 +157,10 @@ async def test_secrets_come_from_the_environment(service: Service, monkeypatch: 
         ({"retries": 1.5}, "retries"),
         ({"backoff": "fast"}, "backoff"),
         ({"max_bytes": 0}, "max_bytes"),
+        ({"base_url": "http://govshare:pw@127.0.0.1:9/"}, "base_url"),
+        ({"headers": {"X-Api-Key": "abc123"}}, "headers.X-Api-Key"),
+        ({"headers": {"X-Access-Token": "abc123"}}, "headers.X-Access-Token"),
+        ({"headers": {"Cookie": "session=abc123"}}, "headers.Cookie"),
     ],
 )
 def test_bad_connector_settings_are_refused_naming_them(
@@ -264,3 +268,21 @@ async def test_a_batch_answering_a_key_twice_gives_its_first_record(service: Ser
         "K1": {"name": "first"}
     }
     await http.close()
+
+
+ODD_SECRETS = {"CRLF": "tok\r\nX-Injected: 1", "not ASCII": "令牌tok", "DEL": "tok\x7f"}
+
+
+@pytest.mark.parametrize("value", list(ODD_SECRETS.values()), ids=list(ODD_SECRETS))
+def test_a_secret_no_header_can_carry_is_refused_at_load_never_quoted(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: CR LF failed each request (h11's error quoting the secret), non-ASCII crashed
+    the load with a UnicodeEncodeError naming no file or setting."""
+    monkeypatch.setenv("GOVSHARE_TEST_ODD_TOKEN", value)
+    headers = {"Authorization": "Bearer ${GOVSHARE_TEST_ODD_TOKEN}"}
+    with pytest.raises(ConfigurationError) as caught:
+        open_connector({"kind": "http", "base_url": "http://127.0.0.1:9/", "headers": headers}, Path())
+    message = caught.value.message
+    assert "headers.Authorization" in message and "GOVSHARE_TEST_ODD_TOKEN" in message
+    assert "tok" not in message
