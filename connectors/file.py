@@ -7,6 +7,7 @@ Department settings (``connector:``)::
     encoding: utf-8-sig      # default; a BOM written by spreadsheet programs is skipped
     delimiter: ','           # one character
     timeout: 5               # seconds for one whole call, a reload included
+    max_bytes: 268435456     # largest file read (default 256 MiB); a larger one is refused unread
 
 A resource's ``source:``::
 
@@ -75,6 +76,7 @@ from errors import ConfigurationError, SourceUnavailable
 T = TypeVar("T")
 log = logging.getLogger("govshare.connectors")
 Identity = tuple[int, int, int]  # inode, size in bytes, modification time in ns
+MAX_BYTES = 256 * 1024 * 1024  # largest file read (bytes): a department's drop is a few MB
 
 
 def _boolean(text: str) -> bool:
@@ -111,10 +113,10 @@ class Snapshot:
 class FileConnector(Connector):
     kind = "file"
 
-    def __init__(
-        self, folder: Path, timeout: float, encoding: str = "utf-8-sig", delimiter: str = ","
-    ) -> None:
+    def __init__(self, folder: Path, timeout: float, encoding: str = "utf-8-sig", delimiter: str = ",",
+                 max_bytes: int = MAX_BYTES) -> None:  # fmt: skip
         self.folder = folder
+        self.max_bytes = max_bytes
         self.timeout = timeout
         self.encoding = encoding
         self.delimiter = delimiter
@@ -125,7 +127,9 @@ class FileConnector(Connector):
 
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> FileConnector:
-        known_settings(settings, ("kind", "folder", "encoding", "delimiter", "timeout"), "connector")
+        known_settings(
+            settings, ("kind", "folder", "encoding", "delimiter", "timeout", "max_bytes"), "connector"
+        )
         folder = Path(str(settings.get("folder") or "{data}").replace("{data}", str(data_dir)))
         encoding = str(settings.get("encoding") or "utf-8-sig")
         try:
@@ -137,7 +141,12 @@ class FileConnector(Connector):
         delimiter = settings.get("delimiter", ",")
         if not isinstance(delimiter, str) or len(delimiter) != 1:
             raise ConfigurationError(f"connector `delimiter:` must be one character, got {delimiter!r}")
-        return cls(folder, timeout_setting(settings), encoding, delimiter)
+        max_bytes = settings.get("max_bytes", MAX_BYTES)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise ConfigurationError(
+                f"connector `max_bytes:` must be a whole number of bytes, got {max_bytes!r}"
+            )
+        return cls(folder, timeout_setting(settings), encoding, delimiter, max_bytes)
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> FileBinding:
         """Raises ``ConfigurationError`` naming the ``source.`` setting that is wrong. The file
@@ -244,7 +253,12 @@ class FileConnector(Connector):
         for _ in range(3):
             with self._opened(binding.target) as handle:
                 before = _fidentity(handle.fileno())
-                data = handle.read()
+                if before[1] > self.max_bytes:
+                    raise SourceUnavailable(
+                        f"the file {binding.target} holds {before[1]} bytes, more than max_bytes"
+                        f" ({self.max_bytes}); split it or raise the connector's `max_bytes:`"
+                    )
+                data = handle.read(self.max_bytes + 1)  # a file growing meanwhile: cut, then read again
                 if _fidentity(handle.fileno()) != before:
                     continue
             text = _decoded(binding.target, data, self.encoding)

@@ -143,7 +143,13 @@ async def test_a_malformed_file_is_named_with_its_line(
 
 @pytest.mark.parametrize(
     ("settings", "named"),
-    [({"encoding": "klingon"}, "encoding"), ({"delimiter": ";;"}, "delimiter"), ({"timeout": -1}, "timeout")],
+    [
+        ({"encoding": "klingon"}, "encoding"),
+        ({"delimiter": ";;"}, "delimiter"),
+        ({"timeout": -1}, "timeout"),
+        ({"max_bytes": 0}, "max_bytes"),
+        ({"max_bytes": "1 GB"}, "max_bytes"),
+    ],
 )
 def test_bad_connector_settings_are_refused(tmp_path: Path, settings: dict[str, Any], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
@@ -251,3 +257,16 @@ async def test_a_symlink_out_of_the_folder_is_not_followed(tmp_path: Path) -> No
             await call
     inside = connector.bind({"file": "inside.csv"}, ITEMS, "uscc")
     assert await connector.fetch(inside, ["K1"], ["status"]) == {"K1": {"status": "ours"}}
+
+
+async def test_a_file_larger_than_max_bytes_is_refused_unread(tmp_path: Path) -> None:
+    """A drop far beyond a department's few MB would hold the gateway's memory and outlast
+    every call's timeout while a worker thread kept reading it: its size is checked first."""
+    (tmp_path / "d.csv").write_text(content("A"), encoding="utf-8")  # 3,000 rows, about 30 KB
+    small = open_connector({"kind": "file", "folder": str(tmp_path), "max_bytes": 10_000}, tmp_path)
+    with pytest.raises(SourceUnavailable, match="max_bytes"):
+        await small.fetch(small.bind({"file": "d.csv"}, ITEMS, "uscc"), ["K0001"], ["status"])
+    roomy = open_connector({"kind": "file", "folder": str(tmp_path), "max_bytes": 100_000}, tmp_path)
+    assert await roomy.fetch(roomy.bind({"file": "d.csv"}, ITEMS, "uscc"), ["K0001"], ["status"]) == {
+        "K0001": {"status": "A"}
+    }
