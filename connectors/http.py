@@ -353,7 +353,18 @@ def _http(binding: Binding) -> HTTPBinding:
 
 
 def _project(bound: HTTPBinding, record: Any, items: Sequence[str]) -> Row:
-    return {item: bound.paths[item].get(record) for item in items}
+    """The items of ``record``; ``SourceUnavailable`` when a path holds an object or a list:
+    a row holds values, and a sub-object would carry whatever else the department put in it
+    (into exports, error text). The path is named, never the value."""
+    row = {item: bound.paths[item].get(record) for item in items}
+    for item, value in row.items():
+        if isinstance(value, dict | list):
+            shape = "an object" if isinstance(value, dict) else "a list"
+            raise SourceUnavailable(
+                f"{bound.target}: {bound.paths[item].text} holds {shape}, not a value; map the item"
+                f" to a value inside it (source.columns.{item})"
+            )
+    return row
 
 
 def _key_of(bound: HTTPBinding, record: Any) -> str | None:

@@ -286,3 +286,19 @@ def test_a_secret_no_header_can_carry_is_refused_at_load_never_quoted(
     message = caught.value.message
     assert "headers.Authorization" in message and "GOVSHARE_TEST_ODD_TOKEN" in message
     assert "tok" not in message
+
+
+@pytest.mark.parametrize("value", [{"inner": "SECRET-NESTED"}, ["SECRET-NESTED"]], ids=["object", "list"])
+@pytest.mark.parametrize("source", [GET, BATCH], ids=["per key", "batch"])
+async def test_an_item_path_holding_an_object_or_list_is_source_unavailable(
+    service: Service, value: Any, source: dict[str, Any]
+) -> None:
+    """A row holds values (connectors/base.py): a whole sub-object would carry whatever else
+    the department put in it into exports and error text. The path is named, never the value."""
+    record = {"uscc": "K1", "name": value}
+    service.raw = json.dumps({"data": record, "items": [record]}).encode()
+    http = connector(service)
+    with pytest.raises(SourceUnavailable, match="name holds a") as caught:
+        await http.fetch(http.bind(source, ["uscc", "name"], "uscc"), ["K1"], ["name"])
+    assert "SECRET" not in caught.value.message and "source.columns.name" in caught.value.message
+    await http.close()
