@@ -82,6 +82,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # header names that carry credentials: their values must come from the environment
 _CREDENTIAL_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.IGNORECASE)
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # RFC 3986 scheme and authority
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")  # RFC 9110 section 5.5 field-value, ASCII only
 _DEFAULTS = {"concurrency": 8, "retries": 2, "backoff": 0.1, "max_bytes": 32 * 1024 * 1024}
 _SCAN_PARAMS = ("after", "since", "limit")
@@ -311,7 +312,8 @@ class HTTPConnector(Connector):
         for attempt in range(attempts):
             last = attempt + 1 == attempts
             try:
-                response = await self._bounded(self.client.build_request(method, url, **request), shown)
+                outgoing = self.client.build_request(method, "./" + url, **request)  # see _relative_url
+                response = await self._bounded(outgoing, shown)
             except httpx.HTTPError as exc:
                 if last:
                     raise SourceUnavailable(f"{method} {shown} failed: {type(exc).__name__}") from exc
@@ -512,13 +514,23 @@ def _template(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or value.count("{key}") != 1:
         raise ConfigurationError(f"source.get must be a URL template holding {{key}} once, got {value!r}")
-    return value.lstrip("/")
+    return _relative_url(value, "source.get")
 
 
 def _relative_url(value: Any, where: str) -> str:
+    """A path under base_url (requests go to ``./path``, so that a colon in it, as in
+    ``insured:batch``, is not read as a URL scheme: RFC 3986 section 4.2). An absolute URL or
+    a ``..`` segment is refused: the department's credentials go with every request, and
+    only to base_url."""
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{where} must be a URL relative to the connector's base_url, got {value!r}")
-    return value.lstrip("/")
+    path = value.lstrip("/")
+    if _ABSOLUTE.match(path) or ".." in path.split("?")[0].split("/"):
+        raise ConfigurationError(
+            f"{where} {value!r} leaves the connector's base_url; give a path under it"
+            " (e.g. deposits/records/{key}), or change base_url"
+        )
+    return path
 
 
 def _section(value: Any, where: str, allowed: Sequence[str]) -> Mapping[str, Any]:

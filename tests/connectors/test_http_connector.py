@@ -183,6 +183,11 @@ def test_bad_connector_settings_are_refused_naming_them(
         ({"get": "r/{key}", "scan": {"url": "r", "params": {"offset": "o"}}}, "source.scan.params"),
         ({"get": "r/{key}", "freshness": {"url": "f"}}, "source.freshness.field"),
         ({"get": "r/{key}", "key": 5}, "source.key"),
+        ({"get": "https://elsewhere.example/r/{key}"}, "source.get"),
+        ({"get": "../admin/{key}"}, "source.get"),
+        ({"batch": {"url": "http://elsewhere.example/lookup"}}, "source.batch.url"),
+        ({"get": "r/{key}", "scan": {"url": "HTTPS://elsewhere.example/r"}}, "source.scan.url"),
+        ({"get": "r/{key}", "freshness": {"url": "r/../../f", "field": "$.at"}}, "source.freshness.url"),
     ],
 )
 def test_bad_source_settings_are_refused_naming_them(source: dict[str, Any], named: str) -> None:
@@ -301,4 +306,15 @@ async def test_an_item_path_holding_an_object_or_list_is_source_unavailable(
     with pytest.raises(SourceUnavailable, match="name holds a") as caught:
         await http.fetch(http.bind(source, ["uscc", "name"], "uscc"), ["K1"], ["name"])
     assert "SECRET" not in caught.value.message and "source.columns.name" in caught.value.message
+    await http.close()
+
+
+async def test_a_colon_in_a_path_stays_in_the_path(service: Service) -> None:
+    """``insured:batch`` (a custom method, as the module docstring's example) is a path under
+    base_url: httpx read ``insured:`` as a URL scheme and POSTed to ``batch``."""
+    http = connector(service)
+    source = {"batch": {"url": "rows:lookup", "rows": "$.items"}, "get": "rows:one/{key}", "record": "$.data"}
+    binding = http.bind(source, ["uscc", "name"], "uscc")
+    assert await http.fetch(binding, ["K1"], ["name"]) == {"K1": {"name": "甲"}}
+    assert [seen[1] for seen in service.seen] == ["/rows:lookup"]
     await http.close()
