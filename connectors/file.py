@@ -122,6 +122,7 @@ class FileConnector(Connector):
         self.delimiter = delimiter
         self._loaded: dict[Binding, Snapshot] = {}
         self._loading: dict[Binding, asyncio.Future[Snapshot]] = {}
+        self._stating: dict[Binding, asyncio.Future[Identity | None]] = {}
         self._failed: dict[Binding, tuple[Identity | None, str]] = {}  # a malformed file is parsed once
         self._abandoned: Abandoned = set()
 
@@ -218,7 +219,7 @@ class FileConnector(Connector):
 
     async def _snapshot(self, binding: Binding) -> Snapshot:
         """The loaded snapshot if the file is unchanged, else a fresh one (one load at a time per binding)."""
-        identity = _identity(binding.target)
+        identity = await self._identity_of(binding)
         loaded = self._loaded.get(binding)
         if loaded is not None and loaded.identity == identity:
             return loaded
@@ -231,6 +232,17 @@ class FileConnector(Connector):
             self._loading[binding] = pending
             pending.add_done_callback(lambda done: self._loaded_from(binding, identity, done))
         return await asyncio.shield(pending)  # one reader's timeout does not stop others' load
+
+    async def _identity_of(self, binding: Binding) -> Identity | None:
+        """The file's identity, read in a worker thread: a stat on a network share can hang,
+        and the event loop serves every department. One stat in flight per file, shared by
+        every caller, so a hung share cannot drain the thread pool."""
+        pending = self._stating.get(binding)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(_identity, binding.target))
+            self._stating[binding] = pending
+            pending.add_done_callback(lambda _: self._stating.pop(binding, None))
+        return await asyncio.shield(pending)
 
     def _loaded_from(
         self, binding: Binding, identity: Identity | None, done: asyncio.Future[Snapshot]

@@ -8,11 +8,13 @@ import asyncio
 import datetime as dt
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connectors import file as file_connector
 from connectors.base import open_connector
 from connectors.file import FileConnector
 from errors import ConfigurationError, SourceUnavailable
@@ -270,3 +272,41 @@ async def test_a_file_larger_than_max_bytes_is_refused_unread(tmp_path: Path) ->
     assert await roomy.fetch(roomy.bind({"file": "d.csv"}, ITEMS, "uscc"), ["K0001"], ["status"]) == {
         "K0001": {"status": "A"}
     }
+
+
+async def test_a_hung_file_system_costs_one_timeout_and_never_blocks_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drop folders are often network shares: a stat there can hang. It ran on the event
+    loop, stalling every request of every department; now it runs in a worker thread, one
+    at a time per file, and the call gives up at its timeout. (The hang is simulated at the
+    one boundary a test cannot reach: the file system's stat.)"""
+    (tmp_path / "d.csv").write_text(content("A"), encoding="utf-8")
+    connector = open_connector({"kind": "file", "folder": str(tmp_path), "timeout": 0.3}, tmp_path)
+    binding = connector.bind({"file": "d.csv"}, ITEMS, "uscc")
+    release, stats = threading.Event(), []
+
+    def hung(path: str) -> None:
+        stats.append(path)
+        release.wait(5)
+
+    monkeypatch.setattr(file_connector, "_identity", hung)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    running = asyncio.ensure_future(ticker())
+    started = time.monotonic()
+    calls = [connector.fetch(binding, ["K0001"], ["status"]) for _ in range(20)]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    elapsed = time.monotonic() - started
+    running.cancel()
+    release.set()
+    assert all(isinstance(o, SourceUnavailable) for o in outcomes)
+    assert elapsed < 1.0 and ticks > 10  # the loop kept running meanwhile
+    assert len(stats) == 1  # one stat in flight for all 20 calls: no thread pool drained
+    await connector.close()
