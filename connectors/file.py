@@ -282,7 +282,7 @@ class FileConnector(Connector):
     def _header(self, path: str) -> tuple[str, ...] | None:
         try:
             with self._opened(path) as handle:
-                line = _decoded(path, handle.readline(), self.encoding)
+                line = _first_line(path, handle, self.encoding)
         except SourceUnavailable:
             if not os.path.lexists(path):
                 return None
@@ -338,6 +338,23 @@ def _decoded(path: str, data: bytes, encoding: str) -> str:
             f"{path} line {line}: the file is not {encoding} text; save it as {encoding} or set the"
             " connector's `encoding:` to the one it is written in (e.g. gb18030)"
         ) from None
+
+
+def _first_line(path: str, handle: BinaryIO, encoding: str) -> str:
+    """The header line: the first 64 KiB decoded (a line ends at a decoded newline: in
+    UTF-16 the byte 0x0A is half a character), as far as they are ``encoding`` text; a
+    fault after the header is for a full read to name by its line."""
+    data = handle.read(64 * 1024)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        text = data[: exc.start].decode(encoding)  # the valid part before the fault
+        if not any(end in text for end in "\r\n"):
+            raise SourceUnavailable(
+                f"{path} line 1: the file is not {encoding} text; save it as {encoding} or set the"
+                " connector's `encoding:` to the one it is written in (e.g. gb18030)"
+            ) from None
+    return text.splitlines()[0] if text else ""
 
 
 def _identity(path: str) -> Identity | None:

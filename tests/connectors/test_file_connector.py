@@ -225,6 +225,7 @@ async def test_bytes_not_of_the_encoding_are_named_by_line_never_quoted(tmp_path
     binding = connector.bind({"file": "d.csv"}, ITEMS, "uscc")
     with pytest.raises(SourceUnavailable) as caught:
         await connector.fetch(binding, ["K1"], ["status"])
+    assert (await connector.check(binding)).ok  # the header is fine: the check reads no further
     (tmp_path / "h.csv").write_bytes("uscc,张三,count\n".encode("gbk"))
     with pytest.raises(SourceUnavailable) as header:  # a check reads the header line only
         await connector.check(connector.bind({"file": "h.csv"}, ITEMS, "uscc"))
@@ -310,3 +311,15 @@ async def test_a_hung_file_system_costs_one_timeout_and_never_blocks_the_loop(
     assert elapsed < 1.0 and ticks > 10  # the loop kept running meanwhile
     assert len(stats) == 1  # one stat in flight for all 20 calls: no thread pool drained
     await connector.close()
+
+
+async def test_a_utf16_tab_separated_export_is_read_and_checked(tmp_path: Path) -> None:
+    """Excel's "Unicode text" export: UTF-16 with a byte order mark, tab-separated. The
+    check read the header line by bytes up to b"\\n" (half a UTF-16 character) and called a
+    file unreadable that every fetch read."""
+    (tmp_path / "d.tsv").write_text("uscc\tstatus\tcount\nK1\t甲\t1\n", encoding="utf-16")
+    settings = {"kind": "file", "folder": str(tmp_path), "encoding": "utf-16", "delimiter": "\t"}
+    connector = open_connector(settings, tmp_path)
+    binding = connector.bind({"file": "d.tsv"}, ITEMS, "uscc")
+    assert (await connector.check(binding)).ok
+    assert await connector.fetch(binding, ["K1"], ["status"]) == {"K1": {"status": "甲"}}
