@@ -16,8 +16,8 @@ Secrets are never written in the catalog: ``${NAME}`` in a header value or the p
 read from the environment variable NAME when the connector opens, and an unset one is a
 ``ConfigurationError`` naming it. An ``Authorization`` header or a password written out
 literally is refused for the same reason, as is one in any header whose name says it
-carries a credential (``Cookie``, ``X-Api-Key``, ``*Token*``, ``*Secret*``) and a user name
-and password in ``base_url``. A variable holding what no header can carry (a line break,
+carries a credential (``Cookie``, ``X-Api-Key``, ``*Token*``, ``*Secret*``), a query
+parameter so named in any URL, and a user name and password in ``base_url``. A variable holding what no header can carry (a line break,
 a non-ASCII character) is refused when the connector opens, never quoted.
 
 A resource's ``source:`` (checked once by ``bind``)::
@@ -426,6 +426,7 @@ def _base_url(value: Any) -> str:
         url = httpx.URL(value)
     except httpx.InvalidURL as exc:
         raise ConfigurationError(f"base_url {value!r} is not a URL: {exc}") from None
+    _no_query_credential(url.query.decode(), "base_url")
     if url.userinfo:  # not echoed: it holds a password
         raise ConfigurationError(
             "base_url holds a user name and password, a credential written in the catalog; use "
@@ -530,7 +531,19 @@ def _relative_url(value: Any, where: str) -> str:
             f"{where} {value!r} leaves the connector's base_url; give a path under it"
             " (e.g. deposits/records/{key}), or change base_url"
         )
+    _no_query_credential(path.partition("?")[2], where)
     return path
+
+
+def _no_query_credential(query: str, where: str) -> None:
+    """A query parameter named as a credential (``access_token``, ``appKey``) written in the
+    catalog is refused, its value not echoed: secrets come from the environment, in a header."""
+    for name, _, value in (pair.partition("=") for pair in query.split("&") if pair):
+        if _CREDENTIAL_HEADER.search(name) and "{key}" not in value:  # `?key={key}`: the subject
+            raise ConfigurationError(
+                f"{where}: the query parameter {name!r} carries a credential written in the catalog;"
+                " send it in a header instead, e.g. `headers: {X-Api-Key: '${DEPT_API_KEY}'}`"
+            )
 
 
 def _section(value: Any, where: str, allowed: Sequence[str]) -> Mapping[str, Any]:

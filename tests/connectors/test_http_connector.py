@@ -158,6 +158,7 @@ async def test_secrets_come_from_the_environment(service: Service, monkeypatch: 
         ({"backoff": "fast"}, "backoff"),
         ({"max_bytes": 0}, "max_bytes"),
         ({"base_url": "http://govshare:pw@127.0.0.1:9/"}, "base_url"),
+        ({"base_url": "http://127.0.0.1:9/v1/?api_key=abc123"}, "base_url"),
         ({"headers": {"X-Api-Key": "abc123"}}, "headers.X-Api-Key"),
         ({"headers": {"X-Access-Token": "abc123"}}, "headers.X-Access-Token"),
         ({"headers": {"Cookie": "session=abc123"}}, "headers.Cookie"),
@@ -184,6 +185,8 @@ def test_bad_connector_settings_are_refused_naming_them(
         ({"get": "r/{key}", "freshness": {"url": "f"}}, "source.freshness.field"),
         ({"get": "r/{key}", "key": 5}, "source.key"),
         ({"get": "https://elsewhere.example/r/{key}"}, "source.get"),
+        ({"get": "r/{key}?access_token=abc123"}, "source.get"),
+        ({"batch": {"url": "lookup?appKey=abc&x=1"}}, "source.batch.url"),
         ({"get": "../admin/{key}"}, "source.get"),
         ({"batch": {"url": "http://elsewhere.example/lookup"}}, "source.batch.url"),
         ({"get": "r/{key}", "scan": {"url": "HTTPS://elsewhere.example/r"}}, "source.scan.url"),
@@ -306,6 +309,14 @@ async def test_an_item_path_holding_an_object_or_list_is_source_unavailable(
     with pytest.raises(SourceUnavailable, match="name holds a") as caught:
         await http.fetch(http.bind(source, ["uscc", "name"], "uscc"), ["K1"], ["name"])
     assert "SECRET" not in caught.value.message and "source.columns.name" in caught.value.message
+    await http.close()
+
+
+async def test_the_subject_key_may_travel_in_the_query(service: Service) -> None:
+    """``?key={key}`` is no credential (the refusal of literal credentials in URLs spares it)."""
+    http = connector(service)
+    binding = http.bind({"get": "rows/K1?key={key}", "record": "$.data"}, ["uscc", "name"], "uscc")
+    assert await http.fetch(binding, ["K1"], ["name"]) == {"K1": {"name": "甲"}}
     await http.close()
 
 
