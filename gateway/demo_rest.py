@@ -35,6 +35,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from connectors.records import as_stamp, read_stamp
+
 DEMO_FILE = "hpf.json"
 HPF_TABLE = "deposits"
 MAX_SCAN = 1000  # rows one scan answers at most, whatever `limit` asks
@@ -57,8 +59,8 @@ class Table:
     def since(self, record: Mapping[str, Any], since: dt.datetime | None) -> bool:
         if since is None or self.stamp is None:
             return True
-        value = record.get(self.stamp)
-        return value is not None and dt.datetime.fromisoformat(str(value)) >= since
+        stamp = as_stamp(record.get(self.stamp))  # naive China time, an offset converted
+        return stamp is not None and stamp >= since
 
 
 def rest_app(tables: dict[str, Table], *, generous: bool = False) -> Starlette:
@@ -78,7 +80,11 @@ def rest_app(tables: dict[str, Table], *, generous: bool = False) -> Starlette:
         table = table_of(request)
         if table is None:
             return JSONResponse({"error": "no such table"}, 404)
-        keys = (await request.json()).get("keys")
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            body = None
+        keys = body.get("keys") if isinstance(body, dict) else None
         if not isinstance(keys, list):
             return JSONResponse({"error": 'send {"keys": [...]}'}, 400)
         found = [table.records[k] for k in keys if isinstance(k, str) and k in table.records]
@@ -105,7 +111,7 @@ def rest_app(tables: dict[str, Table], *, generous: bool = False) -> Starlette:
         if table is None:
             return JSONResponse({"error": "no such table"}, 404)
         stamps = [r.get(table.stamp) for r in table.records.values()] if table.stamp else []
-        latest = max((dt.datetime.fromisoformat(str(s)) for s in stamps if s is not None), default=None)
+        latest = max((s for s in map(as_stamp, stamps) if s is not None), default=None)
         return JSONResponse({"updated_at": latest.isoformat() if latest else None})
 
     return Starlette(
@@ -120,7 +126,7 @@ def rest_app(tables: dict[str, Table], *, generous: bool = False) -> Starlette:
 
 def _scan_arguments(request: Request) -> tuple[str | None, dt.datetime | None, int]:
     query = request.query_params
-    since = dt.datetime.fromisoformat(query["since"]) if query.get("since") else None
+    since = read_stamp(query["since"]) if query.get("since") else None
     limit = min(int(query.get("limit", "100")), MAX_SCAN)
     return query.get("after"), since, limit
 
