@@ -17,8 +17,9 @@ read from the environment variable NAME when the connector opens, and an unset o
 ``ConfigurationError`` naming it. An ``Authorization`` header or a password written out
 literally is refused for the same reason, as is one in any header whose name says it
 carries a credential (``Cookie``, ``X-Api-Key``, ``*Token*``, ``*Secret*``), a query
-parameter so named in any URL, and a user name and password in ``base_url``. A variable holding what no header can carry (a line break,
-a non-ASCII character) is refused when the connector opens, never quoted.
+parameter so named in any URL, and a user name and password in ``base_url``. A variable
+holding what no header can carry (a line break, a non-ASCII character) is refused when the
+connector opens, never quoted.
 
 A resource's ``source:`` (checked once by ``bind``)::
 
