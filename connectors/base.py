@@ -176,6 +176,8 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
 def timeout_setting(settings: Mapping[str, Any]) -> float:
     """``timeout:`` of a connector's settings: seconds, a positive number (default 5)."""
     value = settings.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(value, bool):  # YAML `yes`/`true`: float() would make it 1 s
+        raise ConfigurationError(f"connector timeout must be a number of seconds, got {value!r}")
     try:
         seconds = float(value)
     except (TypeError, ValueError):
@@ -189,6 +191,8 @@ def known_settings(settings: Mapping[str, Any], allowed: Sequence[str], where: s
     """Raises ``ConfigurationError`` naming each setting of ``settings`` not in ``allowed``:
     a misspelt one (``colums:``, ``delimeter:``) would otherwise be ignored silently and the
     source read with its default. ``where`` names the section (``connector``, ``source``)."""
+    if not isinstance(settings, Mapping):
+        raise ConfigurationError(f"{where} must be a mapping of settings, got {type(settings).__name__}")
     unknown = sorted(str(name) for name in settings if name not in allowed)
     if unknown:
         names = ", ".join(f"`{name}:`" for name in unknown)
@@ -214,9 +218,28 @@ def _load_builtin_kinds() -> None:
     from connectors import file, graphql, http, mock, sql  # noqa: F401  (importing registers them)
 
 
+def name_setting(source: Mapping[str, Any], name: str) -> str | None:
+    """``source.<name>`` (a column or path name such as ``key``, ``updated_at``) as text,
+    None when unset; ``ConfigurationError`` naming it when it is not text."""
+    value = source.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError(f"source.{name} must be a column name (text), got {value!r}")
+    return value
+
+
 def bind_columns(source: Mapping[str, Any], items: Sequence[str], key_item: str) -> dict[str, str]:
-    """Item -> source column; items not mapped read the column of the same name."""
-    columns = dict(source.get("columns") or {})
+    """Item -> source column; items not mapped read the column of the same name. Raises
+    ``ConfigurationError`` naming ``source.columns`` (or the item) when it is not a mapping
+    of item names to column names."""
+    given = source.get("columns") or {}
+    if not isinstance(given, Mapping):
+        raise ConfigurationError(f"source.columns must map items to columns, got {type(given).__name__}")
+    columns = dict(given)
+    for item, column in columns.items():
+        if not isinstance(column, str) or not column:
+            raise ConfigurationError(f"source.columns.{item} must be a column name (text), got {column!r}")
     unknown = sorted(set(columns) - set(items))
     if unknown:
         raise ConfigurationError(f"source.columns maps unknown items {unknown}; map catalog items")

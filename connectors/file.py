@@ -65,6 +65,7 @@ from connectors.base import (
     bind_columns,
     bound_columns,
     known_settings,
+    name_setting,
     register,
     settle,
     timeout_setting,
@@ -155,18 +156,20 @@ class FileConnector(Connector):
         known_settings(source, ("file", "key", "columns", "updated_at", "types"), "source")
         name = _file_name(source.get("file"))
         columns = bind_columns(source, items, key_item)
-        types = dict(source.get("types") or {})
+        types = source.get("types") or {}
+        if not isinstance(types, Mapping):
+            raise ConfigurationError(f"source.types must map items to {', '.join(TYPES)}")
         for item, kind in types.items():
             if item not in columns or kind not in TYPES:
                 raise ConfigurationError(
                     f"source.types.{item}: {kind!r}; give catalog items one of {', '.join(TYPES)}"
                 )
-        key = str(source.get("key") or columns.get(key_item, key_item))
+        key = name_setting(source, "key") or columns.get(key_item, key_item)
         if any(columns[item] == key for item in types):
             raise ConfigurationError(
                 f"source.types: the key column {key!r} is text (subject codes); drop its type"
             )
-        stamp = source.get("updated_at")
+        stamp = name_setting(source, "updated_at")
         return FileBinding(str(self.folder / name), key, columns, str(stamp) if stamp else None, types)
 
     # --- the contract -------------------------------------------------------------------

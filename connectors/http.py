@@ -84,6 +84,7 @@ _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # header names that carry credentials: their values must come from the environment
 _CREDENTIAL_HEADER = re.compile(r"authorization|cookie|token|secret|key|password|signature", re.IGNORECASE)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # RFC 3986 scheme and authority
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 section 5.6.2 token: a header name
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")  # RFC 9110 section 5.5 field-value, ASCII only
 _DEFAULTS = {"concurrency": 8, "retries": 2, "backoff": 0.1, "max_bytes": 32 * 1024 * 1024}
 _SCAN_PARAMS = ("after", "since", "limit")
@@ -473,6 +474,11 @@ def _headers(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise ConfigurationError(f"connector `headers:` must map header names to values, got {value!r}")
     for name, text in value.items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise ConfigurationError(
+                f"headers: {name!r} is not a header name (RFC 9110 section 5.1: letters, digits and"
+                " !#$%&'*+-.^_`|~, no spaces)"
+            )
         if _CREDENTIAL_HEADER.search(str(name)) and not _SECRET.search(str(text)):
             _literal_secret(f"headers.{name}")
     return {str(name): _header_value(text, f"headers.{name}") for name, text in value.items()}

@@ -24,6 +24,7 @@ from connectors.base import (
     bind_columns,
     bound_columns,
     known_settings,
+    name_setting,
     register,
     timeout_setting,
     within,
@@ -51,8 +52,12 @@ class MockConnector(Connector):
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> MockConnector:
         known_settings(settings, ("kind", "tables", "delay", "timeout"), "connector")
-        delay = float(settings.get("delay", 0.0))
-        return cls(settings.get("tables") or {}, delay=delay, timeout=timeout_setting(settings))
+        delay, tables = settings.get("delay", 0.0), settings.get("tables") or {}
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+            raise ConfigurationError(f"connector `delay:` must be a number of seconds, got {delay!r}")
+        if not isinstance(tables, Mapping) or not all(isinstance(rows, list) for rows in tables.values()):
+            raise ConfigurationError("connector `tables:` must map table names to lists of rows")
+        return cls(tables, delay=float(delay), timeout=timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
         known_settings(source, ("table", "key", "columns", "updated_at"), "source")
@@ -60,8 +65,8 @@ class MockConnector(Connector):
         if not target:
             raise ConfigurationError("a mock source needs `table:`")
         columns = bind_columns(source, items, key_item)
-        key = str(source.get("key") or columns.get(key_item, key_item))
-        return Binding(str(target), key, columns, source.get("updated_at"))
+        key = name_setting(source, "key") or columns.get(key_item, key_item)
+        return Binding(str(target), key, columns, name_setting(source, "updated_at"))
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         await self._wait(f"reading {binding.target}")

@@ -30,6 +30,7 @@ from connectors.base import (
     bind_columns,
     bound_columns,
     known_settings,
+    name_setting,
     register,
     settle,
     timeout_setting,
@@ -58,7 +59,13 @@ class SQLConnector(Connector):
             raise ConfigurationError("a sql connector needs `url:` (a SQLAlchemy async URL)")
         url = url.replace("{data}", str(data_dir))
         _require_sqlite_file(url)
-        engine = create_async_engine(url)
+        try:
+            engine = create_async_engine(url)
+        except (ImportError, SQLAlchemyError) as exc:  # no such dialect, a sync driver, a missing package
+            raise ConfigurationError(
+                f"a sql connector's url names a driver govshare cannot use ({type(exc).__name__}: {exc});"
+                " use an async driver: sqlite+aiosqlite:///path or postgresql+asyncpg://..."
+            ) from None
         return cls(engine, timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
@@ -67,9 +74,8 @@ class SQLConnector(Connector):
         if not table:
             raise ConfigurationError("a sql source needs `table:`")
         columns = bind_columns(source, items, key_item)
-        key = str(source.get("key") or columns.get(key_item, key_item))
-        updated_at = source.get("updated_at")
-        return Binding(str(table), key, columns, str(updated_at) if updated_at else None)
+        key = name_setting(source, "key") or columns.get(key_item, key_item)
+        return Binding(str(table), key, columns, name_setting(source, "updated_at"))
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         return await self._within(self._fetch(binding, keys, items), f"reading {binding.target}")

@@ -534,6 +534,21 @@ async def test_bind_refuses_columns_for_unknown_items(backend: Backend) -> None:
         backend.connector.bind(source, ITEMS, "uscc")
 
 
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [({"columns": "ent_name"}, "columns"), ({"columns": ["name"]}, "columns"), ({"key": ["uscc"]}, "key"),
+     ({"updated_at": 5}, "updated_at"), ({"columns": {"name": 5}}, "columns.name")],
+)  # fmt: skip
+async def test_bind_refuses_settings_of_the_wrong_shape_naming_them(
+    backend: Backend, extra: dict[str, Any], named: str
+) -> None:
+    """A ConfigurationError (file and path at load), never a ValueError from deep inside."""
+    with pytest.raises(ConfigurationError, match=named):
+        backend.connector.bind({**backend.locate(backend.table, ITEMS), **extra}, ITEMS, "uscc")
+    with pytest.raises(ConfigurationError, match="mapping"):
+        backend.connector.bind(["table"], ITEMS, "uscc")  # type: ignore[arg-type]
+
+
 async def test_bind_refuses_an_unknown_setting_naming_it(backend: Backend) -> None:
     """A misspelt setting (``colums:``) would be ignored and the item read from the wrong place."""
     source = {**backend.locate(backend.table, ITEMS), "colums": {"name": "ent_name"}}
@@ -898,6 +913,26 @@ def test_open_connector_refuses_an_unknown_setting_naming_it(
 ) -> None:
     misspelt = next(name for name in settings if name not in ("kind", "url", "base_url"))
     with pytest.raises(ConfigurationError, match=misspelt):
+        open_connector(settings, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"kind": "sql", "url": "postgresql://govshare@127.0.0.1/db"}, "async driver"),
+        ({"kind": "sql", "url": "nosuch+driver://x"}, "async driver"),
+        ({"kind": "sql", "url": "sqlite+aiosqlite://", "timeout": True}, "timeout"),
+        ({"kind": "mock", "delay": "slow"}, "delay"),
+        ({"kind": "mock", "tables": "enterprise"}, "tables"),
+        ({"kind": "http", "base_url": "http://127.0.0.1:9/", "headers": {"X Caller": "gs"}}, "X Caller"),
+        ({"kind": "file", "timeout": False}, "timeout"),
+    ],
+)
+def test_open_connector_refuses_settings_of_the_wrong_shape_naming_them(
+    settings: dict[str, Any], named: str, tmp_path: Path
+) -> None:
+    """A ConfigurationError (file and path at load), never a driver's or Python's own error."""
+    with pytest.raises(ConfigurationError, match=named):
         open_connector(settings, tmp_path)
 
 
