@@ -66,6 +66,8 @@ from connectors.base import (
     SourceCheck,
     bind_columns,
     bound_columns,
+    known_settings,
+    name_setting,
     register,
     timeout_setting,
     within,
@@ -125,16 +127,17 @@ class GraphQLConnector(Connector):
         return cls(url, token_url, client_id, secret, audience, timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
+        known_settings(source, ("subject", "field", "key", "columns", "updated_at"), "source")
         subject, field = source.get("subject"), source.get("field")
         if not isinstance(field, str) or not _NAME.match(field):
             raise ConfigurationError("a graphql source needs `field:`, the upstream resource's field name")
         if subject not in SUBJECTS:
             raise ConfigurationError("a graphql source needs `subject:` organization or person")
+        bound = bind_columns(source, items, key_item)  # checks `columns:` (a mapping of names)
         named = dict(source.get("columns") or {})
-        columns = {item: named.get(item, _camel(item)) for item in bind_columns(source, items, key_item)}
-        key = str(source.get("key") or columns.get(key_item, _camel(key_item)))
-        updated_at = source.get("updated_at")
-        return GraphQLBinding(field, key, columns, str(updated_at) if updated_at else None, str(subject))
+        columns = {item: named.get(item, _camel(item)) for item in bound}
+        key = name_setting(source, "key") or columns.get(key_item, _camel(key_item))
+        return GraphQLBinding(field, key, columns, name_setting(source, "updated_at"), str(subject))
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         forwarded = on_behalf_of.get()
