@@ -26,6 +26,7 @@ from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.logs import RequestLog
 from gateway.notices import NoticeTasks, start_notices
+from gateway.oversight import Oversight
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
 from gateway.sockets import SocketEndpoint
@@ -68,12 +69,14 @@ class Gateway:
         await platform.create_schema()
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
+        oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)
+        federation.oversight = oversight  # late resources: /readyz, stats, lateResources
         schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
         audit = await start_audit(settings, catalog)
         workflow.audit = federation.audit = audit
-        federation.stats = Statistics(catalog, federation.sources, audit, workflow)
+        federation.stats = Statistics(catalog, federation.sources, audit, workflow, oversight=oversight)
         federation.comparer = Comparer(
             CompareRateLimiter(settings.compare), AuditCompareRecorder(audit) if audit else None
         )

@@ -255,6 +255,15 @@ class ChangeNotices:
             )
         )
 
+    async def last_notices(self, resources: Collection[str]) -> Mapping[str, dt.datetime]:
+        """Per resource, the latest change it has a notice for (``changed_at``, UTC): the input
+        of the realtime update rule (``gateway.oversight``, ``policies.timeliness``)."""
+        latest = sa.func.max(ChangeRow.changed_at)
+        query = sa.select(ChangeRow.resource, latest).where(ChangeRow.resource.in_(sorted(resources)))
+        async with self.platform.session() as session:
+            rows = (await session.execute(query.group_by(ChangeRow.resource))).all()
+        return {resource: as_utc(moment) for resource, moment in rows if moment is not None}
+
     async def late_counts(self, providers: Collection[str] | None = None) -> Mapping[str, dict[str, int]]:
         """Per provider: ``notified`` changes and ``late`` ones (Shanghai art. 16)."""
         query = sa.select(ChangeRow.provider, ChangeRow.late, sa.func.count()).group_by(

@@ -19,6 +19,7 @@ written into a new platform database, would silently reach no running gateway.
     govshare keys    rotate [--keep S] | list
     govshare audit   verify | export [--since ISO]
     govshare voucher verify TOKEN --response FILE [--jwks FILE]
+    govshare report  --year YYYY [--department USCC] [--out DIR] [--catalog PATH]
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     _package_parsers(commands)
     _client_and_key_parsers(commands)
     cli_notices.add_parser(commands, _command)
+    _report_parser(commands)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -624,6 +626,31 @@ def run_keys_list(args: argparse.Namespace) -> None:
 
     for key in key_summary(_settings(args).data_dir):
         print(json.dumps(key))
+
+
+def _report_parser(commands: Any) -> None:
+    """``govshare report --year 2026``: the yearly evaluation per providing department."""
+    report = _command(
+        commands, "report", "write the yearly evaluation per department (Markdown, PDF)", run_report
+    )
+    report.add_argument("--year", type=int, required=True, help="the calendar year evaluated (China time)")
+    report.add_argument("--department", default=None, help="one department's USCC (default: every provider)")
+    report.add_argument("--out", default=None, help="output folder (default: DATA/reports)")
+    _catalog_option(report)
+
+
+def run_report(args: argparse.Namespace) -> None:
+    from gateway.report import gather_reports, write_reports
+    from gateway.report_render import find_cjk_font
+
+    settings = _settings(args)
+    _require_platform(settings)
+    department = validate_uscc(args.department) if args.department else None
+    font = find_cjk_font()  # first: a machine without one fails before any work, naming the package
+    reports = asyncio.run(gather_reports(settings, args.year, department))
+    out = Path(args.out) if args.out else settings.data_dir / "reports"
+    for path in write_reports(reports, out, font):
+        print(path)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from gateway.audit import canonical_json, digest
 from gateway.auth import bearer_token, issued_here, voucher_keys
 from gateway.evidence import must_record, own_errors, query_event, refusals, touches_data
 from gateway.json_body import refuse_duplicate_keys
+from gateway.oversight import readyz_late
 from gateway.sourcehealth import SourceHealth, platform_state
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
@@ -568,6 +569,7 @@ async def readyz(request: Request) -> Response:
     status = "not_ready" if found & {"misconfigured", "platform_unavailable"} else (
         "degraded" if degraded else "ready")  # fmt: skip
     body = {"status": status, **body}
+    body["late"] = await readyz_late(gateway.federation.oversight)  # flags only: status unchanged
     return JSONResponse(body, status_code=503 if status == "not_ready" else 200)
 
 

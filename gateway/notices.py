@@ -49,6 +49,9 @@ def start_notices(
     )
     objections.audit = changes.audit = audit
     federation.objections, federation.changes = objections, changes
+    oversight: Any = federation.oversight
+    if oversight is not None:  # realtime resources are judged by their change notices
+        oversight.notices = changes
     stats: Any = federation.stats
     if stats is not None:
         stats.objections, stats.changes = objections, changes

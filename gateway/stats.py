@@ -16,8 +16,12 @@ Sanya art. 27 and Zhejiang art. 35 / Zhengzhou art. 31 (提供数量、更新时
   refused, their handling time in Chinese working days from submission to decision
   (average and 95th percentile, nearest rank), and how many applications have an
   overdue step (``Workflow.overdue_steps``);
-- timeliness: per resource, the source's last update (``Connector.freshness``) plus the
-  catalog's update cycle gives the date by which the next update is due;
+- timeliness: per resource, the source's last update (``Connector.freshness``) judged by
+  ``policies.timeliness``: the catalog's update cycle plus the profile's update limit in
+  working days, or, for realtime resources, the last change notice (``gateway.oversight``
+  when wired; without it the catalog's cycle alone); ``late`` counts the late resources;
+- catalog upkeep: the catalog entries not maintained within the profile's
+  ``catalog_review_months`` (Shanghai / Zhejiang art. 10);
 - objections (Hubei art. 23, Zhejiang art. 28): on its resources, all and overdue
   (``gateway.objections``); change notices (Shanghai art. 16): notified, and late against
   the update limit (``gateway.changes``).
@@ -50,12 +54,15 @@ from typing import Any, Final, Protocol
 import sqlalchemy as sa
 
 from errors import BadRequest, ConfigurationError, Forbidden
+from gateway.oversight import Oversight, ResourceOversight, source_instant
 from gateway.platform import aware
 from gateway.usage import UsageCount, contributions
 from gateway.workflow import ApplicationRow, Workflow
+from policies import timeliness as policies_timeliness
 from policies.catalog import Catalog, Department, Resource
-from policies.chinatime import check_range, china_day
+from policies.chinatime import china_day
 from policies.decision import Consumer
+from policies.profile import Profile
 from policies.share import Mode, Share
 from policies.workdays import WorkdayCalendar
 from policies.workflow import Status
@@ -65,9 +72,7 @@ from resolvers.breaker import BreakerSnapshot
 log = logging.getLogger("govshare.stats")
 
 MODES: Final = (Mode.QUERY, Mode.COMPARE, Mode.BULK)
-CYCLE_DAYS: Final[Mapping[str, int]] = {
-    "realtime": 0, "daily": 1, "weekly": 7, "monthly": 31, "quarterly": 92, "yearly": 366,
-}  # fmt: skip
+CYCLE_DAYS: Final[Mapping[str, int]] = policies_timeliness.CYCLE_DAYS  # realtime: by change notices
 APPLICATION_PAGE: Final = 500
 FRESHNESS_TIMEOUT: Final = 5.0
 P95: Final = 0.95
@@ -116,8 +121,24 @@ class Timeliness:
     resource: str
     update_cycle: str
     last_update: dt.datetime | None  # None: the source has no change stamp, or could not be asked
-    due_by: dt.datetime | None
+    due_by: dt.datetime | None  # None: unknown, or realtime (judged by change notices)
     on_time: bool | None  # None: unknown
+    rule: str = policies_timeliness.CYCLE  # cycle | realtime
+    last_notice: dt.datetime | None = None  # the last change notice on the resource
+    limit_working_days: int | None = None  # the profile's limit after the cycle
+    basis: str = ""  # the article, e.g. 《上海市政务数据资源共享管理办法》 art. 16
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure the evaluation article names: ``figure`` (one of
+    ``policies.profile_oversight.EVALUATION_FIGURES``), the article's ``term``, the ``value``
+    (None when unknown) and its ``unit``."""
+
+    figure: str
+    term: str
+    value: float | None
+    unit: str
 
 
 @dataclass(frozen=True)
@@ -136,6 +157,14 @@ class DepartmentStats:
     objections_overdue: int = 0  # of those, past their due day (open, or answered late)
     changes_notified: int = 0  # change notices on its resources
     changes_late: int = 0  # of those, notified after the update limit (Shanghai art. 16)
+    catalog_overdue: int = 0  # entries not maintained within the profile's limit (art. 10)
+    catalog_reviewed: int | None = None  # entries maintained in time; None: the profile sets no upkeep
+    evaluation: tuple[Figure, ...] = ()  # the figures the profile's evaluation article names
+
+    @property
+    def late(self) -> int:
+        """Resources late for their update (timeliness per provider)."""
+        return sum(t.on_time is False for t in self.timeliness)
 
 
 # --- who may read what ----------------------------------------------------------------
@@ -330,26 +359,23 @@ def authorization_stats(
 
 
 def timeliness(resource: Resource, last_update: dt.datetime | None, now: dt.datetime) -> Timeliness:
-    """When the next update is due (last update + the cycle) and whether it still is.
+    """When the next update is due by the catalog's cycle alone (no profile), and whether it
+    still is; a realtime resource is judged by change notices (here: none).
 
     A source's stamp without an offset is China time; one outside the range of instants
     (policies.chinatime, e.g. 9999-12-31 as "never") counts as unknown, not as an error."""
-    days = CYCLE_DAYS.get(resource.update_cycle)
-    last = _source_instant(resource, last_update)
-    if last is None or days is None:
-        return Timeliness(resource.id, resource.update_cycle, last, None, None)
-    due_by = last + dt.timedelta(days=days)
-    return Timeliness(resource.id, resource.update_cycle, last, due_by, aware(now) <= due_by)
+    rule = policies_timeliness.catalog_rule(resource.update_cycle)
+    last = source_instant(resource.id, last_update)
+    verdict = policies_timeliness.judge_update(rule, last, None, aware(now), WorkdayCalendar())
+    return from_verdict(resource, verdict)
 
 
-def _source_instant(resource: Resource, stamp: dt.datetime | None) -> dt.datetime | None:
-    if stamp is None:
-        return None
-    try:
-        return check_range(aware(stamp))  # LATEST is a year short of datetime.max: room for a cycle
-    except (BadRequest, OverflowError):
-        log.warning("last update of %s is out of range: %s; counted as unknown", resource.id, stamp)
-        return None
+def from_verdict(resource: Resource, verdict: policies_timeliness.UpdateVerdict) -> Timeliness:
+    """The stats record of a ``policies.timeliness`` verdict."""
+    rule = verdict.rule
+    on_time = None if verdict.late is None else not verdict.late
+    return Timeliness(resource.id, resource.update_cycle, verdict.last_update, verdict.due_by, on_time,
+                      rule.kind, verdict.last_notice, rule.limit_working_days, rule.basis)  # fmt: skip
 
 
 # --- assembly -------------------------------------------------------------------------
@@ -362,8 +388,14 @@ def department_stats(
     authorizations: AuthorizationStats,
     freshness: Mapping[str, dt.datetime | None],
     now: dt.datetime,
+    verdicts: Mapping[str, ResourceOversight] | None = None,
 ) -> DepartmentStats:
+    """One department's record; ``verdicts`` (``gateway.oversight``) judge timeliness and
+    catalog upkeep under the profile, else the catalog's cycle alone judges timeliness."""
     resources = [r for r in catalog.resources.values() if r.provider == department]
+    if verdicts is not None:
+        return _with_verdicts(department_stats(catalog, department, usage, authorizations, {}, now),
+                              [verdicts[r.id] for r in resources if r.id in verdicts])  # fmt: skip
     return DepartmentStats(
         department=catalog.departments[department],
         resources=len(resources),
@@ -375,6 +407,50 @@ def department_stats(
         availability=usage.availability,
         timeliness=tuple(timeliness(r, freshness.get(r.id), now) for r in resources),
     )
+
+
+def _with_verdicts(stats: DepartmentStats, found: Sequence[ResourceOversight]) -> DepartmentStats:
+    judged = [f.review.overdue for f in found if f.review.overdue is not None]
+    return dataclasses.replace(
+        stats,
+        timeliness=tuple(from_verdict(f.resource, f.update) for f in found),
+        catalog_overdue=sum(judged),
+        catalog_reviewed=len(judged) - sum(judged) if judged else None,
+    )
+
+
+FIGURE_UNITS: Final[Mapping[str, str]] = {
+    "quantity": "resources provided",
+    "timeliness": "share of resources updated on time",
+    "use": "data calls",
+    "authorizations": "applications decided",
+    "availability": "share of calls the source answered",
+    "catalog_upkeep": "share of catalog entries maintained in time",
+}
+
+
+def figure_value(figure: str, stats: DepartmentStats) -> float | None:
+    """The value of one evaluation figure (``FIGURE_UNITS``) for a department's record."""
+    if figure == "quantity":
+        return float(stats.resources)
+    if figure == "timeliness":
+        judged = [t.on_time for t in stats.timeliness if t.on_time is not None]
+        return sum(judged) / len(judged) if judged else None
+    if figure == "use":
+        return float(sum(stats.calls_by_mode.values()))
+    if figure == "authorizations":
+        return float(stats.authorizations.count)
+    if figure == "availability":
+        return stats.availability
+    kept, overdue = stats.catalog_reviewed, stats.catalog_overdue
+    return None if kept is None else kept / (kept + overdue)
+
+
+def with_evaluation(stats: DepartmentStats, profile: Profile) -> DepartmentStats:
+    """``stats`` with the figures that ``profile``'s evaluation article names, in its order."""
+    terms = profile.oversight.evaluation.figures
+    figures = tuple(Figure(f, term, figure_value(f, stats), FIGURE_UNITS[f]) for f, term in terms.items())
+    return dataclasses.replace(stats, evaluation=figures)
 
 
 class UsageReader(Protocol):
@@ -401,8 +477,10 @@ class Statistics:
         *,
         clock: Callable[[], dt.datetime] | None = None,
         freshness_timeout: float = FRESHNESS_TIMEOUT,
+        oversight: Oversight | None = None,
     ) -> None:
         self.catalog, self.sources, self.audit, self.workflow = catalog, sources, audit, workflow
+        self.oversight = oversight  # profile rules for timeliness and catalog upkeep
         self._clock = clock  # default: the workflow's (so a test's fixed clock holds for both)
         self.freshness_timeout = freshness_timeout
         self.objections: Any = None  # gateway.objections.Objections, set by the gateway when running
@@ -427,16 +505,20 @@ class Statistics:
         usage, authorizations, freshness = await asyncio.gather(
             self._usage(owned, period), self._authorizations(owned, period, now), self._freshness(owned)
         )
+        verdicts = await self.oversight.verdicts() if self.oversight is not None else None
         blank = AuthorizationStats()
         circuits = {s.breaker.source: s.breaker for s in self.sources.values() if s.breaker is not None}
         found = [
             dataclasses.replace(
-                department_stats(self.catalog, c, usage.of(c), authorizations.get(c, blank), freshness, now),
+                department_stats(
+                    self.catalog, c, usage.of(c), authorizations.get(c, blank), freshness, now, verdicts
+                ),
                 circuit=circuits[c].snapshot() if c in circuits else None,
             )
             for c in departments
         ]
-        return await self._with_notices(found, departments)
+        found = await self._with_notices(found, departments)
+        return [with_evaluation(stats, self.workflow.profile) for stats in found]
 
     async def _with_notices(
         self, found: list[DepartmentStats], departments: list[str]
@@ -494,6 +576,8 @@ class Statistics:
 
     async def _freshness(self, owned: Mapping[str, str]) -> dict[str, dt.datetime | None]:
         """Each resource's last update; a source that fails or is too slow counts as unknown."""
+        if self.oversight is not None:  # it asks the sources itself (and keeps the answers a while)
+            return {}
         rids = [rid for rid in owned if rid in self.sources]
         answers = await asyncio.gather(*(self._fresh(rid) for rid in rids))
         return dict(zip(rids, answers, strict=True))

@@ -25,13 +25,14 @@ import yaml
 
 from errors import CatalogError, CatalogErrors, InvalidCode
 from policies.codes import division_rule, is_division, validate_uscc
-from policies.profile import profile_names
+from policies.profile import REALTIME_KINDS, profile_names
 from policies.share import Mode, Share, parse_share
 from policies.yamlfiles import StrictTextDatesLoader
 
 SUBJECTS = ("organization", "person", "none")
 LEVELS = ("province", "city", "county", "district")
 CATEGORIES = ("base", "theme", "department")
+CONTENT_KINDS = (*REALTIME_KINDS, "other")
 UPDATE_CYCLES = ("realtime", "daily", "weekly", "monthly", "quarterly", "yearly")
 ITEM_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 NORMALIZERS = ("nfkc", "strip", "upper")
@@ -45,6 +46,7 @@ RESERVED_TYPES = (
     "CompareResult", "CompareItem", "CompareOutcome", "SourceCircuit",
     "Subscription", "Objection", "ObjectionEvent", "ObjectionStatus", "ObjectionOutcome", "Change",
     "ChangeNotice",
+    "LateResource", "LateReason", "EvaluationFigure",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -146,6 +148,9 @@ class Resource:
     # compare: "match_only" folds an unknown subject into "mismatch" (anti-enumeration)
     compare_disclosure: str = "full"
     compare_rate: CompareRate | None = None  # None: the gateway's default (GOVSHARE_COMPARE_RATE)
+    # content kind: some regulations require realtime updates by kind (Zhejiang art. 25)
+    content: str = "other"
+    reviewed: dt.date | None = None  # last catalog upkeep of the entry (Shanghai / Zhejiang art. 10)
     items_by_name: Mapping[str, Item] = dataclass_field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -255,6 +260,8 @@ _RESOURCE_KEYS = (
     "id", "code", "name", "summary", "provider", "category", "subject", "key", "format",
     "update_cycle", "share", "condition", "basis", "modes", "open", "published", "source",
     "cache_ttl", "items", "field", "compare_disclosure", "compare_rate",
+    "cache_ttl", "items", "field",
+    "content", "reviewed",  # update limits by content kind, catalog upkeep (policies.timeliness)
 )  # fmt: skip
 _ITEM_KEYS = (
     "name", "title", "type", "share", "condition", "basis", "mask", "normalize", "compare",
@@ -458,6 +465,8 @@ def _resource(node: _Node, departments: Mapping[str, Department], problems: _Pro
         field=take(lambda: _field_override(node), ""),
         compare_disclosure=take(lambda: _compare_disclosure(node), "full"),
         compare_rate=take(lambda: _compare_rate(node), None),
+        content=take(lambda: node.choice("content", CONTENT_KINDS, "other"), "other"),
+        reviewed=take(lambda: _date(node, "reviewed"), None),
     )
     if len(problems) > before:
         return None

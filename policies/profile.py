@@ -31,6 +31,7 @@ import yaml
 
 from errors import ConfigurationError
 from policies.codes import division_rule, is_division
+from policies.profile_oversight import Oversight, read_oversight
 from policies.yamlfiles import StrictLoader, describe
 
 SHARES = ("unconditional", "conditional", "not_shared")
@@ -82,6 +83,7 @@ _TOP_KEYS = (
     "levels",
     "articles",
     "notes",
+    "oversight",  # issue 10 sections 3-4 (catalog upkeep, evaluation): policies/profile_oversight.py
 )
 _DEADLINE_KEYS = ("check", "decide", "notify", "platform_grant", "objection")
 
@@ -124,6 +126,7 @@ class Profile:
     levels: tuple[str, ...]
     articles: Mapping[str, str] = field(hash=False)
     notes: str
+    oversight: Oversight  # issue 10 sections 3-4: catalog upkeep and the evaluation's figures
 
     def class_name(self, share: str) -> str:
         """The regulation's term for ``share`` (unconditional, conditional, not_shared)."""
@@ -206,6 +209,7 @@ def _profile(src: _Source, document: object) -> Profile:
         levels=_choices(src, top["levels"], "levels", LEVELS, nonempty=True),
         articles=_articles(src, top["articles"], "articles"),
         notes=_text(src, top["notes"], "notes"),
+        oversight=read_oversight(src.error, top["oversight"], "oversight"),
     )
 
 

@@ -139,6 +139,13 @@ class ChangeService(Protocol):
         ...
 
 
+class OversightService(Protocol):
+    """Late resources and overdue catalog entries (implemented by gateway.oversight.Oversight):
+    ``late`` returns ``gateway.oversight.ResourceOversight`` records, in catalog order."""
+
+    async def late(self) -> Sequence[Any]: ...
+
+
 @dataclass(eq=False)
 class Federation:
     """The catalog with a live source per resource: built once, shared by all requests."""
@@ -153,6 +160,7 @@ class Federation:
     assertion_signer: AssertionSigner | None = None  # signs forwarded identities (upstream gateways)
     objections: ObjectionService | None = None
     changes: ChangeService | None = None
+    oversight: OversightService | None = None  # late resources (gateway.oversight)
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

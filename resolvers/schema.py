@@ -40,6 +40,7 @@ from resolvers.extensions import (
 )
 from resolvers.limits import OperationLimits, ParseBudget, too_complex
 from resolvers.objections import ObjectionMutation, ObjectionQuery, Subscription
+from resolvers.oversight import OversightQuery
 from resolvers.planning import ItemIndex
 from resolvers.stats import StatsQuery
 from resolvers.subjects import lookup, resource_resolver
@@ -266,6 +267,5 @@ def _query_type(subjects: dict[str, type]) -> type:
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
     }
-    return strawberry.type(
-        type("Query", (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery, ObjectionQuery), namespace)
-    )
+    roots = (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery, ObjectionQuery, OversightQuery)
+    return strawberry.type(type("Query", roots, namespace))

@@ -22,8 +22,9 @@ from resolvers.types import ServiceMode
 
 STATS_HELP = (
     "Per department, in the period [since, until): resources and items provided, calls by mode, "
-    "consumers, refusals, authorizations, source availability and update timeliness (Hubei art. 26, "
-    "Zhejiang art. 35, Zhengzhou art. 31, Shanghai art. 22, Sanya art. 27). Operators: every "
+    "consumers, refusals, authorizations, source availability, update timeliness under the profile's "
+    "update limit, catalog upkeep, and the figures the profile's evaluation article names (Hubei "
+    "art. 26, Zhejiang art. 35, Zhengzhou art. 31, Shanghai art. 22, Sanya art. 27). Operators: every "
     "department, or the one named; a provider: its own department only; consumers: FORBIDDEN."
 )
 
@@ -71,7 +72,30 @@ class ResourceTimeliness:
         description="lastUpdate + the cycle (realtime 0, daily 1 day, weekly 7, monthly 31, "
         "quarterly 92, yearly 366); null when unknown."
     )
-    on_time: bool | None = strawberry.field(description="Now is not past dueBy; null when unknown.")
+    on_time: bool | None = strawberry.field(
+        description="Not late: for rule cycle, now is not past dueBy; for realtime, the last change "
+        "has a change notice at or after it (or is within the grace); null when unknown."
+    )
+    rule: str = strawberry.field(
+        description="cycle: lastUpdate + the cycle + the profile's update limit in working days "
+        "(Shanghai art. 16, Zhejiang art. 25); realtime: judged by change notices (Zhengzhou art. 24, "
+        "Zhejiang art. 25, or update_cycle realtime)."
+    )
+    last_notice: dt.datetime | None = strawberry.field(description="The last change notice on the resource.")
+    limit_working_days: int | None = strawberry.field(
+        description="The profile's update limit after the cycle; null: the catalog's cycle is the limit."
+    )
+    article: str = strawberry.field(description="The article the rule comes from.")
+
+
+@strawberry.type(description="A figure the profile's evaluation article names (e.g. Zhejiang art. 35).")
+class EvaluationFigure:
+    figure: str = strawberry.field(
+        description="quantity, timeliness, use, authorizations, availability or catalog_upkeep."
+    )
+    term: str = strawberry.field(description="The article's own words for it, e.g. 更新时效.")
+    value: float | None = strawberry.field(description="Its value; null when unknown or not judged.")
+    unit: str
 
 
 @strawberry.type(
@@ -126,6 +150,17 @@ class DepartmentStats:
     changes_late: int = strawberry.field(
         description="Of those, notified after the update limit (working days after the stated change time)."
     )
+    late: int = strawberry.field(description="Its resources late for their update (timeliness per provider).")
+    catalog_overdue: int = strawberry.field(
+        description="Its catalog entries not maintained within the profile's limit "
+        "(Shanghai / Zhejiang art. 10)."
+    )
+    catalog_reviewed: int | None = strawberry.field(
+        description="Its catalog entries maintained in time; null where the profile sets no upkeep."
+    )
+    evaluation: list[EvaluationFigure] = strawberry.field(
+        description="The figures the profile's evaluation article names, in its order, with its terms."
+    )
     circuit: SourceCircuit | None = strawberry.field(
         default=None, description="Its source's circuit breaker in this process; null without a source."
     )
@@ -163,6 +198,10 @@ def _view(stats: Any) -> DepartmentStats:
                 last_update=t.last_update,
                 due_by=t.due_by,
                 on_time=t.on_time,
+                rule=t.rule,
+                last_notice=t.last_notice,
+                limit_working_days=t.limit_working_days,
+                article=t.basis,
             )
             for t in stats.timeliness
         ],
@@ -171,6 +210,13 @@ def _view(stats: Any) -> DepartmentStats:
         objections_overdue=stats.objections_overdue,
         changes_notified=stats.changes_notified,
         changes_late=stats.changes_late,
+        late=stats.late,
+        catalog_overdue=stats.catalog_overdue,
+        catalog_reviewed=stats.catalog_reviewed,
+        evaluation=[
+            EvaluationFigure(figure=f.figure, term=f.term, value=f.value, unit=f.unit)
+            for f in stats.evaluation
+        ],
     )
 
 

@@ -240,6 +240,7 @@ STATEFUL = {
         "--catalog",
         str(CATALOG),
     ],
+    ("report",): ["--year", "2026", "--catalog", str(CATALOG)],
 }
 MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
 STATELESS = {("catalog", "check")}

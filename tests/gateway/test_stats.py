@@ -362,7 +362,7 @@ TIMELINESS_CASES = [
     ("monthly", NOW - dt.timedelta(days=30), True),
     ("quarterly", NOW - dt.timedelta(days=93), False),
     ("yearly", NOW - dt.timedelta(days=365), True),
-    ("realtime", NOW + dt.timedelta(minutes=1), True),  # a stamp in the future is still "now"
+    ("quarterly", NOW + dt.timedelta(minutes=1), True),  # a stamp in the future is still "now"
 ]
 
 
@@ -372,6 +372,15 @@ def test_timeliness_per_update_cycle(cycle, last, on_time) -> None:
     assert (found.resource, found.update_cycle, found.last_update) == (f"x.{cycle}", cycle, last)
     assert found.due_by == last + dt.timedelta(days=CYCLE_DAYS[cycle])
     assert found.on_time is on_time
+
+
+def test_realtime_is_judged_by_change_notices_not_by_a_zero_day_cycle() -> None:
+    """Without a profile or notices: a change older than the grace (1 hour) with no notice is late."""
+    fresh = timeliness(resource("realtime"), NOW - dt.timedelta(minutes=59), NOW)
+    stale = timeliness(resource("realtime"), NOW - dt.timedelta(minutes=61), NOW)
+    assert (fresh.rule, fresh.due_by, fresh.on_time) == ("realtime", None, True)
+    assert (stale.rule, stale.due_by, stale.on_time) == ("realtime", None, False)
+    assert timeliness(resource("realtime"), None, NOW).on_time is None
 
 
 def test_timeliness_unknown_without_a_last_update_and_naive_stamps_are_china_time() -> None:
