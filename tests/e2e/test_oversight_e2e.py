@@ -17,6 +17,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from tests.conftest import run_cli
 from tests.e2e.test_sources import wait_serving
 
 pytestmark = pytest.mark.e2e
+DATA: list[Path] = []  # the module server's data folder
 
 NOW = dt.datetime.now(CHINA_TIME).replace(tzinfo=None, microsecond=0)
 STAMPS = {  # department db, table, newest change stamp (naive: China time)
@@ -65,6 +67,7 @@ def under_shanghai(data: Path) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
     data = tmp_path_factory.mktemp("oversight")
+    DATA[:] = [data]
     run_cli(data, "demo", "--no-serve", "--port", "0", "--organizations", "20", "--persons", "10")
     set_stamps(data)
     under_shanghai(data)
@@ -152,3 +155,21 @@ def test_stats_count_late_resources_and_the_shanghai_evaluation_figures(server) 
     assert by_code[demo.TAX.code]["evaluation"][0]["value"] == 1.0
     housing = by_code[demo.HOUSING.code]  # provides nothing: nothing judged
     assert housing["late"] == 0 and housing["catalogReviewed"] is None
+
+
+def test_a_change_notice_covering_the_change_makes_a_realtime_resource_on_time(server) -> None:
+    """The realtime rule reads the change-notice store (gateway.changes): once PSB's change is
+    notified (``govshare notify-change``, changed at the source's own stamp), it is not late."""
+    person = server[1]["samples"]["persons"][0]
+    changed = (NOW - dt.timedelta(hours=2)).replace(tzinfo=CHINA_TIME).isoformat()
+    notify = ["notify-change", "--resource", "psb.resident", "--subjects", person, "--changed-at", changed]
+    run_cli(DATA[0], *notify)
+    deadline = time.monotonic() + 15  # verdicts are kept 5 s
+    while time.monotonic() < deadline:
+        found = {e["resource"]: e for e in post(server, LATE, "operator").json()["data"]["lateResources"]}
+        if "UPDATE_LATE" not in found.get("psb.resident", {}).get("reasons", []):
+            break
+        time.sleep(0.5)
+    psb = found["psb.resident"]  # still listed: its catalog entry is overdue
+    assert psb["reasons"] == ["CATALOG_REVIEW_OVERDUE"]
+    assert dt.datetime.fromisoformat(psb["lastNotice"]) == dt.datetime.fromisoformat(changed)
