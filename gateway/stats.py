@@ -19,7 +19,8 @@ Sanya art. 27 and Zhejiang art. 35 / Zhengzhou art. 31 (提供数量、更新时
 - timeliness: per resource, the source's last update (``Connector.freshness``) judged by
   ``policies.timeliness``: the catalog's update cycle plus the profile's update limit in
   working days, or, for realtime resources, the last change notice (``gateway.oversight``
-  when wired; without it the catalog's cycle alone); ``late`` counts the late resources;
+  over ``gateway.changes``; without oversight the catalog's cycle alone); ``late`` counts
+  the late resources;
 - catalog upkeep: the catalog entries not maintained within the profile's
   ``catalog_review_months`` (Shanghai / Zhejiang art. 10);
 - objections (Hubei art. 23, Zhejiang art. 28): on its resources, all and overdue
