@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +130,9 @@ class ChangeNotices:
         self.broker = NoticeBroker()
         self._pushed: OrderedDict[str, None] = OrderedDict()
         self.audit: AuditLog | None = None
+        # Drops the cached rows of (resource id, subjects) (resolvers.context.Federation.invalidate_rows):
+        # a change notice must not leave the old rows served from the row cache until their TTL ends.
+        self.invalidate: Callable[[str, Sequence[str]], Awaitable[int]] | None = None
 
     async def notify(
         self,
@@ -175,6 +178,8 @@ class ChangeNotices:
         )
         async with self.platform.session.begin() as session:
             session.add(row)
+        if self.invalidate is not None:
+            await self.invalidate(rid, list(subjects))
         if self.first_push(row.id):
             self.broker.publish(notice_of(row))
         return row
@@ -362,6 +367,8 @@ class ChangeRelay:
         self.since = now
         fresh = [row for row in rows if self.notices.first_push(row.id)]
         for row in fresh:
+            if self.notices.invalidate is not None:  # stored by another process: drop our copies too
+                await self.notices.invalidate(row.resource, list(row.subjects))
             self.notices.broker.publish(notice_of(row))
         return len(fresh)
 

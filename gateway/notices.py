@@ -48,6 +48,7 @@ def start_notices(
         platform, federation.catalog, calendar, notice_limit(profile, settings.notice_days), clock
     )
     objections.audit = changes.audit = audit
+    changes.invalidate = federation.invalidate_rows  # a notice drops the subjects' cached rows
     federation.objections, federation.changes = objections, changes
     oversight: Any = federation.oversight
     if oversight is not None:  # realtime resources are judged by their change notices

@@ -21,6 +21,7 @@ from gateway.app import Gateway, create_app
 from gateway.demo import DRC, GRANT_PURPOSE, HOUSING, build_demo
 from gateway.platform import new_grant_row
 from gateway.settings import Settings
+from policies.chinatime import utc_now
 from policies.share import Mode
 from resolvers.rowcache import NAMESPACE, BoundedMemoryCache, RowCache, decode_value
 
@@ -197,7 +198,10 @@ async def test_a_change_notice_invalidates_the_subjects_rows(
         db.execute("UPDATE enterprise SET ent_name = '已更名有限公司' WHERE uscc = ?", (code,))
     stale = await ask(client, gateway, HOUSING.code, code)
     assert stale["data"]["organization"]["enterpriseRegistration"]["name"] != "已更名有限公司"  # cached
-    assert await gateway.federation.invalidate_rows("amr.enterprise_registration", [code]) > 0
+    assert gateway.federation.changes is not None  # the provider's notice, as notifyChange gives it
+    await gateway.federation.changes.record(
+        "amr.enterprise_registration", [code], ["name"], utc_now(), "test"
+    )
     fresh = await ask(client, gateway, HOUSING.code, code)
     assert fresh["data"]["organization"]["enterpriseRegistration"]["name"] == "已更名有限公司"
 
