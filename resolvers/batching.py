@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from connectors.base import Binding, Connector, Row, within
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from errors import SourceUnavailable
+from policies.resilience import counts_against_source
 from resolvers.breaker import CircuitBreaker
 from resolvers.rowcache import RowCache
 
@@ -178,6 +179,16 @@ class ResourceSource:
             groups.setdefault(waiter.on_behalf.key if waiter.on_behalf else None, []).append(waiter)
         await asyncio.gather(*(self._serve_group(group) for group in groups.values()))
 
+    def _count(self, exc: Exception | None) -> None:
+        """The call's outcome to the breaker: a consumer's refusal is an answer, not a failure
+        (policies.resilience)."""
+        if self.breaker is None:
+            return
+        if exc is None or not counts_against_source(exc):
+            self.breaker.succeeded()
+        else:
+            self.breaker.failed(exc.message if isinstance(exc, SourceUnavailable) else type(exc).__name__)
+
     async def _serve_group(self, batch: list[_Waiter]) -> None:
         on_behalf_of.set(batch[0].on_behalf)  # this task's own context: the call's consumer
         keys = sorted({key for waiter in batch for key in waiter.keys})
@@ -187,12 +198,10 @@ class ResourceSource:
             call = self.connector.fetch(self.binding, keys, items)
             rows = await within(self.connector.timeout, call, f"reading {self.binding.target}")
         except Exception as exc:
-            if self.breaker is not None:
-                self.breaker.failed(exc.message if isinstance(exc, SourceUnavailable) else type(exc).__name__)
+            self._count(exc)
             _fail_all(batch, exc)
             return
-        if self.breaker is not None:
-            self.breaker.succeeded()
+        self._count(None)
         for waiter in batch:
             if waiter.future.done():
                 continue

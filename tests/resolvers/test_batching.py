@@ -16,8 +16,15 @@ from hypothesis import strategies as st
 from connectors.base import Binding, Row
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from connectors.mock import MockConnector
-from errors import SourceUnavailable
+from errors import (
+    ConditionalAccessRequired,
+    GrantExpired,
+    PurposeRequired,
+    RateLimited,
+    SourceUnavailable,
+)
 from resolvers.batching import ResourceSource
+from resolvers.breaker import BreakerSettings, CircuitBreaker
 
 ITEMS = ("uscc", "name", "legal_representative", "status", "capital")
 COLUMNS = {"name": "ent_name", "legal_representative": "legal_rep"}
@@ -367,3 +374,73 @@ async def test_other_sources_ignore_the_consumer_and_coalesce() -> None:
     )
     assert len(spy.fetched) == 1
     assert on_behalf_of.get() is None  # nothing leaked into the caller's context
+
+
+# --- the circuit breaker counts the source's failures, not one consumer's refusals -----------
+
+
+class RefusingConnector(MockConnector):
+    """An upstream gateway refusing THIS consumer (its cap, its grants, its purpose) while
+    answering the others: the refusal is raised from fetch, as connectors.graphql does."""
+
+    def __init__(self, refusal: Exception) -> None:
+        super().__init__({"enterprise": STORED})
+        self.refusal: Exception | None = refusal
+
+    async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
+        if self.refusal is not None:
+            raise self.refusal
+        return await super().fetch(binding, keys, items)
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        RateLimited("upstream gateway: daily cap used up"),
+        ConditionalAccessRequired("upstream gateway: no grant"),
+        PurposeRequired("upstream gateway: send X-Purpose"),
+        GrantExpired("upstream gateway: the grant expired"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_one_consumers_refusals_never_open_the_circuit_for_everyone(refusal: Exception) -> None:
+    refusing = RefusingConnector(refusal)
+    batched, _ = source(refusing)
+    batched.breaker = CircuitBreaker("upstream", BreakerSettings(failures=2, open_seconds=600))
+    for _ in range(10):  # one bad consumer, asking again and again
+        with pytest.raises(type(refusal)):
+            await batched.fetch(["K1"], ["name"])
+    assert batched.breaker.state == "closed"
+    refusing.refusal = None  # another consumer, whom the source answers
+    assert await batched.fetch(["K2"], ["name"]) == {"K2": {"name": "企业K2"}}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [SourceUnavailable("down"), ConnectionResetError("link dropped")],
+    ids=lambda e: type(e).__name__,
+)
+async def test_the_sources_own_failures_still_open_the_circuit(failure: Exception) -> None:
+    batched, _ = source(RefusingConnector(failure))
+    batched.breaker = CircuitBreaker("upstream", BreakerSettings(failures=2, open_seconds=600))
+    for _ in range(2):
+        with pytest.raises(type(failure)):
+            await batched.fetch(["K1"], ["name"])
+    assert batched.breaker.state == "open"
+
+
+async def test_a_half_open_probe_refused_for_its_consumer_closes_the_circuit() -> None:
+    refusing = RefusingConnector(SourceUnavailable("down"))
+    batched, _ = source(refusing)
+    clock = [0.0]
+    batched.breaker = CircuitBreaker(
+        "upstream", BreakerSettings(failures=1, open_seconds=5), lambda: clock[0]
+    )
+    with pytest.raises(SourceUnavailable):
+        await batched.fetch(["K1"], ["name"])
+    assert batched.breaker.state == "open"
+    clock[0] = 6.0
+    refusing.refusal = RateLimited("upstream gateway: daily cap used up")  # the source answered
+    with pytest.raises(RateLimited):
+        await batched.fetch(["K1"], ["name"])
+    assert batched.breaker.state == "closed"
