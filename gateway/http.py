@@ -47,6 +47,7 @@ from gateway.oversight import readyz_late
 from gateway.sourcehealth import SourceHealth, platform_state
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
 from policies.decision import Consumer, canonical_purpose
+from policies.forwarding import check_forwardable
 from resolvers.context import RequestContext
 from resolvers.limits import OperationLimits, check_variable_values, too_complex
 
@@ -371,6 +372,8 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
                 header=_display(name),
             ) from exc
         _require_visible(name, value)
+    if name in _FORWARDED_HEADERS:  # carried upstream in a forwarding assertion
+        check_forwardable(_display(name), value.strip())
     return value.strip()
 
 

@@ -10,7 +10,10 @@ side), this module holds the rule for what it may claim:
   one of its systems (``client_id``), with the ``consumer`` role only: a forwarding gateway
   cannot lend operator or provider powers, nor its own grants;
 - ``purpose``, ``user`` and ``application_id`` are the original request's, text without
-  control characters; the purpose is compared and stored in its canonical form;
+  control characters; the purpose is compared and stored in its canonical form; every
+  request is held to the same bounds (``check_forwardable``, gateway side for X-Purpose,
+  X-Request-User, X-Application-Id), so that no request a gateway accepts makes an
+  assertion its upstream must refuse;
 - the assertion lives at most ``MAX_ASSERTION_LIFETIME`` seconds and carries a ``jti`` used
   once (replays are refused by the verifier).
 
@@ -24,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from errors import InvalidCode, Unauthenticated
+from errors import InvalidCode, InvalidHeader, Unauthenticated
 from policies.codes import validate_uscc
 from policies.decision import Consumer, canonical_purpose
 
@@ -88,3 +91,16 @@ def _text(claims: Mapping[str, Any], name: str, *, required: bool = False) -> st
     if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char != "\t" for char in value):
         raise Unauthenticated(f"the forwarding assertion's {name} holds a control or format character")
     return value
+
+
+def check_forwardable(header: str, value: str) -> None:
+    """Raise ``InvalidHeader`` (400, naming ``header``) when ``value``, a request's purpose,
+    user or application id, is longer than a forwarding assertion may carry (``MAX_TEXT``).
+    Why every request: a gateway reading an upstream one forwards them in an assertion;
+    accepted here and refused upstream, the refusal would be this gateway's (its forwarded
+    identity, ``SOURCE_UNAVAILABLE``) and would count against the upstream's circuit."""
+    if len(value) > MAX_TEXT:
+        raise InvalidHeader(
+            f"the {header} header is {len(value)} characters long; at most {MAX_TEXT} are accepted",
+            header=header,
+        )

@@ -462,3 +462,26 @@ def test_concurrent_counties_are_each_decided_on_their_own_grants(cascade: Casca
             assert value == "张三" and "errors" not in body, body
         else:
             assert value is None and body["errors"][0]["extensions"]["code"] == "CONDITIONAL_ACCESS_REQUIRED"
+
+
+# --- one consumer's bad request must not cut the others off the province ----------------------
+
+
+def test_a_request_the_upstream_cannot_take_is_refused_at_the_city_and_opens_no_circuit(
+    cascade: Cascade,
+) -> None:
+    """An X-Request-User (or X-Purpose, X-Application-Id) longer than a forwarding assertion
+    may carry was forwarded, refused upstream with 401, seen as the city's own credentials
+    failing (SOURCE_UNAVAILABLE) and counted by the province's circuit: six such requests of
+    one county cut every county off the province. Refused at the city, naming the header."""
+    for name in ("X-Request-User", "X-Purpose", "X-Application-Id"):
+        for _ in range(3):
+            headers = {"X-Purpose": quote(PURPOSE), name: "a" * 600}
+            answer = post(cascade.city, cascade.county_token(cascade.county_b), QUERY, {"c": KNOWN}, headers)
+            assert answer.status_code == 400, answer.text
+            error = answer.json()["errors"][0]
+            assert (error["extensions"]["code"], error["extensions"]["header"]) == ("INVALID_HEADER", name)
+            assert "500" in error["message"]
+    body = county_read(cascade, cascade.county_a, f"county-clerk-{uuid.uuid4().hex[:6]}").json()
+    assert "errors" not in body, body
+    assert body["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"] == "张三"

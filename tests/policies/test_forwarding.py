@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from errors import Unauthenticated
+from errors import InvalidHeader, Unauthenticated
 from policies.codes import make_uscc
 from policies.decision import Consumer, canonical_purpose
-from policies.forwarding import MAX_ASSERTION_LIFETIME, forwarded_request
+from policies.forwarding import MAX_ASSERTION_LIFETIME, MAX_TEXT, check_forwardable, forwarded_request
 
 CITY = Consumer("11420100MB0000094Y", "client-city", frozenset({"consumer", "operator"}))
 COUNTY = make_uscc("1", "1", "420102", "MB000001")
@@ -73,3 +73,15 @@ def test_no_claim_lends_more_than_the_consumer_role(purpose: str, role: str) -> 
         return  # a purpose with a control or format character
     assert forwarded.consumer.roles == frozenset({"consumer"})
     assert forwarded.purpose == canonical_purpose(purpose)
+
+
+@given(st.text(min_size=0, max_size=MAX_TEXT + 20))
+def test_a_request_text_is_forwardable_exactly_when_an_assertion_may_carry_it(value: str) -> None:
+    """check_forwardable and forwarded_request agree on the length bound: what a gateway
+    accepts from its consumer, its upstream accepts in the assertion."""
+    if len(value) <= MAX_TEXT:
+        check_forwardable("X-Request-User", value)
+    else:
+        with pytest.raises(InvalidHeader) as caught:
+            check_forwardable("X-Request-User", value)
+        assert caught.value.extensions["header"] == "X-Request-User"
