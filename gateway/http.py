@@ -373,7 +373,7 @@ def header_value(headers: Mapping[str, str], name: str) -> str | None:
             ) from exc
         _require_visible(name, value)
     if name in _FORWARDED_HEADERS:  # carried upstream in a forwarding assertion
-        check_forwardable(_display(name), value.strip())
+        check_forwardable(_display(name), value.strip(), purpose=name == "x-purpose")
     return value.strip()
 
 

@@ -93,14 +93,18 @@ def _text(claims: Mapping[str, Any], name: str, *, required: bool = False) -> st
     return value
 
 
-def check_forwardable(header: str, value: str) -> None:
+def check_forwardable(header: str, value: str, *, purpose: bool = False) -> None:
     """Raise ``InvalidHeader`` (400, naming ``header``) when ``value``, a request's purpose,
-    user or application id, is longer than a forwarding assertion may carry (``MAX_TEXT``).
-    Why every request: a gateway reading an upstream one forwards them in an assertion;
-    accepted here and refused upstream, the refusal would be this gateway's (its forwarded
-    identity, ``SOURCE_UNAVAILABLE``) and would count against the upstream's circuit."""
-    if len(value) > MAX_TEXT:
+    user or application id, is longer than a forwarding assertion may carry (``MAX_TEXT``);
+    a ``purpose`` is forwarded in its canonical form, which NFKC may make longer (U+FDFA is
+    18 characters), so that form is held to the bound too. Why every request: a gateway
+    reading an upstream one forwards them in an assertion; accepted here and refused
+    upstream, the refusal would be this gateway's (its forwarded identity,
+    ``SOURCE_UNAVAILABLE``) and would count against the upstream's circuit."""
+    length = max(len(value), len(canonical_purpose(value))) if purpose else len(value)
+    if length > MAX_TEXT:
         raise InvalidHeader(
-            f"the {header} header is {len(value)} characters long; at most {MAX_TEXT} are accepted",
+            f"the {header} header is {length} characters long"
+            f"{' once normalised (NFKC)' if length > len(value) else ''}; at most {MAX_TEXT} are accepted",
             header=header,
         )

@@ -482,6 +482,10 @@ def test_a_request_the_upstream_cannot_take_is_refused_at_the_city_and_opens_no_
             error = answer.json()["errors"][0]
             assert (error["extensions"]["code"], error["extensions"]["header"]) == ("INVALID_HEADER", name)
             assert "500" in error["message"]
+    expanding = {"X-Purpose": quote("\ufdfa" * 100)}  # 100 characters, 1,800 once NFKC-normalised
+    answer = post(cascade.city, cascade.county_token(cascade.county_b), QUERY, {"c": KNOWN}, expanding)
+    assert answer.status_code == 400, answer.text
+    assert "NFKC" in answer.json()["errors"][0]["message"]
     body = county_read(cascade, cascade.county_a, f"county-clerk-{uuid.uuid4().hex[:6]}").json()
     assert "errors" not in body, body
     assert body["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"] == "张三"

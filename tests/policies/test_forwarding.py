@@ -85,3 +85,13 @@ def test_a_request_text_is_forwardable_exactly_when_an_assertion_may_carry_it(va
         with pytest.raises(InvalidHeader) as caught:
             check_forwardable("X-Request-User", value)
         assert caught.value.extensions["header"] == "X-Request-User"
+
+
+@given(st.text(alphabet=st.sampled_from("\ufdfa\u3371a\u00a0 "), max_size=40).map(lambda t: t * 14))
+def test_a_purpose_is_forwardable_exactly_when_its_canonical_form_fits(value: str) -> None:
+    fits = len(value) <= MAX_TEXT and len(canonical_purpose(value)) <= MAX_TEXT
+    if fits:
+        check_forwardable("X-Purpose", value, purpose=True)
+    else:
+        with pytest.raises(InvalidHeader):
+            check_forwardable("X-Purpose", value, purpose=True)
