@@ -30,7 +30,8 @@ the ORIGINAL consumer (``sub``, ``client_id``, ``user``, ``purpose``, ``applicat
 ``iss`` = this gateway's client id upstream, ``aud`` = ``audience``, ``iat``/``exp`` (60 s)
 and a fresh ``jti`` (single use). The upstream verifies it against this gateway's JWKS and
 decides on that consumer's grants (gateway.forwarding). The call is one query
-``organizations(codes:)`` / ``persons(ids:)`` selecting only the requested items; refusals
+``organizations(codes:)`` / ``persons(ids:)`` selecting only the requested items and each
+entry's ``code`` / ``id`` (entries are matched to the keys by it, not by position); refusals
 upstream come back per item as error values in the row (``connectors.forwarding``), with
 their code (``NOT_SHARED``, ``CONDITIONAL_ACCESS_REQUIRED`` ...), never as
 ``SOURCE_UNAVAILABLE``; a refusal of the whole request raises that code.
@@ -79,7 +80,10 @@ ASSERTION_HEADER = "X-On-Behalf-Of"
 ASSERTION_LIFETIME = 60  # seconds: long enough for clock skew, short for a captured header
 TOKEN_MARGIN = 30  # seconds before expiry an access token is replaced
 MAX_KEYS_PER_CALL = 200  # upstream limits: 1,000 codes per list, 25,000 result values
-SUBJECTS = {"organization": ("organizations", "codes", "USCC"), "person": ("persons", "ids", "CitizenID")}
+SUBJECTS = {
+    "organization": ("organizations", "codes", "USCC", "code"),
+    "person": ("persons", "ids", "CitizenID", "id"),
+}
 _ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SETTINGS = {"kind", "url", "token_url", "client_id", "client_secret", "audience", "timeout"}
 
@@ -291,12 +295,13 @@ def _camel(name: str) -> str:
 
 
 def _query(binding: Binding, items: Sequence[str]) -> str:
-    """``query($keys: [USCC!]!) { s: organizations(codes: $keys) { r: field { item ... } } }``
-    selecting exactly the items asked for (``__typename`` when none, to learn existence)."""
-    listing, argument, scalar = SUBJECTS[_subject(binding)]
+    """``query($keys: [USCC!]!) { s: organizations(codes: $keys) { k: code r: field { item ... } } }``
+    selecting exactly the items asked for (``__typename`` when none, to learn existence), and
+    each entry's own code (``k``): entries are matched to the keys by it, never by position."""
+    listing, argument, scalar, code = SUBJECTS[_subject(binding)]
     fields = " ".join(f"{item}: {binding.columns[item]}" for item in items) or "__typename"
     return (f"query GovshareForward($keys: [{scalar}!]!) {{ s: {listing}({argument}: $keys) "
-            f"{{ r: {binding.target} {{ {fields} }} }} }}")  # fmt: skip
+            f"{{ k: {code} r: {binding.target} {{ {fields} }} }} }}")  # fmt: skip
 
 
 def _answer(response: httpx.Response, url: str) -> dict[str, Any]:
@@ -333,7 +338,7 @@ def _rows(binding: Binding, keys: list[str], items: Sequence[str], body: dict[st
         raise _whole_refusal(body, url)
     refusals = _refusals_by_path(body.get("errors") or [], url)
     rows: dict[str, Row] = {}
-    for index, key in enumerate(keys[: len(listing)]):
+    for index, key in _entry_keys(keys, listing).items():
         subject = listing[index]
         record = subject.get("r") if isinstance(subject, dict) else None
         record = record if isinstance(record, dict) else None
@@ -343,6 +348,23 @@ def _rows(binding: Binding, keys: list[str], items: Sequence[str], body: dict[st
         record = record or {}
         rows[key] = {item: _value(refusals.get((index, item)) or for_row, record, item) for item in items}
     return rows
+
+
+def _entry_keys(keys: list[str], listing: list[Any]) -> dict[int, str]:
+    """Index of an answer entry -> the key it answers. An entry naming its code (``k``)
+    answers that key if it was asked (an upstream answering other subjects, more than asked
+    or in another order must not pass one subject's row for another's); a null entry (no
+    such subject, or refused whole) answers the key at its position only when every entry
+    naming a code stands at its own key's position, first answer per key."""
+    named = {i: e["k"] for i, e in enumerate(listing) if isinstance(e, dict) and isinstance(e.get("k"), str)}
+    in_order = all(i < len(keys) and keys[i] == k for i, k in named.items())
+    asked, found, answered = set(keys), dict[int, str](), set[str]()
+    for index in range(len(listing)):
+        key = named.get(index, keys[index] if in_order and index < len(keys) else None)
+        if key in asked and key not in answered:
+            found[index] = key
+            answered.add(key)
+    return found
 
 
 def _value(refusal: GovshareError | None, record: dict[str, Any], item: str) -> Any:

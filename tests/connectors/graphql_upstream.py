@@ -57,7 +57,7 @@ def sdl(tables: Tables, columns: Mapping[str, str] | None = None) -> str:
     types = [_table_type(name, rows, columns) for name, rows in tables.items()]
     fields = " ".join(f"{name}: T_{name}" for name in tables) or "empty: String"
     return "\n".join([
-        "scalar USCC", *types, f"type Organization {{ {fields} }}",
+        "scalar USCC", *types, f"type Organization {{ code: USCC {fields} }}",
         "type Query { organizations(codes: [USCC!]!): [Organization]! }",
     ])  # fmt: skip
 
@@ -76,7 +76,10 @@ def _table_type(name: str, rows: list[dict[str, Any]], typed: Mapping[str, str] 
 def organizations(tables: Tables, key: str, codes: list[str], generous: bool) -> list[dict[str, Any]]:
     indexes = {name: {str(row[key]): _plain(row) for row in rows} for name, rows in tables.items()}
     extra = [str(row[key]) for rows in tables.values() for row in rows][:3] if generous else []
-    return [{name: index.get(code) for name, index in indexes.items()} for code in [*codes, *extra]]
+    return [
+        {"code": code, **{name: index.get(code) for name, index in indexes.items()}}
+        for code in [*codes, *extra]
+    ]
 
 
 def _plain(row: Mapping[str, Any]) -> dict[str, Any]:

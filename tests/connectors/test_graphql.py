@@ -466,7 +466,13 @@ class Fake:
             return JSONResponse(
                 {"data": None, "errors": [{"message": "?", "extensions": {"code": "INTERNAL"}}]}
             )
-        keys = body["variables"]["keys"]  # "more": every subject twice over, with extra fields
+        keys = body["variables"]["keys"]
+        if mode in ("reversed", "others"):  # entries not in the order asked, or of other subjects
+            shown = [*reversed(keys)] if mode == "reversed" else [code(900 + i) for i in range(len(keys))]
+            return JSONResponse(
+                {"data": {"s": [{"k": k, "code": k, "r": {"name": f"名{k}"}} for k in shown]}}
+            )
+        # "more": every subject twice over, with extra fields
         record = {"name": "甲", "status": "存续", "secret_extra": "不该出现", "legal_representative": "某"}
         return JSONResponse({"data": {"s": [{"r": record} for _ in [*keys, *keys]], "extra": 1}})
 
@@ -493,6 +499,22 @@ async def test_an_upstream_answering_more_than_asked_is_cut_down(fake: str) -> N
     finally:
         await connector.close()
     assert rows == {code(1): {"name": "甲"}, code(2): {"name": "甲"}}
+
+
+@pytest.mark.parametrize("mode", ["reversed", "others"])
+async def test_an_upstream_answering_other_subjects_or_another_order_never_misattributes(
+    fake: str, mode: str
+) -> None:
+    """Entries were matched to the keys asked by position: an upstream answering in another
+    order gave subject 1 the row of subject 2, and one answering for other subjects gave
+    their rows to the subjects asked. Each entry now names its code and is matched by it."""
+    connector = await fake_connector(fake, mode)
+    try:
+        rows = await connector.fetch(connector.bind(SOURCE, ALL, "uscc"), [code(1), code(2)], ["name"])
+    finally:
+        await connector.close()
+    expected = {code(1): {"name": f"名{code(1)}"}, code(2): {"name": f"名{code(2)}"}}
+    assert rows == (expected if mode == "reversed" else {})
 
 
 async def test_a_hung_upstream_costs_one_timeout(fake: str) -> None:
@@ -640,7 +662,10 @@ def upstream_answers(draw: st.DrawFn) -> tuple[list[str], list[str], dict[str, A
     for _ in range(len(keys) + draw(st.integers(0, 3))):  # sometimes more entries than keys
         shape = draw(st.sampled_from(["none", "no-row", "row"]))
         record = {item: draw(st.text(max_size=3)) for item in (*ALL, "inner_note")}  # more fields than asked
-        entries.append(None if shape == "none" else {"r": None if shape == "no-row" else record})
+        entry = None if shape == "none" else {"r": None if shape == "no-row" else record}
+        if entry is not None and draw(st.booleans()):  # naming its code: asked or not, anywhere
+            entry["k"] = draw(st.sampled_from([code(i) for i in range(12)]))
+        entries.append(entry)
     errors = []
     for item in draw(st.lists(st.sampled_from(ALL), max_size=3)):
         at = draw(st.sampled_from([[], [item]]))  # the row, or one item of it
@@ -658,16 +683,20 @@ def test_rows_hold_asked_keys_and_exactly_the_asked_items(
     keys, items, body = answer
     rows = graphql_connector._rows(BINDING, keys, items, body, "http://upstream")
     assert set(rows) <= set(keys)
-    for index, key in enumerate(keys):
-        entry = body["data"]["s"][index]
-        if key not in rows:
-            continue
+    entries = body["data"]["s"]
+    for key in rows:
         assert list(rows[key]) == items  # never an unasked field (inner_note), in order
+        # an entry naming this key, or one naming none at this key's position: never another's
+        sources = [
+            e
+            for i, e in enumerate(entries)
+            if e is not None and e.get("k", keys[i] if i < len(keys) else None) == key
+        ]
         for item, value in rows[key].items():
             if isinstance(value, GovshareError):
                 assert value.code in REFUSAL_CODES[:-1]  # an unknown code is SOURCE_UNAVAILABLE
             else:
-                assert entry is not None and entry["r"] is not None and value == entry["r"][item]
+                assert any(e["r"] is not None and value == e["r"][item] for e in sources)
 
 
 # --- any GraphQL endpoint offering the subject queries (not only govshare) --------------------
