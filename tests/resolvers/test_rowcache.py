@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import decimal
 import os
+import tracemalloc
 from collections.abc import AsyncIterator
 
 import pytest
@@ -233,3 +234,28 @@ async def test_rows_of_a_connector_that_forwards_identity_are_never_cached(cache
     await source.fetch(["K001"], ITEMS)
     assert fetches(source) == 2
     assert (cache.hits, cache.misses) == (0, 0)
+
+
+async def test_the_memory_backend_keeps_no_more_memory_than_its_budget() -> None:
+    """The budget is what the process really keeps (tracemalloc), not only the estimate: each
+    value orjson wrote kept a 4 KiB buffer for a few bytes of JSON, so a 64 MiB cache held
+    over 600 MiB. Filled well past its budget with rows of short values, the backend must
+    keep at most its budget."""
+    budget = 1_000_000
+    backend = BoundedMemoryCache(budget, namespace=NAMESPACE)
+    cache = RowCache(backend)
+    cache.observe("amr.enterprise_registration", dt.datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=dt.UTC))
+    items = ("name", "status", "legal_representative", "registered_capital")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for start in range(0, 10_000, 100):
+            keys = [f"91420100MA{i:08d}" for i in range(start, start + 100)]
+            rows = {k: {"name": f"企业{k[-4:]}", "status": "存续", "legal_representative": "张三",
+                        "registered_capital": 1000} for k in keys}  # fmt: skip
+            await cache.put("amr.enterprise_registration", keys, items, rows, 300)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(backend.entries) < 50_000  # evictions happened: the budget was reached
+    assert kept <= budget, f"{kept:,} bytes kept for a budget of {budget:,}"
