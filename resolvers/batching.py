@@ -75,6 +75,7 @@ class ResourceSource:
     _scheduled: bool = False
     _flights: dict[tuple[str, tuple[str, ...]], Flight] = field(default_factory=dict)
     _invalidations: int = 0  # a flight that saw one start and land keeps its rows out of the cache
+    _writes: set[asyncio.Task[None]] = field(default_factory=set)  # fills writing to the cache
 
     async def fetch(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         """Rows of ``keys`` with exactly ``items``, from the cache or the source;
@@ -89,6 +90,11 @@ class ResourceSource:
             found.update(await self._shared_fill(missing, tuple(items)))
         return {key: row for key, row in found.items() if row is not None}
 
+    async def settled(self) -> None:
+        """Wait for the cache writes under way (each at most the cache's own timeout)."""
+        if self._writes:
+            await asyncio.wait(set(self._writes))
+
     async def invalidate(self, subjects: Iterable[str]) -> int:
         """Drop the cached rows of ``subjects`` (every bound item); the keys deleted."""
         if self.cache is None:
@@ -97,37 +103,57 @@ class ResourceSource:
         codes = list(subjects)
         for key in [k for k in self._flights if k[0] in codes]:  # later readers start a new flight
             del self._flights[key]
+        await self.settled()  # rows read before the notice, still being written: delete after them
         return await self.cache.invalidate(self.resource, codes, tuple(self.binding.columns))
 
     async def _shared_fill(self, missing: Sequence[str], items: tuple[str, ...]) -> dict[str, Row | None]:
-        """The missing keys' rows: joins the flights already out for them, starts one for the rest."""
+        """The missing keys' rows: joins the flights already out for them, starts one for the rest.
+        A flight's rows are handed over once read; it stays joinable until they are in the
+        cache, so a reader arriving in between joins it rather than asking the source again."""
         mine = [key for key in missing if (key, items) not in self._flights]
         if mine:
-            flight = asyncio.ensure_future(self._fill(mine, items))
+            flight: Flight = asyncio.get_running_loop().create_future()
             for key in mine:
                 self._flights[(key, items)] = flight
-            flight.add_done_callback(lambda done: self._landed(done, mine, items))
+            fill = asyncio.ensure_future(self._fill(mine, items, flight))
+            fill.add_done_callback(lambda done: self._landed(done, flight, mine, items))
         rows: dict[str, Row | None] = {}
         for joined in {self._flights[(key, items)] for key in missing}:
             rows.update(await asyncio.shield(joined))  # one waiter's cancel is not the others'
         return {key: rows.get(key) for key in missing}
 
-    async def _fill(self, keys: list[str], items: tuple[str, ...]) -> dict[str, Row | None]:
-        """Rows from the source, kept in the cache unless a change notice came meanwhile
-        (the rows read may predate the change: the next reader reads again)."""
+    async def _fill(self, keys: list[str], items: tuple[str, ...], flight: Flight) -> None:
+        """Rows from the source into ``flight``, then into the cache unless a change notice
+        came meanwhile (the rows read may predate the change: the next reader reads again).
+        The cache write comes after the answer: a slow or hung cache never holds back rows
+        already read."""
         seen = self._invalidations
-        rows = await self._from_source(keys, items)
+        try:
+            rows = await self._from_source(keys, items)
+        except Exception as exc:
+            flight.set_exception(exc)
+            return
+        flight.set_result({key: rows.get(key) for key in keys})
         assert self.cache is not None and self.ttl
         if self._invalidations == seen:
+            task = asyncio.current_task()
+            assert task is not None
+            self._writes.add(task)  # a change notice now waits for this write, then deletes
             await self.cache.put(self.resource, keys, items, rows, self.ttl)
-        return {key: rows.get(key) for key in keys}
 
-    def _landed(self, flight: Flight, keys: list[str], items: tuple[str, ...]) -> None:
+    def _landed(
+        self, fill: asyncio.Future[None], flight: Flight, keys: list[str], items: tuple[str, ...]
+    ) -> None:
+        self._writes.discard(fill)  # type: ignore[arg-type]
         for key in keys:
             if self._flights.get((key, items)) is flight:
                 del self._flights[(key, items)]
+        if not flight.done():  # the fill itself was cancelled (the loop is closing)
+            flight.cancel()
         if not flight.cancelled():
             flight.exception()  # seen: every waiter may have gone
+        if not fill.cancelled():
+            fill.exception()
 
     async def _from_source(self, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         """Rows of ``keys`` with exactly ``items`` from the source, coalesced with other callers."""

@@ -16,7 +16,7 @@ import pytest
 
 from connectors.mock import MockConnector
 from resolvers.batching import ResourceSource
-from resolvers.rowcache import NAMESPACE, BoundedMemoryCache, RowCache, open_backend
+from resolvers.rowcache import NAMESPACE, REDIS_TIMEOUT, BoundedMemoryCache, RowCache, open_backend
 
 REDIS_URL = os.environ.get("GOVSHARE_TEST_REDIS_URL")
 ITEMS = ("name", "status")
@@ -182,10 +182,13 @@ async def test_a_cache_that_fails_is_a_miss_and_never_a_failed_request() -> None
     cache = RowCache(backend, "redis")
     source = source_over(cache)
     assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
+    await source.settled()
     assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
+    await source.settled()
     assert fetches(source) == 2 and cache.errors == 4  # two reads, two writes
     assert (await cache.state())["state"] == "unavailable"
     await source.fetch(["K002"], ITEMS)  # the fifth failure in a row opens the cache's circuit
+    await source.settled()
     assert cache.breaker.state == "open" and cache.errors == 5
     assert await source.fetch(["K003"], ITEMS) == {"K003": {"name": "企业3", "status": "存续"}}
     assert cache.errors == 5  # skipped, not asked
@@ -259,3 +262,77 @@ async def test_the_memory_backend_keeps_no_more_memory_than_its_budget() -> None
         tracemalloc.stop()
     assert len(backend.entries) < 50_000  # evictions happened: the budget was reached
     assert kept <= budget, f"{kept:,} bytes kept for a budget of {budget:,}"
+
+
+@pytest.fixture
+async def hung_redis() -> AsyncIterator[str]:
+    """A TCP server on 127.0.0.1 that accepts and reads but never answers: a hung Redis."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        while await reader.read(4096):
+            pass
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+
+
+async def test_a_hung_cache_costs_a_miss_one_cache_timeout_not_two(hung_redis: str) -> None:
+    """With Redis hung, a miss waited the read's timeout, then the source, then the write's
+    timeout before answering: rows already read were held back for a cache write. The write
+    now happens after the answer."""
+    backend = open_backend(hung_redis)
+    assert backend is not None
+    cache = RowCache(backend, "redis")
+    source = source_over(cache)
+    started = asyncio.get_running_loop().time()
+    assert await source.fetch(["K001"], ITEMS) == {"K001": {"name": "企业1", "status": "存续"}}
+    took = asyncio.get_running_loop().time() - started
+    await cache.close()
+    assert took < REDIS_TIMEOUT * 1.5, f"{took:.2f} s for a miss with the cache hung"
+
+
+class SlowWrites(BoundedMemoryCache):
+    """The memory backend whose writes take a while, as Redis's do over a busy link."""
+
+    async def _multi_set(self, pairs, ttl=None, _conn=None):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.05)
+        return await super()._multi_set(pairs, ttl=ttl, _conn=_conn)
+
+
+async def test_a_change_notice_during_a_cache_write_leaves_no_stale_row() -> None:
+    """The source was read, the write to the cache was under way, and a change notice came:
+    its delete ran before the write landed, so the row read before the change was cached
+    after the notice, for its whole TTL. A notice now waits for the writes under way."""
+    cache = RowCache(SlowWrites(namespace=NAMESPACE))
+    source = source_over(cache)
+    reading = asyncio.ensure_future(source.fetch(["K001"], ITEMS))
+    await asyncio.sleep(0.02)  # the source was read; the cache write is under way
+    assert fetches(source) == 1
+    await source.invalidate(["K001"])
+    await reading
+    await asyncio.sleep(0.1)  # every write has landed
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 2  # read again after the notice
+
+
+async def test_the_first_caller_of_a_stampede_giving_up_does_not_fail_the_others(cache: RowCache) -> None:
+    source = source_over(cache, delay=0.05)
+    first = asyncio.ensure_future(source.fetch(["K001"], ITEMS))
+    await asyncio.sleep(0.01)  # its flight is out
+    others = [asyncio.ensure_future(source.fetch(["K001"], ITEMS)) for _ in range(5)]
+    await asyncio.sleep(0)
+    first.cancel()
+    answers = await asyncio.gather(*others)
+    assert answers == [{"K001": {"name": "企业1", "status": "存续"}}] * 5
+    assert fetches(source) == 1
+    await source.settled()
+    await source.fetch(["K001"], ITEMS)  # and the rows were cached
+    assert fetches(source) == 1
