@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
 import re
 import time
@@ -76,6 +77,8 @@ from connectors.base import (
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from errors import ConfigurationError, GovshareError, SourceUnavailable
 
+log = logging.getLogger("govshare.connectors.graphql")
+
 ASSERTION_HEADER = "X-On-Behalf-Of"
 ASSERTION_LIFETIME = 60  # seconds: long enough for clock skew, short for a captured header
 TOKEN_MARGIN = 30  # seconds before expiry an access token is replaced
@@ -84,6 +87,7 @@ SUBJECTS = {
     "organization": ("organizations", "codes", "USCC", "code"),
     "person": ("persons", "ids", "CitizenID", "id"),
 }
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")  # an error code shown as it is
 _ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SETTINGS = {"kind", "url", "token_url", "client_id", "client_secret", "audience", "timeout"}
 
@@ -413,17 +417,27 @@ _KEPT = (errors.AccessDenied, errors.RateLimited, errors.SourceUnavailable, erro
 def _local_error(error: dict[str, Any], url: str) -> GovshareError:
     """An upstream GraphQL error as the same govshare error here: its code and plain
     extensions kept (``upstream`` added), message prefixed. An unknown or internal code is
-    ``SOURCE_UNAVAILABLE``."""
+    ``SOURCE_UNAVAILABLE`` carrying none of the upstream's text or extensions (an endpoint's
+    internal errors may name hosts, accounts, SQL, stack traces): only ``upstream_code``; the
+    text is logged for the operator."""
     found = error.get("extensions")
     extensions: dict[str, Any] = found if isinstance(found, dict) else {}
     code = extensions.get("code")
-    message = f"upstream gateway: {str(error.get('message', ''))[:500]}"
+    text = str(error.get("message", ""))[:500]
+    message = f"upstream gateway: {text}"
     detail = {k: v for k, v in extensions.items() if k != "code" and isinstance(v, str | int | bool | list)}
     renamed = ("resource", "item", "field", "provider", "providerName")  # the upstream's names for them
     detail = {f"upstream_{k}" if k in renamed else k: v for k, v in detail.items()}
     cls = _ERROR_CLASSES.get(code) if isinstance(code, str) else None
-    if cls is None:
-        return SourceUnavailable(f"{message} (code {code!r})", upstream=url)
+    if cls is None:  # the upstream's own failure: its text (addresses, accounts, SQL) is not the consumer's
+        log.warning("upstream gateway %s answered an error of code %r: %r", url, code, text)
+        shown = {"upstream_code": code} if isinstance(code, str) and _CODE.match(code) else {}
+        return SourceUnavailable(
+            "upstream gateway: failed with an error that has no equivalent here (its text is in "
+            "this gateway's log)",
+            upstream=url,
+            **shown,
+        )
     return cls(message, **{**detail, "upstream": url})
 
 

@@ -467,6 +467,13 @@ class Fake:
                 {"data": None, "errors": [{"message": "?", "extensions": {"code": "INTERNAL"}}]}
             )
         keys = body["variables"]["keys"]
+        if mode in ("leaky", "leaky-whole"):  # an upstream whose errors carry its internals
+            leak = {"message": LEAK, "path": ["s", 0, "r", "name"],
+                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "sql": "SELECT * FROM ent",
+                                   "stacktrace": ["File /srv/app.py, line 3"]}}  # fmt: skip
+            if mode == "leaky-whole":
+                return JSONResponse({"data": None, "errors": [{**leak, "path": ["s"]}]})
+            return JSONResponse({"data": {"s": [{"k": keys[0], "r": {"name": None}}]}, "errors": [leak]})
         if mode in ("reversed", "others"):  # entries not in the order asked, or of other subjects
             shown = [*reversed(keys)] if mode == "reversed" else [code(900 + i) for i in range(len(keys))]
             return JSONResponse(
@@ -499,6 +506,36 @@ async def test_an_upstream_answering_more_than_asked_is_cut_down(fake: str) -> N
     finally:
         await connector.close()
     assert rows == {code(1): {"name": "甲"}, code(2): {"name": "甲"}}
+
+
+LEAK = "connection to server at 10.2.3.4 failed: password authentication failed for user 'hubei_ro'"
+
+
+@pytest.mark.parametrize("mode", ["leaky", "leaky-whole"])
+async def test_an_upstream_error_of_an_unknown_code_carries_none_of_its_text(
+    fake: str, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An upstream error of a code this gateway does not keep (an internal error) reached the
+    county consumer with the upstream's message (addresses, accounts, SQL) and extensions
+    (stack traces): it now says only that the upstream failed; its text goes to the log."""
+    connector = await fake_connector(fake, mode)
+    binding = connector.bind(SOURCE, ALL, "uscc")
+    try:
+        if mode == "leaky":
+            rows = await connector.fetch(binding, [code(1)], ["name"])
+            refusal = rows[code(1)]["name"]
+        else:
+            with pytest.raises(SourceUnavailable) as caught:
+                await connector.fetch(binding, [code(1)], ["name"])
+            refusal = caught.value
+    finally:
+        await connector.close()
+    assert isinstance(refusal, SourceUnavailable)
+    shown = json.dumps([refusal.message, refusal.extensions], ensure_ascii=False)
+    for internal in ("10.2.3.4", "hubei_ro", "SELECT", "stacktrace", "app.py", "sql"):
+        assert internal not in shown, shown
+    assert refusal.extensions["upstream_code"] == "INTERNAL_SERVER_ERROR"
+    assert "10.2.3.4" in caplog.text  # the operator still learns what the upstream said
 
 
 @pytest.mark.parametrize("mode", ["reversed", "others"])
