@@ -77,6 +77,7 @@ from errors import ConfigurationError
 from gateway.platform import default_url
 from resolvers.breaker import BreakerSettings
 from resolvers.limits import OperationLimits
+from resolvers.rowcache import check_cache_url
 
 
 @dataclass(frozen=True)
@@ -234,11 +235,7 @@ def _limits(pick: Any) -> OperationLimits:
 
 
 def _cache_url(value: str) -> str:
-    scheme = value.split("://", 1)[0].lower() if "://" in value else value.lower()
-    if scheme not in ("memory", "redis", "off"):
-        raise ConfigurationError(
-            f"GOVSHARE_CACHE_URL must be memory://, redis://host:port/db or off, got {value!r}"
-        )
+    check_cache_url(value)
     return value
 
 

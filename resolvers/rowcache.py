@@ -51,6 +51,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 from aiocache import Cache
@@ -208,9 +209,49 @@ def _entry_bytes(key: str, entry: tuple[bytes, float | None]) -> int:
     return ENTRY_OVERHEAD + len(key) + len(entry[0])
 
 
+def check_cache_url(url: str) -> None:
+    """Raise ``ConfigurationError`` naming ``GOVSHARE_CACHE_URL`` unless ``url`` is ``memory://``,
+    ``off`` or ``redis://[:password@]host[:port][/db]``: a port 1-65535, a whole-number
+    database, no query parameters (the gateway sets the timeout itself). The password is
+    never repeated in the message."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else url.lower()
+    if scheme in ("off", "none", "", "memory"):
+        return
+    if scheme != "redis":
+        raise ConfigurationError(
+            f"GOVSHARE_CACHE_URL must be memory://, redis://host:port/db or off, got {_shown(url)!r}"
+        )
+    parsed = urlsplit(url)
+    try:
+        parsed.port  # noqa: B018  (parsing it is the check)
+    except ValueError as exc:
+        raise ConfigurationError(f"GOVSHARE_CACHE_URL {_shown(url)!r} has a bad port ({exc})") from None
+    database = parsed.path.strip("/") or "0"
+    if not database.isdigit():
+        raise ConfigurationError(
+            f"GOVSHARE_CACHE_URL {_shown(url)!r}: the database after the port must be a whole number"
+        )
+    if parsed.query:
+        names = ", ".join(sorted({name for name, _ in parse_qsl(parsed.query, keep_blank_values=True)}))
+        raise ConfigurationError(
+            f"GOVSHARE_CACHE_URL {_shown(url)!r} takes no query parameters (got {names or parsed.query!r}); "
+            f"the gateway sets the Redis timeout ({REDIS_TIMEOUT:g} s) itself"
+        )
+
+
+def _shown(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rsplit("@", 1)[1]
+    return parsed._replace(netloc=f"{parsed.username or ''}:***@{host}").geturl()
+
+
 def open_backend(url: str, budget: int = DEFAULT_BYTES) -> BaseCache | None:
     """The cache a ``GOVSHARE_CACHE_URL`` names: ``memory://`` (bounded to ``budget`` bytes),
     ``redis://[:password@]host[:port][/db]``, or ``off`` (None: no row cache)."""
+    check_cache_url(url)
     scheme = url.split("://", 1)[0].lower() if "://" in url else url.lower()
     if scheme in ("off", "none", ""):
         return None
@@ -221,9 +262,7 @@ def open_backend(url: str, budget: int = DEFAULT_BYTES) -> BaseCache | None:
         cache.serializer = TaggedJSON()
         cache.namespace, cache.timeout = NAMESPACE, REDIS_TIMEOUT
         return cache
-    raise ConfigurationError(
-        f"GOVSHARE_CACHE_URL {url!r} is not a cache: use memory://, redis://host:port/db or off"
-    )
+    raise AssertionError(f"check_cache_url let {scheme!r} through")
 
 
 def subject_digest(subject: str) -> str:

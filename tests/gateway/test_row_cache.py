@@ -249,6 +249,11 @@ async def test_with_the_cache_off_every_read_goes_to_the_source(start: Started) 
     ("environ", "named"),
     [
         ({"GOVSHARE_CACHE_URL": "memcached://127.0.0.1"}, "GOVSHARE_CACHE_URL must be memory://"),
+        ({"GOVSHARE_CACHE_URL": "redis://127.0.0.1:notaport/0"}, "GOVSHARE_CACHE_URL .*port"),
+        ({"GOVSHARE_CACHE_URL": "redis://127.0.0.1:99999/0"}, "GOVSHARE_CACHE_URL .*port"),
+        ({"GOVSHARE_CACHE_URL": "redis://127.0.0.1:6379/abc"}, "GOVSHARE_CACHE_URL .*database"),
+        ({"GOVSHARE_CACHE_URL": "redis://127.0.0.1:6379/0?pool=9"}, "GOVSHARE_CACHE_URL .*pool"),
+        ({"GOVSHARE_CACHE_URL": "redis://127.0.0.1:6379/0?timeout=x"}, "GOVSHARE_CACHE_URL .*timeout"),
         ({"GOVSHARE_ROW_CACHE_BYTES": "lots"}, "GOVSHARE_ROW_CACHE_BYTES must be a whole number"),
         ({"GOVSHARE_BREAKER_FAILURES": "0"}, "GOVSHARE_BREAKER_FAILURES must be at least 1"),
         ({"GOVSHARE_BREAKER_OPEN_SECONDS": "-5"}, "GOVSHARE_BREAKER_OPEN_SECONDS must not be negative"),
@@ -260,6 +265,12 @@ def test_bad_cache_and_breaker_settings_are_refused_naming_the_variable(
 ) -> None:
     with pytest.raises(ConfigurationError, match=named):
         Settings.load({**environ, "GOVSHARE_DATA": str(tmp_path)})
+
+
+def test_a_bad_cache_url_does_not_show_its_password(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.load({"GOVSHARE_CACHE_URL": "redis://:s3cret@127.0.0.1:x/0", "GOVSHARE_DATA": str(tmp_path)})
+    assert "s3cret" not in caught.value.message and "GOVSHARE_CACHE_URL" in caught.value.message
 
 
 def test_cache_and_breaker_settings_are_read_from_the_environment(tmp_path: Path) -> None:
