@@ -18,10 +18,12 @@ import pytest
 
 from errors import ConfigurationError
 from gateway.app import Gateway, create_app
-from gateway.demo import DRC, GRANT_PURPOSE, HOUSING, build_demo
+from gateway.demo import BIGDATA, DRC, GRANT_PURPOSE, HOUSING, TAX, build_demo
 from gateway.platform import new_grant_row
 from gateway.settings import Settings
+from policies.catalog import Mask
 from policies.chinatime import utc_now
+from policies.decision import GrantConditions
 from policies.share import Mode
 from resolvers.rowcache import NAMESPACE, BoundedMemoryCache, RowCache, decode_value
 
@@ -281,3 +283,49 @@ def test_cache_and_breaker_settings_are_read_from_the_environment(tmp_path: Path
     assert (settings.cache_url, settings.row_cache_bytes, settings.freshness_seconds) == (
         "redis://127.0.0.1:6379/2", 1000, 9)  # fmt: skip
     assert (settings.breaker.failures, settings.breaker.open_seconds) == (3, 7.0)
+
+
+async def test_rows_cached_for_one_grant_are_shown_to_others_only_as_their_own_grants_allow(
+    start: Started, cache_url: str
+) -> None:
+    """DRC's read caches the raw row; then, all served from the cache (no source call): a
+    masked grant sees the masked value, a grant scoped to another division is OUT_OF_SCOPE,
+    and a consumer without a grant is refused through aliases, fragments and a batch (its
+    existence check may read other resources)."""
+    client, gateway, samples = await start(cache_url)
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    item = ["legal_representative"]
+    masked = GrantConditions(masks={"legal_representative": Mask(1, 0)})
+    scoped = GrantConditions(regions=("110000",))  # Beijing: the demo's organizations are in Wuhan
+    for consumer, conditions in ((DRC.code, None), (TAX.code, masked), (BIGDATA.code, scoped)):
+        row = new_grant_row(
+            consumer, "amr.enterprise_registration", item, GRANT_PURPOSE, until, conditions=conditions
+        )
+        await gateway.platform.add_grant(row)
+    code = samples["organizations"][3]
+    raw = (await ask(client, gateway, DRC.code, code))["data"]["organization"]["enterpriseRegistration"]
+    assert len(raw["legalRepresentative"]) >= 2
+    trips = gateway.federation.round_trips()
+
+    seen = (await ask(client, gateway, TAX.code, code))["data"]["organization"]["enterpriseRegistration"]
+    assert seen["legalRepresentative"] == raw["legalRepresentative"][0] + "*" * (
+        len(raw["legalRepresentative"]) - 1
+    )
+
+    out = await ask(client, gateway, BIGDATA.code, code)
+    assert gateway.federation.round_trips() == trips  # both answers above came from the cache
+    assert out["data"]["organization"]["enterpriseRegistration"]["legalRepresentative"] is None
+    assert {e["extensions"]["code"] for e in out["errors"]} == {"OUT_OF_SCOPE"}
+
+    sneaky = """query($c: USCC!) {
+      a: organization(code: $c) { r: enterpriseRegistration { x: legalRepresentative } }
+      b: organization(code: $c) { ...F } }
+    fragment F on Organization {
+      enterpriseRegistration { ... on EnterpriseRegistration { legalRepresentative } } }"""
+    answer = await ask(client, gateway, HOUSING.code, code, sneaky)
+    assert raw["legalRepresentative"] not in str(answer["data"]), answer
+    token = gateway.signer.issue(HOUSING.code, ["consumer"], "test", 600)
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(GRANT_PURPOSE), "X-Voucher": "off"}
+    batch = [{"query": QUERY, "variables": {"c": code}}, {"query": sneaky, "variables": {"c": code}}]
+    batched = (await client.post("/graphql", json=batch, headers=headers)).json()
+    assert raw["legalRepresentative"] not in str(batched), batched
