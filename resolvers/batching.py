@@ -26,7 +26,7 @@ Two more guards sit here, at the boundary between the DataLoaders and the source
 - the row cache (``resolvers.rowcache``, when the resource has a TTL): asked first, for
   exactly the keys and items asked (the access decision was made before); only the keys it
   lacks go to the source. Concurrent misses of one key share one source call (one flight
-  per (key, item set) in this process): a stampede of requests for a row that just expired
+  per (key, item set, cache generation) in this process): a stampede of requests for a row that just expired
   costs one call, not one per request. Why our own single flight: aiocache's ``RedLock``
   makes the others wait for the lease and read the cache again, an extra round trip each,
   and in-process futures are the cheapest way to hand one answer to many waiters.
@@ -48,6 +48,7 @@ from resolvers.breaker import CircuitBreaker
 from resolvers.rowcache import RowCache
 
 Flight = asyncio.Future[dict[str, Row | None]]
+FlightKey = tuple[str, tuple[str, ...], str]  # subject, items, cache generation
 
 
 @dataclass(eq=False)  # found by identity when it gives up waiting
@@ -73,7 +74,7 @@ class ResourceSource:
     _waiting: list[_Waiter] = field(default_factory=list)
     _in_flight: int = 0
     _scheduled: bool = False
-    _flights: dict[tuple[str, tuple[str, ...]], Flight] = field(default_factory=dict)
+    _flights: dict[FlightKey, Flight] = field(default_factory=dict)
     _invalidations: int = 0  # a flight that saw one start and land keeps its rows out of the cache
     _writes: set[asyncio.Task[None]] = field(default_factory=set)  # fills writing to the cache
 
@@ -106,19 +107,33 @@ class ResourceSource:
         await self.settled()  # rows read before the notice, still being written: delete after them
         return await self.cache.invalidate(self.resource, codes, tuple(self.binding.columns))
 
+    def _flight_key(self, key: str, items: tuple[str, ...]) -> FlightKey:
+        """A flight is joined only under the cache generation it started in: a reader after a
+        change seen by freshness must not get rows read before it."""
+        assert self.cache is not None
+        return (key, items, self.cache.generation(self.resource))
+
+    def _seen(self) -> tuple[int, str]:
+        """What must not move while rows are read for them to be cached: change notices and
+        the resource's cache generation (a change seen by freshness)."""
+        assert self.cache is not None
+        return (self._invalidations, self.cache.generation(self.resource))
+
     async def _shared_fill(self, missing: Sequence[str], items: tuple[str, ...]) -> dict[str, Row | None]:
         """The missing keys' rows: joins the flights already out for them, starts one for the rest.
         A flight's rows are handed over once read; it stays joinable until they are in the
         cache, so a reader arriving in between joins it rather than asking the source again."""
-        mine = [key for key in missing if (key, items) not in self._flights]
+        wanted = {key: self._flight_key(key, items) for key in missing}
+        mine = [key for key in missing if wanted[key] not in self._flights]
         if mine:
             flight: Flight = asyncio.get_running_loop().create_future()
-            for key in mine:
-                self._flights[(key, items)] = flight
+            started = [wanted[key] for key in mine]
+            for flight_key in started:
+                self._flights[flight_key] = flight
             fill = asyncio.ensure_future(self._fill(mine, items, flight))
-            fill.add_done_callback(lambda done: self._landed(done, flight, mine, items))
+            fill.add_done_callback(lambda done: self._landed(done, flight, started))
         rows: dict[str, Row | None] = {}
-        for joined in {self._flights[(key, items)] for key in missing}:
+        for joined in {self._flights[wanted[key]] for key in missing}:
             rows.update(await asyncio.shield(joined))  # one waiter's cancel is not the others'
         return {key: rows.get(key) for key in missing}
 
@@ -127,7 +142,7 @@ class ResourceSource:
         came meanwhile (the rows read may predate the change: the next reader reads again).
         The cache write comes after the answer: a slow or hung cache never holds back rows
         already read."""
-        seen = self._invalidations
+        seen = self._seen()
         try:
             rows = await self._from_source(keys, items)
         except Exception as exc:
@@ -135,19 +150,17 @@ class ResourceSource:
             return
         flight.set_result({key: rows.get(key) for key in keys})
         assert self.cache is not None and self.ttl
-        if self._invalidations == seen:
+        if self._seen() == seen:
             task = asyncio.current_task()
             assert task is not None
             self._writes.add(task)  # a change notice now waits for this write, then deletes
             await self.cache.put(self.resource, keys, items, rows, self.ttl)
 
-    def _landed(
-        self, fill: asyncio.Future[None], flight: Flight, keys: list[str], items: tuple[str, ...]
-    ) -> None:
+    def _landed(self, fill: asyncio.Future[None], flight: Flight, started: list[FlightKey]) -> None:
         self._writes.discard(fill)  # type: ignore[arg-type]
-        for key in keys:
-            if self._flights.get((key, items)) is flight:
-                del self._flights[(key, items)]
+        for flight_key in started:
+            if self._flights.get(flight_key) is flight:
+                del self._flights[flight_key]
         if not flight.done():  # the fill itself was cancelled (the loop is closing)
             flight.cancel()
         if not flight.cancelled():

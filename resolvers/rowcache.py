@@ -283,8 +283,12 @@ class RowCache:
         self.generations: dict[str, str] = {}
         self.hits = self.misses = self.errors = 0
 
+    def generation(self, resource: str) -> str:
+        """The resource's current generation (``observe``): part of every key of its rows."""
+        return self.generations.get(resource, "0")
+
     def _prefix(self, resource: str, subject: str) -> str:
-        return f"{resource}:{self.generations.get(resource, '0')}:{subject_digest(subject)}:"
+        return f"{resource}:{self.generation(resource)}:{subject_digest(subject)}:"
 
     async def get(
         self, resource: str, keys: Sequence[str], items: Sequence[str]

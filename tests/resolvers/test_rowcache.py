@@ -336,3 +336,18 @@ async def test_the_first_caller_of_a_stampede_giving_up_does_not_fail_the_others
     await source.settled()
     await source.fetch(["K001"], ITEMS)  # and the rows were cached
     assert fetches(source) == 1
+
+
+async def test_rows_read_before_a_change_seen_by_freshness_are_not_cached_after_it(cache: RowCache) -> None:
+    """A read under way when freshness saw the provider's change (a new generation) wrote
+    the rows it had read, possibly from before the change, under the NEW generation's keys:
+    the stale row was then served for its whole TTL. Such rows are not kept."""
+    source = source_over(cache, delay=0.05)
+    cache.observe("amr.enterprise", dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC))
+    reading = asyncio.ensure_future(source.fetch(["K001"], ITEMS))
+    await asyncio.sleep(0.01)  # the source call is out
+    assert cache.observe("amr.enterprise", dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC))
+    await reading
+    await source.settled()
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 2  # read again under the new generation
