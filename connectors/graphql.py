@@ -154,6 +154,7 @@ class GraphQLConnector(Connector):
                 f"{binding.target}: an upstream gateway is read only on behalf of a consumer, and this "
                 "call carries none (connectors.forwarding); it is not read as this gateway itself",
                 upstream=self.url,
+                unsupported="read without a consumer",
             )
         return await within(
             self.timeout, self._fetch(binding, keys, items, forwarded), f"reading {binding.target}"

@@ -206,7 +206,9 @@ class HTTPConnector(Connector):
     ) -> list[Row]:
         bound = _http(binding)
         if bound.scan is None:
-            raise SourceUnavailable(f"the REST source {bound.target} offers no scan; set `source.scan`")
+            raise SourceUnavailable(
+                f"the REST source {bound.target} offers no scan; set `source.scan`", unsupported="scan"
+            )
         since = since if bound.updated_at else None  # no change stamp: the API must not filter
         window = await self._within(self._scan(bound, after, since, limit), f"scanning {bound.target}")
         return [{"__key__": key, **_project(bound, record, items)} for key, record in window]

@@ -38,6 +38,7 @@ from connectors.base import Row
 from errors import AuditUnavailable, GovshareError, RateLimited, SourceUnavailable
 from policies.bulk import ExportPlan
 from policies.decision import Grant, SubjectAccess
+from policies.resilience import call_outcome
 from resolvers.batching import ResourceSource
 from resolvers.breaker import CircuitBreaker
 from resolvers.context import GrantStore
@@ -144,10 +145,8 @@ def _count(breaker: CircuitBreaker, done: asyncio.Future[Any]) -> None:
     if done.cancelled():  # the client went away: says nothing about the source
         return
     failure = done.exception()
-    if failure is None:
-        breaker.succeeded()
-    else:
-        breaker.failed(failure.message if isinstance(failure, SourceUnavailable) else type(failure).__name__)
+    reason = failure.message if isinstance(failure, SourceUnavailable) else type(failure).__name__
+    breaker.record(call_outcome(failure), reason)  # policies.resilience
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

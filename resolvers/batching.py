@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from connectors.base import Binding, Connector, Row, within
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from errors import SourceUnavailable
-from policies.resilience import counts_against_source
+from policies.resilience import call_outcome
 from resolvers.breaker import CircuitBreaker
 from resolvers.rowcache import RowCache
 
@@ -219,14 +219,11 @@ class ResourceSource:
         await asyncio.gather(*(self._serve_group(group) for group in groups.values()))
 
     def _count(self, exc: Exception | None) -> None:
-        """The call's outcome to the breaker: a consumer's refusal is an answer, not a failure
-        (policies.resilience)."""
-        if self.breaker is None:
-            return
-        if exc is None or not counts_against_source(exc):
-            self.breaker.succeeded()
-        else:
-            self.breaker.failed(exc.message if isinstance(exc, SourceUnavailable) else type(exc).__name__)
+        """The call's outcome to the breaker: a consumer's refusal is an answer, a call the
+        connector does not offer is no evidence (policies.resilience)."""
+        if self.breaker is not None:
+            reason = exc.message if isinstance(exc, SourceUnavailable) else type(exc).__name__
+            self.breaker.record(call_outcome(exc), reason)
 
     async def _serve_group(self, batch: list[_Waiter]) -> None:
         on_behalf_of.set(batch[0].on_behalf)  # this task's own context: the call's consumer

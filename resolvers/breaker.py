@@ -115,6 +115,17 @@ class CircuitBreaker:
         started = self.probe_started
         return started is None or now - started >= self.settings.open_seconds
 
+    def record(self, outcome: str, reason: str = "") -> None:
+        """One call's outcome as ``policies.resilience.call_outcome`` names it: ``answered``
+        (succeeded), ``failed`` (failed, ``reason``) or ``not_asked``: not counted, and a probe
+        slot it took is given back."""
+        if outcome == "answered":
+            self.succeeded()
+        elif outcome == "failed":
+            self.failed(reason)
+        elif self.state == HALF_OPEN:
+            self.probe_started = None
+
     def succeeded(self) -> None:
         self.calls += 1
         self.streak = 0

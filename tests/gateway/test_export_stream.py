@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 
 import orjson
 import pytest
 
-from gateway.export_stream import CSVEncoder, ndjson_lines
+from errors import SourceUnavailable
+from gateway.export_stream import CSVEncoder, _count, ndjson_lines
 from gateway.package import verify_package
+from resolvers.breaker import BreakerSettings, CircuitBreaker
 
 AWKWARD = [
     {"uscc": "A", "name": 'say "hi", then\r\nleave', "n": 1, "flag": True, "none": None},
@@ -91,3 +94,23 @@ def test_csv_numbers_stay_numbers(number):
 def test_csv_header_cells_are_neutralised_too():
     encoder = CSVEncoder(("x",), ("=title",), bom=False)
     assert encoder.head() == b"'=title\r\n"
+
+
+def _failed_read(failure: Exception) -> asyncio.Future[list[object]]:
+    done: asyncio.Future[list[object]] = asyncio.get_running_loop().create_future()
+    done.set_exception(failure)
+    done.exception()  # retrieved
+    return done
+
+
+async def test_an_export_page_read_the_connector_does_not_offer_opens_no_circuit() -> None:
+    """An export of a resource read over a graphql connector: its scan is refused as not
+    offered (``unsupported: scan``), which says nothing of the upstream; counted, five such
+    exports of one consumer opened the upstream's circuit for every consumer's queries."""
+    breaker = CircuitBreaker("upstream", BreakerSettings(failures=2))
+    for _ in range(5):
+        _count(breaker, _failed_read(SourceUnavailable("no scan over GraphQL", unsupported="scan")))
+    assert breaker.state == "closed"
+    for _ in range(2):
+        _count(breaker, _failed_read(SourceUnavailable("down")))
+    assert breaker.state == "open"

@@ -444,3 +444,13 @@ async def test_a_half_open_probe_refused_for_its_consumer_closes_the_circuit() -
     with pytest.raises(RateLimited):
         await batched.fetch(["K1"], ["name"])
     assert batched.breaker.state == "closed"
+
+
+async def test_a_call_the_connector_does_not_offer_opens_no_circuit() -> None:
+    unoffered = SourceUnavailable("read only on behalf of a consumer", unsupported="read without a consumer")
+    batched, _ = source(RefusingConnector(unoffered))
+    batched.breaker = CircuitBreaker("upstream", BreakerSettings(failures=2, open_seconds=600))
+    for _ in range(5):
+        with pytest.raises(SourceUnavailable):
+            await batched.fetch(["K1"], ["name"])
+    assert batched.breaker.state == "closed"

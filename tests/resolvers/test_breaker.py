@@ -118,3 +118,21 @@ async def test_with_the_circuit_open_a_hung_source_fails_at_once() -> None:
     assert time.perf_counter() - started < 0.05
     assert all(isinstance(r, SourceUnavailable) and r.extensions["circuit"] == "open" for r in results)
     assert source.round_trips == 2
+
+
+def test_a_call_not_asked_of_the_source_neither_closes_nor_reopens_a_half_open_circuit() -> None:
+    """A probe slot taken by a call the connector refuses before asking the source (an
+    export's scan over a graphql connector) closed the circuit as if the source had answered;
+    it is now given back, uncounted, and the next call probes."""
+    clock = [0.0]
+    breaker = CircuitBreaker("dept", BreakerSettings(failures=1, open_seconds=5), lambda: clock[0])
+    breaker.failed("down")
+    clock[0] = 6.0
+    breaker.allow()  # the probe slot
+    breaker.record("not_asked")
+    assert breaker.state == "half_open" and breaker.calls == 1
+    breaker.allow()  # free again: this call probes
+    with pytest.raises(SourceUnavailable):
+        breaker.allow()  # and only this one
+    breaker.record("answered")
+    assert breaker.state == "closed"
