@@ -91,6 +91,10 @@ class ResourceSource:
             found.update(await self._shared_fill(missing, tuple(items)))
         return {key: row for key, row in found.items() if row is not None}
 
+    def reads_same_table(self, other: ResourceSource) -> bool:
+        """Whether ``other`` reads the same table (binding target) through the same connector."""
+        return other.connector is self.connector and other.binding.target == self.binding.target
+
     async def settled(self) -> None:
         """Wait for the cache writes under way (each at most the cache's own timeout)."""
         if self._writes:

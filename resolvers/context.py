@@ -167,10 +167,15 @@ class Federation:
 
     async def invalidate_rows(self, resource_id: str, subjects: Collection[str]) -> int:
         """Drop the cached rows of ``subjects`` (codes) of a resource: the hook change notices
-        (``notifyChange``, issue 8) call once the provider says the rows changed. The keys
-        deleted; unknown resources delete nothing."""
+        (``notifyChange``, issue 8) call once the provider says the rows changed. Every
+        resource read from the same table of the same connector is dropped too: its rows
+        changed with it, though cached under its own keys. The keys deleted; unknown
+        resources delete nothing."""
         source = self.sources.get(resource_id)
-        return 0 if source is None else await source.invalidate(subjects)
+        if source is None:
+            return 0
+        same_table = [s for s in self.sources.values() if s.reads_same_table(source)]
+        return sum([await s.invalidate(subjects) for s in same_table])
 
 
 @dataclass(eq=False)

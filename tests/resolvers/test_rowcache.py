@@ -16,6 +16,7 @@ import pytest
 
 from connectors.mock import MockConnector
 from resolvers.batching import ResourceSource
+from resolvers.context import Federation
 from resolvers.rowcache import NAMESPACE, REDIS_TIMEOUT, BoundedMemoryCache, RowCache, open_backend
 
 REDIS_URL = os.environ.get("GOVSHARE_TEST_REDIS_URL")
@@ -351,3 +352,37 @@ async def test_rows_read_before_a_change_seen_by_freshness_are_not_cached_after_
     await source.settled()
     await source.fetch(["K001"], ITEMS)
     assert fetches(source) == 2  # read again under the new generation
+
+
+async def test_a_change_notice_for_one_resource_drops_the_rows_of_every_resource_on_its_table(
+    cache: RowCache,
+) -> None:
+    """Two catalog resources over one table (say, the public and the conditional items of
+    the same register) keep their rows under their own keys; a change notice naming one left
+    the other's cached rows stale for their TTL. It now reaches every resource read from the
+    same table of the same connector."""
+    connector = MockConnector({"enterprise": ROWS})
+    sources = {
+        rid: ResourceSource(
+            connector,
+            connector.bind({"table": "enterprise", "key": "uscc"}, ("uscc", *ITEMS), "uscc"),
+            resource=rid,
+            cache=cache,
+            ttl=60,
+        )
+        for rid in ("amr.enterprise", "amr.enterprise_public")
+    }
+    other = MockConnector({"enterprise": ROWS})  # another department's table of the same name
+    sources["tax.enterprise"] = ResourceSource(
+        other, other.bind({"table": "enterprise", "key": "uscc"}, ("uscc", *ITEMS), "uscc"),
+        resource="tax.enterprise", cache=cache, ttl=60,
+    )  # fmt: skip
+    federation = Federation(None, sources, None)  # type: ignore[arg-type]  # invalidation reads sources only
+    for source in sources.values():
+        await source.fetch(["K001"], ITEMS)
+        await source.settled()
+    await federation.invalidate_rows("amr.enterprise", ["K001"])
+    for source in sources.values():
+        await source.fetch(["K001"], ITEMS)
+    assert fetches(sources["amr.enterprise_public"]) == 4  # the two sources share one connector
+    assert fetches(sources["tax.enterprise"]) == 1  # another connector: not the same table
