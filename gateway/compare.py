@@ -46,6 +46,7 @@ from gateway.http import (
     gateway_of,
     header_value,
     read_body,
+    refuse_forwarding,
 )
 from gateway.json_body import refuse_duplicate_keys
 from policies.catalog import Catalog
@@ -66,6 +67,7 @@ async def compare_endpoint(request: Request) -> Response:
     try:
         for name in _HEADERS:
             header_value(request.headers, name)
+        refuse_forwarding(request)
         _require_json(header_value(request.headers, "content-type"))
         body = await _read_json(request, gateway.settings.limits.max_body_bytes)
         requests, batch = read_requests(gateway.catalog, body, gateway.settings.compare.max_batch)

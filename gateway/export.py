@@ -42,7 +42,7 @@ from gateway.export_stream import (
     csv_pieces,
     ndjson_pieces,
 )
-from gateway.http import JSONResponse, authenticate, gateway_of, header_value
+from gateway.http import JSONResponse, authenticate, gateway_of, header_value, refuse_forwarding
 from gateway.objections import DisputedRows, Objections
 from gateway.package import PackageHeader, package_pieces
 from policies.bulk import ExportPlan, plan_export, still_granted
@@ -235,6 +235,7 @@ async def export_endpoint(request: Request) -> Response:
     rid = request.path_params["resource"]
     caller: Caller | None = None
     try:
+        refuse_forwarding(request)
         caller = _caller(request, consumer)
         query = single_values(request.query_params.multi_items())
         params = read_params(gateway.catalog.resources, rid, query)

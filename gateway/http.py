@@ -310,6 +310,18 @@ async def _forwarded(request: Request, caller: Consumer) -> None:
     request.state.forwarded = forwarded
 
 
+def refuse_forwarding(request: Request) -> None:
+    """Raise ``BadRequest`` naming ``X-On-Behalf-Of`` on an endpoint that does not read it
+    (``/export``, ``/compare``): ignored, the request would be decided for the caller itself,
+    and a downstream gateway meaning to act for its consumer would lend it its own grants."""
+    if request.headers.get("x-on-behalf-of") is not None:
+        raise BadRequest(
+            "X-On-Behalf-Of is read on /graphql only: this request would be decided for your own "
+            "client's grants; drop the header, or read through /graphql",
+            header="X-On-Behalf-Of",
+        )
+
+
 def _context(request: Request, gateway: Gateway, consumer: Consumer) -> RequestContext:
     forwarded = getattr(request.state, "forwarded", None)
     if forwarded is not None:  # decided and audited for the ORIGINAL consumer

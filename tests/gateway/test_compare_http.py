@@ -210,3 +210,13 @@ async def test_the_guess_budget_is_per_consumer_subject_and_item():
     assert await limiter.guesses_left("consumer-a", _resource(), "S2", "name") == 2  # another subject
     assert await limiter.guesses_left("consumer-a", _resource(), "S1", "other") == 2  # another item
     assert await limiter.guesses_left("consumer-b", _resource(), "S1", "name") == 2  # another consumer
+
+
+async def test_x_on_behalf_of_is_refused_naming_it_not_silently_ignored(served):
+    """As on /export: forwarding is read on /graphql only, never ignored elsewhere."""
+    client, gateway, _ = served
+    body = {"resource": AMR, "subject": organization_codes(1)[0], "claims": {"name": "x"}}
+    sent = {**headers(gateway), "X-On-Behalf-Of": "eyJ.eyJ.sig"}
+    response = await client.post("/compare", json=body, headers=sent)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"]["header"] == "X-On-Behalf-Of"

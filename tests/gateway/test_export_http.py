@@ -301,3 +301,15 @@ async def test_an_item_under_an_open_and_a_district_grant_is_exported_for_every_
             for k, a in db.execute("SELECT uscc, address FROM enterprise ORDER BY uscc")
         ]
     assert rows == stored
+
+
+async def test_x_on_behalf_of_is_refused_naming_it_not_silently_ignored(served):
+    """Forwarding is read on /graphql only. On /export the header was ignored and the export
+    decided for the caller itself: a downstream gateway meaning to export for its consumer
+    would have lent that consumer its own grants. Now 400 naming the header."""
+    client, gateway, _ = served
+    sent = {**headers(gateway, "forwarding"), "X-On-Behalf-Of": "eyJ.eyJ.sig"}
+    answer = await client.get(f"/export/{AMR}", params={"items": "name"}, headers=sent)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["errors"][0]
+    assert (error["extensions"]["code"], error["extensions"]["header"]) == ("BAD_REQUEST", "X-On-Behalf-Of")
