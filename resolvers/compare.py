@@ -286,36 +286,50 @@ _KINDS: dict[str, Any] = {"organization": "USCC", "person": "CitizenID"}
 async def _fetch(
     context: RequestContext, results: Sequence[CompareResult], accesses: Sequence[SubjectAccess]
 ) -> dict[str, dict[str, Row] | SourceUnavailable]:
-    """One source call per resource for every subject of the call, only comparable items; a
-    source that fails is that resource's ``SourceUnavailable`` (the others still answer)."""
-    keys, items = _wanted_rows(results, accesses)
+    """Per resource, the subjects' rows with only comparable items: one fetch per resource and
+    item set, so that a subject's row is asked (and kept in the row cache) with the items it may
+    be compared on, never another subject's (a grant scoped to divisions allows an item for some
+    subjects only); ``ResourceSource`` still makes one source call of one tick's fetches. A source
+    that fails is that resource's ``SourceUnavailable`` (the others still answer)."""
+    wanted = _wanted_rows(results, accesses)
     sources = context.federation.sources
-    calls = [sources[rid].fetch(list(codes), sorted(items[rid])) for rid, codes in keys.items()]
+    calls = [sources[rid].fetch(list(codes), sorted(items)) for (rid, items), codes in wanted.items()]
     fetched = await asyncio.gather(*calls, return_exceptions=True)
-    _note_subjects(context, keys)
+    _note_subjects(context, _by_resource(wanted))
     rows: dict[str, dict[str, Row] | SourceUnavailable] = {}
-    for rid, outcome in zip(keys, fetched, strict=True):
+    for (rid, _), outcome in zip(wanted, fetched, strict=True):
         if isinstance(outcome, SourceUnavailable):  # a failing department is the operator's business
             log.warning("source unavailable for compare: %s (%r)", outcome.message, outcome.__cause__)
+            rows[rid] = outcome
         elif isinstance(outcome, BaseException):
             raise outcome
-        rows[rid] = outcome
+        elif not isinstance(rows.get(rid), SourceUnavailable):
+            rows.setdefault(rid, {}).update(outcome)  # type: ignore[union-attr]
     return rows
 
 
 def _wanted_rows(
     results: Sequence[CompareResult], accesses: Sequence[SubjectAccess]
-) -> tuple[dict[str, dict[str, None]], dict[str, set[str]]]:
-    """Resource -> subjects (in order, once each) and resource -> items to fetch."""
-    keys: dict[str, dict[str, None]] = {}
-    items: dict[str, set[str]] = {}
+) -> dict[tuple[str, frozenset[str]], dict[str, None]]:
+    """(resource, items to fetch) -> subjects (in order, once each) with exactly those items."""
+    wanted: dict[tuple[str, frozenset[str]], dict[str, None]] = {}
+    items: dict[tuple[str, str], set[str]] = {}
     for result, access in zip(results, accesses, strict=True):
-        wanted = [name for name in result.request.claims if name in access.items]
-        if wanted:
-            rid = result.request.resource.id
-            keys.setdefault(rid, {})[result.request.subject] = None
-            items.setdefault(rid, set()).update(wanted)
-    return keys, items
+        names = [name for name in result.request.claims if name in access.items]
+        if names:
+            items.setdefault((result.request.resource.id, result.request.subject), set()).update(names)
+    for (rid, subject), comparable in items.items():
+        wanted.setdefault((rid, frozenset(comparable)), {})[subject] = None
+    return wanted
+
+
+def _by_resource(
+    wanted: Mapping[tuple[str, frozenset[str]], Mapping[str, None]],
+) -> dict[str, dict[str, None]]:
+    found: dict[str, dict[str, None]] = {}
+    for (rid, _), codes in wanted.items():
+        found.setdefault(rid, {}).update(codes)
+    return found
 
 
 def _note_subjects(context: RequestContext, keys: Mapping[str, Mapping[str, None]]) -> None:

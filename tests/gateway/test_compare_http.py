@@ -24,6 +24,7 @@ from policies.decision import Consumer, GrantConditions
 from policies.share import Mode, Share
 from resolvers.compare import Comparer, CompareRequest
 from resolvers.context import RequestContext
+from resolvers.rowcache import BoundedMemoryCache, subject_digest
 
 PURPOSE = "住房保障资格审核"
 AMR = "amr.enterprise_registration"
@@ -220,3 +221,24 @@ async def test_x_on_behalf_of_is_refused_naming_it_not_silently_ignored(served):
     response = await client.post("/compare", json=body, headers=sent)
     assert response.status_code == 400, response.text
     assert response.json()["errors"][0]["extensions"]["header"] == "X-On-Behalf-Of"
+
+
+async def test_an_item_scoped_away_from_a_subject_is_never_read_for_it(served):
+    """A batch comparing ``name`` (open) and ``address`` (granted for division 420102 only)
+    of a subject inside and one outside: one fetch over the union of the batch's items asked
+    the outside subject's ``address`` too, a value it may not see, and kept it in the row
+    cache. Each subject's row is now asked with its own comparable items (one fetch per item
+    set; ResourceSource still makes them one source call, narrowed per fetch)."""
+    client, gateway, _ = served
+    await grant(gateway, ["address"], GrantConditions(("420102",)))
+    inside, outside = organization_codes(2)  # divisions 420102 and 420103
+    claims = {"address": "x", "name": "y"}
+    requests = [{"resource": AMR, "subject": c, "claims": claims} for c in (inside, outside)]
+    results = (await client.post("/compare", json={"requests": requests}, headers=headers(gateway))).json()
+    assert set(results["results"][0]["items"]) == {"address", "name"}
+    assert set(results["results"][1]["items"]) == {"name"}
+    source = gateway.federation.sources[AMR]
+    await source.settled()
+    assert source.cache is not None and isinstance(source.cache.backend, BoundedMemoryCache)
+    outside_keys = [k for k in source.cache.backend.entries.listed() if subject_digest(outside) in k]
+    assert outside_keys and not any(k.endswith(":address") for k in outside_keys), outside_keys
