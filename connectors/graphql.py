@@ -408,19 +408,21 @@ def _whole_refusal(body: dict[str, Any], url: str) -> GovshareError:
     found = [e for e in body.get("errors") or [] if isinstance(e, dict)]
     if not found:
         return SourceUnavailable("the upstream gateway answered no data and no error", upstream=url)
-    return _local_error(found[0], url)
+    return _local_error(found[0], url, in_row=False)  # raised: for the log, never shown as is
 
 
 # Codes an upstream refusal keeps: the consumer's own remedy is the same at every level
 _KEPT = (errors.AccessDenied, errors.RateLimited, errors.SourceUnavailable, errors.PurposeRequired)
 
 
-def _local_error(error: dict[str, Any], url: str) -> GovshareError:
+def _local_error(error: dict[str, Any], url: str, *, in_row: bool = True) -> GovshareError:
     """An upstream GraphQL error as the same govshare error here: its code and plain
     extensions kept (``upstream`` added), message prefixed. An unknown or internal code is
-    ``SOURCE_UNAVAILABLE`` carrying none of the upstream's text or extensions (an endpoint's
-    internal errors may name hosts, accounts, SQL, stack traces): only ``upstream_code``; the
-    text is logged for the operator."""
+    ``SOURCE_UNAVAILABLE``; ``in_row`` (an item value, shown to the consumer as it is) it
+    carries none of the upstream's text or extensions (an endpoint's internal errors may name
+    hosts, accounts, SQL, stack traces), only ``upstream_code``, the text logged for the
+    operator. Raised (a whole refusal) it keeps the text for the log: the consumer is told
+    only that the department's source is unavailable (resolvers.subjects)."""
     found = error.get("extensions")
     extensions: dict[str, Any] = found if isinstance(found, dict) else {}
     code = extensions.get("code")
@@ -430,6 +432,8 @@ def _local_error(error: dict[str, Any], url: str) -> GovshareError:
     renamed = ("resource", "item", "field", "provider", "providerName")  # the upstream's names for them
     detail = {f"upstream_{k}" if k in renamed else k: v for k, v in detail.items()}
     cls = _ERROR_CLASSES.get(code) if isinstance(code, str) else None
+    if cls is None and not in_row:
+        return SourceUnavailable(f"{message} (code {code!r})", upstream=url)
     if cls is None:  # the upstream's own failure: its text (addresses, accounts, SQL) is not the consumer's
         log.warning("upstream gateway %s answered an error of code %r: %r", url, code, text)
         shown = {"upstream_code": code} if isinstance(code, str) and _CODE.match(code) else {}
