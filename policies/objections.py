@@ -25,7 +25,7 @@ given later than that after the change time the provider states is late
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -172,15 +172,26 @@ def may_read_item(
     return item in subject_access(plan, region).items
 
 
+def readable_items(
+    request: AccessRequest, catalog: Catalog, resource: Resource, grants: Iterable[Grant]
+) -> frozenset[str]:
+    """The shared items of ``resource`` that ``request`` may read (mode query), with its key
+    when any other item is readable (the key alone tells only that a record exists): empty
+    when none is. What a change notice may name (Shanghai art. 16 notices go to holders of
+    the data, never about data they may not hold)."""
+    names = {i.name for i in resource.shared_items if i.name != resource.key}
+    if not names:
+        return frozenset()
+    allowed = plan_access(request, catalog, {resource.id: names}, grants).resources[resource.id].allowed
+    return frozenset({*allowed, resource.key}) if allowed else frozenset()
+
+
 def may_read_resource(
     request: AccessRequest, catalog: Catalog, resource: Resource, grants: Iterable[Grant]
 ) -> bool:
     """Whether any shared item of ``resource`` besides its key may be read by ``request``
     (mode query): the key alone tells only that a record exists."""
-    names = {i.name for i in resource.shared_items if i.name != resource.key}
-    if not names:
-        return False
-    return bool(plan_access(request, catalog, {resource.id: names}, grants).resources[resource.id].allowed)
+    return bool(readable_items(request, catalog, resource, grants))
 
 
 def not_holder(resource: Resource, subject: str, item: str) -> Forbidden:
@@ -248,6 +259,19 @@ def notice_late(due: dt.date | None, notified: dt.datetime) -> bool:
 def notice_for(subjects: Iterable[str], read: Collection[str]) -> list[str]:
     """The subjects of a notice a consumer may hear of: those it has read, in order."""
     return [s for s in subjects if s in read]
+
+
+def notice_items_for(items: Sequence[str], readable: Collection[str]) -> list[str] | None:
+    """The changed items of a notice a consumer may hear of: those it may read (``readable``,
+    :func:`readable_items`). A notice of the whole record (no items) stays whole while the
+    consumer may read any item; None (send nothing) when it may read none of the changed
+    items: that an item it has no grant for changed is itself not its to know."""
+    if not readable:
+        return None
+    if not items:
+        return []
+    kept = [i for i in items if i in readable]
+    return kept or None
 
 
 def check_changed_at(changed: dt.datetime, now: dt.datetime) -> dt.datetime:

@@ -624,3 +624,42 @@ async def test_only_subscriptions_run_over_the_socket(demo: DemoServer, tokens: 
         too_long = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert message["type"] == "error" and "HTTP POST" in message["payload"][0]["message"]
     assert too_long["id"] == "h" and "max_document_chars" in json.dumps(too_long), too_long
+
+
+# --- break-it: notices never tell of items or resources the consumer may not read ----------
+
+
+def test_changes_never_name_items_without_a_grant_nor_resources_no_longer_readable(
+    demo: DemoServer, tokens: dict[str, str], grant_to: Callable[..., Any]
+) -> None:
+    since = dt.datetime.now(dt.UTC).isoformat()
+    reader = token_for(demo, fresh_department(), "consumer")
+    read_name(demo, reader, ORGS[280])  # name is unconditional; legal_representative is not
+    for items in (["legal_representative"], ["name", "legal_representative"], None):
+        notify(demo, tokens["amr"], AMR_RID, [ORGS[280]], items)
+    changes = ok(demo.post(CHANGES, {"resource": AMR_RID, "since": since}, token=reader))["data"]["changes"]
+    assert [c["items"] for c in changes] == [["name"], []], changes  # never legal_representative
+    granted = grant_to(MCA_RID, "marital_status", "婚姻状况核验")
+    person = demo.info["samples"]["persons"][6]
+    query = "query($i: CitizenID!) { person(id: $i) { marriage { maritalStatus } } }"
+    ok(demo.post(query, {"i": person}, token=granted.token, purpose="婚姻状况核验"))
+    notify(demo, tokens["mca"], MCA_RID, [person])
+    mine = {"resource": MCA_RID, "since": since}
+    assert ok(demo.post(CHANGES, mine, token=granted.token, purpose="婚姻状况核验"))["data"]["changes"]
+    demo.cli("grant", "revoke", granted.grant["id"])
+    assert ok(demo.post(CHANGES, mine, token=granted.token, purpose="婚姻状况核验"))["data"]["changes"] == []
+
+
+async def test_a_notice_of_items_without_a_grant_is_not_pushed(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    reader = token_for(demo, fresh_department(), "consumer")
+    canary, read = ORGS[281], ORGS[282]
+    for code in (canary, read):
+        read_name(demo, reader, code)
+    async with subscription(demo, reader, [AMR_RID]) as ws:
+        await listening(ws, lambda: notify(demo, tokens["amr"], AMR_RID, [canary]))
+        notify(demo, tokens["amr"], AMR_RID, [read], ["legal_representative"])  # no grant: not sent
+        notify(demo, tokens["amr"], AMR_RID, [read], ["legal_representative", "name"])
+        notice, raw = await next_notice(ws, canary)
+    assert notice["items"] == ["name"] and "legal_representative" not in raw, notice

@@ -26,6 +26,7 @@ from policies.objections import (
     is_overdue,
     notice_due,
     notice_for,
+    notice_items_for,
     notice_late,
     notice_limit,
     objection_due,
@@ -131,3 +132,15 @@ def test_who_raises_answers_and_notifies() -> None:
             require_answerer(department, roles, resource)
         with pytest.raises(Forbidden):
             require_notifier(department, roles, resource)
+
+
+items_st = st.lists(st.sampled_from(["name", "status", "legal_representative", "capital"]), unique=True)
+
+
+@given(items=items_st, readable=items_st)
+def test_a_notice_names_only_items_the_consumer_may_read(items: list[str], readable: list[str]) -> None:
+    sent = notice_items_for(items, set(readable))
+    if not readable or (items and not set(items) & set(readable)):
+        assert sent is None  # nothing it may read changed: no notice at all
+    else:
+        assert sent == [i for i in items if i in readable]  # [] (the whole record) only when items == []
