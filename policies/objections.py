@@ -40,6 +40,7 @@ from policies.workdays import WorkdayCalendar
 DEFAULT_PROMPT_DAYS = 5  # "promptly" (及时) when the profile sets no number: operator-configurable
 MAX_REASON_CHARS = 2000
 MAX_NOTICE_SUBJECTS = 1000
+MAX_OPEN_PER_CONSUMER = 500  # open objections one consumer department may have at a time
 
 
 class ObjectionStatus(StrEnum):
@@ -192,6 +193,26 @@ def may_read_resource(
     """Whether any shared item of ``resource`` besides its key may be read by ``request``
     (mode query): the key alone tells only that a record exists."""
     return bool(readable_items(request, catalog, resource, grants))
+
+
+def require_not_repeated(open_ids: Iterable[str], open_count: int) -> None:
+    """A consumer keeps one open objection per value (resource, subject, item), and at most
+    ``MAX_OPEN_PER_CONSUMER`` in all: a second one would only repeat the first, and a flood
+    of them would bury the provider's queue and inflate its overdue count in ``stats``
+    (Zhejiang art. 28 asks the provider to answer each one within its days). ``open_ids``:
+    the consumer's open objections on this value; ``open_count``: all its open ones."""
+    existing = next(iter(open_ids), None)
+    if existing is not None:
+        raise BadRequest(
+            f"your objection {existing} on this value is still open; wait for its answer "
+            "(objection query) or add to it there",
+            objection=existing,
+        )
+    if open_count >= MAX_OPEN_PER_CONSUMER:
+        raise BadRequest(
+            f"your department has {open_count} open objections, the most allowed "
+            f"({MAX_OPEN_PER_CONSUMER}); wait for the providers' answers before raising more"
+        )
 
 
 def not_holder(resource: Resource, subject: str, item: str) -> Forbidden:

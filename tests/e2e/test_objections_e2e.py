@@ -663,3 +663,21 @@ async def test_a_notice_of_items_without_a_grant_is_not_pushed(
         notify(demo, tokens["amr"], AMR_RID, [read], ["legal_representative", "name"])
         notice, raw = await next_notice(ws, canary)
     assert notice["items"] == ["name"] and "legal_representative" not in raw, notice
+
+
+def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dict[str, str]) -> None:
+    consumer = token_for(demo, fresh_department(), "consumer")
+    code = ORGS[283]
+    read_name(demo, consumer, code)
+    first = raise_on(demo, consumer, code, "name")
+    try:
+        again = {"resource": AMR_RID, "subject": code, "item": "name", "reason": "再次提出"}
+        error = refused(demo.post(RAISE, again, token=consumer))
+        assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["objection"] == first
+        assert first in error["message"]
+        stranger = token_for(demo, fresh_department(), "consumer")
+        other = raise_on(demo, stranger, code, "name", purpose="核验企业名称")  # its own objection
+        answer(demo, tokens["amr"], other)
+    finally:
+        answer(demo, tokens["amr"], first)
+    answer(demo, tokens["amr"], raise_on(demo, consumer, code, "name"))  # answered: a new one may follow

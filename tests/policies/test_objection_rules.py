@@ -22,6 +22,7 @@ from errors import BadRequest, Forbidden
 from policies.catalog import load_catalog
 from policies.chinatime import CHINA_TIME
 from policies.objections import (
+    MAX_OPEN_PER_CONSUMER,
     MAX_REASON_CHARS,
     is_overdue,
     notice_due,
@@ -32,6 +33,7 @@ from policies.objections import (
     objection_due,
     objection_limit,
     require_answerer,
+    require_not_repeated,
     require_notifier,
     require_raiser,
     require_text,
@@ -144,3 +146,12 @@ def test_a_notice_names_only_items_the_consumer_may_read(items: list[str], reada
         assert sent is None  # nothing it may read changed: no notice at all
     else:
         assert sent == [i for i in items if i in readable]  # [] (the whole record) only when items == []
+
+
+def test_an_open_objection_is_not_repeated_nor_are_objections_flooded() -> None:
+    require_not_repeated([], MAX_OPEN_PER_CONSUMER - 1)
+    with pytest.raises(BadRequest, match="obj-1") as repeated:
+        require_not_repeated(["obj-1"], 1)
+    assert repeated.value.extensions["objection"] == "obj-1"
+    with pytest.raises(BadRequest, match=str(MAX_OPEN_PER_CONSUMER)):
+        require_not_repeated([], MAX_OPEN_PER_CONSUMER)
