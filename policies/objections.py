@@ -25,6 +25,7 @@ given later than that after the change time the provider states is late
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -111,12 +112,40 @@ def require_answerer(department: str, roles: Collection[str], resource: Resource
         )
 
 
+LINE_BREAKS = "\t\n\r"  # typed text may span lines (policies.text allows these too)
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def hidden_character(text: str) -> int | None:
+    """The index of the first character a reader cannot see in ``text``, or None: control
+    and format characters (Unicode C*: bidi overrides, zero-width, BOM) and the line and
+    paragraph separators. Spaces of every width (Zs, e.g. U+3000 ideographic space, typed by
+    Chinese input methods) and tab and line breaks are text."""
+    return next(
+        (
+            i
+            for i, ch in enumerate(text)
+            if ch not in LINE_BREAKS and unicodedata.category(ch) in HIDDEN_CATEGORIES
+        ),
+        None,
+    )
+
+
 def require_text(text: str | None, what: str) -> str:
-    """A reason or note: visible text, at most ``MAX_REASON_CHARS`` characters."""
+    """A reason or note: text a reader sees whole (:func:`hidden_character`), stripped, at
+    most ``MAX_REASON_CHARS`` characters; ``BadRequest`` naming the field otherwise."""
     cleaned = (text or "").strip()
-    if not cleaned or not cleaned.isprintable():
+    if not cleaned:
+        raise BadRequest(f"{what} is empty; say what is wrong", field=what)
+    index = hidden_character(cleaned)
+    if index is not None:
+        code = f"U+{ord(cleaned[index]):04X}"
         raise BadRequest(
-            f"{what} must be visible text (no control characters); say what is wrong", field=what
+            f"{what} holds the invisible character {code} at position {index + 1}: text may hold "
+            "spaces, tab and line breaks but no control or format characters; remove it",
+            field=what,
+            character=code,
+            position=index + 1,
         )
     if len(cleaned) > MAX_REASON_CHARS:
         raise BadRequest(f"{what} is {len(cleaned)} characters; at most {MAX_REASON_CHARS}", field=what)

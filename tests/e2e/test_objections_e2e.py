@@ -681,3 +681,17 @@ def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dic
     finally:
         answer(demo, tokens["amr"], first)
     answer(demo, tokens["amr"], raise_on(demo, consumer, code, "name"))  # answered: a new one may follow
+
+
+def test_reasons_may_span_lines_and_hold_ideographic_spaces(demo: DemoServer, tokens: dict[str, str]) -> None:
+    consumer = token_for(demo, fresh_department(), "consumer")
+    code = ORGS[284]
+    read_name(demo, consumer, code)
+    reason = "名称有误：\n营业执照显示\u3000“某某有限公司”"  # as typed by a Chinese input method
+    variables = {"resource": AMR_RID, "subject": code, "item": "name", "reason": reason}
+    row = ok(demo.post(RAISE, variables, token=consumer))["data"]["raiseObjection"]
+    answer(demo, tokens["amr"], row["id"])
+    assert row["reason"] == reason
+    for hidden in ("\u202e反向", "零宽\u200b", "\ufeff标记"):  # bidi override, zero width, BOM
+        error = refused(demo.post(RAISE, {**variables, "reason": hidden}, token=consumer))
+        assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["character"], error

@@ -24,6 +24,7 @@ from policies.chinatime import CHINA_TIME
 from policies.objections import (
     MAX_OPEN_PER_CONSUMER,
     MAX_REASON_CHARS,
+    hidden_character,
     is_overdue,
     notice_due,
     notice_for,
@@ -111,10 +112,29 @@ def test_a_notice_names_only_subjects_read_in_order(subjects: list[str], read: l
 def test_reasons_are_visible_text_or_refused(text: str) -> None:
     try:
         kept = require_text(text, "reason")
-    except BadRequest:
-        assert not text.strip() or not text.strip().isprintable()
+    except BadRequest as refused:
+        stripped = text.strip()
+        assert not stripped or refused.extensions["position"] == hidden_character(stripped) + 1  # type: ignore[operator]
     else:
-        assert kept == text.strip() and kept.isprintable()
+        assert kept == text.strip() and hidden_character(kept) is None
+        assert all(ch in "\t\n\r" or ch.isprintable() or ch.isspace() for ch in kept)
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("名称有误\n见执照", None),
+        ("名称\u3000有误", None),  # ideographic space: typed by Chinese input methods
+        ("a\tb\r\nc", None),
+        ("\u202e反向", 0),  # bidi override
+        ("零宽\u200b", 2),
+        ("\ufeff标记", 0),
+        ("段\u2029落", 1),
+        ("a\x00b", 1),
+    ],
+)
+def test_hidden_characters(text: str, hidden: int | None) -> None:
+    assert hidden_character(text) == hidden
 
 
 def test_overlong_reasons_are_refused() -> None:
