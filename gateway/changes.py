@@ -222,13 +222,19 @@ class ChangeNotices:
         return readable_items(request, self.catalog, self.catalog.resources[rid], grants)
 
     async def stream(
-        self, consumer: Consumer, resources: Collection[str] | None, purpose: str | None
+        self,
+        consumer: Consumer,
+        resources: Collection[str] | None,
+        purpose: str | None,
+        recheck: Callable[[], Awaitable[None]] | None = None,
     ) -> AsyncIterator[Notice]:
         """The notices ``consumer`` may hear of, as they come: of ``resources`` (None: all)
         that it may read at the time of the notice (the access decision, mode query; without
         a declared ``purpose`` only unconditional items count), narrowed to the subjects it
-        has read there; each one sent is audited. Raises ``BadRequest`` for an unknown
-        resource before anything is awaited."""
+        has read there; each one sent is audited. ``recheck`` is awaited before each notice
+        is decided: what it raises (an expired token: ``Unauthenticated``) ends the stream,
+        nothing more is sent. Raises ``BadRequest`` for an unknown resource before anything
+        is awaited."""
         wanted = (
             {known_resource(self.catalog, rid).id for rid in resources} if resources is not None else None
         )
@@ -238,6 +244,8 @@ class ChangeNotices:
                 notice = await queue.get()
                 if wanted is not None and notice.resource not in wanted:
                     continue
+                if recheck is not None:
+                    await recheck()
                 narrowed = await self._for(consumer, notice, purpose, holdings)
                 if narrowed is not None:
                     await self._audit_sent(consumer, narrowed)

@@ -10,8 +10,10 @@ Authentication: the ``connection_init`` payload carries the same bearer token as
 Forbidden, as the protocol says for a refused ``connection_init``; a ``subscribe`` before
 the acknowledgement is closed with 4401 Unauthorized (strawberry). Only subscriptions run
 here: a query or mutation is answered with an ``error`` message naming HTTP POST, since
-reads are audited and answered by the HTTP endpoint. The token is checked once, at
-``connection_init``; its expiry does not end an open subscription.
+reads are audited and answered by the HTTP endpoint. The token is checked at
+``connection_init`` and again before each notice is sent: once it has expired (or its
+signing key was rotated away) the subscription ends with an ``UNAUTHENTICATED`` error and
+nothing more is sent.
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ class SocketContext(RequestContext):
     """The request context of one WebSocket connection (shared by its subscriptions)."""
 
     connection_params: dict[str, Any] | None = None
+    token: str | None = None  # the bearer token of connection_init, checked again per notice
+    gateway: Gateway | None = None
+
+    async def recheck_credentials(self) -> None:
+        """The connection's token again (the authenticator remembers it: cheap): a token
+        expired, or of a rotated-away key, ends the subscriptions (``Unauthenticated``)."""
+        if self.gateway is not None and self.token is not None:
+            await self.gateway.authenticator.authenticate(self.token)
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[SocketContext, None]):
@@ -93,14 +103,15 @@ class SubscriptionView(GraphQL[SocketContext, None]):
         self.gateway = gateway
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> SocketContext:
-        return SocketContext(federation=self.gateway.federation, consumer=NOBODY)
+        return SocketContext(federation=self.gateway.federation, consumer=NOBODY, gateway=self.gateway)
 
     async def on_ws_connect(self, context: SocketContext) -> None:
         """Authenticate the connection_init payload's bearer token, or refuse (4403)."""
         params = context.connection_params or {}
         header = _param(params, "authorization")
         try:
-            context.consumer = await self.gateway.authenticator.authenticate(bearer_token(header))
+            context.token = bearer_token(header)
+            context.consumer = await self.gateway.authenticator.authenticate(context.token)
         except GovshareError as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
         purpose = _param(params, "x-purpose")

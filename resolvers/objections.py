@@ -252,7 +252,10 @@ class Subscription:
         self, info: Info, resources: list[str] | None = None
     ) -> AsyncGenerator[ChangeNotice, None]:
         context = _context(info)
-        async for notice in _changes(info).stream(context.consumer, resources, context.purpose):
+        notices = _changes(info).stream(
+            context.consumer, resources, context.purpose, context.recheck_credentials
+        )
+        async for notice in notices:
             yield ChangeNotice(
                 resource=notice.resource,
                 subjects=list(notice.subjects),

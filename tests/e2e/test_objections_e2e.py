@@ -695,3 +695,23 @@ def test_reasons_may_span_lines_and_hold_ideographic_spaces(demo: DemoServer, to
     for hidden in ("\u202e反向", "零宽\u200b", "\ufeff标记"):  # bidi override, zero width, BOM
         error = refused(demo.post(RAISE, {**variables, "reason": hidden}, token=consumer))
         assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["character"], error
+
+
+async def test_a_subscription_ends_when_its_token_expires(demo: DemoServer, tokens: dict[str, str]) -> None:
+    department, since = fresh_department(), dt.datetime.now(dt.UTC).isoformat()
+    reader = load_signer(demo.data_dir).issue(department, ["consumer"], ttl=4)
+    canary, read = ORGS[285], ORGS[286]
+    for code in (canary, read):
+        read_name(demo, reader, code)
+    async with subscription(demo, reader, [AMR_RID]) as ws:
+        await listening(ws, lambda: notify(demo, tokens["amr"], AMR_RID, [canary]))
+        await asyncio.sleep(5)  # the token has expired
+        notify(demo, tokens["amr"], AMR_RID, [read])
+        messages = []
+        with contextlib.suppress(TimeoutError, ConnectionClosed):
+            while True:
+                messages.append(json.loads(await asyncio.wait_for(ws.recv(), 3)))
+    assert not any(m.get("payload", {}).get("data") for m in messages if m["type"] == "next"), messages
+    assert any("UNAUTHENTICATED" in json.dumps(m) for m in messages), messages
+    sent = [e for e in audit_events(demo, tokens["operator"], since) if e["outcome"] == "change.notice"]
+    assert not any(read in e["subjects"] for e in sent if e["consumer"] == department)
