@@ -41,6 +41,7 @@ from policies.decision import AccessRequest, Consumer
 from policies.objections import (
     MAX_NOTICE_SUBJECTS,
     check_changed_at,
+    holding_kinds,
     known_resource,
     notice_due,
     notice_for,
@@ -212,7 +213,8 @@ class ChangeNotices:
         readable = await self._readable(consumer, resource, purpose) if rows else frozenset()
         if not readable:
             return []
-        read = await subjects_read(self.audit, consumer.department, resource)
+        kinds = holding_kinds(self.catalog.resources[resource])
+        read = await subjects_read(self.audit, consumer.department, resource, kinds=kinds)
         return [narrowed for row in rows if (narrowed := _narrow(row, read, readable)) is not None]
 
     async def _readable(self, consumer: Consumer, rid: str, purpose: str | None) -> frozenset[str]:
@@ -257,7 +259,8 @@ class ChangeNotices:
         items = notice_items_for(notice.items, await self._readable(consumer, notice.resource, purpose))
         if items is None:
             return None
-        subjects = tuple(notice_for(notice.subjects, await holdings.of(notice.resource)))
+        kinds = holding_kinds(self.catalog.resources[notice.resource])
+        subjects = tuple(notice_for(notice.subjects, await holdings.of(notice.resource, kinds)))
         return dataclasses.replace(notice, subjects=subjects, items=tuple(items)) if subjects else None
 
     async def _audit_sent(self, consumer: Consumer, notice: Notice) -> None:

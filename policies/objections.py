@@ -311,6 +311,19 @@ def notice_for(subjects: Iterable[str], read: Collection[str]) -> list[str]:
     return [s for s in subjects if s in read]
 
 
+READ_KINDS = ("query", "compare", "export")  # audit event kinds that served a subject's item
+
+
+def holding_kinds(resource: Resource) -> tuple[str, ...]:
+    """The kinds of audit events by which a consumer holds a subject of ``resource`` for
+    change notices (Shanghai art. 16: notice to those who hold the data). A compare on a
+    ``compare_disclosure: match_only`` resource is not one: it never told whether the
+    subject exists, and a notice of that subject would tell it."""
+    if resource.compare_disclosure == "match_only":
+        return tuple(kind for kind in READ_KINDS if kind != "compare")
+    return READ_KINDS
+
+
 def notice_items_for(items: Sequence[str], readable: Collection[str]) -> list[str] | None:
     """The changed items of a notice a consumer may hear of: those it may read (``readable``,
     :func:`readable_items`). A notice of the whole record (no items) stays whole while the

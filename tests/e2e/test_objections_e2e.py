@@ -715,3 +715,16 @@ async def test_a_subscription_ends_when_its_token_expires(demo: DemoServer, toke
     assert any("UNAUTHENTICATED" in json.dumps(m) for m in messages), messages
     sent = [e for e in audit_events(demo, tokens["operator"], since) if e["outcome"] == "change.notice"]
     assert not any(read in e["subjects"] for e in sent if e["consumer"] == department)
+
+
+def test_a_compare_on_a_match_only_resource_is_no_holding_a_notice_could_betray(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    since = dt.datetime.now(dt.UTC).isoformat()
+    comparer = token_for(demo, fresh_department(), "consumer")
+    person = demo.info["samples"]["persons"][8]
+    claims = {"resource": "psb.resident", "subject": person, "claims": {"name": "张三"}}
+    assert "found" not in compare(demo, comparer, claims)  # match_only: existence is not told
+    notify(demo, token_for(demo, PSB.code, "provider"), "psb.resident", [person])
+    changes = ok(demo.post(CHANGES, {"resource": "psb.resident", "since": since}, token=comparer))
+    assert changes["data"]["changes"] == []  # a notice would tell the comparer the person exists

@@ -25,6 +25,7 @@ from policies.objections import (
     MAX_OPEN_PER_CONSUMER,
     MAX_REASON_CHARS,
     hidden_character,
+    holding_kinds,
     is_overdue,
     notice_due,
     notice_for,
@@ -175,3 +176,13 @@ def test_an_open_objection_is_not_repeated_nor_are_objections_flooded() -> None:
     assert repeated.value.extensions["objection"] == "obj-1"
     with pytest.raises(BadRequest, match=str(MAX_OPEN_PER_CONSUMER)):
         require_not_repeated([], MAX_OPEN_PER_CONSUMER)
+
+
+def test_a_compare_holds_a_subject_for_notices_unless_the_resource_is_match_only() -> None:
+    demo = load_catalog(Path(__file__).parents[2] / "gateway" / "demo_catalog.yaml")
+    resources = [*load_catalog(CATALOG).resources.values(), *demo.resources.values()]
+    assert any(r.compare_disclosure == "match_only" for r in resources)  # psb.resident of the demo
+    for resource in resources:
+        kinds = holding_kinds(resource)
+        assert {"query", "export"} <= set(kinds)
+        assert ("compare" in kinds) is (resource.compare_disclosure != "match_only"), resource.id
