@@ -33,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from errors import BadRequest, GovshareError
 from gateway.auth import bearer_token
+from gateway.http import header_value
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
 from resolvers.limits import OperationLimits, too_complex
@@ -114,8 +115,26 @@ class SubscriptionView(GraphQL[SocketContext, None]):
             context.consumer = await self.gateway.authenticator.authenticate(context.token)
         except GovshareError as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
-        purpose = _param(params, "x-purpose")
-        context.purpose = canonical_purpose(purpose) if purpose else None
+        try:
+            context.purpose = _purpose(params, self.gateway.settings.limits)
+        except GovshareError as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
+
+
+def _purpose(params: dict[str, Any], limits: OperationLimits) -> str | None:
+    """The payload's ``X-Purpose`` under the rules of the HTTP header (gateway.http.header_value:
+    no control or format character, percent-encoded UTF-8 allowed) and the HTTP head limit
+    (``max_head_bytes``), canonical as the policy compares it; None when absent or blank.
+    Raises ``BadRequest`` (``InvalidHeader``, ``QueryTooComplex``)."""
+    purpose = _param(params, "x-purpose")
+    if purpose is None:
+        return None
+    if len(purpose.encode()) > limits.max_head_bytes:
+        raise too_complex(
+            "max_head_bytes", limits.max_head_bytes, "bytes in X-Purpose", len(purpose.encode())
+        )
+    as_on_the_wire = purpose.encode().decode("latin-1")  # header_value reads Latin-1-decoded octets
+    return canonical_purpose(header_value({"x-purpose": as_on_the_wire}, "x-purpose")) or None
 
 
 def _param(params: dict[str, Any], name: str) -> str | None:

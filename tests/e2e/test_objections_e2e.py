@@ -728,3 +728,23 @@ def test_a_compare_on_a_match_only_resource_is_no_holding_a_notice_could_betray(
     notify(demo, token_for(demo, PSB.code, "provider"), "psb.resident", [person])
     changes = ok(demo.post(CHANGES, {"resource": "psb.resident", "since": since}, token=comparer))
     assert changes["data"]["changes"] == []  # a notice would tell the comparer the person exists
+
+
+async def test_a_purpose_over_the_socket_follows_the_x_purpose_header_rules(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    for purpose in (
+        "行政审批\u202e核验",
+        "核验\u0000",
+        "x" * 70_000,
+    ):  # bidi override, NUL, past the HTTP head limit (max_head_bytes, 64 KiB)
+        async with connect(ws_url(demo), subprotocols=PROTOCOL) as ws:
+            init = {"Authorization": f"Bearer {tokens['a']}", "X-Purpose": purpose}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403, purpose[:20]
+    async with subscription(
+        demo, tokens["a"], [AMR_RID], quote("行政审批核验")
+    ):  # percent-encoded, as by HTTP
+        pass
