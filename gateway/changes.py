@@ -41,13 +41,15 @@ from policies.decision import AccessRequest, Consumer
 from policies.objections import (
     MAX_NOTICE_SUBJECTS,
     check_changed_at,
+    holding_kinds,
     known_resource,
-    may_read_resource,
     notice_due,
     notice_for,
     notice_items,
+    notice_items_for,
     notice_late,
     notice_subjects,
+    readable_items,
     require_notifier,
 )
 from policies.share import Mode
@@ -194,29 +196,47 @@ class ChangeNotices:
             self._pushed.popitem(last=False)
         return True
 
-    async def changes(self, consumer: str, resource: str, since: dt.datetime | None) -> list[ChangeRow]:
+    async def changes(
+        self, consumer: Consumer, resource: str, since: dt.datetime | None, purpose: str | None = None
+    ) -> list[ChangeRow]:
         """Changes of ``resource`` notified since ``since`` (inclusive), each narrowed to the
-        subjects ``consumer`` has read there; changes with none of them are left out.
-        Raises ``BadRequest`` for a resource the catalog does not have."""
+        subjects ``consumer`` has read there and the items it may read now (as the
+        subscription: without a declared ``purpose`` only unconditional items count);
+        changes with none of them are left out. Raises ``BadRequest`` for a resource the
+        catalog does not have."""
         resource = known_resource(self.catalog, resource).id
         query = sa.select(ChangeRow).where(ChangeRow.resource == resource)
         if since is not None:
             query = query.where(ChangeRow.notified_at >= as_utc(since, "since"))
         async with self.platform.session() as session:
             rows = list((await session.scalars(query.order_by(ChangeRow.notified_at))).all())
-        if not rows:
+        readable = await self._readable(consumer, resource, purpose) if rows else frozenset()
+        if not readable:
             return []
-        read = await subjects_read(self.audit, consumer, resource)
-        return [narrowed for row in rows if (narrowed := _narrow(row, read)) is not None]
+        kinds = holding_kinds(self.catalog.resources[resource])
+        read = await subjects_read(self.audit, consumer.department, resource, kinds=kinds)
+        return [narrowed for row in rows if (narrowed := _narrow(row, read, readable)) is not None]
+
+    async def _readable(self, consumer: Consumer, rid: str, purpose: str | None) -> frozenset[str]:
+        """The items of ``rid`` the consumer may read now (mode query, its grants today)."""
+        grants = await self.platform.grants_for(consumer.department)
+        request = AccessRequest(consumer, purpose or NOTICE_PURPOSE, Mode.QUERY, self.clock())
+        return readable_items(request, self.catalog, self.catalog.resources[rid], grants)
 
     async def stream(
-        self, consumer: Consumer, resources: Collection[str] | None, purpose: str | None
+        self,
+        consumer: Consumer,
+        resources: Collection[str] | None,
+        purpose: str | None,
+        recheck: Callable[[], Awaitable[None]] | None = None,
     ) -> AsyncIterator[Notice]:
         """The notices ``consumer`` may hear of, as they come: of ``resources`` (None: all)
         that it may read at the time of the notice (the access decision, mode query; without
         a declared ``purpose`` only unconditional items count), narrowed to the subjects it
-        has read there; each one sent is audited. Raises ``BadRequest`` for an unknown
-        resource before anything is awaited."""
+        has read there; each one sent is audited. ``recheck`` is awaited before each notice
+        is decided: what it raises (an expired token: ``Unauthenticated``) ends the stream,
+        nothing more is sent. Raises ``BadRequest`` for an unknown resource before anything
+        is awaited."""
         wanted = (
             {known_resource(self.catalog, rid).id for rid in resources} if resources is not None else None
         )
@@ -226,6 +246,8 @@ class ChangeNotices:
                 notice = await queue.get()
                 if wanted is not None and notice.resource not in wanted:
                     continue
+                if recheck is not None:
+                    await recheck()
                 narrowed = await self._for(consumer, notice, purpose, holdings)
                 if narrowed is not None:
                     await self._audit_sent(consumer, narrowed)
@@ -234,13 +256,12 @@ class ChangeNotices:
     async def _for(
         self, consumer: Consumer, notice: Notice, purpose: str | None, holdings: Holdings
     ) -> Notice | None:
-        resource = self.catalog.resources[notice.resource]
-        grants = await self.platform.grants_for(consumer.department)
-        request = AccessRequest(consumer, purpose or NOTICE_PURPOSE, Mode.QUERY, self.clock())
-        if not may_read_resource(request, self.catalog, resource, grants):
+        items = notice_items_for(notice.items, await self._readable(consumer, notice.resource, purpose))
+        if items is None:
             return None
-        subjects = tuple(notice_for(notice.subjects, await holdings.of(notice.resource)))
-        return dataclasses.replace(notice, subjects=subjects) if subjects else None
+        kinds = holding_kinds(self.catalog.resources[notice.resource])
+        subjects = tuple(notice_for(notice.subjects, await holdings.of(notice.resource, kinds)))
+        return dataclasses.replace(notice, subjects=subjects, items=tuple(items)) if subjects else None
 
     async def _audit_sent(self, consumer: Consumer, notice: Notice) -> None:
         """A notice sent is a disclosure (these subjects changed): an event naming the consumer,
@@ -307,16 +328,17 @@ def notice_of(row: ChangeRow) -> Notice:
     return Notice(row.resource, tuple(row.subjects), tuple(row.items), row.changed_at, row.notified_at)
 
 
-def _narrow(row: ChangeRow, read: Collection[str]) -> ChangeRow | None:
+def _narrow(row: ChangeRow, read: Collection[str], readable: Collection[str]) -> ChangeRow | None:
     subjects = notice_for(row.subjects, read)
-    if not subjects:
+    items = notice_items_for(row.items, readable)
+    if not subjects or items is None:
         return None
     return ChangeRow(
         id=row.id,
         resource=row.resource,
         provider=row.provider,
         subjects=subjects,
-        items=row.items,
+        items=items,
         changed_at=row.changed_at,
         notified_at=row.notified_at,
         due=row.due,

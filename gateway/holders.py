@@ -5,7 +5,9 @@ of changes to subjects it has read, Shanghai art. 16) both ask the audit trail, 
 second record of reads: the trail is what the gateway answered, durably, before answering.
 
 A subject counts as read at resource R by consumer C when an event of C of kind query,
-compare or export touched R (the trail's resource index), listed the subject as looked up
+compare or export (:data:`policies.objections.READ_KINDS`; change notices leave out a
+compare on a ``match_only`` resource, :func:`policies.objections.holding_kinds`) touched R
+(the trail's resource index), listed the subject as looked up
 at R (``detail.subjects_at[R]``; events without it list ``subjects``), and allowed at least
 one item of R (``decisions["R.item"] == "ALLOWED"``); with ``item`` given, that item.
 The query reads only C's events on R (both columns are indexed), newest last.
@@ -21,8 +23,8 @@ import sqlalchemy as sa
 
 from errors import AuditUnavailable
 from gateway.audit import AuditLog
+from policies.objections import READ_KINDS
 
-READING_KINDS = ("query", "compare", "export")
 ALLOWED = "ALLOWED"
 _PAGE = 2000
 
@@ -34,11 +36,13 @@ async def subjects_read(
     among: Collection[str] | None = None,
     *,
     item: str | None = None,
+    kinds: Collection[str] = READ_KINDS,
 ) -> set[str]:
     """The subjects (codes) ``consumer`` has read at ``resource`` (an ``item`` of it, if
-    given), restricted to ``among`` when given. Empty without an audit log (GOVSHARE_AUDIT=off:
-    nothing is known to be held). Raises ``AuditUnavailable`` when the trail cannot be read."""
-    found, _ = await _read_since(audit, consumer, resource, None, item)
+    given), restricted to ``among`` when given, by events of ``kinds``. Empty without an
+    audit log (GOVSHARE_AUDIT=off: nothing is known to be held). Raises
+    ``AuditUnavailable`` when the trail cannot be read."""
+    found, _ = await _read_since(audit, consumer, resource, None, item, kinds)
     return found if among is None else found & set(among)
 
 
@@ -52,17 +56,23 @@ class Holdings:
         self.audit, self.consumer = audit, consumer
         self._held: dict[str, tuple[set[str], dt.datetime | None]] = {}
 
-    async def of(self, resource: str) -> set[str]:
-        """Raises ``AuditUnavailable`` when the trail cannot be read."""
+    async def of(self, resource: str, kinds: Collection[str] = READ_KINDS) -> set[str]:
+        """By events of ``kinds`` (the same for a resource at every look). Raises
+        ``AuditUnavailable`` when the trail cannot be read."""
         held, cursor = self._held.get(resource, (set(), None))
-        found, newest = await _read_since(self.audit, self.consumer, resource, cursor, None)
+        found, newest = await _read_since(self.audit, self.consumer, resource, cursor, None, kinds)
         held |= found
         self._held[resource] = (held, newest or cursor)
         return held
 
 
 async def _read_since(
-    audit: AuditLog | None, consumer: str, resource: str, since: dt.datetime | None, item: str | None
+    audit: AuditLog | None,
+    consumer: str,
+    resource: str,
+    since: dt.datetime | None,
+    item: str | None,
+    kinds: Collection[str],
 ) -> tuple[set[str], dt.datetime | None]:
     """The subjects read in events from ``since`` on (all when None), and the newest event time."""
     if audit is None:
@@ -71,7 +81,7 @@ async def _read_since(
     newest = since
     try:
         async with audit.engine.connect() as conn:
-            async for event in _events(conn, audit, consumer, resource, since):
+            async for event in _events(conn, audit, consumer, resource, since, kinds):
                 found.update(_read_in(event, resource, item))
                 newest = event["time"] if newest is None else max(newest, event["time"])
     except sa.exc.SQLAlchemyError as exc:
@@ -79,7 +89,14 @@ async def _read_since(
     return found, newest
 
 
-async def _events(conn: Any, audit: AuditLog, consumer: str, resource: str, since: dt.datetime | None) -> Any:
+async def _events(
+    conn: Any,
+    audit: AuditLog,
+    consumer: str,
+    resource: str,
+    since: dt.datetime | None,
+    kinds: Collection[str],
+) -> Any:
     events, index = audit._events, audit._resources  # one query: this consumer's events on R
     touched = sa.select(index.c.event_id).where(index.c.resource == resource)
     columns = (
@@ -91,7 +108,7 @@ async def _events(conn: Any, audit: AuditLog, consumer: str, resource: str, sinc
         events.c.resources,
     )
     query = sa.select(*columns).where(
-        events.c.consumer == consumer, events.c.kind.in_(READING_KINDS), events.c.id.in_(touched)
+        events.c.consumer == consumer, events.c.kind.in_(list(kinds)), events.c.id.in_(touched)
     )
     if since is not None:
         query = query.where(events.c.time >= since)

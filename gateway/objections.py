@@ -41,6 +41,7 @@ from policies.objections import (
     not_holder,
     objection_due,
     require_answerer,
+    require_not_repeated,
     require_raiser,
     require_text,
     subject_code,
@@ -116,6 +117,7 @@ class Objections:
         reason = require_text(raised.reason, "reason")
         if not await self._holds(consumer, resource.id, subject, raised.item, purpose):
             raise not_holder(resource, subject, raised.item)
+        await self._not_repeated(consumer.department, resource.id, subject, raised.item)
         now = self.clock()
         row = ObjectionRow(
             id=f"obj-{uuid.uuid4().hex[:12]}",
@@ -148,6 +150,18 @@ class Objections:
         grants = await self.platform.grants_for(consumer.department)
         request = AccessRequest(consumer, purpose, Mode.QUERY, self.clock())
         return may_read_item(request, self.catalog, self.catalog.resources[rid], item, subject, grants)
+
+    async def _not_repeated(self, department: str, rid: str, subject: str, item: str) -> None:
+        """``BadRequest`` when this consumer already has this value under an open objection,
+        or too many open in all (policies.objections.require_not_repeated)."""
+        mine = sa.and_(ObjectionRow.consumer == department, ObjectionRow.status == ObjectionStatus.OPEN.value)
+        same = sa.and_(
+            ObjectionRow.resource == rid, ObjectionRow.subject == subject, ObjectionRow.item == item
+        )
+        async with self.platform.session() as session:
+            count = await session.scalar(sa.select(sa.func.count()).where(mine))
+            found = (await session.scalars(sa.select(ObjectionRow.id).where(mine, same).limit(1))).all()
+        require_not_repeated(found, count or 0)
 
     async def answer(self, actor: Actor, objection_id: str, outcome: Outcome, note: str) -> ObjectionRow:
         """The provider's answer; once only. Raises ``Forbidden`` for anyone but the

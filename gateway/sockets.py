@@ -10,8 +10,10 @@ Authentication: the ``connection_init`` payload carries the same bearer token as
 Forbidden, as the protocol says for a refused ``connection_init``; a ``subscribe`` before
 the acknowledgement is closed with 4401 Unauthorized (strawberry). Only subscriptions run
 here: a query or mutation is answered with an ``error`` message naming HTTP POST, since
-reads are audited and answered by the HTTP endpoint. The token is checked once, at
-``connection_init``; its expiry does not end an open subscription.
+reads are audited and answered by the HTTP endpoint. The token is checked at
+``connection_init`` and again before each notice is sent: once it has expired (or its
+signing key was rotated away) the subscription ends with an ``UNAUTHENTICATED`` error and
+nothing more is sent.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from errors import BadRequest, GovshareError
 from gateway.auth import bearer_token
+from gateway.http import header_value
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
 from resolvers.limits import OperationLimits, too_complex
@@ -47,6 +50,14 @@ class SocketContext(RequestContext):
     """The request context of one WebSocket connection (shared by its subscriptions)."""
 
     connection_params: dict[str, Any] | None = None
+    token: str | None = None  # the bearer token of connection_init, checked again per notice
+    gateway: Gateway | None = None
+
+    async def recheck_credentials(self) -> None:
+        """The connection's token again (the authenticator remembers it: cheap): a token
+        expired, or of a rotated-away key, ends the subscriptions (``Unauthenticated``)."""
+        if self.gateway is not None and self.token is not None:
+            await self.gateway.authenticator.authenticate(self.token)
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[SocketContext, None]):
@@ -93,18 +104,37 @@ class SubscriptionView(GraphQL[SocketContext, None]):
         self.gateway = gateway
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> SocketContext:
-        return SocketContext(federation=self.gateway.federation, consumer=NOBODY)
+        return SocketContext(federation=self.gateway.federation, consumer=NOBODY, gateway=self.gateway)
 
     async def on_ws_connect(self, context: SocketContext) -> None:
         """Authenticate the connection_init payload's bearer token, or refuse (4403)."""
         params = context.connection_params or {}
         header = _param(params, "authorization")
         try:
-            context.consumer = await self.gateway.authenticator.authenticate(bearer_token(header))
+            context.token = bearer_token(header)
+            context.consumer = await self.gateway.authenticator.authenticate(context.token)
         except GovshareError as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
-        purpose = _param(params, "x-purpose")
-        context.purpose = canonical_purpose(purpose) if purpose else None
+        try:
+            context.purpose = _purpose(params, self.gateway.settings.limits)
+        except GovshareError as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
+
+
+def _purpose(params: dict[str, Any], limits: OperationLimits) -> str | None:
+    """The payload's ``X-Purpose`` under the rules of the HTTP header (gateway.http.header_value:
+    no control or format character, percent-encoded UTF-8 allowed) and the HTTP head limit
+    (``max_head_bytes``), canonical as the policy compares it; None when absent or blank.
+    Raises ``BadRequest`` (``InvalidHeader``, ``QueryTooComplex``)."""
+    purpose = _param(params, "x-purpose")
+    if purpose is None:
+        return None
+    if len(purpose.encode()) > limits.max_head_bytes:
+        raise too_complex(
+            "max_head_bytes", limits.max_head_bytes, "bytes in X-Purpose", len(purpose.encode())
+        )
+    as_on_the_wire = purpose.encode().decode("latin-1")  # header_value reads Latin-1-decoded octets
+    return canonical_purpose(header_value({"x-purpose": as_on_the_wire}, "x-purpose")) or None
 
 
 def _param(params: dict[str, Any], name: str) -> str | None:

@@ -25,7 +25,8 @@ given later than that after the change time the provider states is late
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,6 +41,7 @@ from policies.workdays import WorkdayCalendar
 DEFAULT_PROMPT_DAYS = 5  # "promptly" (及时) when the profile sets no number: operator-configurable
 MAX_REASON_CHARS = 2000
 MAX_NOTICE_SUBJECTS = 1000
+MAX_OPEN_PER_CONSUMER = 500  # open objections one consumer department may have at a time
 
 
 class ObjectionStatus(StrEnum):
@@ -110,12 +112,40 @@ def require_answerer(department: str, roles: Collection[str], resource: Resource
         )
 
 
+LINE_BREAKS = "\t\n\r"  # typed text may span lines (policies.text allows these too)
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def hidden_character(text: str) -> int | None:
+    """The index of the first character a reader cannot see in ``text``, or None: control
+    and format characters (Unicode C*: bidi overrides, zero-width, BOM) and the line and
+    paragraph separators. Spaces of every width (Zs, e.g. U+3000 ideographic space, typed by
+    Chinese input methods) and tab and line breaks are text."""
+    return next(
+        (
+            i
+            for i, ch in enumerate(text)
+            if ch not in LINE_BREAKS and unicodedata.category(ch) in HIDDEN_CATEGORIES
+        ),
+        None,
+    )
+
+
 def require_text(text: str | None, what: str) -> str:
-    """A reason or note: visible text, at most ``MAX_REASON_CHARS`` characters."""
+    """A reason or note: text a reader sees whole (:func:`hidden_character`), stripped, at
+    most ``MAX_REASON_CHARS`` characters; ``BadRequest`` naming the field otherwise."""
     cleaned = (text or "").strip()
-    if not cleaned or not cleaned.isprintable():
+    if not cleaned:
+        raise BadRequest(f"{what} is empty; say what is wrong", field=what)
+    index = hidden_character(cleaned)
+    if index is not None:
+        code = f"U+{ord(cleaned[index]):04X}"
         raise BadRequest(
-            f"{what} must be visible text (no control characters); say what is wrong", field=what
+            f"{what} holds the invisible character {code} at position {index + 1}: text may hold "
+            "spaces, tab and line breaks but no control or format characters; remove it",
+            field=what,
+            character=code,
+            position=index + 1,
         )
     if len(cleaned) > MAX_REASON_CHARS:
         raise BadRequest(f"{what} is {len(cleaned)} characters; at most {MAX_REASON_CHARS}", field=what)
@@ -172,15 +202,46 @@ def may_read_item(
     return item in subject_access(plan, region).items
 
 
+def readable_items(
+    request: AccessRequest, catalog: Catalog, resource: Resource, grants: Iterable[Grant]
+) -> frozenset[str]:
+    """The shared items of ``resource`` that ``request`` may read (mode query), with its key
+    when any other item is readable (the key alone tells only that a record exists): empty
+    when none is. What a change notice may name (Shanghai art. 16 notices go to holders of
+    the data, never about data they may not hold)."""
+    names = {i.name for i in resource.shared_items if i.name != resource.key}
+    if not names:
+        return frozenset()
+    allowed = plan_access(request, catalog, {resource.id: names}, grants).resources[resource.id].allowed
+    return frozenset({*allowed, resource.key}) if allowed else frozenset()
+
+
 def may_read_resource(
     request: AccessRequest, catalog: Catalog, resource: Resource, grants: Iterable[Grant]
 ) -> bool:
     """Whether any shared item of ``resource`` besides its key may be read by ``request``
     (mode query): the key alone tells only that a record exists."""
-    names = {i.name for i in resource.shared_items if i.name != resource.key}
-    if not names:
-        return False
-    return bool(plan_access(request, catalog, {resource.id: names}, grants).resources[resource.id].allowed)
+    return bool(readable_items(request, catalog, resource, grants))
+
+
+def require_not_repeated(open_ids: Iterable[str], open_count: int) -> None:
+    """A consumer keeps one open objection per value (resource, subject, item), and at most
+    ``MAX_OPEN_PER_CONSUMER`` in all: a second one would only repeat the first, and a flood
+    of them would bury the provider's queue and inflate its overdue count in ``stats``
+    (Zhejiang art. 28 asks the provider to answer each one within its days). ``open_ids``:
+    the consumer's open objections on this value; ``open_count``: all its open ones."""
+    existing = next(iter(open_ids), None)
+    if existing is not None:
+        raise BadRequest(
+            f"your objection {existing} on this value is still open; wait for its answer "
+            "(objection query) or add to it there",
+            objection=existing,
+        )
+    if open_count >= MAX_OPEN_PER_CONSUMER:
+        raise BadRequest(
+            f"your department has {open_count} open objections, the most allowed "
+            f"({MAX_OPEN_PER_CONSUMER}); wait for the providers' answers before raising more"
+        )
 
 
 def not_holder(resource: Resource, subject: str, item: str) -> Forbidden:
@@ -248,6 +309,32 @@ def notice_late(due: dt.date | None, notified: dt.datetime) -> bool:
 def notice_for(subjects: Iterable[str], read: Collection[str]) -> list[str]:
     """The subjects of a notice a consumer may hear of: those it has read, in order."""
     return [s for s in subjects if s in read]
+
+
+READ_KINDS = ("query", "compare", "export")  # audit event kinds that served a subject's item
+
+
+def holding_kinds(resource: Resource) -> tuple[str, ...]:
+    """The kinds of audit events by which a consumer holds a subject of ``resource`` for
+    change notices (Shanghai art. 16: notice to those who hold the data). A compare on a
+    ``compare_disclosure: match_only`` resource is not one: it never told whether the
+    subject exists, and a notice of that subject would tell it."""
+    if resource.compare_disclosure == "match_only":
+        return tuple(kind for kind in READ_KINDS if kind != "compare")
+    return READ_KINDS
+
+
+def notice_items_for(items: Sequence[str], readable: Collection[str]) -> list[str] | None:
+    """The changed items of a notice a consumer may hear of: those it may read (``readable``,
+    :func:`readable_items`). A notice of the whole record (no items) stays whole while the
+    consumer may read any item; None (send nothing) when it may read none of the changed
+    items: that an item it has no grant for changed is itself not its to know."""
+    if not readable:
+        return None
+    if not items:
+        return []
+    kept = [i for i in items if i in readable]
+    return kept or None
 
 
 def check_changed_at(changed: dt.datetime, now: dt.datetime) -> dt.datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -133,9 +133,18 @@ class ChangeService(Protocol):
         items: Sequence[str] | None = None,
         changed_at: dt.datetime | None = None,
     ) -> Any: ...
-    async def changes(self, consumer: str, resource: str, since: dt.datetime | None) -> list[Any]: ...
-    def stream(self, consumer: Consumer, resources: Collection[str] | None, purpose: str | None) -> Any:
-        """An async iterator of the notices this consumer may hear of."""
+    async def changes(
+        self, consumer: Consumer, resource: str, since: dt.datetime | None, purpose: str | None = None
+    ) -> list[Any]: ...
+    def stream(
+        self,
+        consumer: Consumer,
+        resources: Collection[str] | None,
+        purpose: str | None,
+        recheck: Callable[[], Awaitable[None]] | None = None,
+    ) -> Any:
+        """An async iterator of the notices this consumer may hear of; ``recheck`` is awaited
+        before each (it raises to end the stream: expired credentials)."""
         ...
 
 
@@ -198,6 +207,11 @@ class RequestContext:
         reads = self.extra.setdefault("reads", [])
         if what not in reads:
             reads.append(what)
+
+    async def recheck_credentials(self) -> None:
+        """Raise ``Unauthenticated`` when the credentials this context was opened with no
+        longer hold. An HTTP request is checked once, before it runs: nothing to do; a
+        long-lived context (a WebSocket connection, gateway.sockets) checks again."""
 
     def on_behalf(self) -> OnBehalfOf:
         """This request's consumer as a forwarding connector passes it on (connectors.forwarding)."""

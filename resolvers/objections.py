@@ -173,7 +173,8 @@ OBJECTIONS_HELP = (
 )
 CHANGES_HELP = (
     "Changes of a resource notified since a time, narrowed to the subjects you have read there "
-    "(per the audit trail); changes with none of them are left out."
+    "(per the audit trail) and the items you may read now (X-Purpose for conditional ones); "
+    "changes with none of them are left out."
 )
 
 
@@ -200,7 +201,8 @@ class ObjectionQuery:
     @strawberry.field(description=CHANGES_HELP)
     async def changes(self, info: Info, resource: str, since: dt.datetime | None = None) -> list[Change]:
         _context(info).record_read("changes")
-        rows = await _changes(info).changes(_context(info).consumer.department, resource, since)
+        context = _context(info)
+        rows = await _changes(info).changes(context.consumer, resource, since, context.purpose)
         return [change_view(row) for row in rows]
 
 
@@ -250,7 +252,10 @@ class Subscription:
         self, info: Info, resources: list[str] | None = None
     ) -> AsyncGenerator[ChangeNotice, None]:
         context = _context(info)
-        async for notice in _changes(info).stream(context.consumer, resources, context.purpose):
+        notices = _changes(info).stream(
+            context.consumer, resources, context.purpose, context.recheck_credentials
+        )
+        async for notice in notices:
             yield ChangeNotice(
                 resource=notice.resource,
                 subjects=list(notice.subjects),

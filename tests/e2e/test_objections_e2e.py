@@ -624,3 +624,127 @@ async def test_only_subscriptions_run_over_the_socket(demo: DemoServer, tokens: 
         too_long = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert message["type"] == "error" and "HTTP POST" in message["payload"][0]["message"]
     assert too_long["id"] == "h" and "max_document_chars" in json.dumps(too_long), too_long
+
+
+# --- break-it: notices never tell of items or resources the consumer may not read ----------
+
+
+def test_changes_never_name_items_without_a_grant_nor_resources_no_longer_readable(
+    demo: DemoServer, tokens: dict[str, str], grant_to: Callable[..., Any]
+) -> None:
+    since = dt.datetime.now(dt.UTC).isoformat()
+    reader = token_for(demo, fresh_department(), "consumer")
+    read_name(demo, reader, ORGS[280])  # name is unconditional; legal_representative is not
+    for items in (["legal_representative"], ["name", "legal_representative"], None):
+        notify(demo, tokens["amr"], AMR_RID, [ORGS[280]], items)
+    changes = ok(demo.post(CHANGES, {"resource": AMR_RID, "since": since}, token=reader))["data"]["changes"]
+    assert [c["items"] for c in changes] == [["name"], []], changes  # never legal_representative
+    granted = grant_to(MCA_RID, "marital_status", "婚姻状况核验")
+    person = demo.info["samples"]["persons"][6]
+    query = "query($i: CitizenID!) { person(id: $i) { marriage { maritalStatus } } }"
+    ok(demo.post(query, {"i": person}, token=granted.token, purpose="婚姻状况核验"))
+    notify(demo, tokens["mca"], MCA_RID, [person])
+    mine = {"resource": MCA_RID, "since": since}
+    assert ok(demo.post(CHANGES, mine, token=granted.token, purpose="婚姻状况核验"))["data"]["changes"]
+    demo.cli("grant", "revoke", granted.grant["id"])
+    assert ok(demo.post(CHANGES, mine, token=granted.token, purpose="婚姻状况核验"))["data"]["changes"] == []
+
+
+async def test_a_notice_of_items_without_a_grant_is_not_pushed(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    reader = token_for(demo, fresh_department(), "consumer")
+    canary, read = ORGS[281], ORGS[282]
+    for code in (canary, read):
+        read_name(demo, reader, code)
+    async with subscription(demo, reader, [AMR_RID]) as ws:
+        await listening(ws, lambda: notify(demo, tokens["amr"], AMR_RID, [canary]))
+        notify(demo, tokens["amr"], AMR_RID, [read], ["legal_representative"])  # no grant: not sent
+        notify(demo, tokens["amr"], AMR_RID, [read], ["legal_representative", "name"])
+        notice, raw = await next_notice(ws, canary)
+    assert notice["items"] == ["name"] and "legal_representative" not in raw, notice
+
+
+def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dict[str, str]) -> None:
+    consumer = token_for(demo, fresh_department(), "consumer")
+    code = ORGS[283]
+    read_name(demo, consumer, code)
+    first = raise_on(demo, consumer, code, "name")
+    try:
+        again = {"resource": AMR_RID, "subject": code, "item": "name", "reason": "再次提出"}
+        error = refused(demo.post(RAISE, again, token=consumer))
+        assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["objection"] == first
+        assert first in error["message"]
+        stranger = token_for(demo, fresh_department(), "consumer")
+        other = raise_on(demo, stranger, code, "name", purpose="核验企业名称")  # its own objection
+        answer(demo, tokens["amr"], other)
+    finally:
+        answer(demo, tokens["amr"], first)
+    answer(demo, tokens["amr"], raise_on(demo, consumer, code, "name"))  # answered: a new one may follow
+
+
+def test_reasons_may_span_lines_and_hold_ideographic_spaces(demo: DemoServer, tokens: dict[str, str]) -> None:
+    consumer = token_for(demo, fresh_department(), "consumer")
+    code = ORGS[284]
+    read_name(demo, consumer, code)
+    reason = "名称有误：\n营业执照显示\u3000“某某有限公司”"  # as typed by a Chinese input method
+    variables = {"resource": AMR_RID, "subject": code, "item": "name", "reason": reason}
+    row = ok(demo.post(RAISE, variables, token=consumer))["data"]["raiseObjection"]
+    answer(demo, tokens["amr"], row["id"])
+    assert row["reason"] == reason
+    for hidden in ("\u202e反向", "零宽\u200b", "\ufeff标记"):  # bidi override, zero width, BOM
+        error = refused(demo.post(RAISE, {**variables, "reason": hidden}, token=consumer))
+        assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["character"], error
+
+
+async def test_a_subscription_ends_when_its_token_expires(demo: DemoServer, tokens: dict[str, str]) -> None:
+    department, since = fresh_department(), dt.datetime.now(dt.UTC).isoformat()
+    reader = load_signer(demo.data_dir).issue(department, ["consumer"], ttl=4)
+    canary, read = ORGS[285], ORGS[286]
+    for code in (canary, read):
+        read_name(demo, reader, code)
+    async with subscription(demo, reader, [AMR_RID]) as ws:
+        await listening(ws, lambda: notify(demo, tokens["amr"], AMR_RID, [canary]))
+        await asyncio.sleep(5)  # the token has expired
+        notify(demo, tokens["amr"], AMR_RID, [read])
+        messages = []
+        with contextlib.suppress(TimeoutError, ConnectionClosed):
+            while True:
+                messages.append(json.loads(await asyncio.wait_for(ws.recv(), 3)))
+    assert not any(m.get("payload", {}).get("data") for m in messages if m["type"] == "next"), messages
+    assert any("UNAUTHENTICATED" in json.dumps(m) for m in messages), messages
+    sent = [e for e in audit_events(demo, tokens["operator"], since) if e["outcome"] == "change.notice"]
+    assert not any(read in e["subjects"] for e in sent if e["consumer"] == department)
+
+
+def test_a_compare_on_a_match_only_resource_is_no_holding_a_notice_could_betray(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    since = dt.datetime.now(dt.UTC).isoformat()
+    comparer = token_for(demo, fresh_department(), "consumer")
+    person = demo.info["samples"]["persons"][8]
+    claims = {"resource": "psb.resident", "subject": person, "claims": {"name": "张三"}}
+    assert "found" not in compare(demo, comparer, claims)  # match_only: existence is not told
+    notify(demo, token_for(demo, PSB.code, "provider"), "psb.resident", [person])
+    changes = ok(demo.post(CHANGES, {"resource": "psb.resident", "since": since}, token=comparer))
+    assert changes["data"]["changes"] == []  # a notice would tell the comparer the person exists
+
+
+async def test_a_purpose_over_the_socket_follows_the_x_purpose_header_rules(
+    demo: DemoServer, tokens: dict[str, str]
+) -> None:
+    for purpose in (
+        "行政审批\u202e核验",
+        "核验\u0000",
+        "x" * 70_000,
+    ):  # bidi override, NUL, past the HTTP head limit (max_head_bytes, 64 KiB)
+        async with connect(ws_url(demo), subprotocols=PROTOCOL) as ws:
+            init = {"Authorization": f"Bearer {tokens['a']}", "X-Purpose": purpose}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403, purpose[:20]
+    async with subscription(
+        demo, tokens["a"], [AMR_RID], quote("行政审批核验")
+    ):  # percent-encoded, as by HTTP
+        pass

@@ -22,15 +22,20 @@ from errors import BadRequest, Forbidden
 from policies.catalog import load_catalog
 from policies.chinatime import CHINA_TIME
 from policies.objections import (
+    MAX_OPEN_PER_CONSUMER,
     MAX_REASON_CHARS,
+    hidden_character,
+    holding_kinds,
     is_overdue,
     notice_due,
     notice_for,
+    notice_items_for,
     notice_late,
     notice_limit,
     objection_due,
     objection_limit,
     require_answerer,
+    require_not_repeated,
     require_notifier,
     require_raiser,
     require_text,
@@ -108,10 +113,29 @@ def test_a_notice_names_only_subjects_read_in_order(subjects: list[str], read: l
 def test_reasons_are_visible_text_or_refused(text: str) -> None:
     try:
         kept = require_text(text, "reason")
-    except BadRequest:
-        assert not text.strip() or not text.strip().isprintable()
+    except BadRequest as refused:
+        stripped = text.strip()
+        assert not stripped or refused.extensions["position"] == hidden_character(stripped) + 1  # type: ignore[operator]
     else:
-        assert kept == text.strip() and kept.isprintable()
+        assert kept == text.strip() and hidden_character(kept) is None
+        assert all(ch in "\t\n\r" or ch.isprintable() or ch.isspace() for ch in kept)
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("名称有误\n见执照", None),
+        ("名称\u3000有误", None),  # ideographic space: typed by Chinese input methods
+        ("a\tb\r\nc", None),
+        ("\u202e反向", 0),  # bidi override
+        ("零宽\u200b", 2),
+        ("\ufeff标记", 0),
+        ("段\u2029落", 1),
+        ("a\x00b", 1),
+    ],
+)
+def test_hidden_characters(text: str, hidden: int | None) -> None:
+    assert hidden_character(text) == hidden
 
 
 def test_overlong_reasons_are_refused() -> None:
@@ -131,3 +155,34 @@ def test_who_raises_answers_and_notifies() -> None:
             require_answerer(department, roles, resource)
         with pytest.raises(Forbidden):
             require_notifier(department, roles, resource)
+
+
+items_st = st.lists(st.sampled_from(["name", "status", "legal_representative", "capital"]), unique=True)
+
+
+@given(items=items_st, readable=items_st)
+def test_a_notice_names_only_items_the_consumer_may_read(items: list[str], readable: list[str]) -> None:
+    sent = notice_items_for(items, set(readable))
+    if not readable or (items and not set(items) & set(readable)):
+        assert sent is None  # nothing it may read changed: no notice at all
+    else:
+        assert sent == [i for i in items if i in readable]  # [] (the whole record) only when items == []
+
+
+def test_an_open_objection_is_not_repeated_nor_are_objections_flooded() -> None:
+    require_not_repeated([], MAX_OPEN_PER_CONSUMER - 1)
+    with pytest.raises(BadRequest, match="obj-1") as repeated:
+        require_not_repeated(["obj-1"], 1)
+    assert repeated.value.extensions["objection"] == "obj-1"
+    with pytest.raises(BadRequest, match=str(MAX_OPEN_PER_CONSUMER)):
+        require_not_repeated([], MAX_OPEN_PER_CONSUMER)
+
+
+def test_a_compare_holds_a_subject_for_notices_unless_the_resource_is_match_only() -> None:
+    demo = load_catalog(Path(__file__).parents[2] / "gateway" / "demo_catalog.yaml")
+    resources = [*load_catalog(CATALOG).resources.values(), *demo.resources.values()]
+    assert any(r.compare_disclosure == "match_only" for r in resources)  # psb.resident of the demo
+    for resource in resources:
+        kinds = holding_kinds(resource)
+        assert {"query", "export"} <= set(kinds)
+        assert ("compare" in kinds) is (resource.compare_disclosure != "match_only"), resource.id
