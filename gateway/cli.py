@@ -640,15 +640,16 @@ def _report_parser(commands: Any) -> None:
 
 
 def run_report(args: argparse.Namespace) -> None:
-    from gateway.report import gather_reports, write_reports
+    from gateway.report import check_out, gather_reports, write_reports, year_bounds
     from gateway.report_render import find_cjk_font
 
     settings = _settings(args)
     _require_platform(settings)
     department = validate_uscc(args.department) if args.department else None
     font = find_cjk_font()  # first: a machine without one fails before any work, naming the package
+    year_bounds(args.year)  # a year out of range is refused before the folder is made
+    out = check_out(Path(args.out) if args.out else settings.data_dir / "reports")  # before any work
     reports = asyncio.run(gather_reports(settings, args.year, department))
-    out = Path(args.out) if args.out else settings.data_dir / "reports"
     for path in write_reports(reports, out, font):
         print(path)
 

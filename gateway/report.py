@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -151,17 +153,45 @@ def report_paths(out: Path, report: DepartmentReport) -> tuple[Path, Path, Path]
     return stem.with_suffix(".md"), stem.with_suffix(".pdf"), stem.with_suffix(".png")
 
 
+def check_out(out: Path) -> Path:
+    """Refuse an output folder that cannot be made before any work, creating nothing:
+    BadRequest naming ``--out`` when it or its nearest existing parent is not a folder one
+    may write to."""
+    existing = next(p for p in (out, *out.parents) if p.exists() or p == p.parent)
+    if not existing.is_dir():
+        where = "is" if existing == out else f"lies inside {existing}, which is"
+        raise BadRequest(f"--out {out} {where} a file, not a folder: name a folder", out=str(out))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadRequest(
+            f"--out {out}: {existing} is not writable; name a folder you may write to", out=str(out)
+        )
+    return out
+
+
 def write_reports(reports: Sequence[DepartmentReport], out: Path, font: Path) -> list[Path]:
     """Write each report's Markdown, chart and PDF into ``out`` with the CJK ``font``
-    (``gateway.report_render.find_cjk_font``); the paths written."""
+    (``gateway.report_render.find_cjk_font``); the paths written. Every file is first written
+    into a temporary folder inside ``out`` and moved into place only when all are: a failure
+    (disk full, a rendering error) leaves nothing of this run and earlier files whole; an
+    OSError is a BadRequest naming ``out`` and the cause."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out, prefix=".report-") as staging:
+            staged = [path for report in reports for path in _write_one(report, Path(staging), font)]
+            for path in staged:
+                os.replace(path, out / path.name)
+    except OSError as exc:
+        raise BadRequest(
+            f"could not write the reports into --out {out}: {exc.strerror or exc}", out=str(out)
+        ) from None
+    return [out / path.name for path in staged]
+
+
+def _write_one(report: DepartmentReport, folder: Path, font: Path) -> tuple[Path, Path, Path]:
     from gateway.report_render import calls_chart, render_markdown, render_pdf
 
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for report in reports:
-        markdown, pdf, png = report_paths(out, report)
-        png.write_bytes(calls_chart(report, font))
-        markdown.write_text(render_markdown(report, png.name), encoding="utf-8")
-        pdf.write_bytes(render_pdf(report, png, font))
-        written += [markdown, pdf, png]
-    return written
+    markdown, pdf, png = report_paths(folder, report)
+    png.write_bytes(calls_chart(report, font))
+    markdown.write_text(render_markdown(report, png.name), encoding="utf-8")
+    pdf.write_bytes(render_pdf(report, png, font))
+    return markdown, pdf, png

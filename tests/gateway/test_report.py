@@ -193,3 +193,63 @@ def test_without_fontconfig_fonts_the_error_names_the_debian_packages(
     monkeypatch.setenv("PATH", "/nonexistent")  # no fc-list: as on a machine without fontconfig
     with pytest.raises(ConfigurationError, match="fonts-wqy-microhei or fonts-noto-cjk"):
         find_cjk_font()
+
+
+def test_an_out_that_is_a_file_is_a_clear_error_before_any_work(
+    reported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--out`` naming an existing file (not a folder): exit 2 naming --out, the file untouched."""
+    data = reported.parent
+    taken = data / "taken.txt"
+    taken.write_text("keep me", encoding="utf-8")
+    assert cli.main(["report", "--year", "2026", "--out", str(taken), "--data", str(data)]) == 2
+    error = capsys.readouterr().err
+    assert "--out" in error and str(taken) in error and "Traceback" not in error
+    assert taken.read_text(encoding="utf-8") == "keep me"
+
+
+def test_an_out_inside_a_file_is_a_clear_error(reported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = reported.parent
+    (data / "plain").write_text("x", encoding="utf-8")
+    out = data / "plain" / "reports"
+    assert cli.main(["report", "--year", "2026", "--out", str(out), "--data", str(data)]) == 2
+    error = capsys.readouterr().err
+    assert "--out" in error and "Traceback" not in error
+
+
+def test_a_failed_write_leaves_no_half_written_report(
+    reported: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The PDF failing (disk full) after the chart and Markdown: nothing of the run is left,
+    and the files of an earlier run are kept whole; exit 2 naming the folder."""
+    from gateway import report_render
+
+    data, out = reported.parent, reported.parent / "half"
+    out.mkdir()
+    earlier = out / "evaluation-2026-keep.md"
+    earlier.write_text("earlier", encoding="utf-8")
+
+    def full_disk(*args: Any, **kwargs: Any) -> bytes:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_render, "render_pdf", full_disk)
+    assert cli.main(["report", "--year", "2026", "--out", str(out), "--data", str(data)]) == 2
+    error = capsys.readouterr().err
+    assert "No space left on device" in error and str(out) in error and "Traceback" not in error
+    assert sorted(p.name for p in out.iterdir()) == ["evaluation-2026-keep.md"]
+    assert earlier.read_text(encoding="utf-8") == "earlier"
+
+
+@pytest.mark.parametrize("year", ["0", "99999", "twenty"])
+def test_a_year_out_of_range_or_not_a_number_exits_2(
+    reported: Path, year: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, out = reported.parent, reported.parent / "bad-year"
+    try:
+        code = cli.main(["report", "--year", year, "--out", str(out), "--data", str(data)])
+    except SystemExit as exc:  # argparse's own refusal of a non-number
+        code = exc.code
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "--year" in error and "Traceback" not in error
+    assert not out.exists()
