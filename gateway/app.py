@@ -122,6 +122,8 @@ class Gateway:
     async def close(self) -> None:
         if self.notices is not None:
             await self.notices.stop()
+        if self.federation.oversight is not None:  # its renewal asks the sources closed below
+            await self.federation.oversight.close()
         if self.audit is not None:  # first: pending events are written before anything closes
             await self.audit.close()
         await self.authenticator.close()

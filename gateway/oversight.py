@@ -6,12 +6,14 @@ a source that fails or is slow counts as unknown, never as a failure) and the la
 notice per resource from a :class:`ChangeNoticeReader` (the change-notice store of issue 8
 section 4; without one every realtime resource is judged with no notice). The verdicts of
 all resources are kept for ``ttl`` seconds: ``/readyz`` may be polled often and must not
-ask every department's source each time.
+ask every department's source each time; an expired set is served while one background task
+renews it (a hung source delays only the first judgement, by at most ``freshness_timeout``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -76,14 +78,34 @@ class Oversight:
         self.notices, self.clock, self.ttl, self.freshness_timeout = notices, clock, ttl, freshness_timeout
         self._kept: tuple[float, dict[str, ResourceOversight]] | None = None
         self._lock = asyncio.Lock()
+        self._renewal: asyncio.Task[None] | None = None
 
     async def verdicts(self) -> dict[str, ResourceOversight]:
-        """Every resource's verdicts, in catalog order; reused for ``ttl`` seconds."""
-        async with self._lock:
-            moment = time.monotonic()
-            if self._kept is None or moment - self._kept[0] >= self.ttl:
-                self._kept = (moment, await self._judge_all())
+        """Every resource's verdicts, in catalog order; reused for ``ttl`` seconds. Only the
+        first call waits for the sources (at most ``freshness_timeout``); later an expired set
+        is returned at once and renewed by one background task, so a hung source never holds
+        a ``/readyz`` or ``stats`` request."""
+        if self._kept is None:
+            async with self._lock:
+                if self._kept is None:
+                    self._kept = (time.monotonic(), await self._judge_all())
             return self._kept[1]
+        if time.monotonic() - self._kept[0] >= self.ttl and (self._renewal is None or self._renewal.done()):
+            self._renewal = asyncio.create_task(self._renew())
+        return self._kept[1]
+
+    async def close(self) -> None:
+        """Stop a renewal under way (before the sources it asks are closed)."""
+        if self._renewal is not None and not self._renewal.done():
+            self._renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewal
+
+    async def _renew(self) -> None:
+        try:
+            self._kept = (time.monotonic(), await self._judge_all())
+        except Exception:  # the kept verdicts stay; the next read tries again
+            log.exception("late resources: renewing the verdicts failed")
 
     async def late(self) -> list[ResourceOversight]:
         """The resources that are late or whose catalog entry is overdue, in catalog order."""

@@ -120,6 +120,7 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Catalog, Statistics,
     owners = {rid: resource.provider for rid, resource in catalog.resources.items()}
     audit = AuditLog(settings.database_url, instance="report", secret=load_secret(settings.data_dir),
                      owners=owners)  # fmt: skip
+    oversight: Oversight | None = None
     try:
         await platform.create_schema()
         await audit.start()
@@ -128,6 +129,8 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Catalog, Statistics,
         oversight = Oversight(catalog, sources, profile, workflow.calendar)
         yield catalog, Statistics(catalog, sources, audit, workflow, oversight=oversight), audit, profile
     finally:
+        if oversight is not None:
+            await oversight.close()
         await audit.close()
         for connector in connectors.values():
             await connector.close()

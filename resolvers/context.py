@@ -154,6 +154,8 @@ class OversightService(Protocol):
 
     async def late(self) -> Sequence[Any]: ...
 
+    async def close(self) -> None: ...
+
 
 @dataclass(eq=False)
 class Federation:

@@ -4,6 +4,7 @@ fails counts as unknown, never as an error."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -65,8 +66,15 @@ async def test_verdicts_are_kept_for_the_ttl(served) -> None:
     assert await kept.verdicts() is first and notices.reads == 1
     fresh = oversight(gateway, notices, ttl=0)
     await fresh.verdicts()
-    await fresh.verdicts()
+    await fresh.verdicts()  # expired: served as kept, renewed by one background task
+    await fresh.verdicts()  # that task not done yet: no second one
+    for _ in range(100):
+        if notices.reads == 3:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.05)
     assert notices.reads == 3
+    await fresh.close()
 
 
 async def test_a_failing_source_is_unknown_not_an_error(served) -> None:
@@ -96,3 +104,35 @@ async def test_a_failing_notice_store_judges_as_if_never_notified(served) -> Non
     _, gateway, _ = served
     found = await oversight(gateway, FailingNotices()).verdicts()
     assert found[REALTIME].update.last_notice is None and found[REALTIME].update.late is True
+
+
+async def test_a_hung_source_stalls_only_the_first_judgement_not_later_reads(served) -> None:
+    """Once verdicts are kept, an expired set is served at once and renewed in the background:
+    a source that never answers holds no /readyz or stats request for its timeout again."""
+    import time
+
+    _, gateway, _ = served
+    source = gateway.federation.sources["amr.enterprise_registration"]
+    notices = Notices({})
+
+    async def hung(binding: Any) -> dt.datetime | None:
+        await asyncio.Event().wait()
+        return None
+
+    original = source.connector.freshness
+    source.connector.freshness = hung
+    try:
+        watched = Oversight(gateway.catalog, gateway.federation.sources, load_profile("hubei"),
+                            WorkdayCalendar(), notices=notices, clock=lambda: NOW, ttl=0,
+                            freshness_timeout=0.3)  # fmt: skip
+        first = await watched.verdicts()  # nothing kept yet: waits for the timeout once
+        started = time.monotonic()
+        again = await asyncio.gather(*(watched.verdicts() for _ in range(5)))
+        assert time.monotonic() - started < 0.2  # the timeout is 0.3 s: none of them waited for it
+        assert all(found is first for found in again)  # the kept verdicts, expired or not
+        await asyncio.sleep(0.5)  # one renewal in the background, not one per read
+        assert notices.reads == 2
+        assert await watched.verdicts() is not first
+    finally:
+        await watched.close()
+        source.connector.freshness = original
