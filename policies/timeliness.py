@@ -112,14 +112,18 @@ def judge_update(
     grace: dt.timedelta = REALTIME_GRACE,
 ) -> UpdateVerdict:
     """Judge one resource at ``now`` (aware datetimes; the source's last change stamp and the
-    last change notice on the resource, either None when there is none)."""
+    last change notice on the resource, either None when there is none). A stamp whose due
+    instant would pass ``datetime.max`` is unknown (``late`` None), never an OverflowError."""
     if rule.kind == REALTIME:
         return UpdateVerdict(
             rule, last_update, last_notice, None, _realtime_late(last_update, last_notice, now, grace)
         )
     if last_update is None:
         return UpdateVerdict(rule, None, last_notice, None, None)
-    due_by = cycle_due_by(rule, last_update, calendar)
+    try:
+        due_by = cycle_due_by(rule, last_update, calendar)
+    except OverflowError:  # a stamp within a cycle of datetime.max (e.g. 9998-12-31): unknown
+        return UpdateVerdict(rule, last_update, last_notice, None, None)
     return UpdateVerdict(rule, last_update, last_notice, due_by, now > due_by)
 
 
@@ -158,7 +162,8 @@ class ReviewVerdict:
 def judge_review(
     profile: Profile, reviewed: dt.date | None, published: dt.date | None, today: dt.date
 ) -> ReviewVerdict:
-    """Whether a catalog entry was maintained within the profile's ``catalog_review_months``."""
+    """Whether a catalog entry was maintained within the profile's ``catalog_review_months``;
+    a last review so late that its due day passes year 9999 is unknown (``overdue`` None)."""
     months = profile.oversight.catalog_review_months
     last = reviewed or published
     basis = profile.cite("catalog_update")
@@ -166,6 +171,8 @@ def judge_review(
         return ReviewVerdict(last, None, None, basis)
     if last is None:
         return ReviewVerdict(None, None, True, basis)
+    if last.year + (last.month - 1 + months) // 12 > dt.MAXYEAR:  # e.g. reviewed: 9999-06-01
+        return ReviewVerdict(last, None, None, basis)  # not yet due at any date there is: unknown
     due = add_months(last, months)
     return ReviewVerdict(last, due, today > due, basis)
 

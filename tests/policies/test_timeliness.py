@@ -171,3 +171,21 @@ def test_a_malformed_oversight_block_names_file_and_key(tmp_path: Path, case: di
         load_profile_file(path)
     assert caught.value.message.startswith(f"{path}: {case['key']}: "), caught.value.message
     assert case["problem"] in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["shanghai", "hubei", "zhengzhou"])
+@pytest.mark.parametrize("cycle", sorted(CYCLE_DAYS))
+def test_a_stamp_near_the_end_of_time_is_unknown_not_an_overflow(name: str, cycle: str) -> None:
+    """A source stamp inside the accepted range (before chinatime.LATEST, 9999-01-01) whose due
+    instant falls past datetime.max: unknown (a crash here was a 500 on /readyz and stats)."""
+    last = dt.datetime(9998, 12, 31, 23, 59, tzinfo=dt.UTC)
+    rule = update_rule(load_profile(name), cycle)
+    verdict = judge_update(rule, last, None, dt.datetime(2026, 11, 30, tzinfo=dt.UTC), CALENDAR)
+    assert verdict.late in (None, False)
+
+
+@given(profiles, st.dates(min_value=dt.date(9990, 1, 1)))
+def test_a_review_date_near_the_end_of_time_is_never_an_error(name: str, reviewed: dt.date) -> None:
+    """``reviewed: 9999-06-01`` (a typo the catalog loader accepts): not overdue, no crash."""
+    verdict = judge_review(load_profile(name), reviewed, None, dt.date(2026, 11, 30))
+    assert verdict.overdue in (None, False)
