@@ -7,7 +7,8 @@ This module gathers: the ``stats`` figures of the year (``gateway.stats.Statisti
 same counting as the GraphQL query, read as an operator) and the calls per China month from
 the audit log's usage aggregates (twelve reads of whole months: no scan of the trail).
 Timeliness and catalog upkeep are judged at the time the report is made (the sources'
-current change stamps), which the document says.
+current change stamps and, for realtime resources, the change notices: the same stores the
+server reads), which the document says.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pathlib import Path
 from errors import BadRequest
 from gateway.app import bind_sources, open_connectors, settings_catalog, workday_calendar
 from gateway.audit import AuditLog, load_secret
+from gateway.changes import ChangeNotices
+from gateway.objections import Objections
 from gateway.oversight import Oversight
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
@@ -32,6 +35,7 @@ from gateway.workflow import Workflow
 from policies.catalog import Catalog
 from policies.chinatime import CHINA_TIME, utc_now
 from policies.decision import Consumer
+from policies.objections import notice_limit, objection_limit
 from policies.profile import Profile, load_profile
 from policies.share import Mode
 
@@ -126,8 +130,16 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Catalog, Statistics,
         await audit.start()
         sources = bind_sources(catalog, connectors)
         workflow = Workflow(platform, catalog, profile, workday_calendar(settings))
-        oversight = Oversight(catalog, sources, profile, workflow.calendar)
-        yield catalog, Statistics(catalog, sources, audit, workflow, oversight=oversight), audit, profile
+        changes = ChangeNotices(
+            platform, catalog, workflow.calendar, notice_limit(profile, settings.notice_days)
+        )
+        oversight = Oversight(catalog, sources, profile, workflow.calendar, notices=changes)  # as the server
+        statistics = Statistics(catalog, sources, audit, workflow, oversight=oversight)
+        statistics.changes = changes  # notified and late changes (Shanghai art. 16), as `stats` counts them
+        statistics.objections = Objections(
+            platform, catalog, workflow.calendar, objection_limit(profile, settings.objection_days)
+        )
+        yield catalog, statistics, audit, profile
     finally:
         if oversight is not None:
             await oversight.close()

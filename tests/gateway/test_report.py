@@ -253,3 +253,41 @@ def test_a_year_out_of_range_or_not_a_number_exits_2(
     error = capsys.readouterr().err
     assert "--year" in error and "Traceback" not in error
     assert not out.exists()
+
+
+def test_a_realtime_resource_is_judged_by_its_change_notices_in_the_report(tmp_path: Path) -> None:
+    """The report judges realtime resources as /readyz does: a change notice covering the
+    source's last change makes it on time (the report's oversight had no notice store, so
+    every realtime resource was LATE however promptly its provider notified)."""
+    import uuid
+
+    from gateway.changes import ChangeRow
+    from gateway.platform import PlatformDB
+
+    run_cli(tmp_path, "demo", "--no-serve", "--port", "0", "--organizations", "20", "--persons", "10")
+    settings = Settings.load({}, data=str(tmp_path))
+
+    def resident(reports: list[Any]) -> Any:
+        (row,) = [t for t in reports[0].stats.timeliness if t.resource == "psb.resident"]
+        return row
+
+    before = resident(asyncio.run(gather_reports(settings, YEAR, demo.PSB.code)))
+    assert before.rule == "realtime" and before.last_update is not None and before.on_time is False
+
+    async def notify() -> None:
+        platform = PlatformDB(settings.database_url)
+        try:
+            async with platform.session() as session, session.begin():
+                session.add(ChangeRow(
+                    id=uuid.uuid4().hex, resource="psb.resident", provider=demo.PSB.code, subjects=[],
+                    items=[], changed_at=before.last_update, notified_at=before.last_update, due=None,
+                    late=False, notified_by=demo.PSB.code,
+                ))  # fmt: skip
+        finally:
+            await platform.close()
+
+    asyncio.run(notify())
+    after = resident(asyncio.run(gather_reports(settings, YEAR, demo.PSB.code)))
+    assert after.last_notice == before.last_update and after.on_time is True
+    (report,) = asyncio.run(gather_reports(settings, YEAR, demo.PSB.code))
+    assert report.stats.changes_notified == 1  # the change-notice counts are the report's too
