@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import json
@@ -76,7 +77,18 @@ def approve_unconditional_for(demo: Any, *consumers: str) -> None:
     consumers apply for them and the platform grants on acceptance (art. 21), through the
     workflow, into the demo server's platform database."""
     settings = Settings.load({}, data=str(demo.data_dir))
-    asyncio.run(approve_unconditional(settings, consumers, BIGDATA.code, DEMO_PURPOSE))
+
+    def approve() -> None:
+        asyncio.run(approve_unconditional(settings, consumers, BIGDATA.code, DEMO_PURPOSE))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a plain test: no loop of its own
+        approve()
+        return
+    # an async test (or a fixture it calls) runs a loop: asyncio.run needs a thread of its own
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(approve).result()
 
 
 @pytest.fixture
