@@ -178,8 +178,11 @@ class Profile:
         return f"{self.vocabulary.short_name} {chinese_articles(reference)}" if reference else None
 
 
+@functools.cache
 def profile_names() -> tuple[str, ...]:
-    """The names of the shipped profiles, sorted."""
+    """The names of the shipped profiles, sorted. Cached: the package's files do not change
+    while the process runs, and the access decision asks for every item (a directory
+    listing per item decision cost the hot path)."""
     folder = resources.files(_PACKAGE)
     return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if _is_profile(p.name)))
 
