@@ -646,7 +646,7 @@ def test_changes_never_name_items_without_a_grant_nor_resources_no_longer_readab
     demo: DemoServer, tokens: dict[str, str], grant_to: Callable[..., Any]
 ) -> None:
     since = dt.datetime.now(dt.UTC).isoformat()
-    reader = token_for(demo, fresh_department(), "consumer")
+    reader = reader_token(demo)
     read_name(demo, reader, ORGS[280])  # name is unconditional; legal_representative is not
     for items in (["legal_representative"], ["name", "legal_representative"], None):
         notify(demo, tokens["amr"], AMR_RID, [ORGS[280]], items)
@@ -666,7 +666,7 @@ def test_changes_never_name_items_without_a_grant_nor_resources_no_longer_readab
 async def test_a_notice_of_items_without_a_grant_is_not_pushed(
     demo: DemoServer, tokens: dict[str, str]
 ) -> None:
-    reader = token_for(demo, fresh_department(), "consumer")
+    reader = reader_token(demo)
     canary, read = ORGS[281], ORGS[282]
     for code in (canary, read):
         read_name(demo, reader, code)
@@ -679,7 +679,7 @@ async def test_a_notice_of_items_without_a_grant_is_not_pushed(
 
 
 def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dict[str, str]) -> None:
-    consumer = token_for(demo, fresh_department(), "consumer")
+    consumer = reader_token(demo)
     code = ORGS[283]
     read_name(demo, consumer, code)
     first = raise_on(demo, consumer, code, "name")
@@ -688,8 +688,8 @@ def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dic
         error = refused(demo.post(RAISE, again, token=consumer))
         assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["objection"] == first
         assert first in error["message"]
-        stranger = token_for(demo, fresh_department(), "consumer")
-        other = raise_on(demo, stranger, code, "name", purpose="核验企业名称")  # its own objection
+        stranger = reader_token(demo)
+        other = raise_on(demo, stranger, code, "name", purpose=DEMO_PURPOSE)  # its own objection
         answer(demo, tokens["amr"], other)
     finally:
         answer(demo, tokens["amr"], first)
@@ -697,7 +697,7 @@ def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dic
 
 
 def test_reasons_may_span_lines_and_hold_ideographic_spaces(demo: DemoServer, tokens: dict[str, str]) -> None:
-    consumer = token_for(demo, fresh_department(), "consumer")
+    consumer = reader_token(demo)
     code = ORGS[284]
     read_name(demo, consumer, code)
     reason = "名称有误：\n营业执照显示\u3000“某某有限公司”"  # as typed by a Chinese input method
@@ -712,6 +712,7 @@ def test_reasons_may_span_lines_and_hold_ideographic_spaces(demo: DemoServer, to
 
 async def test_a_subscription_ends_when_its_token_expires(demo: DemoServer, tokens: dict[str, str]) -> None:
     department, since = fresh_department(), dt.datetime.now(dt.UTC).isoformat()
+    approve_unconditional_for(demo, department)  # hubei: name is read on application
     reader = load_signer(demo.data_dir).issue(department, ["consumer"], ttl=4)
     canary, read = ORGS[285], ORGS[286]
     for code in (canary, read):
@@ -734,7 +735,7 @@ def test_a_compare_on_a_match_only_resource_is_no_holding_a_notice_could_betray(
     demo: DemoServer, tokens: dict[str, str]
 ) -> None:
     since = dt.datetime.now(dt.UTC).isoformat()
-    comparer = token_for(demo, fresh_department(), "consumer")
+    comparer = reader_token(demo)
     person = demo.info["samples"]["persons"][8]
     claims = {"resource": "psb.resident", "subject": person, "claims": {"name": "张三"}}
     assert "found" not in compare(demo, comparer, claims)  # match_only: existence is not told
