@@ -19,6 +19,8 @@ these errors too and may import neither ``gateway`` nor each other.
     ├── AccessDenied                   (abstract: a field or request is refused)
     │   ├── Forbidden                  FORBIDDEN                   403
     │   ├── ConditionalAccessRequired  CONDITIONAL_ACCESS_REQUIRED 403
+    │   │   └── ApplicationRequired    APPLICATION_REQUIRED        403
+    │   ├── OnboardingRequired         ONBOARDING_REQUIRED         403
     │   ├── GrantExpired               GRANT_EXPIRED               403
     │   ├── OutOfScope                 OUT_OF_SCOPE                403
     │   ├── ModeNotAllowed             MODE_NOT_ALLOWED            403
@@ -135,6 +137,22 @@ class Forbidden(AccessDenied):
 
 class ConditionalAccessRequired(AccessDenied):
     code = "CONDITIONAL_ACCESS_REQUIRED"
+
+
+class ApplicationRequired(ConditionalAccessRequired):
+    """An unconditional item under a profile where every use needs an approved application
+    (``access.unconditional_access: on_application``: Hubei art. 13, 18-21; Zhejiang art. 26).
+    A subclass: the grant reasons and their order are those of conditional items."""
+
+    code = "APPLICATION_REQUIRED"
+
+
+class OnboardingRequired(AccessDenied):
+    """A department not yet onboarded reads nothing where the profile requires onboarding
+    (``access.onboarding``: Sanya art. 12, a written access application with a commitment)."""
+
+    code = "ONBOARDING_REQUIRED"
+    status = 403
 
 
 class GrantExpired(AccessDenied):

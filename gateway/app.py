@@ -26,6 +26,7 @@ from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.logs import RequestLog
 from gateway.notices import NoticeTasks, start_notices
+from gateway.onboarding import OnboardingStore
 from gateway.oversight import Oversight
 from gateway.platform import PlatformDB
 from gateway.settings import Settings
@@ -71,6 +72,7 @@ class Gateway:
         federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
         oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)
         federation.oversight = oversight  # late resources: /readyz, stats, lateResources
+        federation.onboarding = OnboardingStore(platform)  # Sanya art. 12 (gateway.onboarding)
         schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)

@@ -34,10 +34,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from errors import GovshareError
 from gateway.audit import AuditEvent, AuditLog
 from gateway.holders import Holdings, subjects_read
+from gateway.onboarding import OnboardingStore
 from gateway.platform import Base, PlatformDB, UTCDateTime
 from policies.catalog import Catalog
 from policies.chinatime import CHINA_TIME, as_utc, utc_now
-from policies.decision import AccessRequest, Consumer
+from policies.decision import AccessRequest, Consumer, needs_onboarding
 from policies.objections import (
     MAX_NOTICE_SUBJECTS,
     check_changed_at,
@@ -218,7 +219,12 @@ class ChangeNotices:
         return [narrowed for row in rows if (narrowed := _narrow(row, read, readable)) is not None]
 
     async def _readable(self, consumer: Consumer, rid: str, purpose: str | None) -> frozenset[str]:
-        """The items of ``rid`` the consumer may read now (mode query, its grants today)."""
+        """The items of ``rid`` the consumer may read now (mode query, its grants today):
+        none for a department not onboarded where the profile requires it (Sanya art. 12)."""
+        if needs_onboarding(self.catalog) and not await OnboardingStore(self.platform).onboarded(
+            consumer.department
+        ):
+            return frozenset()
         grants = await self.platform.grants_for(consumer.department)
         request = AccessRequest(consumer, purpose or NOTICE_PURPOSE, Mode.QUERY, self.clock())
         return readable_items(request, self.catalog, self.catalog.resources[rid], grants)

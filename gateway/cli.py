@@ -43,9 +43,10 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
-from gateway import cli_notices, demo, demo_rest, logs
+from gateway import cli_notices, cli_profiles, demo, demo_rest, logs
 from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
+from gateway.demo_applications import approve_demo_consumers
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
@@ -53,6 +54,7 @@ from policies.catalog import Catalog
 from policies.chinatime import check_range, parse_instant, utc_now
 from policies.codes import validate_uscc
 from policies.decision import check_grantable
+from policies.profile import load_profile
 from policies.share import Mode
 
 
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--roles", default="consumer", help="comma-separated: consumer,provider,operator")
     token.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     _grant_parsers(commands)
+    cli_profiles.add_parsers(commands, _command, _catalog_option)  # govshare onboard (Sanya art. 12)
     _audit_parsers(commands)
     _voucher_parsers(commands)
     _package_parsers(commands)
@@ -208,8 +211,9 @@ def run_catalog_check(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, catalog=Path(args.path))
     catalog = _catalog(settings)
     shared = sum(len(r.items) for r in catalog.resources.values())
+    terms = load_profile(catalog.profile).own_terms()  # the profile's class terms (issue 10 section 1)
     print(f"ok: {len(catalog.departments)} departments, {len(catalog.resources)} resources, {shared} items "
-          f"(profile {catalog.profile})")  # fmt: skip
+          f"(profile {catalog.profile}: {terms})")  # fmt: skip
     if not args.sources:
         return 0
     from gateway.app import probe_catalog_sources
@@ -328,6 +332,7 @@ def run_demo(args: argparse.Namespace) -> None:
     rest_url = f"http://127.0.0.1:{rest_sock.getsockname()[1]}/"
     samples = demo.build_demo(settings.data_dir, args.organizations, args.persons, rest_url)
     grant = asyncio.run(demo.ensure_grant(settings))
+    asyncio.run(approve_demo_consumers(settings))  # their applications approved (profile on_application)
     sock = _bind(settings)
     url = f"http://{settings.host}:{sock.getsockname()[1]}/graphql"
     info = {"url": url, "tokens": demo.demo_tokens(settings), "samples": samples, "grant": grant}

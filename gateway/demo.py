@@ -1,23 +1,27 @@
 """``govshare demo``: six departments of Wuhan with synthetic but valid subjects.
 
 Writes into the data folder: one SQLite database per providing department, a
-catalog (Hubei profile) covering all three share classes, one conditional grant, and
+catalog (Hubei profile) covering all three share classes, the approved applications for
+unconditional items of the departments it issues tokens to (Hubei art. 13: every use by
+application; ``gateway.demo_applications``), one conditional grant, and
 ``demo.json`` with the URL, ready tokens, sample codes and the grant. Running it again
 on the same folder reuses the databases and the grant and issues fresh tokens.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import csv
 import datetime as dt
 import json
 import random
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.auth import load_signer
 from gateway.demo_rest import DEMO_FILE, write_demo_data
@@ -26,6 +30,7 @@ from gateway.settings import Settings
 from policies.codes import USCC_CHARSET, make_citizen_id, make_uscc
 from policies.share import Mode
 
+T = TypeVar("T")
 DEMO_TOKEN_TTL = 7 * 24 * 3600
 WUHAN_DISTRICTS = ("420102", "420103", "420104", "420105", "420106", "420107", "420111", "420112")
 GRANT_PURPOSE = "行政审批核验"
@@ -103,7 +108,27 @@ def build_demo(
         marker.write_text(json.dumps({"counts": counts}))
     catalog = demo_catalog_text().replace(DEMO_REST_URL, rest_url or DEMO_REST_URL)
     (data_dir / "catalog.yaml").write_text(catalog, encoding="utf-8")
+    _run(approve_demo_readers(data_dir))  # Hubei art. 13: every use by application
     return {"organizations": orgs[:10], "persons": people[:10]}
+
+
+async def approve_demo_readers(data_dir: Path) -> list[str]:
+    """The applications of the departments the demo issues tokens to, approved in the data
+    folder's platform database (``gateway.demo_applications``)."""
+    from gateway.demo_applications import approve_demo_consumers  # it reads this module's departments
+
+    return await approve_demo_consumers(Settings.load({}, data=str(data_dir)))
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to the end from synchronous code, also when called inside an event loop
+    (test fixtures, the CLI): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 def _write_databases(data_dir: Path, orgs: list[str], people: list[str], rng: random.Random) -> None:
@@ -237,8 +262,10 @@ async def ensure_grant(settings: Settings) -> dict[str, Any]:
     try:
         await platform.create_schema()
         items = ["legal_representative", "address"]
-        existing = [
-            g for g in await platform.grants_for(DRC.code) if g.resource == "amr.enterprise_registration"
+        existing = [  # not DRC's application for the unconditional items (approve_demo_readers)
+            g
+            for g in await platform.grants_for(DRC.code)
+            if g.resource == "amr.enterprise_registration" and set(items) <= g.items
         ]
         until = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
         modes = [Mode.QUERY, Mode.COMPARE]

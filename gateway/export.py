@@ -272,8 +272,10 @@ def _caller(request: Request, consumer: Consumer) -> Caller:
 
 async def _plan(gateway: Gateway, caller: Caller, params: ExportParams) -> ExportPlan:
     grants = await gateway.federation.grants.grants_for(caller.consumer.department)
+    onboarding = gateway.federation.onboarding  # Sanya art. 12: plan_access refuses the others
+    onboarded = onboarding is not None and await onboarding.onboarded(caller.consumer.department)
     access = AccessRequest(
-        caller.consumer, caller.purpose, Mode.BULK, dt.datetime.now(dt.UTC), caller.application
+        caller.consumer, caller.purpose, Mode.BULK, dt.datetime.now(dt.UTC), caller.application, onboarded
     )
     plan = plan_export(access, gateway.catalog, params.resource.id, params.items, grants)
     if params.since is not None and not gateway.federation.sources[params.resource.id].binding.updated_at:

@@ -26,10 +26,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from errors import BadRequest, Forbidden, shown
 from gateway.audit import AuditEvent, AuditLog
 from gateway.holders import subjects_read
+from gateway.onboarding import OnboardingStore
 from gateway.platform import Base, PlatformDB, UTCDateTime
 from policies.catalog import Catalog
 from policies.chinatime import utc_now
-from policies.decision import AccessRequest, Consumer
+from policies.decision import AccessRequest, Consumer, needs_onboarding
 from policies.objections import (
     ObjectionLimit,
     ObjectionStatus,
@@ -148,7 +149,10 @@ class Objections:
         if purpose is None:  # reading now needs a declared purpose, as any read does
             return False
         grants = await self.platform.grants_for(consumer.department)
-        request = AccessRequest(consumer, purpose, Mode.QUERY, self.clock())
+        onboarded = await OnboardingStore(self.platform).onboarded(consumer.department)
+        if needs_onboarding(self.catalog) and not onboarded:  # Sanya art. 12: nothing before it
+            return False
+        request = AccessRequest(consumer, purpose, Mode.QUERY, self.clock(), onboarded=True)
         return may_read_item(request, self.catalog, self.catalog.resources[rid], item, subject, grants)
 
     async def _not_repeated(self, department: str, rid: str, subject: str, item: str) -> None:

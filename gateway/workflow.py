@@ -26,7 +26,6 @@ from policies.profile import Profile
 from policies.share import Mode
 from policies.workdays import WorkdayCalendar, deadline
 from policies.workflow import (
-    OPEN,
     Actor,
     Approval,
     Status,
@@ -34,6 +33,7 @@ from policies.workflow import (
     all_unconditional,
     check_conditions,
     check_submission,
+    escalable_from,
     may_read,
     narrow,
     require_decider,
@@ -171,6 +171,10 @@ class Workflow:
             require_decider(actor.consumer, Status(row.status), row.provider)
             if approve:
                 await self._approve(session, row, actor, approval, *reasons)
+            elif self._refusal_needs_consent(row):
+                why = require_reasons(reasons, "refusing")
+                row.decided_at, row.decided_by = self.clock(), actor.consumer.department
+                self._move(session, row, actor, "refuse", Status.REFUSAL_PENDING, why)
             else:
                 self._conclude(
                     session, row, actor, "refuse", Status.REFUSED, require_reasons(reasons, "refusing")
@@ -178,12 +182,40 @@ class Workflow:
         await self._record(actor, "decide", row)
         return row
 
+    def _refusal_needs_consent(self, row: ApplicationRow) -> bool:
+        """Sanya art. 12: a provider's refusal needs the informatization department's consent
+        (an escalated application is decided by the operator itself)."""
+        return self.profile.access.refusal_confirmation and Status(row.status) is Status.ACCEPTED
+
+    async def confirm_refusal(
+        self, actor: Actor, app_id: str, consent: bool, reasons: Sequence[str]
+    ) -> ApplicationRow:
+        """The operator consents to a pending refusal (REFUSED, the consumer told) or withholds
+        consent (back to ACCEPTED: the provider decides again); reasons are required when
+        withholding. Sanya art. 12."""
+        require_role(actor.consumer, "operator", "confirming a refusal")
+        async with self.platform.session.begin() as session:
+            row = await _load(session, app_id)
+            require_status(Status(row.status), [Status.REFUSAL_PENDING], "confirm the refusal of")
+            if consent:
+                why = (*(row.reasons or []), *(r.strip() for r in reasons if r.strip()))
+                decided = row.decided_at, row.decided_by  # the provider decided; the operator consents
+                self._conclude(session, row, actor, "confirm_refusal", Status.REFUSED, why)
+                row.decided_at, row.decided_by = decided
+            else:
+                why = require_reasons(reasons, "withholding consent to a refusal")
+                row.decided_at = row.decided_by = None
+                self._move(session, row, actor, "withhold_consent", Status.ACCEPTED, why)
+        await self._record(actor, "confirm_refusal", row)
+        return row
+
     async def escalate(self, actor: Actor, app_id: str, reasons: Sequence[str]) -> ApplicationRow:
         async with self.platform.session.begin() as session:
             row = await _load(session, app_id)
             if actor.consumer.department != row.consumer:
                 raise Forbidden("only the applying department escalates its application")
-            allowed = [Status.RETURNED, Status.REFUSED, *self._overdue_open(row)]
+            overdue = bool(self.overdue_steps(row))
+            allowed = escalable_from(Status(row.status), overdue, row.decide_due)
             require_status(Status(row.status), allowed, "escalate")
             self._move(
                 session, row, actor, "escalate", Status.ESCALATED, require_reasons(reasons, "escalating")
@@ -294,12 +326,8 @@ class Workflow:
 
     def _platform_grants(self, row: ApplicationRow) -> bool:
         return self.profile.deadlines.platform_grant is not None and all_unconditional(
-            self.catalog, row.resource, row.items
+            self.catalog, row.resource, row.items, [Mode(m) for m in row.modes]
         )
-
-    def _overdue_open(self, row: ApplicationRow) -> list[Status]:
-        status = Status(row.status)
-        return [status] if status in OPEN and self.overdue_steps(row) else []
 
     def _move(self, session: Any, row: ApplicationRow, actor: Actor, action: str, to: Status,
               reasons: Sequence[str]) -> ApplicationRow:  # fmt: skip

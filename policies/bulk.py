@@ -114,7 +114,7 @@ def plan_export(
 
     Raises ``PurposeRequired`` without a purpose. Refusals are returned, not raised, so that
     the caller can answer all of them at once (403) and audit them."""
-    request = AccessRequest(request.consumer, request.purpose, Mode.BULK, request.now, request.application_id)
+    request = dataclasses.replace(request, mode=Mode.BULK)  # onboarding (Sanya art. 12) kept
     resource = catalog.resources[resource_id]
     items = export_items(resource, requested)
     plan = plan_access(request, catalog, {resource_id: items}, grants).resources[resource_id]

@@ -25,8 +25,8 @@ import yaml
 
 from errors import CatalogError, CatalogErrors, InvalidCode
 from policies.codes import division_rule, is_division, validate_uscc
-from policies.profile import REALTIME_KINDS, profile_names
-from policies.share import Mode, Share, parse_share
+from policies.profile import REALTIME_KINDS, Profile, load_profile, profile_names
+from policies.share import Mode, Share
 from policies.yamlfiles import StrictTextDatesLoader
 
 SUBJECTS = ("organization", "person", "none")
@@ -47,6 +47,7 @@ RESERVED_TYPES = (
     "Subscription", "Objection", "ObjectionEvent", "ObjectionStatus", "ObjectionOutcome", "Change",
     "ChangeNotice",
     "LateResource", "LateReason", "EvaluationFigure",
+    "DepartmentOnboarding",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -180,6 +181,13 @@ class Catalog:
     def provider_of(self, resource: Resource) -> Department:
         return self.departments[resource.provider]
 
+    def share_term(self, share: Share) -> str:
+        """The catalog's profile's term for ``share`` (Zhejiang: 受限共享类 for conditional),
+        for every text a person reads; the English value when the profile is unknown."""
+        if self.profile not in profile_names():
+            return share.value
+        return load_profile(self.profile).class_name(share.value)
+
 
 # --- loading --------------------------------------------------------------------------
 
@@ -191,6 +199,7 @@ class _Node:
     file: str
     path: str
     data: Mapping[str, Any]
+    profile: Profile | None = None  # set once the catalog's profile is known: its terms parse
 
     def fail(self, key: str | None, problem: str, fix: str) -> CatalogError:
         where = f"{self.path}.{key}" if key and self.path else (key or self.path or "(top)")
@@ -224,9 +233,13 @@ class _Node:
         raw = self.data.get(key)
         if raw is None and default is not None:
             return default
-        parsed = parse_share(str(self.text(key)))
+        term = str(self.text(key))
+        profile = self.profile or load_profile("hubei")
+        parsed = profile.share_of(term)
         if parsed is None:
-            raise self.fail(key, f"{raw!r} is not a share class", _SHARE_FIX)
+            raise self.fail(
+                key, f"{raw!r} is not a share class of profile {profile.name}", _share_fix(profile)
+            )
         return parsed
 
     def child(self, key: str, index: int | None = None) -> _Node:
@@ -235,7 +248,7 @@ class _Node:
         path = path if index is None else f"{path}[{index}]"
         if not isinstance(value, Mapping):
             raise CatalogError(self.file, path, "must be a mapping", "write `key: value` lines")
-        return _Node(self.file, path, value)
+        return _Node(self.file, path, value, self.profile)
 
     def children(self, key: str) -> list[_Node]:
         value = self.data.get(key)
@@ -254,7 +267,12 @@ class _Node:
         return [node for node in found if node is not None]
 
 
-_SHARE_FIX = "use unconditional, conditional or not_shared (or the profile's term, e.g. 有条件共享)"
+def _share_fix(profile: Profile) -> str:
+    """Name the profile's own terms: another regulation's term is refused (issue 10 section 1)."""
+    terms = profile.own_terms()
+    return f"use unconditional, conditional or not_shared, or profile {profile.name}'s terms: {terms}"
+
+
 _DEPARTMENT_KEYS = ("code", "name", "region", "level", "connector")
 _RESOURCE_KEYS = (
     "id", "code", "name", "summary", "provider", "category", "subject", "key", "format",
@@ -303,6 +321,8 @@ def load_catalog(path: str | Path) -> Catalog:
     problems = _Problems()
     roots = [root for file in files if (root := problems.attempt(functools.partial(_read_yaml, file), None))]
     profile = problems.attempt(lambda: _profile_of(roots), "") if roots else ""
+    for root in roots:
+        root.profile = load_profile(profile) if profile else None
     departments = _load_departments(roots, problems)
     resources = _load_resources(roots, departments, problems)
     problems.raise_any()

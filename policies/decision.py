@@ -2,7 +2,10 @@
 
 This module is where the rule for each share class lives:
 
-- unconditional: any authenticated department, in any mode the resource offers;
+- unconditional: any authenticated department, in any mode the resource offers, where the
+  profile says ``unconditional_access: open``; under ``on_application`` (Hubei art. 13,
+  18-21; Zhejiang art. 26) only under an active grant, as conditional items, refused with
+  APPLICATION_REQUIRED;
 - conditional: only under an active grant covering consumer, resource, item, mode and
   purpose (and, when the request names one, that very application);
 - not_shared: never.
@@ -11,7 +14,10 @@ In mode compare an item's ``compare:`` class replaces its class (``share_in_mode
 resource must offer the mode, whatever the class.
 
 ``plan_access`` decides once per operation, before any source is called, and says
-which columns may be fetched; nothing else is ever fetched.
+which columns may be fetched; nothing else is ever fetched. Under a profile with
+``access.onboarding`` (Sanya art. 12) a department not onboarded reads nothing
+(ONBOARDING_REQUIRED). Messages use the profile's class terms; each refusal carries
+``extensions.article`` where the profile cites one (issue 10 section 1).
 """
 
 from __future__ import annotations
@@ -22,21 +28,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cached_property
+from typing import TypeVar
 
 from errors import (
     AccessDenied,
+    ApplicationRequired,
     BadRequest,
     ConditionalAccessRequired,
     GovshareError,
     GrantExpired,
     ModeNotAllowed,
     NotShared,
+    OnboardingRequired,
     OutOfScope,
     PurposeRequired,
     RateLimited,
     shown,
 )
 from policies.catalog import Catalog, Item, Mask, Resource
+from policies.profile import Profile, load_profile, profile_names
 from policies.share import Mode, Share
 
 ROLES = ("consumer", "provider", "operator")
@@ -101,6 +111,7 @@ class AccessRequest:
     mode: Mode
     now: dt.datetime
     application_id: str | None = None
+    onboarded: bool = True  # the department is onboarded (only read where the profile needs it)
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ class ResourcePlan:
     # does not admit the subject, the cap is the first reason (waiting cures it; fixing the
     # headers alone would not)
     capped_refusals: Mapping[str, Grant] = dataclass_field(default_factory=dict)
+    profile: str = ""  # the catalog's profile: refusals made per subject cite its articles
 
     @cached_property
     def per_subject(self) -> bool:
@@ -168,7 +180,7 @@ def subject_access(plan: ResourcePlan, region: str) -> SubjectAccess:
     capped: dict[str, Grant] = {}
     for name, candidates in plan.scoped.items():
         covering = next((error for grant, error in candidates if grant.conditions.in_scope(region)), None)
-        denied[name] = covering or _out_of_scope(plan.resource, name, candidates[0][0])
+        denied[name] = covering or _out_of_scope(plan, name, candidates[0][0])
     for name, grants in plan.relied.items():
         grant = next((g for g in grants if g.conditions.in_scope(region)), None)
         if grant is None:  # none of the consumer's grants for this item covers the division
@@ -189,18 +201,21 @@ def _outside_every_grant(plan: ResourcePlan, name: str, region: str, first: Gran
     could use by its own headers or by waiting covers the division: that refusal comes first."""
     nearly = plan.nearly.get(name, ())
     cheaper = next((error for grant, error in nearly if grant.conditions.in_scope(region)), None)
-    return cheaper or _out_of_scope(plan.resource, name, first)
+    return cheaper or _out_of_scope(plan, name, first)
 
 
-def _out_of_scope(resource: Resource, name: str, grant: Grant) -> OutOfScope:
-    regions = ", ".join(grant.conditions.regions)
-    return OutOfScope(
-        f"{resource.id}.{name}: this subject is outside the divisions your grant {grant.id} covers "
-        f"({regions}); apply for a grant covering its division",
-        resource=resource.id,
-        item=name,
-        grant=grant.id,
-        regions=list(grant.conditions.regions),
+def _out_of_scope(plan: ResourcePlan, name: str, grant: Grant) -> OutOfScope:
+    resource, regions = plan.resource, ", ".join(grant.conditions.regions)
+    return cite(
+        plan.profile,
+        OutOfScope(
+            f"{resource.id}.{name}: this subject is outside the divisions your grant {grant.id} covers "
+            f"({regions}); apply for a grant covering its division",
+            resource=resource.id,
+            item=name,
+            grant=grant.id,
+            regions=list(grant.conditions.regions),
+        ),
     )
 
 
@@ -266,6 +281,8 @@ def plan_access(
     grants: Iterable[Grant],
 ) -> AccessPlan:
     """Decide every wanted (resource, item) pair of one operation."""
+    if any(wanted.values()) and needs_onboarding(catalog) and not request.onboarded:
+        raise onboarding_required(catalog, request.consumer.department)
     if any(wanted.values()) and not has_purpose(request.purpose):
         raise PurposeRequired(
             "data access needs a declared purpose: send the X-Purpose header",
@@ -300,11 +317,13 @@ def _plan_resource(
                     scoped[name] = scoped_refusals
             continue
         allowed.append(name)
-        if share_in_mode(item, request.mode) is Share.CONDITIONAL:
+        if needs_grant(catalog, item, request.mode):
             relied[name] = _relied_on(request, item, relevant)
             if any(g.conditions.regions for g in relied[name]):  # only then can a subject fall outside
                 nearly[name] = _nearly_usable(request, catalog, resource, item, relevant)
-    return ResourcePlan(resource, tuple(allowed), denied, relied, nearly, scoped, capped_refusals)
+    return ResourcePlan(
+        resource, tuple(allowed), denied, relied, nearly, scoped, capped_refusals, catalog.profile
+    )
 
 
 _CURED_BY_THE_REQUEST = frozenset({"application", "purpose"})
@@ -329,10 +348,11 @@ def _refusals_by_grant(
     cheapest to make usable first (``_remedy_rank``)."""
     covering = [g for g in grants if item.name in g.items and request.mode in g.modes]
     judged = sorted(
-        ((g, grant_defects(request, g)) for g in covering), key=lambda pair: _remedy_rank(request, *pair)
+        ((g, grant_defects(request, g, item)) for g in covering),
+        key=lambda pair: _remedy_rank(request, *pair),
     )
     detail = _detail(catalog, resource, item)
-    return tuple((g, _grant_refusal(request, resource, item, g, d, detail)) for g, d in judged)
+    return tuple((g, _grant_refusal(request, catalog, resource, item, g, d, detail)) for g, d in judged)
 
 
 def _nearly_usable(
@@ -340,13 +360,13 @@ def _nearly_usable(
 ) -> tuple[tuple[Grant, ConditionalAccessRequired], ...]:
     """Covering grants whose reasons the request cures itself or by waiting, cheapest first."""
     covering = [g for g in grants if item.name in g.items and request.mode in g.modes]
-    judged = [(g, d) for g in covering if (d := grant_defects(request, g))]
+    judged = [(g, d) for g in covering if (d := grant_defects(request, g, item))]
     usable = sorted(
         ((g, d) for g, d in judged if max(_REMEDY_COST[r] for r in d) < _NEW_GRANT),
         key=lambda pair: _remedy_rank(request, *pair),
     )
     detail = _detail(catalog, resource, item)
-    return tuple((g, _refusal(request, resource, item, g, d, detail)) for g, d in usable)
+    return tuple((g, _refusal(request, catalog, resource, item, g, d, detail)) for g, d in usable)
 
 
 def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> tuple[Grant, ...]:
@@ -357,9 +377,8 @@ def _relied_on(request: AccessRequest, item: Item, grants: list[Grant]) -> tuple
         for g in grants
         if item.name in g.items
         and request.mode in g.modes
-        and same_purpose(g.purpose, request.purpose or "")
         and g.active_at(request.now)
-        and (not request.application_id or g.named_by(request.application_id))
+        and (share_in_mode(item, request.mode) is Share.UNCONDITIONAL or _matches_request(request, g))
     ]
     return tuple(sorted(usable, key=lambda g: (g.conditions.per_subject, g.id)))
 
@@ -374,12 +393,16 @@ def decide_item(
     """None when the item may be returned, else the error saying why not and what to do."""
     detail = _detail(catalog, resource, item)
     if item.share is Share.NOT_SHARED:
-        return NotShared(_not_shared_message(resource, item), basis=item.basis, **detail)
+        return cite(
+            catalog.profile,
+            NotShared(_not_shared_message(catalog, resource, item), basis=item.basis, **detail),
+        )
     if request.mode not in resource.modes:
-        return ModeNotAllowed(_mode_message(request.mode, resource), mode=request.mode.value, **detail)
-    if share_in_mode(item, request.mode) is Share.UNCONDITIONAL:
+        error = ModeNotAllowed(_mode_message(request.mode, resource), mode=request.mode.value, **detail)
+        return cite(catalog.profile, error)
+    if not needs_grant(catalog, item, request.mode):
         return None
-    return _conditional(request, resource, item, list(grants), detail)
+    return _conditional(request, catalog, resource, item, list(grants), detail)
 
 
 def share_in_mode(item: Item, mode: Mode) -> Share:
@@ -409,8 +432,13 @@ _REMEDY_COST = {
 }
 
 
-def grant_defects(request: AccessRequest, grant: Grant) -> tuple[str, ...]:
-    """Why ``grant`` (which covers the item and mode) does not apply, in ``REASON_ORDER``."""
+def grant_defects(request: AccessRequest, grant: Grant, item: Item | None = None) -> tuple[str, ...]:
+    """Why ``grant`` (which covers the item and mode) does not apply, in ``REASON_ORDER``.
+
+    For an unconditional ``item`` (read on application: Hubei art. 12-13, 21; Zhejiang art.
+    26) only the grant's own state counts (revoked, expired, not yet valid): 无条件共享 is
+    sharing without attached conditions, so the purpose the application named and
+    ``X-Application-Id`` are not matched against the request."""
     found = {
         "revoked": grant.revoked,
         "expired": grant.valid_until <= request.now,
@@ -418,7 +446,15 @@ def grant_defects(request: AccessRequest, grant: Grant) -> tuple[str, ...]:
         "application": bool(request.application_id) and not grant.named_by(request.application_id or ""),
         "purpose": not same_purpose(grant.purpose, request.purpose or ""),
     }
+    if item is not None and share_in_mode(item, request.mode) is Share.UNCONDITIONAL:
+        found["application"] = found["purpose"] = False
     return tuple(reason for reason in REASON_ORDER if found[reason])
+
+
+def _matches_request(request: AccessRequest, grant: Grant) -> bool:
+    """The grant is for the request's purpose and, when it names one, its application."""
+    named = not request.application_id or grant.named_by(request.application_id)
+    return named and same_purpose(grant.purpose, request.purpose or "")
 
 
 def _remedy_rank(
@@ -431,26 +467,34 @@ def _remedy_rank(
 
 
 def _conditional(
-    request: AccessRequest, resource: Resource, item: Item, grants: list[Grant], detail: dict[str, str]
+    request: AccessRequest,
+    catalog: Catalog,
+    resource: Resource,
+    item: Item,
+    grants: list[Grant],
+    detail: dict[str, str],
 ) -> AccessDenied | None:
     """None when a grant covers item, mode and purpose and applies now; else the refusal naming
     first the reason whose remedy lets the request through (``REASON_ORDER``), all its reasons
     in ``extensions.reasons`` and the grant they are about in ``extensions.grant``."""
     covering = [g for g in grants if item.name in g.items and request.mode in g.modes]
-    judged = [(g, grant_defects(request, g)) for g in covering]
+    judged = [(g, grant_defects(request, g, item)) for g in covering]
     if any(not defects for _, defects in judged):
         return None
     if not judged:
-        message = _conditional_message(resource, item, request, ("no_grant",), None)
-        return ConditionalAccessRequired(
-            message, reason="no_grant", reasons=["no_grant"], condition=item.condition or "", **detail
-        )
+        unconditional = share_in_mode(item, request.mode) is Share.UNCONDITIONAL
+        reason = "no_application" if unconditional else "no_grant"
+        message = _conditional_message(catalog, resource, item, request, (reason,), None)
+        refusal = ApplicationRequired if unconditional else ConditionalAccessRequired
+        error = refusal(message, reason=reason, reasons=[reason], condition=item.condition or "", **detail)
+        return cite(catalog.profile, error)
     best, defects = min(judged, key=lambda pair: _remedy_rank(request, *pair))
-    return _grant_refusal(request, resource, item, best, defects, detail)
+    return _grant_refusal(request, catalog, resource, item, best, defects, detail)
 
 
 def _grant_refusal(
     request: AccessRequest,
+    catalog: Catalog,
     resource: Resource,
     item: Item,
     grant: Grant,
@@ -459,22 +503,26 @@ def _grant_refusal(
 ) -> AccessDenied:
     """GRANT_EXPIRED when expiry is the first reason, else CONDITIONAL_ACCESS_REQUIRED."""
     if defects[0] == "expired":
-        message = _conditional_message(resource, item, request, defects, grant)
-        return GrantExpired(message, reason="expired", reasons=list(defects), grant=grant.id, **detail)
-    return _refusal(request, resource, item, grant, defects, detail)
+        message = _conditional_message(catalog, resource, item, request, defects, grant)
+        error = GrantExpired(message, reason="expired", reasons=list(defects), grant=grant.id, **detail)
+        return cite(catalog.profile, error)
+    return _refusal(request, catalog, resource, item, grant, defects, detail)
 
 
 def _refusal(
     request: AccessRequest,
+    catalog: Catalog,
     resource: Resource,
     item: Item,
     grant: Grant,
     defects: tuple[str, ...],
     detail: dict[str, str],
 ) -> ConditionalAccessRequired:
-    message = _conditional_message(resource, item, request, defects, grant)
+    message = _conditional_message(catalog, resource, item, request, defects, grant)
     extra = {"reason": defects[0], "reasons": list(defects), "grant": grant.id}
-    return ConditionalAccessRequired(message, condition=item.condition or "", **extra, **detail)
+    unconditional = share_in_mode(item, request.mode) is Share.UNCONDITIONAL
+    refusal = ApplicationRequired if unconditional else ConditionalAccessRequired
+    return cite(catalog.profile, refusal(message, condition=item.condition or "", **extra, **detail))
 
 
 def _detail(catalog: Catalog, resource: Resource, item: Item) -> dict[str, str]:
@@ -488,9 +536,9 @@ def _detail(catalog: Catalog, resource: Resource, item: Item) -> dict[str, str]:
     }
 
 
-def _not_shared_message(resource: Resource, item: Item) -> str:
+def _not_shared_message(catalog: Catalog, resource: Resource, item: Item) -> str:
     return (
-        f"{resource.id}.{item.name} ({item.title}) is not shared (不予共享); "
+        f"{resource.id}.{item.name} ({item.title}) is not shared ({catalog.share_term(Share.NOT_SHARED)}); "
         f"legal basis: {item.basis}. Remove it from the query."
     )
 
@@ -510,14 +558,25 @@ _REASONS = {
     "grant was approved for, or apply for this purpose",
     "no_grant": "condition: {condition}. Apply to the provider for a grant covering this item, "
     "mode {mode} and your purpose",
+    "no_application": "under this profile every use needs an approved application, unconditional "
+    "items included; apply through the platform for this item, mode {mode} and your purpose (the "
+    "platform grants unconditional items on acceptance)",
 }
 
 
 def _conditional_message(
-    resource: Resource, item: Item, request: AccessRequest, reasons: tuple[str, ...], grant: Grant | None
+    catalog: Catalog,
+    resource: Resource,
+    item: Item,
+    request: AccessRequest,
+    reasons: tuple[str, ...],
+    grant: Grant | None,
 ) -> str:
     """The reasons in the order they are to be cured: the first, then each that remains."""
-    what = f"{resource.id}.{item.name} ({item.title}) is conditionally shared (有条件共享)"
+    share = share_in_mode(item, request.mode)
+    term = catalog.share_term(share)
+    how = "conditionally shared" if share is Share.CONDITIONAL else "shared on application"
+    what = f"{resource.id}.{item.name} ({item.title}) is {how} ({term})"
     values = {
         "purpose": request.purpose,
         "condition": item.condition,
@@ -545,7 +604,53 @@ def check_grantable(catalog: Catalog, resource_id: str, items: Iterable[str], mo
                 f"{resource_id} has no item {shown(name)}; known: {', '.join(resource.items_by_name)}"
             )
         if item.share is Share.NOT_SHARED:
-            raise NotShared(_not_shared_message(resource, item) + " It cannot be granted.", basis=item.basis)
+            message = _not_shared_message(catalog, resource, item) + " It cannot be granted."
+            raise cite(catalog.profile, NotShared(message, basis=item.basis))
     for mode in modes:
         if mode not in resource.modes:
             raise ModeNotAllowed(_mode_message(mode, resource), mode=mode.value)
+
+
+def _profile(name: str) -> Profile | None:
+    return load_profile(name) if name in profile_names() else None
+
+
+def needs_grant(catalog: Catalog, item: Item, mode: Mode = Mode.QUERY) -> bool:
+    """Whether using ``item`` in ``mode`` needs an active grant: conditional items (in that
+    mode, ``share_in_mode``) always; unconditional ones where the profile says
+    ``unconditional_access: on_application`` (Hubei art. 13, 18-21; Zhejiang art. 26)."""
+    share = share_in_mode(item, mode)
+    if share is not Share.UNCONDITIONAL:
+        return share is Share.CONDITIONAL
+    profile = _profile(catalog.profile)
+    return profile is not None and profile.access.unconditional_on_application
+
+
+def needs_onboarding(catalog: Catalog) -> bool:
+    """Whether a department must be onboarded before any read (Sanya art. 12)."""
+    profile = _profile(catalog.profile)
+    return profile is not None and profile.access.onboarding
+
+
+def onboarding_required(catalog: Catalog, department: str) -> OnboardingRequired:
+    """ONBOARDING_REQUIRED for ``department``, citing the profile's article."""
+    message = (
+        f"department {department} is not onboarded: before its first use a department applies in "
+        "writing to the informatization department for access, committing to the sharing and "
+        "secrecy rules; ask the platform operator to record it (mutation onboardDepartment or "
+        "`govshare onboard`)"
+    )
+    return cite(catalog.profile, OnboardingRequired(message, department=department))
+
+
+E = TypeVar("E", bound=GovshareError)
+
+
+def cite(profile_name: str, error: E) -> E:
+    """``error`` with ``extensions.article`` (``"浙江省 第二十六条"``) when the profile cites an
+    article for its code (``vocabulary.refusal_topics``); unchanged otherwise."""
+    profile = _profile(profile_name)
+    article = profile.article_for(error.code) if profile else None
+    if article:
+        error.extensions["article"] = article
+    return error

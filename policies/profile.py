@@ -13,7 +13,11 @@ Conventions of the data:
 - ``levels`` are the administrative tiers of the sharing platform, in the catalog's
   vocabulary (province / city / county; a district counts as county level).
 - ``articles`` maps a topic (see ``ARTICLE_TOPICS``) to an article reference such as
-  ``"art. 19-21"``, for citing in errors and overdue warnings.
+  ``"art. 19-21"`` (validated: ``art. N``, ``art. N-M``, comma-separated), for citing in
+  errors and overdue warnings; ``chinese_articles`` writes it as the texts do (第十九条至第二十一条).
+- ``vocabulary`` and ``access`` (issue 10 sections 1-2) are read by ``policies.profile_rules``:
+  the terms a catalog may use and the citation of each refusal; who reads unconditional
+  items without applying, onboarding and the consent to refusals.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import yaml
 from errors import ConfigurationError
 from policies.codes import division_rule, is_division
 from policies.profile_oversight import Oversight, read_oversight
+from policies.profile_rules import AccessRules, Vocabulary, read_access, read_vocabulary
+from policies.share import Share
 from policies.yamlfiles import StrictLoader, describe
 
 SHARES = ("unconditional", "conditional", "not_shared")
@@ -62,6 +68,8 @@ OPTIONAL_TOPICS = (
     "e_seal",
     "secrets",
     "complaint",
+    "onboarding",
+    "refusal",
 )
 ARTICLE_TOPICS = REQUIRED_TOPICS + OPTIONAL_TOPICS
 
@@ -84,6 +92,9 @@ _TOP_KEYS = (
     "articles",
     "notes",
     "oversight",  # issue 10 sections 3-4 (catalog upkeep, evaluation): policies/profile_oversight.py
+    # issue 10 sections 1-2 (vocabulary and access rules): see policies/profile_rules.py
+    "vocabulary",
+    "access",
 )
 _DEADLINE_KEYS = ("check", "decide", "notify", "platform_grant", "objection")
 
@@ -127,6 +138,9 @@ class Profile:
     articles: Mapping[str, str] = field(hash=False)
     notes: str
     oversight: Oversight  # issue 10 sections 3-4: catalog upkeep and the evaluation's figures
+    # issue 10 sections 1-2: the regulation's words where a person reads, and its access rules
+    vocabulary: Vocabulary = field(hash=False)
+    access: AccessRules
 
     def class_name(self, share: str) -> str:
         """The regulation's term for ``share`` (unconditional, conditional, not_shared)."""
@@ -140,9 +154,35 @@ class Profile:
         article = self.articles.get(topic)
         return f"《{self.title}》 {article}" if article else f"《{self.title}》"
 
+    def share_of(self, term: str) -> Share | None:
+        """The class a catalog term names under this profile: the English value or one of
+        this regulation's own terms (``class_names`` and ``vocabulary.share_terms``); None for
+        anything else, another regulation's term included (issue 10 section 1)."""
+        return self.vocabulary.share_of(term, self.class_names_by_share)
 
+    @property
+    def class_names_by_share(self) -> Mapping[Share, str]:
+        """Share -> this regulation's term for it."""
+        return {share: self.class_name(share.value) for share in Share}
+
+    def own_terms(self) -> str:
+        """``"无条件共享 / 有条件共享 / 不予共享"``: the three terms, for messages."""
+        return " / ".join(self.class_names_by_share.values())
+
+    def article_for(self, code: str) -> str | None:
+        """``"浙江省 第二十六条"``: the article a refusal with ``extensions.code`` rests on,
+        from ``vocabulary.refusal_topics`` and the ``articles`` table; None when the
+        regulation has none for it."""
+        topic = self.vocabulary.refusal_topics.get(code)
+        reference = self.articles.get(topic) if topic else None
+        return f"{self.vocabulary.short_name} {chinese_articles(reference)}" if reference else None
+
+
+@functools.cache
 def profile_names() -> tuple[str, ...]:
-    """The names of the shipped profiles, sorted."""
+    """The names of the shipped profiles, sorted. Cached: the package's files do not change
+    while the process runs, and the access decision asks for every item (a directory
+    listing per item decision cost the hot path)."""
     folder = resources.files(_PACKAGE)
     return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if _is_profile(p.name)))
 
@@ -194,7 +234,7 @@ class _Source:
 
 def _profile(src: _Source, document: object) -> Profile:
     top = _fields(src, document, "", _TOP_KEYS)
-    return Profile(
+    profile = Profile(
         name=_name(src, top["name"], "name"),
         title=_text(src, top["title"], "title"),
         region=_region(src, top["region"], "region"),
@@ -210,7 +250,15 @@ def _profile(src: _Source, document: object) -> Profile:
         articles=_articles(src, top["articles"], "articles"),
         notes=_text(src, top["notes"], "notes"),
         oversight=read_oversight(src.error, top["oversight"], "oversight"),
+        vocabulary=read_vocabulary(src.error, top["vocabulary"], "vocabulary"),
+        access=read_access(src.error, top["access"], "access"),
     )
+    for code, topic in profile.vocabulary.refusal_topics.items():
+        if topic not in profile.articles:
+            raise src.error(
+                f"vocabulary.refusal_topics.{code}", f"names topic {topic!r}, which `articles` lacks"
+            )
+    return profile
 
 
 def _class_names(src: _Source, value: object, path: str) -> ClassNames:
@@ -225,7 +273,34 @@ def _deadlines(src: _Source, value: object, path: str) -> Deadlines:
 
 def _articles(src: _Source, value: object, path: str) -> Mapping[str, str]:
     raw = _fields(src, value, path, REQUIRED_TOPICS, optional=OPTIONAL_TOPICS)
-    return MappingProxyType({key: _text(src, raw[key], _join(path, key)) for key in raw})
+    articles = {key: _text(src, raw[key], _join(path, key)) for key in raw}
+    for key, reference in articles.items():
+        if not _REFERENCE.fullmatch(reference):
+            raise src.error(
+                _join(path, key), f"expected 'art. N', 'art. N-M' or a list of them, got {reference!r}"
+            )
+    return MappingProxyType(articles)
+
+
+_REFERENCE = re.compile(r"art\. \d+(-\d+)?(, \d+(-\d+)?)*")
+
+
+def chinese_articles(reference: str) -> str:
+    """``"art. 11-12, 21"`` -> ``"第十一条至第十二条、第二十一条"`` (the texts' own numbering)."""
+    parts = reference.removeprefix("art. ").split(", ")
+    return "、".join("至".join(f"第{chinese_number(int(n))}条" for n in part.split("-")) for part in parts)
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1..99 in Chinese numerals as article numbers are written (十, 十二, 二十, 二十六)."""
+    if not 0 < n < 100:
+        raise ValueError(f"article number {n} is out of 1..99")
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return head + (_DIGITS[ones] if ones else "")
 
 
 def _fields(

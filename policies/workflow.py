@@ -9,6 +9,16 @@ Sanya art. 12; Zhengzhou art. 18): the states, who may move them, and what each 
     RETURNED, REFUSED, or an overdue SUBMITTED/ACCEPTED --escalate(reasons)--> ESCALATED
     ESCALATED --decide by the operator (the authority)--> APPROVED | REFUSED
 
+Where the profile sets ``access.refusal_confirmation`` (Sanya art. 12: a refusal is written,
+with reasons, and needs the informatization department's consent), a provider's refusal is
+not final at once:
+
+    ACCEPTED --decide(refuse, reasons)--> REFUSAL_PENDING
+    REFUSAL_PENDING --confirm_refusal(consent, reasons) by the operator--> REFUSED
+    REFUSAL_PENDING --confirm_refusal(withheld, reasons) by the operator--> ACCEPTED (decide again)
+
+Every refusal, return and withheld consent states reasons, under every profile.
+
 Roles: consumers submit and escalate their own; operators check and settle escalations;
 a provider decides only on its own department's resources. Reading an application is
 for its consumer, its resource's provider and operators.
@@ -25,7 +35,7 @@ from errors import BadRequest, Forbidden, shown
 from policies.catalog import Catalog
 from policies.chinatime import as_utc
 from policies.codes import is_division_prefix
-from policies.decision import Consumer, GrantConditions, check_grantable, has_purpose
+from policies.decision import Consumer, GrantConditions, check_grantable, has_purpose, share_in_mode
 from policies.share import Mode, Share
 
 
@@ -36,9 +46,10 @@ class Status(StrEnum):
     APPROVED = "approved"
     REFUSED = "refused"
     ESCALATED = "escalated"
+    REFUSAL_PENDING = "refusal_pending"  # refused by the provider, awaiting the operator's consent
 
 
-OPEN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.ESCALATED})
+OPEN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.ESCALATED, Status.REFUSAL_PENDING})
 
 
 @dataclass(frozen=True)
@@ -84,9 +95,32 @@ def check_submission(catalog: Catalog, submission: Submission) -> None:
         raise BadRequest("the requested period must end after it starts")
 
 
-def all_unconditional(catalog: Catalog, resource_id: str, items: Iterable[str]) -> bool:
+def all_unconditional(
+    catalog: Catalog, resource_id: str, items: Iterable[str], modes: Iterable[Mode] = (Mode.QUERY,)
+) -> bool:
+    """Whether every item is unconditional in every mode applied for (``share_in_mode``: an
+    item with ``compare: unconditional`` is so in mode compare only); such an application is
+    the platform's to grant where the profile says so (Hubei art. 12, 21; Zhejiang art. 26)."""
     resource = catalog.resources[resource_id]
-    return all(resource.items_by_name[name].share is Share.UNCONDITIONAL for name in items)
+    return all(
+        share_in_mode(resource.items_by_name[name], mode) is Share.UNCONDITIONAL
+        for name in items
+        for mode in modes
+    )
+
+
+def escalable_from(status: Status, overdue: bool, decision_due: dt.date | None) -> tuple[Status, ...]:
+    """The statuses an applicant may escalate from: a return or a refusal always (Shanghai
+    art. 14, Zhejiang art. 26, Zhengzhou art. 18, Hubei art. 25: disputes go to the
+    authority); an open application with a step past due; and an accepted application whose
+    decision has no due date because the regulation sets none (Zhengzhou art. 18: "per the
+    conditions set"), which could otherwise wait for ever."""
+    allowed = [Status.RETURNED, Status.REFUSED]
+    if status in OPEN and overdue:
+        allowed.append(status)
+    if status is Status.ACCEPTED and decision_due is None:
+        allowed.append(status)
+    return tuple(allowed)
 
 
 def require_role(actor: Consumer, role: str, doing: str) -> None:

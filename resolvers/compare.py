@@ -22,6 +22,7 @@ comparison against a stand-in for each item), so its timing does not tell it apa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,11 +37,12 @@ from policies.decision import (
     AccessPlan,
     ResourcePlan,
     SubjectAccess,
+    needs_grant,
+    needs_onboarding,
     plan_access,
-    share_in_mode,
     subject_access,
 )
-from policies.share import Mode, Share
+from policies.share import Mode
 from resolvers.context import RequestContext
 from resolvers.subjects import admit_capped
 
@@ -258,14 +260,16 @@ async def _plan(context: RequestContext, requests: Sequence[CompareRequest]) -> 
     for request in requests:
         wanted.setdefault(request.resource.id, set()).update(request.claims)
     catalog = context.federation.catalog
-    needs_grants = any(
-        share_in_mode(request.resource.items_by_name[name], Mode.COMPARE) is Share.CONDITIONAL
+    needs_grants = any(  # conditional in compare, or unconditional on application (the profile)
+        needs_grant(catalog, request.resource.items_by_name[name], Mode.COMPARE)
         for request in requests
         for name in request.claims
     )
     grants = await context.federation.grants.grants_for(context.consumer.department) if needs_grants else ()
     context.extra["wanted"] = {rid: frozenset(names) for rid, names in wanted.items()}
-    return plan_access(context.access_request(Mode.COMPARE), catalog, wanted, grants)
+    onboarded = needs_onboarding(catalog) and await context.onboarded()  # Sanya art. 12
+    access = dataclasses.replace(context.access_request(Mode.COMPARE), onboarded=onboarded)
+    return plan_access(access, catalog, wanted, grants)
 
 
 async def _access(context: RequestContext, plan: ResourcePlan, result: CompareResult) -> SubjectAccess:

@@ -37,6 +37,17 @@ class GrantStore(Protocol):
         ...
 
 
+class OnboardingService(Protocol):
+    """Onboarding of consumer departments, Sanya art. 12 (implemented by gateway.onboarding)."""
+
+    async def onboarded(self, department: str) -> bool: ...
+
+    async def onboard(self, department: str, commitment: str, operator: str) -> Any:
+        """Record the department's written access application and commitment (idempotent);
+        returns ``gateway.onboarding.Onboarding``."""
+        ...
+
+
 class AuditReader(Protocol):
     """The audit trail as resolvers read it (implemented by gateway.audit.AuditLog)."""
 
@@ -81,6 +92,9 @@ class WorkflowService(Protocol):
         self, actor: Actor, consumer: str | None = None, resource: str | None = None
     ) -> list[Grant]: ...
     async def revoke(self, actor: Actor, grant_id: str, reasons: Sequence[str]) -> Grant: ...
+    async def confirm_refusal(
+        self, actor: Actor, app_id: str, consent: bool, reasons: Sequence[str]
+    ) -> Any: ...
 
 
 class StatsService(Protocol):
@@ -172,6 +186,7 @@ class Federation:
     objections: ObjectionService | None = None
     changes: ChangeService | None = None
     oversight: OversightService | None = None  # late resources (gateway.oversight)
+    onboarding: OnboardingService | None = None  # where the profile requires it (Sanya art. 12)
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())
@@ -225,6 +240,12 @@ class RequestContext:
             self.application_id,
             self.federation.assertion_signer,
         )
+
+    async def onboarded(self) -> bool:
+        """Whether the consumer's department is onboarded (Sanya art. 12; asked only where the
+        profile requires it: ``policies.decision.needs_onboarding``)."""
+        store = self.federation.onboarding
+        return store is not None and await store.onboarded(self.consumer.department)
 
     def access_request(self, mode: Mode) -> AccessRequest:
         return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id)

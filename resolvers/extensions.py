@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -30,8 +31,15 @@ from strawberry.types.execution import ExecutionContext, PreExecutionError
 from connectors.forwarding import on_behalf_of
 from errors import AccessDenied, NotShared, OperationNotSelected, QueryTooComplex
 from policies.catalog import Item, Resource
-from policies.decision import AccessPlan, has_purpose, plan_access
-from policies.share import Mode, Share
+from policies.decision import (
+    AccessPlan,
+    has_purpose,
+    needs_grant,
+    needs_onboarding,
+    onboarding_required,
+    plan_access,
+)
+from policies.share import Mode
 from resolvers.context import RequestContext
 from resolvers.limits import (
     ByteBoundedCache,
@@ -269,6 +277,11 @@ class AccessPlanner(SchemaExtension):
         )
         context.extra["wanted"] = wanted  # the audit event names them even if planning refuses
         request = context.access_request(Mode.QUERY)
+        if any(wanted.values()) and needs_onboarding(context.federation.catalog):
+            # before the plan cache: a cached plan was made for an onboarded department
+            if not await context.onboarded():
+                raise onboarding_required(context.federation.catalog, context.consumer.department)
+            request = dataclasses.replace(request, onboarded=True)
         if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
             grants = await context.federation.grants.grants_for(context.consumer.department)
             return plan_access(request, context.federation.catalog, wanted, grants)
@@ -288,8 +301,10 @@ def _requested_operation(ctx: ExecutionContext) -> str | None:
 
 
 def _has_conditional(context: RequestContext, rid: str, names: frozenset[str]) -> bool:
-    resource = context.federation.catalog.resources[rid]
-    return any(resource.items_by_name[n].share is Share.CONDITIONAL for n in names)
+    """Whether some item needs a grant (conditional, or unconditional on application)."""
+    catalog = context.federation.catalog
+    resource = catalog.resources[rid]
+    return any(needs_grant(catalog, resource.items_by_name[n]) for n in names)
 
 
 def _request_error(error: AccessDenied) -> GraphQLError:

@@ -28,6 +28,9 @@ class ItemView:
     title: str
     type: str
     share: ShareClass
+    share_term: str = strawberry.field(
+        description="The share class in the profile's own term, e.g. 受限共享类."
+    )
     condition: str | None
     basis: str | None
     masked: bool
@@ -45,6 +48,7 @@ class ResourceView:
     subject: str
     category: str
     share: ShareClass
+    share_term: str = strawberry.field(description="The default share class in the profile's own term.")
     modes: list[ServiceMode]
     update_cycle: str
     open: bool
@@ -103,23 +107,25 @@ def _resource(catalog: Catalog, resource: Resource) -> ResourceView:
         subject=resource.subject,
         category=resource.category,
         share=share_class(resource.share),
+        share_term=catalog.share_term(resource.share),
         modes=[ServiceMode[m.name] for m in sorted(resource.modes)],
         update_cycle=resource.update_cycle,
         open=resource.open,
         published=resource.published,
         provider=_department(catalog.provider_of(resource)),
-        items=[_item(item) for item in resource.items],
+        items=[_item(catalog, item) for item in resource.items],
         compare_disclosure=resource.compare_disclosure,
     )
 
 
-def _item(item: Item) -> ItemView:
+def _item(catalog: Catalog, item: Item) -> ItemView:
     return ItemView(
         name=item.name,
         field=item.field,
         title=item.title,
         type=item.type,
         share=share_class(item.share),
+        share_term=catalog.share_term(item.share),
         condition=item.condition,
         basis=item.basis,
         masked=item.mask is not None,

@@ -23,6 +23,7 @@ from strawberry.types import Info
 
 from errors import GovshareError, QueryTooComplex, SourceUnavailable, root_cause
 from policies.catalog import Catalog, Item, Resource
+from policies.decision import needs_grant
 from policies.share import Share
 from resolvers import operator
 from resolvers.arguments import TEXT_RULES, TextVariables
@@ -40,8 +41,10 @@ from resolvers.extensions import (
 )
 from resolvers.limits import OperationLimits, ParseBudget, too_complex
 from resolvers.objections import ObjectionMutation, ObjectionQuery, Subscription
+from resolvers.org_codes import org_code_fields
 from resolvers.oversight import OversightQuery
 from resolvers.planning import ItemIndex
+from resolvers.profile_mutations import ProfileMutation
 from resolvers.stats import StatsQuery
 from resolvers.subjects import lookup, resource_resolver
 from resolvers.types import (
@@ -52,6 +55,7 @@ from resolvers.types import (
     ShareDirective,
     share_class,
 )
+from resolvers.vocabulary import apply_vocabulary
 from resolvers.workflow import Mutation, WorkflowQuery
 
 MAX_SUBJECTS = 1000
@@ -143,9 +147,9 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     budget = ParseBudget(limits.new_tokens_per_second, limits.new_tokens_burst)
     caps = {"max_errors": limits.max_errors, "max_result_values": limits.max_result_values}
     executor = type("LimitedExecution", (LimitedExecution,), caps)
-    return GovshareSchema(
-        query=_query_type(subjects),
-        mutation=strawberry.type(type("Mutation", (Mutation, ObjectionMutation), {})),
+    schema = GovshareSchema(
+        query=_query_type(subjects, catalog),
+        mutation=strawberry.type(type("Mutation", (Mutation, ObjectionMutation, ProfileMutation), {})),
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=executor,
@@ -160,6 +164,8 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
             DisputedMarks,
         ],
     )
+    apply_vocabulary(schema._schema, catalog)  # the profile's terms in ShareClass and @share
+    return schema
 
 
 def _item_index(catalog: Catalog) -> dict[tuple[str, str], tuple[str, str]]:
@@ -183,33 +189,35 @@ def _describe_resource(catalog: Catalog, resource: Resource) -> str:
     provider = catalog.provider_of(resource)
     return (
         f"{resource.name} ({resource.id}, 资源代码 {resource.code}). Provider: {provider.name} "
-        f"({provider.code}). Default class: {resource.share.value}. "
+        f"({provider.code}). Default class: {catalog.share_term(resource.share)} ({resource.share.value}). "
         f"Update cycle: {resource.update_cycle}. Modes: "
         f"{', '.join(sorted(m.value for m in resource.modes))}. {resource.summary}".strip()
     )
 
 
-def _describe_item(resource: Resource, item: Item) -> str:
-    text = f"{item.title} ({item.name}). Class: {item.share.value}."
+def _describe_item(catalog: Catalog, resource: Resource, item: Item) -> str:
+    text = f"{item.title} ({item.name}). Class: {catalog.share_term(item.share)} ({item.share.value})."
     if item.share is Share.CONDITIONAL:
         text += f" Condition: {item.condition}. Needs a grant covering this item."
+    elif needs_grant(catalog, item):
+        text += " Needs an approved application covering this item (the profile's rule)."
     if item.mask:
         text += f" Masked: first {item.mask.keep_first}, last {item.mask.keep_last} kept."
     return f"{text} Update cycle: {resource.update_cycle}."
 
 
-def _item_field(resource: Resource, item: Item) -> Any:
+def _item_field(catalog: Catalog, resource: Resource, item: Item) -> Any:
     condition = item.condition if item.share is Share.CONDITIONAL else None
     return strawberry.field(
         name=item.field,
-        description=_describe_item(resource, item),
+        description=_describe_item(catalog, resource, item),
         directives=[ShareDirective(class_=share_class(item.share), condition=condition)],
     )
 
 
 def _resource_type(catalog: Catalog, resource: Resource) -> type:
     items = resource.shared_items
-    namespace: dict[str, Any] = {item.name: _item_field(resource, item) for item in items}
+    namespace: dict[str, Any] = {item.name: _item_field(catalog, resource, item) for item in items}
     namespace["__annotations__"] = {item.name: _PY_TYPES[item.type] | None for item in items}
     provider = catalog.provider_of(resource)
     cls = type(resource.type_name, (), namespace)
@@ -238,7 +246,7 @@ def _check_count(codes: Sequence[str]) -> None:
         raise QueryTooComplex(f"at most {MAX_SUBJECTS} codes per list; split the request", limit=MAX_SUBJECTS)
 
 
-def _query_type(subjects: dict[str, type]) -> type:
+def _query_type(subjects: dict[str, type], catalog: Catalog) -> type:
     organization_type: Any = subjects["organization"]
     person_type: Any = subjects["person"]
 
@@ -266,6 +274,7 @@ def _query_type(subjects: dict[str, type]) -> type:
         "person": root(person, person_type | None, "A person by citizen ID."),
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
+        **org_code_fields(catalog, organization_type),  # zhejiang only (art. 21)
     }
     roots = (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery, ObjectionQuery, OversightQuery)
     return strawberry.type(type("Query", roots, namespace))

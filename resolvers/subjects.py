@@ -26,7 +26,16 @@ from errors import (
 from policies.catalog import Resource
 from policies.chinatime import china_day
 from policies.codes import region_of
-from policies.decision import ResourcePlan, SubjectAccess, has_purpose, over_cap, subject_access
+from policies.decision import (
+    Grant,
+    ResourcePlan,
+    SubjectAccess,
+    decide_item,
+    has_purpose,
+    needs_grant,
+    over_cap,
+    subject_access,
+)
 from policies.share import Mode, Share
 from resolvers.context import RequestContext
 from resolvers.disputes import note_carried
@@ -194,15 +203,38 @@ async def admit_capped(
     return SubjectAccess(items, denied, access.masks, {})
 
 
+async def _keys_readable(context: RequestContext, resources: list[Resource]) -> list[Resource]:
+    """The resources whose key this consumer may read in mode query: all of them under an
+    ``open`` profile; under ``on_application`` (Hubei art. 13, Zhejiang art. 26) those its
+    grants cover, so that existence is not told to a department that has not applied."""
+    catalog = context.federation.catalog
+    if not any(needs_grant(catalog, r.items_by_name[r.key]) for r in resources):
+        return resources
+    grants = await context.federation.grants.grants_for(context.consumer.department)
+    request = context.access_request(Mode.QUERY)
+    return [
+        r
+        for r in resources
+        if decide_item(request, catalog, r, r.items_by_name[r.key], _of(grants, r)) is None
+    ]
+
+
+def _of(grants: list[Grant], resource: Resource) -> list[Grant]:
+    return [g for g in grants if g.resource == resource.id]
+
+
 async def _exists(context: RequestContext, kind: str, code: str, selected: frozenset[str]) -> Subject | None:
     """Nothing readable was asked of it: look its key up where the key is unconditional,
     at the resources selected under it when one of them can answer, else at every one (a
     selection of only its code or ``__typename`` names no resource)."""
-    resources = [
+    keyed = [
         r
         for r in context.federation.catalog.resources_on(kind)
         if r.items_by_name[r.key].share is Share.UNCONDITIONAL and Mode.QUERY in r.modes
     ]
+    resources = await _keys_readable(context, keyed)  # on application: only with a grant
+    if keyed and not resources:  # not applied for: existence is not told, the refusals are
+        return Subject(code)  # the same answer for every code (the one it was asked with)
     resources = [r for r in resources if r.id in selected] or resources
     context.extra["existence"] = sorted({*context.extra.get("existence", ()), *(r.id for r in resources)})
     _looked_up(context, code, [r.id for r in resources])

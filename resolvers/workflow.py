@@ -32,6 +32,7 @@ class ApplicationStatus(Enum):
     APPROVED = Status.APPROVED.value
     REFUSED = Status.REFUSED.value
     ESCALATED = Status.ESCALATED.value
+    REFUSAL_PENDING = Status.REFUSAL_PENDING.value
 
 
 @strawberry.type(description="One change of an application: who, when, what and why.")

@@ -54,6 +54,7 @@ from errors import (
 from gateway.app import bind_sources, create_app, open_connectors
 from gateway.auth import Signer, load_signer
 from gateway.clients import ClientStore
+from gateway.demo_applications import approve_unconditional
 from gateway.forwarding import assertion_signer
 from gateway.platform import PlatformDB, default_url, new_grant_row
 from gateway.settings import Settings, TrustedGateway
@@ -203,6 +204,9 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
         gateway_name=AUDIENCE,
         trusted_gateways=(TrustedGateway(client_id, f"{keys[0]}/jwks.json"),),
     )
+    # the catalog is hubei's: both consumers applied for the unconditional items and the
+    # platform granted them on acceptance (Hubei art. 13, 21); only A holds legal_representative
+    asyncio.run(approve_unconditional(settings, (CONSUMER_A, CONSUMER_B), PROVIDER, PURPOSE))
     gateway = serve(create_app(settings), lifespan="on")
     try:
         yield Upstream(f"{gateway[0]}/graphql", client_id, secret, signer, untrusted)

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import json
@@ -20,7 +22,11 @@ from typing import Any
 import pytest
 
 from gateway.auth import load_signer
+from gateway.demo import BIGDATA
+from gateway.demo_applications import approve_unconditional
+from gateway.settings import Settings
 from policies.codes import USCC_CHARSET, make_uscc
+from tests.conftest import DEMO_PURPOSE
 
 
 def fresh_department() -> str:
@@ -58,11 +64,31 @@ def grant_to(demo: Any) -> Callable[..., Granted]:
             args += ["--until", until.isoformat()]
         grant = json.loads(demo.cli(*args).stdout)
         assert grant["consumer"] == consumer and not grant["revoked"]
+        approve_unconditional_for(demo, consumer)
         # the data folder's signer, as `govshare token` uses it (a CLI run costs a second)
         token = load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
         return Granted(consumer, token, grant)
 
     return make
+
+
+def approve_unconditional_for(demo: Any, *consumers: str) -> None:
+    """The demo's profile (hubei) reads unconditional items on application (art. 13): the
+    consumers apply for them and the platform grants on acceptance (art. 21), through the
+    workflow, into the demo server's platform database."""
+    settings = Settings.load({}, data=str(demo.data_dir))
+
+    def approve() -> None:
+        asyncio.run(approve_unconditional(settings, consumers, BIGDATA.code, DEMO_PURPOSE))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a plain test: no loop of its own
+        approve()
+        return
+    # an async test (or a fixture it calls) runs a loop: asyncio.run needs a thread of its own
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(approve).result()
 
 
 @pytest.fixture

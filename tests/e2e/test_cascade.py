@@ -34,6 +34,7 @@ from joserfc.jwk import ECKey
 from gateway.app import create_app
 from gateway.auth import Signer, load_signer
 from gateway.clients import ClientStore
+from gateway.demo_applications import approve_unconditional
 from gateway.forwarding import ASSERTION_TYPE, assertion_signer
 from gateway.platform import PlatformDB, default_url, new_grant_row
 from gateway.settings import Settings, TrustedGateway
@@ -96,7 +97,7 @@ class Cascade:
     ordinary_client: tuple[str, str]  # (client_id, secret) of a plain consumer system at the province
     county_a: str  # granted at both levels
     county_b: str  # granted at the city only
-    county_c: str  # granted nowhere
+    county_c: str  # granted nowhere (conditional items)
 
     def county_token(self, county: str) -> str:
         return self.city_signer.issue(county, ["consumer"], ttl=600)
@@ -153,7 +154,7 @@ def cascade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cascade]:
     province_sock, city_sock = _socket(), _socket()
     province_url = f"http://127.0.0.1:{province_sock.getsockname()[1]}"
     city_url = f"http://127.0.0.1:{city_sock.getsockname()[1]}"
-    county_a, county_b = fresh_department(), fresh_department()
+    county_a, county_b, county_c = fresh_department(), fresh_department(), fresh_department()
     city_client, secret, ordinary = asyncio.run(_prepare_province(province_data, county_a))
     asyncio.run(_prepare_city(city_data, [county_a, county_b]))
     (city_data / "catalog.yaml").write_text(CITY_CATALOG.replace("{url}", f"{province_url}/graphql"))
@@ -164,6 +165,11 @@ def cascade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cascade]:
         trusted_gateways=trusted,
     )
     city = Settings.load({}, data=str(city_data), instance="city")
+    # both catalogs are hubei's: every county applied for the unconditional items at each level
+    # and the platform granted them on acceptance (Hubei art. 13, 21)
+    counties = (county_a, county_b, county_c)
+    asyncio.run(approve_unconditional(province, counties, PROVINCE_AMR, PURPOSE))
+    asyncio.run(approve_unconditional(city, counties, CITY, PURPOSE))
     saved = {name: os.environ.get(name) for name in ("CASCADE_TEST_CLIENT_ID", "CASCADE_TEST_CLIENT_SECRET")}
     os.environ.update(CASCADE_TEST_CLIENT_ID=city_client, CASCADE_TEST_CLIENT_SECRET=secret)
     servers = [_serve(province, province_sock), _serve(city, city_sock)]
@@ -177,7 +183,7 @@ def cascade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cascade]:
             ordinary,
             county_a,
             county_b,
-            fresh_department(),
+            county_c,
         )
     finally:
         for server, thread in servers:

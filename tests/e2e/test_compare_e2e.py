@@ -23,7 +23,7 @@ import pytest
 
 from gateway.auth import load_signer
 from tests.conftest import DEMO_PURPOSE
-from tests.e2e.conftest import fresh_department
+from tests.e2e.conftest import approve_unconditional_for, fresh_department
 
 pytestmark = pytest.mark.e2e
 
@@ -36,9 +36,16 @@ def url(demo: Any) -> str:
     return str(demo.url).removesuffix("/graphql") + "/compare"
 
 
+def applied_department(demo: Any) -> str:
+    """A consumer department of its own (its own rate window and audit events) that has
+    applied for the demo's unconditional items (hubei: every use by application, art. 13)."""
+    department = fresh_department()
+    approve_unconditional_for(demo, department)
+    return department
+
+
 def fresh_token(demo: Any) -> str:
-    """A consumer department of its own: its own rate window and audit events."""
-    return load_signer(demo.data_dir).issue(fresh_department(), ["consumer"], ttl=600)
+    return load_signer(demo.data_dir).issue(applied_department(demo), ["consumer"], ttl=600)
 
 
 def post(
@@ -264,7 +271,7 @@ def operator_events(demo: Any, consumer: str) -> list[dict[str, Any]]:
 
 
 def test_a_batch_answers_in_order_with_one_audit_event(demo: Any, stored: Callable[..., Any]) -> None:
-    consumer = fresh_department()
+    consumer = applied_department(demo)
     token = load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
     a, b, c = org(demo, 5), org(demo, 6), org(demo, 7)
     requests = [
@@ -294,7 +301,7 @@ def test_a_batch_answers_in_order_with_one_audit_event(demo: Any, stored: Callab
 
 
 def test_the_graphql_field_is_the_same_operation(demo: Any, stored: Callable[..., Any]) -> None:
-    consumer = fresh_department()
+    consumer = applied_department(demo)
     token = load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
     code = org(demo, 8)
     query = """query($s: String!, $c: JSON!) { compare(resource: "amr.enterprise_registration",
@@ -447,7 +454,7 @@ def test_whole_request_refusals(demo: Any) -> None:
 
 def test_the_rate_limit_answers_429_with_retry_after(demo: Any) -> None:
     """psb.resident: compare_rate {per_second: 5, burst: 10} in the demo catalog."""
-    consumer = fresh_department()
+    consumer = applied_department(demo)
     token = load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
     one = {"resource": "psb.resident", "subject": person(demo, 1), "claims": {"gender": "男"}}
     assert post(demo, {"requests": [one] * 10}, token).status_code == 200

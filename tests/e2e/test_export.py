@@ -34,7 +34,7 @@ from policies.catalog import Mask
 from policies.decision import GrantConditions
 from policies.share import Mode
 from tests.conftest import DEMO_PURPOSE, DemoServer
-from tests.e2e.conftest import fresh_department
+from tests.e2e.conftest import approve_unconditional_for, fresh_department
 
 pytestmark = pytest.mark.e2e
 
@@ -137,6 +137,7 @@ def scoped_grant(demo: DemoServer, items: list[str], conditions: GrantConditions
             await platform.close()
 
     asyncio.run(add())
+    approve_unconditional_for(demo, consumer)  # hubei: unconditional items by application (art. 13)
     return load_signer(demo.data_dir).issue(consumer, ["consumer"], ttl=600)
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import DemoServer
-from tests.e2e.conftest import fresh_department
+from tests.e2e.conftest import approve_unconditional_for, fresh_department
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +48,9 @@ def registration(demo: DemoServer, token: str) -> dict[str, Any]:
 
 
 def test_client_credentials_flow_reads_data(demo: DemoServer):
-    client_id, secret = create_client(demo, fresh_department())
+    department = fresh_department()
+    approve_unconditional_for(demo, department)  # hubei: unconditional items by application (art. 13)
+    client_id, secret = create_client(demo, department)
     response = fetch_token(demo, client_id, secret)
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"

@@ -33,7 +33,7 @@ from gateway.auth import load_signer
 from gateway.demo import AMR, MCA, PSB, TAX, organization_codes
 from policies.codes import make_uscc
 from tests.conftest import DEMO_PURPOSE, DemoServer
-from tests.e2e.conftest import fresh_department
+from tests.e2e.conftest import approve_unconditional_for, fresh_department
 
 pytestmark = pytest.mark.e2e
 
@@ -102,11 +102,19 @@ def read_status(demo: DemoServer, token: str, code: str) -> dict[str, Any]:
     return ok(demo.post(query, {"c": code}, token=token))
 
 
+def reader_token(demo: DemoServer, department: str | None = None) -> str:
+    """A consumer token for a department (a fresh one by default) whose application for the
+    demo's unconditional items was approved (the demo's hubei: art. 13, 21)."""
+    department = department or fresh_department()
+    approve_unconditional_for(demo, department)
+    return token_for(demo, department, "consumer")
+
+
 @pytest.fixture(scope="module")
 def tokens(demo: DemoServer) -> dict[str, str]:
     return {
-        "a": token_for(demo, fresh_department(), "consumer"),
-        "b": token_for(demo, fresh_department(), "consumer"),
+        "a": reader_token(demo),
+        "b": reader_token(demo),
         "amr": demo.token("provider"),
         "tax": token_for(demo, TAX.code, "provider"),
         "mca": token_for(demo, MCA.code, "provider"),
@@ -341,7 +349,7 @@ def answer(demo: DemoServer, token: str, oid: str) -> None:
 def test_raising_needs_a_read_or_a_right_to_read_and_reveals_no_existence(
     demo: DemoServer, tokens: dict[str, str]
 ) -> None:
-    stranger = token_for(demo, fresh_department(), "consumer")
+    stranger = reader_token(demo)  # applied for the unconditional items, read nothing
     absent = make_uscc("1", "1", "420100", "XX999999")  # a valid code the demo does not hold
     refusals = []
     for subject in (ORGS[253], absent):  # address: conditional, no grant, never read
@@ -354,8 +362,13 @@ def test_raising_needs_a_read_or_a_right_to_read_and_reveals_no_existence(
         refused(demo.post(RAISE, no_purpose, token=stranger, purpose=None))["extensions"]["code"]
         == "FORBIDDEN"
     )
-    # may read it now (unconditional item, a purpose declared): allowed without a prior read
-    oid = raise_on(demo, stranger, ORGS[254], "name", purpose="核验企业名称")
+    # hubei reads unconditional items on application: without one, name may not be read now
+    unapproved = token_for(demo, fresh_department(), "consumer")
+    error = refused(demo.post(RAISE, {**no_purpose, "subject": ORGS[254]}, token=unapproved))
+    assert error == refused(demo.post(RAISE, {**no_purpose, "subject": absent}, token=unapproved))
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    # may read it now (unconditional item, the purpose applied for): allowed without a prior read
+    oid = raise_on(demo, stranger, ORGS[254], "name", purpose=DEMO_PURPOSE)
     answer(demo, tokens["amr"], oid)
     bad = [
         ({"item": "innerNote"}, "BAD_REQUEST"),
@@ -414,7 +427,7 @@ def amr_stats(demo: DemoServer, token: str) -> dict[str, Any]:
 
 def test_changes_query_lists_only_subjects_read(demo: DemoServer, tokens: dict[str, str]) -> None:
     since = dt.datetime.now(dt.UTC).isoformat()
-    reader = token_for(demo, fresh_department(), "consumer")
+    reader = reader_token(demo)
     read_name(demo, reader, ORGS[260])
     notified = ok(
         demo.post(
@@ -430,7 +443,7 @@ def test_changes_query_lists_only_subjects_read(demo: DemoServer, tokens: dict[s
     ]
     unknown = refused(demo.post(CHANGES, {"resource": "nope.nothing"}, token=reader))
     assert unknown["extensions"]["code"] == "BAD_REQUEST" and "nope.nothing" in unknown["message"]
-    never = token_for(demo, fresh_department(), "consumer")
+    never = reader_token(demo)
     assert ok(demo.post(CHANGES, {"resource": AMR_RID, "since": since}, token=never))["data"]["changes"] == []
 
 
@@ -470,7 +483,7 @@ def test_late_notices_are_counted_per_provider(demo: DemoServer, tokens: dict[st
 
 def test_cli_notify_change_is_stored_and_reaches_the_changes_query(demo: DemoServer) -> None:
     since = dt.datetime.now(dt.UTC).isoformat()
-    reader = token_for(demo, fresh_department(), "consumer")
+    reader = reader_token(demo)
     read_name(demo, reader, ORGS[264])
     out = demo.cli(
         "notify-change",
@@ -540,7 +553,7 @@ async def test_subscription_pushes_only_subjects_read_and_never_values(
     demo: DemoServer, tokens: dict[str, str], stored: Callable[..., Any]
 ) -> None:
     department, since = fresh_department(), dt.datetime.now(dt.UTC).isoformat()
-    reader = token_for(demo, department, "consumer")
+    reader = reader_token(demo, department)
     canary, read, unread = ORGS[270], ORGS[271], ORGS[272]
     for code in (canary, read):
         read_name(demo, reader, code)
@@ -633,7 +646,7 @@ def test_changes_never_name_items_without_a_grant_nor_resources_no_longer_readab
     demo: DemoServer, tokens: dict[str, str], grant_to: Callable[..., Any]
 ) -> None:
     since = dt.datetime.now(dt.UTC).isoformat()
-    reader = token_for(demo, fresh_department(), "consumer")
+    reader = reader_token(demo)
     read_name(demo, reader, ORGS[280])  # name is unconditional; legal_representative is not
     for items in (["legal_representative"], ["name", "legal_representative"], None):
         notify(demo, tokens["amr"], AMR_RID, [ORGS[280]], items)
@@ -653,7 +666,7 @@ def test_changes_never_name_items_without_a_grant_nor_resources_no_longer_readab
 async def test_a_notice_of_items_without_a_grant_is_not_pushed(
     demo: DemoServer, tokens: dict[str, str]
 ) -> None:
-    reader = token_for(demo, fresh_department(), "consumer")
+    reader = reader_token(demo)
     canary, read = ORGS[281], ORGS[282]
     for code in (canary, read):
         read_name(demo, reader, code)
@@ -666,7 +679,7 @@ async def test_a_notice_of_items_without_a_grant_is_not_pushed(
 
 
 def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dict[str, str]) -> None:
-    consumer = token_for(demo, fresh_department(), "consumer")
+    consumer = reader_token(demo)
     code = ORGS[283]
     read_name(demo, consumer, code)
     first = raise_on(demo, consumer, code, "name")
@@ -675,8 +688,8 @@ def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dic
         error = refused(demo.post(RAISE, again, token=consumer))
         assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["objection"] == first
         assert first in error["message"]
-        stranger = token_for(demo, fresh_department(), "consumer")
-        other = raise_on(demo, stranger, code, "name", purpose="核验企业名称")  # its own objection
+        stranger = reader_token(demo)
+        other = raise_on(demo, stranger, code, "name", purpose=DEMO_PURPOSE)  # its own objection
         answer(demo, tokens["amr"], other)
     finally:
         answer(demo, tokens["amr"], first)
@@ -684,7 +697,7 @@ def test_one_open_objection_per_consumer_and_value(demo: DemoServer, tokens: dic
 
 
 def test_reasons_may_span_lines_and_hold_ideographic_spaces(demo: DemoServer, tokens: dict[str, str]) -> None:
-    consumer = token_for(demo, fresh_department(), "consumer")
+    consumer = reader_token(demo)
     code = ORGS[284]
     read_name(demo, consumer, code)
     reason = "名称有误：\n营业执照显示\u3000“某某有限公司”"  # as typed by a Chinese input method
@@ -699,6 +712,7 @@ def test_reasons_may_span_lines_and_hold_ideographic_spaces(demo: DemoServer, to
 
 async def test_a_subscription_ends_when_its_token_expires(demo: DemoServer, tokens: dict[str, str]) -> None:
     department, since = fresh_department(), dt.datetime.now(dt.UTC).isoformat()
+    approve_unconditional_for(demo, department)  # hubei: name is read on application
     reader = load_signer(demo.data_dir).issue(department, ["consumer"], ttl=4)
     canary, read = ORGS[285], ORGS[286]
     for code in (canary, read):
@@ -721,7 +735,7 @@ def test_a_compare_on_a_match_only_resource_is_no_holding_a_notice_could_betray(
     demo: DemoServer, tokens: dict[str, str]
 ) -> None:
     since = dt.datetime.now(dt.UTC).isoformat()
-    comparer = token_for(demo, fresh_department(), "consumer")
+    comparer = reader_token(demo)
     person = demo.info["samples"]["persons"][8]
     claims = {"resource": "psb.resident", "subject": person, "claims": {"name": "张三"}}
     assert "found" not in compare(demo, comparer, claims)  # match_only: existence is not told

@@ -30,6 +30,7 @@ from gateway.demo import AMR, TAX, WUHAN_DISTRICTS, organization_codes
 from policies.catalog import Mask
 from policies.codes import make_uscc
 from tests.conftest import DemoServer
+from tests.e2e.conftest import approve_unconditional_for
 
 pytestmark = pytest.mark.e2e
 
@@ -171,7 +172,7 @@ def conditional_resources(demo: DemoServer, token: str) -> list[Found]:
             share = next((d for d in field.directives or () if d.name.value == "share"), None)
             cls = next((a.value for a in share.arguments if a.name.value == "class"), None) if share else None
             if cls is not None and getattr(cls, "value", None) == "CONDITIONAL" and field.description:
-                item = re.match(r".*?\((\w+)\)\. Class: conditional", field.description.value, re.S)
+                item = re.match(r".*?\((\w+)\)\. Class: \S+ \(conditional\)", field.description.value, re.S)
                 assert item, field.description.value
                 conditional[item.group(1)] = field.name.value
         if conditional:
@@ -227,6 +228,7 @@ def test_a_consumer_applies_is_granted_with_conditions_reads_under_them_until_re
 ):
     department = fresh_department()
     token, client_id = consumer_token(demo, department)
+    approve_unconditional_for(demo, department)  # hubei: unconditional items by application (art. 13)
 
     # 1. find a conditional resource of the AMR department in the schema
     found = {f.resource: f for f in conditional_resources(demo, token)}
@@ -272,7 +274,8 @@ def test_a_consumer_applies_is_granted_with_conditions_reads_under_them_until_re
     assert decided["grantId"] and decided["notifiedAt"]
     grant_id = decided["grantId"]
 
-    [grant] = data(post(demo, GRANTS, {"resource": amr.resource}, token=token))["grants"]
+    grants = data(post(demo, GRANTS, {"resource": amr.resource}, token=token))["grants"]
+    [grant] = [g for g in grants if g["id"] == grant_id]  # beside its application for unconditional items
     assert grant == {
         "id": grant_id,
         "consumer": department,

@@ -241,6 +241,7 @@ STATEFUL = {
         str(CATALOG),
     ],
     ("report",): ["--year", "2026", "--catalog", str(CATALOG)],
+    ("onboard",): [CONSUMER, "--commitment", "承诺", "--catalog", str(CATALOG)],
 }
 MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
 STATELESS = {("catalog", "check")}

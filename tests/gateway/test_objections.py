@@ -28,8 +28,8 @@ from gateway.audit import AuditEvent, AuditLog
 from gateway.changes import ChangeNotices, ChangePoller, ChangeRelay, ChangeRow
 from gateway.holders import Holdings, subjects_read
 from gateway.objections import ObjectionEventRow, ObjectionRow, Objections
-from gateway.platform import PlatformDB
-from policies.catalog import Catalog, load_catalog
+from gateway.platform import PlatformDB, new_grant_row
+from policies.catalog import Catalog, Share, load_catalog
 from policies.codes import make_uscc
 from policies.decision import Consumer
 from policies.objections import ObjectionStatus, Outcome, Raised, objection_limit
@@ -92,6 +92,16 @@ def service(
     return found
 
 
+async def applied(platform: PlatformDB, catalog: Catalog, department: str) -> None:
+    """The platform's grant on acceptance of ``department``'s application for RID's
+    unconditional items, purpose 核验, in force at the fixed clock (hubei reads unconditional
+    items on application: Hubei art. 13, 21)."""
+    resource = catalog.resources[RID]
+    items = [item.name for item in resource.items if item.share is Share.UNCONDITIONAL]
+    start, until = FRIDAY - dt.timedelta(days=30), FRIDAY + dt.timedelta(days=365)
+    await platform.add_grant(new_grant_row(department, RID, items, "核验", until, valid_from=start))
+
+
 def actor(department: str, *roles: str) -> Actor:
     return Actor(Consumer(department, "client-1", frozenset(roles)))
 
@@ -145,9 +155,13 @@ async def test_deadline_overdue_answer_and_counts(
 
 async def test_hubei_uses_the_default_marked_non_statutory(platform: PlatformDB, catalog: Catalog) -> None:
     objections = service(platform, catalog, "hubei", Clock(FRIDAY), None)
+    raised = Raised(RID, code(101), "name", "有误")
+    with pytest.raises(Forbidden):  # hubei: no application, so it may not read name now
+        await objections.raise_objection(actor(code(2), "consumer"), raised, "核验")
+    await applied(platform, catalog, code(2))
     row = await objections.raise_objection(
-        actor(code(2), "consumer"), Raised(RID, code(101), "name", "有误"), "核验"
-    )  # may read it now: an unconditional item, a purpose declared
+        actor(code(2), "consumer"), raised, "核验"
+    )  # may read it now: an unconditional item applied for, a purpose declared
     assert (row.due, row.statutory) == (dt.date(2025, 1, 15), False)
     assert "promptly" in row.basis and "art. 23" in row.basis
 
@@ -190,6 +204,7 @@ async def test_bad_input_is_refused_and_stores_nothing(platform: PlatformDB, cat
 async def test_open_for_is_at_most_one_statement(platform: PlatformDB, catalog: Catalog) -> None:
     objections = service(platform, catalog, "hubei", Clock(FRIDAY), None)
     consumer = actor(code(6), "consumer")
+    await applied(platform, catalog, code(6))
     ids = [
         (await objections.raise_objection(consumer, Raised(RID, code(200 + n), "name", "x"), "核验")).id
         for n in range(3)
@@ -220,6 +235,7 @@ async def test_objections_raised_elsewhere_are_marked_within_the_refresh(
     elsewhere = service(platform, catalog, "hubei", Clock(FRIDAY), None)  # another gateway process
     pair = (RID, code(210))
     assert await here.open_for({pair}) == {}
+    await applied(platform, catalog, code(7))
     row = await elsewhere.raise_objection(actor(code(7), "consumer"), Raised(*pair, "name", "x"), "核验")
     here.refresh_seconds = 0.0  # as a second later
     assert await here.open_for({pair}) == {pair: {"name": row.id}}

@@ -946,3 +946,63 @@ async def test_an_approval_narrowing_the_period_in_china_time(workflow: Workflow
     await workflow.decide(AMR_PROVIDER, app_id, True, ["同意"], Approval(valid_until=narrowed))
     grant = (await grant_row(platform, (await stored(platform, app_id)).grant_id or "")).to_grant()
     assert grant.valid_until == (narrowed - dt.timedelta(hours=8)).replace(tzinfo=dt.UTC)
+
+
+# --- issue 10 section 2: profile rules in the workflow -----------------------------------------
+
+
+async def test_zhengzhou_sets_no_deadline_so_an_undecided_application_may_be_escalated_at_once(
+    make_workflow: MakeWorkflow, platform: PlatformDB
+):
+    """Zhengzhou art. 18: conditions per the competent organ, disputes to the authority; with no
+    decision deadline an undecided application could otherwise wait for ever."""
+    workflow = make_workflow("zhengzhou")
+    applicant = consumer_actor()
+    row = await workflow.submit(applicant, application())  # no platform check step: accepted
+    assert (row.status, row.decide_due) == ("accepted", None)
+    assert (await workflow.escalate(applicant, row.id, ["十个月未答复"])).status == "escalated"
+
+
+async def test_under_hubei_an_accepted_application_on_time_still_cannot_be_escalated(workflow: Workflow):
+    app_id = await accepted(workflow, applicant := consumer_actor())
+    with pytest.raises(BadRequest):
+        await workflow.escalate(applicant, app_id, ["太慢"])
+
+
+async def test_under_sanya_a_refusal_waits_for_the_operators_consent(
+    make_workflow: MakeWorkflow, platform: PlatformDB
+):
+    """Sanya art. 12: 不同意提供信息的,应当书面说明理由并征得信息化主管部门同意."""
+    workflow = make_workflow("sanya")
+    applicant = consumer_actor()
+    row = await workflow.submit(applicant, application())
+    pending = await workflow.decide(AMR_PROVIDER, row.id, False, ["涉及商业秘密"], Approval())
+    assert (pending.status, pending.reasons) == ("refusal_pending", ["涉及商业秘密"])
+    with pytest.raises(BadRequest):  # not final: nothing to escalate yet
+        await workflow.escalate(applicant, row.id, ["不服"])
+    with pytest.raises(Forbidden):
+        await workflow.confirm_refusal(AMR_PROVIDER, row.id, True, [])
+    with pytest.raises(BadRequest):  # withholding consent needs reasons
+        await workflow.confirm_refusal(OPERATOR, row.id, False, [" "])
+    back = await workflow.confirm_refusal(OPERATOR, row.id, False, ["理由不充分,请重新审核"])
+    assert back.status == "accepted" and back.decided_at is None
+    await workflow.decide(AMR_PROVIDER, row.id, False, ["确属商业秘密"], Approval())
+    final = await workflow.confirm_refusal(OPERATOR, row.id, True, [])
+    assert (final.status, final.reasons, final.decided_by) == ("refused", ["确属商业秘密"], AMR_DEPT)
+    assert [e.action for e in await workflow.history(row.id)] == [
+        "submit", "accept", "refuse", "withhold_consent", "refuse", "confirm_refusal", "notify",
+    ]  # fmt: skip
+    assert await platform.grants_for(applicant.consumer.department) == []
+    assert (await workflow.escalate(applicant, row.id, ["不服"])).status == "escalated"  # now final
+
+
+async def test_under_other_profiles_a_refusal_is_final_at_once(make_workflow: MakeWorkflow):
+    for profile in ("hubei", "shanghai", "zhejiang", "zhengzhou"):
+        workflow = make_workflow(profile)
+        row = await workflow.submit(consumer_actor(), application())
+        if row.status == "submitted":
+            await workflow.check(OPERATOR, row.id, True, [])
+        refused_row = await workflow.decide(AMR_PROVIDER, row.id, False, ["不符合条件"], Approval())
+        assert refused_row.status == "refused", profile
+        with pytest.raises(BadRequest):
+            await workflow.confirm_refusal(OPERATOR, row.id, True, [])

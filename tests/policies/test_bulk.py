@@ -38,8 +38,24 @@ def grant(items: tuple[str, ...], modes: tuple[Mode, ...] = (Mode.BULK,), **cond
     )  # fmt: skip
 
 
+def applied(resource: str = AMR) -> Grant:
+    """The demo's profile (hubei) reads unconditional items on application (art. 13): the
+    platform's grant of the resource's unconditional items, as ``govshare demo`` makes it."""
+    unconditional = [i.name for i in CATALOG.resources[resource].items if i.share.value == "unconditional"]
+    return Grant(
+        "app-u", DRC.code, resource, frozenset(unconditional), frozenset(Mode), "另一用途",
+        NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=1), application="app-u",
+    )  # fmt: skip
+
+
+def test_without_an_application_unconditional_items_are_not_exported_under_hubei() -> None:
+    codes = [e.code for e in plan_export(REQUEST, CATALOG, AMR, ("name",), []).refusals]
+    assert codes == ["APPLICATION_REQUIRED", "APPLICATION_REQUIRED"]  # the key and the item
+
+
 CASES = [
-    # (resource, items, grants, expected refusal codes in item order, or [] when allowed)
+    # (resource, items, grants, expected refusal codes in item order, or [] when allowed);
+    # each with the platform's grant of the unconditional items (``applied``)
     (AMR, ("name", "status"), [], []),
     (AMR, ("name", "inner_note"), [], ["NOT_SHARED"]),
     (AMR, ("inner_note",), [grant(("inner_note",))], ["NOT_SHARED"]),
@@ -54,13 +70,13 @@ CASES = [
 
 @pytest.mark.parametrize(("resource", "items", "grants", "codes"), CASES)
 def test_refusals(resource: str, items: tuple[str, ...], grants: list[Grant], codes: list[str]) -> None:
-    plan = plan_export(REQUEST, CATALOG, resource, items, grants)
+    plan = plan_export(REQUEST, CATALOG, resource, items, [*grants, applied(resource)])
     assert [error.code for error in plan.refusals] == codes
     assert plan.items[0] == CATALOG.resources[resource].key  # the key always leads
 
 
 def test_refusal_carries_the_graphql_field_detail() -> None:
-    (error,) = plan_export(REQUEST, CATALOG, AMR, ("inner_note",), []).refusals
+    (error,) = plan_export(REQUEST, CATALOG, AMR, ("inner_note",), [applied()]).refusals
     assert error.extensions["item"] == "inner_note" and error.extensions["field"] == "innerNote"
     assert error.extensions["basis"] == CATALOG.resources[AMR].items_by_name["inner_note"].basis
     assert error.extensions["provider"] == CATALOG.resources[AMR].provider
@@ -79,12 +95,13 @@ def test_purpose_required() -> None:
 
 def test_masked_key_refuses_the_export() -> None:
     masked = grant(("address",), masks={"uscc": Mask(6, 0)})
-    (error,) = plan_export(REQUEST, CATALOG, AMR, ("address",), [masked]).refusals
+    (error,) = plan_export(REQUEST, CATALOG, AMR, ("address",), [masked, applied()]).refusals
     assert error.code == "FORBIDDEN" and error.extensions["item"] == "uscc"
 
 
 def test_unconditional_rows_are_never_left_out() -> None:
-    plan = plan_export(REQUEST, CATALOG, AMR, ("name",), [])
+    plan = plan_export(REQUEST, CATALOG, AMR, ("name",), [applied()])
+    assert not plan.refusals
     assert not plan.per_row
     assert all(plan.row_access(code) is not None for code in CODES)
 
@@ -101,7 +118,7 @@ def test_rows_shown_only_inside_the_grant_divisions(
     regions: list[str], keep: tuple[int, int], code: str
 ) -> None:
     scoped = grant(("address",), regions=tuple(regions), masks={"address": Mask(*keep)})
-    plan = plan_export(REQUEST, CATALOG, AMR, ("address", "name"), [scoped])
+    plan = plan_export(REQUEST, CATALOG, AMR, ("address", "name"), [scoped, applied()])
     assert not plan.refusals
     access = plan.row_access(code)
     inside = not regions or code[2:8].startswith(tuple(regions))
@@ -143,9 +160,9 @@ STILL = [
 
 @pytest.mark.parametrize(("items", "before", "after", "at", "code"), STILL)
 def test_an_export_is_cut_when_the_grants_it_rests_on_no_longer_hold(items, before, after, at, code):
-    plan = plan_export(REQUEST, CATALOG, AMR, items, before)
+    plan = plan_export(REQUEST, CATALOG, AMR, items, [*before, applied()])  # hubei: by application
     assert not plan.refusals
-    refusal = still_granted(plan, CATALOG, after, at)
+    refusal = still_granted(plan, CATALOG, [*after, applied()], at)
     assert (refusal.code if refusal else None) == code
 
 

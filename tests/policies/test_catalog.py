@@ -150,18 +150,14 @@ def test_a_resource_level_basis_satisfies_a_not_shared_item(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("term", "share"),
-    [
+    [  # the template's profile is hubei: its terms (art. 7, 8, 11) and the English values
         ("有条件共享", Share.CONDITIONAL),
-        ("受限共享类", Share.CONDITIONAL),
-        ("按需共享", Share.CONDITIONAL),
-        ("附条件共享类", Share.CONDITIONAL),
+        ("有条件共享类", Share.CONDITIONAL),
         ("CONDITIONAL", Share.CONDITIONAL),
         ("不予共享", Share.NOT_SHARED),
-        ("非共享类", Share.NOT_SHARED),
-        ("不共享", Share.NOT_SHARED),
-        ("普遍共享", Share.UNCONDITIONAL),
+        ("不予共享类", Share.NOT_SHARED),
         ("无条件共享", Share.UNCONDITIONAL),
-        ("非受限共享类", Share.UNCONDITIONAL),
+        ("无条件共享类", Share.UNCONDITIONAL),
         ("Unconditional", Share.UNCONDITIONAL),
     ],
 )
@@ -173,7 +169,7 @@ def test_profile_share_terms_are_accepted(tmp_path: Path, term: str, share: Shar
 
 
 def test_a_profile_term_works_as_resource_default(tmp_path: Path) -> None:
-    extra = "    share: 受限共享类\n    condition: 用于信用监管\n"
+    extra = "    share: 有条件共享\n    condition: 用于信用监管\n"
     text = TEMPLATE.format(share="无条件共享", condition="", extra=extra).replace(
         ", share: unconditional}", "}"
     )

@@ -22,7 +22,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from errors import ConditionalAccessRequired, ModeNotAllowed, NotShared
+from errors import ApplicationRequired, ConditionalAccessRequired, ModeNotAllowed, NotShared
 from policies.catalog import Catalog, Department, Item, Resource
 from policies.compare import (
     budgets_guesses,
@@ -33,6 +33,7 @@ from policies.compare import (
     normalize_text,
 )
 from policies.decision import AccessRequest, Consumer, Grant, decide_item, share_in_mode
+from policies.profile import load_profile, profile_names
 from policies.share import Mode, Share
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "compare_cases.yaml").read_text(encoding="utf-8"))
@@ -162,12 +163,12 @@ MODE_SETS = st.sets(st.sampled_from(list(Mode)), min_size=1)
 GRANT_MODES = st.one_of(st.none(), st.sets(st.sampled_from(list(Mode)), min_size=1))
 
 
-def _catalog(one: Item, modes: frozenset[Mode]) -> tuple[Catalog, Resource]:
+def _catalog(one: Item, modes: frozenset[Mode], profile: str = "hubei") -> tuple[Catalog, Resource]:
     key = Item("uscc", "code", "string", Share.UNCONDITIONAL)
     resource = Resource("amr.reg", "c", "n", PROVIDER, "organization", "uscc", Share.UNCONDITIONAL,
                         (key, one), {}, modes=modes)  # fmt: skip
     department = Department(PROVIDER, "amr", "420000", "province", {"kind": "mock"})
-    return Catalog("hubei", {PROVIDER: department}, {resource.id: resource}), resource
+    return Catalog(profile, {PROVIDER: department}, {resource.id: resource}), resource
 
 
 def _grant(modes: set[Mode]) -> Grant:
@@ -175,25 +176,31 @@ def _grant(modes: set[Mode]) -> Grant:
                  NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=1))  # fmt: skip
 
 
-@given(SHARES, COMPARE_CLASSES, MODE_SETS, GRANT_MODES)
+@given(SHARES, COMPARE_CLASSES, MODE_SETS, GRANT_MODES, st.sampled_from(profile_names()))
 def test_the_compare_decision_follows_the_rule(
-    share: Share, compare: Share | None, modes: set[Mode], granted: set[Mode] | None
+    share: Share, compare: Share | None, modes: set[Mode], granted: set[Mode] | None, profile: str
 ) -> None:
     if share is Share.NOT_SHARED and compare is not None:
         compare = None  # the catalog refuses compare: on a non-shared item
     condition = "用于核验" if Share.CONDITIONAL in (share, compare) else None
     one = Item("x", "x", "string", share, condition=condition, basis="法", compare=compare)
-    catalog, resource = _catalog(one, frozenset(modes))
+    catalog, resource = _catalog(one, frozenset(modes), profile)
     grants = [_grant(granted)] if granted else []
     request = AccessRequest(CONSUMER, PURPOSE, Mode.COMPARE, NOW)
+    # hubei, zhejiang: unconditional items too need an approved application (issue 10 section 2)
+    on_application = load_profile(profile).access.unconditional_on_application
     refusal = decide_item(request, catalog, resource, one, grants)
     # the model, written from the issue's words
     if share is Share.NOT_SHARED:
         assert isinstance(refusal, NotShared)
     elif Mode.COMPARE not in modes:
         assert isinstance(refusal, ModeNotAllowed)
-    elif (compare or share) is Share.UNCONDITIONAL or (granted and Mode.COMPARE in granted):
-        assert refusal is None  # open for comparing, or a grant covers mode compare
+    elif granted and Mode.COMPARE in granted:
+        assert refusal is None  # a grant covers mode compare
+    elif (compare or share) is Share.UNCONDITIONAL and not on_application:
+        assert refusal is None  # open for comparing
+    elif (compare or share) is Share.UNCONDITIONAL:
+        assert isinstance(refusal, ApplicationRequired)
     else:
         assert isinstance(refusal, ConditionalAccessRequired)
 

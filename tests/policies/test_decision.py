@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from errors import (
     AccessDenied,
+    ApplicationRequired,
     BadRequest,
     ConditionalAccessRequired,
     GrantExpired,
@@ -37,6 +38,7 @@ from policies.decision import (
     plan_access,
     same_purpose,
 )
+from policies.profile import load_profile, profile_names
 from policies.share import Mode, Share
 
 NOW = dt.datetime(2025, 6, 2, 10, 0, tzinfo=dt.UTC)
@@ -141,7 +143,8 @@ def catalogs(draw: st.DrawFn) -> Catalog:
     count = draw(st.integers(min_value=1, max_value=3))
     found = [draw(resources(i)) for i in range(count)]
     departments = {code: department(code) for code in (PROVIDER, *CONSUMERS)}
-    return Catalog("hubei", departments, {r.id: r for r in found})
+    profile = draw(st.sampled_from(profile_names()))  # open or on_application (issue 10 section 2)
+    return Catalog(profile, departments, {r.id: r for r in found})
 
 
 @st.composite
@@ -197,6 +200,7 @@ def worlds(draw: st.DrawFn) -> World:
         mode=mode,
         now=NOW,
         application_id=draw(st.sampled_from(application_ids)),
+        onboarded=True,  # onboarding (Sanya art. 12) is tested in tests/policies/test_profile_rules.py
     )
     wanted: dict[str, list[str]] = {}
     for rid, resource in catalog.resources.items():
@@ -217,8 +221,10 @@ def expected_code(world: World, resource: Resource, item: Item) -> str | None:
         return "NOT_SHARED"
     if request.mode not in resource.modes:
         return "MODE_NOT_ALLOWED"
-    if item.share is Share.UNCONDITIONAL:
+    on_application = load_profile(world.catalog.profile).access.unconditional_access == "on_application"
+    if item.share is Share.UNCONDITIONAL and not on_application:
         return None
+    refused = "APPLICATION_REQUIRED" if item.share is Share.UNCONDITIONAL else "CONDITIONAL_ACCESS_REQUIRED"
     covering = [
         g
         for g in world.grants
@@ -227,25 +233,26 @@ def expected_code(world: World, resource: Resource, item: Item) -> str | None:
         and item.name in g.items
         and request.mode in g.modes
     ]
-    defects = {g.id: model_defects(world, g) for g in covering}
+    defects = {g.id: model_defects(world, g, item.share is Share.UNCONDITIONAL) for g in covering}
     if any(not found for found in defects.values()):
         return None
     if not covering:
-        return "CONDITIONAL_ACCESS_REQUIRED"
+        return refused
     best = min(covering, key=lambda g: model_rank(world, g, defects[g.id]))
-    return "GRANT_EXPIRED" if defects[best.id][0] == "expired" else "CONDITIONAL_ACCESS_REQUIRED"
+    return "GRANT_EXPIRED" if defects[best.id][0] == "expired" else refused
 
 
-def model_defects(world: World, grant: Grant) -> list[str]:
+def model_defects(world: World, grant: Grant, unconditional: bool = False) -> list[str]:
     """Revoked, expired (a new grant cures it), not yet valid (waiting does), then the
-    request's own application id and purpose (the consumer cures them by itself)."""
+    request's own application id and purpose (the consumer cures them by itself); for an
+    unconditional item read on application only the grant's own state."""
     fact, app = world.facts[grant.id], world.request.application_id
     found = {
         "revoked": grant.revoked,
         "expired": fact.ends <= 0,
         "not_yet_valid": fact.starts > 0,
-        "application": app is not None and grant.id != app,
-        "purpose": fact.purpose != world.purpose,
+        "application": app is not None and grant.id != app and not unconditional,
+        "purpose": fact.purpose != world.purpose and not unconditional,
     }
     return [reason for reason, present in found.items() if present]
 
@@ -321,6 +328,9 @@ def test_a_not_shared_item_is_never_allowed(world: World, mode: Mode, named: boo
 @FEW
 @given(worlds())
 def test_an_unconditional_item_is_allowed_for_anyone_in_an_offered_mode(world: World) -> None:
+    """Where the profile says ``unconditional_access: open``; under ``on_application`` a
+    department without a grant is refused APPLICATION_REQUIRED (Hubei art. 13; Zhejiang art. 26)."""
+    open_access = load_profile(world.catalog.profile).access.unconditional_access == "open"
     for consumer in CONSUMERS:
         request = replace(world.request, consumer=Consumer(consumer, "any", frozenset()), application_id=None)
         for resource in world.catalog.resources.values():
@@ -328,7 +338,9 @@ def test_an_unconditional_item_is_allowed_for_anyone_in_an_offered_mode(world: W
                 if item.share is not Share.UNCONDITIONAL:
                     continue
                 error = decide_item(request, world.catalog, resource, item, [])
-                if request.mode in resource.modes:
+                if request.mode in resource.modes and not open_access:
+                    assert isinstance(error, ApplicationRequired)
+                elif request.mode in resource.modes:
                     assert error is None
                 else:
                     assert isinstance(error, ModeNotAllowed)
@@ -377,7 +389,7 @@ CONSUMER = CONSUMERS[0]
 PURPOSE = "行政审批核验"
 
 
-def fixed_catalog() -> Catalog:
+def fixed_catalog(profile: str = "hubei") -> Catalog:
     items = (
         make_item("uscc", Share.UNCONDITIONAL),
         Item("legal_rep", "法定代表人", "string", Share.CONDITIONAL, condition="用于审批核验"),
@@ -389,7 +401,7 @@ def fixed_catalog() -> Catalog:
         source={"table": "enterprise"}, modes=frozenset({Mode.QUERY, Mode.COMPARE}),
     )  # fmt: skip
     departments = {code: department(code) for code in (PROVIDER, *CONSUMERS)}
-    return Catalog("hubei", departments, {AMR: resource})
+    return Catalog(profile, departments, {AMR: resource})
 
 
 def grant(**changes: object) -> Grant:
@@ -543,7 +555,9 @@ def test_not_shared_cites_the_basis(mode: Mode) -> None:
 
 
 def test_a_plan_lists_every_denial_and_fetches_only_allowed_items() -> None:
-    result = plan_access(ask(), fixed_catalog(), {AMR: ["inner_note", "uscc", "legal_rep", "uscc"]}, [])
+    # shanghai: unconditional items are open (art. 14); under hubei uscc would need a grant too
+    catalog = fixed_catalog("shanghai")
+    result = plan_access(ask(), catalog, {AMR: ["inner_note", "uscc", "legal_rep", "uscc"]}, [])
     decided = result.resources[AMR]
     assert decided.allowed == ("uscc",)
     assert set(decided.denied) == {"inner_note", "legal_rep"}

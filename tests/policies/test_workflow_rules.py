@@ -193,7 +193,7 @@ def test_require_status_lists_the_allowed_statuses():
 
 
 def test_open_statuses():
-    assert {Status.SUBMITTED, Status.ACCEPTED, Status.ESCALATED} == OPEN
+    assert {Status.SUBMITTED, Status.ACCEPTED, Status.ESCALATED, Status.REFUSAL_PENDING} == OPEN
 
 
 # --- check_submission ------------------------------------------------------------
@@ -282,3 +282,15 @@ def test_a_grant_region_outside_every_province_is_refused(region: str):
 )
 def test_all_unconditional(catalog: Catalog, resource: str, items: list[str], expected: bool):
     assert all_unconditional(catalog, resource, items) is expected
+
+
+def test_an_item_unconditional_for_comparing_only_is_the_platforms_to_grant_in_compare_only():
+    """Hubei art. 12, 21: the platform grants unconditional data; ``compare: unconditional``
+    makes an item so in mode compare only (policies.decision.share_in_mode)."""
+    from gateway.demo import CATALOG_FILE
+
+    demo = load_catalog(CATALOG_FILE)
+    assert all_unconditional(demo, "psb.resident", ["name"], [Mode.COMPARE])
+    assert not all_unconditional(demo, "psb.resident", ["name"], [Mode.QUERY])
+    assert not all_unconditional(demo, "psb.resident", ["name"], [Mode.QUERY, Mode.COMPARE])
+    assert all_unconditional(demo, "psb.resident", ["gender"], [Mode.QUERY, Mode.COMPARE])

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from errors import SourceUnavailable
 from gateway.app import Gateway
+from gateway.platform import new_grant_row
 from gateway.settings import Settings
 from policies.decision import Consumer
 from resolvers.context import RequestContext
 from tests.conftest import CATALOG
+
+CONSUMER = "11420100MB0000043N"
+
+
+async def applied(gateway: Gateway) -> None:
+    """The test catalog's profile (hubei) reads unconditional items on application (art. 13):
+    the consumer holds the platform's grant of every organization resource's key."""
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    for resource in gateway.catalog.resources_on("organization"):
+        row = new_grant_row(CONSUMER, resource.id, [resource.key], "核验", until, list(resource.modes))
+        await gateway.platform.add_grant(row)
+
 
 KNOWN = "91420100MA4K00010R"  # in the test catalog's enterprise and tax tables
 QUERY = "query($c: USCC!) { organization(code: $c) { code } }"
@@ -21,7 +35,8 @@ async def exists(catalog_text: str, tmp_path: Path) -> object:
     gateway = await Gateway.start(
         Settings.load({"GOVSHARE_AUDIT": "off"}, data=str(tmp_path), catalog=str(path))
     )
-    consumer = Consumer("11420100MB0000043N", "test", frozenset({"consumer"}))
+    await applied(gateway)
+    consumer = Consumer(CONSUMER, "test", frozenset({"consumer"}))
     result = await gateway.schema.execute(
         QUERY, {"c": KNOWN}, RequestContext(gateway.federation, consumer, purpose="核验")
     )
@@ -65,7 +80,8 @@ async def existence_with(tmp_path: Path, down: set[str], code: str) -> tuple[obj
     sources = dict(gateway.federation.sources)
     sources.update({rid: _Down(rid) for rid in down})  # type: ignore[misc]
     gateway.federation.sources = sources  # type: ignore[misc]
-    consumer = Consumer("11420100MB0000043N", "test", frozenset({"consumer"}))
+    await applied(gateway)
+    consumer = Consumer(CONSUMER, "test", frozenset({"consumer"}))
     result = await gateway.schema.execute(
         QUERY, {"c": code}, RequestContext(gateway.federation, consumer, purpose="核验")
     )
@@ -88,3 +104,19 @@ async def test_a_subject_no_source_could_answer_for_is_not_said_to_exist(tmp_pat
 async def test_one_source_holding_the_subject_answers_even_if_another_is_down(tmp_path: Path):
     organization, codes = await existence_with(tmp_path, {"tax.tax_credit"}, KNOWN)
     assert organization == {"code": KNOWN} and codes == []
+
+
+async def test_before_an_application_every_code_gets_the_same_answer(tmp_path: Path):
+    """Hubei art. 13: without an approved application nothing tells whether a code exists."""
+    gateway = await Gateway.start(
+        Settings.load({"GOVSHARE_AUDIT": "off"}, data=str(tmp_path), catalog=str(CATALOG))
+    )
+    consumer = Consumer(CONSUMER, "test", frozenset({"consumer"}))
+    answers = []
+    for code in (KNOWN, UNKNOWN):
+        result = await gateway.schema.execute(
+            QUERY, {"c": code}, RequestContext(gateway.federation, consumer, purpose="核验")
+        )
+        answers.append(result.data)
+    await gateway.close()
+    assert answers == [{"organization": {"code": KNOWN}}, {"organization": {"code": UNKNOWN}}]

@@ -3,6 +3,7 @@ of the operation that made them (connectors.forwarding), and nothing outlives th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from connectors.base import Binding, Row
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from connectors.mock import MockConnector
 from gateway.app import Gateway
+from gateway.platform import new_grant_row
 from gateway.settings import Settings
 from policies.decision import Consumer
 from resolvers.batching import ResourceSource
@@ -38,7 +40,13 @@ async def test_each_source_call_carries_the_operations_consumer(tmp_path: Path) 
     gateway = await Gateway.start(
         Settings.load({"GOVSHARE_AUDIT": "off"}, data=str(tmp_path), catalog=str(CATALOG))
     )
-    try:
+    try:  # the test catalog is hubei's: the consumer reads unconditional items on application (art. 13)
+        amr = gateway.catalog.resources["amr.enterprise_registration"]
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        unconditional = [i.name for i in amr.items if i.share.value == "unconditional"]
+        await gateway.platform.add_grant(
+            new_grant_row("11420100MB0000043N", amr.id, unconditional, "核验", until)
+        )
         old = gateway.federation.sources["amr.enterprise_registration"]
         assert isinstance(old.connector, MockConnector)
         upstream = Upstream(old.connector.tables)
