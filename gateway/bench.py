@@ -124,9 +124,11 @@ class HTTPConnection:
         return b" 200 " in status and b'"errors"' not in payload
 
 
-def query_sender(url: str, headers: dict[str, str], connections: int) -> Callable[[str], Awaitable[None]]:
-    """``one(code)``: POST the one-organization query for ``code`` on a free keep-alive
-    connection of a pool of ``connections`` to ``url``."""
+def query_sender(
+    url: str, headers: dict[str, str], connections: int, query: str = QUERY
+) -> Callable[[str], Awaitable[None]]:
+    """``one(code)``: POST ``query`` (default: the one-organization query) for ``$code`` on a
+    free keep-alive connection of a pool of ``connections`` to ``url``."""
     host, port = url.split("//")[1].split("/")[0].split(":")
     pool: asyncio.Queue[HTTPConnection] = asyncio.Queue()
     for _ in range(connections):
@@ -135,7 +137,7 @@ def query_sender(url: str, headers: dict[str, str], connections: int) -> Callabl
     async def one(code: str) -> None:
         connection = await pool.get()
         try:
-            await connection.post(json.dumps({"query": QUERY, "variables": {"code": code}}).encode())
+            await connection.post(json.dumps({"query": query, "variables": {"code": code}}).encode())
         finally:
             pool.put_nowait(connection)
 

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from gateway.auth import load_signer
-from gateway.bench import HTTPConnection, Measure, _median, _wait_for_url, drive
+from gateway.bench import Measure, _median, _wait_for_url, drive, query_sender
 from gateway.cli import loop_factory
 from gateway.clients import ClientStore
 from gateway.demo import HOUSING, build_demo, organization_codes
@@ -92,21 +92,9 @@ def serve(data_dir: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Po
 
 
 def sender(url: str, token: str, connections: int) -> Callable[[str], Awaitable[None]]:
-    host, port = url.split("//")[1].split("/")[0].split(":")
     headers = {"Authorization": f"Bearer {token}", "X-Purpose": "bench", "Content-Type": "application/json",
                "X-Voucher": "off"}  # fmt: skip
-    pool: asyncio.Queue[HTTPConnection] = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(HTTPConnection(host, int(port), "/graphql", headers))
-
-    async def one(code: str) -> None:
-        connection = await pool.get()
-        try:
-            await connection.post(json.dumps({"query": QUERY, "variables": {"code": code}}).encode())
-        finally:
-            pool.put_nowait(connection)
-
-    return one
+    return query_sender(url, headers, connections, QUERY)
 
 
 async def main_async(args: argparse.Namespace) -> None:

@@ -353,21 +353,22 @@ def _narrow(row: ChangeRow, read: Collection[str], readable: Collection[str]) ->
     )
 
 
-class ChangeRelay:
-    """Pushes changes stored by other processes (``govshare notify-change``, other gateway
-    instances on the same database) to this process's subscribers: every ``interval``
-    seconds, while anyone subscribes, rows notified since the last look (less a margin for
-    clock skew between processes) that this process has not pushed yet."""
+class Periodic:
+    """A background task that runs ``round`` every ``interval`` seconds until ``stop``; a
+    platform-database error is logged (``failure``) and the next round tries again."""
 
-    MARGIN = dt.timedelta(seconds=5)
+    name = "govshare-periodic"
+    failure = "%s"
 
-    def __init__(self, notices: ChangeNotices, interval: float = 1.0) -> None:
-        self.notices, self.interval = notices, interval
-        self.since = notices.clock()
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
         self._task: asyncio.Task[None] | None = None
 
+    async def round(self) -> None:
+        raise NotImplementedError
+
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="govshare-change-relay")
+        self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -379,9 +380,29 @@ class ChangeRelay:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                await self.relay()
+                await self.round()
             except sa.exc.SQLAlchemyError as exc:  # the next round tries again
-                log.warning("change relay could not read change_notices: %s", exc.__class__.__name__)
+                log.warning(self.failure, exc.__class__.__name__)
+
+
+class ChangeRelay(Periodic):
+    """Pushes changes stored by other processes (``govshare notify-change``, other gateway
+    instances on the same database) to this process's subscribers: every ``interval``
+    seconds, while anyone subscribes, rows notified since the last look (less a margin for
+    clock skew between processes) that this process has not pushed yet."""
+
+    MARGIN = dt.timedelta(seconds=5)
+
+    name = "govshare-change-relay"
+    failure = "change relay could not read change_notices: %s"
+
+    def __init__(self, notices: ChangeNotices, interval: float = 1.0) -> None:
+        super().__init__(interval)
+        self.notices = notices
+        self.since = notices.clock()
+
+    async def round(self) -> None:
+        await self.relay()
 
     async def relay(self) -> int:
         """One look; the number of notices pushed."""
@@ -410,7 +431,7 @@ class SourceStampRow(Base):
     stamp: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class ChangePoller:
+class ChangePoller(Periodic):
     """Finds changes in sources that have an ``updated_at`` stamp: every ``interval``
     seconds (the first round after one interval, so a starting gateway is not slowed) it
     asks each such source's ``freshness``; when it moved on from the last stamp seen (kept in
@@ -419,28 +440,17 @@ class ChangePoller:
     reported again rather than missed; no item is read) are recorded, at most
     ``MAX_NOTICE_SUBJECTS`` to a change. A resource never seen before is only noted."""
 
+    name = "govshare-change-poller"
+    failure = "change poll could not use the platform database: %s"
+
     def __init__(
         self, notices: ChangeNotices, sources: Mapping[str, Any], interval: float, scan_limit: int = 1000
     ) -> None:
-        self.notices, self.sources, self.interval, self.scan_limit = notices, sources, interval, scan_limit
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(interval)
+        self.notices, self.sources, self.scan_limit = notices, sources, scan_limit
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="govshare-change-poller")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.poll()
-            except sa.exc.SQLAlchemyError as exc:  # the platform database: the next round tries again
-                log.warning("change poll could not use the platform database: %s", exc.__class__.__name__)
+    async def round(self) -> None:
+        await self.poll()
 
     async def poll(self) -> list[ChangeRow]:
         """One round over every stamped source; a failing source is logged and skipped."""
