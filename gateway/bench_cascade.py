@@ -33,8 +33,10 @@ from gateway.auth import load_signer
 from gateway.bench import Measure, _median, _wait_for_url, drive, query_sender
 from gateway.cli import loop_factory
 from gateway.clients import ClientStore
-from gateway.demo import HOUSING, build_demo, organization_codes
+from gateway.demo import BIGDATA, HOUSING, build_demo, organization_codes
+from gateway.demo_applications import approve_unconditional
 from gateway.platform import PlatformDB, default_url
+from gateway.settings import Settings
 from policies.codes import make_uscc
 
 QUERY = """query Bench($code: USCC!) { organization(code: $code) {
@@ -111,6 +113,9 @@ async def main_async(args: argparse.Namespace) -> None:
                                          "GOVSHARE_TRUSTED_GATEWAYS": json.dumps(trusted)})  # fmt: skip
     catalog = DOWNSTREAM_CATALOG.format(amr=AMR, url=up_url, audience=UPSTREAM_NAME)
     (downstream_dir / "catalog.yaml").write_text(catalog, encoding="utf-8")
+    for folder in (upstream_dir, downstream_dir):  # Hubei art. 13: the county applies at both levels
+        settings = Settings.load({}, data=str(folder))
+        await approve_unconditional(settings, (COUNTY,), BIGDATA.code, "bench")
     down, down_url = serve(downstream_dir, downstream_port, {"BENCH_CLIENT_ID": client_id,
                                                              "BENCH_CLIENT_SECRET": secret})  # fmt: skip
     try:
