@@ -39,14 +39,13 @@ from gateway.audit import AuditEvent, AuditLog, canonical_json
 from gateway.http import (
     JSONResponse,
     _context,
-    _purpose,
     _require_json,
-    _valid_or_none,
     authenticate,
     gateway_of,
     header_value,
     read_body,
     refuse_forwarding,
+    refused_event,
 )
 from gateway.json_body import refuse_duplicate_keys
 from policies.catalog import Catalog
@@ -143,15 +142,7 @@ def _refused(exc: GovshareError) -> Response:
 
 async def _audit_refusal(request: Request, error: GovshareError) -> None:
     """The call refused as a whole: an event of kind compare (answered even if not stored)."""
-    consumer = request.state.consumer
-    headers = request.headers
-    event = evidence.refused_request(
-        consumer,
-        error,
-        purpose=_purpose(_valid_or_none(headers, "x-purpose")),
-        user=_valid_or_none(headers, "x-request-user"),
-        application=_valid_or_none(headers, "x-application-id"),
-    )
+    event = refused_event(request, request.state.consumer, error)
     resource = error.extensions.get("resource")
     resources = (resource,) if isinstance(resource, str) else event.resources
     event = dataclasses.replace(event, kind="compare", mode="compare", resources=resources)

@@ -39,7 +39,7 @@ from errors import (
     shown,
 )
 from gateway import evidence, graphiql
-from gateway.audit import canonical_json, digest
+from gateway.audit import AuditEvent, canonical_json, digest
 from gateway.auth import bearer_token, issued_here, voucher_keys
 from gateway.evidence import must_record, own_errors, query_event, refusals, touches_data
 from gateway.json_body import refuse_duplicate_keys
@@ -249,15 +249,20 @@ async def _audit_refusal(request: Request, consumer: Consumer, error: GovshareEr
 
     A refused header's value is not recorded (it is what could not be stored or shown
     safely); the request's other identifying headers are, when they are valid."""
+    await evidence.record_refusal(gateway_of(request).audit, refused_event(request, consumer, error))
+
+
+def refused_event(request: Request, consumer: Consumer, error: GovshareError) -> AuditEvent:
+    """The event of a request refused as a whole, with its identifying headers where they are
+    valid (a refused header's value is never recorded); for every endpoint (GraphQL, compare)."""
     headers = request.headers
-    event = evidence.refused_request(
+    return evidence.refused_request(
         consumer,
         error,
         purpose=_purpose(_valid_or_none(headers, "x-purpose")),
         user=_valid_or_none(headers, "x-request-user"),
         application=_valid_or_none(headers, "x-application-id"),
     )
-    await evidence.record_refusal(gateway_of(request).audit, event)
 
 
 async def _audit_unreadable_accept(request: Request, error: InvalidHeader) -> None:
