@@ -29,9 +29,12 @@ these errors too and may import neither ``gateway`` nor each other.
     ├── SourceUnavailable              SOURCE_UNAVAILABLE          503
     ├── AuditUnavailable               AUDIT_UNAVAILABLE           503
     └── ConfigurationError             (not an answer: bad catalog, settings or
-        └── CatalogError                command line; names the file, path and fix)
-            └── CatalogErrors           every problem of a catalog, the first one's
-                                        file, path and fix on the error itself
+        ├── CatalogError                command line; names the file, path and fix)
+        │   └── CatalogErrors           every problem of a catalog, the first one's
+        │                               file, path and fix on the error itself
+        └── SchemaError                 the platform database's schema is behind
+                                        (`govshare db upgrade`), newer than this
+                                        version, or not one govshare made
 
 A message says what was wrong and how to fix it; ``extensions`` carries the
 machine-readable detail (resource, item, provider, rule ...). Never put a stored
@@ -216,6 +219,15 @@ class CatalogErrors(CatalogError):
         listed = "\n".join(f"  {error.message}" for error in errors)
         self.message = f"{len(errors)} problems in the catalog:\n{listed}"
         self.args = (self.message,)
+
+
+class SchemaError(ConfigurationError):
+    """The platform database's schema is not the one this version runs on (gateway.dbschema):
+    behind (the message names ``govshare db upgrade``), ahead (a newer version upgraded it),
+    or a shape no version of govshare made. ``extensions`` carries ``revision`` (stored,
+    None when none is) and ``head`` (what the code needs)."""
+
+    code = "SCHEMA_ERROR"
 
 
 def root_cause(error: BaseException) -> BaseException:

@@ -67,7 +67,7 @@ class Gateway:
         catalog = settings_catalog(settings)
         connectors = open_connectors(catalog, settings.data_dir)
         platform = PlatformDB(settings.database_url)
-        await platform.create_schema()
+        await platform.create_schema(auto_upgrade=settings.db_auto_upgrade)
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
         oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)

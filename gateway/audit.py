@@ -84,6 +84,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from errors import AuditUnavailable, BadRequest, ConfigurationError
+from gateway import dbschema
 from gateway.platform import Base, UTCDateTime, json_text
 from gateway.usage import (
     DATA_KINDS,
@@ -304,7 +305,7 @@ class AuditTables(NamedTuple):
     meta: sa.Table
 
 
-AUDIT_EVENTS, AUDIT_RESOURCES = audit_tables(Base.metadata)  # PlatformDB.create_schema makes them
+AUDIT_EVENTS, AUDIT_RESOURCES = audit_tables(Base.metadata)  # made by the migrations (gateway.dbschema)
 AUDIT_USAGE, AUDIT_META = usage_tables(Base.metadata)
 
 
@@ -510,14 +511,13 @@ class AuditLog:
         await self.close()
 
     async def start(self) -> None:
-        """Create the tables (and indexes) if needed, build the usage aggregates once for a
+        """Bring the tables to the code's revision, build the usage aggregates once for a
         trail that predates them, load this instance's chain head, start the writer."""
         if self._writer is not None:
             raise RuntimeError("this AuditLog was already started; make a new one to reopen")
-        tables = [self._events, self._resources, self._usage, self._meta]
         _check_folder(self.url)
         try:
-            await self._create_tables(tables)
+            await self._create_tables()
             await self._settle_owners()
             await self._ensure_usage()
             async with self.engine.connect() as conn:
@@ -527,9 +527,15 @@ class AuditLog:
             raise AuditUnavailable(f"the audit store {_safe_url(self.url)} cannot be opened: {exc}") from exc
         self._writer = asyncio.create_task(self._run(), name=f"audit-writer-{self.instance}")
 
-    async def _create_tables(self, tables: Sequence[sa.Table]) -> None:
-        """Create what is missing; a process starting at the same moment may win the race to
-        create a table (an error here), after which the check finds it."""
+    async def _create_tables(self) -> None:
+        """The platform's own tables come from its migrations (gateway.dbschema: a database
+        behind them is upgraded or refused, as at the gateway's start). A test's own table
+        name is created if missing; a process starting at the same moment may win the race
+        to create one (an error here), after which the check finds it."""
+        if self._events is AUDIT_EVENTS:
+            await dbschema.prepare(self.engine)
+            return
+        tables = [self._events, self._resources, self._usage, self._meta]
         for attempt in range(3):
             try:
                 async with self.engine.begin() as conn:
@@ -986,7 +992,7 @@ _OPEN_STOP: Final = month_start(9999 * 12)
 
 
 def _create(sync: sa.Connection, tables: Sequence[sa.Table]) -> None:
-    """Missing tables, and indexes added to a table since it was made (an upgraded store)."""
+    """A test's own tables (``table=``), with their indexes."""
     tables[0].metadata.create_all(sync, tables=list(tables))
     for table in tables:
         for index in table.indexes:

@@ -306,7 +306,7 @@ async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]
     _require_platform(settings)
     platform = PlatformDB(settings.database_url)
     try:
-        await platform.create_schema()
+        await platform.create_schema(auto_upgrade=settings.db_auto_upgrade)
         return await action(platform)
     finally:
         await platform.close()

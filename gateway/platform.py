@@ -1,5 +1,7 @@
 """The platform database: grants now; applications, audit and clients as they land.
 
+Its schema is kept by Alembic revisions (gateway.dbschema, gateway/migrations).
+
 SQLite in the data folder by default (``sqlite+aiosqlite:///DATA/platform.db``);
 any SQLAlchemy async URL works, PostgreSQL (``postgresql+asyncpg://...``) included.
 """
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from errors import BadRequest
+from gateway import dbschema
 from policies.catalog import Mask
 from policies.chinatime import as_utc, utc_now
 from policies.decision import Grant, GrantConditions, canonical_purpose
@@ -93,19 +96,6 @@ class GrantUsage(Base):
     subject: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
 
 
-def _add_missing_columns(connection: sa.Connection) -> None:
-    inspector = sa.inspect(connection)
-    quote = connection.dialect.identifier_preparer.quote
-    for table in Base.metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present and column.nullable:
-                kind = column.type.compile(dialect=connection.dialect)
-                connection.execute(
-                    sa.text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
-                )
-
-
 def conditions_to_json(conditions: GrantConditions) -> dict[str, Any]:
     masks = {k: {"keep_first": m.keep_first, "keep_last": m.keep_last} for k, m in conditions.masks.items()}
     return {"regions": list(conditions.regions), "masks": masks, "daily_cap": conditions.daily_cap}
@@ -141,13 +131,12 @@ class PlatformDB:
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
         self._cap_lock = asyncio.Lock()  # one instance admits one subject at a time
 
-    async def create_schema(self) -> None:
-        """Create missing tables, and add columns a newer version introduced (nullable ones).
-
-        Additive changes only; anything else needs a real migration."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-            await conn.run_sync(_add_missing_columns)
+    async def create_schema(self, *, auto_upgrade: bool = False) -> None:
+        """Bring the schema to this version's Alembic head revision, as a start may: always on
+        SQLite, on PostgreSQL only when empty or with ``auto_upgrade``
+        (``GOVSHARE_DB_AUTO_UPGRADE``); else errors.SchemaError naming ``govshare db upgrade``
+        (gateway.dbschema)."""
+        await dbschema.prepare(self.engine, auto_upgrade=auto_upgrade)
 
     async def close(self) -> None:
         await self.engine.dispose()

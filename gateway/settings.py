@@ -44,6 +44,7 @@
 | GOVSHARE_OBJECTION_DAYS | 5 | working days to answer an objection where the profile says only "promptly" |
 | GOVSHARE_NOTICE_DAYS | 2 | working days to notify a change where the profile sets no update limit |
 | GOVSHARE_CHANGE_POLL_SECONDS | 300 | how often sources with `updated_at` are polled for changes; 0 = off |
+| GOVSHARE_DB_AUTO_UPGRADE | off | `on`: a PostgreSQL platform database behind the code is upgraded at start |
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
 variable, before the expensive step runs; see ``resolvers.limits``.
@@ -122,6 +123,7 @@ class Settings:
     objection_days: int = 5  # "promptly" (及时) where the profile sets no number of working days
     change_poll_seconds: int = 300  # 0: no polling of sources for changes
     notice_days: int = 2  # working days to notify a change where the profile sets none
+    db_auto_upgrade: bool = False  # PostgreSQL: migrate at start (gateway.dbschema)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -156,6 +158,7 @@ class Settings:
             objection_days=_number("GOVSHARE_OBJECTION_DAYS", pick("objection_days", "5")),
             notice_days=_number("GOVSHARE_NOTICE_DAYS", pick("notice_days", "2")),
             change_poll_seconds=_number("GOVSHARE_CHANGE_POLL_SECONDS", pick("change_poll_seconds", "300")),
+            db_auto_upgrade=_switch("GOVSHARE_DB_AUTO_UPGRADE", pick("db_auto_upgrade", "off")),
         )
 
 
