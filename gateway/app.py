@@ -65,9 +65,8 @@ class Gateway:
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
         catalog = settings_catalog(settings)
+        platform = await open_platform(settings)  # first: a refused schema leaves nothing open
         connectors = open_connectors(catalog, settings.data_dir)
-        platform = PlatformDB(settings.database_url)
-        await platform.create_schema(auto_upgrade=settings.db_auto_upgrade)
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
         oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)
@@ -136,6 +135,18 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
+
+
+async def open_platform(settings: Settings) -> PlatformDB:
+    """The platform database at this version's schema revision (``PlatformDB.create_schema``:
+    upgraded, or errors.SchemaError naming ``govshare db upgrade``; closed again then)."""
+    platform = PlatformDB(settings.database_url)
+    try:
+        await platform.create_schema(auto_upgrade=settings.db_auto_upgrade)
+    except BaseException:
+        await platform.close()
+        raise
+    return platform
 
 
 def settings_catalog(settings: Settings) -> Catalog:

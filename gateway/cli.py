@@ -20,6 +20,7 @@ written into a new platform database, would silently reach no running gateway.
     govshare audit   verify | export [--since ISO]
     govshare voucher verify TOKEN --response FILE [--jwks FILE]
     govshare report  --year YYYY [--department USCC] [--out DIR] [--catalog PATH]
+    govshare db      upgrade [--to REV] | current | history | revision -m MESSAGE
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
-from gateway import cli_notices, cli_profiles, demo, demo_rest, logs
+from gateway import cli_db, cli_notices, cli_profiles, demo, demo_rest, logs
 from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.demo_applications import approve_demo_consumers
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     _package_parsers(commands)
     _client_and_key_parsers(commands)
     cli_notices.add_parser(commands, _command)
+    cli_db.add_parsers(commands, _command)  # govshare db upgrade | current | history | revision
     _report_parser(commands)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"

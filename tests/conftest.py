@@ -8,12 +8,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
+
+from gateway.dbschema import upgrade_url
 
 # Property tests run on shared, busy machines (CI included): a per-example deadline would
 # measure the machine, not the code, and fail at random. Examples stay bounded by max_examples.
@@ -141,10 +145,19 @@ def _healthy(graphql_url: str) -> bool:
         return False
 
 
+_UPGRADED: set[str] = set()
+
+
 def postgres_url_or_skip() -> str:
-    """The test PostgreSQL (GOVSHARE_TEST_POSTGRES_URL); CI must have one, elsewhere skip."""
+    """The test PostgreSQL (GOVSHARE_TEST_POSTGRES_URL); CI must have one, elsewhere skip.
+    Its platform schema is brought to the head once per session (`govshare db upgrade`): the
+    server is shared between runs, and a start refuses a PostgreSQL schema behind the code."""
     url = os.environ.get("GOVSHARE_TEST_POSTGRES_URL")
     if url:
+        if url not in _UPGRADED:  # as an operator does after installing a version (README)
+            _UPGRADED.add(url)
+            with ThreadPoolExecutor(1) as thread:  # callers may run inside an event loop
+                thread.submit(asyncio.run, upgrade_url(url)).result()
         return url
     if os.environ.get("CI") == "true":
         raise AssertionError("CI=true but GOVSHARE_TEST_POSTGRES_URL is unset: .ci/run starts one")

@@ -10,12 +10,22 @@ mode is not supported: the baseline creates its tables through a live connection
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.dbschema import platform_metadata
+from gateway.platform import UTCDateTime
+
+
+def render_item(kind: str, item: Any, _context: Any) -> str | bool:
+    """Autogenerate writes ``UTCDateTime`` as the DDL it stands for: a revision must not
+    import model code, which changes after it is written."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run(connection: sa.Connection) -> None:
@@ -24,6 +34,7 @@ def run(connection: sa.Connection) -> None:
         target_metadata=platform_metadata(),
         render_as_batch=True,  # SQLite alters a table by copying it; batch mode writes that
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -129,6 +129,7 @@ async def own_database(url: str) -> str:
     try:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.drop_all)
+            await conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))  # made afresh too
     finally:
         await engine.dispose()
     _FRESH.add(rendered)
