@@ -33,6 +33,7 @@ every table added since; usage aggregates (``audit_events_usage``) of the short-
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Sequence
@@ -88,7 +89,9 @@ def alembic_config(versions: Path | None = None) -> Config:
     return config
 
 
+@functools.cache
 def scripts() -> ScriptDirectory:
+    """The packaged revisions, read once per process (every start asks for the head)."""
     return ScriptDirectory.from_config(alembic_config())
 
 

@@ -10,17 +10,18 @@ mode is not supported: the baseline creates its tables through a live connection
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.dbschema import platform_metadata
 from gateway.platform import UTCDateTime
 
 
-def render_item(kind: str, item: Any, _context: Any) -> str | bool:
+def render_item(kind: str, item: Any, _context: AutogenContext) -> str | Literal[False]:
     """Autogenerate writes ``UTCDateTime`` as the DDL it stands for: a revision must not
     import model code, which changes after it is written."""
     if kind == "type" and isinstance(item, UTCDateTime):

@@ -242,9 +242,11 @@ STATEFUL = {
     ],
     ("report",): ["--year", "2026", "--catalog", str(CATALOG)],
     ("onboard",): [CONSUMER, "--commitment", "承诺", "--catalog", str(CATALOG)],
+    ("db", "upgrade"): [],
+    ("db", "current"): [],
 }
 MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
-STATELESS = {("catalog", "check")}
+STATELESS = {("catalog", "check"), ("db", "history"), ("db", "revision")}  # no data folder read
 
 
 def test_the_table_names_every_command():

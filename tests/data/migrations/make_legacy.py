@@ -2,7 +2,7 @@ r"""Make a platform database the way govshare did BEFORE migrations (commit 7133
 in it, through that version's own code paths: the demo (applications approved, grants), the
 gateway serving GraphQL (answered and refused reads: audit events, usage aggregates), an
 application submitted, an objection raised, a change notice, an OAuth client, a grant added
-and one added and revoked on the command line (audit chain "cli").
+and revoked on the command line (audit chain "cli").
 
 Run it INSIDE a checkout of 7133902, not this tree (the dumps under tests/data/migrations/
 were made so; redo them only to add data, never from newer code):
