@@ -251,10 +251,11 @@ def _adopt(conn: sa.Connection) -> None:
     baseline.create_all(conn, checkfirst=True)
     inspector = sa.inspect(conn)
     for table in baseline.sorted_tables:
-        _add_columns(conn, table, {column["name"] for column in inspector.get_columns(table.name)})
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        columns |= _add_columns(conn, table, columns)
         present = {index["name"] for index in inspector.get_indexes(table.name)}
-        for index in table.indexes:
-            if index.name not in present:
+        for index in table.indexes:  # on a missing NOT NULL column: reported below instead
+            if index.name not in present and {column.name for column in index.columns} <= columns:
                 index.create(conn)
     differences = schema_differences(conn, baseline)
     if differences:
@@ -268,14 +269,16 @@ def _adopt(conn: sa.Connection) -> None:
     log.warning("platform database made before migrations adopted at revision %s", BASELINE)
 
 
-def _add_columns(conn: sa.Connection, table: sa.Table, present: set[str]) -> None:
+def _add_columns(conn: sa.Connection, table: sa.Table, present: set[str]) -> set[str]:
     """What the additive start-up did: ``ADD COLUMN`` for each missing nullable column (a
-    missing NOT NULL column has no value for the stored rows: compare_metadata reports it)."""
+    missing NOT NULL column has no value for the stored rows: compare_metadata reports it).
+    Returns the names added."""
     quote = conn.dialect.identifier_preparer.quote
-    for column in table.columns:
-        if column.name not in present and column.nullable:
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+    added = {column.name for column in table.columns if column.name not in present and column.nullable}
+    for name in sorted(added):
+        kind = table.columns[name].type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(name)} {kind}"))
+    return added
 
 
 def _drop_old_usage(conn: sa.Connection, usage: sa.Table) -> None:

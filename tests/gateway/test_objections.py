@@ -243,8 +243,14 @@ async def test_objections_raised_elsewhere_are_marked_within_the_refresh(
 
 async def test_an_older_data_folder_gains_the_tables(tmp_path: Path) -> None:
     old = tmp_path / "platform.db"
-    with sqlite3.connect(old) as db:  # a data folder from before objections: grants only
-        db.execute("CREATE TABLE grants (id VARCHAR(64) PRIMARY KEY)")
+    with sqlite3.connect(old) as db:  # a data folder from before objections: grants only (1d594b8)
+        db.execute(
+            "CREATE TABLE grants (id VARCHAR(64) NOT NULL, consumer VARCHAR(18) NOT NULL, "
+            "resource VARCHAR(128) NOT NULL, items JSON NOT NULL, modes JSON NOT NULL, "
+            "purpose TEXT NOT NULL, valid_from DATETIME NOT NULL, valid_until DATETIME NOT NULL, "
+            "revoked_at DATETIME, created_at DATETIME NOT NULL, PRIMARY KEY (id))"
+        )
+        db.execute("CREATE INDEX ix_grants_consumer ON grants (consumer)")
     platform = PlatformDB(f"sqlite+aiosqlite:///{old}")
     try:
         await platform.create_schema()

@@ -800,12 +800,15 @@ def test_readiness_warnings_on_a_leap_day(catalog: Catalog):
 
 async def test_an_existing_platform_database_is_upgraded(tmp_path: Path, catalog: Catalog):
     path = tmp_path / "platform.db"
-    with contextlib.closing(sqlite3.connect(path)) as db, db:  # the grants table of an earlier version
+    with contextlib.closing(sqlite3.connect(path)) as db, db:  # the grants table of 1d594b8 (2026-11-21)
         db.execute(
-            "CREATE TABLE grants (id VARCHAR(64) PRIMARY KEY, consumer VARCHAR(18), resource VARCHAR(128), "
-            "items JSON, modes JSON, purpose TEXT, valid_from DATETIME, valid_until DATETIME, "
-            "revoked_at DATETIME, created_at DATETIME)"
+            "CREATE TABLE grants (id VARCHAR(64) NOT NULL, consumer VARCHAR(18) NOT NULL, "
+            "resource VARCHAR(128) NOT NULL, items JSON NOT NULL, modes JSON NOT NULL, "
+            "purpose TEXT NOT NULL, "
+            "valid_from DATETIME NOT NULL, valid_until DATETIME NOT NULL, revoked_at DATETIME, "
+            "created_at DATETIME NOT NULL, PRIMARY KEY (id))"
         )
+        db.execute("CREATE INDEX ix_grants_consumer ON grants (consumer)")
     platform = PlatformDB(f"sqlite+aiosqlite:///{path}")
     try:
         await platform.create_schema()
