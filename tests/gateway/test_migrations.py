@@ -488,3 +488,9 @@ def test_db_revision_writes_the_next_numbered_revision(scratch_table: sa.Table, 
     assert 'op.create_table(\n        "scratch_notes"' in text
     assert "sa.DateTime(timezone=True)" in text and "gateway." not in text  # no model import
     assert 'batch_op.create_index("ix_scratch_notes_at"' in text
+
+
+def test_a_model_change_without_a_revision_is_found(url: str, scratch_table: sa.Table) -> None:
+    """What makes test_the_head_matches_the_models fail when a model changes alone."""
+    asyncio.run(dbschema.upgrade_url(url))
+    assert run(url, differences) == ["table scratch_notes missing", "index ix_scratch_notes_at missing"]
