@@ -48,6 +48,7 @@ from gateway import cli_db, cli_notices, cli_profiles, demo, demo_rest, logs
 from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.demo_applications import approve_demo_consumers
+from gateway.heap import settle_heap
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
@@ -431,6 +432,7 @@ def _serve(settings: Settings, sock: socket.socket, beside: tuple[Any, socket.so
 
     async def run_gateway() -> None:
         gateway = await Gateway.start(settings)
+        settle_heap()  # start-up state frozen out of the collector's walks (gateway.heap)
         config = uvicorn.Config(
             create_app(settings, gateway), log_level=settings.log_level, access_log=False, log_config=None,
             http=bounded_head_protocol(settings.limits),
