@@ -39,6 +39,7 @@ from resolvers.extensions import (
     plan_cache,
     validation_cache,
 )
+from resolvers.fastpath import RecordFields
 from resolvers.limits import OperationLimits, ParseBudget, too_complex
 from resolvers.objections import ObjectionMutation, ObjectionQuery, Subscription
 from resolvers.org_codes import org_code_fields
@@ -46,7 +47,7 @@ from resolvers.oversight import OversightQuery
 from resolvers.planning import ItemIndex
 from resolvers.profile_mutations import ProfileMutation
 from resolvers.stats import StatsQuery
-from resolvers.subjects import lookup, resource_resolver
+from resolvers.subjects import Record, lookup, resource_resolver
 from resolvers.types import (
     SCALARS,
     USCC,
@@ -90,7 +91,7 @@ class GovshareSchema(strawberry.Schema):
                 log.warning("source unavailable: %s (%r)", cause.message, cause.__cause__)
 
 
-class LimitedExecution(StrawberryGraphQLCoreExecutionContext):
+class LimitedExecution(RecordFields, StrawberryGraphQLCoreExecutionContext):
     """Stops an operation at ``max_errors`` field errors instead of locating thousands
     (each error's location scans the document), and at ``max_result_values`` values
     completed: the operation is refused whole.
@@ -109,6 +110,10 @@ class LimitedExecution(StrawberryGraphQLCoreExecutionContext):
         self._result_values += len(grouped_field_set)
         if self._result_values > self.max_result_values:
             raise too_complex("max_result_values", self.max_result_values, "values in the result")
+        if self.record_fast_path and type(source_value) is Record:  # items read at once (resolvers.fastpath)
+            completed = self.record_fields(parent_type, source_value, path, grouped_field_set)
+            if completed is not None:
+                return completed
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
     def handle_field_error(self, raw_error: Exception, return_type: Any, field_details_list: Any,
@@ -145,7 +150,8 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     index, not_shared = ItemIndex(_item_index(catalog), limits.cache_bytes), _not_shared_index(catalog)
     documents, validated, plans = document_cache(limits), validation_cache(limits), plan_cache(limits)
     budget = ParseBudget(limits.new_tokens_per_second, limits.new_tokens_burst)
-    caps = {"max_errors": limits.max_errors, "max_result_values": limits.max_result_values}
+    caps = {"max_errors": limits.max_errors, "max_result_values": limits.max_result_values,
+            "record_items": _record_items(catalog)}  # fmt: skip
     executor = type("LimitedExecution", (LimitedExecution,), caps)
     schema = GovshareSchema(
         query=_query_type(subjects, catalog),
@@ -173,6 +179,13 @@ def _item_index(catalog: Catalog) -> dict[tuple[str, str], tuple[str, str]]:
         (r.type_name, item.field): (r.id, item.name)
         for r in catalog.resources.values()
         for item in r.shared_items
+    }
+
+
+def _record_items(catalog: Catalog) -> dict[str, dict[str, str]]:
+    """Resource type -> {item field: Record attribute}: what the fast path reads (resolvers.fastpath)."""
+    return {
+        r.type_name: {item.field: item.name for item in r.shared_items} for r in catalog.resources.values()
     }
 
 
