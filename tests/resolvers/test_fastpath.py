@@ -130,7 +130,9 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
     for i, root in enumerate(draw(st.lists(st.sampled_from(["organization", "organizations", "person"]),
                                            min_size=1, max_size=2))):  # fmt: skip
         subject = "Organization" if root.startswith("organization") else "Person"
-        body = _selection(draw, schema, schema.get_type(subject), flags, fragments, 1)
+        subject_type = schema.get_type(subject)
+        assert isinstance(subject_type, GraphQLObjectType)
+        body = _selection(draw, schema, subject_type, flags, fragments, 1)
         pool = served.orgs if subject == "Organization" else served.persons
         var = f"v{i}"
         if root == "organizations":
@@ -151,12 +153,18 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
     return Case(query, variables, consumer, purpose, draw(st.integers(0, 5)) == 0)
 
 
+def _executor(served: Served) -> type[RecordFields]:
+    executor: Any = served.gateway.schema.execution_context_class
+    assert issubclass(executor, RecordFields)
+    return executor  # type: ignore[no-any-return]
+
+
 def answer(served: Served, case: Case, fast: bool) -> tuple[bytes, dict[str, Any]]:
     """The body as gateway.http sends it, and the audit event's fields (its time is not one)."""
     consumer = Consumer(case.consumer, "diff", frozenset({"consumer"}))
     context = RequestContext(served.gateway.federation, consumer, purpose=case.purpose,
                              reject_unauthorized=case.all_or_nothing)  # fmt: skip
-    executor: type[RecordFields] = served.gateway.schema.execution_context_class
+    executor = _executor(served)
     executor.record_fast_path = fast
     try:
         result = served.run(served.gateway.schema.execute(case.query, case.variables, context))
@@ -196,7 +204,7 @@ class Counting:
     """Counts the objects the fast path completed (it must not silently always fall back)."""
 
     def __init__(self, served: Served) -> None:
-        self.executor = served.gateway.schema.execution_context_class
+        self.executor: Any = _executor(served)
         self.original = self.executor.record_fields
         self.completed = 0
 
