@@ -7,6 +7,9 @@
 2. The floor: the same three SELECTs through SQLAlchemy async on the same SQLite
    files, 32 concurrent workers, one "request" = the three queries.
 3. Source round trips for one 100-organization query (in-process, counted on the engines).
+4. S2 on the audited server: 100 organizations across the same 3 departments in one query
+   (``organizations(codes:)``, a window of 100 codes starting at a random one), reported in
+   requests/s and organizations/s beside S1's organizations/s.
 
 Options: ``--seconds`` per phase (default 10), ``--connections`` (32), ``--data DIR``.
 """
@@ -151,6 +154,36 @@ async def bench_http(url: str, token: str, codes: list[str], workers: int, secon
     return await drive("gateway over HTTP", one, codes, workers, seconds)
 
 
+S2_SIZE = 100
+S2_QUERY = QUERY.replace("$code: USCC!", "$codes: [USCC!]!").replace(
+    "organization(code: $code)", "organizations(codes: $codes)"
+)
+
+
+async def bench_s2(url: str, token: str, codes: list[str], workers: int, seconds: float) -> Measure:
+    """S2: one query of ``S2_SIZE`` organizations (a window of the codes), ``workers`` connections."""
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "bench", "Content-Type": "application/json"}
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    pool: asyncio.Queue[HTTPConnection] = asyncio.Queue()
+    for _ in range(workers):
+        pool.put_nowait(HTTPConnection(host, int(port), "/graphql", headers))
+    start = {code: i for i, code in enumerate(codes[: len(codes) - S2_SIZE])}
+
+    async def one(code: str) -> None:
+        window = codes[start[code] : start[code] + S2_SIZE]
+        connection = await pool.get()
+        try:
+            await connection.post(json.dumps({"query": S2_QUERY, "variables": {"codes": window}}).encode())
+        finally:
+            pool.put_nowait(connection)
+
+    firsts = list(start)
+    await drive("warm-up", one, firsts, workers, 1.0)
+    return await drive(
+        f"S2: {S2_SIZE} organizations in one query, audit + voucher", one, firsts, workers, seconds
+    )
+
+
 async def bench_direct(data_dir: Path, codes: list[str], workers: int, seconds: float) -> Measure:
     engines = {key: create_async_engine(f"sqlite+aiosqlite:///{data_dir}/{key}.db") for key, _ in DIRECT}
     statements = [(engines[key], sa.text(sql)) for key, sql in DIRECT]
@@ -231,15 +264,19 @@ async def until_ready(url: str, seconds: float = 60.0) -> None:
 
 async def serve_and_drive(
     data_dir: Path, audit: bool, token: str, codes: list[str], args: argparse.Namespace
-) -> Measure:
+) -> tuple[Measure, Measure | None]:
+    """S1 on a fresh server; with audit on, S2 on the same server after it."""
     process, url = start_server(data_dir, audit)
+    s2 = None
     try:
         measure = await bench_http(url, token, codes, args.connections, args.seconds)
+        if audit:
+            s2 = await bench_s2(url, token, codes, args.connections, args.seconds)
     finally:
         process.terminate()
         process.wait()
     measure.name = "gateway over HTTP, 3 departments, " + ("audit + voucher" if audit else "audit off")
-    return measure
+    return measure, s2
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -247,18 +284,25 @@ async def main_async(args: argparse.Namespace) -> None:
     build_demo(data_dir, ORGANIZATIONS, 1000)
     codes = organization_codes(ORGANIZATIONS)
     token = load_signer(data_dir).issue(HOUSING.code, ["consumer"], "bench", 3600)
+
+    async def direct() -> tuple[Measure, None]:
+        return await bench_direct(data_dir, codes, args.connections, args.seconds), None
+
     phases = {
         "audited": lambda: serve_and_drive(data_dir, True, token, codes, args),
         "unaudited": lambda: serve_and_drive(data_dir, False, token, codes, args),
-        "direct": lambda: bench_direct(data_dir, codes, args.connections, args.seconds),
+        "direct": direct,
     }
-    runs: dict[str, list[Measure]] = {name: [] for name in phases}
+    runs: dict[str, list[Measure]] = {name: [] for name in [*phases, "s2"]}
     order = list(phases)
     for round_ in range(args.rounds):  # interleaved and rotated: no phase always runs first
         for name in order[round_ % 3 :] + order[: round_ % 3]:
-            runs[name].append(await phases[name]())
+            measure, s2 = await phases[name]()
+            runs[name].append(measure)
+            runs["s2"] += [s2] if s2 is not None else []
     subjects, trips = await round_trips_for_100(data_dir)
     report(args, [_median(runs[phase]) for phase in ("audited", "unaudited", "direct")], subjects, trips)
+    report_s2(_median(runs["s2"]), _median(runs["audited"]))
 
 
 def _median(measures: list[Measure]) -> Measure:
@@ -275,6 +319,12 @@ def report(args: argparse.Namespace, measures: list[Measure], subjects: int, tri
     print(f"ratio gateway (audit off) / direct SQL: {unaudited.rate / direct.rate:.2f}")
     print(f"ratio audit on / audit off: {audited.rate / unaudited.rate:.2f}")
     print(f"source round trips for one query of {subjects} organizations x 3 departments: {trips}")
+
+
+def report_s2(s2: Measure, s1: Measure) -> None:
+    print(s2.line())
+    per_second = s2.rate * S2_SIZE
+    print(f"S2 organizations/s: {per_second:.0f} (S1: {s1.rate:.0f}); ratio {per_second / s1.rate:.1f}")
 
 
 def main() -> None:
