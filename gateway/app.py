@@ -21,6 +21,7 @@ from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
@@ -59,6 +60,8 @@ class Gateway:
     forwarding: ForwardingVerifier | None = None  # downstream gateways trusted to forward identity
     health: SourceHealth | None = None  # row cache, circuit breakers, freshness watch
     notices: NoticeTasks | None = None  # change relay and poller (gateway.notices)
+    swaps: CatalogSwaps = field(default_factory=CatalogSwaps, repr=False)  # gateway.catalog_swap
+    live: Gateway | None = field(default=None, repr=False)  # a snapshot's live gateway (None: live)
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -106,6 +109,16 @@ class Gateway:
                           state.state, state.detail)  # fmt: skip
         return gateway
 
+    def snapshot(self) -> Gateway:
+        """This gateway as it is now, for one request: its catalog, federation, schema and
+        connectors stay these while a swap replaces the live ones (gateway.catalog_swap)."""
+        return snapshot_of(self.live or self)
+
+    async def swap_catalog(self, new: Catalog) -> CatalogSwap:
+        """Serve ``new`` from the next request on, without a restart; requests running finish
+        on the catalog they started with (gateway.catalog_swap). Raises ``CatalogError``."""
+        return await swap_catalog(self.live or self, new)
+
     async def source_states(self) -> list[SourceState]:
         """Each resource's source checked (``Connector.check``), at most every
         ``SOURCE_STATE_TTL`` seconds: /readyz may be polled often."""
@@ -121,6 +134,7 @@ class Gateway:
             return self._states[1]
 
     async def close(self) -> None:
+        await self.swaps.close()  # retired connectors not yet closed are closed below with the rest
         if self.notices is not None:
             await self.notices.stop()
         if self.federation.oversight is not None:  # its renewal asks the sources closed below
@@ -319,4 +333,5 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/readyz", http.readyz, methods=["GET"]),
         Mount(graphiql.STATIC_PATH, graphiql.static_files(), name=graphiql.STATIC_NAME),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])
+    middleware = [Middleware(RequestLog), Middleware(PinnedGateway)]  # one catalog snapshot a request
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

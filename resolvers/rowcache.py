@@ -281,11 +281,22 @@ class RowCache:
         self.backend, self.name = backend, name
         self.breaker = CircuitBreaker(f"row cache ({name})")
         self.generations: dict[str, str] = {}
+        self.epochs: dict[str, str] = {}  # set by a catalog swap that changed the resource (retire)
         self.hits = self.misses = self.errors = 0
 
     def generation(self, resource: str) -> str:
-        """The resource's current generation (``observe``): part of every key of its rows."""
-        return self.generations.get(resource, "0")
+        """The resource's current generation (``observe``, and ``retire`` after it): part of
+        every key of its rows."""
+        generation = self.generations.get(resource, "0")
+        epoch = self.epochs.get(resource)
+        return generation if epoch is None else f"{generation}~{epoch}"
+
+    def retire(self, resource: str, definition: str) -> None:
+        """Rows cached for ``resource`` under another ``definition`` (a digest of its catalog
+        entry: the same in every process serving that catalog) are no longer read: a published
+        catalog changed its source binding, items or TTL (gateway.catalog_swap). The old rows
+        expire with their TTL."""
+        self.epochs[resource] = definition
 
     def _prefix(self, resource: str, subject: str) -> str:
         return f"{resource}:{self.generation(resource)}:{subject_digest(subject)}:"
