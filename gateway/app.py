@@ -37,6 +37,7 @@ from gateway.stats import Statistics
 from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
 from policies.profile import load_profile
+from policies.share import Share
 from policies.workdays import WorkdayCalendar, load_operator_calendar
 from resolvers.batching import ResourceSource
 from resolvers.compare import Comparer
@@ -297,11 +298,21 @@ def _bind(catalog: Catalog, resource: Resource, connector: Connector) -> Resourc
     """Only shared items are bound: a non-shared column cannot even be named in a query."""
     items = [item.name for item in resource.shared_items]
     try:
-        return ResourceSource(connector, connector.bind(resource.source, items, resource.key))
+        return ResourceSource(connector, connector.bind(_shared_source(resource), items, resource.key))
     except ConfigurationError as exc:
         raise CatalogError(
             _file(catalog), f"resources[{resource.id}].source", exc.message, "fix the source"
         ) from exc
+
+
+def _shared_source(resource: Resource) -> Mapping[str, Any]:
+    """The source binding without the column mappings of non-shared items: an item withdrawn
+    (made non-shared) keeps its mapping in the catalog, but its column is never bound."""
+    columns = resource.source.get("columns")
+    withheld = {item.name for item in resource.items if item.share is Share.NOT_SHARED}
+    if not isinstance(columns, Mapping) or not withheld & set(columns):
+        return resource.source
+    return {**resource.source, "columns": {k: v for k, v in columns.items() if k not in withheld}}
 
 
 def _file(catalog: Catalog) -> str:
