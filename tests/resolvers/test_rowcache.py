@@ -125,6 +125,30 @@ async def test_a_new_freshness_stamp_moves_to_new_keys(cache: RowCache) -> None:
     assert fetches(source) == 2
 
 
+async def test_a_retired_resource_reads_no_row_cached_under_its_old_definition(cache: RowCache) -> None:
+    """A catalog swap that changed the resource (gateway.catalog_swap) retires its rows: read
+    again from the source, then cached under the new definition, also across a freshness
+    move; another process retiring it to the same definition (the same catalog published)
+    finds the rows cached under it."""
+    source = source_over(cache)
+    stamp = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    cache.observe("amr.enterprise", stamp)
+    await source.fetch(["K001"], ITEMS)
+    cache.retire("amr.enterprise", "def-2")
+    await source.fetch(["K001"], ITEMS)
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 2
+    cache.observe("amr.enterprise", stamp + dt.timedelta(minutes=1))  # the source changed too
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 3
+    cache.retire("amr.enterprise", "def-3")
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 4
+    cache.retire("amr.enterprise", "def-2")
+    await source.fetch(["K001"], ITEMS)
+    assert fetches(source) == 4
+
+
 @pytest.mark.parametrize(
     "value",
     [
