@@ -123,6 +123,8 @@ class Gateway:
     async def source_states(self) -> list[SourceState]:
         """Each resource's source checked (``Connector.check``), at most every
         ``SOURCE_STATE_TTL`` seconds: /readyz may be polled often."""
+        if self.live is not None:  # a request's snapshot: the states are kept on the live gateway
+            return await self.live.source_states()
         async with self._states_lock:
             now = time.monotonic()
             if self._states is None or now - self._states[0] >= SOURCE_STATE_TTL:

@@ -173,7 +173,7 @@ async def swap_catalog(gateway: Gateway, new: Catalog) -> CatalogSwap:
         except BaseException:
             await _close_all(opened.values())
             raise
-        found = impact(old, new, await _grants(gateway), await _applications(gateway))
+        found = await impact_of(gateway, new)
         retired = [c for code, c in gateway.connectors.items() if reused.get(code) is not c]
         old_version = gateway.swaps.version
         _install(gateway, new, {**reused, **opened}, sources, schema)
@@ -284,6 +284,13 @@ def _repoint(gateway: Gateway, new: Catalog, federation: Any) -> None:
     for task in gateway.notices.tasks if gateway.notices is not None else ():
         if hasattr(task, "sources"):
             task.sources = sources
+
+
+async def impact_of(gateway: Gateway, new: Catalog) -> Impact:
+    """What publishing ``new`` would break, against the catalog served now and every grant
+    and application on file (``policies.catalog_impact.impact``): for the operator's review
+    before publication. Reads the platform database; changes nothing."""
+    return impact(gateway.catalog, new, await _grants(gateway), await _applications(gateway))
 
 
 async def _grants(gateway: Gateway) -> list[Any]:

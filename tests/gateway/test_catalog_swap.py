@@ -31,6 +31,7 @@ import yaml
 from errors import CatalogError
 from gateway import export_stream
 from gateway.app import Gateway, create_app
+from gateway.catalog_swap import impact_of
 from gateway.demo import DRC, GRANT_PURPOSE, build_demo, demo_tokens, ensure_grant, organization_codes
 from gateway.platform import new_grant_row
 from gateway.settings import Settings
@@ -270,8 +271,12 @@ async def test_a_withdrawn_item_is_refused_at_once_by_query_compare_and_a_runnin
 
 async def test_a_swap_is_audited_and_the_consumers_it_breaks_are_told(running):
     """``catalog.swap`` records the digest and the impact; each consumer a breaking change
-    touches gets a ``catalog.notice`` naming its grants, and reads it among its own events."""
-    swap = await running.gateway.swap_catalog(published(running))
+    touches gets a ``catalog.notice`` naming its grants, and reads it among its own events;
+    the review before publication (``impact_of``) showed the same analysis."""
+    catalog = published(running)
+    reviewed = await impact_of(running.gateway, catalog)
+    swap = await running.gateway.swap_catalog(catalog)
+    assert reviewed == swap.impact and reviewed.breaking
     events = await running.gateway.audit.events(limit=1000)
     (recorded,) = [e for e in events if e["outcome"] == "catalog.swap"]
     assert recorded["detail"]["version"] == 2 and len(recorded["detail"]["digest"]) == 64
@@ -312,3 +317,47 @@ async def test_concurrent_swaps_are_serialized(running):
     assert sorted([first.version, second.version]) == [2, 3]
     assert gateway.swaps.version == 3
     assert (gateway.catalog is new) == (first.version == 3)
+
+
+async def test_stats_and_the_sdl_follow_the_swap(running):
+    """The operator's statistics count the provider's resources and classes of the catalog
+    served now, and ``/schema.graphql`` prints the new schema."""
+    amr = running.gateway.catalog.resources[AMR].provider
+    query = {"query": f'{{ stats(department: "{amr}") {{ resources items {{ notShared conditional }} }} }}'}
+
+    async def read(client: httpx.AsyncClient) -> tuple[dict[str, Any], str]:
+        stats = await client.post("/graphql", json=query, headers=running.headers("operator"))
+        sdl = await client.get("/schema.graphql", headers=running.headers("operator"))
+        return stats.json()["data"]["stats"][0], sdl.text
+
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        before, old_sdl = await read(client)
+        await running.gateway.swap_catalog(published(running))
+        after, new_sdl = await read(client)
+    assert after["resources"] == before["resources"] + 1
+    assert after["items"]["notShared"] == before["items"]["notShared"] + 1  # business_scope
+    assert after["items"]["conditional"] == before["items"]["conditional"] + 1  # registered_capital
+    assert "enterpriseBrief" not in old_sdl and "enterpriseBrief" in new_sdl
+    assert "businessScope" in old_sdl and "businessScope" not in new_sdl
+
+
+async def test_a_grant_on_a_removed_resource_is_listed_and_revoked_by_the_operator(running):
+    """The grants of a resource a publication removed stay the operator's to list and revoke
+    (the workflow reads the catalog served now: no error for the missing resource)."""
+    gateway = running.gateway
+    catalog = published(running)
+    kept = {rid: r for rid, r in catalog.resources.items() if rid != BRIEF}
+    swap = await gateway.swap_catalog(catalog)
+    removal = await gateway.swap_catalog(dataclasses.replace(catalog, resources=kept))
+    assert removal.removed == (BRIEF,) and swap.added == (BRIEF,)
+    (grant,) = [g for g in await gateway.platform.all_grants() if g.resource == BRIEF]
+    assert grant.id in {a.id for a in removal.impact.grants}
+    mutation = 'mutation($id: ID!) { revokeGrant(id: $id, reasons: ["resource removed"]) { id revoked } }'
+    listing = f'{{ grants(resource: "{BRIEF}") {{ id }} }}'
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        listed = await client.post("/graphql", json={"query": listing}, headers=running.headers("operator"))
+        body = {"query": mutation, "variables": {"id": grant.id}}
+        revoked = await client.post("/graphql", json=body, headers=running.headers("operator"))
+    assert listed.json()["data"]["grants"] == [{"id": grant.id}]
+    assert "errors" not in revoked.json()
+    assert revoked.json()["data"]["revokeGrant"] == {"id": grant.id, "revoked": True}
