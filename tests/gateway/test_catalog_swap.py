@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import shutil
 import socket
 import sqlite3
 import time
@@ -58,11 +59,20 @@ class Running:
         return sent | ({"X-Request-User": user} if user else {})
 
 
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo built once for the module (each test serves a copy: swaps change its state)."""
+    folder = tmp_path_factory.mktemp("swap-demo")
+    samples = build_demo(folder, organizations=30, persons=10)
+    asyncio.run(ensure_grant(Settings.load({}, data=str(folder))))  # DRC's conditional grant
+    return folder, samples["organizations"][0]
+
+
 @pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Running]:
-    samples = build_demo(tmp_path, organizations=30, persons=10)
+async def running(demo_folder: tuple[Path, str], tmp_path: Path) -> AsyncIterator[Running]:
+    folder, code = demo_folder
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
     settings = Settings.load({}, data=str(tmp_path))
-    await ensure_grant(settings)  # DRC's conditional grant (legal_representative, address)
     gateway = await Gateway.start(settings)
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     for resource, items, modes in (  # DRC may read what the new catalog adds, and export
@@ -83,7 +93,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         await asyncio.sleep(0.01)
     try:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        yield Running(url, gateway, demo_tokens(settings), tmp_path, samples["organizations"][0])
+        yield Running(url, gateway, demo_tokens(settings), tmp_path, code)
     finally:
         server.should_exit = True
         await serving
