@@ -16,8 +16,8 @@ A swap (serialized by a lock):
    (the others are reused), binds the resources that are new or changed (unchanged ones keep
    their ``ResourceSource``: row cache, breaker, flights), moves the row-cache generation of
    the changed ones (``RowCache.retire``: their cached rows are no longer read);
-3. builds the new strawberry schema in a worker thread (a few hundred milliseconds on the
-   demo catalog; the event loop keeps serving), with fresh parser, validation and plan
+3. builds the new strawberry schema in a worker thread (30 to 100 ms for the demo catalog,
+   ``python -m gateway.bench_swap``; the event loop keeps serving), with fresh parser, validation and plan
    caches (``resolvers.schema.build_schema`` makes them per schema, so nothing planned on the
    old catalog survives);
 4. swaps gateway attributes in one synchronous step (no await in between: atomic for the
