@@ -45,8 +45,9 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -54,8 +55,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from connectors.base import Connector
 from errors import CatalogError
 from gateway.audit import AuditEvent
+from gateway.changes import Periodic
 from policies.caching import row_ttl
-from policies.catalog import Catalog, Resource
+from policies.catalog import Catalog, Resource, load_catalog
 from policies.catalog_impact import ApplicationRef, Impact, impact
 from policies.share import Mode
 from resolvers.batching import ResourceSource
@@ -378,3 +380,62 @@ async def _close_all(connectors: Any) -> None:
             await connector.close()
         except Exception:  # one failing close must not keep the others open
             log.exception("closing a retired connector failed")
+
+
+class CatalogFollower(Periodic):
+    """Serves the published catalog whenever it moves, in every process: each ``interval``
+    seconds ``version()`` (cheap: a stamp or digest of what is published) is read, and when
+    it differs from the one served, ``load()`` gives the catalog to swap in. A gateway running
+    several worker processes publishes in one of them; the others follow this way. A catalog
+    that cannot be served is logged once per version (the old one stays) and not retried."""
+
+    name = "govshare-catalog-follower"
+    failure = "catalog follower could not read the published catalog: %s"
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        version: Callable[[], Awaitable[str]],
+        load: Callable[[], Awaitable[Catalog]],
+        interval: float = 2.0,
+        served: str | None = None,
+    ) -> None:
+        super().__init__(interval)
+        self.gateway, self.version, self.load, self.served = gateway, version, load, served
+
+    async def round(self) -> None:
+        version = await self.version()
+        if version == self.served:
+            return
+        self.served = version  # a refused version is not retried: it is logged once
+        try:
+            await self.gateway.swap_catalog(await self.load())
+        except CatalogError as exc:
+            log.error("published catalog %s not served: %s", version[:16], exc.message)
+
+
+def file_follower(gateway: Gateway, interval: float = 2.0) -> CatalogFollower:
+    """A follower of the catalog file or folder the settings name (``GOVSHARE_CATALOG``): an
+    edited file is served without a restart once it loads and binds."""
+    path = gateway.settings.catalog
+
+    async def version() -> str:
+        return await asyncio.to_thread(files_digest, path) or (follower.served or "")
+
+    async def load() -> Catalog:
+        return await asyncio.to_thread(load_catalog, path)
+
+    follower = CatalogFollower(gateway, version, load, interval, served=files_digest(path))
+    return follower
+
+
+def files_digest(path: Path) -> str:
+    """SHA-256 over the catalog's YAML files as ``load_catalog`` reads them (a file, or a
+    folder's ``*.yaml`` and ``*.yml`` files in name order); "" when there is none (a file
+    being replaced: the catalog served is kept)."""
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+    files = [file for file in files if file.exists()]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest() if files else ""

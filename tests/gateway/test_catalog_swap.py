@@ -32,7 +32,7 @@ import yaml
 from errors import CatalogError
 from gateway import export_stream
 from gateway.app import Gateway, create_app
-from gateway.catalog_swap import impact_of
+from gateway.catalog_swap import file_follower, impact_of
 from gateway.demo import DRC, GRANT_PURPOSE, build_demo, demo_tokens, ensure_grant, organization_codes
 from gateway.platform import new_grant_row
 from gateway.settings import Settings
@@ -371,3 +371,26 @@ async def test_a_grant_on_a_removed_resource_is_listed_and_revoked_by_the_operat
     assert listed.json()["data"]["grants"] == [{"id": grant.id}]
     assert "errors" not in revoked.json()
     assert revoked.json()["data"]["revokeGrant"] == {"id": grant.id, "revoked": True}
+
+
+async def test_a_follower_serves_the_edited_catalog_file_and_keeps_serving_through_a_bad_edit(running):
+    """Every process follows the published catalog (``CatalogFollower``; here the catalog file
+    itself): an edit is served at the next round; an edit that cannot be served leaves the
+    catalog served, is not retried, and the next good edit is served."""
+    gateway = running.gateway
+    follower = file_follower(gateway)
+    await follower.round()
+    assert gateway.swaps.version == 1  # nothing changed yet
+    path = running.data_dir / "catalog.yaml"
+    original = path.read_text(encoding="utf-8")
+    published(running)  # writes published.yaml: the provider's edits
+    path.write_text((running.data_dir / "published.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    await follower.round()
+    assert gateway.swaps.version == 2 and "amr.enterprise_brief" in gateway.catalog.resources
+    path.write_text(original.replace("profile: hubei", "profile: shanghai"), encoding="utf-8")
+    await follower.round()
+    await follower.round()
+    assert gateway.swaps.version == 2 and gateway.catalog.profile == "hubei"
+    path.write_text(original, encoding="utf-8")
+    await follower.round()
+    assert gateway.swaps.version == 3 and "amr.enterprise_brief" not in gateway.catalog.resources
