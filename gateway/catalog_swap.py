@@ -26,7 +26,8 @@ A swap (serialized by a lock):
 5. records ``catalog.swap`` in the audit trail (digest of the catalog, what was added,
    changed, removed and the breaking-change analysis of ``policies.catalog_impact``), and a
    ``catalog.notice`` event for each consumer department a breaking change touches (the
-   consumer reads it in ``auditEvents``: its own events);
+   consumer reads it in ``auditEvents``: its own events), and a ``catalog_change`` step in
+   the history of each application touched (the workflow's own record of what it was told);
 6. closes the connectors no longer used once the requests pinned to the old snapshots have
    finished (at most ``DRAIN_SECONDS``), in the background.
 
@@ -41,6 +42,7 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("govshare.catalog")
 DRAIN_SECONDS = 600.0  # longest a retired connector stays open for requests still using it
 DRAIN_POLL = 0.05  # seconds between looks at the requests still pinned
+PUBLISHER = "catalog"  # the actor of a catalog_change step: the publication, not a department
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,8 @@ async def swap_catalog(gateway: Gateway, new: Catalog) -> CatalogSwap:
         swap = CatalogSwap(gateway.swaps.version, added, tuple(changed), removed, found,
                            found.consumers, seconds, build_seconds)  # fmt: skip
         await _record(gateway, new, swap)
+        if swap.impact.breaking:
+            await _tell_applications(gateway, swap)
         _close_later(gateway, old_version, retired)
         counts = (len(added), len(changed), len(removed), len(swap.notified))
         log.info("catalog version %d served (%.3f s): %d added, %d changed, %d removed, %d notified",
@@ -332,6 +337,34 @@ async def _record(gateway: Gateway, new: Catalog, swap: CatalogSwap) -> None:
                                   detail=detail))  # fmt: skip
     for consumer in swap.notified:
         await audit.append(_notice(swap, consumer))
+
+
+async def _tell_applications(gateway: Gateway, swap: CatalogSwap) -> None:
+    """A ``catalog_change`` step in the history of each application touched (an affected
+    grant's application, or the grant itself when it came without one, as a revocation is
+    kept): the consumer reads what changed where it follows its application."""
+    from gateway.workflow import ApplicationEventRow  # gateway.workflow imports gateway.app
+
+    found, now = swap.impact, dt.datetime.now(dt.UTC)
+    statuses = {a.id: a.status for a in await _applications(gateway)}
+    async with gateway.platform.session.begin() as session:
+        for key, changes in (await _histories(gateway, found)).items():
+            status = statuses.get(key, "approved")  # a grant without an application: granted
+            reasons = [f"catalog version {swap.version}: {found.changes[i].describe()}" for i in changes]
+            session.add(ApplicationEventRow(application=key, at=now, actor=PUBLISHER, client="govshare",
+                                            action="catalog_change", from_status=status, to_status=status,
+                                            reasons=reasons))  # fmt: skip
+
+
+async def _histories(gateway: Gateway, found: Impact) -> dict[str, list[int]]:
+    """Application id (or grant id) -> the indexes of the changes that touch it."""
+    applications = {g.id: g.application for g in await gateway.platform.all_grants()}
+    keyed: dict[str, set[int]] = {}
+    for affected in found.applications:
+        keyed.setdefault(affected.id, set()).update(affected.changes)
+    for affected in found.grants:
+        keyed.setdefault(applications.get(affected.id) or affected.id, set()).update(affected.changes)
+    return {key: sorted(changes) for key, changes in keyed.items()}
 
 
 def _notice(swap: CatalogSwap, consumer: str) -> AuditEvent:

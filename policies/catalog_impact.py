@@ -82,6 +82,14 @@ class Change:
             return Mode.COMPARE in modes
         return self.mode is None or self.mode in modes
 
+    def describe(self) -> str:
+        """One line for the consumer's application history, e.g. ``amr.enterprise_registration.
+        business_scope: class_stricter (unconditional -> not_shared)``."""
+        where = self.resource + (f".{self.item}" if self.item else "")
+        where += f" mode {self.mode}" if self.mode else ""
+        moved = f" ({self.before} -> {self.after})" if self.before or self.after else ""
+        return f"{where}: {self.kind.value}{moved}"
+
     def as_json(self) -> dict[str, object]:
         shown = {"item": self.item, "mode": self.mode, "before": self.before, "after": self.after}
         body: dict[str, object] = {"kind": self.kind.value, "resource": self.resource}

@@ -303,6 +303,23 @@ async def test_a_swap_is_audited_and_the_consumers_it_breaks_are_told(running):
     # business_scope withdrawn and registered_capital made conditional (for comparing too: it
     # has no compare class of its own), credit_record's bulk mode gone: DRC's demo grants hold all
     assert kinds == {"class_stricter", "compare_stricter", "mode_removed"}
+    # and where it follows its applications: a catalog_change step naming what changed
+    (credit,) = [
+        a.id
+        for a in swap.impact.applications
+        if a.consumer == DRC.code and a.resource == "credit.credit_record"
+    ]
+    history = "query($id: ID!) { application(id: $id) { status history { action reasons } } }"
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        body = {"query": history, "variables": {"id": credit}}
+        read = (await client.post("/graphql", json=body, headers=running.headers())).json()["data"][
+            "application"
+        ]
+    step = read["history"][-1]
+    assert step == {
+        "action": "catalog_change",
+        "reasons": ["catalog version 2: credit.credit_record mode bulk: mode_removed"],
+    }
 
 
 async def test_a_catalog_that_cannot_be_served_leaves_the_old_one_serving(running):
