@@ -115,10 +115,10 @@ class Gateway:
         connectors stay these while a swap replaces the live ones (gateway.catalog_swap)."""
         return snapshot_of(self.live or self)
 
-    async def swap_catalog(self, new: Catalog) -> CatalogSwap:
+    async def swap_catalog(self, new: Catalog, *, notify: bool = True) -> CatalogSwap:
         """Serve ``new`` from the next request on, without a restart; requests running finish
         on the catalog they started with (gateway.catalog_swap). Raises ``CatalogError``."""
-        return await swap_catalog(self.live or self, new)
+        return await swap_catalog(self.live or self, new, notify=notify)
 
     async def source_states(self) -> list[SourceState]:
         """Each resource's source checked (``Connector.check``), at most every

@@ -161,10 +161,12 @@ def snapshot_of(gateway: Gateway) -> Gateway:
     return pinned
 
 
-async def swap_catalog(gateway: Gateway, new: Catalog) -> CatalogSwap:
-    """Serve ``new`` from the next request on; see the module docs. Raises ``CatalogError``
-    naming the resource or department whose source cannot be bound, or a profile change;
-    on any error the gateway keeps serving the old catalog unchanged."""
+async def swap_catalog(gateway: Gateway, new: Catalog, *, notify: bool = True) -> CatalogSwap:
+    """Serve ``new`` from the next request on; see the module docs. ``notify=False`` (a
+    process following a publication made in another: ``CatalogFollower``) records
+    ``catalog.swap`` in this process's audit trail but tells no consumer again. Raises
+    ``CatalogError`` naming the resource or department whose source cannot be bound, or a
+    profile change; on any error the gateway keeps serving the old catalog unchanged."""
     async with gateway.swaps.lock:
         started = time.perf_counter()
         old = gateway.catalog
@@ -185,10 +187,11 @@ async def swap_catalog(gateway: Gateway, new: Catalog) -> CatalogSwap:
         seconds = time.perf_counter() - started
         added = tuple(r for r in new.resources if r not in old.resources)
         removed = tuple(r for r in old.resources if r not in new.resources)
+        notified = found.consumers if notify else ()
         swap = CatalogSwap(gateway.swaps.version, added, tuple(changed), removed, found,
-                           found.consumers, seconds, build_seconds)  # fmt: skip
+                           notified, seconds, build_seconds)  # fmt: skip
         await _record(gateway, new, swap)
-        if swap.impact.breaking:
+        if notify and found.breaking:
             await _tell_applications(gateway, swap)
         _close_later(gateway, old_version, retired)
         counts = (len(added), len(changed), len(removed), len(swap.notified))
@@ -432,9 +435,11 @@ class CatalogFollower(Periodic):
         load: Callable[[], Awaitable[Catalog]],
         interval: float = 2.0,
         served: str | None = None,
+        notify: bool = False,
     ) -> None:
         super().__init__(interval)
         self.gateway, self.version, self.load, self.served = gateway, version, load, served
+        self.notify = notify  # False: the publishing process told the consumers already
 
     async def round(self) -> None:
         version = await self.version()
@@ -442,14 +447,16 @@ class CatalogFollower(Periodic):
             return
         self.served = version  # a refused version is not retried: it is logged once
         try:
-            await self.gateway.swap_catalog(await self.load())
+            await self.gateway.swap_catalog(await self.load(), notify=self.notify)
         except CatalogError as exc:
             log.error("published catalog %s not served: %s", version[:16], exc.message)
 
 
-def file_follower(gateway: Gateway, interval: float = 2.0) -> CatalogFollower:
+def file_follower(gateway: Gateway, interval: float = 2.0, notify: bool = True) -> CatalogFollower:
     """A follower of the catalog file or folder the settings name (``GOVSHARE_CATALOG``): an
-    edited file is served without a restart once it loads and binds."""
+    edited file is served without a restart once it loads and binds. Nobody published it
+    through the gateway, so this follower tells the consumers touched (``notify``): run it
+    in one process only, or give the others ``notify=False``."""
     path = gateway.settings.catalog
 
     async def version() -> str:
@@ -458,7 +465,7 @@ def file_follower(gateway: Gateway, interval: float = 2.0) -> CatalogFollower:
     async def load() -> Catalog:
         return await asyncio.to_thread(load_catalog, path)
 
-    follower = CatalogFollower(gateway, version, load, interval, served=files_digest(path))
+    follower = CatalogFollower(gateway, version, load, interval, files_digest(path), notify)
     return follower
 
 

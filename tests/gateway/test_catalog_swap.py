@@ -393,9 +393,10 @@ async def test_a_grant_on_a_removed_resource_is_listed_and_revoked_by_the_operat
 async def test_a_follower_serves_the_edited_catalog_file_and_keeps_serving_through_a_bad_edit(running):
     """Every process follows the published catalog (``CatalogFollower``; here the catalog file
     itself): an edit is served at the next round; an edit that cannot be served leaves the
-    catalog served, is not retried, and the next good edit is served."""
+    catalog served, is not retried, and the next good edit is served. A follower of a
+    publication made elsewhere (``notify=False``) records its swap but tells no consumer."""
     gateway = running.gateway
-    follower = file_follower(gateway)
+    follower = file_follower(gateway, notify=False)
     await follower.round()
     assert gateway.swaps.version == 1  # nothing changed yet
     path = running.data_dir / "catalog.yaml"
@@ -411,3 +412,5 @@ async def test_a_follower_serves_the_edited_catalog_file_and_keeps_serving_throu
     path.write_text(original, encoding="utf-8")
     await follower.round()
     assert gateway.swaps.version == 3 and "amr.enterprise_brief" not in gateway.catalog.resources
+    outcomes = [e["outcome"] for e in await gateway.audit.events(limit=1000)]
+    assert outcomes.count("catalog.swap") == 2 and "catalog.notice" not in outcomes
