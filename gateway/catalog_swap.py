@@ -14,8 +14,9 @@ A swap (serialized by a lock):
    profile's: that is a restart) with ``CatalogError``;
 2. opens the connectors of departments that are new or whose connector settings changed
    (the others are reused), binds the resources that are new or changed (unchanged ones keep
-   their ``ResourceSource``: row cache, breaker, flights), moves the row-cache generation of
-   the changed ones (``RowCache.retire``: their cached rows are no longer read);
+   their ``ResourceSource``: row cache, breaker, flights); a changed one is cached under a
+   name of its own definition (``resolvers.rowcache.defined``), so rows cached under the
+   old definition, even by requests still running on the old catalog, are never read);
 3. builds the new strawberry schema in a worker thread (30 to 100 ms for the demo catalog,
    ``python -m gateway.bench_swap``; the event loop keeps serving), with fresh parser, validation and plan
    caches (``resolvers.schema.build_schema`` makes them per schema, so nothing planned on the
@@ -23,8 +24,9 @@ A swap (serialized by a lock):
 4. swaps gateway attributes in one synchronous step (no await in between: atomic for the
    event loop), points the long-lived services (workflow, statistics, oversight, change
    notices, objections, source health) at the new catalog and sources;
-5. records ``catalog.swap`` in the audit trail (digest of the catalog, what was added,
-   changed, removed and the breaking-change analysis of ``policies.catalog_impact``), and a
+5. records ``catalog.swap`` in the audit trail before step 4 (digest of the catalog, what
+   was added, changed, removed and the breaking-change analysis of
+   ``policies.catalog_impact``; when it cannot be recorded nothing is swapped), and after it a
    ``catalog.notice`` event for each consumer department a breaking change touches (the
    consumer reads it in ``auditEvents``: its own events), and a ``catalog_change`` step in
    the history of each application touched (the workflow's own record of what it was told);
@@ -64,6 +66,7 @@ from policies.catalog_impact import ApplicationRef, Impact, impact
 from policies.share import Mode
 from resolvers.batching import ResourceSource
 from resolvers.breaker import CircuitBreaker
+from resolvers.rowcache import defined
 from resolvers.schema import build_schema
 
 if TYPE_CHECKING:
@@ -171,32 +174,31 @@ async def swap_catalog(gateway: Gateway, new: Catalog, *, notify: bool = True) -
         started = time.perf_counter()
         old = gateway.catalog
         _check_profile(old, new)
-        reused, opened = _connectors(gateway, new)
+        reused, opened = await _connectors(gateway, new)
         try:
             sources, changed = _sources(gateway, new, reused, opened)
             built = time.perf_counter()
             schema = await asyncio.to_thread(build_schema, new, gateway.settings.limits)
             build_seconds = time.perf_counter() - built
+            found = await impact_of(gateway, new)
+            added = tuple(r for r in new.resources if r not in old.resources)
+            removed = tuple(r for r in old.resources if r not in new.resources)
+            notified = found.consumers if notify else ()
+            swap = CatalogSwap(gateway.swaps.version + 1, added, tuple(changed), removed, found, notified,
+                               time.perf_counter() - started, build_seconds)  # fmt: skip
+            await _record(gateway, new, swap)  # before it takes effect: no change unrecorded
         except BaseException:
             await _close_all(opened.values())
             raise
-        found = await impact_of(gateway, new)
         retired = [c for code, c in gateway.connectors.items() if reused.get(code) is not c]
         old_version = gateway.swaps.version
         _install(gateway, new, {**reused, **opened}, sources, schema)
-        seconds = time.perf_counter() - started
-        added = tuple(r for r in new.resources if r not in old.resources)
-        removed = tuple(r for r in old.resources if r not in new.resources)
-        notified = found.consumers if notify else ()
-        swap = CatalogSwap(gateway.swaps.version, added, tuple(changed), removed, found,
-                           notified, seconds, build_seconds)  # fmt: skip
-        await _record(gateway, new, swap)
-        if notify and found.breaking:
-            await _tell_applications(gateway, swap)
         _close_later(gateway, old_version, retired)
+        if notify and found.breaking:
+            await _tell_consumers(gateway, swap)
         counts = (len(added), len(changed), len(removed), len(swap.notified))
         log.info("catalog version %d served (%.3f s): %d added, %d changed, %d removed, %d notified",
-                 swap.version, seconds, *counts)  # fmt: skip
+                 swap.version, swap.seconds, *counts)  # fmt: skip
         return swap
 
 
@@ -210,19 +212,25 @@ def _check_profile(old: Catalog, new: Catalog) -> None:
         )
 
 
-def _connectors(gateway: Gateway, new: Catalog) -> tuple[dict[str, Connector], dict[str, Connector]]:
-    """(reused, opened): a department keeps its connector while its settings are unchanged."""
+async def _connectors(gateway: Gateway, new: Catalog) -> tuple[dict[str, Connector], dict[str, Connector]]:
+    """(reused, opened): a department keeps its connector while its settings are unchanged.
+    Raises ``CatalogError`` for settings that do not open (those opened are closed)."""
     from gateway.app import open_connectors  # gateway.app imports this module
 
     old = gateway.catalog.departments
-    reused, fresh = {}, {}
-    for code, department in new.departments.items():
-        kept = old.get(code)
-        if code in gateway.connectors and kept is not None and kept.connector == department.connector:
-            reused[code] = gateway.connectors[code]
-        elif department.connector is not None:
-            fresh[code] = department
-    opened = open_connectors(dataclasses.replace(new, departments=fresh), gateway.settings.data_dir)
+    reused: dict[str, Connector] = {}
+    opened: dict[str, Connector] = {}
+    try:
+        for code, department in new.departments.items():
+            kept = old.get(code)
+            if code in gateway.connectors and kept is not None and kept.connector == department.connector:
+                reused[code] = gateway.connectors[code]
+            elif department.connector is not None:
+                alone = dataclasses.replace(new, departments={code: department})
+                opened.update(open_connectors(alone, gateway.settings.data_dir))
+    except BaseException:
+        await _close_all(opened.values())
+        raise
     return reused, opened
 
 
@@ -241,6 +249,10 @@ def _sources(
         if rid in current and old.resources.get(rid) == resource and resource.provider in reused:
             sources[rid] = current[rid]
             continue
+        if resource.provider not in connectors:
+            raise CatalogError(", ".join(new.files) or "(catalog)", f"resources[{rid}].provider",
+                               f"its department {resource.provider} has no connector",
+                               "give the department a `connector:`")  # fmt: skip
         sources[rid] = _bind(new, resource, connectors[resource.provider])
         _guard(gateway, sources[rid], resource)
         if rid in old.resources:
@@ -256,10 +268,9 @@ def _guard(gateway: Gateway, source: ResourceSource, resource: Resource) -> None
     provider, rid = resource.provider, resource.id
     if provider not in health.breakers:
         health.breakers[provider] = CircuitBreaker(provider, gateway.settings.breaker)
-    source.resource, source.cache, source.ttl = rid, health.cache, row_ttl(resource)
+    digest = hashlib.sha256(repr(resource).encode()).hexdigest()[:16]
+    source.resource, source.cache, source.ttl = defined(rid, digest), health.cache, row_ttl(resource)
     source.breaker = health.breakers[provider]
-    if health.cache is not None:
-        health.cache.retire(rid, hashlib.sha256(repr(resource).encode()).hexdigest()[:16])
 
 
 def _install(
@@ -331,15 +342,25 @@ def catalog_digest(catalog: Catalog) -> str:
 
 
 async def _record(gateway: Gateway, new: Catalog, swap: CatalogSwap) -> None:
-    """``catalog.swap`` (admin), then one ``catalog.notice`` per consumer touched (workflow)."""
-    audit = gateway.audit
-    if audit is None:
+    """``catalog.swap`` (admin): raises ``AuditUnavailable``, and then nothing is swapped."""
+    if gateway.audit is None:
         return
     detail = {**swap.as_json(), "profile": new.profile, "digest": catalog_digest(new)}
-    await audit.append(AuditEvent(kind="admin", outcome="catalog.swap", resources=tuple(new.resources),
-                                  detail=detail))  # fmt: skip
-    for consumer in swap.notified:
-        await audit.append(_notice(swap, consumer))
+    await gateway.audit.append(AuditEvent(kind="admin", outcome="catalog.swap",
+                                          resources=tuple(new.resources), detail=detail))  # fmt: skip
+
+
+async def _tell_consumers(gateway: Gateway, swap: CatalogSwap) -> None:
+    """One ``catalog.notice`` per consumer touched (workflow), and the applications' history
+    steps. The catalog is served already: a failure here is logged, not raised."""
+    audit = gateway.audit
+    try:
+        for consumer in swap.notified:
+            if audit is not None:
+                await audit.append(_notice(swap, consumer))
+        await _tell_applications(gateway, swap)
+    except Exception:
+        log.exception("catalog version %d: telling the consumers touched failed", swap.version)
 
 
 async def _tell_applications(gateway: Gateway, swap: CatalogSwap) -> None:

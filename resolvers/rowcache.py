@@ -265,6 +265,18 @@ def open_backend(url: str, budget: int = DEFAULT_BYTES) -> BaseCache | None:
     raise AssertionError(f"check_cache_url let {scheme!r} through")
 
 
+DEFINED = "~"  # joins a resource id and the digest of its definition (never in a catalog id)
+
+
+def defined(resource: str, definition: str) -> str:
+    """The cache name of ``resource`` under a ``definition`` (a digest of its catalog entry,
+    the same in every process serving that catalog): a catalog swap that changed the resource
+    binds a source under this name (gateway.catalog_swap), so rows cached under its old
+    definition, by requests still running on the old catalog too, are never read by the new
+    one. The old rows expire with their TTL."""
+    return f"{resource}{DEFINED}{definition}"
+
+
 def subject_digest(subject: str) -> str:
     """A subject's code as it appears in cache keys: BLAKE2b, 16 bytes, hex."""
     return hashlib.blake2b(subject.encode(), digest_size=16).hexdigest()
@@ -281,22 +293,12 @@ class RowCache:
         self.backend, self.name = backend, name
         self.breaker = CircuitBreaker(f"row cache ({name})")
         self.generations: dict[str, str] = {}
-        self.epochs: dict[str, str] = {}  # set by a catalog swap that changed the resource (retire)
         self.hits = self.misses = self.errors = 0
 
     def generation(self, resource: str) -> str:
-        """The resource's current generation (``observe``, and ``retire`` after it): part of
-        every key of its rows."""
-        generation = self.generations.get(resource, "0")
-        epoch = self.epochs.get(resource)
-        return generation if epoch is None else f"{generation}~{epoch}"
-
-    def retire(self, resource: str, definition: str) -> None:
-        """Rows cached for ``resource`` under another ``definition`` (a digest of its catalog
-        entry: the same in every process serving that catalog) are no longer read: a published
-        catalog changed its source binding, items or TTL (gateway.catalog_swap). The old rows
-        expire with their TTL."""
-        self.epochs[resource] = definition
+        """The resource's current generation (``observe``): part of every key of its rows. A
+        resource ``defined`` anew shares its catalog id's generation."""
+        return self.generations.get(resource.partition(DEFINED)[0], "0")
 
     def _prefix(self, resource: str, subject: str) -> str:
         return f"{resource}:{self.generation(resource)}:{subject_digest(subject)}:"

@@ -332,6 +332,9 @@ async def test_a_catalog_that_cannot_be_served_leaves_the_old_one_serving(runnin
     broken = dataclasses.replace(brief, source={"table": "enterprise", "columns": {"nickname": "ent_name"}})
     with pytest.raises(CatalogError, match=r"resources\[amr.enterprise_brief\].source"):
         await gateway.swap_catalog(dataclasses.replace(good, resources={**good.resources, BRIEF: broken}))
+    orphan = dataclasses.replace(brief, provider=DRC.code)  # a consumer department: no connector
+    with pytest.raises(CatalogError, match=r"resources\[amr.enterprise_brief\].provider.*no connector"):
+        await gateway.swap_catalog(dataclasses.replace(good, resources={**good.resources, BRIEF: orphan}))
     with pytest.raises(CatalogError, match="profile"):
         await gateway.swap_catalog(dataclasses.replace(good, profile="shanghai"))
     assert gateway.schema is schema and gateway.catalog is catalog and gateway.swaps.version == 1
