@@ -30,7 +30,6 @@ import uvicorn
 import yaml
 
 from errors import CatalogError
-from gateway import export_stream
 from gateway.app import Gateway, create_app
 from gateway.catalog_swap import file_follower, impact_of
 from gateway.demo import DRC, GRANT_PURPOSE, build_demo, demo_tokens, ensure_grant, organization_codes
@@ -213,30 +212,24 @@ async def test_a_request_running_during_the_swap_finishes_on_its_own_catalog(run
     """A streamed export pins the snapshot it began on: a swap that leaves its items as they
     were (though amr's connector settings change: a new connector) does not cut it, and the
     retired connector is closed only once the export has finished."""
-    catalog = published(running)
+    add_enterprises(running.data_dir, 6000)  # megabytes: the server waits on the socket for the client
+    catalog = running.gateway.catalog
     amr = catalog.departments[catalog.resources[AMR].provider]
-    departments = {
-        **catalog.departments,
-        amr.code: dataclasses.replace(amr, connector={**amr.connector, "timeout": 7}),
-    }
-    export_stream.PAGE_ROWS, saved = 5, export_stream.PAGE_ROWS  # 30 organizations: six pages
-    try:
-        async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
-            path, params = f"/export/{AMR}", {"items": "name"}
-            async with client.stream("GET", path, params=params, headers=running.headers()) as answer:
-                lines = answer.aiter_lines()
-                first = await anext(lines)
-                swap = await running.gateway.swap_catalog(
-                    dataclasses.replace(catalog, departments=departments)
-                )
-                assert running.gateway.swaps.retired  # the old amr connector: the export still reads it
-                rest = [line async for line in lines]
-            await asyncio.wait_for(running.gateway.swaps.drained(), 5)
-    finally:
-        export_stream.PAGE_ROWS = saved
+    slower = dataclasses.replace(amr, connector={**amr.connector, "timeout": 7})
+    republished = dataclasses.replace(catalog, departments={**catalog.departments, amr.code: slower})
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        path, params = f"/export/{AMR}", {"items": "name,business_scope"}
+        async with client.stream("GET", path, params=params, headers=running.headers()) as answer:
+            lines = answer.aiter_lines()
+            first = await anext(lines)
+            swap = await running.gateway.swap_catalog(republished)
+            assert running.gateway.swaps.retired  # the old amr connector: the export still reads it
+            received = 1 + len([line async for line in lines])
+        await asyncio.wait_for(running.gateway.swaps.drained(), 5)
     assert answer.status_code == 200 and first
-    assert len([first, *rest]) == 30  # every page, though the swap landed after the first
-    assert swap.version == 2 and not running.gateway.swaps.retired
+    assert received == 6030  # every page, though the swap landed after the first
+    assert swap.version == 2 and swap.changed == tuple(r for r in catalog.resources if r.startswith("amr."))
+    assert not running.gateway.swaps.retired
 
 
 def add_enterprises(data_dir: Path, count: int) -> None:
