@@ -21,9 +21,11 @@ from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
+from gateway.heap import resettle_heap
 from gateway.logs import RequestLog
 from gateway.notices import NoticeTasks, start_notices
 from gateway.onboarding import OnboardingStore
@@ -36,6 +38,7 @@ from gateway.stats import Statistics
 from gateway.workflow import Workflow
 from policies.catalog import Catalog, Resource, load_catalog
 from policies.profile import load_profile
+from policies.share import Share
 from policies.workdays import WorkdayCalendar, load_operator_calendar
 from resolvers.batching import ResourceSource
 from resolvers.compare import Comparer
@@ -59,6 +62,8 @@ class Gateway:
     forwarding: ForwardingVerifier | None = None  # downstream gateways trusted to forward identity
     health: SourceHealth | None = None  # row cache, circuit breakers, freshness watch
     notices: NoticeTasks | None = None  # change relay and poller (gateway.notices)
+    swaps: CatalogSwaps = field(default_factory=CatalogSwaps, repr=False)  # gateway.catalog_swap
+    live: Gateway | None = field(default=None, repr=False)  # a snapshot's live gateway (None: live)
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -106,9 +111,23 @@ class Gateway:
                           state.state, state.detail)  # fmt: skip
         return gateway
 
+    def snapshot(self) -> Gateway:
+        """This gateway as it is now, for one request: its catalog, federation, schema and
+        connectors stay these while a swap replaces the live ones (gateway.catalog_swap)."""
+        return snapshot_of(self.live or self)
+
+    async def swap_catalog(self, new: Catalog, *, notify: bool = True) -> CatalogSwap:
+        """Serve ``new`` from the next request on, without a restart; requests running finish
+        on the catalog they started with (gateway.catalog_swap). Raises ``CatalogError``."""
+        swap = await swap_catalog(self.live or self, new, notify=notify)
+        resettle_heap()  # the replaced schema was frozen at start (gateway.heap): let it go
+        return swap
+
     async def source_states(self) -> list[SourceState]:
         """Each resource's source checked (``Connector.check``), at most every
         ``SOURCE_STATE_TTL`` seconds: /readyz may be polled often."""
+        if self.live is not None:  # a request's snapshot: the states are kept on the live gateway
+            return await self.live.source_states()
         async with self._states_lock:
             now = time.monotonic()
             if self._states is None or now - self._states[0] >= SOURCE_STATE_TTL:
@@ -121,6 +140,7 @@ class Gateway:
             return self._states[1]
 
     async def close(self) -> None:
+        await self.swaps.close()  # retired connectors not yet closed are closed below with the rest
         if self.notices is not None:
             await self.notices.stop()
         if self.federation.oversight is not None:  # its renewal asks the sources closed below
@@ -283,11 +303,21 @@ def _bind(catalog: Catalog, resource: Resource, connector: Connector) -> Resourc
     """Only shared items are bound: a non-shared column cannot even be named in a query."""
     items = [item.name for item in resource.shared_items]
     try:
-        return ResourceSource(connector, connector.bind(resource.source, items, resource.key))
+        return ResourceSource(connector, connector.bind(_shared_source(resource), items, resource.key))
     except ConfigurationError as exc:
         raise CatalogError(
             _file(catalog), f"resources[{resource.id}].source", exc.message, "fix the source"
         ) from exc
+
+
+def _shared_source(resource: Resource) -> Mapping[str, Any]:
+    """The source binding without the column mappings of non-shared items: an item withdrawn
+    (made non-shared) keeps its mapping in the catalog, but its column is never bound."""
+    columns = resource.source.get("columns")
+    withheld = {item.name for item in resource.items if item.share is Share.NOT_SHARED}
+    if not isinstance(columns, Mapping) or not withheld & set(columns):
+        return resource.source
+    return {**resource.source, "columns": {k: v for k, v in columns.items() if k not in withheld}}
 
 
 def _file(catalog: Catalog) -> str:
@@ -319,4 +349,5 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/readyz", http.readyz, methods=["GET"]),
         Mount(graphiql.STATIC_PATH, graphiql.static_files(), name=graphiql.STATIC_NAME),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestLog)])
+    middleware = [Middleware(RequestLog), Middleware(PinnedGateway)]  # one catalog snapshot a request
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

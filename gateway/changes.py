@@ -262,6 +262,8 @@ class ChangeNotices:
     async def _for(
         self, consumer: Consumer, notice: Notice, purpose: str | None, holdings: Holdings
     ) -> Notice | None:
+        if notice.resource not in self.catalog.resources:  # a published catalog removed it since
+            return None
         items = notice_items_for(notice.items, await self._readable(consumer, notice.resource, purpose))
         if items is None:
             return None

@@ -294,7 +294,7 @@ def _job(gateway: Gateway, params: ExportParams, plan: ExportPlan) -> ExportJob:
     annotators: tuple[PageAnnotator, ...] = (
         (DisputedRows(objections),) if isinstance(objections, Objections) else ()
     )
-    recheck = _recheck(gateway, plan) if plan.plan.relied else None  # unconditional: nothing to lose
+    recheck = _recheck(gateway, plan)  # a grant revoked, or the item withdrawn from the catalog
     return ExportJob(
         plan, source, gateway.federation.grants, today, params.after, since, params.limit, annotators, recheck
     )
@@ -304,9 +304,15 @@ def _recheck(gateway: Gateway, plan: ExportPlan) -> Callable[[], Awaitable[None]
     """The export's grants read again and the decision re-made (``still_granted``); raises
     the refusal that ends it. A revocation is effective at once, also for a long export."""
 
+    live = gateway.live or gateway  # the catalog served now, not the one the export began on
+    started = gateway.catalog  # the one it was planned on (the request's snapshot)
+
     async def recheck() -> None:
+        catalog = live.catalog
+        if not plan.plan.relied and catalog is started:  # unconditional, no catalog swap: nothing to lose
+            return
         grants = await gateway.federation.grants.grants_for(plan.request.consumer.department)
-        refusal = still_granted(plan, gateway.catalog, grants, dt.datetime.now(dt.UTC))
+        refusal = still_granted(plan, catalog, grants, dt.datetime.now(dt.UTC))
         if refusal is not None:
             raise refusal
 

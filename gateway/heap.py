@@ -33,3 +33,12 @@ def settle_heap() -> tuple[int, int, int]:
     thresholds = (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
     gc.set_threshold(*thresholds)
     return thresholds
+
+
+def resettle_heap() -> None:
+    """After a catalog swap: thaw the frozen heap so the replaced schema and connectors can be
+    collected (frozen objects never are), then settle again. A no-op where ``settle_heap`` was
+    never called (tests, in-process gateways)."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        settle_heap()

@@ -70,7 +70,10 @@ class JSONResponse(Response):
 
 
 def gateway_of(request: Request) -> Gateway:
-    return request.app.state.gateway  # type: ignore[no-any-return]
+    """The gateway as this request found it (``gateway.catalog_swap.PinnedGateway``): one
+    catalog, federation and schema for the whole request, whatever a swap does meanwhile."""
+    pinned = getattr(request.state, "gateway", None)
+    return pinned if pinned is not None else request.app.state.gateway  # type: ignore[no-any-return]
 
 
 async def authenticate(request: Request) -> Consumer:

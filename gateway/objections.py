@@ -179,9 +179,9 @@ class Objections:
                 raise Forbidden(
                     f"no objection {shown(objection_id)} on your department's resources", argument="id"
                 )
-            require_answerer(
-                actor.consumer.department, actor.consumer.roles, self.catalog.resources[row.resource]
-            )
+            resource = self.catalog.resources.get(row.resource)  # None: a published catalog removed it
+            if resource is not None:
+                require_answerer(actor.consumer.department, actor.consumer.roles, resource)
             if row.status != ObjectionStatus.OPEN.value:
                 raise BadRequest(f"objection {row.id} was answered already ({row.outcome}); raise a new one")
             row.status, row.outcome, row.note = ObjectionStatus.ANSWERED.value, outcome.value, text

@@ -151,7 +151,9 @@ class SocketEndpoint:
         self._view: SubscriptionView | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        gateway: Gateway = scope["app"].state.gateway
-        if self._view is None or self._view.gateway is not gateway:
+        # the connection's snapshot (gateway.catalog_swap.PinnedGateway); a new view once a
+        # catalog swap brought a new schema (connections already open keep theirs)
+        gateway: Gateway = scope.get("state", {}).get("gateway") or scope["app"].state.gateway
+        if self._view is None or self._view.schema is not gateway.schema:
             self._view = SubscriptionView(gateway)
         await self._view(scope, receive, send)

@@ -372,12 +372,13 @@ class Workflow:
         return [g for g in visible if consumer in (None, g.consumer) and resource in (None, g.resource)]
 
     def _may_see(self, actor: Consumer, grant: Grant) -> bool:
-        provider = (
-            self.catalog.resources[grant.resource].provider
-            if grant.resource in self.catalog.resources
-            else ""
-        )
-        return may_read(actor, grant.consumer, provider)
+        return may_read(actor, grant.consumer, self._provider_of(grant))
+
+    def _provider_of(self, grant: Grant) -> str:
+        """The grant's resource's provider; "" once the resource left the catalog (a published
+        catalog removed it: the operator still lists and revokes its grants)."""
+        resource = self.catalog.resources.get(grant.resource)
+        return resource.provider if resource is not None else ""
 
     async def revoke(self, actor: Actor, grant_id: str, reasons: Sequence[str]) -> Grant:
         operator = actor.consumer.has("operator")
@@ -387,7 +388,7 @@ class Workflow:
         grant = grants.get(grant_id)
         if grant is None:
             raise BadRequest(f"no grant {shown(grant_id)}")
-        provider = self.catalog.resources[grant.resource].provider
+        provider = self._provider_of(grant)
         if not operator:
             require_decider(actor.consumer, Status.ACCEPTED, provider, REVOKING)
         why = require_reasons(reasons, "revoking")

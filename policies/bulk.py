@@ -130,8 +130,15 @@ def still_granted(
     """None while the export may go on at ``now`` with the consumer's current ``grants``;
     else the refusal that ends it: the one a query would now get (a grant revoked, expired),
     or ``Forbidden`` when the export still may run but on other grants than it was decided on
-    (other conditions: regions, masks, caps), so that it is resumed and decided afresh."""
-    if not plan.plan.relied:  # unconditional items only: no grant to lose
+    (other conditions: regions, masks, caps), so that it is resumed and decided afresh.
+
+    ``catalog`` is the one served now: an item withdrawn or made stricter since the export
+    began ends it at its next page like a revoked grant (issue 11: a withdrawal takes
+    effect for reads at once); a resource or item no longer in it is ``Forbidden``."""
+    current = catalog.resources.get(plan.resource.id)
+    if current is None or any(name not in current.items_by_name for name in plan.items):
+        return _withdrawn(plan)
+    if not plan.plan.relied and current == plan.resource:  # unconditional, unchanged: nothing to lose
         return None
     request = dataclasses.replace(plan.request, now=now)
     fresh = plan_export(request, catalog, plan.resource.id, plan.items, grants)
@@ -145,6 +152,15 @@ def still_granted(
             provider=catalog.provider_of(plan.resource).code,
         )
     return None
+
+
+def _withdrawn(plan: ExportPlan) -> Forbidden:
+    return Forbidden(
+        f"{plan.resource.id}: an item of this export was withdrawn from the published catalog while "
+        "it ran; read the catalog query for what is published now and export those items",
+        resource=plan.resource.id,
+        provider=plan.resource.provider,
+    )
 
 
 def _key_masked(plan: ResourcePlan, key: str) -> bool:

@@ -265,6 +265,18 @@ def open_backend(url: str, budget: int = DEFAULT_BYTES) -> BaseCache | None:
     raise AssertionError(f"check_cache_url let {scheme!r} through")
 
 
+DEFINED = "~"  # joins a resource id and the digest of its definition (never in a catalog id)
+
+
+def defined(resource: str, definition: str) -> str:
+    """The cache name of ``resource`` under a ``definition`` (a digest of its catalog entry,
+    the same in every process serving that catalog): a catalog swap that changed the resource
+    binds a source under this name (gateway.catalog_swap), so rows cached under its old
+    definition, by requests still running on the old catalog too, are never read by the new
+    one. The old rows expire with their TTL."""
+    return f"{resource}{DEFINED}{definition}"
+
+
 def subject_digest(subject: str) -> str:
     """A subject's code as it appears in cache keys: BLAKE2b, 16 bytes, hex."""
     return hashlib.blake2b(subject.encode(), digest_size=16).hexdigest()
@@ -284,8 +296,9 @@ class RowCache:
         self.hits = self.misses = self.errors = 0
 
     def generation(self, resource: str) -> str:
-        """The resource's current generation (``observe``): part of every key of its rows."""
-        return self.generations.get(resource, "0")
+        """The resource's current generation (``observe``): part of every key of its rows. A
+        resource ``defined`` anew shares its catalog id's generation."""
+        return self.generations.get(resource.partition(DEFINED)[0], "0")
 
     def _prefix(self, resource: str, subject: str) -> str:
         return f"{resource}:{self.generation(resource)}:{subject_digest(subject)}:"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.heap import OLDER_THRESHOLDS, YOUNG_THRESHOLD, settle_heap
+from gateway.heap import OLDER_THRESHOLDS, YOUNG_THRESHOLD, resettle_heap, settle_heap
 
 
 @pytest.fixture
@@ -40,3 +40,20 @@ def test_cycles_made_after_settling_are_still_collected(restored_gc: None) -> No
 
 class _Node:
     peer: object = None
+
+
+def test_resettle_heap_lets_objects_frozen_before_a_swap_be_collected(restored_gc: None) -> None:
+    """A schema frozen at start and replaced by a catalog swap must become collectable."""
+
+    class Replaced:
+        cycle: object = None
+
+    old = Replaced()
+    old.cycle = old  # a cycle: only the collector frees it
+    ref = weakref.ref(old)
+    settle_heap()
+    del old
+    gc.collect()
+    assert ref() is not None  # frozen: no collection sees it
+    resettle_heap()
+    assert ref() is None

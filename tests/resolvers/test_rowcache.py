@@ -17,7 +17,14 @@ import pytest
 from connectors.mock import MockConnector
 from resolvers.batching import ResourceSource
 from resolvers.context import Federation
-from resolvers.rowcache import NAMESPACE, REDIS_TIMEOUT, BoundedMemoryCache, RowCache, open_backend
+from resolvers.rowcache import (
+    NAMESPACE,
+    REDIS_TIMEOUT,
+    BoundedMemoryCache,
+    RowCache,
+    defined,
+    open_backend,
+)
 
 REDIS_URL = os.environ.get("GOVSHARE_TEST_REDIS_URL")
 ITEMS = ("name", "status")
@@ -123,6 +130,30 @@ async def test_a_new_freshness_stamp_moves_to_new_keys(cache: RowCache) -> None:
     assert cache.observe("amr.enterprise", stamp + dt.timedelta(minutes=1))
     await source.fetch(["K001"], ITEMS)
     assert fetches(source) == 2
+
+
+async def test_a_resource_defined_anew_reads_no_row_cached_under_its_old_definition(cache: RowCache) -> None:
+    """A catalog swap that changed the resource binds a source under a name of its new
+    definition (gateway.catalog_swap): the old source's rows, cached before or after the swap
+    (a request still running on the old catalog), are never read by the new one; both follow
+    the resource's freshness; a process serving the same definition shares its rows."""
+    old = source_over(cache)
+    new = source_over(cache)
+    new.resource = defined("amr.enterprise", "def-2")
+    twin = source_over(cache)
+    twin.resource = defined("amr.enterprise", "def-2")
+    stamp = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    cache.observe("amr.enterprise", stamp)
+    await old.fetch(["K001"], ITEMS)
+    await new.fetch(["K001"], ITEMS)
+    await old.fetch(["K002"], ITEMS)  # the old catalog still reading after the swap
+    await new.fetch(["K001", "K002"], ITEMS)
+    assert (fetches(old), fetches(new)) == (2, 2)
+    await twin.fetch(["K001", "K002"], ITEMS)
+    assert fetches(twin) == 0
+    assert cache.observe("amr.enterprise", stamp + dt.timedelta(minutes=1))  # the source changed
+    await new.fetch(["K001"], ITEMS)
+    assert fetches(new) == 3
 
 
 @pytest.mark.parametrize(
