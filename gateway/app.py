@@ -25,6 +25,7 @@ from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snaps
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
+from gateway.grant_cache import CachedGrants
 from gateway.heap import resettle_heap
 from gateway.logs import RequestLog
 from gateway.notices import NoticeTasks, start_notices
@@ -73,7 +74,7 @@ class Gateway:
         platform = await open_platform(settings)  # first: a refused schema leaves nothing open
         connectors = open_connectors(catalog, settings.data_dir)
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
-        federation = Federation(catalog, bind_sources(catalog, connectors), platform, workflow)
+        federation = Federation(catalog, bind_sources(catalog, connectors), CachedGrants(platform), workflow)
         oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)
         federation.oversight = oversight  # late resources: /readyz, stats, lateResources
         federation.onboarding = OnboardingStore(platform)  # Sanya art. 12 (gateway.onboarding)
@@ -84,7 +85,8 @@ class Gateway:
         workflow.audit = federation.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow, oversight=oversight)
         federation.comparer = Comparer(
-            CompareRateLimiter(settings.compare), AuditCompareRecorder(audit) if audit else None
+            CompareRateLimiter(settings.compare, platform.engine),
+            AuditCompareRecorder(audit) if audit else None,
         )
         federation.assertion_signer = assertion_signer(signer)  # for graphql (upstream) connectors
         health = await SourceHealth.start(settings, catalog, federation.sources)

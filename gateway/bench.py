@@ -222,7 +222,18 @@ async def round_trips_for_100(data_dir: Path) -> tuple[int, int]:
 
 def start_server(data_dir: Path, audit: bool) -> tuple[subprocess.Popen[str], str]:
     """``govshare serve`` in a child process; its output goes to a file, never a full pipe."""
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        "serve",
+        "--data",
+        str(data_dir),
+        "--port",
+        "0",
+        "--workers",
+        "1",
+    ]
     env = {**os.environ, "GOVSHARE_AUDIT": "on" if audit else "off", "GOVSHARE_LOG_LEVEL": "warning"}
     output = data_dir / f"serve-{'audit' if audit else 'noaudit'}.log"
     with output.open("w") as sink:

@@ -85,7 +85,18 @@ def free_port() -> int:
 
 def serve(data_dir: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """``govshare serve`` in a child process, its output in a file; returns its GraphQL URL."""
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        "serve",
+        "--data",
+        str(data_dir),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     output = data_dir / "serve.log"
     with output.open("w") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True,

@@ -9,7 +9,7 @@ database). Every other command works on an existing one and refuses, naming ``--
 written into a new platform database, would silently reach no running gateway.
 
     govshare demo    [--data DIR] [--host H] [--port P] [--organizations N] [--persons N] [--no-serve]
-    govshare serve   [--data DIR] [--catalog PATH] [--host H] [--port P]
+    govshare serve   [--data DIR] [--catalog PATH] [--host H] [--port P] [--workers N]
     govshare token   --department USCC --roles consumer,operator [--ttl S]
     govshare grant   add --consumer USCC --resource ID --items a,b --purpose TEXT [--modes query] [--days N]
                      [--catalog PATH]
@@ -52,6 +52,7 @@ from gateway.heap import settle_heap
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
+from gateway.workers import serve_workers
 from policies.catalog import Catalog
 from policies.chinatime import check_range, parse_instant, utc_now
 from policies.codes import validate_uscc
@@ -78,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="govshare", description="Government data-sharing GraphQL gateway")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _demo_parser(_command(commands, "demo", "build the demo departments and serve them", run_demo))
-    _serve_parser(_command(commands, "serve", "serve the catalog in the data folder", run_serve))
+    serve = _command(commands, "serve", "serve the catalog in the data folder", run_serve)
+    _serve_parser(serve)
+    _workers_option(serve)
     token = _command(commands, "token", "print a bearer token for a department", run_token)
     token.add_argument("--department", required=True, help="the department's USCC (token sub)")
     token.add_argument("--roles", default="consumer", help="comma-separated: consumer,provider,operator")
@@ -134,6 +137,13 @@ def _serve_parser(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _workers_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--workers", type=int, default=None,
+        help="worker processes (default: GOVSHARE_WORKERS, else the number of cores); 1 = one process",
+    )  # fmt: skip
+
+
 def _demo_parser(command: argparse.ArgumentParser) -> None:
     _serve_parser(command)
     command.add_argument("--organizations", type=int, default=10_000, help="synthetic organizations")
@@ -170,8 +180,11 @@ def _grant_parsers(commands: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    flags = {k: getattr(args, k, None) for k in ("data", "catalog", "host", "port", "cache_url")}
-    return Settings.load(**flags)
+    return Settings.load(**_flags(args))
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: getattr(args, k, None) for k in ("data", "catalog", "host", "port", "cache_url")}
 
 
 def _split(text: str) -> list[str]:
@@ -316,7 +329,9 @@ async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]
 
 
 def run_serve(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    env_workers = os.environ.get("GOVSHARE_WORKERS") or os.cpu_count()
+    workers = args.workers if args.workers is not None else env_workers
+    settings = Settings.load(workers=workers, **_flags(args))
     catalog = _catalog(
         settings
     )  # checked before anything is made or printed: an empty folder says how to fix it
@@ -326,7 +341,10 @@ def run_serve(args: argparse.Namespace) -> None:
         f"govshare: serving {settings.catalog} at http://{settings.host}:{sock.getsockname()[1]}/graphql",
         flush=True,
     )
-    _serve(settings, sock)
+    if settings.workers > 1:
+        serve_workers(settings, sock)  # gateway.workers: uvicorn's supervisor, one chain per worker
+    else:
+        _serve(settings, sock)
 
 
 def run_demo(args: argparse.Namespace) -> None:

@@ -15,7 +15,9 @@ open cannot be learned by claiming value after value.
 Why ``limits``: it keeps the counters in memory for one process and, with the same code,
 in Redis (``GOVSHARE_RATE_LIMIT_STORAGE=async+redis://host:6379``) for several gateway
 processes behind a load balancer (DESIGN section 11). The storage URI may be written
-without the ``async+`` prefix; the gateway's event loop needs the async storages.
+without the ``async+`` prefix; the gateway's event loop needs the async storages. With
+several workers and no Redis the counters live in the platform database
+(``GOVSHARE_RATE_LIMIT_STORAGE=platform``, ``gateway.rate_store``), shared all the same.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ import math
 import time
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
+from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.storage import storage_from_string
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from errors import ConfigurationError, QueryTooComplex, RateLimited
-from gateway.settings import CompareSettings
+from gateway.rate_store import PlatformRateStorage
+from gateway.settings import PLATFORM_STORAGE, CompareSettings
 from policies.catalog import CompareRate, Resource
 
 _NAMESPACE = "govshare-compare"
@@ -41,15 +46,8 @@ class CompareRateLimiter:
     """``take(consumer, resource, subjects)`` spends ``subjects`` units of the consumer's
     window at the resource or raises (``resolvers.compare.SubjectRate``)."""
 
-    def __init__(self, settings: CompareSettings) -> None:
-        uri = settings.storage if settings.storage.startswith("async+") else f"async+{settings.storage}"
-        try:
-            storage = storage_from_string(uri)
-        except LimitsConfigurationError as exc:  # unknown scheme, or Redis without its client
-            raise ConfigurationError(
-                f"GOVSHARE_RATE_LIMIT_STORAGE={settings.storage!r}: {exc}; use memory:// or "
-                "redis://host:6379 (which needs the client: pip install 'limits[async-redis]')"
-            ) from exc
+    def __init__(self, settings: CompareSettings, platform: AsyncEngine | None = None) -> None:
+        storage = _storage(settings.storage, platform)
         self.limiter = MovingWindowRateLimiter(storage)
         # one counter per (consumer, resource, subject, item) and hour: a fixed window keeps
         # one number per key where a moving one would keep every hit
@@ -105,6 +103,23 @@ class CompareRateLimiter:
             window = max(1, math.ceil(rate.burst / rate.per_second))
             item = self._items[rate] = RateLimitItemPerSecond(rate.burst, window)
         return item
+
+
+def _storage(setting: str, platform: AsyncEngine | None) -> Storage:
+    """The ``limits`` storage GOVSHARE_RATE_LIMIT_STORAGE names (``platform``: the platform
+    database ``platform``, needed then)."""
+    if setting == PLATFORM_STORAGE:
+        if platform is None:
+            raise ConfigurationError("GOVSHARE_RATE_LIMIT_STORAGE=platform needs the platform database")
+        return PlatformRateStorage(platform)
+    uri = setting if setting.startswith("async+") else f"async+{setting}"
+    try:
+        return storage_from_string(uri)  # type: ignore[return-value]
+    except LimitsConfigurationError as exc:  # unknown scheme, or Redis without its client
+        raise ConfigurationError(
+            f"GOVSHARE_RATE_LIMIT_STORAGE={setting!r}: {exc}; use memory://, platform or "
+            "redis://host:6379 (which needs the client: pip install 'limits[async-redis]')"
+        ) from exc
 
 
 def _guess_key(consumer: str, resource: Resource, subject: str, item: str) -> tuple[str, ...]:

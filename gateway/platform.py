@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from errors import BadRequest
 from gateway import dbschema
@@ -86,6 +86,18 @@ class GrantRow(Base):
         )
 
 
+class GrantGeneration(Base):
+    """One row (``id`` 1) whose ``value`` grows by one in every transaction that adds or
+    changes a grant (``PlatformDB`` bumps it before the flush, in the same transaction): a
+    gateway process caching grants (``gateway.grant_cache``) reloads when it changed, so a
+    revocation made by any process is seen by every process on its next request."""
+
+    __tablename__ = "grant_generation"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger)
+
+
 class GrantUsage(Base):
     """Distinct subjects read through a capped grant, per day (China time)."""
 
@@ -128,8 +140,13 @@ def default_url(data_dir: str) -> str:
 class PlatformDB:
     def __init__(self, url: str) -> None:
         self.engine: AsyncEngine = create_async_engine(url, json_serializer=json_text)
-        self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine.sync_engine, "connect", _sqlite_shared)
+        self.session = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=PlatformSession
+        )
         self._cap_lock = asyncio.Lock()  # one instance admits one subject at a time
+        self._generation = sa.select(GrantGeneration.value).where(GrantGeneration.id == 1)
 
     async def create_schema(self, *, auto_upgrade: bool = False) -> None:
         """Bring the schema to this version's Alembic head revision, as a start may: always on
@@ -137,6 +154,21 @@ class PlatformDB:
         (``GOVSHARE_DB_AUTO_UPGRADE``); else errors.SchemaError naming ``govshare db upgrade``
         (gateway.dbschema)."""
         await dbschema.prepare(self.engine, auto_upgrade=auto_upgrade)
+        await self._seed_generation()
+
+    async def _seed_generation(self) -> None:
+        """The generation row, made once; workers starting together may race to make it."""
+        try:
+            async with self.engine.begin() as conn:
+                if await conn.scalar(self._generation) is None:
+                    await conn.execute(sa.insert(GrantGeneration).values(id=1, value=0))
+        except sa.exc.IntegrityError:
+            pass  # another process made it first
+
+    async def grants_generation(self) -> int | None:
+        """The grants' generation (``GrantGeneration``): one primary-key read, no ORM."""
+        async with self.engine.connect() as conn:
+            return await conn.scalar(self._generation)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -169,6 +201,7 @@ class PlatformDB:
         if cap is None:
             return len(subjects)
         async with self._cap_lock, self.session.begin() as session:
+            await _lock_grant(session, grant.id)
             where = (GrantUsage.grant == grant.id) & (GrantUsage.day == day)
             seen = set((await session.scalars(sa.select(GrantUsage.subject).where(where))).all())
             admitted, new = _within_cap(subjects, seen, cap)
@@ -188,6 +221,43 @@ class PlatformDB:
         async with self.session() as session:
             result = await session.scalars(sa.select(GrantRow).where(condition).order_by(GrantRow.created_at))
             return result.all()
+
+
+async def _lock_grant(session: Any, grant_id: str) -> None:
+    """Serialise cap counting of one grant across processes: a no-op UPDATE of its row takes
+    PostgreSQL's row lock (other admits of the grant wait for this commit, then read what it
+    counted) and SQLite's write lock (one writer at a time; WAL readers go on). It is the
+    transaction's first statement, so SQLite never has to upgrade a read to a write."""
+    await session.execute(sa.update(GrantRow).where(GrantRow.id == grant_id).values(id=GrantRow.id))
+
+
+def _bump_grant_generation(session: Any, _context: Any, _instances: Any) -> None:
+    """``before_flush``: a flush writing a grant bumps ``GrantGeneration`` in its transaction."""
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, GrantRow) for row in touched):
+        bump = sa.update(GrantGeneration).where(GrantGeneration.id == 1)
+        session.connection().execute(bump.values(value=GrantGeneration.value + 1))
+
+
+class PlatformSession(Session):
+    """The platform database's sessions: a flush writing a grant bumps its generation."""
+
+
+sa.event.listen(PlatformSession, "before_flush", _bump_grant_generation)
+
+
+def _sqlite_shared(dbapi_connection: Any, _record: Any) -> None:
+    """Several worker processes on one SQLite file: WAL (readers never wait for the writer)
+    and a busy timeout, so a writer waits for another's commit instead of failing."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    finally:
+        cursor.close()
+
+
+SQLITE_BUSY_MS = 30_000  # how long a SQLite writer waits for another process's transaction
 
 
 def _within_cap(subjects: Sequence[str], seen: set[str], cap: int) -> tuple[int, list[str]]:

@@ -33,7 +33,9 @@
 | GOVSHARE_COMPARE_RATE | 50 | subjects/s one consumer may compare at one resource (else `compare_rate`) |
 | GOVSHARE_COMPARE_BURST | 1000 | subjects one consumer may compare at once at one resource, after a pause |
 | GOVSHARE_COMPARE_GUESSES | 10 | mismatching claims an hour per consumer, conditional item and subject |
-| GOVSHARE_RATE_LIMIT_STORAGE | memory:// | compare rate counters: `memory://`, or `redis://host:6379` |
+| GOVSHARE_RATE_LIMIT_STORAGE | (below) | compare counters: `memory://`, `platform`, `redis://host:6379` |
+| GOVSHARE_REDIS_URL | (none) | Redis shared by all workers and hosts; default: a redis:// CACHE_URL |
+| GOVSHARE_WORKERS | cores | worker processes of `govshare serve` (`--workers`); 1 = one process |
 | GOVSHARE_GATEWAY_NAME | (none) | this gateway's name, the ``aud`` of forwarding assertions made for it |
 | GOVSHARE_TRUSTED_GATEWAYS | [] | downstream gateways that may forward a consumer's identity, JSON (below) |
 | GOVSHARE_CACHE_URL | memory:// | row cache: `memory://`, `redis://host:port/db` (shared), `off` |
@@ -45,6 +47,10 @@
 | GOVSHARE_NOTICE_DAYS | 2 | working days to notify a change where the profile sets no update limit |
 | GOVSHARE_CHANGE_POLL_SECONDS | 300 | how often sources with `updated_at` are polled for changes; 0 = off |
 | GOVSHARE_DB_AUTO_UPGRADE | off | `on`: a PostgreSQL platform database behind the code is upgraded at start |
+
+GOVSHARE_RATE_LIMIT_STORAGE defaults to GOVSHARE_REDIS_URL when there is one, else to
+``memory://`` with one worker and ``platform`` (the platform database, ``gateway.rate_store``)
+with several, so that all workers spend one budget.
 
 The ``MAX_*`` limits answer ``QUERY_TOO_COMPLEX`` (400) naming the limit, its value and its
 variable, before the expensive step runs; see ``resolvers.limits``.
@@ -124,6 +130,8 @@ class Settings:
     change_poll_seconds: int = 300  # 0: no polling of sources for changes
     notice_days: int = 2  # working days to notify a change where the profile sets none
     db_auto_upgrade: bool = False  # PostgreSQL: migrate at start (gateway.dbschema)
+    workers: int = 1  # processes `govshare serve` starts (gateway.workers; its default: cores)
+    redis_url: str | None = None  # shared by every worker and host (compare limits)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -134,6 +142,9 @@ class Settings:
             return str(flag) if flag is not None else env.get(f"GOVSHARE_{name.upper()}", default)
 
         data_dir = Path(pick("data", str(default_data_dir(env)))).expanduser().resolve()
+        cache_url = _cache_url(pick("cache_url", "memory://"))
+        redis_url = _redis_url(pick("redis_url", ""), cache_url)
+        workers = _positive("GOVSHARE_WORKERS", pick("workers", "1"))
         return cls(
             data_dir=data_dir,
             catalog=Path(pick("catalog", str(data_dir / "catalog.yaml"))),
@@ -148,10 +159,10 @@ class Settings:
             audit=_switch("GOVSHARE_AUDIT", pick("audit", "on")),
             log_level=_level(pick("log_level", "info")),
             limits=_limits(pick),
-            compare=_compare_settings(pick),
+            compare=_compare_settings(pick, _default_storage(redis_url, workers)),
             gateway_name=pick("gateway_name", "") or None,
             trusted_gateways=_trusted_gateways(pick("trusted_gateways", "[]"), pick("gateway_name", "")),
-            cache_url=_cache_url(pick("cache_url", "memory://")),
+            cache_url=cache_url,
             row_cache_bytes=_number("GOVSHARE_ROW_CACHE_BYTES", pick("row_cache_bytes", str(64 << 20))),
             breaker=_breaker(pick),
             freshness_seconds=_positive("GOVSHARE_FRESHNESS_SECONDS", pick("freshness_seconds", "30")),
@@ -159,6 +170,8 @@ class Settings:
             notice_days=_number("GOVSHARE_NOTICE_DAYS", pick("notice_days", "2")),
             change_poll_seconds=_number("GOVSHARE_CHANGE_POLL_SECONDS", pick("change_poll_seconds", "300")),
             db_auto_upgrade=_switch("GOVSHARE_DB_AUTO_UPGRADE", pick("db_auto_upgrade", "off")),
+            workers=workers,
+            redis_url=redis_url,
         )
 
 
@@ -174,7 +187,27 @@ class CompareSettings:
     storage: str = "memory://"  # a ``limits`` storage URI
 
 
-def _compare_settings(pick: Any) -> CompareSettings:
+def _redis_url(value: str, cache_url: str) -> str | None:
+    """GOVSHARE_REDIS_URL, else the row cache's Redis (GOVSHARE_CACHE_URL) when it is one."""
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(
+            f"GOVSHARE_REDIS_URL must be a redis://host:port/db URL (rediss:// with TLS), got {value!r}"
+        )
+    return value or (cache_url if cache_url.startswith(("redis://", "rediss://")) else None)
+
+
+def _default_storage(redis_url: str | None, workers: int) -> str:
+    """Where compare counters live unless GOVSHARE_RATE_LIMIT_STORAGE says: in Redis when
+    there is one, else in the platform database when several workers must share them."""
+    if redis_url:
+        return redis_url
+    return "memory://" if workers == 1 else PLATFORM_STORAGE
+
+
+PLATFORM_STORAGE = "platform"  # compare counters in the platform database (gateway.rate_store)
+
+
+def _compare_settings(pick: Any, storage: str = "memory://") -> CompareSettings:
     defaults = CompareSettings()
     values = {}
     for name in ("max_batch", "rate", "burst", "guesses"):
@@ -184,7 +217,7 @@ def _compare_settings(pick: Any) -> CompareSettings:
             raise ConfigurationError(f"{variable} must be at least 1, got {values[name]}")
     if values["burst"] < values["rate"]:
         raise ConfigurationError("GOVSHARE_COMPARE_BURST must be at least GOVSHARE_COMPARE_RATE")
-    return CompareSettings(**values, storage=pick("rate_limit_storage", defaults.storage))
+    return CompareSettings(**values, storage=pick("rate_limit_storage", storage))
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:

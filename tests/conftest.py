@@ -33,6 +33,8 @@ hypothesis_settings.register_profile("govshare", deadline=None)
 hypothesis_settings.load_profile("govshare")
 
 TESTS = Path(__file__).parent
+# `govshare serve` started by a test runs as one process unless the test asks for workers
+os.environ.setdefault("GOVSHARE_WORKERS", "1")
 
 
 @pytest.fixture

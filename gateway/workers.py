@@ -1,0 +1,140 @@
+"""``govshare serve --workers N``: N gateway processes on one listening socket.
+
+uvicorn's own supervisor (``uvicorn.supervisors.Multiprocess``) starts the workers, restarts
+one that dies, and stops them all on SIGINT / SIGTERM (SIGHUP restarts them, SIGTTIN /
+SIGTTOU add or remove one). Each worker is a fresh interpreter (spawn): it builds its
+app with :func:`worker_app`, the importable factory, from the settings the parent put in
+its environment (``GOVSHARE_*``, :func:`worker_environment`), so flags reach it as
+variables.
+
+Audit chains: every worker appends to its own chain (``gateway.audit``), named
+``<prefix>-w<slot>``; the prefix is ``GOVSHARE_INSTANCE`` when set, else the host's name,
+and the slot is the lowest of ``0 .. N-1`` no other live worker of this data folder holds.
+A slot is held by an exclusive lock on ``DATA/workers/<prefix>-<slot>.lock``, which the
+kernel releases when the process ends, however it ends (SIGKILL included): a restarted
+worker takes the slot its predecessor left, so its chain continues from the stored head.
+Own code for the slot (``fcntl.flock``, a few lines): uvicorn gives a worker no index.
+
+What must hold across workers is kept outside them: grants (``gateway.grant_cache``) and
+daily caps in the platform database, compare limits in Redis or the platform database
+(``gateway.rate_store``), signing keys in ``DATA/keys.json`` re-read when it changes.
+
+Hook for per-worker set-up that must happen in the parent before the workers start (for
+example ``PROMETHEUS_MULTIPROC_DIR``): append a function to :data:`BEFORE_WORKERS`; it
+receives the settings and the environment dict the workers inherit, and may add to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import os
+import re
+import socket
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import IO
+
+import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
+
+from errors import ConfigurationError
+from gateway import logs
+from gateway.app import create_app
+from gateway.protocol import BoundedHeadProtocol
+from gateway.settings import Settings
+
+BEFORE_WORKERS: list[Callable[[Settings, MutableMapping[str, str]], None]] = []
+_held: list[IO[bytes]] = []  # this worker's slot lock, open for its lifetime
+
+
+class WorkerProtocol(BoundedHeadProtocol):
+    """The bounded-head protocol by import path (a worker's config is pickled); its limit is
+    set by :func:`worker_app` from GOVSHARE_MAX_HEAD_BYTES."""
+
+
+def serve_workers(settings: Settings, sock: socket.socket) -> None:
+    """Run ``settings.workers`` worker processes on ``sock`` until SIGINT / SIGTERM."""
+    check_shared_state(settings)
+    environment = worker_environment(settings, sock)
+    for hook in BEFORE_WORKERS:
+        hook(settings, environment)
+    os.environ.update(environment)  # spawned workers inherit it
+    config = uvicorn.Config(
+        "gateway.workers:worker_app", factory=True, workers=settings.workers,
+        http="gateway.workers:WorkerProtocol", log_level=settings.log_level,
+        access_log=False, log_config=None,
+    )  # fmt: skip
+    supervisor = Multiprocess(config, sockets=[sock])
+    supervisor.run()
+
+
+def worker_environment(settings: Settings, sock: socket.socket) -> dict[str, str]:
+    """The ``GOVSHARE_*`` variables that give each worker the parent's settings, flags
+    included (the port is the one bound, also when ``--port 0`` chose it)."""
+    return {
+        "GOVSHARE_DATA": str(settings.data_dir),
+        "GOVSHARE_CATALOG": str(settings.catalog),
+        "GOVSHARE_DATABASE_URL": settings.database_url,
+        "GOVSHARE_CACHE_URL": settings.cache_url,
+        "GOVSHARE_HOST": settings.host,
+        "GOVSHARE_PORT": str(sock.getsockname()[1]),
+        "GOVSHARE_WORKERS": str(settings.workers),
+        "GOVSHARE_RATE_LIMIT_STORAGE": settings.compare.storage,
+        "GOVSHARE_WORKER_PREFIX": instance_prefix(os.environ),
+    }
+
+
+def check_shared_state(settings: Settings) -> None:
+    """Refuse what would split state between workers: compare counters kept per process."""
+    if settings.compare.storage.removeprefix("async+").startswith("memory"):
+        raise ConfigurationError(
+            f"--workers {settings.workers} with GOVSHARE_RATE_LIMIT_STORAGE=memory:// would give each "
+            "worker its own compare budget; set GOVSHARE_REDIS_URL (or GOVSHARE_RATE_LIMIT_STORAGE=platform) "
+            "or serve with --workers 1"
+        )
+
+
+def worker_app() -> Starlette:
+    """The ASGI app of one worker (uvicorn calls it in the worker process): settings from
+    the environment, its audit chain named by its slot."""
+    settings = Settings.load()
+    prefix = os.environ.get("GOVSHARE_WORKER_PREFIX") or instance_prefix(os.environ)
+    slot = claim_slot(settings.data_dir, prefix, settings.workers)
+    settings = dataclasses.replace(settings, instance=worker_instance(prefix, slot))
+    logs.configure(settings.log_level)
+    WorkerProtocol.max_head_bytes = settings.limits.max_head_bytes
+    return create_app(settings)
+
+
+def instance_prefix(environ: MutableMapping[str, str] | os._Environ[str]) -> str:
+    """GOVSHARE_INSTANCE when set, else this host's name (letters, digits, ``.-_`` kept)."""
+    chosen = environ.get("GOVSHARE_INSTANCE") or socket.gethostname() or "host"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", chosen)[:56]
+
+
+def worker_instance(prefix: str, slot: int) -> str:
+    """A worker's audit chain name: ``<prefix>-w<slot>`` (at most 64 characters)."""
+    return f"{prefix}-w{slot}"
+
+
+def claim_slot(data_dir: Path, prefix: str, workers: int) -> int:
+    """The lowest slot ``0 .. workers-1`` whose lock this process could take; held until the
+    process ends. ``ConfigurationError`` when all are held (another server on this data
+    folder with the same prefix: give it its own GOVSHARE_INSTANCE)."""
+    folder = data_dir / "workers"
+    folder.mkdir(parents=True, exist_ok=True)
+    for slot in range(workers):
+        handle = (folder / f"{prefix}-{slot}.lock").open("wb")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _held.append(handle)
+        return slot
+    raise ConfigurationError(
+        f"all {workers} worker slots of {prefix!r} in {folder} are held: another `govshare serve` "
+        "uses this data folder; stop it, or give this one its own GOVSHARE_INSTANCE"
+    )

@@ -1,0 +1,105 @@
+"""The per-consumer grant cache (gateway.grant_cache) and the cross-process guarantees of the
+platform database: a grant change made through ANY ``PlatformDB`` (another worker, another
+host, the CLI) is seen by every cache on its next read, and daily caps counted by several
+processes at once never pass the cap. Both backends (``platform_url``)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+
+from gateway.grant_cache import CachedGrants
+from gateway.platform import GrantGeneration, GrantUsage, PlatformDB, new_grant_row
+from policies.codes import make_uscc
+from policies.decision import GrantConditions
+
+NOW = dt.datetime.now(dt.UTC)
+TODAY = dt.date(2026, 11, 30)
+
+
+def consumer() -> str:
+    return make_uscc("1", "1", "420100", f"MG{uuid.uuid4().int % 10**6:06d}")
+
+
+@pytest.fixture
+async def other(platform: PlatformDB, platform_url: str) -> AsyncIterator[PlatformDB]:
+    """A second handle on the same database: what another worker process holds."""
+    db = PlatformDB(platform_url)
+    yield db
+    await db.close()
+
+
+def grant_row(who: str, cap: int | None = None):  # type: ignore[no-untyped-def]
+    conditions = GrantConditions(daily_cap=cap)
+    return new_grant_row(who, "amr.enterprise_registration", ["name"], "核验", NOW + dt.timedelta(days=1),
+                         conditions=conditions)  # fmt: skip
+
+
+async def test_a_cached_consumer_is_served_without_loading_again(platform: PlatformDB):
+    who, cache = consumer(), CachedGrants(platform)
+    await platform.add_grant(grant_row(who))
+    first = await cache.grants_for(who)
+    again = await cache.grants_for(who)
+    assert first == again and len(first) == 1
+    assert cache.loads == 1
+
+
+async def test_a_revocation_by_another_process_is_seen_on_the_next_read(platform: PlatformDB, other):
+    who, cache = consumer(), CachedGrants(platform)
+    grant = await platform.add_grant(grant_row(who))
+    [cached] = await cache.grants_for(who)
+    assert not cached.revoked
+    await other.revoke_grant(grant.id)  # another worker's handle
+    [seen] = await cache.grants_for(who)
+    assert seen.revoked
+    assert cache.loads == 2
+
+
+async def test_a_grant_added_elsewhere_is_seen_and_other_consumers_reload_too(platform, other):
+    who, bystander, cache = consumer(), consumer(), CachedGrants(platform)
+    assert await cache.grants_for(who) == []
+    assert await cache.grants_for(bystander) == []
+    await other.add_grant(grant_row(who))
+    assert len(await cache.grants_for(who)) == 1
+    assert await cache.grants_for(bystander) == []
+    assert cache.loads == 4  # the generation moved: every consumer reloads once
+
+
+async def test_every_grant_write_bumps_the_generation_in_its_transaction(platform: PlatformDB):
+    before = await platform.grants_generation()
+    grant = await platform.add_grant(grant_row(consumer()))
+    added = await platform.grants_generation()
+    await platform.revoke_grant(grant.id)
+    revoked = await platform.grants_generation()
+    assert before is not None and added == before + 1 and revoked == added + 1
+    await platform.admit(grant, "S1", TODAY)  # cap counting is no grant change
+    assert await platform.grants_generation() == revoked
+
+
+async def test_without_a_generation_row_nothing_is_cached(platform: PlatformDB):
+    who, cache = consumer(), CachedGrants(platform)
+    await platform.add_grant(grant_row(who))
+    async with platform.engine.begin() as conn:
+        await conn.execute(sa.delete(GrantGeneration))
+    try:
+        await cache.grants_for(who)
+        await cache.grants_for(who)
+        assert cache.loads == 2
+    finally:
+        await platform.create_schema()  # seeds it again for the next test
+
+
+async def test_a_cap_counted_by_two_processes_at_once_is_never_passed(platform: PlatformDB, other):
+    grant = await platform.add_grant(grant_row(consumer(), cap=5))
+    subjects = [f"S{n:02d}" for n in range(20)]
+    calls = [(platform if n % 2 else other).admit(grant, s, TODAY) for n, s in enumerate(subjects)]
+    admitted = await asyncio.gather(*calls)
+    assert sum(admitted) == 5
+    async with platform.session() as session:
+        counted = await session.scalar(sa.select(sa.func.count()).where(GrantUsage.grant == grant.id))
+    assert counted == 5
