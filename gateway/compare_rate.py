@@ -113,8 +113,10 @@ def _storage(setting: str, platform: AsyncEngine | None) -> Storage:
             raise ConfigurationError("GOVSHARE_RATE_LIMIT_STORAGE=platform needs the platform database")
         return PlatformRateStorage(platform)
     uri = setting if setting.startswith("async+") else f"async+{setting}"
+    # Redis through redis-py (a dependency already: the row cache), not limits' default coredis
+    options = {"implementation": "redispy"} if uri.startswith(("async+redis", "async+rediss")) else {}
     try:
-        return storage_from_string(uri)  # type: ignore[return-value]
+        return storage_from_string(uri, **options)  # type: ignore[return-value]
     except LimitsConfigurationError as exc:  # unknown scheme, or Redis without its client
         raise ConfigurationError(
             f"GOVSHARE_RATE_LIMIT_STORAGE={setting!r}: {exc}; use memory://, platform or "

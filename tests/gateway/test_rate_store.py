@@ -1,0 +1,88 @@
+"""Compare counters in the platform database (gateway.rate_store): two limiters over two
+handles on one database (two worker processes) spend ONE budget, on both backends; the
+moving window and the fixed window (guess budget) behave as ``limits``' own storages do."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+
+from errors import RateLimited
+from gateway.compare_rate import CompareRateLimiter
+from gateway.platform import PlatformDB
+from gateway.rate_store import PlatformRateStorage, RateCounter, RateEntry
+from gateway.settings import PLATFORM_STORAGE, CompareSettings
+from policies.catalog import load_catalog
+from tests.conftest import TESTS
+
+
+@pytest.fixture
+async def two(platform_url: str) -> AsyncIterator[tuple[PlatformDB, PlatformDB]]:
+    first, second = PlatformDB(platform_url), PlatformDB(platform_url)
+    await first.create_schema()
+    async with first.engine.begin() as conn:  # PostgreSQL is shared between tests: start clean
+        await conn.execute(sa.delete(RateEntry))
+        await conn.execute(sa.delete(RateCounter))
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+def resource():  # type: ignore[no-untyped-def]
+    catalog = load_catalog(TESTS / "data" / "catalog.yaml")
+    return next(iter(catalog.resources.values()))
+
+
+async def test_two_workers_spend_one_compare_budget(two):
+    settings = CompareSettings(rate=5, burst=10, storage=PLATFORM_STORAGE)
+    a, b = (CompareRateLimiter(settings, db.engine) for db in two)
+    who, where = f"C{uuid.uuid4().hex[:8]}", resource()
+    await a.take(who, where, 6)
+    await b.take(who, where, 4)  # 10: the burst, spent across both
+    with pytest.raises(RateLimited) as refused:
+        await a.take(who, where, 1)
+    assert refused.value.extensions["retryAfter"] >= 1
+    with pytest.raises(RateLimited):
+        await b.take(who, where, 1)
+    await a.take(f"C{uuid.uuid4().hex[:8]}", where, 10)  # another consumer has its own budget
+
+
+async def test_two_workers_spend_one_guess_budget(two):
+    settings = CompareSettings(guesses=3, storage=PLATFORM_STORAGE)
+    a, b = (CompareRateLimiter(settings, db.engine) for db in two)
+    who, where = f"C{uuid.uuid4().hex[:8]}", resource()
+    assert await a.guesses_left(who, where, "S1", "name") == 3
+    await a.mismatched(who, where, "S1", "name")
+    await b.mismatched(who, where, "S1", "name")
+    assert await b.guesses_left(who, where, "S1", "name") == 1
+    assert await a.guesses_left(who, where, "S2", "name") == 3
+
+
+async def test_a_window_ends_and_counts_again(two):
+    storage = PlatformRateStorage(two[0].engine)
+    key = f"k{uuid.uuid4().hex}"
+    assert await storage.acquire_entry(key, limit=2, expiry=1, amount=2)
+    assert not await storage.acquire_entry(key, limit=2, expiry=1)
+    _start, used = await storage.get_moving_window(key, 2, 1)
+    assert used == 2
+    async with two[0].engine.begin() as conn:  # the entries age past the window
+        await conn.execute(sa.update(RateEntry).where(RateEntry.key == key).values(at=RateEntry.at - 2))
+    assert await storage.acquire_entry(key, limit=2, expiry=1)
+    assert await storage.incr(key, 60) == 1 and await storage.incr(key, 60, 2) == 3
+    assert await storage.get(key) == 3
+    async with two[0].engine.begin() as conn:
+        await conn.execute(sa.update(RateCounter).where(RateCounter.key == key).values(expires_at=0))
+    assert await storage.get(key) == 0 and await storage.incr(key, 60) == 1
+    await storage.clear(key)
+    assert await storage.get(key) == 0 and (await storage.get_moving_window(key, 2, 1))[1] == 0
+    assert await storage.check()
+
+
+def test_the_platform_storage_needs_the_platform_database():
+    from errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="platform database"):
+        CompareRateLimiter(CompareSettings(storage=PLATFORM_STORAGE))

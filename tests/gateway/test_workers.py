@@ -1,0 +1,105 @@
+"""``govshare serve --workers N`` set-up (gateway.workers): worker slots and audit chain names,
+the environment the workers inherit, and the refusals of settings that would split state
+between workers. The processes themselves: tests/e2e/test_workers.py."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+from pathlib import Path
+
+import pytest
+
+from errors import ConfigurationError
+from gateway.settings import PLATFORM_STORAGE, Settings
+from gateway.workers import (
+    check_shared_state,
+    claim_slot,
+    instance_prefix,
+    worker_environment,
+    worker_instance,
+)
+
+
+def _hold_slot(data_dir: str, prefix: str, workers: int, claimed, release) -> None:  # type: ignore[no-untyped-def]
+    claimed.put(claim_slot(Path(data_dir), prefix, workers))
+    release.wait(30)
+
+
+def test_slots_go_to_the_lowest_free_one_and_come_back_when_a_process_ends(tmp_path: Path):
+    context = multiprocessing.get_context("spawn")
+    claimed, release = context.Queue(), context.Event()
+    holder = context.Process(target=_hold_slot, args=(str(tmp_path), "host", 2, claimed, release))
+    holder.start()
+    try:
+        assert claimed.get(timeout=30) == 0
+        assert claim_slot(tmp_path, "host", 2) == 1  # 0 is held by the other process
+        with pytest.raises(ConfigurationError, match="GOVSHARE_INSTANCE"):
+            claim_slot(tmp_path, "host", 2)  # this process could not take its own twice
+    finally:
+        holder.kill()  # SIGKILL: the kernel frees its lock
+        holder.join()
+    assert claim_slot(tmp_path, "host", 2) == 0  # a restarted worker continues slot 0's chain
+    assert claim_slot(tmp_path, "other-host", 1) == 0  # prefixes never share slots
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"GOVSHARE_INSTANCE": "gw-a"}, "gw-a"),
+        ({"GOVSHARE_INSTANCE": "host 1/杭州"}, "host_1___"),
+        ({}, None),  # the host's name
+    ],
+)
+def test_the_chain_prefix_is_the_instance_setting_or_the_host(environ, expected):
+    prefix = instance_prefix(environ)
+    assert prefix == (expected or instance_prefix({"GOVSHARE_INSTANCE": socket.gethostname()}))
+    assert len(worker_instance("x" * 56, 1000)) <= 64  # gateway.audit's limit
+
+
+def test_workers_inherit_the_settings_flags_included(tmp_path: Path):
+    settings = Settings.load({}, data=str(tmp_path), port="0", workers="3", cache_url="off")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        environment = worker_environment(settings, sock)
+        assert environment["GOVSHARE_PORT"] == str(sock.getsockname()[1])
+    assert environment["GOVSHARE_WORKERS"] == "3"
+    child = Settings.load(environment)
+    assert (child.data_dir, child.catalog, child.database_url) == (
+        settings.data_dir, settings.catalog, settings.database_url,
+    )  # fmt: skip
+    assert child.compare.storage == settings.compare.storage == PLATFORM_STORAGE
+
+
+@pytest.mark.parametrize(
+    ("environ", "storage"),
+    [
+        ({}, "memory://"),
+        ({"GOVSHARE_WORKERS": "2"}, PLATFORM_STORAGE),
+        ({"GOVSHARE_WORKERS": "2", "GOVSHARE_CACHE_URL": "redis://r:6379/1"}, "redis://r:6379/1"),
+        ({"GOVSHARE_REDIS_URL": "redis://r:6379/2"}, "redis://r:6379/2"),
+        ({"GOVSHARE_WORKERS": "2", "GOVSHARE_RATE_LIMIT_STORAGE": "memory://"}, "memory://"),
+    ],
+)
+def test_compare_counters_live_where_every_worker_sees_them(environ, storage):
+    assert Settings.load(environ).compare.storage == storage
+
+
+@pytest.mark.parametrize(
+    ("environ", "fragment"),
+    [
+        ({"GOVSHARE_WORKERS": "0"}, "GOVSHARE_WORKERS must be at least 1"),
+        ({"GOVSHARE_WORKERS": "many"}, "GOVSHARE_WORKERS must be a whole number"),
+        ({"GOVSHARE_REDIS_URL": "localhost:6379"}, "redis://host:port/db"),
+    ],
+)
+def test_bad_worker_settings_name_the_variable(environ, fragment):
+    with pytest.raises(ConfigurationError, match=fragment):
+        Settings.load(environ)
+
+
+def test_per_process_compare_counters_are_refused_with_several_workers():
+    settings = Settings.load({"GOVSHARE_WORKERS": "2", "GOVSHARE_RATE_LIMIT_STORAGE": "memory://"})
+    with pytest.raises(ConfigurationError, match="GOVSHARE_REDIS_URL"):
+        check_shared_state(settings)
+    check_shared_state(Settings.load({"GOVSHARE_WORKERS": "2"}))  # the platform database: fine
