@@ -316,3 +316,22 @@ async def instances_of(url: str, events: list[str]) -> set[str]:
             return set((await conn.scalars(sa.text(query), {"ids": events})).all())
     finally:
         await engine.dispose()
+
+
+def test_keys_rotated_once_are_picked_up_by_every_gateway(cluster: Cluster):
+    token_before, _ = consumer_with_grant(cluster)
+    command = [sys.executable, "-m", "gateway.cli", "keys", "rotate", "--data", str(cluster.data)]
+    rotated = subprocess.run(command, env=environment(cluster.url), capture_output=True, text=True)
+    assert rotated.returncode == 0, rotated.stderr
+    new_kid = json.loads(rotated.stdout)["current"]
+    token_after = cluster.token(fresh_department())  # signed with the new key
+    assert json.loads(base64.urlsafe_b64decode(token_after.split(".")[0] + "=="))["kid"] == new_kid
+    for name in ("gw-a", "gw-b"):
+        answer = post(url_of(cluster, name), token_after, "{ __typename }", {})
+        assert answer == {"data": {"__typename": "Query"}}, answer
+        jwks = httpx.get(
+            url_of(cluster, name).replace("/graphql", "/.well-known/jwks.json"), timeout=10
+        ).json()
+        assert new_kid in {key["kid"] for key in jwks["keys"]}
+        still = post(url_of(cluster, name), token_before, "{ __typename }", {})  # the old key verifies on
+        assert still == {"data": {"__typename": "Query"}}, still
