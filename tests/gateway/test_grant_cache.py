@@ -103,3 +103,27 @@ async def test_a_cap_counted_by_two_processes_at_once_is_never_passed(platform: 
     async with platform.session() as session:
         counted = await session.scalar(sa.select(sa.func.count()).where(GrantUsage.grant == grant.id))
     assert counted == 5
+
+
+async def test_requests_of_one_tick_share_one_generation_read_and_later_ones_read_again(platform: PlatformDB):
+    who, cache = consumer(), CachedGrants(platform)
+    await platform.add_grant(grant_row(who))
+    together = await asyncio.gather(*(cache.grants_for(who) for _ in range(10)))
+    assert all(len(grants) == 1 for grants in together)
+    assert cache.reads == 1
+    await cache.grants_for(who)
+    await cache.grants_for(who)
+    assert cache.reads == 3  # a request never reuses a read made before it arrived
+
+
+async def test_a_failing_generation_read_fails_every_request_waiting_for_it(platform: PlatformDB):
+    cache = CachedGrants(platform)
+    async with platform.engine.begin() as conn:
+        await conn.execute(sa.text("DROP TABLE grant_generation"))
+    try:
+        results = await asyncio.gather(
+            *(cache.grants_for(consumer()) for _ in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(result, sa.exc.SQLAlchemyError) for result in results)
+    finally:
+        await platform.create_schema()
