@@ -57,6 +57,7 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__()
         self.engine = engine
+        self._writes = 0
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
@@ -68,6 +69,7 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
             return False
         now = time.time()
         async with self.engine.begin() as conn:
+            await self._purge(conn, now, expiry)
             await _lock(conn, key)
             await conn.execute(sa.delete(RateEntry).where(RateEntry.key == key, RateEntry.at < now - expiry))
             used = await conn.scalar(sa.select(sa.func.sum(RateEntry.amount)).where(RateEntry.key == key))
@@ -75,6 +77,14 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
                 return False
             await conn.execute(sa.insert(RateEntry).values(key=key, at=now, amount=amount))
             return True
+
+    async def _purge(self, conn: AsyncConnection, now: float, expiry: float) -> None:
+        """Every ``PURGE_EVERY`` writes, drop what no window can count any more: entries of
+        consumers who never came back would stay otherwise."""
+        self._writes += 1
+        if self._writes % PURGE_EVERY == 0:
+            await conn.execute(sa.delete(RateEntry).where(RateEntry.at < now - max(expiry, PURGE_AFTER)))
+            await conn.execute(sa.delete(RateCounter).where(RateCounter.expires_at < now))
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         """(the oldest hit in the window, epoch seconds; units in it), as limits expects."""
@@ -90,6 +100,7 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
         """The fixed window's count after adding ``amount``; a new window when it ended."""
         now = time.time()
         async with self.engine.begin() as conn:
+            await self._purge(conn, now, expiry)
             await _lock(conn, key)
             row = (await conn.execute(_counter(key))).one_or_none()
             if row is None or row.expires_at <= now:
@@ -127,6 +138,10 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
         async with self.engine.begin() as conn:
             await conn.execute(sa.delete(RateEntry).where(RateEntry.key == key))
             await conn.execute(sa.delete(RateCounter).where(RateCounter.key == key))
+
+
+PURGE_EVERY = 1000  # writes between purges
+PURGE_AFTER = 86_400  # seconds: no compare window is longer than a day (the guess budget: an hour)
 
 
 def _counter(key: str) -> Any:

@@ -57,6 +57,7 @@ class WorkerProtocol(BoundedHeadProtocol):
 def serve_workers(settings: Settings, sock: socket.socket) -> None:
     """Run ``settings.workers`` worker processes on ``sock`` until SIGINT / SIGTERM."""
     check_shared_state(settings)
+    logs.configure(settings.log_level)  # the supervisor's own lines (workers started, restarted)
     environment = worker_environment(settings, sock)
     for hook in BEFORE_WORKERS:
         hook(settings, environment)

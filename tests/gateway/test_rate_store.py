@@ -86,3 +86,24 @@ def test_the_platform_storage_needs_the_platform_database():
 
     with pytest.raises(ConfigurationError, match="platform database"):
         CompareRateLimiter(CompareSettings(storage=PLATFORM_STORAGE))
+
+
+async def test_windows_nobody_counts_any_more_are_purged(two, monkeypatch: pytest.MonkeyPatch):
+    from gateway import rate_store
+
+    monkeypatch.setattr(rate_store, "PURGE_EVERY", 3)
+    storage = PlatformRateStorage(two[0].engine)
+    gone, kept = f"k{uuid.uuid4().hex}", f"k{uuid.uuid4().hex}"
+    assert await storage.acquire_entry(gone, limit=5, expiry=10)
+    await storage.incr(gone, 10)
+    async with two[0].engine.begin() as conn:  # a consumer who never came back, two days ago
+        await conn.execute(
+            sa.update(RateEntry).where(RateEntry.key == gone).values(at=RateEntry.at - 2 * 86_400)
+        )
+        await conn.execute(sa.update(RateCounter).where(RateCounter.key == gone).values(expires_at=0))
+    assert await storage.acquire_entry(kept, limit=5, expiry=10)  # the third write purges
+    async with two[0].engine.connect() as conn:
+        keys = set((await conn.scalars(sa.select(RateEntry.key))).all())
+        counters = set((await conn.scalars(sa.select(RateCounter.key))).all())
+    assert gone not in keys and gone not in counters
+    assert kept in keys
