@@ -1,16 +1,19 @@
 """``govshare serve --workers N`` set-up (gateway.workers): worker slots and audit chain names,
 the environment the workers inherit, and the refusals of settings that would split state
-between workers. The processes themselves: tests/e2e/test_workers.py."""
+between workers. The processes themselves: tests/e2e/test_workers_e2e.py."""
 
 from __future__ import annotations
 
-import multiprocessing
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from errors import ConfigurationError
+from gateway import workers
 from gateway.settings import PLATFORM_STORAGE, Settings
 from gateway.workers import (
     check_shared_state,
@@ -20,25 +23,34 @@ from gateway.workers import (
     worker_instance,
 )
 
+HOLDER = """
+import sys
+from pathlib import Path
+from gateway.workers import claim_slot
+print(claim_slot(Path(sys.argv[1]), "host", 2), flush=True)
+sys.stdin.read()  # hold the slot until killed
+"""
 
-def _hold_slot(data_dir: str, prefix: str, workers: int, claimed, release) -> None:  # type: ignore[no-untyped-def]
-    claimed.put(claim_slot(Path(data_dir), prefix, workers))
-    release.wait(30)
+
+@pytest.fixture
+def held_here() -> Iterator[None]:
+    """Slots this test process takes are let go afterwards (a worker holds its own for life)."""
+    yield
+    while workers._held:
+        workers._held.pop().close()
 
 
-def test_slots_go_to_the_lowest_free_one_and_come_back_when_a_process_ends(tmp_path: Path):
-    context = multiprocessing.get_context("spawn")
-    claimed, release = context.Queue(), context.Event()
-    holder = context.Process(target=_hold_slot, args=(str(tmp_path), "host", 2, claimed, release))
-    holder.start()
-    try:
-        assert claimed.get(timeout=30) == 0
+def test_slots_go_to_the_lowest_free_one_and_come_back_when_a_process_ends(tmp_path: Path, held_here):
+    command = [sys.executable, "-c", HOLDER, str(tmp_path)]
+    root = Path(__file__).parents[2]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "0"
         assert claim_slot(tmp_path, "host", 2) == 1  # 0 is held by the other process
         with pytest.raises(ConfigurationError, match="GOVSHARE_INSTANCE"):
             claim_slot(tmp_path, "host", 2)  # this process could not take its own twice
-    finally:
         holder.kill()  # SIGKILL: the kernel frees its lock
-        holder.join()
     assert claim_slot(tmp_path, "host", 2) == 0  # a restarted worker continues slot 0's chain
     assert claim_slot(tmp_path, "other-host", 1) == 0  # prefixes never share slots
 
