@@ -15,7 +15,9 @@ kernel releases when the process ends, however it ends (SIGKILL included): a res
 worker takes the slot its predecessor left, so its chain continues from the stored head.
 Own code for the slot (``fcntl.flock``, a few lines): uvicorn gives a worker no index.
 
-What must hold across workers is kept outside them: grants (``gateway.grant_cache``) and
+Only the worker in slot 0 polls the sources for changes (``GOVSHARE_CHANGE_POLL_SECONDS``):
+N pollers would find every change N times. Every worker relays stored change notices to
+its own subscribers. What must hold across workers is kept outside them: grants (``gateway.grant_cache``) and
 daily caps in the platform database, compare limits in Redis or the platform database
 (``gateway.rate_store``), signing keys in ``DATA/keys.json`` re-read when it changes.
 
@@ -103,10 +105,20 @@ def worker_app() -> Starlette:
     settings = Settings.load()
     prefix = os.environ.get("GOVSHARE_WORKER_PREFIX") or instance_prefix(os.environ)
     slot = claim_slot(settings.data_dir, prefix, settings.workers)
-    settings = dataclasses.replace(settings, instance=worker_instance(prefix, slot))
+    polling = settings.change_poll_seconds if slot == 0 else 0  # one poller per host, not one per worker
+    settings = dataclasses.replace(
+        settings, instance=worker_instance(prefix, slot), change_poll_seconds=polling
+    )
     logs.configure(settings.log_level)
     WorkerProtocol.max_head_bytes = settings.limits.max_head_bytes
     return create_app(settings)
+
+
+def worker_settings(settings: Settings, prefix: str, slot: int) -> Settings:
+    """The settings of the worker in ``slot``: its own audit chain; the change poller in slot
+    0 only (one poller per host finds each change once)."""
+    polling = settings.change_poll_seconds if slot == 0 else 0
+    return dataclasses.replace(settings, instance=worker_instance(prefix, slot), change_poll_seconds=polling)
 
 
 def instance_prefix(environ: MutableMapping[str, str] | os._Environ[str]) -> str:

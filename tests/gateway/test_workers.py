@@ -21,6 +21,7 @@ from gateway.workers import (
     instance_prefix,
     worker_environment,
     worker_instance,
+    worker_settings,
 )
 
 HOLDER = """
@@ -115,3 +116,10 @@ def test_per_process_compare_counters_are_refused_with_several_workers():
     with pytest.raises(ConfigurationError, match="GOVSHARE_REDIS_URL"):
         check_shared_state(settings)
     check_shared_state(Settings.load({"GOVSHARE_WORKERS": "2"}))  # the platform database: fine
+
+
+def test_each_worker_has_its_own_chain_and_only_slot_0_polls_for_changes():
+    settings = Settings.load({"GOVSHARE_WORKERS": "3", "GOVSHARE_CHANGE_POLL_SECONDS": "120"})
+    first, second = worker_settings(settings, "gw", 0), worker_settings(settings, "gw", 1)
+    assert (first.instance, first.change_poll_seconds) == ("gw-w0", 120)
+    assert (second.instance, second.change_poll_seconds) == ("gw-w1", 0)
