@@ -32,9 +32,11 @@ these errors too and may import neither ``gateway`` nor each other.
         ├── CatalogError                command line; names the file, path and fix)
         │   └── CatalogErrors           every problem of a catalog, the first one's
         │                               file, path and fix on the error itself
-        └── SchemaError                 the platform database's schema is behind
-                                        (`govshare db upgrade`), newer than this
-                                        version, or not one govshare made
+        ├── SchemaError                 the platform database's schema is behind
+        │                               (`govshare db upgrade`), newer than this
+        │                               version, or not one govshare made
+        └── BackupRefused               a backup or restore refused: the file changed or
+                                        missing, the target not empty, pg_dump absent
 
 A message says what was wrong and how to fix it; ``extensions`` carries the
 machine-readable detail (resource, item, provider, rule ...). Never put a stored
@@ -196,6 +198,12 @@ class ConfigurationError(GovshareError):
     """Refused configuration: raised at load time, never sent to a consumer."""
 
     code = "CONFIGURATION_ERROR"
+
+
+class BackupRefused(ConfigurationError):
+    """``govshare backup`` / ``restore`` refused (gateway.backup): names the file or flag."""
+
+    code = "BACKUP_REFUSED"
 
 
 class CatalogError(ConfigurationError):

@@ -18,6 +18,11 @@ Hash chain
     chain: only an outside anchor, such as the signed voucher handed to the consumer (audit
     id + hash), reveals it.
 
+Archive and prune
+    ``gateway.audit_archive`` moves a chain's oldest events into a signed archive and
+    deletes them; ``NAME_anchors`` then records, per instance, the last pruned seq and hash,
+    from which the writer continues and ``verify_chain`` starts.
+
 Group commit
     ``append`` puts the event on an in-memory queue and awaits a future. One writer task
     takes everything queued (up to ``max_batch``), assigns seq/prev_hash/hash in queue order,
@@ -298,24 +303,44 @@ def usage_tables(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> tuple[sa.T
     return usage, meta
 
 
+def anchor_table(metadata: sa.MetaData, name: str = DEFAULT_TABLE) -> sa.Table:
+    """``NAME_anchors``: per chain (instance), where its live part starts after archived
+    events were pruned (gateway.audit_archive): the last pruned ``seq``, its ``hash`` (the
+    ``prev_hash`` of the first live event), and the signed archive holding the pruned
+    events (file name and SHA-256). No row: the chain starts at seq 1."""
+    return sa.Table(
+        f"{name}_anchors",
+        metadata,
+        sa.Column("instance", sa.String(64), primary_key=True),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("archive", sa.Text, nullable=False),
+        sa.Column("archive_sha256", sa.String(64), nullable=False),
+        sa.Column("pruned_at", UTCDateTime, nullable=False),
+    )
+
+
 class AuditTables(NamedTuple):
     events: sa.Table
     resources: sa.Table
     usage: sa.Table
     meta: sa.Table
+    anchors: sa.Table
 
 
 AUDIT_EVENTS, AUDIT_RESOURCES = audit_tables(Base.metadata)  # made by the migrations (gateway.dbschema)
 AUDIT_USAGE, AUDIT_META = usage_tables(Base.metadata)
+AUDIT_ANCHORS = anchor_table(Base.metadata)
 
 
 def _tables(name: str) -> AuditTables:
     if name == DEFAULT_TABLE:
-        return AuditTables(AUDIT_EVENTS, AUDIT_RESOURCES, AUDIT_USAGE, AUDIT_META)
+        return AuditTables(AUDIT_EVENTS, AUDIT_RESOURCES, AUDIT_USAGE, AUDIT_META, AUDIT_ANCHORS)
     if not _NAME.fullmatch(name):
         raise ValueError(f"audit table name {name!r} must match {_NAME.pattern}")
     metadata = sa.MetaData()
-    return AuditTables(*audit_tables(metadata, name), *usage_tables(metadata, name))
+    events = audit_tables(metadata, name)
+    return AuditTables(*events, *usage_tables(metadata, name), anchor_table(metadata, name))
 
 
 # --- the audit secret -----------------------------------------------------------------
@@ -430,13 +455,29 @@ def _record(row: Mapping[Any, Any]) -> dict[str, Any]:
     return record
 
 
-async def _load_head(conn: AsyncConnection, events: sa.Table, instance: str) -> tuple[int, str]:
+async def _load_head(
+    conn: AsyncConnection, events: sa.Table, instance: str, anchors: sa.Table | None = None
+) -> tuple[int, str]:
+    """(seq, hash) of the chain's newest event; with none live, its anchor (every event
+    archived and pruned: the chain continues after it), else (0, ZERO_HASH)."""
     query = (
         sa.select(events.c.seq, events.c.hash)
         .where(events.c.instance == instance)
         .order_by(events.c.seq.desc())
         .limit(1)
     )
+    row = (await conn.execute(query)).first()
+    if row is None and anchors is not None:
+        return await load_anchor(conn, anchors, instance)
+    return (0, ZERO_HASH) if row is None else (int(row.seq), str(row.hash))
+
+
+async def load_anchor(conn: AsyncConnection, anchors: sa.Table, instance: str) -> tuple[int, str]:
+    """(last pruned seq, its hash) of ``instance``'s chain; (0, ZERO_HASH) when none was pruned
+    (or the store predates anchors)."""
+    if not await conn.run_sync(lambda sync: sa.inspect(sync).has_table(anchors.name)):
+        return 0, ZERO_HASH
+    query = sa.select(anchors.c.seq, anchors.c.hash).where(anchors.c.instance == instance)
     row = (await conn.execute(query)).first()
     return (0, ZERO_HASH) if row is None else (int(row.seq), str(row.hash))
 
@@ -493,7 +534,7 @@ class AuditLog:
             raise ValueError("max_batch must be at least 1")
         self.url = url
         self.engine = _engine(url)
-        self._events, self._resources, self._usage, self._meta = _tables(table)
+        self._events, self._resources, self._usage, self._meta, self._anchors = _tables(table)
         self._secret = secret
         self._owners = None if owners is None else dict(owners)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -521,7 +562,7 @@ class AuditLog:
             await self._settle_owners()
             await self._ensure_usage()
             async with self.engine.connect() as conn:
-                self._head = await _load_head(conn, self._events, self.instance)
+                self._head = await _load_head(conn, self._events, self.instance, self._anchors)
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             log.error("audit store %s cannot be opened: %s", _safe_url(self.url), exc)
             raise AuditUnavailable(f"the audit store {_safe_url(self.url)} cannot be opened: {exc}") from exc
@@ -535,7 +576,7 @@ class AuditLog:
         if self._events is AUDIT_EVENTS:
             await dbschema.prepare(self.engine)
             return
-        tables = [self._events, self._resources, self._usage, self._meta]
+        tables = [self._events, self._resources, self._usage, self._meta, self._anchors]
         for attempt in range(3):
             try:
                 async with self.engine.begin() as conn:
@@ -879,7 +920,7 @@ class AuditLog:
 
     async def _reload_head(self) -> tuple[int, str]:
         async with self.engine.connect() as conn:
-            return await _load_head(conn, self._events, self.instance)
+            return await _load_head(conn, self._events, self.instance, self._anchors)
 
     def _chain(
         self, batch: Sequence[_Pending], head: tuple[int, str]
@@ -1039,12 +1080,14 @@ async def export_events(
 
 
 async def verify_chain(url: str, *, table: str = DEFAULT_TABLE) -> VerifyResult:
-    """Walk every instance's chain from seq 1 and name the first broken event.
+    """Walk every instance's chain from seq 1 (or from its anchor: the last event archived
+    and pruned, ``gateway.audit_archive``) and name the first broken event.
 
     Each event's hash is recomputed from its stored fields, its prev_hash must be the hash
-    of the event before it, and seq must run 1, 2, 3 ... Instances are walked in name order.
+    of the event before it (the anchor's hash for the first live one), and seq must run
+    1, 2, 3 ... (anchor + 1, + 2 ...). Instances are walked in name order.
     """
-    events = _tables(table).events
+    events, anchors = _tables(table).events, _tables(table).anchors
     _check_folder(url)
     engine = _engine(url)
     try:
@@ -1057,7 +1100,8 @@ async def verify_chain(url: str, *, table: str = DEFAULT_TABLE) -> VerifyResult:
             names = await conn.scalars(sa.select(events.c.instance).distinct().order_by(events.c.instance))
             checked = 0
             for instance in names.all():
-                count, broken, reason = await _verify_instance(conn, events, instance)
+                start = await load_anchor(conn, anchors, instance)
+                count, broken, reason = await _verify_instance(conn, events, instance, start)
                 checked += count
                 if broken is not None:
                     return VerifyResult(False, checked, broken, reason)
@@ -1069,9 +1113,9 @@ async def verify_chain(url: str, *, table: str = DEFAULT_TABLE) -> VerifyResult:
 
 
 async def _verify_instance(
-    conn: AsyncConnection, events: sa.Table, instance: str
+    conn: AsyncConnection, events: sa.Table, instance: str, start: tuple[int, str] = (0, ZERO_HASH)
 ) -> tuple[int, str | None, str | None]:
-    checked, expected, prev_hash = 0, 1, ZERO_HASH
+    checked, expected, prev_hash = 0, start[0] + 1, start[1]
     query = sa.select(events).where(events.c.instance == instance).order_by(events.c.seq)
     page = query.limit(_VERIFY_PAGE)
     while rows := list((await conn.execute(page)).mappings()):

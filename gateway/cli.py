@@ -17,7 +17,9 @@ written into a new platform database, would silently reach no running gateway.
     govshare catalog check [PATH | --catalog PATH] [--sources]
     govshare client  create --department USCC --roles ... --name NAME | list | disable CLIENT_ID
     govshare keys    rotate [--keep S] | list
-    govshare audit   verify | export [--since ISO]
+    govshare audit   verify | export [--since ISO] | archive --older-than 6h DIR | verify-archive FILE
+    govshare backup  DIR
+    govshare restore DIR [--data DIR] [--database-url URL] [--force]
     govshare voucher verify TOKEN --response FILE [--jwks FILE]
     govshare report  --year YYYY [--department USCC] [--out DIR] [--catalog PATH]
     govshare db      upgrade [--to REV] | current | history | revision -m MESSAGE
@@ -44,7 +46,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
-from gateway import cli_db, cli_notices, cli_profiles, demo, demo_rest, logs
+from gateway import cli_backup, cli_db, cli_notices, cli_profiles, demo, demo_rest, logs
 from gateway.app import Gateway, check_connectors, create_app, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.demo_applications import approve_demo_consumers
@@ -94,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     _client_and_key_parsers(commands)
     cli_notices.add_parser(commands, _command)
     cli_db.add_parsers(commands, _command)  # govshare db upgrade | current | history | revision
+    cli_backup.add_parsers(commands, _command)  # backup, restore (issue 12 section 2)
     _report_parser(commands)
     catalog = commands.add_parser("catalog", help="catalog tools").add_subparsers(
         required=True, metavar="ACTION"
@@ -545,6 +548,7 @@ def _audit_parsers(commands: Any) -> None:
     export.add_argument(
         "--since", default=None, help="only events at or after this ISO date-time (no offset = China time)"
     )
+    cli_backup.add_audit_parsers(audit, _command)  # archive, verify-archive
 
 
 def run_audit_verify(args: argparse.Namespace) -> int:

@@ -172,10 +172,11 @@ def manifest_bytes(
     return orjson.dumps(manifest, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
 
 
-def sign_manifest(signer: Signer, manifest: bytes) -> str:
-    """Compact JWS over the manifest bytes with the gateway's current key."""
+def sign_manifest(signer: Signer, manifest: bytes, typ: str = PACKAGE_TYPE) -> str:
+    """Compact JWS over the manifest bytes with the gateway's current key; ``typ`` names what
+    it vouches for (an audit archive has its own, gateway.audit_archive)."""
     key = signer.current
-    protected = {"alg": ALGORITHM, "kid": key.kid, "typ": PACKAGE_TYPE}
+    protected = {"alg": ALGORITHM, "kid": key.kid, "typ": typ}
     return jws.serialize_compact(protected, manifest, key, algorithms=[ALGORITHM])
 
 
@@ -201,7 +202,9 @@ class PackageCheck:
         return not self.problems
 
 
-def verify_package(source: str | Path | IO[bytes], jwks: Mapping[str, Any]) -> PackageCheck:
+def verify_package(
+    source: str | Path | IO[bytes], jwks: Mapping[str, Any], *, typ: str = PACKAGE_TYPE
+) -> PackageCheck:
     """Check a package offline: members present, each name once, none encrypted; the JWS
     (typed ``govshare-package+jws``, RFC 8725 section 3.11) verifies against ``jwks``; manifest
     unchanged; the data file's SHA-256, size and row count as the manifest says.
@@ -211,18 +214,19 @@ def verify_package(source: str | Path | IO[bytes], jwks: Mapping[str, Any]) -> P
     decompressed is a problem named, not an exception."""
     try:
         with zipfile.ZipFile(source) as archive:
-            return _verify(archive, jwks)
+            return _verify(archive, jwks, typ)
     except UNREADABLE as exc:
         return PackageCheck([f"not a readable ZIP package: {exc}"], {})
 
 
-def _verify(archive: zipfile.ZipFile, jwks: Mapping[str, Any]) -> PackageCheck:
+def _verify(archive: zipfile.ZipFile, jwks: Mapping[str, Any], typ: str) -> PackageCheck:
     problems = _member_problems(archive.infolist())
     names = set(archive.namelist())
     problems += [f"the package has no {member}" for member in (MANIFEST, SIGNATURE) if member not in names]
     written = _small_member(archive, MANIFEST, problems)
     token = _small_member(archive, SIGNATURE, problems)
-    signed = _signed_manifest(token.decode("ascii", "replace"), jwks, problems) if token is not None else None
+    text = None if token is None else token.decode("ascii", "replace")
+    signed = None if text is None else _signed_manifest(text, jwks, problems, typ)
     if signed is not None and written is not None and signed != written:
         problems.append(
             f"{MANIFEST} differs from the manifest signed in {SIGNATURE} (the manifest was changed)"
@@ -265,7 +269,7 @@ def _small_member(archive: zipfile.ZipFile, name: str, problems: list[str]) -> b
         return None
 
 
-def _signed_manifest(token: str, jwks: Mapping[str, Any], problems: list[str]) -> bytes | None:
+def _signed_manifest(token: str, jwks: Mapping[str, Any], problems: list[str], typ: str) -> bytes | None:
     if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list):
         problems.append('the JWKS is not a JSON object with a "keys" list (RFC 7517 section 5)')
         return None
@@ -284,8 +288,8 @@ def _signed_manifest(token: str, jwks: Mapping[str, Any], problems: list[str]) -
         problems.append(f"{SIGNATURE}: the signature does not verify ({type(exc).__name__}): {why}")
         return None
     kind = signed.protected.get("typ")
-    if kind != PACKAGE_TYPE:  # the same key signs tokens and vouchers: only this type vouches here
-        problems.append(f"{SIGNATURE} is a JWS of type {kind!r}, not a package signature ({PACKAGE_TYPE})")
+    if kind != typ:  # the same key signs tokens and vouchers: only this type vouches here
+        problems.append(f"{SIGNATURE} is a JWS of type {kind!r}, not the signature expected here ({typ})")
         return None
     return bytes(signed.payload)
 

@@ -1,0 +1,103 @@
+"""``govshare backup | restore`` and ``govshare audit archive | verify-archive`` (issue 12
+section 2; README "Backup and restore"; Zhengzhou art. 27, Zhejiang art. 33, Sanya art. 22).
+
+    govshare backup DIR [--data DATA]
+    govshare restore DIR [--data DATA | --data-dir DATA] [--database-url URL] [--force]
+    govshare audit archive --older-than 6h|30d DIR [--data DATA]
+    govshare audit verify-archive FILE [--jwks FILE] [--data DATA]
+
+Exit codes: 0 done; 1 an archive that does not verify (each problem on stderr); 2 refused
+(bad flag, tampered or partial backup, target not empty), the message naming the file or flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gateway.settings import Settings
+
+
+def add_parsers(commands: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    """``backup`` and ``restore`` (``command`` is gateway.cli's ``_command``)."""
+    made = command(commands, "backup", "write a consistent backup of the platform, online", run_backup)
+    made.add_argument("dir", metavar="DIR", help="a new (or empty) folder for the backup")
+    made.add_argument("--catalog", default=None, help="catalog file or folder (default: GOVSHARE_CATALOG)")
+    restore = commands.add_parser("restore", help="restore a backup into a fresh data folder and database")
+    restore.add_argument("dir", metavar="DIR", help="the folder `govshare backup` wrote")
+    restore.add_argument("--data", "--data-dir", dest="data", default=None,
+                         help="the data folder to restore into (default: GOVSHARE_DATA)")  # fmt: skip
+    restore.add_argument("--database-url", default=None,
+                         help="the platform database to restore into (default: GOVSHARE_DATABASE_URL, "
+                              "else DATA/platform.db); it must be empty")  # fmt: skip
+    restore.add_argument("--force", action="store_true", help="overwrite a non-empty data folder or database")
+    restore.set_defaults(run=run_restore)
+
+
+def add_audit_parsers(audit: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
+    """``audit archive`` and ``audit verify-archive``."""
+    archive = command(audit, "archive", "move events older than an age into a signed archive", run_archive)
+    archive.add_argument("--older-than", required=True, help="age of the events archived: 6h, 30d, 45m ...")
+    archive.add_argument("dir", metavar="DIR", help="folder the archive is written to")
+    verify = command(audit, "verify-archive", "check an audit archive offline", run_verify_archive)
+    verify.add_argument("file", metavar="FILE", help="the archive (ZIP) `govshare audit archive` wrote")
+    verify.add_argument("--jwks", default=None, help="the gateway's JWKS (default: the data folder's keys)")
+
+
+def run_backup(args: argparse.Namespace) -> None:
+    from gateway.backup import backup
+    from gateway.cli import _require_platform, _settings
+
+    settings = _settings(args)
+    _require_platform(settings)
+    manifest = asyncio.run(backup(settings, Path(args.dir)))
+    total = sum(entry["bytes"] for entry in manifest["files"])
+    print(json.dumps({"backup": args.dir, "backend": manifest["backend"], "files": len(manifest["files"]),
+                      "bytes": total, "alembicRevision": manifest["alembicRevision"]}))  # fmt: skip
+
+
+def run_restore(args: argparse.Namespace) -> None:
+    from gateway.backup import restore
+
+    settings = Settings.load(data=args.data, database_url=args.database_url)
+    done = asyncio.run(restore(Path(args.dir), settings, force=args.force))
+    summary = {"restored": str(done.data_dir), "database": done.database, "files": done.files,
+               "alembicRevision": done.revision, "auditEventsVerified": done.audit_events}  # fmt: skip
+    print(json.dumps(summary))
+
+
+def run_archive(args: argparse.Namespace) -> None:
+    from gateway.audit_archive import archive_and_prune, parse_age
+    from gateway.auth import load_signer
+    from gateway.cli import _require_platform, _settings, admin_audit
+
+    age = parse_age(args.older_than)  # first: a bad flag is refused before anything is opened
+    settings = _settings(args)
+    _require_platform(settings)
+    signer = load_signer(settings.data_dir, create=False)
+    result = asyncio.run(archive_and_prune(settings.database_url, signer, Path(args.dir), age))
+    if result.path is not None:
+        detail = {"archive": result.path.name, "sha256": result.sha256, "events": result.events}
+        admin_audit(settings, "audit.archive", None, detail)
+    print(json.dumps(result.as_json()))
+
+
+def run_verify_archive(args: argparse.Namespace) -> int:
+    from gateway.audit_archive import verify_archive
+    from gateway.auth import voucher_keys
+    from gateway.cli import _json_file, _settings
+
+    jwks = _json_file(args.jwks, "--jwks") if args.jwks else voucher_keys(_settings(args).data_dir)
+    check = verify_archive(args.file, jwks)
+    if not check.ok:
+        for problem in check.problems:
+            print(f"govshare: audit archive refused: {problem}", file=sys.stderr)
+        return 1
+    summary = {key: check.manifest.get(key) for key in ("created", "cut", "chains")}
+    print(json.dumps({"ok": True, "events": check.manifest["data"]["rows"], **summary}))
+    return 0
