@@ -65,7 +65,14 @@ async def store(platform_url: str) -> AsyncIterator[Store]:
     yield Store(platform_url, table)
     engine = create_async_engine(platform_url)
     async with engine.begin() as conn:
-        for name in (table, f"{table}_resources", f"{table}_moved", f"{table}_usage", f"{table}_meta"):
+        for name in (
+            table,
+            f"{table}_resources",
+            f"{table}_moved",
+            f"{table}_usage",
+            f"{table}_meta",
+            f"{table}_anchors",
+        ):
             await conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     await engine.dispose()
 
