@@ -244,8 +244,11 @@ STATEFUL = {
     ("onboard",): [CONSUMER, "--commitment", "承诺", "--catalog", str(CATALOG)],
     ("db", "upgrade"): [],
     ("db", "current"): [],
+    ("backup",): ["{response}.backup"],
+    ("audit", "archive"): ["--older-than", "6h", "{response}.archives"],
+    ("audit", "verify-archive"): ["{response}"],
 }
-MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
+MAKE_STATE = {("serve",), ("demo",), ("restore",)}  # these make a data folder's state
 STATELESS = {("catalog", "check"), ("db", "history"), ("db", "revision")}  # no data folder read
 
 
