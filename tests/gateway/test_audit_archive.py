@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from errors import AuditUnavailable, BadRequest
+from gateway import audit_archive
 from gateway.audit import verify_chain
 from gateway.audit_archive import ARCHIVE_TYPE, EVENTS_FILE, archive_and_prune, parse_age, verify_archive
 from gateway.auth import Signer, load_signer
@@ -115,6 +116,38 @@ async def test_the_chain_continues_after_its_anchor_and_archives_link_up(
     assert second.chains[0].prev_hash == first.chains[0].last_hash  # archives chain up too
     assert verify_archive(second.path, signer.jwks()).ok
     assert (await verify_chain(store.url, table=store.table)).ok
+
+
+async def test_pruning_stopped_between_pieces_leaves_a_verifying_chain(
+    store: Store, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Each delete transaction takes a prefix and moves the anchor with it: a failure after
+    the first leaves the chain verifiable, and the next run archives the rest, linked."""
+    monkeypatch.setattr(audit_archive, "_PAGE", 1)
+    monkeypatch.setattr(audit_archive, "PRUNE_PIECE", 2)
+    await write(store, "main", [10, 9, 8, 7, 6])
+    real, calls = audit_archive._prune, []
+
+    async def fail_second(*args: Any) -> None:
+        calls.append(args[3])
+        if len(calls) == 2:
+            raise AuditUnavailable("disk gone")
+        await real(*args)
+
+    monkeypatch.setattr(audit_archive, "_prune", fail_second)
+    with pytest.raises(AuditUnavailable, match="disk gone"):
+        await archive(store, signer, tmp_path, hours=1)
+    assert [piece[:2] for piece in calls] == [(1, 2), (3, 4)]
+    assert sorted(r[0] for r in await rows(store, "SELECT seq FROM $T")) == [3, 4, 5]
+    assert (await verify_chain(store.url, table=store.table)).ok
+    monkeypatch.setattr(audit_archive, "_prune", real)
+    (first,) = [p for p in tmp_path.iterdir() if p.suffix == ".zip"]
+    second = await archive(store, signer, tmp_path / "again", hours=1)
+    assert [(c.first_seq, c.last_seq) for c in second.chains] == [(3, 5)]
+    with zipfile.ZipFile(first) as zipped:
+        written = [json.loads(line) for line in zipped.read(EVENTS_FILE).splitlines()]
+    assert second.chains[0].prev_hash == written[1]["hash"]
+    assert (await rows(store, "SELECT count(*) FROM $T"))[0][0] == 0
 
 
 async def test_an_empty_range_is_a_no_op(store: Store, signer: Signer, tmp_path: Path):
