@@ -30,8 +30,9 @@ passwords are never written.
 
 Restore checks the manifest first (a file missing, changed or not named by it refuses the
 whole backup, naming the file), refuses a non-empty data folder or a database with tables
-unless ``--force``, copies the files, loads the database, brings its schema up to date and
-walks the audit chains (``verify_chain``).
+unless ``--force``, copies the files, loads the database, upgrades it to this version's
+Alembic head (gateway.dbschema: a backup of an older version restores too) and walks the
+audit chains (``verify_chain``).
 """
 
 from __future__ import annotations
@@ -71,12 +72,14 @@ _PG_DIRS: Final = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/opt/homebr
 @dataclass(frozen=True)
 class Restored:
     """What ``restore`` did: the data folder and database restored into, the files copied,
-    the Alembic revision of the backup, and the audit events the chains hold (verified)."""
+    the Alembic revision of the backup and the one after the upgrade, and the audit events
+    the chains hold (verified)."""
 
     data_dir: Path
     database: str
     files: int
     revision: str | None
+    upgraded_to: str | None
     audit_events: int
 
 
@@ -316,11 +319,10 @@ async def restore(source: Path, settings: Settings, *, force: bool = False) -> R
         await _run_pg(find_pg_tool("pg_restore"), settings.database_url,
                       ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
                        *(["--clean", "--if-exists"] if force else []), str(source / DUMP_FILE)])  # fmt: skip
-    await upgrade_schema(settings.database_url)
+    revision = await upgrade_schema(settings.database_url)
     events = await _verified_events(settings.database_url)
-    return Restored(
-        settings.data_dir, _hide(settings.database_url), copied, manifest["alembicRevision"], events
-    )
+    return Restored(settings.data_dir, _hide(settings.database_url), copied, manifest["alembicRevision"],
+                    revision, events)  # fmt: skip
 
 
 def check_backup(source: Path) -> dict[str, Any]:
@@ -430,16 +432,13 @@ def _restore_sqlite(source: Path, target: Path) -> None:
     _fsync_folder(target.parent)
 
 
-async def upgrade_schema(url: str) -> None:
-    """Bring a restored database to this version's schema (tables and columns a backup of an
-    older version lacks)."""
-    from gateway.platform import PlatformDB
+async def upgrade_schema(url: str) -> str | None:
+    """Bring a restored database to this version's head revision (gateway.dbschema: a backup
+    of an older version is upgraded, one made before migrations adopted); the revision after."""
+    from gateway import dbschema
 
-    platform = PlatformDB(url)
-    try:
-        await platform.create_schema()
-    finally:
-        await platform.close()
+    _, after = await dbschema.upgrade_url(url)
+    return after
 
 
 async def _verified_events(url: str) -> int:

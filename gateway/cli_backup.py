@@ -67,7 +67,8 @@ def run_restore(args: argparse.Namespace) -> None:
     settings = Settings.load(data=args.data, database_url=args.database_url)
     done = asyncio.run(restore(Path(args.dir), settings, force=args.force))
     summary = {"restored": str(done.data_dir), "database": done.database, "files": done.files,
-               "alembicRevision": done.revision, "auditEventsVerified": done.audit_events}  # fmt: skip
+               "alembicRevision": done.revision, "upgradedTo": done.upgraded_to,
+               "auditEventsVerified": done.audit_events}  # fmt: skip
     print(json.dumps(summary))
 
 

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway import cli
+from gateway import backup, cli, dbschema
 from gateway.demo import SAMPLE_ORGANIZATION_QUERY
 from tests.conftest import DEMO_PURPOSE, _healthy, _wait_ready, postgres_url_or_skip
 
@@ -366,22 +366,28 @@ def test_the_backup_manifest_names_every_file_with_its_checksum(platform: Platfo
     assert backed_up.stat().st_mode & 0o077 == 0
 
 
-def test_an_older_backup_gains_the_new_tables_on_restore(platform: Platform, backed_up: Path, tmp_path: Path):
-    """A backup from before the anchor table (its database lacks it, its manifest agrees)
-    restores, is upgraded, and verifies."""
+def test_a_backup_of_an_older_revision_is_upgraded_on_restore(
+    platform: Platform, backed_up: Path, tmp_path: Path
+):
+    """A backup taken at revision 0001 (before the anchor table: its database lacks it and is
+    stamped 0001, its manifest agrees) restores, is upgraded to the head, and verifies."""
     if platform.backend != "sqlite":
         pytest.skip("the upgrade step is the same code on both backends; SQLite lets the test edit the file")
+    manifest = json.loads((backed_up / "backup.json").read_text())
+    assert manifest["alembicRevision"] == dbschema.head()
     old = copy_of(backed_up, tmp_path)
     with sqlite3.connect(old / "platform.db") as conn:
         conn.execute("DROP TABLE audit_events_anchors")
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
     conn.close()
-    manifest = json.loads((old / "backup.json").read_text())
-    from gateway.backup import _entry
-
-    manifest["files"] = [_entry(old, e["path"], e["role"]) for e in manifest["files"]]
+    manifest["files"] = [backup._entry(old, e["path"], e["role"]) for e in manifest["files"]]
+    manifest["alembicRevision"] = "0001"
     (old / "backup.json").write_text(json.dumps(manifest))
     target = tmp_path / "t"
-    assert platform.cli("restore", str(old), data=target).returncode == 0
+    restored = platform.cli("restore", str(old), data=target)
+    assert restored.returncode == 0, restored.stderr
+    summary = json.loads(restored.stdout)
+    assert (summary["alembicRevision"], summary["upgradedTo"]) == ("0001", dbschema.head())
     with sqlite3.connect(target / "platform.db") as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
