@@ -194,7 +194,7 @@ async def _plan(
 
 
 async def _prepare(engine: AsyncEngine, tables: AuditTables) -> None:
-    """The platform's tables at this version's revision (the anchors come with revision 0002:
+    """The platform's tables at this version's revision (the anchors come with revision 0003:
     SQLite is upgraded, a PostgreSQL database behind is refused naming ``govshare db
     upgrade``, as at a gateway's start); a test's own tables are made if missing."""
     if tables.events is AUDIT_EVENTS:

@@ -368,8 +368,8 @@ def test_the_backup_manifest_names_every_file_with_its_checksum(platform: Platfo
 def test_a_backup_of_an_older_revision_is_upgraded_on_restore(
     platform: Platform, backed_up: Path, tmp_path: Path
 ):
-    """A backup taken at revision 0001 (before the anchor table: its database lacks it and is
-    stamped 0001, its manifest agrees) restores, is upgraded to the head, and verifies."""
+    """A backup taken at revision 0002 (before the anchor table: its database lacks it and is
+    stamped 0002, its manifest agrees) restores, is upgraded to the head, and verifies."""
     if platform.backend != "sqlite":
         pytest.skip("the upgrade step is the same code on both backends; SQLite lets the test edit the file")
     manifest = json.loads((backed_up / "backup.json").read_text())
@@ -377,16 +377,16 @@ def test_a_backup_of_an_older_revision_is_upgraded_on_restore(
     old = copy_of(backed_up, tmp_path)
     with sqlite3.connect(old / "platform.db") as conn:
         conn.execute("DROP TABLE audit_events_anchors")
-        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+        conn.execute("UPDATE alembic_version SET version_num = '0002'")
     conn.close()
     manifest["files"] = [backup._entry(old, e["path"], e["role"]) for e in manifest["files"]]
-    manifest["alembicRevision"] = "0001"
+    manifest["alembicRevision"] = "0002"
     (old / "backup.json").write_text(json.dumps(manifest))
     target = tmp_path / "t"
     restored = platform.cli("restore", str(old), data=target)
     assert restored.returncode == 0, restored.stderr
     summary = json.loads(restored.stdout)
-    assert (summary["alembicRevision"], summary["upgradedTo"]) == ("0001", dbschema.head())
+    assert (summary["alembicRevision"], summary["upgradedTo"]) == ("0002", dbschema.head())
     with sqlite3.connect(target / "platform.db") as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
