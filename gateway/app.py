@@ -21,6 +21,7 @@ from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.catalog_store import CatalogStore
 from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
@@ -70,14 +71,16 @@ class Gateway:
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
-        catalog = settings_catalog(settings)
         platform = await open_platform(settings)  # first: a refused schema leaves nothing open
+        store = CatalogStore(platform, workday_calendar(settings), on_publish=published_at_restart)
+        catalog = await stored_catalog(settings, store)  # the YAML imported on first start
         connectors = open_connectors(catalog, settings.data_dir)
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), CachedGrants(platform), workflow)
         oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)
         federation.oversight = oversight  # late resources: /readyz, stats, lateResources
         federation.onboarding = OnboardingStore(platform)  # Sanya art. 12 (gateway.onboarding)
+        federation.catalog_store = store  # drafts, review, publication (gateway.catalog_store)
         schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
@@ -169,6 +172,30 @@ async def open_platform(settings: Settings) -> PlatformDB:
         await platform.close()
         raise
     return platform
+
+
+async def stored_catalog(settings: Settings, store: CatalogStore) -> Catalog:
+    """The catalog the platform database holds; on a database without one, the settings'
+    YAML file imported as its published version (``CatalogStore.ensure``: how a changed file
+    is treated later)."""
+    if not settings.catalog.exists() and not await store.has_catalog():
+        settings_catalog(settings)  # raises, naming --catalog / GOVSHARE_CATALOG
+    return await store.ensure(settings.catalog)
+
+
+async def served_catalog(settings: Settings) -> Catalog:
+    """``stored_catalog`` for a command that starts no gateway (``serve``'s checks, ``grant add``)."""
+    platform = await open_platform(settings)
+    try:
+        return await stored_catalog(settings, CatalogStore(platform))
+    finally:
+        await platform.close()
+
+
+async def published_at_restart(catalog: Catalog) -> None:
+    """``on_publish`` until the gateway swaps its schema in place: the new version is stored
+    and served from the next start."""
+    log.warning("catalog published (%d resources): served from the next start", len(catalog.resources))
 
 
 def settings_catalog(settings: Settings) -> Catalog:
