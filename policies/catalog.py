@@ -48,6 +48,7 @@ RESERVED_TYPES = (
     "ChangeNotice",
     "LateResource", "LateReason", "EvaluationFigure",
     "DepartmentOnboarding",
+    "CatalogEntry", "CatalogEntryEvent", "CatalogEntryState",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
