@@ -347,6 +347,7 @@ class CatalogStore:
             register = await _read_register(session)
             target = register.rows.get((resource, item or HEADER)) or _unknown(resource, item)
             require_may(actor.consumer, Action.WITHDRAW, target.provider, _label(resource, item))
+            next_state(EntryState(target.state), Action.WITHDRAW, _label(resource, item))  # not twice
             rows = _of_resource(register, resource) if item is None else [target]
             was_published = any(row.published is not None for row in rows)
             for row in rows:
@@ -438,6 +439,10 @@ def _split_body(body: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[dict
         raise BadRequest(
             "resource must be a JSON object: the resource as in the YAML catalog", field="resource"
         )
+    try:
+        body = _plain(body, "resource")
+    except CatalogError as exc:
+        raise BadRequest(f"resource {exc.problem}: {exc.fix}", field="resource") from None
     rid = body.get("id")
     if not isinstance(rid, str) or not rid.strip():
         raise BadRequest("resource.id is missing: give the resource's id", field="resource.id")
