@@ -84,7 +84,7 @@ class Gateway:
         schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
-        audit = await start_audit(settings, catalog)
+        audit = await start_audit(settings, catalog, await store.fingerprint())
         workflow.audit = federation.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow, oversight=oversight)
         federation.comparer = Comparer(
@@ -210,9 +210,12 @@ def settings_catalog(settings: Settings) -> Catalog:
     return load_catalog(settings.catalog)
 
 
-async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
+async def start_audit(
+    settings: Settings, catalog: Catalog, stored: Mapping[str, Any] | None = None
+) -> AuditLog | None:
     """The audit log, with the catalog this process serves recorded first (a catalog change
-    is an administrative act: the digest of its files tells which rules were in force)."""
+    is an administrative act: the digest of its files tells which rules were in force;
+    ``stored``: ``CatalogStore.fingerprint``, for a catalog served from the platform database)."""
     if not settings.audit:
         log.warning("GOVSHARE_AUDIT=off: answers are NOT audited; for benchmarks only")
         return None
@@ -220,7 +223,8 @@ async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
     secret = load_secret(settings.data_dir)
     audit = AuditLog(settings.database_url, instance=settings.instance, secret=secret, owners=owners)
     await audit.start()
-    await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=catalog_fingerprint(catalog)))
+    detail = {**catalog_fingerprint(catalog), **(stored or {})}
+    await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=detail))
     return audit
 
 

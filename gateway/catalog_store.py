@@ -218,6 +218,15 @@ class CatalogStore:
         }
         return dump_yaml(document)
 
+    async def fingerprint(self) -> dict[str, Any]:
+        """What the audit trail records of the catalog in force: ``files`` (the last imported
+        file or folder and its SHA-256) and ``stored`` (SHA-256 of the published catalog's
+        export, which changes with every publication)."""
+        async with self.platform.session() as session:
+            last = (await _meta(session)).get("import") or {}
+        stored = hashlib.sha256(await self.export_yaml()).hexdigest()
+        return {"files": {last["source"]: last["digest"]} if last else {}, "stored": stored}
+
     # --- import -------------------------------------------------------------------------
 
     async def ensure(self, path: Path) -> Catalog:
@@ -255,7 +264,7 @@ class CatalogStore:
             record = {"source": str(path), "digest": files_digest(path), "edited": False}
             await _set_meta(session, "import", record)
             catalog = catalog_from_documents(await _documents(session, _published))
-        await self._published(catalog)
+        self.use_profile(catalog.profile)  # no on_publish: imports happen before a gateway serves
         return ImportResult(*counts, catalog=catalog)
 
     # --- the workflow -------------------------------------------------------------------
@@ -743,10 +752,11 @@ def _import_row(
 
 
 def files_digest(path: Path) -> str:
-    """SHA-256 over a catalog file, or over a folder's ``*.yaml`` / ``*.yml`` names and bytes."""
+    """SHA-256 of a catalog file, or over a folder's ``*.yaml`` / ``*.yml`` names and bytes."""
+    if not path.is_dir():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
     digest = hashlib.sha256()
-    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
-    for file in files:
+    for file in sorted([*path.glob("*.yaml"), *path.glob("*.yml")]):
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
