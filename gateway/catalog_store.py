@@ -236,12 +236,11 @@ class CatalogStore:
         differs."""
         async with self.platform.session() as session:
             meta = await _meta(session, required=False)
-        if meta.get("profile") is None:
-            return (await self.import_catalog(path, SYSTEM)).catalog
         last = meta.get("import") or {}
-        if path.exists() and last.get("digest") != files_digest(path):
-            if not last.get("edited"):
-                return (await self.import_catalog(path, SYSTEM)).catalog
+        fresh = meta.get("profile") is None
+        if fresh or (path.exists() and last.get("digest") != files_digest(path)):
+            if fresh or not last.get("edited"):
+                return await self._import_at_start(path)
             log.warning(
                 "catalog %s changed since its import, but entries were published through the "
                 "workflow since: serving the stored catalog; `govshare catalog import %s` replaces "
@@ -250,6 +249,12 @@ class CatalogStore:
         catalog = await self.published_catalog()
         self.use_profile(catalog.profile)
         return catalog
+
+    async def _import_at_start(self, path: Path) -> Catalog:
+        try:
+            return (await self.import_catalog(path, SYSTEM)).catalog
+        except sa.exc.IntegrityError:  # another process of the same database imported it first
+            return await self.published_catalog()
 
     async def import_catalog(self, path: Path, actor: Actor) -> ImportResult:
         """Import a catalog file or folder as the published version: validated exactly as
