@@ -85,7 +85,7 @@ class Gateway:
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
         audit = await start_audit(settings, catalog, await store.fingerprint())
-        workflow.audit = federation.audit = audit
+        workflow.audit = federation.audit = store.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow, oversight=oversight)
         federation.comparer = Comparer(
             CompareRateLimiter(settings.compare, platform.engine),

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from errors import BadRequest, CatalogError, CatalogErrors, InvalidCode
+from gateway.audit import AuditEvent, AuditLog
 from gateway.platform import Base, PlatformDB, UTCDateTime
 from policies.catalog import Catalog, catalog_from_documents, read_catalog_documents
 from policies.catalog_workflow import (
@@ -66,6 +67,7 @@ from policies.chinatime import today_in_china, utc_now
 from policies.codes import validate_uscc
 from policies.decision import Consumer
 from policies.profile import Profile, load_profile
+from policies.timeliness import judge_review
 from policies.workdays import WorkdayCalendar
 from policies.workflow import Actor
 
@@ -133,6 +135,8 @@ class EntryView:
     updated_at: dt.datetime
     due: dt.date | None = None
     overdue: bool = False
+    upkeep_due: dt.date | None = None  # a resource's next yearly upkeep (header entries only)
+    upkeep_overdue: bool | None = None  # None where the profile sets no yearly upkeep
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,7 @@ class CatalogStore:
         self.calendar = calendar or WorkdayCalendar()
         self.on_publish = on_publish
         self.profile: Profile | None = None  # the served catalog's: its time limits date changes
+        self.audit: AuditLog | None = None  # every step recorded once committed (kind workflow)
         self._lock = asyncio.Lock()  # one change of the published catalog at a time per process
 
     # --- the published catalog ----------------------------------------------------------
@@ -293,7 +298,9 @@ class CatalogStore:
                 session.add(
                     _event(row, Action.DRAFT, actor, [reason] if reason.strip() else [], row.proposed)
                 )
-            return [self._view(row) for row in register.of(rid) if row in changed]
+            views = [self._view(row) for row in register.of(rid) if row in changed]
+        await self._audit_step(actor, Action.DRAFT, views)
+        return views
 
     async def submit(self, actor: Actor, resource: str) -> list[EntryView]:
         """Submit every draft entry of ``resource`` for review (its provider only)."""
@@ -307,7 +314,9 @@ class CatalogStore:
                 _move(row, Action.SUBMIT)
                 row.submitted_at = utc_now()
                 session.add(_event(row, Action.SUBMIT, actor, [], row.proposed))
-            return [self._view(row) for row in rows]
+            views = [self._view(row) for row in rows]
+        await self._audit_step(actor, Action.SUBMIT, views)
+        return views
 
     async def review(
         self, actor: Actor, resource: str, item: str | None, approve: bool, reasons: Sequence[str]
@@ -322,7 +331,9 @@ class CatalogStore:
             _move(row, action)
             row.reasons = list(cleaned) if action is Action.RETURN else None
             session.add(_event(row, action, actor, cleaned, row.proposed))
-            return self._view(row)
+            view = self._view(row)
+        await self._audit_step(actor, action, [view])
+        return view
 
     async def publish(self, actor: Actor, resource: str) -> Catalog:
         """Publish every approved entry of ``resource`` as one new version: the whole catalog
@@ -346,6 +357,8 @@ class CatalogStore:
                 if row in rows or row.item == HEADER:
                     session.add(_event(row, Action.PUBLISH, actor, [], row.published, before[row.item]))
             await _set_edited(session)
+            views = [self._view(row) for row in rows]
+        await self._audit_step(actor, Action.PUBLISH, views)
         await self._published(catalog)
         return catalog
 
@@ -371,9 +384,11 @@ class CatalogStore:
                     row.published = row.proposed = None
             catalog = await _validate(session, register, _published)
             await _set_edited(session)
+            views = [self._view(row) for row in rows]
+        await self._audit_step(actor, Action.WITHDRAW, views)
         if was_published:
             await self._published(catalog)
-        return [self._view(row) for row in rows]
+        return views
 
     # --- reading ------------------------------------------------------------------------
 
@@ -413,11 +428,23 @@ class CatalogStore:
         due = None
         if row.submitted_at is not None and state in PENDING and self.profile is not None:
             due = change_due(self.profile, today_in_china(row.submitted_at), self.calendar)
+        upkeep = self._upkeep(row)
         return EntryView(
             row.resource, row.item or None, row.provider, state, row.version, row.published,
             row.proposed, tuple(row.reasons or ()), row.submitted_at, row.updated_at, due,
-            change_overdue(due, today_in_china(), state),
+            change_overdue(due, today_in_china(), state), upkeep[0], upkeep[1],
         )  # fmt: skip
+
+    def _upkeep(self, row: CatalogEntryRow) -> tuple[dt.date | None, bool | None]:
+        """A published resource's yearly upkeep (Shanghai / Zhejiang art. 10), judged by
+        ``policies.timeliness.judge_review`` as ``lateResources`` does: shown to its provider too."""
+        if row.item != HEADER or row.published is None or self.profile is None:
+            return None, None
+        verdict = judge_review(
+            self.profile, _day(row.published.get("reviewed")), _day(row.published.get("published")),
+            today_in_china(),
+        )  # fmt: skip
+        return verdict.due, verdict.overdue
 
     def use_profile(self, name: str) -> None:
         """The profile whose ``catalog_change_days`` dates submitted changes."""
@@ -427,6 +454,19 @@ class CatalogStore:
         self.use_profile(catalog.profile)
         if self.on_publish is not None:
             await self.on_publish(catalog)
+
+    async def _audit_step(self, actor: Actor, action: Action, entries: Sequence[EntryView]) -> None:
+        """Audited after commit (kind ``workflow``, outcome ``catalog.<action>``): names the
+        resource and items, never a body; an audit store that fails is AUDIT_UNAVAILABLE."""
+        if self.audit is None or not entries:
+            return
+        items = sorted(f"{e.resource}.{e.item}" for e in entries if e.item is not None)
+        event = AuditEvent(
+            kind="workflow", outcome=f"catalog.{action.value}", consumer=actor.consumer.department,
+            client=actor.consumer.client_id, user=actor.user, resources=(entries[0].resource,),
+            items=tuple(items), detail={"state": entries[0].state.value, "header": entries[0].item is None},
+        )  # fmt: skip
+        await self.audit.append(event)
 
 
 # --- rows ----------------------------------------------------------------------------
@@ -486,6 +526,14 @@ def _draft_rows(
         next_position += row is None
         changed.append(_propose(register, rid, name, item, provider, position))
     return changed
+
+
+def _day(value: Any) -> dt.date | None:
+    """A date as the catalog writes it (text), None when absent or not a date."""
+    try:
+        return dt.date.fromisoformat(str(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _propose(

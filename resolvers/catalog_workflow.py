@@ -68,6 +68,12 @@ class CatalogEntry:
         description="Last day (China) to publish a submitted change (Shanghai art. 10: 2 working days)"
     )
     overdue: bool
+    upkeep_due: dt.date | None = strawberry.field(
+        description="A published resource's next yearly upkeep (Shanghai / Zhejiang art. 10; header only)"
+    )
+    upkeep_overdue: bool | None = strawberry.field(
+        description="Not reviewed within the profile's months (null where the profile sets no upkeep)"
+    )
 
 
 @strawberry.type(description="One step of a catalog entry's history: who, what, when, why.")
@@ -103,7 +109,8 @@ def _entry(view: Any) -> CatalogEntry:
         resource=view.resource, item=view.item, provider=view.provider,
         state=CatalogEntryState(view.state.value), version=view.version, published=view.published,
         proposed=view.proposed, reasons=list(view.reasons), submitted_at=view.submitted_at,
-        updated_at=view.updated_at, due=view.due, overdue=view.overdue,
+        updated_at=view.updated_at, due=view.due, overdue=view.overdue, upkeep_due=view.upkeep_due,
+        upkeep_overdue=view.upkeep_overdue,
     )  # fmt: skip
 
 

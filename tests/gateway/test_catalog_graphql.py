@@ -98,6 +98,8 @@ async def test_the_catalog_workflow_end_to_end(served: Any) -> None:
     history = await _post(client, gateway, provider, HISTORY, {"r": RESOURCE})
     steps = [s for s in history["data"]["catalogHistory"] if s["item"] is None]
     assert [s["action"] for s in steps] == ["import", "draft", "submit", "approve", "publish"]
+    audited = [e["outcome"] for e in await gateway.audit.events(limit=1000) if e["kind"] == "workflow"]
+    assert audited[-4:] == ["catalog.draft", "catalog.submit", "catalog.approve", "catalog.publish"]
     assert steps[1] == {"item": None, "action": "draft", "department": AMR, "user": "editor",
                         "reasons": ["年度维护"], "changed": ["summary"]}  # fmt: skip
 

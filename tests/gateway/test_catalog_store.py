@@ -19,8 +19,10 @@ from errors import BadRequest, CatalogError, CatalogErrors, Forbidden
 from gateway.catalog_store import CatalogEntryRow, CatalogEventRow, CatalogMetaRow, CatalogStore
 from gateway.platform import PlatformDB
 from policies.catalog import Catalog, load_catalog
+from policies.chinatime import today_in_china
 from policies.decision import Consumer
 from policies.share import Share
+from policies.timeliness import add_months
 from policies.workflow import Actor
 from policies.yamlfiles import StrictTextDatesLoader
 
@@ -249,3 +251,28 @@ def _resource_body(rid: str, *, catalog_store_items: bool = True) -> dict[str, A
     if not catalog_store_items:
         body.pop("items")
     return body
+
+
+async def test_yearly_upkeep_is_flagged_to_the_provider_and_cleared_by_a_review(store: Any) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store, TESTS / "data" / "profiles" / "shanghai.yaml")  # no reviewed date
+    provider = Actor(Consumer("11310000MB0001011L", "amr", frozenset({"provider"})))
+    [header] = [e for e in await catalog_store.entries(provider.consumer, RESOURCE) if e.item is None]
+    assert header.upkeep_overdue is True  # art. 10: never reviewed
+    body = dict(header.published or {})
+    await catalog_store.draft(provider, body, "年度全面维护")  # unchanged: the yearly upkeep
+    [submitted] = await catalog_store.submit(provider, RESOURCE)
+    assert submitted.due is not None and submitted.overdue is False  # 2 working days (art. 10)
+    await catalog_store.review(OPERATOR, RESOURCE, None, True, [])
+    await catalog_store.publish(OPERATOR, RESOURCE)
+    [header] = [e for e in await catalog_store.entries(provider.consumer, RESOURCE) if e.item is None]
+    assert header.upkeep_overdue is False and header.upkeep_due is not None
+    assert header.upkeep_due == add_months(today_in_china(), 12)
+
+
+async def test_a_draft_with_a_value_json_cannot_hold_names_the_field(store: Any) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    with pytest.raises(BadRequest) as refused:
+        await catalog_store.draft(AMR_PROVIDER, {**_resource_body(RESOURCE), "published": {1, 2}})
+    assert refused.value.extensions["field"] == "resource"
