@@ -110,8 +110,8 @@ def run_history(args: argparse.Namespace) -> None:
 
 
 def run_draft(args: argparse.Namespace) -> None:
-    body = _resource_file(Path(args.file))
-    drafted = _with_store(args, lambda store, actor: store.draft(actor, body, args.reason))
+    path = Path(args.file)  # read once the data folder is known to be a gateway's
+    drafted = _with_store(args, lambda store, actor: store.draft(actor, _resource_file(path), args.reason))
     for entry in drafted:
         print(json.dumps(entry_json(entry), ensure_ascii=False))
 

@@ -244,6 +244,15 @@ STATEFUL = {
     ("onboard",): [CONSUMER, "--commitment", "承诺", "--catalog", str(CATALOG)],
     ("db", "upgrade"): [],
     ("db", "current"): [],
+    ("catalog", "import"): [str(CATALOG)],
+    ("catalog", "export"): [],
+    ("catalog", "entries"): [],
+    ("catalog", "history"): ["amr.enterprise_registration"],
+    ("catalog", "draft"): [str(CATALOG), "--department", CONSUMER],
+    ("catalog", "submit"): ["amr.enterprise_registration", "--department", CONSUMER],
+    ("catalog", "review"): ["amr.enterprise_registration", "--approve"],
+    ("catalog", "publish"): ["amr.enterprise_registration"],
+    ("catalog", "withdraw"): ["amr.enterprise_registration", "--reason", "x"],
 }
 MAKE_STATE = {("serve",), ("demo",)}  # these make a data folder's state
 STATELESS = {("catalog", "check"), ("db", "history"), ("db", "revision")}  # no data folder read
