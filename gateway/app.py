@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,7 @@ class Gateway:
         gateway.forwarding = ForwardingVerifier.create(
             settings.gateway_name, settings.trusted_gateways, signer.leeway
         )
+        store.on_publish = swap_on_publish(gateway)  # a publication is served without a restart
         for state in await gateway.source_states():
             if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
                 log.error("source of %s (provider %s) is %s: %s", state.resource, state.provider,
@@ -190,6 +191,16 @@ async def served_catalog(settings: Settings) -> Catalog:
         return await stored_catalog(settings, CatalogStore(platform))
     finally:
         await platform.close()
+
+
+def swap_on_publish(gateway: Gateway) -> Callable[[Catalog], Awaitable[None]]:
+    """The catalog store's ``on_publish``: the published catalog swapped in (``swap_catalog``;
+    CatalogError when it cannot be served: the stored version is served from the next start)."""
+
+    async def swap(catalog: Catalog) -> None:
+        await gateway.swap_catalog(catalog)
+
+    return swap
 
 
 async def published_at_restart(catalog: Catalog) -> None:

@@ -75,8 +75,11 @@ async def test_the_catalog_workflow_end_to_end(served: Any) -> None:
     client, gateway, _ = served
     published: list[Catalog] = []
 
+    swap = gateway.federation.catalog_store.on_publish  # Gateway.swap_catalog, wired at start
+
     async def record(catalog: Catalog) -> None:
         published.append(catalog)
+        await swap(catalog)
 
     gateway.federation.catalog_store.on_publish = record
     provider, operator = (AMR, ["provider"]), (OPERATOR, ["operator"])
@@ -95,6 +98,7 @@ async def test_the_catalog_workflow_end_to_end(served: Any) -> None:
     done = await _post(client, gateway, operator, PUBLISH, {"r": RESOURCE})
     assert {"item": None, "state": "PUBLISHED", "version": 2} in done["data"]["publishCatalogChange"]
     assert published[-1].resources[RESOURCE].summary == "年度维护后的摘要"
+    assert gateway.snapshot().catalog.resources[RESOURCE].summary == "年度维护后的摘要"  # no restart
     history = await _post(client, gateway, provider, HISTORY, {"r": RESOURCE})
     steps = [s for s in history["data"]["catalogHistory"] if s["item"] is None]
     assert [s["action"] for s in steps] == ["import", "draft", "submit", "approve", "publish"]

@@ -1,5 +1,5 @@
-"""A data folder from before the catalog store (platform database at revision 0001): it is
-upgraded on start (revision 0002, SQLite), its YAML catalog becomes the published version,
+"""A data folder from before the catalog store (platform database at revision 0002): it is
+upgraded on start (revision 0003, SQLite), its YAML catalog becomes the published version,
 and nothing else is lost."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ async def test_an_existing_data_folder_gains_its_catalog_on_start(tmp_path: Path
     settings = Settings.load({}, data=str(tmp_path))
     gateway = await Gateway.start(settings)
     grants = await gateway.platform.all_grants()
-    async with gateway.platform.engine.begin() as conn:  # the schema as it was before: revision 0001
+    async with gateway.platform.engine.begin() as conn:  # the schema as it was before: revision 0002
         for table in (CatalogEntryRow, CatalogEventRow, CatalogMetaRow):
             await conn.execute(sa.text(f"DROP TABLE {table.__tablename__}"))
-        await conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
+        await conn.execute(sa.text("UPDATE alembic_version SET version_num = '0002'"))
     await gateway.close()
     gateway = await Gateway.start(settings)
     try:
