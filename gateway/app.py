@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.catalog_store import CatalogStore
 from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
@@ -70,19 +71,21 @@ class Gateway:
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
-        catalog = settings_catalog(settings)
         platform = await open_platform(settings)  # first: a refused schema leaves nothing open
+        store = CatalogStore(platform, workday_calendar(settings), on_publish=published_at_restart)
+        catalog = await stored_catalog(settings, store)  # the YAML imported on first start
         connectors = open_connectors(catalog, settings.data_dir)
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
         federation = Federation(catalog, bind_sources(catalog, connectors), CachedGrants(platform), workflow)
         oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)
         federation.oversight = oversight  # late resources: /readyz, stats, lateResources
         federation.onboarding = OnboardingStore(platform)  # Sanya art. 12 (gateway.onboarding)
+        federation.catalog_store = store  # drafts, review, publication (gateway.catalog_store)
         schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
-        audit = await start_audit(settings, catalog)
-        workflow.audit = federation.audit = audit
+        audit = await start_audit(settings, catalog, await store.fingerprint())
+        workflow.audit = federation.audit = store.audit = audit
         federation.stats = Statistics(catalog, federation.sources, audit, workflow, oversight=oversight)
         federation.comparer = Comparer(
             CompareRateLimiter(settings.compare, platform.engine),
@@ -107,6 +110,7 @@ class Gateway:
         gateway.forwarding = ForwardingVerifier.create(
             settings.gateway_name, settings.trusted_gateways, signer.leeway
         )
+        store.on_publish = swap_on_publish(gateway)  # a publication is served without a restart
         for state in await gateway.source_states():
             if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
                 log.error("source of %s (provider %s) is %s: %s", state.resource, state.provider,
@@ -171,6 +175,40 @@ async def open_platform(settings: Settings) -> PlatformDB:
     return platform
 
 
+async def stored_catalog(settings: Settings, store: CatalogStore) -> Catalog:
+    """The catalog the platform database holds; on a database without one, the settings'
+    YAML file imported as its published version (``CatalogStore.ensure``: how a changed file
+    is treated later)."""
+    if not settings.catalog.exists() and not await store.has_catalog():
+        settings_catalog(settings)  # raises, naming --catalog / GOVSHARE_CATALOG
+    return await store.ensure(settings.catalog)
+
+
+async def served_catalog(settings: Settings) -> Catalog:
+    """``stored_catalog`` for a command that starts no gateway (``serve``'s checks, ``grant add``)."""
+    platform = await open_platform(settings)
+    try:
+        return await stored_catalog(settings, CatalogStore(platform))
+    finally:
+        await platform.close()
+
+
+def swap_on_publish(gateway: Gateway) -> Callable[[Catalog], Awaitable[None]]:
+    """The catalog store's ``on_publish``: the published catalog swapped in (``swap_catalog``;
+    CatalogError when it cannot be served: the stored version is served from the next start)."""
+
+    async def swap(catalog: Catalog) -> None:
+        await gateway.swap_catalog(catalog)
+
+    return swap
+
+
+async def published_at_restart(catalog: Catalog) -> None:
+    """``on_publish`` until the gateway swaps its schema in place: the new version is stored
+    and served from the next start."""
+    log.warning("catalog published (%d resources): served from the next start", len(catalog.resources))
+
+
 def settings_catalog(settings: Settings) -> Catalog:
     """The catalog the settings name; a missing one says where it was looked for and how to
     name the right one (every command and the server read the same default)."""
@@ -183,9 +221,12 @@ def settings_catalog(settings: Settings) -> Catalog:
     return load_catalog(settings.catalog)
 
 
-async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
+async def start_audit(
+    settings: Settings, catalog: Catalog, stored: Mapping[str, Any] | None = None
+) -> AuditLog | None:
     """The audit log, with the catalog this process serves recorded first (a catalog change
-    is an administrative act: the digest of its files tells which rules were in force)."""
+    is an administrative act: the digest of its files tells which rules were in force;
+    ``stored``: ``CatalogStore.fingerprint``, for a catalog served from the platform database)."""
     if not settings.audit:
         log.warning("GOVSHARE_AUDIT=off: answers are NOT audited; for benchmarks only")
         return None
@@ -193,7 +234,8 @@ async def start_audit(settings: Settings, catalog: Catalog) -> AuditLog | None:
     secret = load_secret(settings.data_dir)
     audit = AuditLog(settings.database_url, instance=settings.instance, secret=secret, owners=owners)
     await audit.start()
-    await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=catalog_fingerprint(catalog)))
+    detail = {**catalog_fingerprint(catalog), **(stored or {})}
+    await audit.append(AuditEvent(kind="admin", outcome="catalog.load", detail=detail))
     return audit
 
 

@@ -46,8 +46,8 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from errors import BadRequest, ConfigurationError, GovshareError
-from gateway import cli_backup, cli_db, cli_notices, cli_profiles, demo, demo_rest, logs
-from gateway.app import Gateway, check_connectors, create_app, settings_catalog
+from gateway import cli_backup, cli_catalog, cli_db, cli_notices, cli_profiles, demo, demo_rest, logs
+from gateway.app import Gateway, check_connectors, create_app, served_catalog, settings_catalog
 from gateway.auth import load_signer, voucher_keys
 from gateway.demo_applications import approve_demo_consumers
 from gateway.heap import settle_heap
@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--sources", action="store_true", help="also open each source and check its tables and columns"
     )
+    cli_catalog.add_parsers(catalog, _command)  # import, export and the workflow (issue 11)
     return parser
 
 
@@ -195,7 +196,14 @@ def _split(text: str) -> list[str]:
 
 
 def _catalog(settings: Settings) -> Catalog:
-    return settings_catalog(settings)
+    """The catalog the gateway of this data folder serves: the platform database's published
+    catalog (the YAML imported on first start, gateway.catalog_store); the YAML file alone
+    where no platform database exists yet."""
+    try:
+        _require_platform(settings)
+    except ConfigurationError:
+        return settings_catalog(settings)
+    return asyncio.run(served_catalog(settings))
 
 
 def _require_platform(settings: Settings) -> None:
@@ -228,7 +236,7 @@ def run_catalog_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.path:
         settings = dataclasses.replace(settings, catalog=Path(args.path))
-    catalog = _catalog(settings)
+    catalog = settings_catalog(settings)  # the file, as `govshare catalog import` would read it
     shared = sum(len(r.items) for r in catalog.resources.values())
     terms = load_profile(catalog.profile).own_terms()  # the profile's class terms (issue 10 section 1)
     print(f"ok: {len(catalog.departments)} departments, {len(catalog.resources)} resources, {shared} items "
@@ -335,9 +343,7 @@ def run_serve(args: argparse.Namespace) -> None:
     env_workers = os.environ.get("GOVSHARE_WORKERS") or os.cpu_count()
     workers = args.workers if args.workers is not None else env_workers
     settings = Settings.load(workers=workers, **_flags(args))
-    catalog = _catalog(
-        settings
-    )  # checked before anything is made or printed: an empty folder says how to fix it
+    catalog = _catalog(settings)  # checked before anything is made: an empty folder says how to fix it
     asyncio.run(check_connectors(catalog, settings.data_dir))  # e.g. a department's SQLite file is missing
     sock = _bind(settings)
     print(

@@ -69,6 +69,7 @@ MODEL_MODULES: Final = (
     "gateway.objections",
     "gateway.onboarding",
     "gateway.rate_store",
+    "gateway.catalog_store",
 )
 _PG_LOCK: Final = 0x676F76736861  # pg_advisory_xact_lock key: "govsha"
 _SQLITE_BUSY_MS: Final = 120_000  # how long a starting process waits for another's migration

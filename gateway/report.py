@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from errors import BadRequest
-from gateway.app import bind_sources, open_connectors, settings_catalog, workday_calendar
+from gateway.app import bind_sources, open_connectors, served_catalog, workday_calendar
 from gateway.audit import AuditLog, load_secret
 from gateway.changes import ChangeNotices
 from gateway.objections import Objections
@@ -117,7 +117,7 @@ async def monthly_calls(audit: AuditLog, year: int, department: str) -> tuple[Mo
 @contextlib.asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[tuple[Catalog, Statistics, AuditLog, Profile]]:
     """The catalog, statistics service and audit log of a data folder, closed afterwards."""
-    catalog = settings_catalog(settings)
+    catalog = await served_catalog(settings)  # the stored catalog (gateway.catalog_store)
     profile = load_profile(catalog.profile)
     connectors = open_connectors(catalog, settings.data_dir)
     platform = PlatformDB(settings.database_url)

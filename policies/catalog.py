@@ -48,6 +48,7 @@ RESERVED_TYPES = (
     "ChangeNotice",
     "LateResource", "LateReason", "EvaluationFigure",
     "DepartmentOnboarding",
+    "CatalogEntry", "CatalogEntryEvent", "CatalogEntryState",
 )  # fmt: skip
 _ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -320,13 +321,38 @@ def load_catalog(path: str | Path) -> Catalog:
     files = _catalog_files(Path(path))
     problems = _Problems()
     roots = [root for file in files if (root := problems.attempt(functools.partial(_read_yaml, file), None))]
+    return _validated(roots, problems, tuple(str(f) for f in files))
+
+
+def read_catalog_documents(path: str | Path) -> list[tuple[str, Mapping[str, Any]]]:
+    """The YAML documents of a catalog file or folder as read (``(file, mapping)`` each, in
+    the order ``load_catalog`` joins them), after ``load_catalog(path)`` has accepted them:
+    what the catalog store keeps. Raises as ``load_catalog`` does."""
+    load_catalog(path)
+    return [(str(file), _read_yaml(file).data) for file in _catalog_files(Path(path))]
+
+
+def catalog_from_documents(documents: Iterable[tuple[str, Mapping[str, Any]]]) -> Catalog:
+    """Validate catalog documents already read (``(label, mapping)`` pairs, e.g. the catalog
+    store's published entries) exactly as ``load_catalog`` validates files: the same checks,
+    every problem at once, each naming its label (as the file), path and fix."""
+    problems = _Problems()
+    roots = []
+    for label, data in documents:
+        node = _Node(label, "", data)
+        if problems.passes(functools.partial(node.check_keys, ("profile", "departments", "resources"))):
+            roots.append(node)
+    return _validated(roots, problems, ())
+
+
+def _validated(roots: list[_Node], problems: _Problems, files: tuple[str, ...]) -> Catalog:
     profile = problems.attempt(lambda: _profile_of(roots), "") if roots else ""
     for root in roots:
         root.profile = load_profile(profile) if profile else None
     departments = _load_departments(roots, problems)
     resources = _load_resources(roots, departments, problems)
     problems.raise_any()
-    return Catalog(profile, departments, resources, tuple(str(f) for f in files))
+    return Catalog(profile, departments, resources, files)
 
 
 def _catalog_files(path: Path) -> list[Path]:

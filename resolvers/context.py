@@ -48,6 +48,23 @@ class OnboardingService(Protocol):
         ...
 
 
+class CatalogStoreService(Protocol):
+    """The stored catalog's register and workflow (implemented by gateway.catalog_store):
+    entries are ``EntryView``, history steps ``EventView`` records."""
+
+    async def draft(self, actor: Actor, body: Mapping[str, Any], reason: str = "") -> list[Any]: ...
+    async def submit(self, actor: Actor, resource: str) -> list[Any]: ...
+    async def review(
+        self, actor: Actor, resource: str, item: str | None, approve: bool, reasons: Sequence[str]
+    ) -> Any: ...
+    async def publish(self, actor: Actor, resource: str) -> Catalog: ...
+    async def withdraw(
+        self, actor: Actor, resource: str, item: str | None, reasons: Sequence[str]
+    ) -> list[Any]: ...
+    async def entries(self, actor: Consumer, resource: str | None = None, state: Any = None) -> list[Any]: ...
+    async def history(self, actor: Consumer, resource: str, item: str | None = None) -> list[Any]: ...
+
+
 class AuditReader(Protocol):
     """The audit trail as resolvers read it (implemented by gateway.audit.AuditLog)."""
 
@@ -187,6 +204,7 @@ class Federation:
     changes: ChangeService | None = None
     oversight: OversightService | None = None  # late resources (gateway.oversight)
     onboarding: OnboardingService | None = None  # where the profile requires it (Sanya art. 12)
+    catalog_store: CatalogStoreService | None = None  # the stored catalog's workflow (issue 11)
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

@@ -27,6 +27,7 @@ from policies.decision import needs_grant
 from policies.share import Share
 from resolvers import operator
 from resolvers.arguments import TEXT_RULES, TextVariables
+from resolvers.catalog_workflow import CatalogWorkflowMutation, CatalogWorkflowQuery
 from resolvers.compare_field import CompareQuery
 from resolvers.disputes import DisputedMarks
 from resolvers.evidence import EvidenceQuery
@@ -139,6 +140,7 @@ class LimitedExecution(RecordFields, StrawberryGraphQLCoreExecutionContext):
             ) from None
 
 
+_MUTATIONS = (Mutation, ObjectionMutation, ProfileMutation, CatalogWorkflowMutation)
 _WHOLE_OPERATION = frozenset({"max_errors", "max_result_values"})  # refusals that end the operation
 
 
@@ -155,7 +157,7 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     executor = type("LimitedExecution", (LimitedExecution,), caps)
     schema = GovshareSchema(
         query=_query_type(subjects, catalog),
-        mutation=strawberry.type(type("Mutation", (Mutation, ObjectionMutation, ProfileMutation), {})),
+        mutation=strawberry.type(type("Mutation", _MUTATIONS, {})),
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         execution_context_class=executor,
@@ -289,5 +291,6 @@ def _query_type(subjects: dict[str, type], catalog: Catalog) -> type:
         "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
         **org_code_fields(catalog, organization_type),  # zhejiang only (art. 21)
     }
-    roots = (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery, ObjectionQuery, OversightQuery)
+    roots = (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery, ObjectionQuery, OversightQuery,
+             CatalogWorkflowQuery)  # fmt: skip
     return strawberry.type(type("Query", roots, namespace))

@@ -377,6 +377,8 @@ def test_a_backup_of_an_older_revision_is_upgraded_on_restore(
     old = copy_of(backed_up, tmp_path)
     with sqlite3.connect(old / "platform.db") as conn:
         conn.execute("DROP TABLE audit_events_anchors")
+        for later in ("catalog_entries", "catalog_events", "catalog_meta"):  # revision 0004
+            conn.execute(f"DROP TABLE {later}")
         conn.execute("UPDATE alembic_version SET version_num = '0002'")
     conn.close()
     manifest["files"] = [backup._entry(old, e["path"], e["role"]) for e in manifest["files"]]

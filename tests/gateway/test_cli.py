@@ -247,6 +247,15 @@ STATEFUL = {
     ("backup",): ["{response}.backup"],
     ("audit", "archive"): ["--older-than", "6h", "{response}.archives"],
     ("audit", "verify-archive"): ["{response}"],
+    ("catalog", "import"): [str(CATALOG)],
+    ("catalog", "export"): [],
+    ("catalog", "entries"): [],
+    ("catalog", "history"): ["amr.enterprise_registration"],
+    ("catalog", "draft"): [str(CATALOG), "--department", CONSUMER],
+    ("catalog", "submit"): ["amr.enterprise_registration", "--department", CONSUMER],
+    ("catalog", "review"): ["amr.enterprise_registration", "--approve"],
+    ("catalog", "publish"): ["amr.enterprise_registration"],
+    ("catalog", "withdraw"): ["amr.enterprise_registration", "--reason", "x"],
 }
 MAKE_STATE = {("serve",), ("demo",), ("restore",)}  # these make a data folder's state
 STATELESS = {("catalog", "check"), ("db", "history"), ("db", "revision")}  # no data folder read

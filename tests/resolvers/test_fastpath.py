@@ -242,7 +242,7 @@ def test_fast_path_completes_resources_and_refuses_conditional_items(served: Ser
 def test_refused_value_is_nowhere_in_a_fast_answer(served: Served) -> None:
     """HOUSING holds no grant for the legal representative: the value stored for this
     organization (read directly from AMR's database) never appears in the bytes sent."""
-    database = Path(served.gateway.federation.catalog.files[0]).parent / "amr.db"
+    database = served.gateway.settings.data_dir / "amr.db"  # the catalog is stored, not a file
     with sqlite3.connect(database) as db:
         [(stored,)] = db.execute("SELECT legal_rep FROM enterprise WHERE uscc = ?", (served.orgs[0],))
     case = Case(S1, {"c": served.orgs[0]}, HOUSING.code, "行政审批核验", False)

@@ -1,0 +1,84 @@
+"""``govshare catalog import|export`` and the register's CLI (``gateway.cli.main`` with the
+arguments a user types, in process: a child process per command costs seconds): every
+problem of a bad catalog at once with file and path, a byte-stable round trip, a provider's
+draft reviewed and published, another department refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.cli import main
+from tests.conftest import CATALOG
+
+AMR, TAX = "11420000MB00000191", "11420000MB0000027U"
+RESOURCE = "tax.tax_credit"
+
+
+def govshare(capsys: pytest.CaptureFixture[str], data: Path, *args: str) -> tuple[int, str, str]:
+    """Exit code, standard output and error of ``govshare ARGS --data DATA``."""
+    capsys.readouterr()
+    code = main([*args, "--data", str(data)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    (tmp_path / "platform.db").touch()  # a data folder a gateway made (the CLI makes none)
+    assert govshare(capsys, tmp_path, "catalog", "import", str(CATALOG))[0] == 0
+    return tmp_path
+
+
+def test_a_bad_catalog_lists_every_problem_with_file_and_path(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
+    document["resources"][0]["items"][1]["share"] = "not_shared"
+    document["resources"][2]["subject"] = "vehicle"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    before = govshare(capsys, data, "catalog", "export")[1]
+    code, _, err = govshare(capsys, data, "catalog", "import", str(bad))
+    assert code == 2
+    assert f"{bad}: resources[0].items[1].basis" in err and f"{bad}: resources[2].subject" in err
+    assert govshare(capsys, data, "catalog", "export")[1] == before  # nothing stored
+
+
+def test_export_import_export_is_byte_stable(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    govshare(capsys, data, "catalog", "export", str(first))
+    assert govshare(capsys, data, "catalog", "import", str(first))[0] == 0
+    govshare(capsys, data, "catalog", "export", str(second))
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_provider_drafts_the_operator_reviews_and_publishes(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
+    resource = next(r for r in document["resources"] if r["id"] == RESOURCE)
+    resource["summary"] = "纳税信用等级(年度维护)"
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(yaml.safe_dump(resource, allow_unicode=True), encoding="utf-8")
+    code, _, err = govshare(capsys, data, "catalog", "draft", str(draft), "--department", AMR)
+    assert code == 2 and TAX in err  # another department's resource
+    assert (
+        govshare(capsys, data, "catalog", "draft", str(draft), "--department", TAX, "--reason", "年度维护")[0]
+        == 0
+    )
+    assert govshare(capsys, data, "catalog", "submit", RESOURCE, "--department", TAX)[0] == 0
+    code, _, err = govshare(capsys, data, "catalog", "publish", RESOURCE)
+    assert code == 2 and "no approved entries" in err
+    assert govshare(capsys, data, "catalog", "review", RESOURCE, "--approve")[0] == 0
+    assert govshare(capsys, data, "catalog", "publish", RESOURCE)[0] == 0
+    exported = yaml.safe_load(govshare(capsys, data, "catalog", "export")[1])
+    served = next(r for r in exported["resources"] if r["id"] == RESOURCE)
+    assert served["summary"] == "纳税信用等级(年度维护)" and "reviewed" in served
+    history = govshare(capsys, data, "catalog", "history", RESOURCE)[1]
+    actions = [yaml.safe_load(line)["action"] for line in history.splitlines() if '"item": null' in line]
+    assert actions == ["import", "draft", "submit", "approve", "publish"]
