@@ -21,6 +21,7 @@ from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.catalog_search import CatalogSearch
 from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
@@ -78,6 +79,7 @@ class Gateway:
         oversight = Oversight(catalog, federation.sources, workflow.profile, workflow.calendar)
         federation.oversight = oversight  # late resources: /readyz, stats, lateResources
         federation.onboarding = OnboardingStore(platform)  # Sanya art. 12 (gateway.onboarding)
+        federation.catalog_search = await start_catalog_search(platform, catalog)  # issue 11 section 3
         schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
@@ -169,6 +171,14 @@ async def open_platform(settings: Settings) -> PlatformDB:
         await platform.close()
         raise
     return platform
+
+
+async def start_catalog_search(platform: PlatformDB, catalog: Catalog) -> CatalogSearch:
+    """The published catalog's search index, rebuilt from ``catalog``; a new publication
+    calls ``CatalogSearch.index`` again (gateway.catalog_search)."""
+    search = CatalogSearch(platform.engine)  # its tables: migration 0002_catalog_search
+    await search.index(catalog)
+    return search
 
 
 def settings_catalog(settings: Settings) -> Catalog:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from errors import BadRequest, ConfigurationError
 from policies.catalog import Catalog, Resource
-from policies.catalog_query import TRIGRAM, CatalogQuery, Hit, searchable_texts
+from policies.catalog_query import TRIGRAM, CatalogQuery, Hit, SearchPage, searchable_texts
 from policies.share import Mode, Share
 
 log = logging.getLogger("govshare.catalog")
@@ -68,7 +67,8 @@ SQLITE_TEXT_DDL = (
 )
 POSTGRES_TEXT_DDL = (
     "CREATE TABLE IF NOT EXISTS catalog_search_text "
-    "(id BIGSERIAL PRIMARY KEY, resource_id VARCHAR(128) NOT NULL, item VARCHAR(128) NOT NULL, body TEXT NOT NULL)"
+    "(id BIGSERIAL PRIMARY KEY, resource_id VARCHAR(128) NOT NULL, item VARCHAR(128) NOT NULL, "
+    "body TEXT NOT NULL)"
 )
 POSTGRES_TRGM_INDEX = (
     "CREATE INDEX IF NOT EXISTS catalog_search_text_trgm ON catalog_search_text USING gin (body gin_trgm_ops)"
@@ -90,7 +90,9 @@ def create_tables(connection: sa.Connection) -> None:
         connection.exec_driver_sql(SQLITE_TEXT_DDL)
     else:
         connection.exec_driver_sql(POSTGRES_TEXT_DDL)
-        connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS catalog_search_text_rid ON catalog_search_text (resource_id)")
+        connection.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS catalog_search_text_rid ON catalog_search_text (resource_id)"
+        )
         _trigram_index(connection)
 
 
@@ -117,15 +119,6 @@ def _trigram_index(connection: sa.Connection) -> None:
             connection.exec_driver_sql(POSTGRES_TRGM_INDEX)
     except sa.exc.DBAPIError as refused:
         log.warning(PG_TRGM_MISSING, str(refused.orig).splitlines()[0])
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """Hits of one page in catalog order, how many answer in all, and whether more follow."""
-
-    hits: list[Hit]
-    total: int
-    more: bool
 
 
 class CatalogSearch:

@@ -57,6 +57,15 @@ class Hit:
     items: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SearchPage:
+    """Hits of one page in catalog order, how many answer in all, and whether more follow."""
+
+    hits: list[Hit]
+    total: int
+    more: bool
+
+
 def fold(text: str) -> str:
     """The form texts are compared in: NFKC (full-width letters and digits as ASCII),
     lower case, runs of white space as one space, trimmed."""
@@ -164,10 +173,25 @@ def scan(catalog: Catalog, query: CatalogQuery) -> list[Hit]:
     for resource in catalog.resources.values():
         if not matches(resource, query):
             continue
-        found = [name for name, text in searchable_texts(resource) if query.search is None or query.search in text]
+        found = [
+            name for name, text in searchable_texts(resource) if query.search is None or query.search in text
+        ]
         if found:
             hits.append(Hit(resource.id, tuple(name for name in found if name)))
     return hits
+
+
+def scan_page(catalog: Catalog, query: CatalogQuery, first: int, after: str | None = None) -> SearchPage:
+    """``scan`` paged like the index pages (``first`` hits after the resource ``after``)."""
+    hits = everything = scan(catalog, query)
+    if after is not None:
+        ids = list(catalog.resources)
+        if after not in catalog.resources:
+            raise BadRequest(
+                f"catalog argument after: {after[:80]!r} is no resource of the catalog", argument="after"
+            )
+        hits = [hit for hit in hits if ids.index(hit.resource) > ids.index(after)]
+    return SearchPage(hits[:first], len(everything), len(hits) > first)
 
 
 def item_id(resource: Resource, item_name: str) -> str:
