@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"catalog search, {args.resources} resources, {backend}, median of {args.repeat} (ms)")
     for text, indexed, scanned in rows:
         print(
-            f"  {text:<14} index {indexed * 1000:8.2f}  scan {scanned * 1000:8.2f}  scan/index {scanned / indexed:6.1f}"
+            f"  {text:<14} index {indexed * 1000:8.2f}  scan {scanned * 1000:8.2f}"
+            f"  scan/index {scanned / indexed:6.1f}"
         )
     sys.stdout.flush()
 

@@ -173,9 +173,10 @@ def scan(catalog: Catalog, query: CatalogQuery) -> list[Hit]:
     for resource in catalog.resources.values():
         if not matches(resource, query):
             continue
-        found = [
-            name for name, text in searchable_texts(resource) if query.search is None or query.search in text
-        ]
+        if query.search is None:
+            hits.append(Hit(resource.id))
+            continue
+        found = [name for name, text in searchable_texts(resource) if query.search in text]
         if found:
             hits.append(Hit(resource.id, tuple(name for name in found if name)))
     return hits
