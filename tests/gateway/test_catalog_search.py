@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from errors import BadRequest
 from gateway.bench_search import generated_catalog
-from gateway.catalog_search import CatalogSearch
+from gateway.catalog_search import CatalogSearch, create_tables
 from policies.catalog import Catalog, load_catalog
 from policies.catalog_query import CatalogQuery, catalog_query, scan_page
 from policies.share import Share
@@ -25,6 +26,7 @@ from tests.conftest import postgres_url_or_skip
 
 DEMO = Path(__file__).parents[2] / "gateway" / "demo_catalog.yaml"
 BACKENDS = ["sqlite", "postgresql"]
+AMR = "amr.enterprise_registration"
 
 
 def _url(backend: str, folder: Path) -> str:
@@ -238,3 +240,64 @@ def test_the_index_answers_as_the_reference_scan(runner_index: tuple[asyncio.Run
         assert (found.total, found.more) == (expected.total, expected.more)
 
     agrees()
+
+
+# --- PostgreSQL without the right to create pg_trgm ----------------------------------------
+
+NOEXT_ROLE = "govshare_search_noext"
+
+
+async def test_without_pg_trgm_search_warns_and_still_answers(
+    tmp_path: Path, demo_catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A role that may not create extensions (no CREATE on the database): the tables are made
+    without the trigram index, a warning names the fix, and search gives the same answers."""
+    admin_url = postgres_url_or_skip()
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        if not (
+            await conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        ).scalar():
+            pytest.skip("needs a superuser to make a role without CREATE")
+        database = (await conn.exec_driver_sql("SELECT current_database()")).scalar()
+        for statement in _noext_setup(str(database)):
+            await conn.exec_driver_sql(statement)
+    url = make_url(admin_url).set(username=NOEXT_ROLE, password="noext")
+    engine = create_async_engine(url)
+    try:
+        index = CatalogSearch(engine)
+        with caplog.at_level("WARNING", logger="govshare.catalog"):
+            await index.create_tables()
+        assert "CREATE EXTENSION pg_trgm" in caplog.text
+        await index.index(demo_catalog)
+        page = await index.find(catalog_query(demo_catalog, search="代表人"), 10)
+        assert [(h.resource, h.items) for h in page.hits] == [
+            ("amr.enterprise_registration", ("legal_representative",))
+        ]
+    finally:
+        await engine.dispose()
+        async with admin.connect() as conn:
+            for statement in _noext_teardown():
+                await conn.exec_driver_sql(statement)
+            await conn.run_sync(create_tables)  # as a migrated database has them
+        await admin.dispose()
+
+
+def _noext_setup(database: str) -> list[str]:
+    return [
+        *_noext_teardown(),
+        "DROP EXTENSION IF EXISTS pg_trgm CASCADE",
+        f"CREATE ROLE {NOEXT_ROLE} LOGIN PASSWORD 'noext'",
+        f"GRANT CONNECT ON DATABASE {database} TO {NOEXT_ROLE}",
+        f"GRANT USAGE, CREATE ON SCHEMA public TO {NOEXT_ROLE}",
+        "DROP TABLE IF EXISTS catalog_search_text, catalog_search_resources",
+    ]
+
+
+def _noext_teardown() -> list[str]:
+    return [
+        "DROP TABLE IF EXISTS catalog_search_text, catalog_search_resources",
+        f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{NOEXT_ROLE}') THEN "
+        f"EXECUTE 'DROP OWNED BY {NOEXT_ROLE}'; EXECUTE 'DROP ROLE {NOEXT_ROLE}'; END IF; END $$",
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    ]
