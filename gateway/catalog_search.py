@@ -75,15 +75,17 @@ POSTGRES_TRGM_INDEX = (
 )
 PG_TRGM_MISSING = (
     "catalog search: the pg_trgm extension could not be created (%s); search still answers "
-    "but reads the whole text table. Have a database owner run `CREATE EXTENSION pg_trgm;` in "
-    "this database, then `govshare db upgrade` (or restart) to add the index"
+    "but reads the whole text table. Have a database owner run `CREATE EXTENSION pg_trgm;` "
+    "in this database and then `CREATE INDEX catalog_search_text_trgm ON catalog_search_text "
+    "USING gin (body gin_trgm_ops)`"
 )
 
 
 def create_tables(connection: sa.Connection) -> None:
-    """Create the index tables if missing (idempotent), on SQLite or PostgreSQL; a synchronous
-    connection, as Alembic's ``op.get_bind()`` and ``run_sync`` give. ``ConfigurationError``
-    when SQLite is older than 3.34 (no trigram tokenizer)."""
+    """Create the index tables if missing (idempotent), on SQLite or PostgreSQL, in a scratch
+    database (tests, ``gateway.bench_search``); the platform database gets them from migration
+    0002 (gateway/migrations/versions), which must make the same. A synchronous connection;
+    ``ConfigurationError`` when SQLite is older than 3.34 (no trigram tokenizer)."""
     metadata.create_all(connection)
     if connection.dialect.name == "sqlite":
         _require_trigram_sqlite()
