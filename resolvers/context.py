@@ -172,6 +172,10 @@ class CatalogSearchService(Protocol):
         when ``after`` names no indexed resource."""
         ...
 
+    async def index(self, catalog: Catalog) -> None:
+        """Replace the index with ``catalog`` (at start and on each publication)."""
+        ...
+
 
 class OversightService(Protocol):
     """Late resources and overdue catalog entries (implemented by gateway.oversight.Oversight):
