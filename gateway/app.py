@@ -176,7 +176,7 @@ async def open_platform(settings: Settings) -> PlatformDB:
 async def start_catalog_search(platform: PlatformDB, catalog: Catalog) -> CatalogSearch:
     """The published catalog's search index, rebuilt from ``catalog``; a new publication
     calls ``CatalogSearch.index`` again (gateway.catalog_search)."""
-    search = CatalogSearch(platform.engine)  # its tables: migration 0002_catalog_search
+    search = CatalogSearch(platform.engine)  # its tables: migration 0004_catalog_search
     await search.index(catalog)
     return search
 

@@ -84,7 +84,7 @@ PG_TRGM_MISSING = (
 def create_tables(connection: sa.Connection) -> None:
     """Create the index tables if missing (idempotent), on SQLite or PostgreSQL, in a scratch
     database (tests, ``gateway.bench_search``); the platform database gets them from migration
-    0002 (gateway/migrations/versions), which must make the same. A synchronous connection;
+    0004 (gateway/migrations/versions), which must make the same. A synchronous connection;
     ``ConfigurationError`` when SQLite is older than 3.34 (no trigram tokenizer)."""
     metadata.create_all(connection)
     if connection.dialect.name == "sqlite":
