@@ -39,6 +39,7 @@ FLAGS = (
 
 
 def upgrade() -> None:
+    _drop_leftovers()  # derived data: a copy left by a database reset outside Alembic goes
     op.create_table(
         "catalog_search_resources",
         sa.Column("resource_id", sa.String(128), primary_key=True),
@@ -90,7 +91,12 @@ def _postgres_text() -> None:
         )
 
 
-def downgrade() -> None:
+def _drop_leftovers() -> None:
+    """The tables are not on the models, so a reset that drops the models' tables and the
+    version table (tests do) leaves them behind; they hold only what the next start rebuilds."""
     op.execute("DROP TABLE IF EXISTS catalog_search_text")
-    op.drop_index("ix_catalog_search_resources_position", "catalog_search_resources")
-    op.drop_table("catalog_search_resources")
+    op.execute("DROP TABLE IF EXISTS catalog_search_resources")
+
+
+def downgrade() -> None:
+    _drop_leftovers()
