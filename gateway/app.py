@@ -22,6 +22,7 @@ from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
 from gateway.catalog_store import CatalogStore
+from gateway.catalog_search import CatalogSearch
 from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
@@ -81,6 +82,7 @@ class Gateway:
         federation.oversight = oversight  # late resources: /readyz, stats, lateResources
         federation.onboarding = OnboardingStore(platform)  # Sanya art. 12 (gateway.onboarding)
         federation.catalog_store = store  # drafts, review, publication (gateway.catalog_store)
+        federation.catalog_search = await start_catalog_search(platform, catalog)  # issue 11 section 3
         schema = build_schema(catalog, settings.limits)
         signer = load_signer(settings.data_dir, settings.token_leeway)
         authenticator = Authenticator.create(signer, settings.trusted_issuers)
@@ -207,6 +209,14 @@ async def published_at_restart(catalog: Catalog) -> None:
     """``on_publish`` until the gateway swaps its schema in place: the new version is stored
     and served from the next start."""
     log.warning("catalog published (%d resources): served from the next start", len(catalog.resources))
+
+
+async def start_catalog_search(platform: PlatformDB, catalog: Catalog) -> CatalogSearch:
+    """The published catalog's search index, rebuilt from ``catalog``; a new publication
+    calls ``CatalogSearch.index`` again (gateway.catalog_search)."""
+    search = CatalogSearch(platform.engine)  # its tables: migration 0005_catalog_search
+    await search.index(catalog)
+    return search
 
 
 def settings_catalog(settings: Settings) -> Catalog:

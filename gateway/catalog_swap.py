@@ -194,6 +194,7 @@ async def swap_catalog(gateway: Gateway, new: Catalog, *, notify: bool = True) -
         old_version = gateway.swaps.version
         _install(gateway, new, {**reused, **opened}, sources, schema)
         _close_later(gateway, old_version, retired)
+        await _reindex(gateway, new)
         if notify and found.breaking:
             await _tell_consumers(gateway, swap)
         counts = (len(added), len(changed), len(removed), len(swap.notified))
@@ -271,6 +272,19 @@ def _guard(gateway: Gateway, source: ResourceSource, resource: Resource) -> None
     digest = hashlib.sha256(repr(resource).encode()).hexdigest()[:16]
     source.resource, source.cache, source.ttl = defined(rid, digest), health.cache, row_ttl(resource)
     source.breaker = health.breakers[provider]
+
+
+async def _reindex(gateway: Gateway, new: Catalog) -> None:
+    """The search index follows the swap (gateway.catalog_search). The swap has taken effect
+    already: a failure is logged, not raised; until the next rebuild ``catalog`` leaves out
+    what the served catalog no longer has, and does not find what it added."""
+    search = gateway.federation.catalog_search
+    if search is None:
+        return
+    try:
+        await search.index(new)
+    except Exception:
+        log.exception("catalog search index not rebuilt after the swap; it follows the next one")
 
 
 def _install(

@@ -143,7 +143,7 @@ class Resource:
     condition: str | None = None
     basis: str | None = None
     modes: frozenset[Mode] = frozenset({Mode.QUERY})
-    open: bool = False
+    open: bool = False  # 可否向社会开放 (Zhejiang art. 8)
     published: dt.date | None = None
     cache_ttl: int | None = None
     field: str = ""
@@ -505,7 +505,7 @@ def _resource(node: _Node, departments: Mapping[str, Department], problems: _Pro
         condition=condition,
         basis=basis,
         modes=take(lambda: _modes(node), frozenset({Mode.QUERY})),
-        open=bool(node.data.get("open", False)),
+        open=take(lambda: _open(node), False),
         published=take(lambda: _date(node, "published"), None),
         cache_ttl=take(lambda: _cache_ttl(node), None),
         field=take(lambda: _field_override(node), ""),
@@ -586,6 +586,16 @@ def _date(node: _Node, key: str) -> dt.date | None:
         return dt.date.fromisoformat(str(value))
     except ValueError as exc:
         raise node.fail(key, f"{value!r} is not a date", "write YYYY-MM-DD") from exc
+
+
+def _open(node: _Node) -> bool:
+    """可否向社会开放: whether the entry may be opened to the public (Zhejiang art. 8 lists it
+    among a catalog entry's contents); false unless the catalog says ``open: true``. Only a
+    YAML boolean: ``open: "no"`` or ``open: 0`` would read as a wish the file did not state."""
+    value = node.data.get("open", False)
+    if not isinstance(value, bool):
+        raise node.fail("open", f"{value!r} is not true or false", "write `open: true` or `open: false`")
+    return value
 
 
 def _cache_ttl(node: _Node) -> int | None:

@@ -70,6 +70,7 @@ OPTIONAL_TOPICS = (
     "complaint",
     "onboarding",
     "refusal",
+    "open",  # 可否向社会开放 as a catalog element (Zhejiang art. 8)
 )
 ARTICLE_TOPICS = REQUIRED_TOPICS + OPTIONAL_TOPICS
 

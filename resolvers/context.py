@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from connectors.base import Row
 from connectors.forwarding import AssertionSigner, OnBehalfOf
 from policies.catalog import Catalog
+from policies.catalog_query import CatalogQuery, SearchPage
 from policies.decision import AccessPlan, AccessRequest, Consumer, Grant
 from policies.share import Mode
 from policies.workflow import Actor, Approval, Status, Submission
@@ -179,6 +180,20 @@ class ChangeService(Protocol):
         ...
 
 
+class CatalogSearchService(Protocol):
+    """Search over the published catalog (implemented by gateway.catalog_search.CatalogSearch;
+    the matching rule is policies.catalog_query's)."""
+
+    async def find(self, query: CatalogQuery, first: int, after: str | None = None) -> SearchPage:
+        """At most ``first`` hits after resource ``after``, in catalog order; ``BadRequest``
+        when ``after`` names no indexed resource."""
+        ...
+
+    async def index(self, catalog: Catalog) -> None:
+        """Replace the index with ``catalog`` (at start and on each publication)."""
+        ...
+
+
 class OversightService(Protocol):
     """Late resources and overdue catalog entries (implemented by gateway.oversight.Oversight):
     ``late`` returns ``gateway.oversight.ResourceOversight`` records, in catalog order."""
@@ -205,6 +220,7 @@ class Federation:
     oversight: OversightService | None = None  # late resources (gateway.oversight)
     onboarding: OnboardingService | None = None  # where the profile requires it (Sanya art. 12)
     catalog_store: CatalogStoreService | None = None  # the stored catalog's workflow (issue 11)
+    catalog_search: CatalogSearchService | None = None  # the published catalog's index (issue 11 section 3)
 
     def round_trips(self) -> int:
         return sum(source.round_trips for source in self.sources.values())

@@ -25,7 +25,7 @@ from errors import GovshareError, QueryTooComplex, SourceUnavailable, root_cause
 from policies.catalog import Catalog, Item, Resource
 from policies.decision import needs_grant
 from policies.share import Share
-from resolvers import operator
+from resolvers import catalog_read
 from resolvers.arguments import TEXT_RULES, TextVariables
 from resolvers.catalog_workflow import CatalogWorkflowMutation, CatalogWorkflowQuery
 from resolvers.compare_field import CompareQuery
@@ -288,7 +288,7 @@ def _query_type(subjects: dict[str, type], catalog: Catalog) -> type:
         "organizations": root(organizations, list[organization_type | None], f"By USCC {many}."),
         "person": root(person, person_type | None, "A person by citizen ID."),
         "persons": root(persons, list[person_type | None], f"By citizen ID {many}."),
-        "catalog": strawberry.field(resolver=operator.catalog, description=operator.CATALOG_HELP),
+        "catalog": strawberry.field(resolver=catalog_read.catalog, description=catalog_read.CATALOG_HELP),
         **org_code_fields(catalog, organization_type),  # zhejiang only (art. 21)
     }
     roots = (WorkflowQuery, EvidenceQuery, StatsQuery, CompareQuery, ObjectionQuery, OversightQuery,

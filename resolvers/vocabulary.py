@@ -41,12 +41,23 @@ def apply_vocabulary(graphql_schema: Any, catalog: Catalog) -> None:
             counts.fields[
                 _camel(share.value)
             ].description = f"Items of class {profile.class_name(share.value)}."
+    _describe_open(graphql_schema, profile)
     directive = graphql_schema.get_directive("share")
     if directive is not None:
         directive.description = (
             f"The item's share class ({share_terms_text(profile)}; {source}) and, for "
             f"{profile.class_name('conditional')} items, the condition to meet."
         )
+
+
+def _describe_open(graphql_schema: Any, profile: Profile) -> None:
+    """``CatalogResource.open`` cites the profile's article for 可否向社会开放 where its
+    regulation has one (Zhejiang art. 8); elsewhere it says whose element it is."""
+    resource = graphql_schema.type_map.get("CatalogResource")
+    if resource is None:
+        return
+    source = profile.cite("open") if "open" in profile.articles else "an element of Zhejiang art. 8"
+    resource.fields["open"].description = f"可否向社会开放: may be opened to the public ({source})."
 
 
 def _camel(name: str) -> str:

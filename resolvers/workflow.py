@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from errors import BadRequest, ConfigurationError
 from policies.catalog import Mask
+from policies.catalog_query import item_names
 from policies.chinatime import utc_now
 from policies.decision import Grant, GrantConditions
 from policies.share import Mode
@@ -99,8 +100,10 @@ class Application:
 
 @strawberry.input
 class ApplicationInput:
-    resource: str
-    items: list[str]
+    resource: str = strawberry.field(description="The resource's id, as `catalog` returns it.")
+    items: list[str] = strawberry.field(
+        description="Item names, or the item ids `catalog` returns (<resource id>.<item name>)."
+    )
     purpose: str
     scope_of_knowledge: str = strawberry.field(description="知悉范围: who will see the data")
     security_measures: str = strawberry.field(description="安全措施: how it is protected")
@@ -246,9 +249,10 @@ class WorkflowQuery:
 class Mutation:
     @strawberry.mutation(description="Apply for conditional items (consumer role).")
     async def submit_application(self, info: Info, application: ApplicationInput) -> Application:
+        catalog = info.context.federation.catalog
         submission = Submission(
             resource=application.resource,
-            items=tuple(application.items),
+            items=item_names(catalog, application.resource, application.items),  # as `catalog` gives them
             modes=tuple(_modes(application.modes)),
             purpose=application.purpose,
             scope_of_knowledge=application.scope_of_knowledge,

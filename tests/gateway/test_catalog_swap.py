@@ -342,6 +342,25 @@ async def test_concurrent_swaps_are_serialized(running):
     assert (gateway.catalog is new) == (first.version == 3)
 
 
+async def test_catalog_search_follows_the_swap(running):
+    """issue 11 section 3: what a publication adds is found, what it makes non-shared shows
+    its basis, at once (the index is rebuilt in the swap)."""
+    query = "query($s: String) { catalog(search: $s) { resources { id items { name share basis } } } }"
+
+    async def search(client: httpx.AsyncClient, text: str) -> list[dict[str, Any]]:
+        sent = {"query": query, "variables": {"s": text}}
+        found = await client.post("/graphql", json=sent, headers=running.headers("consumer"))
+        return list(found.json()["data"]["catalog"]["resources"])
+
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        assert await search(client, "企业简况") == []
+        await running.gateway.swap_catalog(published(running))
+        assert [r["id"] for r in await search(client, "企业简况")] == [BRIEF]
+        amr = next(r for r in await search(client, "经营范围") if r["id"] == AMR)
+    scope = next(i for i in amr["items"] if i["name"] == "business_scope")
+    assert scope["share"] == "NOT_SHARED" and scope["basis"] == BASIS
+
+
 async def test_stats_and_the_sdl_follow_the_swap(running):
     """The operator's statistics count the provider's resources and classes of the catalog
     served now, and ``/schema.graphql`` prints the new schema."""
