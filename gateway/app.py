@@ -28,6 +28,7 @@ from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.grant_cache import CachedGrants
 from gateway.heap import resettle_heap
 from gateway.logs import RequestLog
+from gateway.metrics_endpoint import RequestMetrics, metrics_endpoint
 from gateway.notices import NoticeTasks, start_notices
 from gateway.onboarding import OnboardingStore
 from gateway.oversight import Oversight
@@ -41,6 +42,7 @@ from policies.catalog import Catalog, Resource, load_catalog
 from policies.profile import load_profile
 from policies.share import Share
 from policies.workdays import WorkdayCalendar, load_operator_calendar
+from resolvers import metrics, tracing
 from resolvers.batching import ResourceSource
 from resolvers.compare import Comparer
 from resolvers.context import Federation
@@ -65,12 +67,14 @@ class Gateway:
     notices: NoticeTasks | None = None  # change relay and poller (gateway.notices)
     swaps: CatalogSwaps = field(default_factory=CatalogSwaps, repr=False)  # gateway.catalog_swap
     live: Gateway | None = field(default=None, repr=False)  # a snapshot's live gateway (None: live)
+    tracer_provider: Any = None  # OpenTelemetry, while GOVSHARE_OTEL_ENDPOINT is set (resolvers.tracing)
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
         catalog = settings_catalog(settings)
+        metrics.switch(settings.metrics)
         platform = await open_platform(settings)  # first: a refused schema leaves nothing open
         connectors = open_connectors(catalog, settings.data_dir)
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
@@ -104,6 +108,7 @@ class Gateway:
             health=health,
             notices=notices,
         )
+        gateway.tracer_provider = tracing.start(settings.otel_endpoint)
         gateway.forwarding = ForwardingVerifier.create(
             settings.gateway_name, settings.trusted_gateways, signer.leeway
         )
@@ -157,6 +162,7 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
+        tracing.stop(self.tracer_provider)  # the spans still queued are exported
 
 
 async def open_platform(settings: Settings) -> PlatformDB:
@@ -349,7 +355,10 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),  # operators (gateway.metrics_endpoint)
         Mount(graphiql.STATIC_PATH, graphiql.static_files(), name=graphiql.STATIC_NAME),
     ]
     middleware = [Middleware(RequestLog), Middleware(PinnedGateway)]  # one catalog snapshot a request
+    if settings.metrics or settings.otel_endpoint:  # counts and spans per request
+        middleware.append(Middleware(RequestMetrics))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -60,6 +60,7 @@ from aiocache.serializers import BaseSerializer
 
 from connectors.base import Row
 from errors import ConfigurationError, SourceUnavailable
+from resolvers import metrics
 from resolvers.breaker import CircuitBreaker
 from resolvers.limits import ByteBoundedCache
 
@@ -314,6 +315,7 @@ class RowCache:
         except Exception as exc:  # a cache that fails is a miss, never a failed request
             self._failed("read", exc)
             self.misses += len(keys)
+            metrics.cache_lookup(resource, 0, len(keys), failed=True)
             return {}, list(keys)
         self.breaker.succeeded()
         found: dict[str, Row | None] = {}
@@ -327,6 +329,7 @@ class RowCache:
                 found[key] = row  # type: ignore[assignment]
         self.hits += len(found)
         self.misses += len(missing)
+        metrics.cache_lookup(resource, len(found), len(missing))
         return found, missing
 
     async def put(
