@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 import sqlalchemy as sa
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.applications import Starlette
@@ -63,6 +63,8 @@ log = logging.getLogger("govshare.metrics")
 
 PLATFORM_TTL: Final = 15.0  # seconds grants and applications by state are reused between scrapes
 PLATFORM_TIMEOUT: Final = 2.0  # seconds the counts may take before the last ones are served
+# the text format every Prometheus reads (generate_latest writes names with underscores only)
+TEXT_FORMAT: Final = "text/plain; version=0.0.4; charset=utf-8"
 ERROR_BODY_LIMIT: Final = 65536  # bytes of an error answer read for its code
 GRANT_STATES: Final = ("active", "pending", "expired", "revoked")
 APPLICATION_STATES: Final = tuple(status.value for status in Status)
@@ -282,7 +284,7 @@ async def metrics_endpoint(request: Request) -> Response:
     except GovshareError as exc:
         return JSONResponse({"errors": [{"message": exc.message, "extensions": exc.extensions}]}, exc.status)
     body = await exposition_of(gateway_of(request)).render()
-    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+    return Response(body, media_type=TEXT_FORMAT, headers={"Cache-Control": "no-store"})
 
 
 def listener_app(platform: PlatformDB) -> Starlette:
@@ -290,7 +292,7 @@ def listener_app(platform: PlatformDB) -> Starlette:
     exposition = Exposition(platform)
 
     async def scrape(request: Request) -> Response:
-        return Response(await exposition.render(), media_type=CONTENT_TYPE_LATEST)
+        return Response(await exposition.render(), media_type=TEXT_FORMAT)
 
     return Starlette(routes=[Route("/metrics", scrape, methods=["GET"])])
 
