@@ -162,7 +162,8 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
-        tracing.stop(self.tracer_provider)  # the spans still queued are exported
+        if self.tracer_provider is not None:  # the spans still queued are exported (blocking I/O)
+            await asyncio.to_thread(tracing.stop, self.tracer_provider)
 
 
 async def open_platform(settings: Settings) -> PlatformDB:
