@@ -13,6 +13,13 @@ uvicorn worker, audit and vouchers on, the defaults) and drives it with the quer
 Variants are interleaved and rotated over ``--rounds`` (median reported), and the ratios
 on / off are printed. Each request records one request count and latency, one count and
 latency per source round trip, row cache lookups and, per audit batch, queue and commit.
+
+On a shared, loaded machine the HTTP figures move by more than the cost measured, so the
+run also measures it directly, in CPU time (``time.process_time``): the request middleware
+around an app that answers at once, plus the record calls of one request of the bench's
+query (3 source round trips with their row cache lookups, one audit batch), ``--calls``
+times with metrics on and off, in this process and in a child with
+``PROMETHEUS_MULTIPROC_DIR`` set (memory-mapped values). ``--cpu-only`` runs just that.
 """
 
 from __future__ import annotations
@@ -23,12 +30,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 from gateway.auth import load_signer
 from gateway.bench import Measure, _median, _wait_for_url, bench_http
 from gateway.cli import loop_factory
 from gateway.demo import HOUSING, build_demo, organization_codes
+from gateway.metrics_endpoint import RequestMetrics
+from resolvers import metrics
 
 ORGANIZATIONS = 10_000
 VARIANTS = ("off", "on", "on, multiprocess")
@@ -64,6 +75,57 @@ async def measure(
     return found
 
 
+async def _answer_at_once(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def _nothing() -> dict[str, Any]:
+    return {"type": "http.request", "body": b""}
+
+
+async def _sent(message: Any) -> None:
+    return None
+
+
+async def one_request(app: RequestMetrics) -> None:
+    """What metrics record for one request of the bench's query."""
+    await app({"type": "http", "method": "POST", "path": "/graphql", "state": {}}, _nothing, _sent)
+    for department in ("11420100MB0001011L", "11420100MB000102XC", "11420100MB0001062H"):
+        metrics.cache_lookup("amr.enterprise_registration", 0, 1)
+        metrics.source_call(department, "answered", 0.002)
+    metrics.audit_batch(1, 0.003, 0)
+
+
+async def cpu_per_request(calls: int) -> dict[bool, float]:
+    """Microseconds of CPU per request spent recording, metrics off and on."""
+    app, spent = RequestMetrics(_answer_at_once), {}
+    for on in (False, True, False, True):  # twice each, alternated: the later figure is kept
+        metrics.switch(on)
+        started = time.process_time()
+        for _ in range(calls):
+            await one_request(app)
+        spent[on] = (time.process_time() - started) / calls * 1e6
+    metrics.switch(True)
+    return spent
+
+
+def cpu_report(calls: int) -> list[str]:
+    """The CPU figures of this process and of a child in multiprocess mode."""
+    lines = [_cpu_line("one process", asyncio.run(cpu_per_request(calls)))]
+    with tempfile.TemporaryDirectory(prefix="govshare-prom-") as folder:
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": folder}
+        command = [sys.executable, "-m", "gateway.bench_metrics", "--cpu-only", "--calls", str(calls)]
+        child = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    lines.append(child.stdout.strip().splitlines()[-1].replace("one process", "multiprocess"))
+    return lines
+
+
+def _cpu_line(mode: str, spent: dict[bool, float]) -> str:
+    return (f"recording CPU per request, {mode}: off {spent[False]:.1f} us, on {spent[True]:.1f} us, "
+            f"cost {spent[True] - spent[False]:.1f} us")  # fmt: skip
+
+
 async def main_async(args: argparse.Namespace) -> None:
     data_dir = Path(args.data or tempfile.mkdtemp(prefix="govshare-bench-"))
     build_demo(data_dir, ORGANIZATIONS, 1000)
@@ -94,9 +156,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
     parser.add_argument("--data", default=None, help="data folder to build the demo in (default: a temp dir)")
+    parser.add_argument("--calls", type=int, default=20_000, help="requests recorded for the CPU figure")
+    parser.add_argument("--cpu-only", action="store_true", help="only the CPU cost of recording")
     args = parser.parse_args()
+    if args.cpu_only:
+        print(_cpu_line("one process", asyncio.run(cpu_per_request(args.calls))))
+        return
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(main_async(args))
+    for line in cpu_report(args.calls):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,9 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         mode = mode_of(scope["path"])
+        if tracing.TRACER is None:
+            await self._observed(scope, receive, send, mode, None)
+            return
         name = f"{scope['method']} {_route(mode, scope['path'])}"
         with tracing.span(name, _span_start(scope, mode)) as span:
             await self._observed(scope, receive, send, mode, span)

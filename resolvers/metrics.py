@@ -26,7 +26,7 @@ goes with ``mark_process_dead``). See README "Metrics and tracing" for the super
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
@@ -119,18 +119,37 @@ def outcome_code(code: object, status: int) -> str:
     return code if isinstance(code, str) and code in CODES else f"HTTP_{status}"
 
 
+# Children by label values, kept here: ``family.labels(...)`` takes a lock and checks its
+# arguments on every call, the largest part of recording (python -m gateway.bench_metrics).
+# Label sets are bounded, so are these; no series is ever removed.
+_REQUEST_CHILDREN: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+_SOURCE_CHILDREN: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def request(operation: str, mode: str, outcome: str, seconds: float) -> None:
     """One HTTP request answered (``gateway.metrics_endpoint.RequestMetrics``)."""
-    if ON:
-        REQUESTS.labels(operation, mode, outcome).inc()
-        REQUEST_SECONDS.labels(operation, mode).observe(seconds)
+    if not ON:
+        return
+    key = (operation, mode, outcome)
+    children = _REQUEST_CHILDREN.get(key)
+    if children is None:
+        children = (REQUESTS.labels(*key), REQUEST_SECONDS.labels(operation, mode))
+        _REQUEST_CHILDREN[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def source_call(department: str, outcome: str, seconds: float) -> None:
     """One round trip to ``department``'s source; ``outcome`` of policies.resilience.call_outcome."""
-    if ON:
-        SOURCE_CALLS.labels(department, outcome).inc()
-        SOURCE_SECONDS.labels(department).observe(seconds)
+    if not ON:
+        return
+    key = (department, outcome)
+    children = _SOURCE_CHILDREN.get(key)
+    if children is None:
+        children = (SOURCE_CALLS.labels(*key), SOURCE_SECONDS.labels(department))
+        _SOURCE_CHILDREN[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def source_rejected(department: str) -> None:
@@ -164,12 +183,23 @@ def cache_lookup(resource: str, hits: int, misses: int, failed: bool = False) ->
     if not ON:
         return
     if failed:
-        CACHE_LOOKUPS.labels(resource, "error").inc(misses)
+        _lookups(resource, "error").inc(misses)
         return
     if hits:
-        CACHE_LOOKUPS.labels(resource, "hit").inc(hits)
+        _lookups(resource, "hit").inc(hits)
     if misses:
-        CACHE_LOOKUPS.labels(resource, "miss").inc(misses)
+        _lookups(resource, "miss").inc(misses)
+
+
+_CACHE_CHILDREN: dict[tuple[str, str], Any] = {}
+
+
+def _lookups(resource: str, result: str) -> Any:
+    key = (resource, result)
+    child = _CACHE_CHILDREN.get(key)
+    if child is None:
+        child = _CACHE_CHILDREN[key] = CACHE_LOOKUPS.labels(*key)
+    return child
 
 
 def audit_batch(events: int, seconds: float, waiting: int, failed: bool = False) -> None:
