@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.auth import load_signer
-from gateway.bench import Measure, _median, _wait_for_url, bench_http
+from gateway.bench import Measure, _median, _wait_for_url, bench_http, until_ready
 from gateway.cli import loop_factory
 from gateway.demo import HOUSING, build_demo, organization_codes
 from gateway.metrics_endpoint import RequestMetrics
@@ -67,6 +67,7 @@ async def measure(
 ) -> Measure:
     process, url = start(data_dir, variant)
     try:
+        await until_ready(url)  # a loaded machine may take longer than the start-up wait
         found = await bench_http(url, token, codes, args.connections, args.seconds)
     finally:
         process.terminate()
