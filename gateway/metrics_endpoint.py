@@ -267,11 +267,13 @@ class Exposition:
 
 
 def exposition_of(gateway: Gateway) -> Exposition:
-    """The gateway's exposition, made on first use."""
-    found: Exposition | None = getattr(gateway, "_exposition", None)
+    """The live gateway's exposition (a request holds a snapshot: gateway.catalog_swap), made
+    on first use, so the platform counts' TTL holds across requests."""
+    live = gateway.live or gateway
+    found: Exposition | None = getattr(live, "_exposition", None)
     if found is None:
-        found = Exposition(gateway.platform)
-        gateway._exposition = found  # type: ignore[attr-defined]
+        found = Exposition(live.platform)
+        live._exposition = found  # type: ignore[attr-defined]
     return found
 
 

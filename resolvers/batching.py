@@ -47,7 +47,7 @@ from errors import SourceUnavailable
 from policies.resilience import call_outcome
 from resolvers import metrics, tracing
 from resolvers.breaker import CircuitBreaker
-from resolvers.rowcache import RowCache
+from resolvers.rowcache import RowCache, catalog_id
 
 Flight = asyncio.Future[dict[str, Row | None]]
 FlightKey = tuple[str, tuple[str, ...], str]  # subject, items, cache generation
@@ -236,7 +236,7 @@ class ResourceSource:
 
     def _span_attributes(self, keys: int) -> dict[str, str | int]:
         """A source call's span: department and resource (catalog data), how many keys; never which."""
-        return {"govshare.department": self.department, "govshare.resource": self.resource,
+        return {"govshare.department": self.department, "govshare.resource": catalog_id(self.resource),
                 "govshare.keys": keys}  # fmt: skip
 
     async def _serve_group(self, batch: list[_Waiter]) -> None:

@@ -13,17 +13,21 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+import yaml
 from prometheus_client import REGISTRY
 
 from errors import ConfigurationError
 from gateway.app import Gateway, create_app
-from gateway.demo import HOUSING, build_demo
+from gateway.demo import HOUSING, build_demo, organization_codes
 from gateway.metrics_endpoint import PlatformStates, RequestMetrics, serving_listener
 from gateway.platform import GrantRow, PlatformDB, new_grant_row
 from gateway.settings import Settings
+from policies.catalog import load_catalog
 from resolvers import metrics
+from resolvers.rowcache import DEFINED
 
 CONSUMER = "11420100MB0008888X"
+AMR = "amr.enterprise_registration"
 
 
 def requests(**labels: str) -> float:
@@ -156,3 +160,38 @@ async def test_a_listen_address_in_use_is_a_configuration_error(tmp_path: Path) 
             async with serving_listener(settings, platform):
                 pass
         await platform.close()
+
+
+async def test_after_a_catalog_swap_labels_are_still_catalog_ids_and_departments(
+    app_of: Any, tmp_path: Path
+) -> None:
+    client = await app_of()
+    gateway: Gateway = client._transport.app.state.gateway  # type: ignore[attr-defined]
+    data = yaml.safe_load((tmp_path / "catalog.yaml").read_text(encoding="utf-8"))
+    amr = next(r for r in data["resources"] if r["id"] == AMR)
+    amr["update_cycle"] = "monthly" if amr["update_cycle"] != "monthly" else "daily"  # a new definition
+    path = tmp_path / "published.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    await gateway.swap_catalog(load_catalog(path))
+    source = gateway.federation.sources[AMR]
+    assert source.resource != AMR  # cached under its new definition's name (resolvers.rowcache.defined)
+    provider = gateway.catalog.resources[AMR].provider
+    calls = REGISTRY.get_sample_value(
+        "govshare_source_calls_total", {"department": provider, "outcome": "answered"}
+    )
+    misses = REGISTRY.get_sample_value(
+        "govshare_row_cache_lookups_total", {"resource": AMR, "result": "miss"}
+    )
+    code = organization_codes(1)[0]
+    await source.fetch([code], ["name"])
+    after = REGISTRY.get_sample_value(
+        "govshare_source_calls_total", {"department": provider, "outcome": "answered"}
+    )
+    assert after == (calls or 0) + 1
+    assert (
+        REGISTRY.get_sample_value("govshare_row_cache_lookups_total", {"resource": AMR, "result": "miss"})
+        == (misses or 0) + 1
+    )
+    labels = {v for family in REGISTRY.collect() for s in family.samples for v in s.labels.values()}
+    assert not [v for v in labels if DEFINED in v]
+    await client.aclose()
