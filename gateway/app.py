@@ -28,7 +28,7 @@ from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.grant_cache import CachedGrants
 from gateway.heap import resettle_heap
 from gateway.logs import RequestLog
-from gateway.metrics_endpoint import RequestMetrics, metrics_endpoint
+from gateway.metrics_endpoint import RequestMetrics, metrics_endpoint, serving_listener
 from gateway.notices import NoticeTasks, start_notices
 from gateway.onboarding import OnboardingStore
 from gateway.oversight import Oversight
@@ -340,7 +340,11 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.gateway = gateway or await Gateway.start(settings)
         try:
-            yield
+            if gateway is None:  # a worker's app (gateway.workers): GOVSHARE_METRICS_LISTEN of slot 0
+                async with serving_listener(settings, app.state.gateway.platform):
+                    yield
+            else:  # its caller serves the listener (gateway.cli)
+                yield
         finally:
             if gateway is None:
                 await app.state.gateway.close()

@@ -31,9 +31,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, MutableMapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
@@ -41,7 +43,7 @@ import sqlalchemy as sa
 import uvicorn
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -263,7 +265,50 @@ class Exposition:
     async def render(self) -> bytes:
         """The text format of everything (files are read in a thread: several workers' files)."""
         await self.platform_states.refresh()
-        return await asyncio.to_thread(generate_latest, self.registry)
+        return await asyncio.to_thread(self._generate)
+
+    def _generate(self) -> bytes:
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if folder:
+            forget_dead_workers(Path(folder))
+        return generate_latest(self.registry)
+
+
+def forget_dead_workers(folder: Path) -> list[int]:
+    """``mark_process_dead`` for every process with live-gauge files that no longer runs
+    (however it ended, and whoever restarted it: uvicorn's supervisor has no exit hook); the
+    pids forgotten. Counters of dead workers stay, as counters must."""
+    pids = {int(m.group(1)) for f in folder.glob("gauge_live*_*.db") if (m := _PID.search(f.name))}
+    dead = [pid for pid in pids if not _running(pid)]
+    for pid in dead:
+        mark_process_dead(pid, str(folder))
+    return dead
+
+
+_PID: Final = re.compile(r"_(\d+)\.db$")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
+def prepare_multiprocess(settings: Settings, environment: MutableMapping[str, str]) -> None:
+    """Before ``serve --workers N`` starts its workers (``gateway.workers.BEFORE_WORKERS``):
+    ``PROMETHEUS_MULTIPROC_DIR`` (the operator's, else ``DATA/workers/prometheus``), emptied
+    of an earlier run's values, into the environment the workers inherit."""
+    if not settings.metrics:
+        return
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.data_dir / "workers" / "prometheus")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    environment["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def exposition_of(gateway: Gateway) -> Exposition:

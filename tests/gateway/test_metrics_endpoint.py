@@ -5,7 +5,10 @@ never noted (a refusal's body, a batch), metrics off, and the settings that conf
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,13 @@ from prometheus_client import REGISTRY
 from errors import ConfigurationError
 from gateway.app import Gateway, create_app
 from gateway.demo import HOUSING, build_demo, organization_codes
-from gateway.metrics_endpoint import PlatformStates, RequestMetrics, serving_listener
+from gateway.metrics_endpoint import (
+    PlatformStates,
+    RequestMetrics,
+    forget_dead_workers,
+    prepare_multiprocess,
+    serving_listener,
+)
 from gateway.platform import GrantRow, PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.catalog import load_catalog
@@ -195,3 +204,31 @@ async def test_after_a_catalog_swap_labels_are_still_catalog_ids_and_departments
     labels = {v for family in REGISTRY.collect() for s in family.samples for v in s.labels.values()}
     assert not [v for v in labels if DEFINED in v]
     await client.aclose()
+
+
+def test_before_workers_the_multiproc_folder_is_set_and_emptied(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    folder = tmp_path / "workers" / "prometheus"
+    folder.mkdir(parents=True)
+    (folder / "counter_4242.db").write_bytes(b"an earlier run")
+    environment: dict[str, str] = {}
+    prepare_multiprocess(Settings.load({}, data=str(tmp_path)), environment)
+    assert environment == {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    assert list(folder.iterdir()) == []
+    off: dict[str, str] = {}
+    prepare_multiprocess(Settings.load({"GOVSHARE_METRICS": "off"}, data=str(tmp_path)), off)
+    assert off == {}
+
+
+def test_a_dead_workers_live_gauges_are_forgotten_at_scrape(tmp_path: Path) -> None:
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = int(ended.stdout)
+    for name in (f"gauge_livesum_{dead}.db", f"gauge_livemax_{os.getpid()}.db", f"counter_{dead}.db"):
+        (tmp_path / name).write_bytes(b"")
+    assert forget_dead_workers(tmp_path) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"counter_{dead}.db",
+        f"gauge_livemax_{os.getpid()}.db",
+    ]
