@@ -35,8 +35,9 @@ OK_QUERY = {"operation": "query", "mode": "query", "outcome": "OK"}
 class Worker:
     """One ``govshare serve`` process; ``url`` is its base URL once it said where it serves."""
 
-    def __init__(self, data_dir: Path, name: str, env: dict[str, str]) -> None:
-        command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", "0"]
+    def __init__(self, data_dir: Path, name: str, env: dict[str, str], workers: int = 1) -> None:
+        command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", "0",
+                   "--workers", str(workers)]  # fmt: skip
         self.log = (data_dir / f"{name}.log").open("w+")
         env = {**env, "GOVSHARE_INSTANCE": name}
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
@@ -150,3 +151,35 @@ def test_each_worker_answers_for_both_and_a_dead_ones_live_gauges_go(
     mark_process_dead(pid, str(shared))  # the supervisor's part when a worker exits
     assert not list(shared.glob(f"gauge_live*_{pid}.db"))
     assert requests_ok(httpx.get(listener, timeout=30).text) == 5  # its counts stay
+
+
+def test_serve_workers_sets_the_folder_and_one_worker_serves_the_listener(folder: Path) -> None:
+    """``serve --workers 2``: the supervisor sets and empties DATA/workers/prometheus, both
+    workers write there, the slot-0 worker's listener counts what either answered."""
+    shared = folder / "workers" / "prometheus"
+    shared.mkdir(parents=True, exist_ok=True)
+    (shared / "counter_1.db").write_bytes(b"an earlier run")
+    env = {**os.environ, "GOVSHARE_CHANGE_POLL_SECONDS": "0", "GOVSHARE_RATE_LIMIT_STORAGE": "platform"}
+    for name in ("GOVSHARE_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR", "GOVSHARE_REDIS_URL"):
+        env.pop(name, None)
+    listen = f"127.0.0.1:{free_port()}"
+    pool = Worker(folder, "pool", {**env, "GOVSHARE_METRICS_LISTEN": listen}, workers=2)
+    try:
+        assert not (shared / "counter_1.db").exists()
+        deadline, scraped = time.monotonic() + 60, None
+        while scraped is None and time.monotonic() < deadline:  # the slot-0 worker's listener is up
+            try:
+                scraped = httpx.get(f"http://{listen}/metrics", timeout=5)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert scraped is not None and scraped.status_code == 200
+        before = requests_ok(scraped.text)
+        ask(pool, folder, 12)
+        assert requests_ok(httpx.get(f"http://{listen}/metrics", timeout=30).text) == before + 12
+        pids: set[int] = set()
+        while len(pids) < 2 and time.monotonic() < deadline + 30:  # spawned interpreters start slowly
+            pids = {int(f.stem.rsplit("_", 1)[1]) for f in shared.glob("*.db")}
+            time.sleep(0.1)
+        assert len(pids) == 2  # both workers record into the folder
+    finally:
+        pool.stop()
