@@ -30,6 +30,7 @@ from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.grant_cache import CachedGrants
 from gateway.heap import resettle_heap
 from gateway.logs import RequestLog
+from gateway.metrics_endpoint import RequestMetrics, metrics_endpoint, serving_listener
 from gateway.notices import NoticeTasks, start_notices
 from gateway.onboarding import OnboardingStore
 from gateway.oversight import Oversight
@@ -43,6 +44,7 @@ from policies.catalog import Catalog, Resource, load_catalog
 from policies.profile import load_profile
 from policies.share import Share
 from policies.workdays import WorkdayCalendar, load_operator_calendar
+from resolvers import metrics, tracing
 from resolvers.batching import ResourceSource
 from resolvers.compare import Comparer
 from resolvers.context import Federation
@@ -67,11 +69,13 @@ class Gateway:
     notices: NoticeTasks | None = None  # change relay and poller (gateway.notices)
     swaps: CatalogSwaps = field(default_factory=CatalogSwaps, repr=False)  # gateway.catalog_swap
     live: Gateway | None = field(default=None, repr=False)  # a snapshot's live gateway (None: live)
+    tracer_provider: Any = None  # OpenTelemetry, while GOVSHARE_OTEL_ENDPOINT is set (resolvers.tracing)
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
     async def start(cls, settings: Settings) -> Gateway:
+        metrics.switch(settings.metrics)
         platform = await open_platform(settings)  # first: a refused schema leaves nothing open
         store = CatalogStore(platform, workday_calendar(settings), on_publish=published_at_restart)
         catalog = await stored_catalog(settings, store)  # the YAML imported on first start
@@ -109,6 +113,7 @@ class Gateway:
             health=health,
             notices=notices,
         )
+        gateway.tracer_provider = tracing.start(settings.otel_endpoint)
         gateway.forwarding = ForwardingVerifier.create(
             settings.gateway_name, settings.trusted_gateways, signer.leeway
         )
@@ -163,6 +168,8 @@ class Gateway:
         for connector in self.connectors.values():
             await connector.close()
         await self.platform.close()
+        if self.tracer_provider is not None:  # the spans still queued are exported (blocking I/O)
+            await asyncio.to_thread(tracing.stop, self.tracer_provider)
 
 
 async def open_platform(settings: Settings) -> PlatformDB:
@@ -385,7 +392,11 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.gateway = gateway or await Gateway.start(settings)
         try:
-            yield
+            if gateway is None:  # a worker's app (gateway.workers): GOVSHARE_METRICS_LISTEN of slot 0
+                async with serving_listener(settings, app.state.gateway.platform):
+                    yield
+            else:  # its caller serves the listener (gateway.cli)
+                yield
         finally:
             if gateway is None:
                 await app.state.gateway.close()
@@ -401,7 +412,10 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         Route("/oauth/token", oauth.token_endpoint, methods=["POST"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),  # operators (gateway.metrics_endpoint)
         Mount(graphiql.STATIC_PATH, graphiql.static_files(), name=graphiql.STATIC_NAME),
     ]
     middleware = [Middleware(RequestLog), Middleware(PinnedGateway)]  # one catalog snapshot a request
+    if settings.metrics or settings.otel_endpoint:  # counts and spans per request
+        middleware.append(Middleware(RequestMetrics))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

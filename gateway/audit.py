@@ -78,6 +78,7 @@ import logging
 import os
 import re
 import secrets
+import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,7 @@ from gateway.usage import (
     month_start,
 )
 from policies.share import Mode
+from resolvers import metrics, tracing
 
 log = logging.getLogger("govshare.audit")
 
@@ -614,7 +616,8 @@ class AuditLog:
         self._queue.put_nowait(_Pending(content, f"audit-{uuid.uuid4().hex}", now, future))
         try:
             async with asyncio.timeout(self._timeout):
-                return await future
+                with tracing.span("audit.commit", {"govshare.audit.kind": event.kind}):
+                    return await future
         except TimeoutError:
             raise AuditUnavailable(
                 f"the audit store did not commit within {self._timeout:g} s, so the request is refused"
@@ -893,11 +896,14 @@ class AuditLog:
                     stop = True
                     break
                 batch.append(item)
-            await self._write(batch)
+            started = time.perf_counter()
+            written = await self._write(batch)
+            metrics.audit_batch(len(batch), time.perf_counter() - started, self._queue.qsize(), not written)
             if stop:
                 return
 
-    async def _write(self, batch: list[_Pending]) -> None:
+    async def _write(self, batch: list[_Pending]) -> bool:
+        """Commit ``batch`` in one transaction and answer its futures; False when it failed."""
         try:
             head = self._head or await self._reload_head()
             rows, links, receipts, head = self._chain(batch, head)
@@ -912,11 +918,12 @@ class AuditLog:
             log.error("audit batch of %d events not written: %s", len(batch), exc)
             for pending in batch:
                 _refuse(pending, _unavailable())
-            return
+            return False
         self._head = head
         for pending, receipt in receipts:
             if not pending.future.done():
                 pending.future.set_result(receipt)
+        return True
 
     async def _reload_head(self) -> tuple[int, str]:
         async with self.engine.connect() as conn:

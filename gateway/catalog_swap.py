@@ -268,10 +268,11 @@ def _guard(gateway: Gateway, source: ResourceSource, resource: Resource) -> None
         return
     provider, rid = resource.provider, resource.id
     if provider not in health.breakers:
-        health.breakers[provider] = CircuitBreaker(provider, gateway.settings.breaker)
+        health.breakers[provider] = CircuitBreaker(provider, gateway.settings.breaker, department=provider)
     digest = hashlib.sha256(repr(resource).encode()).hexdigest()[:16]
     source.resource, source.cache, source.ttl = defined(rid, digest), health.cache, row_ttl(resource)
     source.breaker = health.breakers[provider]
+    source.department = provider  # metrics and traces label its calls (resolvers.metrics)
 
 
 async def _reindex(gateway: Gateway, new: Catalog) -> None:

@@ -51,6 +51,7 @@ from gateway.app import Gateway, check_connectors, create_app, served_catalog, s
 from gateway.auth import load_signer, voucher_keys
 from gateway.demo_applications import approve_demo_consumers
 from gateway.heap import settle_heap
+from gateway.metrics_endpoint import serving_listener
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
@@ -465,7 +466,8 @@ def _serve(settings: Settings, sock: socket.socket, beside: tuple[Any, socket.so
             http=bounded_head_protocol(settings.limits),
         )  # fmt: skip
         try:
-            await uvicorn.Server(config).serve(sockets=[sock])
+            async with serving_listener(settings, gateway.platform):  # GOVSHARE_METRICS_LISTEN
+                await uvicorn.Server(config).serve(sockets=[sock])
         finally:
             await gateway.close()
 

@@ -43,6 +43,7 @@ from gateway.audit import AuditEvent, canonical_json, digest
 from gateway.auth import bearer_token, issued_here, voucher_keys
 from gateway.evidence import must_record, own_errors, query_event, refusals, touches_data
 from gateway.json_body import refuse_duplicate_keys
+from gateway.metrics_endpoint import note_answer
 from gateway.oversight import readyz_late
 from gateway.sourcehealth import SourceHealth, platform_state
 from gateway.vouchers import VOUCHER_KEY, answer_of, issue_voucher
@@ -220,6 +221,7 @@ async def _execute(request: Request, consumer: Consumer, params: dict[str, Any])
                 return Answer(failed, exc.status)
             log.error("a refused request could not be recorded: %s", exc.message)  # it releases nothing
     not_selected = any(isinstance(root_cause(e), OperationNotSelected) for e in result.errors or ())
+    note_answer(request, body, context.operation)  # its outcome for /metrics (gateway.metrics_endpoint)
     return Answer(body, _status(result.data, result.errors), request_error=not_selected)
 
 

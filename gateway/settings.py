@@ -47,6 +47,9 @@
 | GOVSHARE_NOTICE_DAYS | 2 | working days to notify a change where the profile sets no update limit |
 | GOVSHARE_CHANGE_POLL_SECONDS | 300 | how often sources with `updated_at` are polled for changes; 0 = off |
 | GOVSHARE_DB_AUTO_UPGRADE | off | `on`: a PostgreSQL platform database behind the code is upgraded at start |
+| GOVSHARE_METRICS | on | count requests, source calls, cache and audit for `GET /metrics` (operators) |
+| GOVSHARE_METRICS_LISTEN | (none) | `HOST:PORT` serving `GET /metrics` WITHOUT a token (a private scraper) |
+| GOVSHARE_OTEL_ENDPOINT | (none) | OTLP/HTTP collector URL: traces on (else `OTEL_EXPORTER_OTLP_ENDPOINT`) |
 
 GOVSHARE_RATE_LIMIT_STORAGE defaults to GOVSHARE_REDIS_URL when there is one, else to
 ``memory://`` with one worker and ``platform`` (the platform database, ``gateway.rate_store``)
@@ -132,6 +135,9 @@ class Settings:
     db_auto_upgrade: bool = False  # PostgreSQL: migrate at start (gateway.dbschema)
     workers: int = 1  # processes `govshare serve` starts (gateway.workers; its default: cores)
     redis_url: str | None = None  # shared by every worker and host (compare limits)
+    metrics: bool = True  # count for GET /metrics (resolvers.metrics)
+    metrics_listen: tuple[str, int] | None = None  # GOVSHARE_METRICS_LISTEN: /metrics without a token
+    otel_endpoint: str | None = None  # OTLP/HTTP collector: traces on (resolvers.tracing)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -172,6 +178,9 @@ class Settings:
             db_auto_upgrade=_switch("GOVSHARE_DB_AUTO_UPGRADE", pick("db_auto_upgrade", "off")),
             workers=workers,
             redis_url=redis_url,
+            metrics=_switch("GOVSHARE_METRICS", pick("metrics", "on")),
+            metrics_listen=_listen(pick("metrics_listen", "")),
+            otel_endpoint=pick("otel_endpoint", env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")) or None,
         )
 
 
@@ -268,6 +277,18 @@ def _limits(pick: Any) -> OperationLimits:
             raise ConfigurationError(f"GOVSHARE_{name.upper()} must be at least 1, got {value}")
         values[name] = value
     return OperationLimits(**values)
+
+
+def _listen(value: str) -> tuple[str, int] | None:
+    """``GOVSHARE_METRICS_LISTEN``: ``HOST:PORT`` (``[::1]:9464``), or empty for none."""
+    if not value:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigurationError(
+            f"GOVSHARE_METRICS_LISTEN must be HOST:PORT such as 127.0.0.1:9464, got {value!r}"
+        )
+    return host.strip("[]"), int(port)
 
 
 def _cache_url(value: str) -> str:

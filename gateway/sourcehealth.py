@@ -27,6 +27,7 @@ from gateway.settings import Settings
 from gateway.stats import timeliness
 from policies.caching import row_ttl
 from policies.catalog import Catalog
+from resolvers import metrics
 from resolvers.batching import ResourceSource
 from resolvers.breaker import CircuitBreaker
 from resolvers.rowcache import RowCache, open_backend
@@ -57,11 +58,14 @@ class SourceHealth:
         backend = open_backend(settings.cache_url, settings.row_cache_bytes)
         cache = None if backend is None else RowCache(backend, settings.cache_url.split("://", 1)[0])
         providers = {resource.provider for resource in catalog.resources.values()}
-        breakers = {code: CircuitBreaker(code, settings.breaker) for code in sorted(providers)}
+        breakers = {
+            code: CircuitBreaker(code, settings.breaker, department=code) for code in sorted(providers)
+        }
         for rid, source in sources.items():
             resource = catalog.resources[rid]
             source.resource, source.cache, source.ttl = rid, cache, row_ttl(resource)
             source.breaker = breakers[resource.provider]
+            source.department = resource.provider
         health = cls(catalog, sources, cache, breakers)
         await health.watch_once()
         health._watch = asyncio.create_task(health._watching(settings.freshness_seconds))
@@ -81,9 +85,16 @@ class SourceHealth:
             if not ok:  # unknown: keep the generation and the stamp last seen
                 continue
             self.freshness[rid] = stamp
+            self._measured(rid, stamp)
             if self.cache is not None and self.cache.observe(rid, stamp):
                 changed.append(rid)
         return changed
+
+    def _measured(self, rid: str, stamp: dt.datetime | None) -> None:
+        """The stamp read, and whether it is on time, to resolvers.metrics."""
+        resource = self.catalog.resources[rid]
+        on_time = timeliness(resource, stamp, dt.datetime.now(dt.UTC)).on_time
+        metrics.freshness(resource.provider, rid, None if stamp is None else stamp.timestamp(), on_time)
 
     async def _stamp(self, rid: str) -> tuple[bool, dt.datetime | None]:
         source = self.sources[rid]

@@ -44,10 +44,11 @@ from uvicorn.supervisors import Multiprocess
 from errors import ConfigurationError
 from gateway import logs
 from gateway.app import create_app
+from gateway.metrics_endpoint import prepare_multiprocess
 from gateway.protocol import BoundedHeadProtocol
 from gateway.settings import Settings
 
-BEFORE_WORKERS: list[Callable[[Settings, MutableMapping[str, str]], None]] = []
+BEFORE_WORKERS: list[Callable[[Settings, MutableMapping[str, str]], None]] = [prepare_multiprocess]
 _held: list[IO[bytes]] = []  # this worker's slot lock, open for its lifetime
 
 
@@ -106,8 +107,9 @@ def worker_app() -> Starlette:
     prefix = os.environ.get("GOVSHARE_WORKER_PREFIX") or instance_prefix(os.environ)
     slot = claim_slot(settings.data_dir, prefix, settings.workers)
     polling = settings.change_poll_seconds if slot == 0 else 0  # one poller per host, not one per worker
+    listen = settings.metrics_listen if slot == 0 else None  # one metrics listener a host
     settings = dataclasses.replace(
-        settings, instance=worker_instance(prefix, slot), change_poll_seconds=polling
+        settings, instance=worker_instance(prefix, slot), change_poll_seconds=polling, metrics_listen=listen
     )
     logs.configure(settings.log_level)
     WorkerProtocol.max_head_bytes = settings.limits.max_head_bytes

@@ -37,6 +37,7 @@ Two more guards sit here, at the boundary between the DataLoaders and the source
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -44,8 +45,9 @@ from connectors.base import Binding, Connector, Row, within
 from connectors.forwarding import OnBehalfOf, on_behalf_of
 from errors import SourceUnavailable
 from policies.resilience import call_outcome
+from resolvers import metrics, tracing
 from resolvers.breaker import CircuitBreaker
-from resolvers.rowcache import RowCache
+from resolvers.rowcache import RowCache, catalog_id
 
 Flight = asyncio.Future[dict[str, Row | None]]
 FlightKey = tuple[str, tuple[str, ...], str]  # subject, items, cache generation
@@ -71,6 +73,7 @@ class ResourceSource:
     cache: RowCache | None = None
     ttl: int | None = None  # seconds its rows may be cached (policies.caching.row_ttl); None: never
     breaker: CircuitBreaker | None = None  # its department's, shared by the department's resources
+    department: str = ""  # the providing department (catalog): metrics and traces label calls by it
     _waiting: list[_Waiter] = field(default_factory=list)
     _in_flight: int = 0
     _scheduled: bool = False
@@ -222,26 +225,35 @@ class ResourceSource:
             groups.setdefault(waiter.on_behalf.key if waiter.on_behalf else None, []).append(waiter)
         await asyncio.gather(*(self._serve_group(group) for group in groups.values()))
 
-    def _count(self, exc: Exception | None) -> None:
-        """The call's outcome to the breaker: a consumer's refusal is an answer, a call the
-        connector does not offer is no evidence (policies.resilience)."""
+    def _count(self, exc: Exception | None, started: float) -> None:
+        """The call's outcome to the breaker and to resolvers.metrics: a consumer's refusal is
+        an answer, a call the connector does not offer is no evidence (policies.resilience)."""
+        outcome = call_outcome(exc)
+        metrics.source_call(self.department, outcome, time.perf_counter() - started)
         if self.breaker is not None:
             reason = exc.message if isinstance(exc, SourceUnavailable) else type(exc).__name__
-            self.breaker.record(call_outcome(exc), reason)
+            self.breaker.record(outcome, reason)
+
+    def _span_attributes(self, keys: int) -> dict[str, str | int]:
+        """A source call's span: department and resource (catalog data), how many keys; never which."""
+        return {"govshare.department": self.department, "govshare.resource": catalog_id(self.resource),
+                "govshare.keys": keys}  # fmt: skip
 
     async def _serve_group(self, batch: list[_Waiter]) -> None:
         on_behalf_of.set(batch[0].on_behalf)  # this task's own context: the call's consumer
         keys = sorted({key for waiter in batch for key in waiter.keys})
         items = sorted({item for waiter in batch for item in waiter.items})
         self.round_trips += 1
+        started = time.perf_counter()
         try:
             call = self.connector.fetch(self.binding, keys, items)
-            rows = await within(self.connector.timeout, call, f"reading {self.binding.target}")
+            with tracing.span("source.fetch", self._span_attributes(len(keys))):
+                rows = await within(self.connector.timeout, call, f"reading {self.binding.target}")
         except Exception as exc:
-            self._count(exc)
+            self._count(exc, started)
             _fail_all(batch, exc)
             return
-        self._count(None)
+        self._count(None, started)
         for waiter in batch:
             if waiter.future.done():
                 continue

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from errors import SourceUnavailable
+from resolvers import metrics
 
 log = logging.getLogger("govshare.circuit")
 
@@ -79,8 +80,13 @@ class CircuitBreaker:
         source: str,
         settings: BreakerSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        department: str | None = None,
     ) -> None:
         self.source, self.settings, self.clock = source, settings or BreakerSettings(), clock
+        self.department = department  # a providing department's: counted in resolvers.metrics
+        if department is not None:
+            metrics.circuit(department, CLOSED)
         self.state = CLOSED
         self.streak = 0
         self.recent: deque[bool] = deque(maxlen=self.settings.window)  # True: failed
@@ -101,6 +107,8 @@ class CircuitBreaker:
             self.probe_started = now
             return
         self.rejected += 1
+        if self.department is not None:
+            metrics.source_rejected(self.department)
         wait = max(0.0, self.settings.open_seconds - (now - self.opened_at))
         raise SourceUnavailable(
             f"{self.source}: the source failed repeatedly and is not asked for {wait:.0f} s more "
@@ -169,6 +177,8 @@ class CircuitBreaker:
         self.probe_started = None
         fields = {"source": self.source, "from": self.state, "to": state, "reason": reason}
         self.state = state
+        if self.department is not None:
+            metrics.circuit(self.department, state, opened=state == OPEN)
         log.warning("circuit %s: %s -> %s (%s)", self.source, fields["from"], state, reason,
                     extra={"fields": fields})  # fmt: skip
 

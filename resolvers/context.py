@@ -247,6 +247,7 @@ class RequestContext:
     application_id: str | None = None
     reject_unauthorized: bool = False
     sent_in_url: bool = False  # the operation came by GET / HEAD: its arguments are in logs
+    operation: str = "none"  # its GraphQL operation type once picked (metrics and traces)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     plan: AccessPlan | None = None
     subjects: list[str] = field(default_factory=list)  # codes looked up, for the audit trail

@@ -237,9 +237,11 @@ class AccessPlanner(SchemaExtension):
         ctx = self.execution_context
         if ctx.graphql_document is not None:  # a syntax error is answered as such
             try:
-                select_operation(ctx.graphql_document, _requested_operation(ctx))
+                chosen = select_operation(ctx.graphql_document, _requested_operation(ctx))
             except OperationNotFound as exc:
                 raise OperationNotSelected(str(exc)) from None
+            if isinstance(ctx.context, RequestContext):  # for metrics and traces (resolvers.metrics)
+                ctx.context.operation = chosen.operation.value
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ctx = self.execution_context

@@ -60,6 +60,7 @@ from aiocache.serializers import BaseSerializer
 
 from connectors.base import Row
 from errors import ConfigurationError, SourceUnavailable
+from resolvers import metrics
 from resolvers.breaker import CircuitBreaker
 from resolvers.limits import ByteBoundedCache
 
@@ -277,6 +278,12 @@ def defined(resource: str, definition: str) -> str:
     return f"{resource}{DEFINED}{definition}"
 
 
+def catalog_id(name: str) -> str:
+    """The catalog's resource id of a cache name made by :func:`defined` (or of an id): what
+    metrics and traces label it with, whatever version of its definition is cached."""
+    return name.partition(DEFINED)[0]
+
+
 def subject_digest(subject: str) -> str:
     """A subject's code as it appears in cache keys: BLAKE2b, 16 bytes, hex."""
     return hashlib.blake2b(subject.encode(), digest_size=16).hexdigest()
@@ -314,6 +321,7 @@ class RowCache:
         except Exception as exc:  # a cache that fails is a miss, never a failed request
             self._failed("read", exc)
             self.misses += len(keys)
+            metrics.cache_lookup(catalog_id(resource), 0, len(keys), failed=True)
             return {}, list(keys)
         self.breaker.succeeded()
         found: dict[str, Row | None] = {}
@@ -327,6 +335,7 @@ class RowCache:
                 found[key] = row  # type: ignore[assignment]
         self.hits += len(found)
         self.misses += len(missing)
+        metrics.cache_lookup(catalog_id(resource), len(found), len(missing))
         return found, missing
 
     async def put(
