@@ -538,6 +538,7 @@ class AuditLog:
         self.engine = _engine(url)
         self._events, self._resources, self._usage, self._meta, self._anchors = _tables(table)
         self._upserts: dict[str, Any] = {}  # dialect -> the aggregates' upsert (_usage_upsert)
+        self._inserts = (self._events.insert(), self._resources.insert())  # built once, not per group commit
         self._secret = secret
         self._owners = None if owners is None else dict(owners)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -919,9 +920,9 @@ class AuditLog:
             rows, links, receipts, head = self._chain(batch, head)
             if rows:
                 async with self.engine.begin() as conn:  # events, index and aggregates: all or none
-                    await conn.execute(self._events.insert(), rows)
+                    await conn.execute(self._inserts[0], rows)
                     if links:
-                        await conn.execute(self._resources.insert(), links)
+                        await conn.execute(self._inserts[1], links)
                     await self._add_usage(conn, _usage_rows(rows, self._owners or {}))
         except Exception as exc:  # any failure: the whole batch fails closed
             self._head = None  # reload from the database before the next batch
