@@ -537,6 +537,8 @@ class AuditLog:
         self.url = url
         self.engine = _engine(url)
         self._events, self._resources, self._usage, self._meta, self._anchors = _tables(table)
+        self._upserts: dict[str, Any] = {}  # dialect -> the aggregates' upsert (_usage_upsert)
+        self._inserts = (self._events.insert(), self._resources.insert())  # built once, not per group commit
         self._secret = secret
         self._owners = None if owners is None else dict(owners)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -813,10 +815,19 @@ class AuditLog:
         """Add counted rows to the aggregates (an upsert: the same bucket and key add up)."""
         if not rows:
             return
-        insert = _dialect_insert(conn.dialect.name)(self._usage)
-        added = {name: self._usage.c[name] + insert.excluded[name] for name in _USAGE_COUNTS}
-        conflict = insert.on_conflict_do_update(index_elements=list(_USAGE_KEY), set_=added)
-        await conn.execute(conflict, rows)
+        await conn.execute(self._usage_upsert(conn.dialect.name), rows)
+
+    def _usage_upsert(self, dialect: str) -> Any:
+        """The aggregates' upsert (SQLite and PostgreSQL ``ON CONFLICT ... DO UPDATE``), built
+        once per dialect rather than per batch: building it and its cache key was a tenth of
+        the group commit's CPU."""
+        statement = self._upserts.get(dialect)
+        if statement is None:
+            insert = _dialect_insert(dialect)(self._usage)
+            added = {name: self._usage.c[name] + insert.excluded[name] for name in _USAGE_COUNTS}
+            statement = insert.on_conflict_do_update(index_elements=list(_USAGE_KEY), set_=added)
+            self._upserts[dialect] = statement
+        return statement
 
     async def _settle_owners(self) -> None:
         """Remember the catalog's resource -> department (given), or read it back (not given:
@@ -909,9 +920,9 @@ class AuditLog:
             rows, links, receipts, head = self._chain(batch, head)
             if rows:
                 async with self.engine.begin() as conn:  # events, index and aggregates: all or none
-                    await conn.execute(self._events.insert(), rows)
+                    await conn.execute(self._inserts[0], rows)
                     if links:
-                        await conn.execute(self._resources.insert(), links)
+                        await conn.execute(self._inserts[1], links)
                     await self._add_usage(conn, _usage_rows(rows, self._owners or {}))
         except Exception as exc:  # any failure: the whole batch fails closed
             self._head = None  # reload from the database before the next batch

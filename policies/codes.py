@@ -16,6 +16,7 @@ reorganisation, and a code issued before one stays a valid code for life.
 from __future__ import annotations
 
 import datetime
+import functools
 import unicodedata
 from typing import Literal
 
@@ -187,7 +188,24 @@ def _check_uscc(code: str) -> str:
 
 
 def validate_uscc(raw: str) -> str:
-    """Return the normalized USCC or raise ``InvalidCode(kind="USCC", rule=...)``."""
+    """Return the normalized USCC or raise ``InvalidCode(kind="USCC", rule=...)``.
+
+    Valid codes are remembered by their text (``VALID_USCC_CACHE`` of them, least recently
+    used first out): one request validates its codes several times (variable coercion for
+    the plan and for execution, the argument, the token's subject) and under load the same
+    codes recur; the checks were ~2/3 of a variable's coercion. A refused code is checked
+    afresh each time (``lru_cache`` keeps no exception), so its error is the same. Citizen
+    IDs are not remembered: personal data stays out of long-lived memory."""
+    if type(raw) is str:
+        return _valid_uscc(raw)
+    return _check_uscc(normalize(raw))
+
+
+VALID_USCC_CACHE = 16_384  # ~3 MB at most: the text, the code and the cache's link per entry
+
+
+@functools.lru_cache(maxsize=VALID_USCC_CACHE)
+def _valid_uscc(raw: str) -> str:
     return _check_uscc(normalize(raw))
 
 

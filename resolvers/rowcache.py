@@ -159,6 +159,19 @@ class BoundedMemoryCache(BaseCache):  # type: ignore[misc]
     async def _multi_get(self, keys: Sequence[str], encoding: Any = None, _conn: Any = None) -> list[Any]:
         return [self._live(key) for key in keys]
 
+    async def multi_get(
+        self, keys: Sequence[str], loads_fn: Any = None, namespace: str | None = None, **options: Any
+    ) -> list[Any]:
+        """aiocache's ``multi_get`` (values in key order, None for a miss) without its per-call
+        wrappers when none applies: an environment read (``AIOCACHE_DISABLE``), a timeout
+        (none in process) and plugin hooks (none set). Profiled under load, the wrappers were
+        a third of a row-cache lookup's CPU. With plugins or options, aiocache's own path."""
+        if self.plugins or options:
+            return await super().multi_get(keys, loads_fn=loads_fn, namespace=namespace, **options)  # type: ignore[no-any-return]
+        loads = loads_fn or self._serializer.loads
+        ns = namespace if namespace is not None else self.namespace
+        return [loads(self._live(self.build_key(key, namespace=ns))) for key in keys]
+
     async def _set(self, key: str, value: bytes, ttl: float | None = None, _cas_token: Any = None,
                    _conn: Any = None) -> bool:  # fmt: skip
         self.entries.put(key, (value, time.monotonic() + ttl if ttl else None))

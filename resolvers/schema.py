@@ -41,6 +41,7 @@ from resolvers.extensions import (
     validation_cache,
 )
 from resolvers.fastpath import RecordFields
+from resolvers.hooks import CachedHooksRunner
 from resolvers.limits import OperationLimits, ParseBudget, too_complex
 from resolvers.objections import ObjectionMutation, ObjectionQuery, Subscription
 from resolvers.org_codes import org_code_fields
@@ -70,6 +71,10 @@ _PY_TYPES: dict[str, type] = {
 
 
 class GovshareSchema(strawberry.Schema):
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> CachedHooksRunner:
+        """Strawberry's runner with hooks inspected once per extension class (resolvers.hooks)."""
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         """Refusals and client mistakes are answers, not incidents: only the unexpected
         (an exception of our own code or a source) is an ERROR line, with its traceback.

@@ -349,3 +349,28 @@ def test_builders_reject_bad_parts() -> None:
     with pytest.raises(InvalidCode) as caught:
         codes.make_uscc("9", "1", "990100", "M000100Y")
     assert caught.value.rule == "division"
+
+
+@given(st.one_of(usccs(), st.text(max_size=24)))
+def test_remembered_uscc_answers_as_the_checks(raw: str) -> None:
+    """The cache of valid codes (validate_uscc) answers exactly as the checks themselves,
+    the first time and again; a refused code is refused again with the same message."""
+    for _ in range(2):
+        try:
+            expected: str | InvalidCode = codes._check_uscc(codes.normalize(raw))
+        except InvalidCode as refused:
+            expected = refused
+        if isinstance(expected, InvalidCode):
+            with pytest.raises(InvalidCode) as caught:
+                codes.validate_uscc(raw)
+            assert (caught.value.message, caught.value.extensions) == (expected.message, expected.extensions)
+        else:
+            assert codes.validate_uscc(raw) == expected
+
+
+def test_refused_code_is_not_remembered() -> None:
+    codes._valid_uscc.cache_clear()
+    for _ in range(3):
+        with pytest.raises(InvalidCode):
+            codes.validate_uscc("91110000MA0000000X")
+    assert codes._valid_uscc.cache_info().currsize == 0

@@ -417,3 +417,20 @@ async def test_a_change_notice_for_one_resource_drops_the_rows_of_every_resource
         await source.fetch(["K001"], ITEMS)
     assert fetches(sources["amr.enterprise_public"]) == 4  # the two sources share one connector
     assert fetches(sources["tax.enterprise"]) == 1  # another connector: not the same table
+
+
+async def test_the_memory_backends_direct_multi_get_answers_as_aiocaches_own() -> None:
+    """BoundedMemoryCache.multi_get skips aiocache's per-call wrappers: the same values, in
+    key order, misses and expired entries None, namespaces and loads_fn honoured."""
+    backend = BoundedMemoryCache(1 << 20, namespace="ns")
+    await backend.multi_set([("a", b"1"), ("b", b"2")])
+    await backend.multi_set([("gone", b"3")], ttl=0.01)
+    await backend.multi_set([("a", b"other")], namespace="elsewhere")
+    await asyncio.sleep(0.02)
+    keys = ["b", "missing", "a", "gone"]
+    base = super(BoundedMemoryCache, backend).multi_get
+    for options in ({}, {"namespace": "elsewhere"}, {"loads_fn": lambda v: v and v.upper()}):
+        direct = await backend.multi_get(keys, **options)  # type: ignore[arg-type]
+        assert direct == await base(keys, **options)
+    assert await backend.multi_get(keys) == [b"2", None, b"1", None]
+    assert await backend.multi_get(["a"], timeout=1) == [b"1"]  # options: aiocache's path
