@@ -281,8 +281,8 @@ def plan_access(
     grants: Iterable[Grant],
 ) -> AccessPlan:
     """Decide every wanted (resource, item) pair of one operation."""
-    if any(wanted.values()) and needs_onboarding(catalog) and not request.onboarded:
-        raise onboarding_required(catalog, request.consumer.department)
+    if any(wanted.values()):
+        require_onboarded(request, catalog)
     if any(wanted.values()) and not has_purpose(request.purpose):
         raise PurposeRequired(
             "data access needs a declared purpose: send the X-Purpose header",
@@ -630,6 +630,15 @@ def needs_onboarding(catalog: Catalog) -> bool:
     """Whether a department must be onboarded before any read (Sanya art. 12)."""
     profile = _profile(catalog.profile)
     return profile is not None and profile.access.onboarding
+
+
+def require_onboarded(request: AccessRequest, catalog: Catalog) -> None:
+    """Raise ONBOARDING_REQUIRED when the profile requires onboarding (Sanya art. 12: a
+    department's first use needs its written access application) and the requesting
+    department is not onboarded. Every read asks this first: items, and whether a subject
+    exists."""
+    if needs_onboarding(catalog) and not request.onboarded:
+        raise onboarding_required(catalog, request.consumer.department)
 
 
 def onboarding_required(catalog: Catalog, department: str) -> OnboardingRequired:

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -35,9 +34,8 @@ from policies.decision import (
     AccessPlan,
     has_purpose,
     needs_grant,
-    needs_onboarding,
-    onboarding_required,
     plan_access,
+    require_onboarded,
 )
 from policies.share import Mode
 from resolvers.context import RequestContext
@@ -278,12 +276,9 @@ class AccessPlanner(SchemaExtension):
             ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name, variables
         )
         context.extra["wanted"] = wanted  # the audit event names them even if planning refuses
-        request = context.access_request(Mode.QUERY)
-        if any(wanted.values()) and needs_onboarding(context.federation.catalog):
-            # before the plan cache: a cached plan was made for an onboarded department
-            if not await context.onboarded():
-                raise onboarding_required(context.federation.catalog, context.consumer.department)
-            request = dataclasses.replace(request, onboarded=True)
+        request = await context.access_request(Mode.QUERY)
+        if any(wanted.values()):  # before the plan cache: a cached plan was made for an onboarded department
+            require_onboarded(request, context.federation.catalog)
         if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
             grants = await context.federation.grants.grants_for(context.consumer.department)
             return plan_access(request, context.federation.catalog, wanted, grants)

@@ -263,6 +263,25 @@ def test_no_path_around_onboarding(served: Served) -> None:
         assert "武汉示例" not in str(answer)
 
 
+def test_a_department_not_onboarded_is_not_told_whether_a_subject_exists(served: Served) -> None:
+    """Sanya art. 12: nothing before onboarding, not even existence. ``organization(code)
+    { code }`` selects no item, so the item plan does not see it; the key lookup must refuse."""
+    if not expected(served.name)["onboarding"]:
+        pytest.skip("only sanya requires onboarding")
+    token = served.token(consumer(), "consumer")
+    unknown = make_uscc("9", "1", "420102", "MA999999")
+    for query in (
+        "query($c: USCC!) { organization(code: $c) { code } }",
+        "query($c: USCC!) { organization(code: $c) { __typename } }",
+        "query($c: USCC!) { organizations(codes: [$c]) { code } }",
+        "query($c: USCC!) { a: organization(code: $c) { ... on Organization { code } } }",
+    ):
+        known, other = (served.post(token, query, {"c": code}) for code in (SUBJECT, unknown))
+        for answer in (known, other):
+            assert [e["extensions"]["code"] for e in answer["errors"]] == ["ONBOARDING_REQUIRED"], answer
+        assert known["data"] == other["data"], (known, other)
+
+
 def test_only_an_operator_onboards(served: Served) -> None:
     mutation = 'mutation { onboardDepartment(code: "' + consumer() + '", commitment: "承诺") { department } }'
     answer = served.post(served.token(consumer(), "consumer", "provider"), mutation)
