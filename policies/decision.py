@@ -393,10 +393,7 @@ def decide_item(
     """None when the item may be returned, else the error saying why not and what to do."""
     detail = _detail(catalog, resource, item)
     if item.share is Share.NOT_SHARED:
-        return cite(
-            catalog.profile,
-            NotShared(_not_shared_message(catalog, resource, item), basis=item.basis, **detail),
-        )
+        return not_shared_refusal(catalog, resource, item)
     if request.mode not in resource.modes:
         error = ModeNotAllowed(_mode_message(request.mode, resource), mode=request.mode.value, **detail)
         return cite(catalog.profile, error)
@@ -534,6 +531,16 @@ def _detail(catalog: Catalog, resource: Resource, item: Item) -> dict[str, str]:
         "provider": provider.code,
         "providerName": provider.name,
     }
+
+
+def not_shared_refusal(catalog: Catalog, resource: Resource, item: Item) -> NotShared:
+    """NOT_SHARED for ``item`` in the profile's term for the class, with its legal basis and
+    the profile's article (``articles.basis``, e.g. Zhejiang art. 6). The one builder of this
+    refusal: a field refused by the decision and a field absent from the schema (validation)
+    read the same."""
+    detail = _detail(catalog, resource, item)
+    message = _not_shared_message(catalog, resource, item)
+    return cite(catalog.profile, NotShared(message, basis=item.basis, **detail))
 
 
 def _not_shared_message(catalog: Catalog, resource: Resource, item: Item) -> str:

@@ -163,6 +163,24 @@ def test_refusals_speak_the_profiles_terms_and_cite_its_articles(served: Served)
     assert "王伟" not in str(answer)  # never the stored value
 
 
+def test_a_non_shared_field_asked_for_is_refused_in_the_profiles_terms(served: Served) -> None:
+    """``innerNote`` is not in the schema; validation's NOT_SHARED says the same as the
+    decision's: the profile's term for the class (not Hubei's 不予共享 under every profile)
+    and its article, directly, in a fragment and under an alias."""
+    want = expected(served.name)
+    _, token = ready_consumer(served)
+    others = {t for terms in (expected(n)["terms"] for n in profile_names()) for t in terms.values()}
+    foreign = others - set(want["terms"].values())
+    for fields in ("innerNote", "... on EnterpriseRegistration { n: innerNote }"):
+        answer = served.read(token, fields)
+        refusal = answer["errors"][0]
+        assert refusal["extensions"]["code"] == "NOT_SHARED", answer
+        assert f"({want['terms']['not_shared']})" in refusal["message"]
+        assert not [t for t in foreign if f"({t})" in refusal["message"]], refusal["message"]
+        assert refusal["extensions"]["article"] == want["articles"]["NOT_SHARED"]
+        assert "内部核查记录" not in str(answer)
+
+
 def test_schema_graphql_describes_the_classes_in_the_profiles_terms(served: Served) -> None:
     headers = {"Authorization": f"Bearer {served.token(consumer(), 'consumer')}"}
     sdl = httpx.get(f"{served.url}/schema.graphql", headers=headers, timeout=10).text
