@@ -193,6 +193,21 @@ def test_schema_graphql_describes_the_classes_in_the_profiles_terms(served: Serv
     assert 'enum ShareClass {\n  """' in sdl and "UNCONDITIONAL\n" in sdl  # values stay English
 
 
+def test_schema_graphql_cites_no_other_regulation_and_uses_no_other_terms(served: Served) -> None:
+    """Descriptions written once for every profile ("Hubei art. 26, Zhejiang art. 35, ...",
+    "e.g. 受限共享类") keep only the served profile's citations and terms."""
+    headers = {"Authorization": f"Bearer {served.token(consumer(), 'consumer')}"}
+    sdl = httpx.get(f"{served.url}/schema.graphql", headers=headers, timeout=10).text
+    sdl = sdl.replace("an element of Zhejiang art. 8", "")  # CatalogResource.open says whose element it is
+    others = [n.title() for n in profile_names() if n != served.name]
+    assert not re.findall(rf"\b(?:{'|'.join(others)})\b[ /A-Za-z]* art\.", sdl)
+    own = set(expected(served.name)["terms"].values())
+    terms = {t for n in profile_names() for t in expected(n)["terms"].values()}
+    foreign = {t for t in terms - own if not any(t in o for o in own)}
+    assert not [t for t in foreign if t in sdl], [t for t in foreign if t in sdl]
+    assert f"{served.name.title()} art." in sdl  # its own citations stay
+
+
 def test_the_catalog_query_gives_share_and_share_term(served: Served) -> None:
     answer = served.post(
         served.token("11420100MB0002030T", "operator"),
