@@ -14,6 +14,7 @@ The code's docstrings cite the article of every regulation a feature rests on ("
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -51,6 +52,26 @@ def own_citations(text: str, profile: str) -> str:
 
     rewritten = _RUN.sub(keep, text)
     return re.sub(r":\s*(?=[.)]|$)", "", re.sub(r" ?\(\s*\)", "", rewritten))
+
+
+def own_terms(text: str, profile: Profile) -> str:
+    """``text`` with every other regulation's class term (``class_names``) replaced by
+    ``profile``'s term for the same class: an example written once ("the profile's term
+    (受限共享类)") reads 条件共享类 under sanya."""
+    for term, share in _foreign_terms(profile.name):
+        text = text.replace(term, profile.class_name(share.value))
+    return text
+
+
+@functools.cache
+def _foreign_terms(name: str) -> tuple[tuple[str, Share], ...]:
+    """Other profiles' class terms that are not part of ``name``'s own, longest first."""
+    own = [load_profile(name).class_name(share.value) for share in Share]
+    found = {
+        (load_profile(other).class_name(share.value), share) for other in profile_names() for share in Share
+    }
+    foreign = [(term, share) for term, share in found if not any(term in mine for mine in own)]
+    return tuple(sorted(foreign, key=lambda pair: -len(pair[0])))
 
 
 def apply_vocabulary(graphql_schema: Any, catalog: Catalog) -> None:
@@ -109,7 +130,7 @@ def _own_citations_everywhere(graphql_schema: Any, profile: Profile) -> None:
     keeps only ``profile``'s citations (``own_citations``)."""
     for described in _described(graphql_schema):
         if described.description:
-            described.description = own_citations(described.description, profile.name)
+            described.description = own_terms(own_citations(described.description, profile.name), profile)
 
 
 def _described(graphql_schema: Any) -> list[Any]:
