@@ -281,8 +281,8 @@ def plan_access(
     grants: Iterable[Grant],
 ) -> AccessPlan:
     """Decide every wanted (resource, item) pair of one operation."""
-    if any(wanted.values()) and needs_onboarding(catalog) and not request.onboarded:
-        raise onboarding_required(catalog, request.consumer.department)
+    if any(wanted.values()):
+        require_onboarded(request, catalog)
     if any(wanted.values()) and not has_purpose(request.purpose):
         raise PurposeRequired(
             "data access needs a declared purpose: send the X-Purpose header",
@@ -393,10 +393,7 @@ def decide_item(
     """None when the item may be returned, else the error saying why not and what to do."""
     detail = _detail(catalog, resource, item)
     if item.share is Share.NOT_SHARED:
-        return cite(
-            catalog.profile,
-            NotShared(_not_shared_message(catalog, resource, item), basis=item.basis, **detail),
-        )
+        return not_shared_refusal(catalog, resource, item)
     if request.mode not in resource.modes:
         error = ModeNotAllowed(_mode_message(request.mode, resource), mode=request.mode.value, **detail)
         return cite(catalog.profile, error)
@@ -536,6 +533,16 @@ def _detail(catalog: Catalog, resource: Resource, item: Item) -> dict[str, str]:
     }
 
 
+def not_shared_refusal(catalog: Catalog, resource: Resource, item: Item) -> NotShared:
+    """NOT_SHARED for ``item`` in the profile's term for the class, with its legal basis and
+    the profile's article (``articles.basis``, e.g. Zhejiang art. 6). The one builder of this
+    refusal: a field refused by the decision and a field absent from the schema (validation)
+    read the same."""
+    detail = _detail(catalog, resource, item)
+    message = _not_shared_message(catalog, resource, item)
+    return cite(catalog.profile, NotShared(message, basis=item.basis, **detail))
+
+
 def _not_shared_message(catalog: Catalog, resource: Resource, item: Item) -> str:
     return (
         f"{resource.id}.{item.name} ({item.title}) is not shared ({catalog.share_term(Share.NOT_SHARED)}); "
@@ -630,6 +637,15 @@ def needs_onboarding(catalog: Catalog) -> bool:
     """Whether a department must be onboarded before any read (Sanya art. 12)."""
     profile = _profile(catalog.profile)
     return profile is not None and profile.access.onboarding
+
+
+def require_onboarded(request: AccessRequest, catalog: Catalog) -> None:
+    """Raise ONBOARDING_REQUIRED when the profile requires onboarding (Sanya art. 12: a
+    department's first use needs its written access application) and the requesting
+    department is not onboarded. Every read asks this first: items, and whether a subject
+    exists."""
+    if needs_onboarding(catalog) and not request.onboarded:
+        raise onboarding_required(catalog, request.consumer.department)
 
 
 def onboarding_required(catalog: Catalog, department: str) -> OnboardingRequired:

@@ -22,7 +22,6 @@ comparison against a stand-in for each item), so its timing does not tell it apa
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from policies.decision import (
     ResourcePlan,
     SubjectAccess,
     needs_grant,
-    needs_onboarding,
     plan_access,
     subject_access,
 )
@@ -267,8 +265,7 @@ async def _plan(context: RequestContext, requests: Sequence[CompareRequest]) -> 
     )
     grants = await context.federation.grants.grants_for(context.consumer.department) if needs_grants else ()
     context.extra["wanted"] = {rid: frozenset(names) for rid, names in wanted.items()}
-    onboarded = needs_onboarding(catalog) and await context.onboarded()  # Sanya art. 12
-    access = dataclasses.replace(context.access_request(Mode.COMPARE), onboarded=onboarded)
+    access = await context.access_request(Mode.COMPARE)  # onboarded read where Sanya art. 12 applies
     return plan_access(access, catalog, wanted, grants)
 
 

@@ -13,7 +13,7 @@ from connectors.base import Row
 from connectors.forwarding import AssertionSigner, OnBehalfOf
 from policies.catalog import Catalog
 from policies.catalog_query import CatalogQuery, SearchPage
-from policies.decision import AccessPlan, AccessRequest, Consumer, Grant
+from policies.decision import AccessPlan, AccessRequest, Consumer, Grant, needs_onboarding
 from policies.share import Mode
 from policies.workflow import Actor, Approval, Status, Submission
 from resolvers.batching import ResourceSource
@@ -279,11 +279,17 @@ class RequestContext:
     async def onboarded(self) -> bool:
         """Whether the consumer's department is onboarded (Sanya art. 12; asked only where the
         profile requires it: ``policies.decision.needs_onboarding``)."""
-        store = self.federation.onboarding
-        return store is not None and await store.onboarded(self.consumer.department)
+        if "onboarded" not in self.extra:  # asked once per request, whatever path asks
+            store = self.federation.onboarding
+            self.extra["onboarded"] = store is not None and await store.onboarded(self.consumer.department)
+        return bool(self.extra["onboarded"])
 
-    def access_request(self, mode: Mode) -> AccessRequest:
-        return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id)
+    async def access_request(self, mode: Mode) -> AccessRequest:
+        """The operation's who, why and how, with whether its department is onboarded read
+        from the store where the profile requires onboarding (Sanya art. 12), so that no
+        decision made from a request context rests on the dataclass's default."""
+        onboarded = not needs_onboarding(self.federation.catalog) or await self.onboarded()
+        return AccessRequest(self.consumer, self.purpose, mode, self.now, self.application_id, onboarded)
 
     def loader(self, resource_id: str, items: tuple[str, ...] | None = None) -> DataLoader[str, Row | None]:
         """One DataLoader per (resource, item set) per request; by default the plan's allowed items."""

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -29,15 +28,15 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext, PreExecutionError
 
 from connectors.forwarding import on_behalf_of
-from errors import AccessDenied, NotShared, OperationNotSelected, QueryTooComplex
-from policies.catalog import Item, Resource
+from errors import AccessDenied, OperationNotSelected, QueryTooComplex
+from policies.catalog import Catalog, Item, Resource
 from policies.decision import (
     AccessPlan,
     has_purpose,
     needs_grant,
-    needs_onboarding,
-    onboarding_required,
+    not_shared_refusal,
     plan_access,
+    require_onboarded,
 )
 from policies.share import Mode
 from resolvers.context import RequestContext
@@ -67,7 +66,7 @@ _TOKEN = re.compile(
     r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|[_A-Za-z][_0-9A-Za-z]*"
 )
 _TOO_MANY_ERRORS = "Too many validation errors"
-NotSharedIndex = Mapping[tuple[str, str], tuple[Resource, Item]]
+NotSharedIndex = Mapping[tuple[str, str], tuple[Catalog, Resource, Item]]
 PLAN_BYTES = 16_384  # an access plan or a wanted-items map: a few objects per catalog item
 
 
@@ -192,20 +191,8 @@ class Validation(SchemaExtension):
         hit = self.not_shared.get((match.group(2), match.group(1))) if match else None
         if hit is None:
             return error
-        denial = _not_shared(*hit)
+        denial = not_shared_refusal(*hit)  # the decision's words, in the profile's terms
         return GraphQLError(denial.message, error.nodes, original_error=denial, extensions=denial.extensions)
-
-
-def _not_shared(resource: Resource, item: Item) -> NotShared:
-    return NotShared(
-        f"{resource.id}.{item.name} ({item.title}) is not shared (不予共享) and is not in the "
-        f"schema; legal basis: {item.basis}. Remove {item.field} from the query.",
-        resource=resource.id,
-        item=item.name,
-        field=item.field,
-        provider=resource.provider,
-        basis=item.basis,
-    )
 
 
 class ForwardedConsumer(SchemaExtension):
@@ -278,12 +265,9 @@ class AccessPlanner(SchemaExtension):
             ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name, variables
         )
         context.extra["wanted"] = wanted  # the audit event names them even if planning refuses
-        request = context.access_request(Mode.QUERY)
-        if any(wanted.values()) and needs_onboarding(context.federation.catalog):
-            # before the plan cache: a cached plan was made for an onboarded department
-            if not await context.onboarded():
-                raise onboarding_required(context.federation.catalog, context.consumer.department)
-            request = dataclasses.replace(request, onboarded=True)
+        request = await context.access_request(Mode.QUERY)
+        if any(wanted.values()):  # before the plan cache: a cached plan was made for an onboarded department
+            require_onboarded(request, context.federation.catalog)
         if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
             grants = await context.federation.grants.grants_for(context.consumer.department)
             return plan_access(request, context.federation.catalog, wanted, grants)

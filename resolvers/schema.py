@@ -196,9 +196,9 @@ def _record_items(catalog: Catalog) -> dict[str, dict[str, str]]:
     }
 
 
-def _not_shared_index(catalog: Catalog) -> dict[tuple[str, str], tuple[Resource, Item]]:
+def _not_shared_index(catalog: Catalog) -> dict[tuple[str, str], tuple[Catalog, Resource, Item]]:
     return {
-        (r.type_name, item.field): (r, item)
+        (r.type_name, item.field): (catalog, r, item)
         for r in catalog.resources.values()
         for item in r.items
         if item.share is Share.NOT_SHARED

@@ -34,6 +34,7 @@ from policies.decision import (
     has_purpose,
     needs_grant,
     over_cap,
+    require_onboarded,
     subject_access,
 )
 from policies.share import Mode, Share
@@ -208,10 +209,12 @@ async def _keys_readable(context: RequestContext, resources: list[Resource]) -> 
     ``open`` profile; under ``on_application`` (Hubei art. 13, Zhejiang art. 26) those its
     grants cover, so that existence is not told to a department that has not applied."""
     catalog = context.federation.catalog
+    request = await context.access_request(Mode.QUERY)
+    if resources:  # whether a subject exists is a read too: not before onboarding (Sanya art. 12)
+        require_onboarded(request, catalog)
     if not any(needs_grant(catalog, r.items_by_name[r.key]) for r in resources):
         return resources
     grants = await context.federation.grants.grants_for(context.consumer.department)
-    request = context.access_request(Mode.QUERY)
     return [
         r
         for r in resources

@@ -163,6 +163,24 @@ def test_refusals_speak_the_profiles_terms_and_cite_its_articles(served: Served)
     assert "王伟" not in str(answer)  # never the stored value
 
 
+def test_a_non_shared_field_asked_for_is_refused_in_the_profiles_terms(served: Served) -> None:
+    """``innerNote`` is not in the schema; validation's NOT_SHARED says the same as the
+    decision's: the profile's term for the class (not Hubei's 不予共享 under every profile)
+    and its article, directly, in a fragment and under an alias."""
+    want = expected(served.name)
+    _, token = ready_consumer(served)
+    others = {t for terms in (expected(n)["terms"] for n in profile_names()) for t in terms.values()}
+    foreign = others - set(want["terms"].values())
+    for fields in ("innerNote", "... on EnterpriseRegistration { n: innerNote }"):
+        answer = served.read(token, fields)
+        refusal = answer["errors"][0]
+        assert refusal["extensions"]["code"] == "NOT_SHARED", answer
+        assert f"({want['terms']['not_shared']})" in refusal["message"]
+        assert not [t for t in foreign if f"({t})" in refusal["message"]], refusal["message"]
+        assert refusal["extensions"]["article"] == want["articles"]["NOT_SHARED"]
+        assert "内部核查记录" not in str(answer)
+
+
 def test_schema_graphql_describes_the_classes_in_the_profiles_terms(served: Served) -> None:
     headers = {"Authorization": f"Bearer {served.token(consumer(), 'consumer')}"}
     sdl = httpx.get(f"{served.url}/schema.graphql", headers=headers, timeout=10).text
@@ -173,6 +191,21 @@ def test_schema_graphql_describes_the_classes_in_the_profiles_terms(served: Serv
     assert terms["conditional"] in directive.rsplit('"""', 2)[-2]
     assert f"Class: {terms['conditional']} (conditional)" in sdl  # the item's description
     assert 'enum ShareClass {\n  """' in sdl and "UNCONDITIONAL\n" in sdl  # values stay English
+
+
+def test_schema_graphql_cites_no_other_regulation_and_uses_no_other_terms(served: Served) -> None:
+    """Descriptions written once for every profile ("Hubei art. 26, Zhejiang art. 35, ...",
+    "e.g. 受限共享类") keep only the served profile's citations and terms."""
+    headers = {"Authorization": f"Bearer {served.token(consumer(), 'consumer')}"}
+    sdl = httpx.get(f"{served.url}/schema.graphql", headers=headers, timeout=10).text
+    sdl = sdl.replace("an element of Zhejiang art. 8", "")  # CatalogResource.open says whose element it is
+    others = [n.title() for n in profile_names() if n != served.name]
+    assert not re.findall(rf"\b(?:{'|'.join(others)})\b[ /A-Za-z]* art\.", sdl)
+    own = set(expected(served.name)["terms"].values())
+    terms = {t for n in profile_names() for t in expected(n)["terms"].values()}
+    foreign = {t for t in terms - own if not any(t in o for o in own)}
+    assert not [t for t in foreign if t in sdl], [t for t in foreign if t in sdl]
+    assert f"{served.name.title()} art." in sdl  # its own citations stay
 
 
 def test_the_catalog_query_gives_share_and_share_term(served: Served) -> None:
@@ -261,6 +294,25 @@ def test_no_path_around_onboarding(served: Served) -> None:
         answer = served.post(token, query, {"c": SUBJECT})
         assert [e["extensions"]["code"] for e in answer["errors"]] == ["ONBOARDING_REQUIRED"], answer
         assert "武汉示例" not in str(answer)
+
+
+def test_a_department_not_onboarded_is_not_told_whether_a_subject_exists(served: Served) -> None:
+    """Sanya art. 12: nothing before onboarding, not even existence. ``organization(code)
+    { code }`` selects no item, so the item plan does not see it; the key lookup must refuse."""
+    if not expected(served.name)["onboarding"]:
+        pytest.skip("only sanya requires onboarding")
+    token = served.token(consumer(), "consumer")
+    unknown = make_uscc("9", "1", "420102", "MA999999")
+    for query in (
+        "query($c: USCC!) { organization(code: $c) { code } }",
+        "query($c: USCC!) { organization(code: $c) { __typename } }",
+        "query($c: USCC!) { organizations(codes: [$c]) { code } }",
+        "query($c: USCC!) { a: organization(code: $c) { ... on Organization { code } } }",
+    ):
+        known, other = (served.post(token, query, {"c": code}) for code in (SUBJECT, unknown))
+        for answer in (known, other):
+            assert [e["extensions"]["code"] for e in answer["errors"]] == ["ONBOARDING_REQUIRED"], answer
+        assert known["data"] == other["data"], (known, other)
 
 
 def test_only_an_operator_onboards(served: Served) -> None:
