@@ -134,7 +134,9 @@ def still_granted(
 
     ``catalog`` is the one served now: an item withdrawn or made stricter since the export
     began ends it at its next page like a revoked grant (issue 11: a withdrawal takes
-    effect for reads at once); a resource or item no longer in it is ``Forbidden``."""
+    effect for reads at once); a resource or item no longer in it is ``Forbidden``, and so
+    is any other change of the resource's entry (a catalog mask added, another provider,
+    other columns): the rest was planned on the old entry, so the export is resumed."""
     current = catalog.resources.get(plan.resource.id)
     if current is None or any(name not in current.items_by_name for name in plan.items):
         return _withdrawn(plan)
@@ -145,13 +147,20 @@ def still_granted(
     if fresh.refusals:
         return fresh.refusals[0]
     if fresh.plan.relied != plan.plan.relied:
-        return Forbidden(
-            f"{plan.resource.id}: the grants this export rests on changed while it ran; resume with "
-            "after=<the last key received>, under the grants as they are now",
-            resource=plan.resource.id,
-            provider=catalog.provider_of(plan.resource).code,
-        )
+        return _resume(plan, catalog, "the grants this export rests on changed", "the grants as they are now")
+    if current != plan.resource:  # masks, provider, columns: the rows were read under the old entry
+        return _resume(plan, catalog, "the resource's catalog entry changed", "the published catalog")
     return None
+
+
+def _resume(plan: ExportPlan, catalog: Catalog, what: str, under: str) -> Forbidden:
+    """The export may go on, but not as decided: resumed and decided afresh."""
+    return Forbidden(
+        f"{plan.resource.id}: {what} while this export ran; resume with after=<the last key "
+        f"received>, under {under}",
+        resource=plan.resource.id,
+        provider=catalog.provider_of(catalog.resources[plan.resource.id]).code,
+    )
 
 
 def _withdrawn(plan: ExportPlan) -> Forbidden:

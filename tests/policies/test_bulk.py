@@ -19,7 +19,7 @@ from policies.bulk import export_items, plan_export, still_granted
 from policies.catalog import Mask, load_catalog
 from policies.codes import make_citizen_id, make_uscc
 from policies.decision import AccessRequest, Consumer, Grant, GrantConditions
-from policies.share import Mode
+from policies.share import Mode, Share
 
 CATALOG = load_catalog(CATALOG_FILE)
 NOW = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
@@ -163,6 +163,38 @@ def test_an_export_is_cut_when_the_grants_it_rests_on_no_longer_hold(items, befo
     plan = plan_export(REQUEST, CATALOG, AMR, items, [*before, applied()])  # hubei: by application
     assert not plan.refusals
     refusal = still_granted(plan, CATALOG, [*after, applied()], at)
+    assert (refusal.code if refusal else None) == code
+
+
+def _entry_edited(item: str, **changed: object) -> object:
+    """The demo catalog with one AMR item (or, for item "", the resource itself) changed."""
+    resource = CATALOG.resources[AMR]
+    if item:
+        items = tuple(dataclasses.replace(i, **changed) if i.name == item else i for i in resource.items)
+        resource = dataclasses.replace(resource, items=items)
+    else:
+        resource = dataclasses.replace(resource, **changed)
+    return dataclasses.replace(CATALOG, resources={**CATALOG.resources, AMR: resource})
+
+
+ENTRY_CHANGES = [
+    # (items exported, the catalog published while it ran, the code that cuts it or None)
+    (("name",), CATALOG, None),
+    (("name",), _entry_edited("name", mask=Mask(1, 0)), "FORBIDDEN"),  # a catalog mask added
+    (("address",), _entry_edited("address", mask=Mask(0, 0)), "FORBIDDEN"),
+    (("name",), _entry_edited("status", mask=Mask(1, 0)), "FORBIDDEN"),  # the entry changed
+    (("name",), _entry_edited("", source={"table": "other"}), "FORBIDDEN"),  # other columns
+    (("name",), _entry_edited("name", share=Share.NOT_SHARED, basis="依法"), "NOT_SHARED"),
+]
+
+
+@pytest.mark.parametrize(("items", "published", "code"), ENTRY_CHANGES)
+def test_an_export_is_cut_when_its_resource_entry_changed_while_it_ran(items, published, code):
+    """Rows after a change of the resource's catalog entry are never sent as planned on the
+    old entry (an unmasked value under a mask published since): the export is resumed."""
+    plan = plan_export(REQUEST, CATALOG, AMR, items, [GRANTED, applied()])
+    assert not plan.refusals
+    refusal = still_granted(plan, published, [GRANTED, applied()], LATER)  # type: ignore[arg-type]
     assert (refusal.code if refusal else None) == code
 
 
