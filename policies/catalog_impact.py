@@ -11,7 +11,11 @@ touches, and every consumer department concerned). Classes are ordered
 unconditional < conditional < non-shared (the three classes of every profile: 无条件 /
 有条件 / 不予共享); moving up that order is stricter. A condition whose text changed on an
 item that stays conditional counts as tightened: the rule cannot tell a looser wording from
-a stricter one, so the provider's grants are reviewed either way.
+a stricter one, so the provider's grants are reviewed either way. A catalog mask that keeps
+fewer characters at either end (or a mask where there was none) shows readers less; a
+resource moved to another provider is answered by a department that approved none of the
+grants and applications on it (Hubei art. 20: the provider decides conditional use), so
+every one of them is listed.
 
 An unconditional item that now needs a grant (made conditional or non-shared, or under a
 profile that reads unconditional items on application) also breaks consumers that read it
@@ -26,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from policies.catalog import Catalog, Item, Resource
+from policies.catalog import Catalog, Item, Mask, Resource
 from policies.decision import Grant, needs_grant
 from policies.share import Mode, Share
 
@@ -45,6 +49,8 @@ class ChangeKind(StrEnum):
     MODE_REMOVED = "mode_removed"
     CONDITION_CHANGED = "condition_changed"  # still conditional, the condition text differs
     SUBJECT_CHANGED = "subject_changed"  # keyed on another subject kind: every query breaks
+    MASK_TIGHTENED = "mask_tightened"  # the catalog's mask now keeps fewer characters at an end
+    PROVIDER_CHANGED = "provider_changed"  # another department answers: its grants were not its own
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,10 @@ def _resource_changes(old: Catalog, new: Catalog, before: Resource, after: Resou
     if before.subject != after.subject:
         return [Change(ChangeKind.SUBJECT_CHANGED, rid, before=before.subject, after=after.subject,
                        ungranted_readers=_read_freely(old, before))]  # fmt: skip
-    found = [Change(ChangeKind.MODE_REMOVED, rid, mode=m) for m in sorted(before.modes - after.modes)]
+    found = []
+    if before.provider != after.provider:
+        found.append(Change(ChangeKind.PROVIDER_CHANGED, rid, before=before.provider, after=after.provider))
+    found += [Change(ChangeKind.MODE_REMOVED, rid, mode=m) for m in sorted(before.modes - after.modes)]
     for item in before.items:
         if item.share is Share.NOT_SHARED:  # never served: nothing to take away
             continue
@@ -203,10 +212,24 @@ def _item_changes(old: Catalog, new: Catalog, rid: str, before: Item, after: Ite
     elif after.share is Share.CONDITIONAL and before.condition != after.condition:
         found.append(Change(ChangeKind.CONDITION_CHANGED, rid, before.name, before=before.condition,
                             after=after.condition))  # fmt: skip
+    if after.share is not Share.NOT_SHARED and _masks_more(before.mask, after.mask):
+        found.append(Change(ChangeKind.MASK_TIGHTENED, rid, before.name, before=_mask_text(before.mask),
+                            after=_mask_text(after.mask)))  # fmt: skip
     was, now = _compare_class(before), _compare_class(after)
     if after.share is not Share.NOT_SHARED and STRICTNESS[now] > STRICTNESS[was]:
         found.append(Change(ChangeKind.COMPARE_STRICTER, rid, before.name, before=was.value, after=now.value))
     return found
+
+
+def _masks_more(before: Mask | None, after: Mask | None) -> bool:
+    """Whether ``after`` hides a character ``before`` showed (fewer kept at either end)."""
+    if after is None:
+        return False
+    return before is None or after.keep_first < before.keep_first or after.keep_last < before.keep_last
+
+
+def _mask_text(mask: Mask | None) -> str:
+    return "unmasked" if mask is None else f"keep_first {mask.keep_first}, keep_last {mask.keep_last}"
 
 
 def _compare_class(item: Item) -> Share:

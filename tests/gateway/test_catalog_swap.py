@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import datetime as dt
+import json
 import shutil
 import socket
 import sqlite3
@@ -455,7 +455,8 @@ async def test_a_mask_added_while_an_export_streams_cuts_it_and_later_reads_are_
     add_enterprises(running.data_dir, 6000)
     async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
         path, params = f"/export/{AMR}", {"items": "name,business_scope"}
-        async with client.stream("GET", path, params=params, headers=running.headers(user="masked")) as answer:
+        headers = running.headers(user="masked")
+        async with client.stream("GET", path, params=params, headers=headers) as answer:
             lines = answer.aiter_lines()
             first = await anext(lines)
             await running.gateway.swap_catalog(edited(running, mask_name))
