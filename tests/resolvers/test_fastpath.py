@@ -76,6 +76,7 @@ class Case:
     consumer: str
     purpose: str | None
     all_or_nothing: bool
+    max_errors: int | None = None  # the executor's error limit when not the default
 
 
 def _condition(draw: st.DrawFn, flags: dict[str, bool]) -> str:
@@ -127,18 +128,19 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
     roots = []
     variables: dict[str, Any] = {}
     declared: list[str] = []
-    for i, root in enumerate(draw(st.lists(st.sampled_from(["organization", "organizations", "person"]),
-                                           min_size=1, max_size=2))):  # fmt: skip
+    roots_drawn = st.lists(st.sampled_from(["organization", "organizations", "person", "persons"]),
+                           min_size=1, max_size=2)  # fmt: skip
+    for i, root in enumerate(draw(roots_drawn)):
         subject = "Organization" if root.startswith("organization") else "Person"
         subject_type = schema.get_type(subject)
         assert isinstance(subject_type, GraphQLObjectType)
         body = _selection(draw, schema, subject_type, flags, fragments, 1)
         pool = served.orgs if subject == "Organization" else served.persons
         var = f"v{i}"
-        if root == "organizations":
+        if root in ("organizations", "persons"):
             variables[var] = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4))
-            declared.append(f"${var}: [USCC!]!")
-            call = f"organizations(codes: ${var})"
+            declared.append(f"${var}: [{'USCC' if subject == 'Organization' else 'CitizenID'}!]!")
+            call = f"{root}({'codes' if subject == 'Organization' else 'ids'}: ${var})"
         else:
             variables[var] = draw(st.sampled_from(pool))
             declared.append(f"${var}: {'USCC' if subject == 'Organization' else 'CitizenID'}!")
@@ -150,7 +152,8 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
     query = " ".join([f"{head} {{ {' '.join(roots)} }}", *fragments.values()])
     consumer = draw(st.sampled_from([HOUSING.code, DRC.code]))
     purpose = draw(st.sampled_from(["行政审批核验", "行政审批核验", None]))
-    return Case(query, variables, consumer, purpose, draw(st.integers(0, 5)) == 0)
+    max_errors = draw(st.sampled_from([None, None, None, 1, 2, 3]))  # the limit reached mid-object
+    return Case(query, variables, consumer, purpose, draw(st.integers(0, 5)) == 0, max_errors)
 
 
 def _executor(served: Served) -> type[RecordFields]:
@@ -164,12 +167,13 @@ def answer(served: Served, case: Case, fast: bool) -> tuple[bytes, dict[str, Any
     consumer = Consumer(case.consumer, "diff", frozenset({"consumer"}))
     context = RequestContext(served.gateway.federation, consumer, purpose=case.purpose,
                              reject_unauthorized=case.all_or_nothing)  # fmt: skip
-    executor = _executor(served)
-    executor.record_fast_path = fast
+    executor: Any = _executor(served)
+    executor.record_fast_path, limit = fast, executor.max_errors
+    executor.max_errors = case.max_errors or limit
     try:
         result = served.run(served.gateway.schema.execute(case.query, case.variables, context))
     finally:
-        executor.record_fast_path = True
+        executor.record_fast_path, executor.max_errors = True, limit
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]
@@ -261,3 +265,15 @@ def test_other_shapes_take_the_normal_path(served: Served) -> None:
         body, _ = answer(served, case, fast=True)
     assert counting.completed == 0
     assert orjson.loads(body)["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_the_error_limit_reached_inside_a_record_ends_both_paths_alike(served: Served) -> None:
+    """Two refusals in one resource and ``max_errors`` 1: the fast loop raises the limit
+    from inside the record, as graphql-core's walk does; no value of the record is sent."""
+    query = S1.replace("status", "status address")  # a second conditional item, no grant
+    case = Case(query, {"c": served.orgs[0]}, HOUSING.code, "行政审批核验", False, max_errors=1)
+    normal, fast = answer(served, case, fast=False), answer(served, case, fast=True)
+    assert fast == normal
+    sent = orjson.loads(fast[0])
+    assert sent["data"] is None
+    assert [e["extensions"]["code"] for e in sent["errors"]] == ["QUERY_TOO_COMPLEX"]
