@@ -184,6 +184,7 @@ ENTRY_CHANGES = [
     (("address",), _entry_edited("address", mask=Mask(0, 0)), "FORBIDDEN"),
     (("name",), _entry_edited("status", mask=Mask(1, 0)), "FORBIDDEN"),  # the entry changed
     (("name",), _entry_edited("", source={"table": "other"}), "FORBIDDEN"),  # other columns
+    (("name",), _entry_edited("", provider="11420100MB000102XC"), "FORBIDDEN"),  # moved to the tax bureau
     (("name",), _entry_edited("name", share=Share.NOT_SHARED, basis="依法"), "NOT_SHARED"),
 ]
 
