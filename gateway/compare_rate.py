@@ -93,9 +93,27 @@ class CompareRateLimiter:
         )
         return int(stats.remaining)
 
-    async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
-        """Spend one of the hour's mismatching claims of this item of this subject."""
-        await self.guess_limiter.hit(self.guesses, *_guess_key(consumer, resource, subject, item))
+    async def reserve_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> bool:
+        """Spend one of the hour's mismatching claims of this item of this subject BEFORE the
+        claim is compared; False (nothing spent) when none is left. One atomic increment in
+        the shared storage, so concurrent claims through several workers or hosts never both
+        take the last one (reading the budget and spending it after the compare let them)."""
+        key, expiry = (
+            self.guesses.key_for(*_guess_key(consumer, resource, subject, item)),
+            self.guesses.get_expiry(),
+        )
+        if await self.guess_limiter.storage.incr(key, expiry, amount=1) <= self.guesses.amount:
+            return True
+        await self.guess_limiter.storage.incr(key, expiry, amount=-1)  # refused: leave the count at the limit
+        return False
+
+    async def refund_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
+        """Give back a reserved claim that did not mismatch (a match costs nothing). Only while
+        the window it was spent in still counts: a refund into a new, empty window (``get`` is
+        0 once it ended) would grant a guess the budget never had."""
+        key = self.guesses.key_for(*_guess_key(consumer, resource, subject, item))
+        if await self.guess_limiter.storage.get(key) > 0:
+            await self.guess_limiter.storage.incr(key, self.guesses.get_expiry(), amount=-1)
 
     def _item(self, rate: CompareRate) -> RateLimitItem:
         item = self._items.get(rate)
