@@ -28,6 +28,7 @@ these errors too and may import neither ``gateway`` nor each other.
     ├── RateLimited                    RATE_LIMITED                429
     ├── SourceUnavailable              SOURCE_UNAVAILABLE          503
     ├── AuditUnavailable               AUDIT_UNAVAILABLE           503
+    ├── RateStoreUnavailable           RATE_STORE_UNAVAILABLE      503
     └── ConfigurationError             (not an answer: bad catalog, settings or
         ├── CatalogError                command line; names the file, path and fix)
         │   └── CatalogErrors           every problem of a catalog, the first one's
@@ -191,6 +192,15 @@ class SourceUnavailable(GovshareError):
 
 class AuditUnavailable(GovshareError):
     code = "AUDIT_UNAVAILABLE"
+    status = 503
+
+
+class RateStoreUnavailable(GovshareError):
+    """The shared store of compare rate limits and guess budgets (Redis or the platform
+    database, gateway.compare_rate) cannot be reached: the compare is refused, never
+    admitted uncounted (a budget silently lifted would let guesses through)."""
+
+    code = "RATE_STORE_UNAVAILABLE"
     status = 503
 
 
