@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -87,10 +88,16 @@ class GrantRow(Base):
 
 
 class GrantGeneration(Base):
-    """One row (``id`` 1) whose ``value`` grows by one in every transaction that adds or
-    changes a grant (``PlatformDB`` bumps it before the flush, in the same transaction): a
-    gateway process caching grants (``gateway.grant_cache``) reloads when it changed, so a
-    revocation made by any process is seen by every process on its next request."""
+    """One row (``id`` 1) whose ``value`` grows in every transaction that adds or changes a
+    grant (``PlatformDB`` bumps it before the flush, in the same transaction): a gateway
+    process caching grants (``gateway.grant_cache``) reloads when it changed, so a revocation
+    made by any process is seen by every process on its next request.
+
+    A bump sets ``max(value + 1, now in microseconds since the epoch)`` and a row made again
+    starts at now (:func:`generation_floor`): counting on by one from a value set back (the
+    database restored from an older backup, the row deleted and made again) would meet a
+    number a running worker cached under, and that worker would serve the grants it held
+    then (a revoked one included)."""
 
     __tablename__ = "grant_generation"
 
@@ -161,7 +168,7 @@ class PlatformDB:
         try:
             async with self.engine.begin() as conn:
                 if await conn.scalar(self._generation) is None:
-                    await conn.execute(sa.insert(GrantGeneration).values(id=1, value=0))
+                    await conn.execute(sa.insert(GrantGeneration).values(id=1, value=generation_floor()))
         except sa.exc.IntegrityError:
             pass  # another process made it first
 
@@ -236,7 +243,14 @@ def _bump_grant_generation(session: Any, _context: Any, _instances: Any) -> None
     touched = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(row, GrantRow) for row in touched):
         bump = sa.update(GrantGeneration).where(GrantGeneration.id == 1)
-        session.connection().execute(bump.values(value=GrantGeneration.value + 1))
+        following, floor = GrantGeneration.value + 1, sa.literal(generation_floor(), sa.BigInteger)
+        session.connection().execute(bump.values(value=sa.case((following > floor, following), else_=floor)))
+
+
+def generation_floor() -> int:
+    """The least value a bumped or newly made ``GrantGeneration`` takes: now, in microseconds
+    since the epoch (never a number used before, whatever the row was set back to)."""
+    return time.time_ns() // 1000
 
 
 class PlatformSession(Session):
