@@ -36,8 +36,10 @@ these errors too and may import neither ``gateway`` nor each other.
         ├── SchemaError                 the platform database's schema is behind
         │                               (`govshare db upgrade`), newer than this
         │                               version, or not one govshare made
-        └── BackupRefused               a backup or restore refused: the file changed or
-                                        missing, the target not empty, pg_dump absent
+        ├── BackupRefused               a backup or restore refused: the file changed or
+        │                               missing, the target not empty, pg_dump absent
+        └── WorkerStartFailed           `serve --workers N`: a worker failed to start, so
+                                        the supervisor stopped them all (exit status 2)
 
 A message says what was wrong and how to fix it; ``extensions`` carries the
 machine-readable detail (resource, item, provider, rule ...). Never put a stored
@@ -208,6 +210,12 @@ class ConfigurationError(GovshareError):
     """Refused configuration: raised at load time, never sent to a consumer."""
 
     code = "CONFIGURATION_ERROR"
+
+
+class WorkerStartFailed(ConfigurationError):
+    """``govshare serve --workers N`` (gateway.workers): a worker failed before serving and
+    uvicorn's supervisor stopped them all; the command then fails (status 2), so a service
+    manager restarts it rather than taking it for a clean stop."""
 
 
 class BackupRefused(ConfigurationError):
