@@ -5,7 +5,6 @@ moving window and the fixed window (guess budget) behave as ``limits``' own stor
 from __future__ import annotations
 
 import asyncio
-
 import uuid
 from collections.abc import AsyncIterator
 
