@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from errors import BadRequest
+from errors import BadRequest, ConfigurationError
 from gateway import dbschema
 from policies.catalog import Mask
 from policies.chinatime import as_utc, utc_now
@@ -159,9 +159,18 @@ class PlatformDB:
         """Bring the schema to this version's Alembic head revision, as a start may: always on
         SQLite, on PostgreSQL only when empty or with ``auto_upgrade``
         (``GOVSHARE_DB_AUTO_UPGRADE``); else errors.SchemaError naming ``govshare db upgrade``
-        (gateway.dbschema)."""
-        await dbschema.prepare(self.engine, auto_upgrade=auto_upgrade)
-        await self._seed_generation()
+        (gateway.dbschema). A database that cannot be reached: ``ConfigurationError`` naming
+        it (password hidden) and GOVSHARE_DATABASE_URL, one line for every command and
+        worker rather than the driver's traceback."""
+        try:
+            await dbschema.prepare(self.engine, auto_upgrade=auto_upgrade)
+            await self._seed_generation()
+        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise ConfigurationError(
+                f"the platform database {where} cannot be reached ({type(exc).__name__}): start it, "
+                "or fix GOVSHARE_DATABASE_URL"
+            ) from exc
 
     async def _seed_generation(self) -> None:
         """The generation row, made once; workers starting together may race to make it."""
