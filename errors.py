@@ -28,6 +28,7 @@ these errors too and may import neither ``gateway`` nor each other.
     ├── RateLimited                    RATE_LIMITED                429
     ├── SourceUnavailable              SOURCE_UNAVAILABLE          503
     ├── AuditUnavailable               AUDIT_UNAVAILABLE           503
+    ├── RateStoreUnavailable           RATE_STORE_UNAVAILABLE      503
     └── ConfigurationError             (not an answer: bad catalog, settings or
         ├── CatalogError                command line; names the file, path and fix)
         │   └── CatalogErrors           every problem of a catalog, the first one's
@@ -35,8 +36,10 @@ these errors too and may import neither ``gateway`` nor each other.
         ├── SchemaError                 the platform database's schema is behind
         │                               (`govshare db upgrade`), newer than this
         │                               version, or not one govshare made
-        └── BackupRefused               a backup or restore refused: the file changed or
-                                        missing, the target not empty, pg_dump absent
+        ├── BackupRefused               a backup or restore refused: the file changed or
+        │                               missing, the target not empty, pg_dump absent
+        └── WorkerStartFailed           `serve --workers N`: a worker failed to start, so
+                                        the supervisor stopped them all (exit status 2)
 
 A message says what was wrong and how to fix it; ``extensions`` carries the
 machine-readable detail (resource, item, provider, rule ...). Never put a stored
@@ -194,10 +197,25 @@ class AuditUnavailable(GovshareError):
     status = 503
 
 
+class RateStoreUnavailable(GovshareError):
+    """The shared store of compare rate limits and guess budgets (Redis or the platform
+    database, gateway.compare_rate) cannot be reached: the compare is refused, never
+    admitted uncounted (a budget silently lifted would let guesses through)."""
+
+    code = "RATE_STORE_UNAVAILABLE"
+    status = 503
+
+
 class ConfigurationError(GovshareError):
     """Refused configuration: raised at load time, never sent to a consumer."""
 
     code = "CONFIGURATION_ERROR"
+
+
+class WorkerStartFailed(ConfigurationError):
+    """``govshare serve --workers N`` (gateway.workers): a worker failed before serving and
+    uvicorn's supervisor stopped them all; the command then fails (status 2), so a service
+    manager restarts it rather than taking it for a clean stop."""
 
 
 class BackupRefused(ConfigurationError):

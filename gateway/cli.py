@@ -55,7 +55,7 @@ from gateway.metrics_endpoint import serving_listener
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
-from gateway.workers import serve_workers
+from gateway.workers import before_serving, serve_workers
 from policies.catalog import Catalog
 from policies.chinatime import check_range, parse_instant, utc_now
 from policies.codes import validate_uscc
@@ -346,6 +346,7 @@ def run_serve(args: argparse.Namespace) -> None:
     settings = Settings.load(workers=workers, **_flags(args))
     catalog = _catalog(settings)  # checked before anything is made: an empty folder says how to fix it
     asyncio.run(check_connectors(catalog, settings.data_dir))  # e.g. a department's SQLite file is missing
+    before_serving(settings)  # gateway.workers: database unreachable, slots held...: one clear error
     sock = _bind(settings)
     print(
         f"govshare: serving {settings.catalog} at http://{settings.host}:{sock.getsockname()[1]}/graphql",

@@ -33,7 +33,14 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from errors import AuditUnavailable, BadRequest, GovshareError, QueryTooComplex, RateLimited
+from errors import (
+    AuditUnavailable,
+    BadRequest,
+    GovshareError,
+    QueryTooComplex,
+    RateLimited,
+    RateStoreUnavailable,
+)
 from gateway import evidence
 from gateway.audit import AuditEvent, AuditLog, canonical_json
 from gateway.http import (
@@ -135,7 +142,7 @@ def _error_json(error: GovshareError) -> dict[str, Any]:
 
 def _refused(exc: GovshareError) -> Response:
     response = JSONResponse({"errors": [_error_json(exc)]}, exc.status)
-    if isinstance(exc, RateLimited) and "retryAfter" in exc.extensions:
+    if isinstance(exc, RateLimited | RateStoreUnavailable) and "retryAfter" in exc.extensions:
         response.headers["Retry-After"] = str(exc.extensions["retryAfter"])
     return response
 

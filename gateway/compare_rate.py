@@ -22,9 +22,11 @@ several workers and no Redis the counters live in the platform database
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
+from collections.abc import AsyncIterator
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerSecond
 from limits.aio.storage import Storage
@@ -33,7 +35,7 @@ from limits.errors import ConfigurationError as LimitsConfigurationError
 from limits.storage import storage_from_string
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from errors import ConfigurationError, QueryTooComplex, RateLimited
+from errors import ConfigurationError, QueryTooComplex, RateLimited, RateStoreUnavailable
 from gateway.rate_store import PlatformRateStorage
 from gateway.settings import PLATFORM_STORAGE, CompareSettings
 from policies.catalog import CompareRate, Resource
@@ -48,6 +50,7 @@ class CompareRateLimiter:
 
     def __init__(self, settings: CompareSettings, platform: AsyncEngine | None = None) -> None:
         storage = _storage(settings.storage, platform)
+        self.where = settings.storage.split("://", 1)[0] if "://" in settings.storage else settings.storage
         self.limiter = MovingWindowRateLimiter(storage)
         # one counter per (consumer, resource, subject, item) and hour: a fixed window keeps
         # one number per key where a moving one would keep every hit
@@ -56,7 +59,7 @@ class CompareRateLimiter:
         self.default = CompareRate(settings.rate, settings.burst)
         self._items: dict[CompareRate, RateLimitItem] = {}
 
-    async def take(self, consumer: str, resource: Resource, subjects: int) -> None:
+    async def _take(self, consumer: str, resource: Resource, subjects: int) -> None:
         """Admit ``subjects`` comparisons, or raise ``RateLimited`` (429) with
         ``extensions.retryAfter`` (whole seconds, RFC 9110 section 10.2.3); a request larger
         than the burst can never be admitted: ``QueryTooComplex`` (400) says to split it."""
@@ -85,7 +88,7 @@ class CompareRateLimiter:
             retryAfter=retry,
         )
 
-    async def guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
+    async def _guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
         """How many mismatching claims of this item of this subject the consumer has left
         this hour (``policies.compare.budgets_guesses``); spends nothing."""
         stats = await self.guess_limiter.get_window_stats(
@@ -93,9 +96,62 @@ class CompareRateLimiter:
         )
         return int(stats.remaining)
 
-    async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
-        """Spend one of the hour's mismatching claims of this item of this subject."""
-        await self.guess_limiter.hit(self.guesses, *_guess_key(consumer, resource, subject, item))
+    async def _reserve_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> bool:
+        """Spend one of the hour's mismatching claims of this item of this subject BEFORE the
+        claim is compared; False (nothing spent) when none is left. One atomic increment in
+        the shared storage, so concurrent claims through several workers or hosts never both
+        take the last one (reading the budget and spending it after the compare let them)."""
+        key, expiry = (
+            self.guesses.key_for(*_guess_key(consumer, resource, subject, item)),
+            self.guesses.get_expiry(),
+        )
+        if await self.guess_limiter.storage.incr(key, expiry, amount=1) <= self.guesses.amount:
+            return True
+        await self.guess_limiter.storage.incr(key, expiry, amount=-1)  # refused: leave the count at the limit
+        return False
+
+    async def _refund_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
+        """Give back a reserved claim that did not mismatch (a match costs nothing). Only while
+        the window it was spent in still counts: a refund into a new, empty window (``get`` is
+        0 once it ended) would grant a guess the budget never had."""
+        key = self.guesses.key_for(*_guess_key(consumer, resource, subject, item))
+        if await self.guess_limiter.storage.get(key) > 0:
+            await self.guess_limiter.storage.incr(key, self.guesses.get_expiry(), amount=-1)
+
+    async def take(self, consumer: str, resource: Resource, subjects: int) -> None:
+        """``_take`` (below); ``RateStoreUnavailable`` (503) when the shared store is down."""
+        async with self._store():
+            await self._take(consumer, resource, subjects)
+
+    async def guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
+        """``_guesses_left``; ``RateStoreUnavailable`` (503) when the shared store is down."""
+        async with self._store():
+            return await self._guesses_left(consumer, resource, subject, item)
+
+    async def reserve_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> bool:
+        """``_reserve_guess``; ``RateStoreUnavailable`` (503) when the shared store is down."""
+        async with self._store():
+            return await self._reserve_guess(consumer, resource, subject, item)
+
+    async def refund_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
+        """``_refund_guess``; ``RateStoreUnavailable`` (503) when the shared store is down."""
+        async with self._store():
+            await self._refund_guess(consumer, resource, subject, item)
+
+    @contextlib.asynccontextmanager
+    async def _store(self) -> AsyncIterator[None]:
+        """The storage's own errors (Redis down, the database gone) as ``RateStoreUnavailable``:
+        refused with a 503 that says what to fix, never a 500 and never admitted uncounted."""
+        failures: tuple[type[Exception], ...] = (*_errors(self.limiter.storage), OSError)
+        try:
+            yield
+        except failures as exc:
+            raise RateStoreUnavailable(
+                f"the compare rate limit store ({self.where}) cannot be reached: {type(exc).__name__}; "
+                "compare is refused until it is back (operators: check GOVSHARE_REDIS_URL / "
+                "GOVSHARE_RATE_LIMIT_STORAGE and that the store is running)",
+                retryAfter=5,
+            ) from exc
 
     def _item(self, rate: CompareRate) -> RateLimitItem:
         item = self._items.get(rate)
@@ -122,6 +178,12 @@ def _storage(setting: str, platform: AsyncEngine | None) -> Storage:
             f"GOVSHARE_RATE_LIMIT_STORAGE={setting!r}: {exc}; use memory://, platform or "
             "redis://host:6379 (which needs the client: pip install 'limits[async-redis]')"
         ) from exc
+
+
+def _errors(storage: Storage) -> tuple[type[Exception], ...]:
+    """The exceptions a ``limits`` storage raises when its backend fails."""
+    found = storage.base_exceptions
+    return found if isinstance(found, tuple) else (found,)
 
 
 def _guess_key(consumer: str, resource: Resource, subject: str, item: str) -> tuple[str, ...]:

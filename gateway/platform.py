@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from errors import BadRequest
+from errors import BadRequest, ConfigurationError
 from gateway import dbschema
 from policies.catalog import Mask
 from policies.chinatime import as_utc, utc_now
@@ -87,10 +88,16 @@ class GrantRow(Base):
 
 
 class GrantGeneration(Base):
-    """One row (``id`` 1) whose ``value`` grows by one in every transaction that adds or
-    changes a grant (``PlatformDB`` bumps it before the flush, in the same transaction): a
-    gateway process caching grants (``gateway.grant_cache``) reloads when it changed, so a
-    revocation made by any process is seen by every process on its next request."""
+    """One row (``id`` 1) whose ``value`` grows in every transaction that adds or changes a
+    grant (``PlatformDB`` bumps it before the flush, in the same transaction): a gateway
+    process caching grants (``gateway.grant_cache``) reloads when it changed, so a revocation
+    made by any process is seen by every process on its next request.
+
+    A bump sets ``max(value + 1, now in microseconds since the epoch)`` and a row made again
+    starts at now (:func:`generation_floor`): counting on by one from a value set back (the
+    database restored from an older backup, the row deleted and made again) would meet a
+    number a running worker cached under, and that worker would serve the grants it held
+    then (a revoked one included)."""
 
     __tablename__ = "grant_generation"
 
@@ -152,16 +159,25 @@ class PlatformDB:
         """Bring the schema to this version's Alembic head revision, as a start may: always on
         SQLite, on PostgreSQL only when empty or with ``auto_upgrade``
         (``GOVSHARE_DB_AUTO_UPGRADE``); else errors.SchemaError naming ``govshare db upgrade``
-        (gateway.dbschema)."""
-        await dbschema.prepare(self.engine, auto_upgrade=auto_upgrade)
-        await self._seed_generation()
+        (gateway.dbschema). A database that cannot be reached: ``ConfigurationError`` naming
+        it (password hidden) and GOVSHARE_DATABASE_URL, one line for every command and
+        worker rather than the driver's traceback."""
+        try:
+            await dbschema.prepare(self.engine, auto_upgrade=auto_upgrade)
+            await self._seed_generation()
+        except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise ConfigurationError(
+                f"the platform database {where} cannot be reached ({type(exc).__name__}): start it, "
+                "or fix GOVSHARE_DATABASE_URL"
+            ) from exc
 
     async def _seed_generation(self) -> None:
         """The generation row, made once; workers starting together may race to make it."""
         try:
             async with self.engine.begin() as conn:
                 if await conn.scalar(self._generation) is None:
-                    await conn.execute(sa.insert(GrantGeneration).values(id=1, value=0))
+                    await conn.execute(sa.insert(GrantGeneration).values(id=1, value=generation_floor()))
         except sa.exc.IntegrityError:
             pass  # another process made it first
 
@@ -236,7 +252,14 @@ def _bump_grant_generation(session: Any, _context: Any, _instances: Any) -> None
     touched = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(row, GrantRow) for row in touched):
         bump = sa.update(GrantGeneration).where(GrantGeneration.id == 1)
-        session.connection().execute(bump.values(value=GrantGeneration.value + 1))
+        following, floor = GrantGeneration.value + 1, sa.literal(generation_floor(), sa.BigInteger)
+        session.connection().execute(bump.values(value=sa.case((following > floor, following), else_=floor)))
+
+
+def generation_floor() -> int:
+    """The least value a bumped or newly made ``GrantGeneration`` takes: now, in microseconds
+    since the epoch (never a number used before, whatever the row was set back to)."""
+    return time.time_ns() // 1000
 
 
 class PlatformSession(Session):

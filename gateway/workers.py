@@ -28,26 +28,32 @@ receives the settings and the environment dict the workers inherit, and may add 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import fcntl
+import logging
 import os
 import re
 import socket
+import sys
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import IO
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from errors import ConfigurationError
+from errors import ConfigurationError, WorkerStartFailed
 from gateway import logs
 from gateway.app import create_app
 from gateway.metrics_endpoint import prepare_multiprocess
+from gateway.platform import PlatformDB
 from gateway.protocol import BoundedHeadProtocol
 from gateway.settings import Settings
 
+log = logging.getLogger("govshare.workers")
 BEFORE_WORKERS: list[Callable[[Settings, MutableMapping[str, str]], None]] = [prepare_multiprocess]
 _held: list[IO[bytes]] = []  # this worker's slot lock, open for its lifetime
 
@@ -60,6 +66,7 @@ class WorkerProtocol(BoundedHeadProtocol):
 def serve_workers(settings: Settings, sock: socket.socket) -> None:
     """Run ``settings.workers`` worker processes on ``sock`` until SIGINT / SIGTERM."""
     check_shared_state(settings)
+    check_slots_free(settings.data_dir, instance_prefix(os.environ), settings.workers)
     logs.configure(settings.log_level)  # the supervisor's own lines (workers started, restarted)
     environment = worker_environment(settings, sock)
     for hook in BEFORE_WORKERS:
@@ -72,6 +79,37 @@ def serve_workers(settings: Settings, sock: socket.socket) -> None:
     )  # fmt: skip
     supervisor = Multiprocess(config, sockets=[sock])
     supervisor.run()
+    failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
+    if failed:  # uvicorn stops every worker then, and would exit 0: systemd would not restart it
+        raise WorkerStartFailed(
+            f"worker {failed[0]} failed to start (its error is logged above), so `govshare serve` "
+            "stopped every worker; fix what it names and start again"
+        )
+
+
+def before_serving(settings: Settings) -> None:
+    """What ``govshare serve`` checks before it binds and says it serves: the platform
+    database (``check_platform``) and, with several workers, shared compare counters and
+    free slots. Each failure is one ``ConfigurationError`` naming the fix."""
+    check_platform(settings)
+    if settings.workers > 1:
+        check_shared_state(settings)
+        check_slots_free(settings.data_dir, instance_prefix(os.environ), settings.workers)
+
+
+def check_platform(settings: Settings) -> None:
+    """Reach the platform database and bring its schema to this version (``create_schema``)
+    once, in the serving process before any worker starts: an unreachable database or a
+    schema to upgrade is one clear error here, not a traceback in every worker."""
+    asyncio.run(_check_platform(settings))
+
+
+async def _check_platform(settings: Settings) -> None:
+    platform = PlatformDB(settings.database_url)
+    try:
+        await platform.create_schema(auto_upgrade=settings.db_auto_upgrade)  # ConfigurationError: unreachable
+    finally:
+        await platform.close()
 
 
 def worker_environment(settings: Settings, sock: socket.socket) -> dict[str, str]:
@@ -102,7 +140,18 @@ def check_shared_state(settings: Settings) -> None:
 
 def worker_app() -> Starlette:
     """The ASGI app of one worker (uvicorn calls it in the worker process): settings from
-    the environment, its audit chain named by its slot."""
+    the environment, its audit chain named by its slot. A refused setting (no free slot...)
+    ends the worker with uvicorn's STARTUP_FAILURE status, on which the supervisor stops
+    every worker; any other status would have it start the worker again, forever."""
+    try:
+        return _worker_app()
+    except ConfigurationError as exc:
+        logs.configure(os.environ.get("GOVSHARE_LOG_LEVEL", "info"))
+        log.error("worker not started: %s", exc.message)
+        sys.exit(STARTUP_FAILURE)
+
+
+def _worker_app() -> Starlette:
     settings = Settings.load()
     prefix = os.environ.get("GOVSHARE_WORKER_PREFIX") or instance_prefix(os.environ)
     slot = claim_slot(settings.data_dir, prefix, settings.workers)
@@ -132,6 +181,24 @@ def instance_prefix(environ: MutableMapping[str, str] | os._Environ[str]) -> str
 def worker_instance(prefix: str, slot: int) -> str:
     """A worker's audit chain name: ``<prefix>-w<slot>`` (at most 64 characters)."""
     return f"{prefix}-w{slot}"
+
+
+def check_slots_free(data_dir: Path, prefix: str, workers: int) -> None:
+    """Before any worker starts: every slot ``0 .. workers-1`` of ``prefix`` is free, else
+    ``ConfigurationError`` (another server on this data folder holds it; its workers would
+    fail to start one by one)."""
+    for slot in range(workers):
+        folder = data_dir / "workers"
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / f"{prefix}-{slot}.lock").open("wb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ConfigurationError(
+                    f"worker slot {slot} of {prefix!r} in {folder} is held: another `govshare serve` uses "
+                    "this data folder; stop it, or give this one its own GOVSHARE_INSTANCE"
+                ) from None
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def claim_slot(data_dir: Path, prefix: str, workers: int) -> int:

@@ -89,12 +89,13 @@ class SubjectRate(Protocol):
         """Spend ``subjects`` units or raise ``RateLimited`` (``extensions.retryAfter``)."""
         ...
 
-    async def guesses_left(self, consumer: str, resource: Resource, subject: str, item: str) -> int:
-        """How many mismatching claims of the item of the subject are left (spends nothing)."""
+    async def reserve_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> bool:
+        """Spend one mismatching claim of the item of the subject before comparing it,
+        atomically across processes; False (nothing spent) when none is left."""
         ...
 
-    async def mismatched(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
-        """Spend one mismatching claim of the item of the subject."""
+    async def refund_guess(self, consumer: str, resource: Resource, subject: str, item: str) -> None:
+        """Give back a reserved claim that did not mismatch (matched, not found, unavailable)."""
         ...
 
 
@@ -187,56 +188,46 @@ class Comparer:
         await self._take(context, requests)
         results = [CompareResult(request) for request in requests]
         accesses = [await _access(context, plan.resources[r.request.resource.id], r) for r in results]
-        claimed: dict[tuple[str, str, str], int] = {}  # claims of the call so far, per budget
-        accesses = [
-            await self._budget(context, r, a, claimed) for r, a in zip(results, accesses, strict=True)
-        ]
+        accesses = [await self._budget(context, r, a) for r, a in zip(results, accesses, strict=True)]
         rows = await _fetch(context, results, accesses)
         await _compare_all(results, accesses, rows)
-        await self._spend_guesses(context, results)
+        await self._refund_guesses(context, results, accesses)
         await annotate_items(context, results)
         audit_id = await self.recorder.record(context, results) if self.recorder else None
         return CompareAnswer(results, audit_id)
 
     async def _budget(
-        self,
-        context: RequestContext,
-        result: CompareResult,
-        access: SubjectAccess,
-        claimed: dict[tuple[str, str, str], int],
+        self, context: RequestContext, result: CompareResult, access: SubjectAccess
     ) -> SubjectAccess:
         """The access narrowed to the items whose mismatching claims are not used up for this
-        subject this hour (``budgets_guesses``), counting every claim of this call (a batch of
-        1000 guesses at one subject gets no more than the budget); a used-up item is
-        refused, never fetched."""
+        subject this hour (``budgets_guesses``). Every claim reserves its unit before anything
+        is fetched (a batch of 1000 guesses at one subject, or claims spread over workers at
+        the same moment, get no more than the budget); a used-up item is refused, never
+        fetched. Claims that do not mismatch get their unit back (``_refund_guesses``)."""
         if self.rate is None:
             return access
         request, denied = result.request, dict(access.denied)
-        for name in request.claims:
-            if name not in access.items or not budgets_guesses(request.resource.items_by_name[name]):
-                continue
-            key = (request.resource.id, request.subject, name)
-            if key not in claimed:
-                consumer = context.consumer.department
-                claimed[key] = -await self.rate.guesses_left(
-                    consumer, request.resource, request.subject, name
-                )
-            claimed[key] += 1
-            if claimed[key] > 0:
+        for name in _budgeted(result, access):
+            if not await self.rate.reserve_guess(
+                context.consumer.department, request.resource, request.subject, name
+            ):
                 denied[name] = _guesses_used(request.resource, name)
         if len(denied) == len(access.denied):
             return access
         items = tuple(name for name in access.items if name not in denied)
         return SubjectAccess(items, denied, access.masks, {})
 
-    async def _spend_guesses(self, context: RequestContext, results: Sequence[CompareResult]) -> None:
+    async def _refund_guesses(
+        self, context: RequestContext, results: Sequence[CompareResult], accesses: Sequence[SubjectAccess]
+    ) -> None:
+        """Give back the units reserved by claims that did not mismatch: a match costs nothing."""
         if self.rate is None:
             return
-        for result in results:
+        for result, access in zip(results, accesses, strict=True):
             request = result.request
-            for name, outcome in result.items.items():
-                if outcome == MISMATCH and budgets_guesses(request.resource.items_by_name[name]):
-                    await self.rate.mismatched(
+            for name in _budgeted(result, access):
+                if result.items.get(name) != MISMATCH:
+                    await self.rate.refund_guess(
                         context.consumer.department, request.resource, request.subject, name
                     )
 
@@ -384,6 +375,12 @@ def _compare(
 
 def _where(request: CompareRequest, name: str) -> tuple[Resource, str, str]:
     return request.resource, request.subject, name
+
+
+def _budgeted(result: CompareResult, access: SubjectAccess) -> list[str]:
+    """The claimed items the access lets be compared whose mismatches the guess budget counts."""
+    items = result.request.resource.items_by_name
+    return [n for n in result.request.claims if n in access.items and budgets_guesses(items[n])]
 
 
 def _guesses_used(resource: Resource, name: str) -> RateLimited:

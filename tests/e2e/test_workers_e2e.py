@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -94,7 +95,7 @@ def fresh_database(url: str, suffix: str) -> str:
 def environment(url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "GOVSHARE_DATABASE_URL": url, "GOVSHARE_REDIS_URL": str(REDIS_URL),
             "GOVSHARE_LOG_LEVEL": "warning", "GOVSHARE_COMPARE_RATE": "1", "GOVSHARE_COMPARE_BURST": "2",
-            "GOVSHARE_CHANGE_POLL_SECONDS": "0", **extra}  # fmt: skip
+            "GOVSHARE_CHANGE_POLL_SECONDS": "0", "GOVSHARE_COMPARE_GUESSES": "1", **extra}  # fmt: skip
 
 
 def serve(data: Path, env: dict[str, str], name: str, *flags: str) -> tuple[subprocess.Popen[str], str]:
@@ -223,6 +224,64 @@ def test_a_compare_rate_limit_is_one_budget_across_gateways(cluster: Cluster):
     refused = compare("gw-a")
     assert refused.status_code == 429, refused.text
     assert "compare_rate" in json.dumps(refused.json())
+
+
+def test_the_guess_budget_is_not_doubled_by_claiming_through_both_gateways_at_once(cluster: Cluster):
+    """GOVSHARE_COMPARE_GUESSES=1: two mismatching claims of one conditional item of one
+    subject, sent at the same moment to gw-a and gw-b, learn at most ONE mismatch (the other is
+    refused, compare_guesses). Reading the budget and spending it later let both pass."""
+    legal = "amr.enterprise_registration"
+
+    def claim(name: str, token: str, subject: str, value: str, ready: threading.Barrier) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(DEMO_PURPOSE)}
+        body = {"resource": legal, "subject": subject, "claims": {"legal_representative": value}}
+        ready.wait()
+        return dict(httpx.post(url_of(cluster, name).replace("/graphql", "/compare"), json=body,
+                               headers=headers, timeout=30).json())  # fmt: skip
+
+    for round_ in range(4):
+        token, _ = consumer_with_grant(cluster)
+        subject, ready = (
+            cluster.codes[round_ % len(cluster.codes)],
+            threading.Barrier(2),
+        )  # a fresh consumer: its own budget
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            futures = [
+                pool.submit(claim, name, token, subject, f"某{name}", ready) for name in ("gw-a", "gw-b")
+            ]
+            answers = [f.result() for f in futures]
+        learned = [a for a in answers if a.get("items", {}).get("legal_representative") == "mismatch"]
+        assert len(learned) == 1, answers
+        refused = next(a for a in answers if a not in learned)
+        assert refused["errors"][0]["extensions"]["reasons"] == ["compare_guesses"], refused
+
+
+def test_a_gateway_whose_redis_is_down_refuses_compare_with_503_never_uncounted(cluster: Cluster):
+    """Redis unreachable (here: a closed port): compare is refused with 503
+    RATE_STORE_UNAVAILABLE and Retry-After, by HTTP and by the GraphQL field; never a 500,
+    never admitted without counting; reading goes on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    env = environment(
+        cluster.url, GOVSHARE_INSTANCE="gw-noredis", GOVSHARE_REDIS_URL=f"redis://127.0.0.1:{closed}/0"
+    )
+    process, url = serve(cluster.data, env, "gw-noredis", "--workers", "1")
+    try:
+        token, _ = consumer_with_grant(cluster)
+        headers = {"Authorization": f"Bearer {token}", "X-Purpose": quote(DEMO_PURPOSE)}
+        body = {"resource": RESOURCE, "subject": cluster.codes[0], "claims": {"legal_representative": "某"}}
+        refused = httpx.post(url.replace("/graphql", "/compare"), json=body, headers=headers, timeout=30)
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_STORE_UNAVAILABLE"
+        assert refused.headers["Retry-After"] == "5"
+        query = """query($s: String!) { compare(resource: "amr.enterprise_registration", subject: $s,
+          claims: {legal_representative: "某"}) { items { item outcome } } }"""
+        field = post(url, token, query, {"s": cluster.codes[0]})
+        assert codes_of(field) == ["RATE_STORE_UNAVAILABLE"], field
+        assert post(url, token, READ, {"c": cluster.codes[0]})["data"]["organization"]  # reading goes on
+    finally:
+        stop(process)
 
 
 def voucher_event(answer: dict[str, Any]) -> str:

@@ -206,8 +206,12 @@ async def test_the_guess_budget_is_per_consumer_subject_and_item():
     limiter = CompareRateLimiter(CompareSettings(guesses=2))
     for left in (2, 1):
         assert await limiter.guesses_left("consumer-a", _resource(), "S1", "name") == left
-        await limiter.mismatched("consumer-a", _resource(), "S1", "name")
+        assert await limiter.reserve_guess("consumer-a", _resource(), "S1", "name")
     assert await limiter.guesses_left("consumer-a", _resource(), "S1", "name") == 0
+    assert not await limiter.reserve_guess("consumer-a", _resource(), "S1", "name")  # refused: spends nothing
+    await limiter.refund_guess("consumer-a", _resource(), "S1", "name")
+    assert await limiter.guesses_left("consumer-a", _resource(), "S1", "name") == 1
+    assert await limiter.reserve_guess("consumer-a", _resource(), "S1", "name")
     assert await limiter.guesses_left("consumer-a", _resource(), "S2", "name") == 2  # another subject
     assert await limiter.guesses_left("consumer-a", _resource(), "S1", "other") == 2  # another item
     assert await limiter.guesses_left("consumer-b", _resource(), "S1", "name") == 2  # another consumer

@@ -4,6 +4,7 @@ moving window and the fixed window (guess budget) behave as ``limits``' own stor
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -55,10 +56,25 @@ async def test_two_workers_spend_one_guess_budget(two):
     a, b = (CompareRateLimiter(settings, db.engine) for db in two)
     who, where = f"C{uuid.uuid4().hex[:8]}", resource()
     assert await a.guesses_left(who, where, "S1", "name") == 3
-    await a.mismatched(who, where, "S1", "name")
-    await b.mismatched(who, where, "S1", "name")
+    assert await a.reserve_guess(who, where, "S1", "name")
+    assert await b.reserve_guess(who, where, "S1", "name")
+    assert await b.guesses_left(who, where, "S1", "name") == 1
+    assert await a.reserve_guess(who, where, "S1", "name")
+    assert not await b.reserve_guess(who, where, "S1", "name")  # the last one went to a
+    await b.refund_guess(who, where, "S1", "name")  # a claim that matched gives its unit back
     assert await b.guesses_left(who, where, "S1", "name") == 1
     assert await a.guesses_left(who, where, "S2", "name") == 3
+
+
+async def test_concurrent_claims_through_two_workers_never_take_more_than_the_budget(two):
+    """Reserving is one atomic step in the shared storage: of 12 claims racing through two
+    workers with 3 left, exactly 3 are admitted (reading the budget first admitted them all)."""
+    settings = CompareSettings(guesses=3, storage=PLATFORM_STORAGE)
+    a, b = (CompareRateLimiter(settings, db.engine) for db in two)
+    who, where = f"C{uuid.uuid4().hex[:8]}", resource()
+    taken = await asyncio.gather(*(w.reserve_guess(who, where, "S1", "name") for w in (a, b) * 6))
+    assert sum(taken) == 3
+    assert await a.guesses_left(who, where, "S1", "name") == 0
 
 
 async def test_a_window_ends_and_counts_again(two):

@@ -4,6 +4,7 @@ between workers. The processes themselves: tests/e2e/test_workers_e2e.py."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -11,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from uvicorn.config import STARTUP_FAILURE
 
 from errors import ConfigurationError
 from gateway import workers
+from gateway.demo import build_demo
 from gateway.settings import PLATFORM_STORAGE, Settings
 from gateway.workers import (
     check_shared_state,
@@ -123,3 +126,63 @@ def test_each_worker_has_its_own_chain_and_only_slot_0_polls_for_changes():
     first, second = worker_settings(settings, "gw", 0), worker_settings(settings, "gw", 1)
     assert (first.instance, first.change_poll_seconds) == ("gw-w0", 120)
     assert (second.instance, second.change_poll_seconds) == ("gw-w1", 0)
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the demo's catalog and sources (``govshare serve`` checks both first)."""
+    folder = tmp_path_factory.mktemp("serve")
+    build_demo(folder, organizations=3, persons=2)
+    return folder
+
+
+def serve_refused(folder: Path, *flags: str, **environ: str) -> subprocess.CompletedProcess[str]:
+    """``govshare serve --port 0 ...`` that must refuse at once: its status and output."""
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(folder), "--port", "0", *flags]
+    env = {**os.environ, "GOVSHARE_LOG_LEVEL": "warning", **environ}
+    root = Path(__file__).parents[2]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=root, timeout=60, check=False)
+
+
+def test_serve_with_its_slots_held_by_another_server_refuses_before_serving(demo_folder: Path):
+    """Another server holds a slot of this prefix: one clear error and status 2, before the
+    port is announced; it used to start workers that failed and were started again, forever."""
+    holder = [sys.executable, "-c", HOLDER.replace('"host"', '"held"'), str(demo_folder)]
+    root = Path(__file__).parents[2]
+    with subprocess.Popen(holder, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root) as held:
+        assert held.stdout is not None and held.stdout.readline().strip() == "0"
+        done = serve_refused(demo_folder, "--workers", "2", GOVSHARE_INSTANCE="held")
+        held.kill()
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "worker slot 0 of 'held'" in done.stderr and "GOVSHARE_INSTANCE" in done.stderr
+    assert "serving" not in done.stdout
+
+
+@pytest.mark.parametrize("count", ["1", "2"])
+def test_serve_with_its_database_unreachable_names_it_without_the_password(demo_folder: Path, count: str):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    url = f"postgresql+asyncpg://govshare:s3cret@127.0.0.1:{closed}/govshare"
+    done = serve_refused(demo_folder, "--workers", count, GOVSHARE_DATABASE_URL=url)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "cannot be reached" in done.stderr and "GOVSHARE_DATABASE_URL" in done.stderr
+    assert "s3cret" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_worker_that_cannot_start_ends_with_uvicorns_startup_failure(
+    tmp_path: Path, held_here, monkeypatch
+):
+    """A refused setting in a worker ends it with STARTUP_FAILURE, on which uvicorn's
+    supervisor stops them all (and ``serve_workers`` fails with status 2); the plain exit of
+    an exception had the supervisor start it again and again."""
+    claim_slot(tmp_path, "busy", 1)  # this process holds the only slot
+    for name, value in {
+        "GOVSHARE_DATA": str(tmp_path),
+        "GOVSHARE_WORKERS": "1",
+        "GOVSHARE_WORKER_PREFIX": "busy",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as ended:
+        workers.worker_app()
+    assert ended.value.code == STARTUP_FAILURE
