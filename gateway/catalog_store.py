@@ -27,7 +27,12 @@ says how to replace it (``govshare catalog import PATH``, which keeps every earl
 in the history). Database edits are never overwritten silently.
 
 **Publication** calls the injected ``on_publish(catalog)`` (async) after the transaction
-commits: the gateway swaps its schema there (``Gateway.swap_catalog``).
+commits: the gateway swaps its schema there (``Gateway.swap_catalog``). Every transaction
+that changes what is published (a publication, a withdrawal, an import: a ``published`` body,
+the profile or the departments) also bumps the catalog's generation
+(``gateway.platform.CATALOG``) before it commits: every other process and host, and a
+gateway running while the CLI publishes, follows it on its next request
+(gateway.catalog_follow).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from errors import BadRequest, CatalogError, CatalogErrors, InvalidCode
 from gateway.audit import AuditEvent, AuditLog
-from gateway.platform import Base, PlatformDB, UTCDateTime
+from gateway.platform import CATALOG, Base, PlatformDB, PlatformSession, UTCDateTime, bump_generation
 from policies.catalog import Catalog, catalog_from_documents, read_catalog_documents
 from policies.catalog_workflow import (
     PENDING,
@@ -799,6 +804,29 @@ def _import_row(
     row.published, row.version = dict(body), row.version + 1
     session.add(_event(row, Action.IMPORT, actor, [], row.published, before))
     return 0
+
+
+# --- the catalog's generation --------------------------------------------------------
+
+
+def _bump_catalog_generation(session: Any, _context: Any, _instances: Any) -> None:
+    """``before_flush``: a flush changing what is published bumps the catalog's generation in
+    its transaction (drafts, submissions and reviews do not: nothing served changes)."""
+    if any(_changes_published(row, row in session.new) for row in (*session.new, *session.dirty)) or any(
+        isinstance(row, (CatalogEntryRow, CatalogMetaRow)) for row in session.deleted
+    ):
+        bump_generation(session, CATALOG)
+
+
+def _changes_published(row: Any, new: bool) -> bool:
+    if isinstance(row, CatalogMetaRow):
+        return row.key in ("profile", "departments")
+    if not isinstance(row, CatalogEntryRow):
+        return False
+    return row.published is not None if new else sa.inspect(row).attrs.published.history.has_changes()
+
+
+sa.event.listen(PlatformSession, "before_flush", _bump_catalog_generation)
 
 
 # --- files ---------------------------------------------------------------------------

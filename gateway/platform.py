@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -87,15 +88,30 @@ class GrantRow(Base):
 
 
 class GrantGeneration(Base):
-    """One row (``id`` 1) whose ``value`` grows by one in every transaction that adds or
+    """One row (``id`` 1, ``GRANTS``) whose ``value`` grows by one in every transaction that adds or
     changes a grant (``PlatformDB`` bumps it before the flush, in the same transaction): a
     gateway process caching grants (``gateway.grant_cache``) reloads when it changed, so a
-    revocation made by any process is seen by every process on its next request."""
+    revocation made by any process is seen by every process on its next request. Row
+    ``CATALOG`` (2) is the published catalog's generation, bumped the same way by every
+    publication, withdrawal and import (``gateway.catalog_store``): both are read in one
+    statement per event-loop tick (``PlatformDB.generations``; gateway.catalog_follow)."""
 
     __tablename__ = "grant_generation"
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     value: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+GRANTS, CATALOG = 1, 2  # the rows of GrantGeneration
+
+
+@dataclass(frozen=True)
+class Generations:
+    """What one read of ``GrantGeneration`` gives: the grants' and the published catalog's
+    generations (None: the row is not there yet)."""
+
+    grants: int | None
+    catalog: int | None
 
 
 class GrantUsage(Base):
@@ -146,7 +162,9 @@ class PlatformDB:
             self.engine, expire_on_commit=False, sync_session_class=PlatformSession
         )
         self._cap_lock = asyncio.Lock()  # one instance admits one subject at a time
-        self._generation = sa.select(GrantGeneration.value).where(GrantGeneration.id == 1)
+        self._generation = sa.select(GrantGeneration.value).where(GrantGeneration.id == GRANTS)
+        rows = GrantGeneration.id.in_((GRANTS, CATALOG))
+        self._generations = sa.select(GrantGeneration.id, GrantGeneration.value).where(rows)
 
     async def create_schema(self, *, auto_upgrade: bool = False) -> None:
         """Bring the schema to this version's Alembic head revision, as a start may: always on
@@ -157,18 +175,27 @@ class PlatformDB:
         await self._seed_generation()
 
     async def _seed_generation(self) -> None:
-        """The generation row, made once; workers starting together may race to make it."""
-        try:
-            async with self.engine.begin() as conn:
-                if await conn.scalar(self._generation) is None:
-                    await conn.execute(sa.insert(GrantGeneration).values(id=1, value=0))
-        except sa.exc.IntegrityError:
-            pass  # another process made it first
+        """The generation rows, made once; workers starting together may race to make them."""
+        for row in (GRANTS, CATALOG):
+            try:
+                async with self.engine.begin() as conn:
+                    found = sa.select(GrantGeneration.value).where(GrantGeneration.id == row)
+                    if await conn.scalar(found) is None:
+                        await conn.execute(sa.insert(GrantGeneration).values(id=row, value=0))
+            except sa.exc.IntegrityError:
+                pass  # another process made it first
 
     async def grants_generation(self) -> int | None:
         """The grants' generation (``GrantGeneration``): one primary-key read, no ORM."""
         async with self.engine.connect() as conn:
             return await conn.scalar(self._generation)
+
+    async def generations(self) -> Generations:
+        """The grants' and the catalog's generations in ONE primary-key read, no ORM: what
+        each event-loop tick of a serving process reads (gateway.grant_cache)."""
+        async with self.engine.connect() as conn:
+            found = {row: value for row, value in (await conn.execute(self._generations)).all()}
+        return Generations(found.get(GRANTS), found.get(CATALOG))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -235,8 +262,14 @@ def _bump_grant_generation(session: Any, _context: Any, _instances: Any) -> None
     """``before_flush``: a flush writing a grant bumps ``GrantGeneration`` in its transaction."""
     touched = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(row, GrantRow) for row in touched):
-        bump = sa.update(GrantGeneration).where(GrantGeneration.id == 1)
-        session.connection().execute(bump.values(value=GrantGeneration.value + 1))
+        bump_generation(session, GRANTS)
+
+
+def bump_generation(session: Any, row: int) -> None:
+    """Add one to generation ``row`` (``GRANTS`` or ``CATALOG``) in ``session``'s transaction
+    (a sync ``Session``, from a ``before_flush`` listener)."""
+    bump = sa.update(GrantGeneration).where(GrantGeneration.id == row)
+    session.connection().execute(bump.values(value=GrantGeneration.value + 1))
 
 
 class PlatformSession(Session):
