@@ -55,6 +55,7 @@ from errors import BadRequest, CatalogError, CatalogErrors, InvalidCode
 from gateway.audit import AuditEvent, AuditLog
 from gateway.platform import CATALOG, Base, PlatformDB, PlatformSession, UTCDateTime, bump_generation
 from policies.catalog import Catalog, catalog_from_documents, read_catalog_documents
+from policies.catalog_impact import Impact, impact
 from policies.catalog_workflow import (
     PENDING,
     Action,
@@ -415,6 +416,27 @@ class CatalogStore:
             and (resource is None or row.resource == resource)
             and (state is None or row.state == state)
         ]
+
+    async def impact(self, actor: Consumer, resource: str) -> Impact:
+        """What publishing ``resource``'s pending changes would break, before the review
+        decides (issue 11 §2): the published catalog against the one with those changes, over
+        every grant and application on file (``policies.catalog_impact.impact``). For its
+        provider and the operators (Forbidden otherwise); BadRequest when it has nothing
+        pending or the changes would not validate. Reads only."""
+        from gateway.catalog_swap import applications_on_file  # gateway.catalog_swap imports gateway.app
+
+        require_reader(actor)  # a consumer learns nothing, not even whether the resource exists
+        async with self.platform.session() as session:
+            register = await _read_register(session)
+            rows = register.of(resource)
+            if not actor.has("operator"):  # another provider: Forbidden, known resource or not
+                require_reader(actor, rows[0].provider if rows else "")
+            if not any(row.state in PENDING for row in _of_resource(register, resource)):
+                raise BadRequest(f"resource {resource} has no pending change; draft one first")
+            published = await _validate(session, register, _published)
+            pending = await _validate(session, register, _with_pending(resource))
+        grants = await self.platform.all_grants()
+        return impact(published, pending, grants, await applications_on_file(self.platform))
 
     async def history(self, actor: Consumer, resource: str, item: str | None = None) -> list[EventView]:
         """Every step of a resource's entries (or of one item), oldest first: its provider and

@@ -73,6 +73,7 @@ from resolvers.schema import build_schema
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
+    from gateway.platform import PlatformDB
 
 log = logging.getLogger("govshare.catalog")
 DRAIN_SECONDS = 600.0  # longest a retired connector stays open for requests still using it
@@ -356,12 +357,16 @@ async def _grants(gateway: Gateway) -> list[Any]:
 
 
 async def _applications(gateway: Gateway) -> list[ApplicationRef]:
+    return await applications_on_file(gateway.platform)
+
+
+async def applications_on_file(platform: PlatformDB) -> list[ApplicationRef]:
     """Every application on file, as the rule reads it (gateway.workflow.ApplicationRow)."""
     import sqlalchemy as sa
 
     from gateway.workflow import ApplicationRow
 
-    async with gateway.platform.session() as session:
+    async with platform.session() as session:
         rows = (await session.scalars(sa.select(ApplicationRow))).all()
     return [_application(r) for r in rows]
 
