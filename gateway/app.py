@@ -132,10 +132,11 @@ class Gateway:
         connectors stay these while a swap replaces the live ones (gateway.catalog_swap)."""
         return snapshot_of(self.live or self)
 
-    async def follow_store(self) -> None:
+    async def follow_store(self, *, hand_over: bool = True) -> None:
         """Serve a catalog published by another process or host before answering the current
-        request (gateway.catalog_follow; one shared read per event-loop tick)."""
-        await follow_store(self.live or self)
+        request (gateway.catalog_follow; one shared read per event-loop tick, handed to the
+        request's first grant lookup when ``hand_over``)."""
+        await follow_store(self.live or self, hand_over=hand_over)
 
     async def swap_catalog(self, new: Catalog, *, notify: bool = True) -> CatalogSwap:
         """Serve ``new`` from the next request on, without a restart; requests running finish

@@ -41,9 +41,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("govshare.catalog")
 
 
-async def follow_store(gateway: Gateway) -> None:
+async def follow_store(gateway: Gateway, *, hand_over: bool = True) -> None:
     """Serve the store's published catalog before the current request is snapshotted: read
-    the generations (shared by the tick), catch up when the catalog's moved. Never raises."""
+    the generations (shared by the tick), catch up when the catalog's moved. ``hand_over``:
+    the request's first grant lookup takes this read (an HTTP request; not a WebSocket,
+    whose subscriptions start later). Never raises."""
     grants, swaps = gateway.federation.grants, gateway.swaps
     if not isinstance(grants, CachedGrants) or swaps.stored is None or swaps.store is None:
         return
@@ -52,7 +54,8 @@ async def follow_store(gateway: Gateway) -> None:
     except Exception:
         log.exception("catalog generation not read: serving catalog version %d", swaps.version)
         return
-    grants.fresh_for_request(read)
+    if hand_over:
+        grants.fresh_for_request(read)
     while read.catalog is not None and swaps.stored < read.catalog:
         if not await _caught_up(gateway):
             return

@@ -150,7 +150,9 @@ class PinnedGateway:
         if live is None:
             await self.app(scope, receive, send)
             return
-        await live.follow_store()  # a catalog published elsewhere is served before this request
+        # a catalog published elsewhere is served before this request (a socket's later
+        # subscriptions read the grants afresh: the read is handed to HTTP requests only)
+        await live.follow_store(hand_over=scope["type"] == "http")
         scope.setdefault("state", {})["gateway"] = live.snapshot()
         if scope["type"] != "http":  # a socket serves subscriptions only: no source read
             await self.app(scope, receive, send)
