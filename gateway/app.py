@@ -21,6 +21,7 @@ from errors import CatalogError, ConfigurationError, GovshareError
 from gateway import export, graphiql, http, oauth
 from gateway.audit import AuditEvent, AuditLog, load_secret
 from gateway.auth import Authenticator, Signer, load_signer
+from gateway.catalog_follow import follow_store
 from gateway.catalog_search import CatalogSearch
 from gateway.catalog_store import CatalogStore
 from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
@@ -78,6 +79,7 @@ class Gateway:
         metrics.switch(settings.metrics)
         platform = await open_platform(settings)  # first: a refused schema leaves nothing open
         store = CatalogStore(platform, workday_calendar(settings), on_publish=published_at_restart)
+        stored = (await platform.generations()).catalog  # before the load: one published later is followed
         catalog = await stored_catalog(settings, store)  # the YAML imported on first start
         connectors = open_connectors(catalog, settings.data_dir)
         workflow = Workflow(platform, catalog, load_profile(catalog.profile), workday_calendar(settings))
@@ -118,6 +120,7 @@ class Gateway:
             settings.gateway_name, settings.trusted_gateways, signer.leeway
         )
         store.on_publish = swap_on_publish(gateway)  # a publication is served without a restart
+        gateway.swaps.store, gateway.swaps.stored = store, stored or 0  # and one made elsewhere: follow_store
         for state in await gateway.source_states():
             if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
                 log.error("source of %s (provider %s) is %s: %s", state.resource, state.provider,
@@ -128,6 +131,12 @@ class Gateway:
         """This gateway as it is now, for one request: its catalog, federation, schema and
         connectors stay these while a swap replaces the live ones (gateway.catalog_swap)."""
         return snapshot_of(self.live or self)
+
+    async def follow_store(self, *, hand_over: bool = True) -> None:
+        """Serve a catalog published by another process or host before answering the current
+        request (gateway.catalog_follow; one shared read per event-loop tick, handed to the
+        request's first grant lookup when ``hand_over``)."""
+        await follow_store(self.live or self, hand_over=hand_over)
 
     async def swap_catalog(self, new: Catalog, *, notify: bool = True) -> CatalogSwap:
         """Serve ``new`` from the next request on, without a restart; requests running finish

@@ -27,7 +27,12 @@ says how to replace it (``govshare catalog import PATH``, which keeps every earl
 in the history). Database edits are never overwritten silently.
 
 **Publication** calls the injected ``on_publish(catalog)`` (async) after the transaction
-commits: the gateway swaps its schema there (``Gateway.swap_catalog``).
+commits: the gateway swaps its schema there (``Gateway.swap_catalog``). Every transaction
+that changes what is published (a publication, a withdrawal, an import: a ``published`` body,
+the profile or the departments) also bumps the catalog's generation
+(``gateway.platform.CATALOG``) before it commits: every other process and host, and a
+gateway running while the CLI publishes, follows it on its next request
+(gateway.catalog_follow).
 """
 
 from __future__ import annotations
@@ -48,8 +53,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from errors import BadRequest, CatalogError, CatalogErrors, InvalidCode
 from gateway.audit import AuditEvent, AuditLog
-from gateway.platform import Base, PlatformDB, UTCDateTime
+from gateway.platform import CATALOG, Base, PlatformDB, PlatformSession, UTCDateTime, bump_generation
 from policies.catalog import Catalog, catalog_from_documents, read_catalog_documents
+from policies.catalog_impact import Impact, impact
 from policies.catalog_workflow import (
     PENDING,
     Action,
@@ -410,6 +416,27 @@ class CatalogStore:
             and (resource is None or row.resource == resource)
             and (state is None or row.state == state)
         ]
+
+    async def impact(self, actor: Consumer, resource: str) -> Impact:
+        """What publishing ``resource``'s pending changes would break, before the review
+        decides (issue 11 §2): the published catalog against the one with those changes, over
+        every grant and application on file (``policies.catalog_impact.impact``). For its
+        provider and the operators (Forbidden otherwise); BadRequest when it has nothing
+        pending or the changes would not validate. Reads only."""
+        from gateway.catalog_swap import applications_on_file  # gateway.catalog_swap imports gateway.app
+
+        require_reader(actor)  # a consumer learns nothing, not even whether the resource exists
+        async with self.platform.session() as session:
+            register = await _read_register(session)
+            rows = register.of(resource)
+            if not actor.has("operator"):  # another provider: Forbidden, known resource or not
+                require_reader(actor, rows[0].provider if rows else "")
+            if not any(row.state in PENDING for row in _of_resource(register, resource)):
+                raise BadRequest(f"resource {resource} has no pending change; draft one first")
+            published = await _validate(session, register, _published)
+            pending = await _validate(session, register, _with_pending(resource))
+        grants = await self.platform.all_grants()
+        return impact(published, pending, grants, await applications_on_file(self.platform))
 
     async def history(self, actor: Consumer, resource: str, item: str | None = None) -> list[EventView]:
         """Every step of a resource's entries (or of one item), oldest first: its provider and
@@ -799,6 +826,29 @@ def _import_row(
     row.published, row.version = dict(body), row.version + 1
     session.add(_event(row, Action.IMPORT, actor, [], row.published, before))
     return 0
+
+
+# --- the catalog's generation --------------------------------------------------------
+
+
+def _bump_catalog_generation(session: Any, _context: Any, _instances: Any) -> None:
+    """``before_flush``: a flush changing what is published bumps the catalog's generation in
+    its transaction (drafts, submissions and reviews do not: nothing served changes)."""
+    if any(_changes_published(row, row in session.new) for row in (*session.new, *session.dirty)) or any(
+        isinstance(row, (CatalogEntryRow, CatalogMetaRow)) for row in session.deleted
+    ):
+        bump_generation(session, CATALOG)
+
+
+def _changes_published(row: Any, new: bool) -> bool:
+    if isinstance(row, CatalogMetaRow):
+        return row.key in ("profile", "departments")
+    if not isinstance(row, CatalogEntryRow):
+        return False
+    return row.published is not None if new else sa.inspect(row).attrs.published.history.has_changes()
+
+
+sa.event.listen(PlatformSession, "before_flush", _bump_catalog_generation)
 
 
 # --- files ---------------------------------------------------------------------------

@@ -6,7 +6,9 @@ shallow copy of the gateway whose ``catalog``, ``federation``, ``schema`` and
 ``connectors`` stay those of the moment it arrived; ``gateway.http.gateway_of`` returns it,
 so /graphql, /compare, /export, /schema.graphql, subscriptions, stats and oversight all
 read the same catalog for the whole request, and a request running when a swap lands
-finishes on the schema it started with.
+finishes on the schema it started with. Before the snapshot is taken the middleware catches
+up with a catalog published by another process or host (``Gateway.follow_store``,
+gateway.catalog_follow).
 
 A swap (serialized by a lock):
 
@@ -71,6 +73,7 @@ from resolvers.schema import build_schema
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
+    from gateway.platform import PlatformDB
 
 log = logging.getLogger("govshare.catalog")
 DRAIN_SECONDS = 600.0  # longest a retired connector stays open for requests still using it
@@ -114,6 +117,9 @@ class CatalogSwaps:
     pinned: Counter[int] = field(default_factory=Counter)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     retired: list[Connector] = field(default_factory=list)  # to close once their requests end
+    stored: int | None = None  # the store's catalog generation served (None: not followed)
+    store: Any = None  # the gateway.catalog_store.CatalogStore followed
+    following: asyncio.Task[None] | None = None  # the catch-up under way (gateway.catalog_follow)
     _closing: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def drained(self) -> None:
@@ -144,6 +150,9 @@ class PinnedGateway:
         if live is None:
             await self.app(scope, receive, send)
             return
+        # a catalog published elsewhere is served before this request (a socket's later
+        # subscriptions read the grants afresh: the read is handed to HTTP requests only)
+        await live.follow_store(hand_over=scope["type"] == "http")
         scope.setdefault("state", {})["gateway"] = live.snapshot()
         if scope["type"] != "http":  # a socket serves subscriptions only: no source read
             await self.app(scope, receive, send)
@@ -171,36 +180,52 @@ async def swap_catalog(gateway: Gateway, new: Catalog, *, notify: bool = True) -
     ``CatalogError`` naming the resource or department whose source cannot be bound, or a
     profile change; on any error the gateway keeps serving the old catalog unchanged."""
     async with gateway.swaps.lock:
-        started = time.perf_counter()
-        old = gateway.catalog
-        _check_profile(old, new)
-        reused, opened = await _connectors(gateway, new)
-        try:
-            sources, changed = _sources(gateway, new, reused, opened)
-            built = time.perf_counter()
-            schema = await asyncio.to_thread(build_schema, new, gateway.settings.limits)
-            build_seconds = time.perf_counter() - built
-            found = await impact_of(gateway, new)
-            added = tuple(r for r in new.resources if r not in old.resources)
-            removed = tuple(r for r in old.resources if r not in new.resources)
-            notified = found.consumers if notify else ()
-            swap = CatalogSwap(gateway.swaps.version + 1, added, tuple(changed), removed, found, notified,
-                               time.perf_counter() - started, build_seconds)  # fmt: skip
-            await _record(gateway, new, swap)  # before it takes effect: no change unrecorded
-        except BaseException:
-            await _close_all(opened.values())
-            raise
-        retired = [c for code, c in gateway.connectors.items() if reused.get(code) is not c]
-        old_version = gateway.swaps.version
-        _install(gateway, new, {**reused, **opened}, sources, schema)
-        _close_later(gateway, old_version, retired)
+        return await _swap(gateway, new, notify=notify, reindex=True)
+
+
+async def follow_catalog(gateway: Gateway, new: Catalog) -> CatalogSwap | None:
+    """Serve ``new``, published by another process (gateway.catalog_follow): ``swap_catalog``
+    with ``notify=False`` and no rebuild of the search index (the publisher rebuilt it), or
+    None when the catalog served already has ``new``'s content (this process published it)."""
+    async with gateway.swaps.lock:
+        if catalog_digest(new) == catalog_digest(gateway.catalog):
+            return None
+        return await _swap(gateway, new, notify=False, reindex=False)
+
+
+async def _swap(gateway: Gateway, new: Catalog, *, notify: bool, reindex: bool) -> CatalogSwap:
+    """The swap itself, under ``gateway.swaps.lock`` (module docs)."""
+    started = time.perf_counter()
+    old = gateway.catalog
+    _check_profile(old, new)
+    reused, opened = await _connectors(gateway, new)
+    try:
+        sources, changed = _sources(gateway, new, reused, opened)
+        built = time.perf_counter()
+        schema = await asyncio.to_thread(build_schema, new, gateway.settings.limits)
+        build_seconds = time.perf_counter() - built
+        found = await impact_of(gateway, new)
+        added = tuple(r for r in new.resources if r not in old.resources)
+        removed = tuple(r for r in old.resources if r not in new.resources)
+        notified = found.consumers if notify else ()
+        swap = CatalogSwap(gateway.swaps.version + 1, added, tuple(changed), removed, found, notified,
+                           time.perf_counter() - started, build_seconds)  # fmt: skip
+        await _record(gateway, new, swap)  # before it takes effect: no change unrecorded
+    except BaseException:
+        await _close_all(opened.values())
+        raise
+    retired = [c for code, c in gateway.connectors.items() if reused.get(code) is not c]
+    old_version = gateway.swaps.version
+    _install(gateway, new, {**reused, **opened}, sources, schema)
+    _close_later(gateway, old_version, retired)
+    if reindex:
         await _reindex(gateway, new)
-        if notify and found.breaking:
-            await _tell_consumers(gateway, swap)
-        counts = (len(added), len(changed), len(removed), len(swap.notified))
-        log.info("catalog version %d served (%.3f s): %d added, %d changed, %d removed, %d notified",
-                 swap.version, swap.seconds, *counts)  # fmt: skip
-        return swap
+    if notify and found.breaking:
+        await _tell_consumers(gateway, swap)
+    counts = (len(added), len(changed), len(removed), len(swap.notified))
+    log.info("catalog version %d served (%.3f s): %d added, %d changed, %d removed, %d notified",
+             swap.version, swap.seconds, *counts)  # fmt: skip
+    return swap
 
 
 def _check_profile(old: Catalog, new: Catalog) -> None:
@@ -334,12 +359,16 @@ async def _grants(gateway: Gateway) -> list[Any]:
 
 
 async def _applications(gateway: Gateway) -> list[ApplicationRef]:
+    return await applications_on_file(gateway.platform)
+
+
+async def applications_on_file(platform: PlatformDB) -> list[ApplicationRef]:
     """Every application on file, as the rule reads it (gateway.workflow.ApplicationRow)."""
     import sqlalchemy as sa
 
     from gateway.workflow import ApplicationRow
 
-    async with gateway.platform.session() as session:
+    async with platform.session() as session:
         rows = (await session.scalars(sa.select(ApplicationRow))).all()
     return [_application(r) for r in rows]
 

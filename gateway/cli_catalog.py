@@ -12,9 +12,13 @@
 
 The commands act on the platform database of ``--data`` as the GraphQL mutations do
 (``draftCatalogResource`` ...), under the same rules (``policies.catalog_workflow``):
-``--department`` acts as that providing department, otherwise as the operator. A gateway
-already running serves what the CLI publishes from its next start. Errors exit 2 naming
-the file, path or argument; an invalid catalog lists every problem.
+``--department`` acts as that providing department, otherwise as the operator. Gateways
+already running (every worker and host on the same platform database) serve what the CLI
+publishes, withdraws or imports from their next request (gateway.catalog_follow); the CLI
+rebuilds the search index itself. ``review`` prints, with the verdict, the ``impact`` of
+publishing the resource's pending changes (grants, applications and consumers a breaking
+change touches). Errors exit 2 naming the file, path or argument; an invalid catalog lists
+every problem.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from typing import Any
 
 import yaml
 
-from errors import CatalogError
+from errors import BadRequest, CatalogError
+from gateway.catalog_search import CatalogSearch
 from gateway.catalog_store import CatalogStore, EntryView, EventView
 from gateway.platform import PlatformDB
 from policies.catalog_workflow import EntryState
@@ -82,10 +87,19 @@ def _entry_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_import(args: argparse.Namespace) -> None:
     path = Path(args.path)
-    result = _with_store(args, lambda store, actor: store.import_catalog(path, actor))
+    result = _with_store(args, lambda store, actor: _imported(store, path, actor))
     summary = {"published": result.published, "withdrawn": result.withdrawn, "unchanged": result.unchanged}
     _audit(args, "catalog.import", {"source": str(path), **summary})
     print(json.dumps({"ok": True, "resources": len(result.catalog.resources), **summary}))
+
+
+async def _imported(store: CatalogStore, path: Path, actor: Actor) -> Any:
+    """Import, then rebuild the search index as a publication does (``on_publish``): the
+    running gateways follow the new catalog (gateway.catalog_follow), not rebuilding it."""
+    result = await store.import_catalog(path, actor)
+    if store.on_publish is not None:
+        await store.on_publish(result.catalog)
+    return result
 
 
 def run_export(args: argparse.Namespace) -> None:
@@ -122,8 +136,18 @@ def run_submit(args: argparse.Namespace) -> None:
 
 
 def run_review(args: argparse.Namespace) -> None:
-    action = lambda store, actor: store.review(actor, args.resource, args.item, args.approve, args.reason)  # noqa: E731
-    print(json.dumps(entry_json(_with_store(args, action)), ensure_ascii=False))
+    """The verdict on one entry, printed with ``impact``: what publishing the resource's
+    pending changes would break (grants, applications, consumers to notify), before publication."""
+
+    async def action(store: CatalogStore, actor: Actor) -> dict[str, Any]:
+        entry = await store.review(actor, args.resource, args.item, args.approve, args.reason)
+        try:  # the verdict is stored: a pending change that does not validate is shown, not fatal
+            found: dict[str, Any] = (await store.impact(actor.consumer, args.resource)).as_json()
+        except BadRequest as refused:
+            found = {"error": refused.message}
+        return {**entry_json(entry), "impact": found}
+
+    print(json.dumps(_with_store(args, action), ensure_ascii=False))
 
 
 def run_publish(args: argparse.Namespace) -> None:
@@ -155,7 +179,7 @@ def _with_store(args: argparse.Namespace, action: Callable[[CatalogStore, Actor]
     actor = _actor(args)
 
     async def run(platform: PlatformDB) -> Any:
-        store = CatalogStore(platform)
+        store = CatalogStore(platform, on_publish=CatalogSearch(platform.engine).index)
         if await store.has_catalog():
             store.use_profile((await store.published_catalog()).profile)
         return await action(store, actor)

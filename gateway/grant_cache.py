@@ -15,6 +15,12 @@ read that starts after all of them arrived (never one already under way, which c
 predate a revocation committed before a request arrived), so 32 concurrent requests cost
 about one read, and each still sees every change committed before it came in.
 
+The same read gives the published catalog's generation (``PlatformDB.generations``: one
+statement): the request middleware reads it first for each request
+(gateway.catalog_follow), and the request's first ``grants_for`` takes that read, made after
+the request arrived, instead of reading again (``fresh_for_request``): one read per request
+at most, shared by the requests of a tick.
+
 Expiry needs no invalidation: a cached grant carries ``valid_from`` / ``valid_until`` and
 the decision (``policies.decision``) compares them with the request's time.
 
@@ -25,11 +31,26 @@ checked on the hot path; a TTL cache (aiocache) would serve a revoked grant unti
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 from collections.abc import Sequence
 
-from gateway.platform import PlatformDB
+from gateway.platform import Generations, PlatformDB
 from policies.decision import Grant
+
+
+class _Fresh:
+    """A read made for this request after it arrived, which its first grant lookup may take."""
+
+    def __init__(self, read: Generations) -> None:
+        self.read: Generations | None = read
+
+    def take(self) -> Generations | None:
+        read, self.read = self.read, None  # once: a later lookup (an export's next page) reads anew
+        return read
+
+
+_FRESH: contextvars.ContextVar[_Fresh | None] = contextvars.ContextVar("govshare_fresh_read", default=None)
 
 
 class CachedGrants:
@@ -41,7 +62,7 @@ class CachedGrants:
         self._cached: dict[str, tuple[int, list[Grant]]] = {}  # department: (generation, grants)
         self.loads = 0  # grant loads from the database (tests and the benchmark read it)
         self.reads = 0  # generation reads (shared by the requests of one tick)
-        self._next: asyncio.Future[int | None] | None = None  # the read not yet started
+        self._next: asyncio.Future[Generations] | None = None  # the read not yet started
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def grants_for(self, department: str) -> list[Grant]:
@@ -59,8 +80,20 @@ class CachedGrants:
         return list(grants)
 
     async def generation(self) -> int | None:
-        """The grants' generation, read after this call began: joins the read of this tick
-        if it has not started yet, else schedules the next one."""
+        """The grants' generation, read after this call began (or taken from the read the
+        request's middleware made after the request arrived: ``fresh_for_request``)."""
+        fresh = _FRESH.get()
+        read = fresh.take() if fresh is not None else None
+        return (read or await self.generations()).grants
+
+    def fresh_for_request(self, read: Generations) -> None:
+        """Let the current request's first grant lookup use ``read`` (made after it arrived):
+        called in the request's own task, before the application runs."""
+        _FRESH.set(_Fresh(read))
+
+    async def generations(self) -> Generations:
+        """The grants' and the catalog's generations, read after this call began: joins the
+        read of this tick if it has not started yet, else schedules the next one."""
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
             task = asyncio.create_task(self._read(self._next))
@@ -68,12 +101,12 @@ class CachedGrants:
             task.add_done_callback(self._tasks.discard)
         return await asyncio.shield(self._next)
 
-    async def _read(self, future: asyncio.Future[int | None]) -> None:
+    async def _read(self, future: asyncio.Future[Generations]) -> None:
         await asyncio.sleep(0)  # the rest of this tick's requests join
         self._next = None  # whoever comes now may see a later commit: it waits for the next read
         self.reads += 1
         try:
-            future.set_result(await self.platform.grants_generation())
+            future.set_result(await self.platform.generations())
         except Exception as exc:  # every waiter gets the database's error
             future.set_exception(exc)
 

@@ -13,6 +13,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -88,21 +89,36 @@ class GrantRow(Base):
 
 
 class GrantGeneration(Base):
-    """One row (``id`` 1) whose ``value`` grows in every transaction that adds or changes a
-    grant (``PlatformDB`` bumps it before the flush, in the same transaction): a gateway
-    process caching grants (``gateway.grant_cache``) reloads when it changed, so a revocation
-    made by any process is seen by every process on its next request.
+    """One row per generation: ``GRANTS`` (1), whose ``value`` grows in every transaction that
+    adds or changes a grant (``PlatformDB`` bumps it before the flush, in the same transaction):
+    a gateway process caching grants (``gateway.grant_cache``) reloads when it changed, so a
+    revocation made by any process is seen by every process on its next request. ``CATALOG``
+    (2) is the published catalog's generation, bumped the same way by every publication,
+    withdrawal and import (``gateway.catalog_store``): both are read in one statement per
+    event-loop tick (``PlatformDB.generations``; gateway.catalog_follow).
 
     A bump sets ``max(value + 1, now in microseconds since the epoch)`` and a row made again
     starts at now (:func:`generation_floor`): counting on by one from a value set back (the
     database restored from an older backup, the row deleted and made again) would meet a
-    number a running worker cached under, and that worker would serve the grants it held
-    then (a revoked one included)."""
+    number a running worker cached under, and that worker would serve what it held then (a
+    revoked grant, a withdrawn item)."""
 
     __tablename__ = "grant_generation"
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     value: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+GRANTS, CATALOG = 1, 2  # the rows of GrantGeneration
+
+
+@dataclass(frozen=True)
+class Generations:
+    """What one read of ``GrantGeneration`` gives: the grants' and the published catalog's
+    generations (None: the row is not there yet)."""
+
+    grants: int | None
+    catalog: int | None
 
 
 class GrantUsage(Base):
@@ -153,7 +169,9 @@ class PlatformDB:
             self.engine, expire_on_commit=False, sync_session_class=PlatformSession
         )
         self._cap_lock = asyncio.Lock()  # one instance admits one subject at a time
-        self._generation = sa.select(GrantGeneration.value).where(GrantGeneration.id == 1)
+        self._generation = sa.select(GrantGeneration.value).where(GrantGeneration.id == GRANTS)
+        rows = GrantGeneration.id.in_((GRANTS, CATALOG))
+        self._generations = sa.select(GrantGeneration.id, GrantGeneration.value).where(rows)
 
     async def create_schema(self, *, auto_upgrade: bool = False) -> None:
         """Bring the schema to this version's Alembic head revision, as a start may: always on
@@ -173,18 +191,28 @@ class PlatformDB:
             ) from exc
 
     async def _seed_generation(self) -> None:
-        """The generation row, made once; workers starting together may race to make it."""
-        try:
-            async with self.engine.begin() as conn:
-                if await conn.scalar(self._generation) is None:
-                    await conn.execute(sa.insert(GrantGeneration).values(id=1, value=generation_floor()))
-        except sa.exc.IntegrityError:
-            pass  # another process made it first
+        """The generation rows, made once; workers starting together may race to make them."""
+        for row in (GRANTS, CATALOG):
+            try:
+                async with self.engine.begin() as conn:
+                    found = sa.select(GrantGeneration.value).where(GrantGeneration.id == row)
+                    if await conn.scalar(found) is None:
+                        made = sa.insert(GrantGeneration).values(id=row, value=generation_floor())
+                        await conn.execute(made)
+            except sa.exc.IntegrityError:
+                pass  # another process made it first
 
     async def grants_generation(self) -> int | None:
         """The grants' generation (``GrantGeneration``): one primary-key read, no ORM."""
         async with self.engine.connect() as conn:
             return await conn.scalar(self._generation)
+
+    async def generations(self) -> Generations:
+        """The grants' and the catalog's generations in ONE primary-key read, no ORM: what
+        each event-loop tick of a serving process reads (gateway.grant_cache)."""
+        async with self.engine.connect() as conn:
+            found = {row: value for row, value in (await conn.execute(self._generations)).all()}
+        return Generations(found.get(GRANTS), found.get(CATALOG))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -251,14 +279,20 @@ def _bump_grant_generation(session: Any, _context: Any, _instances: Any) -> None
     """``before_flush``: a flush writing a grant bumps ``GrantGeneration`` in its transaction."""
     touched = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(row, GrantRow) for row in touched):
-        bump = sa.update(GrantGeneration).where(GrantGeneration.id == 1)
-        following, floor = GrantGeneration.value + 1, sa.literal(generation_floor(), sa.BigInteger)
-        session.connection().execute(bump.values(value=sa.case((following > floor, following), else_=floor)))
+        bump_generation(session, GRANTS)
+
+
+def bump_generation(session: Any, row: int) -> None:
+    """Move generation ``row`` (``GRANTS`` or ``CATALOG``) on in ``session``'s transaction (a
+    sync ``Session``, from a ``before_flush`` listener): to ``max(value + 1, now)``."""
+    bump = sa.update(GrantGeneration).where(GrantGeneration.id == row)
+    following, floor = GrantGeneration.value + 1, sa.literal(generation_floor(), sa.BigInteger)
+    session.connection().execute(bump.values(value=sa.case((following > floor, following), else_=floor)))
 
 
 def generation_floor() -> int:
-    """The least value a bumped or newly made ``GrantGeneration`` takes: now, in microseconds
-    since the epoch (never a number used before, whatever the row was set back to)."""
+    """The least value a bumped or newly made generation takes: now, in microseconds since the
+    epoch (never a number used before, whatever the row was set back to)."""
     return time.time_ns() // 1000
 
 

@@ -145,6 +145,16 @@ class CatalogWorkflowQuery:
         context: RequestContext = info.context
         return [_event(view) for view in await _store(info).history(context.consumer, resource, item)]
 
+    @strawberry.field(
+        description="What publishing a resource's pending changes would break, before the review "
+        "decides: the breaking changes (an item removed, a class made stricter), each grant and "
+        "application they touch and the consumers to notify (its provider and operators only)."
+    )
+    async def catalog_impact(self, info: Info, resource: str) -> JSON:
+        context: RequestContext = info.context
+        found = await _store(info).impact(context.consumer, resource)
+        return JSON({"resource": resource, **found.as_json()})
+
 
 @strawberry.type
 class CatalogWorkflowMutation:
