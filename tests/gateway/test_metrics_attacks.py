@@ -1,0 +1,105 @@
+"""Break-it tests of GET /metrics and the traces over a REAL server (uvicorn on 127.0.0.1,
+a random port): what an adversarial consumer can put into a span or a series, and which
+routes reach the exposition without the operator role."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from connectors.base import Binding
+from gateway.app import Gateway, create_app
+from gateway.demo import DRC, GRANT_PURPOSE, build_demo
+from gateway.platform import new_grant_row
+from gateway.settings import Settings
+from policies.share import Mode
+from resolvers import tracing
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # one served gateway for the module
+AMR = "amr.enterprise_registration"
+QUERY = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name } } }"
+
+
+@pytest.fixture(scope="module")
+def tmp_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("metrev")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def server(tmp_module: Path) -> AsyncIterator[tuple[str, Gateway, list[str]]]:
+    """The app over the demo departments on a real uvicorn, row cache off."""
+    samples = build_demo(tmp_module, organizations=10, persons=2)
+    settings = Settings.load({}, data=str(tmp_module), cache_url="off")
+    gateway = await Gateway.start(settings)
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    await gateway.platform.add_grant(new_grant_row(DRC.code, AMR, ["name"], GRANT_PURPOSE, until, [Mode.QUERY]))
+    app = create_app(settings, gateway)
+    app.state.gateway = gateway
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off"))
+    serving = asyncio.ensure_future(uv.serve(sockets=[sock]))
+    while not uv.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", gateway, samples["organizations"]
+    finally:
+        uv.should_exit = True
+        await serving
+        sock.close()
+        await gateway.close()
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    memory = InMemorySpanExporter()
+    provider = tracing.start(None, memory)
+    yield memory
+    tracing.stop(provider)
+
+
+def headers(gateway: Gateway, department: str, role: str = "consumer") -> dict[str, str]:
+    token = gateway.signer.issue(department, [role], "test", 600)
+    return {"Authorization": f"Bearer {token}", "X-Purpose": quote(GRANT_PURPOSE),
+            "Accept": "application/graphql-response+json"}  # fmt: skip
+
+
+def everything_of(spans: Sequence[ReadableSpan]) -> str:
+    """Every text a collector receives of the spans: names, attributes, status, events."""
+    return "\n".join(
+        f"{s.name} {dict(s.attributes or {})} {s.status.description} "
+        f"{[(e.name, dict(e.attributes or {})) for e in s.events]}"
+        for s in spans
+    )
+
+
+async def test_a_failing_source_quoting_a_subject_puts_no_exception_text_on_a_span(
+    server: tuple[str, Gateway, list[str]], exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, gateway, codes = server
+
+    async def quoting(binding: Binding, keys: Sequence[str], items: Sequence[str]) -> Any:
+        raise RuntimeError(f"row of {keys[0]} is unreadable")  # a source's error that quotes the key
+
+    for connector in gateway.connectors.values():
+        monkeypatch.setattr(connector, "fetch", quoting)
+    async with httpx.AsyncClient(base_url=url) as client:
+        answer = await client.post("/graphql", json={"query": QUERY, "variables": {"c": codes[4]}},
+                                   headers=headers(gateway, DRC.code))  # fmt: skip
+    assert answer.json()["errors"], answer.text
+    spans = exporter.get_finished_spans()
+    failed = [s for s in spans if s.name == "source.fetch"]
+    assert failed and all(s.status.status_code.name == "ERROR" for s in failed)
+    assert codes[4] not in everything_of(spans)
