@@ -71,6 +71,7 @@ ERROR_BODY_LIMIT: Final = 65536  # bytes of an error answer read for its code
 GRANT_STATES: Final = ("active", "pending", "expired", "revoked")
 APPLICATION_STATES: Final = tuple(status.value for status in Status)
 _REST: Final = ("compare", "export")
+METRICS_OFF: Final = "metrics are off on this gateway (GOVSHARE_METRICS=off); set GOVSHARE_METRICS=on\n"
 _MODES: Final = {"/graphql": "query", "/compare": "compare", "/oauth/token": "token"}
 
 
@@ -324,7 +325,7 @@ def exposition_of(gateway: Gateway) -> Exposition:
 
 async def metrics_endpoint(request: Request) -> Response:
     """``GET /metrics`` on the gateway's port: operators only (401 without a valid token,
-    403 ``FORBIDDEN`` for another role)."""
+    403 ``FORBIDDEN`` for another role); 404 naming ``GOVSHARE_METRICS`` while metrics are off."""
     from gateway.http import JSONResponse, authenticate, gateway_of  # http notes answers here
 
     try:
@@ -333,7 +334,10 @@ async def metrics_endpoint(request: Request) -> Response:
             raise Forbidden("GET /metrics needs the operator role; use an operator's token", role="operator")
     except GovshareError as exc:
         return JSONResponse({"errors": [{"message": exc.message, "extensions": exc.extensions}]}, exc.status)
-    body = await exposition_of(gateway_of(request)).render()
+    gateway = gateway_of(request)
+    if not gateway.settings.metrics:  # off is off: no zeros that read as an idle gateway
+        return Response(METRICS_OFF, 404, media_type="text/plain; charset=utf-8")
+    body = await exposition_of(gateway).render()
     return Response(body, media_type=TEXT_FORMAT, headers={"Cache-Control": "no-store"})
 
 
@@ -352,10 +356,15 @@ async def serving_listener(settings: Settings, platform: PlatformDB) -> AsyncIte
     """Serve :func:`listener_app` on ``GOVSHARE_METRICS_LISTEN`` while the block runs (nothing
     without it). With several workers only ONE process serves it (the supervisor, or worker 0):
     in multiprocess mode it answers for all. Raises ``ConfigurationError`` when the address
-    cannot be bound."""
+    cannot be bound, or when metrics are off (``GOVSHARE_METRICS=off``)."""
     if settings.metrics_listen is None:
         yield
         return
+    if not settings.metrics:
+        raise ConfigurationError(
+            "GOVSHARE_METRICS_LISTEN is set but GOVSHARE_METRICS=off: nothing would be counted; "
+            "unset GOVSHARE_METRICS_LISTEN or set GOVSHARE_METRICS=on"
+        )
     sock = _listening_socket(*settings.metrics_listen)
     config = uvicorn.Config(listener_app(platform), log_level="warning", log_config=None, access_log=False)
     server = uvicorn.Server(config)

@@ -5,6 +5,7 @@ routes reach the exposition without the operator role."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -20,12 +21,14 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from connectors.base import Binding
+from errors import ConfigurationError
 from gateway.app import Gateway, create_app
 from gateway.demo import DRC, GRANT_PURPOSE, build_demo
-from gateway.platform import new_grant_row
+from gateway.metrics_endpoint import serving_listener
+from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.share import Mode
-from resolvers import tracing
+from resolvers import metrics, tracing
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # one served gateway for the module
 AMR = "amr.enterprise_registration"
@@ -40,11 +43,18 @@ def tmp_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server(tmp_module: Path) -> AsyncIterator[tuple[str, Gateway, list[str]]]:
     """The app over the demo departments on a real uvicorn, row cache off."""
-    samples = build_demo(tmp_module, organizations=10, persons=2)
-    settings = Settings.load({}, data=str(tmp_module), cache_url="off")
+    async with serving(tmp_module, {}) as served:
+        yield served
+
+
+@contextlib.asynccontextmanager
+async def serving(data: Path, env: dict[str, str]) -> AsyncIterator[tuple[str, Gateway, list[str]]]:
+    samples = build_demo(data, organizations=10, persons=2)
+    settings = Settings.load(env, data=str(data), cache_url="off")
     gateway = await Gateway.start(settings)
     until = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    await gateway.platform.add_grant(new_grant_row(DRC.code, AMR, ["name"], GRANT_PURPOSE, until, [Mode.QUERY]))
+    grant = new_grant_row(DRC.code, AMR, ["name"], GRANT_PURPOSE, until, [Mode.QUERY])
+    await gateway.platform.add_grant(grant)
     app = create_app(settings, gateway)
     app.state.gateway = gateway
     sock = socket.socket()
@@ -103,3 +113,47 @@ async def test_a_failing_source_quoting_a_subject_puts_no_exception_text_on_a_sp
     failed = [s for s in spans if s.name == "source.fetch"]
     assert failed and all(s.status.status_code.name == "ERROR" for s in failed)
     assert codes[4] not in everything_of(spans)
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [("GET", "/metrics"), ("HEAD", "/metrics"), ("GET", "/metrics/"), ("GET", "//metrics"),
+     ("GET", "/metrics?x=1"), ("GET", "/Metrics"), ("GET", "/metrics%2F"), ("GET", "/./metrics"),
+     ("POST", "/metrics"), ("OPTIONS", "/metrics")],
+)  # fmt: skip
+async def test_no_path_variant_serves_metrics_to_a_consumer(
+    server: tuple[str, Gateway, list[str]], method: str, path: str
+) -> None:
+    url, gateway, _ = server
+    async with httpx.AsyncClient(base_url=url, follow_redirects=True) as client:
+        for auth in ({}, headers(gateway, DRC.code), headers(gateway, DRC.code, "provider")):
+            answer = await client.request(method, path, headers=auth)
+            assert answer.status_code in (401, 403, 404, 405), (path, answer.status_code)
+            assert b"govshare_" not in answer.content
+
+
+async def test_with_metrics_off_the_operator_gets_404_naming_the_switch_not_zeros(tmp_path: Path) -> None:
+    try:
+        async with (
+            serving(tmp_path, {"GOVSHARE_METRICS": "off"}) as (url, gateway, _),
+            httpx.AsyncClient(base_url=url) as client,
+        ):
+            answer = await client.get("/metrics", headers=headers(gateway, DRC.code, "operator"))
+            refused = await client.get("/metrics", headers=headers(gateway, DRC.code))
+    finally:
+        metrics.switch(True)  # Gateway.start set the process-wide switch off
+    assert answer.status_code == 404 and "GOVSHARE_METRICS" in answer.text, answer.text
+    assert b"govshare_" not in answer.content
+    assert refused.status_code == 403  # a consumer does not learn whether metrics are on
+
+
+async def test_a_listener_with_metrics_off_is_a_configuration_error(tmp_path: Path) -> None:
+    env = {"GOVSHARE_METRICS": "off", "GOVSHARE_METRICS_LISTEN": "127.0.0.1:0"}
+    settings = Settings.load(env, data=str(tmp_path))
+    platform = PlatformDB(settings.database_url)
+    try:
+        with pytest.raises(ConfigurationError, match="GOVSHARE_METRICS=off"):
+            async with serving_listener(settings, platform):
+                pass
+    finally:
+        await platform.close()
