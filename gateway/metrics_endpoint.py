@@ -72,6 +72,10 @@ GRANT_STATES: Final = ("active", "pending", "expired", "revoked")
 APPLICATION_STATES: Final = tuple(status.value for status in Status)
 _REST: Final = ("compare", "export")
 METRICS_OFF: Final = "metrics are off on this gateway (GOVSHARE_METRICS=off); set GOVSHARE_METRICS=on\n"
+# RFC 9110 section 9 and RFC 5789; any other is _OTHER on a span (OpenTelemetry semantic conventions)
+HTTP_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE",
+                                 "PATCH"})  # fmt: skip
+OTHER_METHOD: Final = "_OTHER"
 _MODES: Final = {"/graphql": "query", "/compare": "compare", "/oauth/token": "token"}
 
 
@@ -118,7 +122,8 @@ class RequestMetrics:
         if tracing.TRACER is None:
             await self._observed(scope, receive, send, mode, None)
             return
-        name = f"{scope['method']} {_route(mode, scope['path'])}"
+        method = known_method(scope["method"])
+        name = f"{'HTTP' if method == OTHER_METHOD else method} {_route(mode, scope['path'])}"
         with tracing.span(name, _span_start(scope, mode)) as span:
             await self._observed(scope, receive, send, mode, span)
 
@@ -142,8 +147,15 @@ def _route(mode: str, path: str) -> str:
     return "/export/{resource}" if mode == "export" else path if mode != "other" else "other"
 
 
+def known_method(method: str) -> str:
+    """The method as a span may carry it: one of RFC 9110's and PATCH (RFC 5789), else
+    ``_OTHER`` (OpenTelemetry HTTP semantic conventions): any token is a method on the wire, so
+    a client's invented one would be its own text in a span and an unbounded span name."""
+    return method if method in HTTP_METHODS else OTHER_METHOD
+
+
 def _span_start(scope: Scope, mode: str) -> dict[str, str | int]:
-    return {"http.request.method": scope["method"], "http.route": _route(mode, scope["path"]),
+    return {"http.request.method": known_method(scope["method"]), "http.route": _route(mode, scope["path"]),
             "govshare.mode": mode}  # fmt: skip
 
 

@@ -48,7 +48,9 @@ async def server(tmp_module: Path) -> AsyncIterator[tuple[str, Gateway, list[str
 
 
 @contextlib.asynccontextmanager
-async def serving(data: Path, env: dict[str, str]) -> AsyncIterator[tuple[str, Gateway, list[str]]]:
+async def serving(
+    data: Path, env: dict[str, str], http: str = "auto"
+) -> AsyncIterator[tuple[str, Gateway, list[str]]]:
     samples = build_demo(data, organizations=10, persons=2)
     settings = Settings.load(env, data=str(data), cache_url="off")
     gateway = await Gateway.start(settings)
@@ -59,7 +61,7 @@ async def serving(data: Path, env: dict[str, str]) -> AsyncIterator[tuple[str, G
     app.state.gateway = gateway
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off"))
+    uv = uvicorn.Server(uvicorn.Config(app, http=http, log_level="warning", log_config=None, lifespan="off"))
     serving = asyncio.ensure_future(uv.serve(sockets=[sock]))
     while not uv.started:
         await asyncio.sleep(0.01)
@@ -157,3 +159,24 @@ async def test_a_listener_with_metrics_off_is_a_configuration_error(tmp_path: Pa
                 pass
     finally:
         await platform.close()
+
+
+async def test_a_method_the_client_invents_is_not_a_span_name_or_attribute(
+    tmp_path: Path, exporter: InMemorySpanExporter
+) -> None:
+    """httptools (govshare serve) refuses an unknown method before the app; h11, or another
+    ASGI server, hands it on: the span must still not carry it (OpenTelemetry HTTP semantic
+    conventions: ``_OTHER``)."""
+    async with (
+        serving(tmp_path, {}, http="h11") as (url, gateway, codes),
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        invented = f"X{codes[5]}"  # any token is a method on the wire (RFC 9110 section 9.1)
+        for path in ("/graphql", "/metrics", "/no/such/path"):
+            answer = await client.request(invented, path, headers=headers(gateway, DRC.code))
+            assert answer.status_code in (400, 404, 405, 501), answer.status_code
+    assert codes[5] not in everything_of(exporter.get_finished_spans())
+    spans = [s for s in exporter.get_finished_spans() if "http.request.method" in (s.attributes or {})]
+    assert len(spans) == 3
+    assert {s.attributes["http.request.method"] for s in spans} == {"_OTHER"}  # type: ignore[index]
+    assert {s.name for s in spans} == {"HTTP /graphql", "HTTP other"}
