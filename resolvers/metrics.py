@@ -25,6 +25,7 @@ goes with ``mark_process_dead``). See README "Metrics and tracing" for the super
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -33,6 +34,26 @@ from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 import errors
 
 disable_created_metrics()  # no *_created series: a scrape reads half as many lines
+
+
+def ensure_multiproc_dir(environment: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Make ``PROMETHEUS_MULTIPROC_DIR`` when it is set but missing, before any family is made:
+    prometheus-client opens a file there for the first value (a label-less gauge: at import),
+    and a missing folder was a ``FileNotFoundError`` traceback out of every govshare command.
+    Raises ``ConfigurationError`` naming the variable when it cannot be made."""
+    folder = environment.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise errors.ConfigurationError(
+            f"PROMETHEUS_MULTIPROC_DIR={folder} is not a folder and cannot be made ({exc.strerror}); "
+            "point it at a writable folder or unset it"
+        ) from exc
+
+
+ensure_multiproc_dir()
 
 ON = True  # GOVSHARE_METRICS; switch() sets it once at start (benchmarks flip it)
 
