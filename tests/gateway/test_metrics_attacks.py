@@ -180,3 +180,18 @@ async def test_a_method_the_client_invents_is_not_a_span_name_or_attribute(
     assert len(spans) == 3
     assert {s.attributes["http.request.method"] for s in spans} == {"_OTHER"}  # type: ignore[index]
     assert {s.name for s in spans} == {"HTTP /graphql", "HTTP other"}
+
+
+async def test_a_resource_withdrawn_by_a_catalog_swap_leaves_no_freshness_series(
+    server: tuple[str, Gateway, list[str]],
+) -> None:
+    url, gateway, _ = server
+    provider = gateway.catalog.resources[AMR].provider
+    metrics.freshness(provider, AMR, 1.7e9, True)
+    metrics.freshness(provider, "withdrawn.resource", 1.6e9, False)  # in the catalog before the swap
+    metrics.freshness("91420100000000000X", AMR, 1.6e9, False)  # its provider changed by the swap
+    await gateway.swap_catalog(gateway.catalog)
+    async with httpx.AsyncClient(base_url=url) as client:
+        body = (await client.get("/metrics", headers=headers(gateway, DRC.code, "operator"))).text
+    assert f'govshare_source_on_time{{department="{provider}",resource="{AMR}"}} 1.0' in body
+    assert "withdrawn.resource" not in body and "91420100000000000X" not in body
