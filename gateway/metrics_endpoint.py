@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import re
@@ -377,6 +378,7 @@ async def serving_listener(settings: Settings, platform: PlatformDB) -> AsyncIte
             "GOVSHARE_METRICS_LISTEN is set but GOVSHARE_METRICS=off: nothing would be counted; "
             "unset GOVSHARE_METRICS_LISTEN or set GOVSHARE_METRICS=on"
         )
+    warn_if_public(settings.metrics_listen[0])
     sock = _listening_socket(*settings.metrics_listen)
     config = uvicorn.Config(listener_app(platform), log_level="warning", log_config=None, access_log=False)
     server = uvicorn.Server(config)
@@ -387,6 +389,22 @@ async def serving_listener(settings: Settings, platform: PlatformDB) -> AsyncIte
         server.should_exit = True
         await serving
         sock.close()
+
+
+def warn_if_public(host: str) -> bool:
+    """Log a warning (and True) when the unauthenticated listener's ``host`` is every interface
+    (``0.0.0.0``, ``::``) or a global address: README says a private network only. A name is
+    not resolved (nothing to say); a container's private pod address is not warned about."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_unspecified or address.is_global:
+        log.warning("GOVSHARE_METRICS_LISTEN=%s serves /metrics without a token on %s: bind "
+                    "it to loopback or a private address only the scraper shares", host,
+                    "every interface" if address.is_unspecified else "a public address")  # fmt: skip
+        return True
+    return False
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

@@ -24,7 +24,7 @@ from connectors.base import Binding
 from errors import ConfigurationError
 from gateway.app import Gateway, create_app
 from gateway.demo import DRC, GRANT_PURPOSE, build_demo
-from gateway.metrics_endpoint import serving_listener
+from gateway.metrics_endpoint import serving_listener, warn_if_public
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.share import Mode
@@ -195,3 +195,16 @@ async def test_a_resource_withdrawn_by_a_catalog_swap_leaves_no_freshness_series
         body = (await client.get("/metrics", headers=headers(gateway, DRC.code, "operator"))).text
     assert f'govshare_source_on_time{{department="{provider}",resource="{AMR}"}} 1.0' in body
     assert "withdrawn.resource" not in body and "91420100000000000X" not in body
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"),
+    [("0.0.0.0", True), ("::", True), ("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False),
+     ("::1", False), ("metrics.internal", False)],
+)  # fmt: skip
+async def test_an_unauthenticated_listener_on_every_interface_or_a_public_address_is_warned(
+    host: str, warned: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="govshare.metrics"):
+        assert warn_if_public(host) is warned
+    assert ("without a token" in caplog.text) is warned
