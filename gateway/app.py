@@ -142,6 +142,7 @@ class Gateway:
         """Serve ``new`` from the next request on, without a restart; requests running finish
         on the catalog they started with (gateway.catalog_swap). Raises ``CatalogError``."""
         swap = await swap_catalog(self.live or self, new, notify=notify)
+        metrics.forget_withdrawn({rid: r.provider for rid, r in new.resources.items()})  # stale gauges
         resettle_heap()  # the replaced schema was frozen at start (gateway.heap): let it go
         return swap
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import re
@@ -71,6 +72,11 @@ ERROR_BODY_LIMIT: Final = 65536  # bytes of an error answer read for its code
 GRANT_STATES: Final = ("active", "pending", "expired", "revoked")
 APPLICATION_STATES: Final = tuple(status.value for status in Status)
 _REST: Final = ("compare", "export")
+METRICS_OFF: Final = "metrics are off on this gateway (GOVSHARE_METRICS=off); set GOVSHARE_METRICS=on\n"
+# RFC 9110 section 9 and RFC 5789; any other is _OTHER on a span (OpenTelemetry semantic conventions)
+HTTP_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE",
+                                 "PATCH"})  # fmt: skip
+OTHER_METHOD: Final = "_OTHER"
 _MODES: Final = {"/graphql": "query", "/compare": "compare", "/oauth/token": "token"}
 
 
@@ -117,7 +123,8 @@ class RequestMetrics:
         if tracing.TRACER is None:
             await self._observed(scope, receive, send, mode, None)
             return
-        name = f"{scope['method']} {_route(mode, scope['path'])}"
+        method = known_method(scope["method"])
+        name = f"{'HTTP' if method == OTHER_METHOD else method} {_route(mode, scope['path'])}"
         with tracing.span(name, _span_start(scope, mode)) as span:
             await self._observed(scope, receive, send, mode, span)
 
@@ -141,8 +148,15 @@ def _route(mode: str, path: str) -> str:
     return "/export/{resource}" if mode == "export" else path if mode != "other" else "other"
 
 
+def known_method(method: str) -> str:
+    """The method as a span may carry it: one of RFC 9110's and PATCH (RFC 5789), else
+    ``_OTHER`` (OpenTelemetry HTTP semantic conventions): any token is a method on the wire, so
+    a client's invented one would be its own text in a span and an unbounded span name."""
+    return method if method in HTTP_METHODS else OTHER_METHOD
+
+
 def _span_start(scope: Scope, mode: str) -> dict[str, str | int]:
-    return {"http.request.method": scope["method"], "http.route": _route(mode, scope["path"]),
+    return {"http.request.method": known_method(scope["method"]), "http.route": _route(mode, scope["path"]),
             "govshare.mode": mode}  # fmt: skip
 
 
@@ -324,7 +338,7 @@ def exposition_of(gateway: Gateway) -> Exposition:
 
 async def metrics_endpoint(request: Request) -> Response:
     """``GET /metrics`` on the gateway's port: operators only (401 without a valid token,
-    403 ``FORBIDDEN`` for another role)."""
+    403 ``FORBIDDEN`` for another role); 404 naming ``GOVSHARE_METRICS`` while metrics are off."""
     from gateway.http import JSONResponse, authenticate, gateway_of  # http notes answers here
 
     try:
@@ -333,7 +347,10 @@ async def metrics_endpoint(request: Request) -> Response:
             raise Forbidden("GET /metrics needs the operator role; use an operator's token", role="operator")
     except GovshareError as exc:
         return JSONResponse({"errors": [{"message": exc.message, "extensions": exc.extensions}]}, exc.status)
-    body = await exposition_of(gateway_of(request)).render()
+    gateway = gateway_of(request)
+    if not gateway.settings.metrics:  # off is off: no zeros that read as an idle gateway
+        return Response(METRICS_OFF, 404, media_type="text/plain; charset=utf-8")
+    body = await exposition_of(gateway).render()
     return Response(body, media_type=TEXT_FORMAT, headers={"Cache-Control": "no-store"})
 
 
@@ -352,10 +369,16 @@ async def serving_listener(settings: Settings, platform: PlatformDB) -> AsyncIte
     """Serve :func:`listener_app` on ``GOVSHARE_METRICS_LISTEN`` while the block runs (nothing
     without it). With several workers only ONE process serves it (the supervisor, or worker 0):
     in multiprocess mode it answers for all. Raises ``ConfigurationError`` when the address
-    cannot be bound."""
+    cannot be bound, or when metrics are off (``GOVSHARE_METRICS=off``)."""
     if settings.metrics_listen is None:
         yield
         return
+    if not settings.metrics:
+        raise ConfigurationError(
+            "GOVSHARE_METRICS_LISTEN is set but GOVSHARE_METRICS=off: nothing would be counted; "
+            "unset GOVSHARE_METRICS_LISTEN or set GOVSHARE_METRICS=on"
+        )
+    warn_if_public(settings.metrics_listen[0])
     sock = _listening_socket(*settings.metrics_listen)
     config = uvicorn.Config(listener_app(platform), log_level="warning", log_config=None, access_log=False)
     server = uvicorn.Server(config)
@@ -366,6 +389,22 @@ async def serving_listener(settings: Settings, platform: PlatformDB) -> AsyncIte
         server.should_exit = True
         await serving
         sock.close()
+
+
+def warn_if_public(host: str) -> bool:
+    """Log a warning (and True) when the unauthenticated listener's ``host`` is every interface
+    (``0.0.0.0``, ``::``) or a global address: README says a private network only. A name is
+    not resolved (nothing to say); a container's private pod address is not warned about."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_unspecified or address.is_global:
+        log.warning("GOVSHARE_METRICS_LISTEN=%s serves /metrics without a token on %s: bind "
+                    "it to loopback or a private address only the scraper shares", host,
+                    "every interface" if address.is_unspecified else "a public address")  # fmt: skip
+        return True
+    return False
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

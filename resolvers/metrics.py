@@ -25,7 +25,9 @@ goes with ``mark_process_dead``). See README "Metrics and tracing" for the super
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
@@ -33,6 +35,26 @@ from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 import errors
 
 disable_created_metrics()  # no *_created series: a scrape reads half as many lines
+
+
+def ensure_multiproc_dir(environment: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Make ``PROMETHEUS_MULTIPROC_DIR`` when it is set but missing, before any family is made:
+    prometheus-client opens a file there for the first value (a label-less gauge: at import),
+    and a missing folder was a ``FileNotFoundError`` traceback out of every govshare command.
+    Raises ``ConfigurationError`` naming the variable when it cannot be made."""
+    folder = environment.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise errors.ConfigurationError(
+            f"PROMETHEUS_MULTIPROC_DIR={folder} is not a folder and cannot be made ({exc.strerror}); "
+            "point it at a writable folder or unset it"
+        ) from exc
+
+
+ensure_multiproc_dir()
 
 ON = True  # GOVSHARE_METRICS; switch() sets it once at start (benchmarks flip it)
 
@@ -211,3 +233,24 @@ def audit_batch(events: int, seconds: float, waiting: int, failed: bool = False)
     AUDIT_COMMIT_SECONDS.observe(seconds)
     if failed:
         AUDIT_FAILURES.inc()
+
+
+def forget_withdrawn(providers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """After a catalog swap: drop the freshness gauges (last update, on time) of every
+    (department, resource) the new catalog no longer has, ``providers`` its resource id ->
+    providing USCC; the pairs dropped. A withdrawn resource's last value would otherwise read
+    as live forever (and a late one alert forever). Counters stay, as counters must. In
+    multiprocess mode a worker's file keeps the value until that worker ends (prometheus-client
+    cannot remove a series there)."""
+    gone = {
+        (sample.labels["department"], sample.labels["resource"])
+        for family in (LAST_UPDATE, ON_TIME)
+        for metric in family.collect()
+        for sample in metric.samples
+        if providers.get(sample.labels["resource"]) != sample.labels["department"]
+    }
+    for family in (LAST_UPDATE, ON_TIME):
+        for pair in gone:
+            with contextlib.suppress(KeyError):  # set in one family only
+                family.remove(*pair)
+    return sorted(gone)

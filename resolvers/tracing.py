@@ -4,7 +4,8 @@ With ``GOVSHARE_OTEL_ENDPOINT`` (or the standard ``OTEL_EXPORTER_OTLP_ENDPOINT``
 gateway makes one span per HTTP request (``gateway.metrics_endpoint.RequestMetrics``), a child
 span per source round trip (``source.fetch``, resolvers.batching) and one for the wait on
 the audit commit (``audit.commit``, gateway.audit), exported over OTLP/HTTP
-(``opentelemetry-exporter-otlp-proto-http``, batched in a background thread).
+(``opentelemetry-exporter-otlp-proto-http``, batched in a background thread). A span that
+an exception leaves is marked ERROR with the error's code or class name only.
 
 Span attributes are bounded catalog and protocol facts only: route, method, status,
 operation type, mode, outcome code, providing department, resource id, number of keys or
@@ -19,10 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from errors import ConfigurationError
+from errors import ConfigurationError, GovshareError
 
 log = logging.getLogger("govshare.tracing")
 
@@ -36,8 +37,30 @@ def span(name: str, attributes: Mapping[str, str | int] | None = None) -> Any:
     ``nullcontext`` while tracing is off. ``attributes``: bounded values only (module docstring)."""
     if TRACER is None:
         return _OFF
-    # an exception's text is not recorded: a source error may quote a value it could not read
-    return TRACER.start_as_current_span(name, attributes=attributes, record_exception=False)
+    return _traced(name, attributes)
+
+
+@contextlib.contextmanager
+def _traced(name: str, attributes: Mapping[str, str | int] | None) -> Iterator[Any]:
+    """The span of :func:`span` while tracing is on. An exception's text is neither recorded
+    nor put in the status description (the SDK's default ``"Type: text"``): a source error
+    may quote a value it could not read. The status says only :func:`error_kind`."""
+    with TRACER.start_as_current_span(
+        name, attributes=attributes, record_exception=False, set_status_on_exception=False
+    ) as current:
+        try:
+            yield current
+        except Exception as exc:
+            from opentelemetry.trace import Status, StatusCode
+
+            current.set_status(Status(StatusCode.ERROR, error_kind(exc)))
+            raise
+
+
+def error_kind(exc: BaseException) -> str:
+    """What a span may say of an error: its code in errors.py's table (a GovshareError), else
+    its class name; never its message."""
+    return exc.code if isinstance(exc, GovshareError) else type(exc).__name__
 
 
 def traces_url(endpoint: str) -> str:
