@@ -48,7 +48,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -88,8 +88,20 @@ class Restored:
 
 async def backup(settings: Settings, out: Path) -> dict[str, Any]:
     """Write a backup of ``settings``' platform into the new or empty folder ``out``; the
-    manifest (as written to backup.json). Raises BackupRefused (``out`` not empty, pg_dump
-    missing or failing), ConfigurationError (no platform database)."""
+    manifest (as written to backup.json). Raises BackupRefused (``out`` not empty or not
+    writable, disk full, pg_dump missing or failing), ConfigurationError (no platform database)."""
+    try:
+        return await _backup(settings, out)
+    except OSError as exc:
+        raise BackupRefused(f"backup into {out} failed: {_os_problem(exc)}") from exc
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OSError as one line naming the file (no traceback for a full disk or a bad folder)."""
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+
+
+async def _backup(settings: Settings, out: Path) -> dict[str, Any]:
     _new_folder(out, "DIR")
     backend = make_url(settings.database_url).get_backend_name()
     files: list[dict[str, Any]] = []
@@ -302,7 +314,15 @@ def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 async def restore(source: Path, settings: Settings, *, force: bool = False) -> Restored:
     """Restore the backup in ``source`` into ``settings``' data folder and database. Checks
-    everything first; BackupRefused naming the file or flag at the first problem."""
+    everything first; BackupRefused naming the file or flag at the first problem (an OSError
+    too: a target that cannot be written, a full disk)."""
+    try:
+        return await _restore(source, settings, force)
+    except OSError as exc:
+        raise BackupRefused(f"restore into --data {settings.data_dir} failed: {_os_problem(exc)}") from exc
+
+
+async def _restore(source: Path, settings: Settings, force: bool) -> Restored:
     manifest = check_backup(source)
     backend = make_url(settings.database_url).get_backend_name()
     if manifest["backend"] != backend:
@@ -368,7 +388,7 @@ def _check_names(source: Path, entries: list[Any]) -> set[str]:
     return named
 
 
-def _plain_name(name: Any) -> bool:
+def _plain_name(name: Any) -> TypeGuard[str]:
     """The manifest is not signed: a name is trusted only in the one spelling backup writes
     (``data/…`` or ``catalog/…`` in plain "/"-separated segments, or a top-level file), so
     nothing restore derives from it (``DATA / rest``) can leave the target folder."""

@@ -120,3 +120,20 @@ def test_a_forced_restore_never_writes_through_a_symlink_in_the_target(tmp_path:
         _restore(source, target, force=True)
     assert victim.read_text() == "not the backup's to change\n"
     assert not (elsewhere / "f").exists()
+
+
+def test_a_backup_folder_that_cannot_be_made_is_refused_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    data = tmp_path / "data"
+    data.mkdir()
+    sqlite3.connect(data / "platform.db").close()
+    settings = Settings.load(data=str(data), database_url=f"sqlite+aiosqlite:///{data / 'platform.db'}")
+    with pytest.raises(BackupRefused, match=re.escape(str(tmp_path / "a-file"))):
+        asyncio.run(backup.backup(settings, tmp_path / "a-file" / "backup"))
+
+
+def test_a_restore_target_that_cannot_be_made_is_refused_naming_it(tmp_path: Path) -> None:
+    source = _make_backup(tmp_path / "b", {"data/a": b"a"})
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(BackupRefused, match=re.escape(str(tmp_path / "a-file"))):
+        _restore(source, tmp_path / "a-file" / "data")
