@@ -283,12 +283,18 @@ def _catalog_place(settings: Settings) -> dict[str, Any]:
 
 def public_settings(settings: Settings) -> dict[str, Any]:
     """The settings as JSON, every URL's password replaced by ``***`` (the only secrets
-    settings carry: keys and the audit secret are files, backed up as such)."""
+    settings carry: keys and the audit secret are files, backed up as such). Every string
+    that is a URL is hidden, wherever it sits, so a setting added later is covered too."""
     plain = json.loads(json.dumps(dataclasses.asdict(settings), default=str))
-    for key in ("database_url", "cache_url"):
-        plain[key] = _hide(plain[key])
-    plain["compare"]["storage"] = _hide(plain["compare"]["storage"])
-    return dict(plain)
+    return dict(_hide_urls(plain))
+
+
+def _hide_urls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _hide_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_hide_urls(item) for item in value]
+    return _hide(value) if isinstance(value, str) and "://" in value else value
 
 
 def _hide(url: str) -> str:

@@ -7,6 +7,7 @@ SQLite platform database made here."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sqlite3
@@ -137,3 +138,20 @@ def test_a_restore_target_that_cannot_be_made_is_refused_naming_it(tmp_path: Pat
     (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(BackupRefused, match=re.escape(str(tmp_path / "a-file"))):
         _restore(source, tmp_path / "a-file" / "data")
+
+
+@pytest.mark.parametrize(
+    "variable",
+    ["GOVSHARE_REDIS_URL", "GOVSHARE_CACHE_URL", "GOVSHARE_DATABASE_URL"],
+)
+def test_settings_json_holds_no_url_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """Every URL the settings carry, those added after backup was written too (the workers'
+    shared Redis), is written with its password as ***."""
+    urls = {"GOVSHARE_REDIS_URL": "redis://:s3cr3t-pw@127.0.0.1:1/0",
+            "GOVSHARE_CACHE_URL": "redis://user:s3cr3t-pw@127.0.0.1:1/0",
+            "GOVSHARE_DATABASE_URL": "postgresql+asyncpg://u:s3cr3t-pw@127.0.0.1:1/db"}  # fmt: skip
+    monkeypatch.setenv(variable, urls[variable])
+    written = json.dumps(backup.public_settings(Settings.load(data=str(tmp_path))))
+    assert "s3cr3t-pw" not in written and "***" in written
