@@ -166,6 +166,9 @@ async def archive_and_prune(
         return ArchiveResult(path, sha256, cut, tuple(written))
     except sa.exc.SQLAlchemyError as exc:
         raise AuditUnavailable(f"the audit store {_safe_url(url)} cannot be archived: {exc}") from exc
+    except OSError as exc:  # a folder that cannot be made, a full disk: nothing was pruned
+        where = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+        raise AuditUnavailable(f"the audit archive cannot be written, nothing was pruned: {where}") from exc
     finally:
         await engine.dispose()
 
@@ -224,6 +227,22 @@ async def _write_archive(
 ) -> list[ChainRange]:
     """Stream the planned ranges into the ZIP (page by page), sign, fsync, rename."""
     draft = path.with_name(f".{path.name}.partial")
+    try:
+        return await _write_draft(conn, events, plan, (draft, path), signer, cut)
+    except BaseException:
+        draft.unlink(missing_ok=True)  # a full disk or a stop leaves no half archive behind
+        raise
+
+
+async def _write_draft(
+    conn: AsyncConnection,
+    events: sa.Table,
+    plan: list[tuple[str, int, int, str]],
+    paths: tuple[Path, Path],
+    signer: Signer,
+    cut: dt.datetime,
+) -> list[ChainRange]:
+    draft, path = paths
     hasher, size, chains = hashlib.sha256(), 0, []
     with (
         draft.open("wb") as handle,

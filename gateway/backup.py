@@ -48,7 +48,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -88,8 +88,20 @@ class Restored:
 
 async def backup(settings: Settings, out: Path) -> dict[str, Any]:
     """Write a backup of ``settings``' platform into the new or empty folder ``out``; the
-    manifest (as written to backup.json). Raises BackupRefused (``out`` not empty, pg_dump
-    missing or failing), ConfigurationError (no platform database)."""
+    manifest (as written to backup.json). Raises BackupRefused (``out`` not empty or not
+    writable, disk full, pg_dump missing or failing), ConfigurationError (no platform database)."""
+    try:
+        return await _backup(settings, out)
+    except OSError as exc:
+        raise BackupRefused(f"backup into {out} failed: {_os_problem(exc)}") from exc
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OSError as one line naming the file (no traceback for a full disk or a bad folder)."""
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+
+
+async def _backup(settings: Settings, out: Path) -> dict[str, Any]:
     _new_folder(out, "DIR")
     backend = make_url(settings.database_url).get_backend_name()
     files: list[dict[str, Any]] = []
@@ -271,12 +283,18 @@ def _catalog_place(settings: Settings) -> dict[str, Any]:
 
 def public_settings(settings: Settings) -> dict[str, Any]:
     """The settings as JSON, every URL's password replaced by ``***`` (the only secrets
-    settings carry: keys and the audit secret are files, backed up as such)."""
+    settings carry: keys and the audit secret are files, backed up as such). Every string
+    that is a URL is hidden, wherever it sits, so a setting added later is covered too."""
     plain = json.loads(json.dumps(dataclasses.asdict(settings), default=str))
-    for key in ("database_url", "cache_url"):
-        plain[key] = _hide(plain[key])
-    plain["compare"]["storage"] = _hide(plain["compare"]["storage"])
-    return dict(plain)
+    return dict(_hide_urls(plain))
+
+
+def _hide_urls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _hide_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_hide_urls(item) for item in value]
+    return _hide(value) if isinstance(value, str) and "://" in value else value
 
 
 def _hide(url: str) -> str:
@@ -302,7 +320,15 @@ def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
 
 async def restore(source: Path, settings: Settings, *, force: bool = False) -> Restored:
     """Restore the backup in ``source`` into ``settings``' data folder and database. Checks
-    everything first; BackupRefused naming the file or flag at the first problem."""
+    everything first; BackupRefused naming the file or flag at the first problem (an OSError
+    too: a target that cannot be written, a full disk)."""
+    try:
+        return await _restore(source, settings, force)
+    except OSError as exc:
+        raise BackupRefused(f"restore into --data {settings.data_dir} failed: {_os_problem(exc)}") from exc
+
+
+async def _restore(source: Path, settings: Settings, force: bool) -> Restored:
     manifest = check_backup(source)
     backend = make_url(settings.database_url).get_backend_name()
     if manifest["backend"] != backend:
@@ -346,7 +372,10 @@ def check_backup(source: Path) -> dict[str, Any]:
         or not isinstance(manifest.get("files"), list)
     ):
         raise BackupRefused(f"{path} is not a govshare backup manifest (format {FORMAT})")
-    named = {_check_file(source, entry) for entry in manifest["files"]}
+    named = _check_names(source, manifest["files"])
+    links = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_symlink())
+    if links:
+        raise BackupRefused(f"{source / links[0]} is a symbolic link: a backup holds plain files only")
     extra = sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
     unknown = [name for name in extra if name not in named and name not in (MANIFEST, SUMS)]
     if unknown:
@@ -354,11 +383,43 @@ def check_backup(source: Path) -> dict[str, Any]:
     return dict(manifest)
 
 
+def _check_names(source: Path, entries: list[Any]) -> set[str]:
+    """Every name the manifest gives, each checked (``_check_file``) and given once."""
+    named: set[str] = set()
+    for entry in entries:
+        name = _check_file(source, entry)
+        if name in named:
+            raise BackupRefused(f"{MANIFEST} names {name!r} twice: the backup was changed")
+        named.add(name)
+    return named
+
+
+def _plain_name(name: Any) -> TypeGuard[str]:
+    """The manifest is not signed: a name is trusted only in the one spelling backup writes
+    (``data/…`` or ``catalog/…`` in plain "/"-separated segments, or a top-level file), so
+    nothing restore derives from it (``DATA / rest``) can leave the target folder."""
+    if not isinstance(name, str) or "\\" in name or "\x00" in name:
+        return False
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return False
+    return name in (SQLITE_FILE, DUMP_FILE, SETTINGS_FILE) or (
+        len(parts) > 1 and parts[0] in ("data", "catalog")
+    )
+
+
 def _check_file(source: Path, entry: Any) -> str:
     name = entry.get("path") if isinstance(entry, dict) else None
-    if not isinstance(name, str) or name.startswith("/") or ".." in Path(name).parts:
-        raise BackupRefused(f"{MANIFEST} names a file outside the backup: {name!r}")
+    if not _plain_name(name):
+        raise BackupRefused(
+            f"{MANIFEST} names a file outside the backup's layout: {name!r} "
+            "(plain relative names under data/ or catalog/ only): the backup was changed"
+        )
     path = source / name
+    if path.is_symlink() or any(
+        parent.is_symlink() for parent in path.parents if parent != source and parent.is_relative_to(source)
+    ):
+        raise BackupRefused(f"{path} is a symbolic link: a backup holds plain files only")
     if not path.is_file():
         raise BackupRefused(f"{path} is missing: the backup is partial")
     size = path.stat().st_size
@@ -402,17 +463,34 @@ async def _check_empty_database(url: str, force: bool) -> None:
         )
 
 
-def _restore_files(source: Path, manifest: dict[str, Any], settings: Settings) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    copied = 0
+def _restore_targets(manifest: dict[str, Any], data_dir: Path) -> list[tuple[str, Path]]:
+    """(backup name, target) of every file restored into ``data_dir``; BackupRefused when a
+    target or a folder on its way is a symbolic link (``--force`` over a live folder would
+    write through it, outside the data folder)."""
+    targets = []
     for entry in manifest["files"]:
         name = str(entry["path"])
         if name.startswith("data/"):
-            target = settings.data_dir / name.removeprefix("data/")
+            target = data_dir / name.removeprefix("data/")
         elif name.startswith("catalog/"):
-            target = settings.data_dir / name.removeprefix("catalog/")  # DATA/catalog.yaml: the default
+            target = data_dir / name.removeprefix("catalog/")  # DATA/catalog.yaml: the default
         else:
             continue  # the database and settings.json: not files of the data folder
+        on_the_way = [target, *(p for p in target.parents if p != data_dir and p.is_relative_to(data_dir))]
+        linked = next((p for p in on_the_way if p.is_symlink()), None)
+        if linked is not None:
+            raise BackupRefused(
+                f"{linked} is a symbolic link: restore writes only inside --data {data_dir}; remove it first"
+            )
+        targets.append((name, target))
+    return targets
+
+
+def _restore_files(source: Path, manifest: dict[str, Any], settings: Settings) -> int:
+    targets = _restore_targets(manifest, settings.data_dir)  # all checked before one is written
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    copied = 0
+    for name, target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / name, target)
         if target.name in _PRIVATE:

@@ -58,8 +58,11 @@ def run_current(args: argparse.Namespace) -> int:
     if state.at_head:
         print(f"{state.revision} (head)")
         return 0
-    known = "" if state.known() else ", unknown to this version"
-    print(f"{state.describe()}{known}; head is {state.head}: run `{dbschema.UPGRADE_COMMAND}`")
+    if not state.known():  # a newer govshare upgraded it: `db upgrade` here refuses it
+        print(f"{state.describe()}, unknown to this version; head is {state.head}: "
+              "a newer govshare upgraded it: run that version, or restore the backup before")  # fmt: skip
+        return 1
+    print(f"{state.describe()}; head is {state.head}: run `{dbschema.UPGRADE_COMMAND}`")
     return 1
 
 

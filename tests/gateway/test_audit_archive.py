@@ -322,3 +322,29 @@ def test_an_age_is_a_number_and_a_unit(number: int, unit: str):
 def test_a_bad_age_is_refused_naming_the_flag(text: str):
     with pytest.raises(BadRequest, match="--older-than"):
         parse_age(text)
+
+
+async def test_an_archive_folder_that_cannot_be_made_is_refused_naming_it(
+    store: Store, signer: Signer, tmp_path: Path
+):
+    await write(store, "main", [9, 8])
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(AuditUnavailable, match=re.escape(str(tmp_path / "a-file"))):
+        await archive(store, signer, tmp_path / "a-file" / "out")
+    assert len(await rows(store, "SELECT id FROM $T")) == 2
+
+
+async def test_a_disk_full_while_writing_leaves_no_draft_and_prunes_nothing(
+    store: Store, signer: Signer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """ENOSPC cannot be caused on a test machine's disk: raised where the ZIP is written."""
+    await write(store, "main", [9, 8])
+
+    async def full(*args: Any) -> Any:
+        raise OSError(28, "No space left on device", str(tmp_path / "out"))
+
+    monkeypatch.setattr(audit_archive, "_write_chain", full)
+    with pytest.raises(AuditUnavailable, match="No space left"):
+        await archive(store, signer, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+    assert len(await rows(store, "SELECT id FROM $T")) == 2

@@ -425,6 +425,8 @@ def test_a_database_from_a_newer_version_is_refused(
     code, _, err = in_process(capsys, folder, "db", "upgrade")
     assert code == 2 and "does not know" in err
     assert run(url, revision) == "9999"
+    code, out, _ = in_process(capsys, folder, "db", "current")  # no advice to run the upgrade refused above
+    assert code == 1 and "unknown to this version" in out and "db upgrade" not in out and "newer" in out
 
 
 def test_upgrade_to_an_unknown_revision_names_the_history(
