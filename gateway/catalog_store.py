@@ -289,7 +289,7 @@ class CatalogStore:
         async with self._lock, self.platform.session.begin() as session:
             register = await _read_register(session)
             existing = register.rows.get((rid, HEADER))
-            for provider in _providers(existing, header.get("provider")):
+            for provider in _providers(existing, header.get("provider"), actor.consumer.department):
                 require_may(actor.consumer, Action.DRAFT, provider, f"resource {rid}")
             changed = _draft_rows(register, rid, header, items, actor)
             await _validate(session, register, _with_pending(rid))
@@ -504,7 +504,27 @@ def _split_body(body: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[dict
     if items is not None and not (isinstance(items, list) and all(isinstance(i, Mapping) for i in items)):
         raise BadRequest("resource.items must be a list of objects, one per item", field="resource.items")
     header = {key: value for key, value in body.items() if key != "items"}
-    return rid.strip(), header, None if items is None else [dict(item) for item in items]
+    return rid.strip(), header, None if items is None else _named_items(items)
+
+
+def _named_items(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The drafted items, each named once by a non-empty text ``name`` (an entry's key: a
+    nameless item would be the resource's own fields); BadRequest naming the item."""
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise BadRequest(
+                f"resource.items[{index}].name is missing or not text: give each item its name",
+                field=f"resource.items[{index}].name",
+            )
+        if name in seen:
+            raise BadRequest(
+                f"resource.items[{index}].name {name!r} is drafted twice: give each item once",
+                field=f"resource.items[{index}].name",
+            )
+        seen.add(name)
+    return [dict(item) for item in items]
 
 
 def _draft_rows(
@@ -592,10 +612,11 @@ def _of_resource(register: _Register, resource: str) -> list[CatalogEntryRow]:
     return rows or _unknown(resource, None)
 
 
-def _providers(existing: CatalogEntryRow | None, claimed: Any) -> list[str]:
-    """The departments a draft touches: the resource's provider now and the one it names
-    (a provider cannot hand a resource to another department); a missing one the validation reports."""
-    found = [existing.provider] if existing is not None else []
+def _providers(existing: CatalogEntryRow | None, claimed: Any, drafter: str) -> list[str]:
+    """The departments a draft touches: the drafter's own (new entries are stored as its), the
+    resource's provider now and the one it names (a provider cannot hand a resource to
+    another department); a missing or malformed claim the validation reports."""
+    found = [drafter] + ([existing.provider] if existing is not None else [])
     return found + ([_normal_code(claimed)] if isinstance(claimed, str) else [])
 
 
