@@ -118,6 +118,7 @@ class Gateway:
             settings.gateway_name, settings.trusted_gateways, signer.leeway
         )
         store.on_publish = swap_on_publish(gateway)  # a publication is served without a restart
+        store.check_source = source_check(gateway)  # never store a source it cannot bind
         for state in await gateway.source_states():
             if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
                 log.error("source of %s (provider %s) is %s: %s", state.resource, state.provider,
@@ -210,6 +211,22 @@ def swap_on_publish(gateway: Gateway) -> Callable[[Catalog], Awaitable[None]]:
         await gateway.swap_catalog(catalog)
 
     return swap
+
+
+def source_check(gateway: Gateway) -> Callable[[Catalog, str], None]:
+    """The catalog store's ``check_source``: the resource's source bound (``_bind``, no I/O) by
+    its provider's live connector, as the swap will; CatalogError naming the source otherwise."""
+
+    def check(catalog: Catalog, rid: str) -> None:
+        resource = catalog.resources[rid]
+        connector = (gateway.live or gateway).connectors.get(resource.provider)
+        if connector is None:
+            raise CatalogError(_file(catalog), f"resources[{rid}].provider",
+                               f"its department {resource.provider} has no connector",
+                               "ask the operator to give the department a `connector:`")  # fmt: skip
+        _bind(catalog, resource, connector)
+
+    return check
 
 
 async def published_at_restart(catalog: Catalog) -> None:

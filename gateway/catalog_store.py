@@ -74,6 +74,7 @@ from policies.workflow import Actor
 log = logging.getLogger("govshare.catalog")
 HEADER = ""  # the item key of a resource's own fields
 OnPublish = Callable[[Catalog], Awaitable[None]]
+CheckSource = Callable[[Catalog, str], None]  # raises CatalogError when a resource cannot be served
 SYSTEM = Actor(Consumer("govshare", "govshare", frozenset({"operator"})))  # start-up and CLI imports
 
 
@@ -198,6 +199,9 @@ class CatalogStore:
         self.profile: Profile | None = None  # the served catalog's: its time limits date changes
         self.audit: AuditLog | None = None  # every step recorded once committed (kind workflow)
         self._lock = asyncio.Lock()  # one change of the published catalog at a time per process
+        # the gateway's check that the provider's connector binds a resource's source (its
+        # keys, table, relative URL): a draft or publication it refuses is never stored
+        self.check_source: CheckSource | None = None
 
     # --- the published catalog ----------------------------------------------------------
 
@@ -292,7 +296,7 @@ class CatalogStore:
             for provider in _providers(existing, header.get("provider"), actor.consumer.department):
                 require_may(actor.consumer, Action.DRAFT, provider, f"resource {rid}")
             changed = _draft_rows(register, rid, header, items, actor)
-            await _validate(session, register, _with_pending(rid))
+            self._check_source(await _validate(session, register, _with_pending(rid)), rid)
             for row in changed:
                 session.add(row)
                 session.add(
@@ -353,6 +357,7 @@ class CatalogStore:
                 _publish_row(row)
             _stamp_review(register, resource)
             catalog = await _validate(session, register, _published)
+            self._check_source(catalog, resource)
             for row in register.of(resource):
                 if row in rows or row.item == HEADER:
                     session.add(_event(row, Action.PUBLISH, actor, [], row.published, before[row.item]))
@@ -445,6 +450,15 @@ class CatalogStore:
             today_in_china(),
         )  # fmt: skip
         return verdict.due, verdict.overdue
+
+    def _check_source(self, catalog: Catalog, resource: str) -> None:
+        """BadRequest listing the problem when ``check_source`` refuses ``resource`` of ``catalog``."""
+        if self.check_source is None or resource not in catalog.resources:
+            return
+        try:
+            self.check_source(catalog, resource)
+        except CatalogError as error:
+            raise _rejected([error]) from None
 
     def use_profile(self, name: str) -> None:
         """The profile whose ``catalog_change_days`` dates submitted changes."""
