@@ -158,3 +158,26 @@ async def test_an_invalid_change_lists_every_problem_and_keeps_the_catalog(serve
     assert await _header(gateway) == before
     unknown = await _post(client, gateway, (OPERATOR, ["operator"]), PUBLISH, {"r": "no.such_resource"})
     assert _code(unknown) == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"table": "enterprise", "url": "http://169.254.169.254/latest"},  # a key the connector refuses
+        {"columns": {"name": "ent_name"}},  # no table
+    ],
+)
+async def test_a_source_the_connector_cannot_bind_is_refused_at_draft(served: Any, source: Any) -> None:
+    client, gateway, _ = served
+    before = await gateway.federation.catalog_store.export_yaml()
+    body = {**await _header(gateway), "source": source}
+    drafted = await _post(client, gateway, (AMR, ["provider"]), DRAFT, {"b": body})
+    if "errors" not in drafted:  # accepted: then the review and publication must not store it
+        await _post(client, gateway, (AMR, ["provider"]), SUBMIT, {"r": RESOURCE})
+        await _post(client, gateway, (OPERATOR, ["operator"]), REVIEW, {"r": RESOURCE, "a": True})
+        published = await _post(client, gateway, (OPERATOR, ["operator"]), PUBLISH, {"r": RESOURCE})
+        assert await gateway.federation.catalog_store.export_yaml() == before, published
+        pytest.fail(f"an unbindable source was drafted: {drafted}")
+    assert _code(drafted) == "BAD_REQUEST"
+    assert "source" in drafted["errors"][0]["message"]
+    assert await gateway.federation.catalog_store.export_yaml() == before

@@ -276,3 +276,36 @@ async def test_a_draft_with_a_value_json_cannot_hold_names_the_field(store: Any)
     with pytest.raises(BadRequest) as refused:
         await catalog_store.draft(AMR_PROVIDER, {**_resource_body(RESOURCE), "published": {1, 2}})
     assert refused.value.extensions["field"] == "resource"
+
+
+CONSUMER = Actor(Consumer("11420000MB0000027U", "tax-app", frozenset({"consumer"})))
+
+
+@pytest.mark.parametrize("name", ["", None])
+async def test_an_item_without_a_name_never_overwrites_the_resources_own_fields(
+    store: Any, name: Any
+) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    before = await catalog_store.entries(OPERATOR.consumer)
+    resource = _resource_body(RESOURCE)
+    item = {"title": "无名", "share": "unconditional"} if name is None else {"name": name, "title": "无名"}
+    resource["items"].append(item)
+    with pytest.raises(BadRequest) as refused:
+        await catalog_store.draft(AMR_PROVIDER, resource)
+    assert "name" in str(refused.value)
+    assert await catalog_store.entries(OPERATOR.consumer) == before
+
+
+@pytest.mark.parametrize("provider", [None, 12345, ["11420000MB00000191"]])
+async def test_a_department_without_the_provider_role_cannot_draft_whatever_provider_it_claims(
+    store: Any, provider: Any
+) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    body = {**_resource_body(RESOURCE), "id": "new.thing", "code": "420000-AMR-999"}
+    body.pop("provider")
+    if provider is not None:
+        body["provider"] = provider
+    with pytest.raises(Forbidden):
+        await catalog_store.draft(CONSUMER, body)
