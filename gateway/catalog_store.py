@@ -62,6 +62,7 @@ from policies.catalog_workflow import (
     reasons_for,
     require_may,
     require_reader,
+    require_role,
 )
 from policies.chinatime import today_in_china, utc_now
 from policies.codes import validate_uscc
@@ -308,6 +309,7 @@ class CatalogStore:
 
     async def submit(self, actor: Actor, resource: str) -> list[EntryView]:
         """Submit every draft entry of ``resource`` for review (its provider only)."""
+        require_role(actor.consumer, Action.SUBMIT)  # before the lookup: no existence oracle
         async with self.platform.session.begin() as session:
             register = await _read_register(session)
             require_may(actor.consumer, Action.SUBMIT, _provider(register, resource), f"resource {resource}")
@@ -374,6 +376,7 @@ class CatalogStore:
         its pending change dropped; by its provider or an operator. Withdrawing narrows what
         is shared, so it needs no review; the catalog left must still validate (e.g. not the
         key item: withdraw the resource)."""
+        require_role(actor.consumer, Action.WITHDRAW)  # before the lookup: no existence oracle
         cleaned = reasons_for(Action.WITHDRAW, reasons)
         async with self._lock, self.platform.session.begin() as session:
             register = await _read_register(session)
@@ -419,6 +422,7 @@ class CatalogStore:
     async def history(self, actor: Consumer, resource: str, item: str | None = None) -> list[EventView]:
         """Every step of a resource's entries (or of one item), oldest first: its provider and
         operators only (FORBIDDEN otherwise; an unknown resource is BadRequest)."""
+        require_reader(actor)  # before the lookup: no existence oracle
         async with self.platform.session() as session:
             header = await session.get(CatalogEntryRow, (resource, HEADER)) or _unknown(resource, None)
             require_reader(actor, header.provider)

@@ -94,14 +94,23 @@ def require_may(actor: Consumer, action: Action, provider: str, entry: str = "th
     reviews (approves, returns), publishes, withdraws and imports (Shanghai art. 10: the
     reviewer checks entry by entry; Zhejiang art. 10: publication after the provincial
     office's review). Forbidden naming the role or the providing department."""
+    require_role(actor, action)
     if action in OPERATOR_ACTIONS and actor.has("operator"):
         return
-    if action in PROVIDER_ACTIONS and actor.has("provider"):
-        if actor.department != provider:
-            raise Forbidden(
-                f"{entry} belongs to department {provider}; a provider changes its own entries only",
-                provider=provider,
-            )
+    if actor.department != provider:  # the provider role, then: its own department's only
+        raise Forbidden(
+            f"{entry} belongs to department {provider}; a provider changes its own entries only",
+            provider=provider,
+        )
+
+
+def require_role(actor: Consumer, action: Action) -> None:
+    """Forbidden unless ``actor`` holds a role that may take ``action`` on some entry: checked
+    before the entry is looked up, so that a department without the role cannot tell an
+    unpublished draft's id from an unknown one (issue 11 §3: drafts stay with the provider)."""
+    if (action in OPERATOR_ACTIONS and actor.has("operator")) or (
+        action in PROVIDER_ACTIONS and actor.has("provider")
+    ):
         return
     role = "provider" if action in PROVIDER_ACTIONS - OPERATOR_ACTIONS else "operator"
     raise Forbidden(f"{action.value} of a catalog entry needs the {role} role", role=role)

@@ -309,3 +309,19 @@ async def test_a_department_without_the_provider_role_cannot_draft_whatever_prov
         body["provider"] = provider
     with pytest.raises(Forbidden):
         await catalog_store.draft(CONSUMER, body)
+
+
+async def test_a_consumer_cannot_tell_a_drafted_resource_from_none(store: Any) -> None:
+    """An unpublished draft's id must not leak to a department without a register role: the
+    refusal is the same FORBIDDEN whether the resource exists or not."""
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    secret = {**_resource_body(RESOURCE), "id": "amr.secret_plan", "code": "420000-AMR-998"}
+    await catalog_store.draft(AMR_PROVIDER, secret)
+    for rid in ("amr.secret_plan", "amr.no_such_thing"):
+        with pytest.raises(Forbidden):
+            await catalog_store.history(CONSUMER.consumer, rid)
+        with pytest.raises(Forbidden):
+            await catalog_store.submit(CONSUMER, rid)
+        with pytest.raises(Forbidden):
+            await catalog_store.withdraw(CONSUMER, rid, None, ["x"])
