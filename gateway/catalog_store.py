@@ -57,6 +57,7 @@ from policies.catalog_workflow import (
     change_due,
     change_overdue,
     changed_keys,
+    entry_id,
     may_read,
     next_state,
     reasons_for,
@@ -310,6 +311,7 @@ class CatalogStore:
     async def submit(self, actor: Actor, resource: str) -> list[EntryView]:
         """Submit every draft entry of ``resource`` for review (its provider only)."""
         require_role(actor.consumer, Action.SUBMIT)  # before the lookup: no existence oracle
+        entry_id(resource, "resource")
         async with self.platform.session.begin() as session:
             register = await _read_register(session)
             require_may(actor.consumer, Action.SUBMIT, _provider(register, resource), f"resource {resource}")
@@ -331,6 +333,7 @@ class CatalogStore:
         (awaiting publication) or returned to the provider with reasons."""
         action = Action.APPROVE if approve else Action.RETURN
         require_may(actor.consumer, action, "")
+        _ids(resource, item)
         cleaned = reasons_for(action, reasons)
         async with self.platform.session.begin() as session:
             row = await _entry(session, resource, item)
@@ -347,6 +350,7 @@ class CatalogStore:
         ``reviewed`` date becomes today (China; its yearly upkeep, Shanghai / Zhejiang art. 10)
         and ``on_publish`` gets the new catalog."""
         require_may(actor.consumer, Action.PUBLISH, "")
+        entry_id(resource, "resource")
         async with self._lock, self.platform.session.begin() as session:
             register = await _read_register(session)
             rows = [r for r in _of_resource(register, resource) if r.state == EntryState.APPROVED]
@@ -377,6 +381,7 @@ class CatalogStore:
         is shared, so it needs no review; the catalog left must still validate (e.g. not the
         key item: withdraw the resource)."""
         require_role(actor.consumer, Action.WITHDRAW)  # before the lookup: no existence oracle
+        _ids(resource, item)
         cleaned = reasons_for(Action.WITHDRAW, reasons)
         async with self._lock, self.platform.session.begin() as session:
             register = await _read_register(session)
@@ -406,6 +411,8 @@ class CatalogStore:
         """The register's entries ``actor`` may read (operators all, a provider its own), in
         catalog order; FORBIDDEN for anyone else."""
         require_reader(actor)
+        if resource is not None:
+            entry_id(resource, "resource")
         async with self.platform.session() as session:
             register = await _read_register(session)
         rows = sorted(
@@ -423,6 +430,7 @@ class CatalogStore:
         """Every step of a resource's entries (or of one item), oldest first: its provider and
         operators only (FORBIDDEN otherwise; an unknown resource is BadRequest)."""
         require_reader(actor)  # before the lookup: no existence oracle
+        _ids(resource, item)
         async with self.platform.session() as session:
             header = await session.get(CatalogEntryRow, (resource, HEADER)) or _unknown(resource, None)
             require_reader(actor, header.provider)
@@ -505,6 +513,13 @@ def _with_pending(resource: str) -> Callable[[CatalogEntryRow], Mapping[str, Any
     return body
 
 
+def _ids(resource: str, item: str | None) -> None:
+    """BadRequest for an odd resource id or item name (``entry_id``)."""
+    entry_id(resource, "resource")
+    if item is not None:
+        entry_id(item, "item")
+
+
 def _split_body(body: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
     """The resource id, header and items of a drafted resource; BadRequest naming the field."""
     if not isinstance(body, Mapping):
@@ -518,11 +533,12 @@ def _split_body(body: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[dict
     rid = body.get("id")
     if not isinstance(rid, str) or not rid.strip():
         raise BadRequest("resource.id is missing: give the resource's id", field="resource.id")
+    entry_id(rid, "resource.id")
     items = body.get("items")
     if items is not None and not (isinstance(items, list) and all(isinstance(i, Mapping) for i in items)):
         raise BadRequest("resource.items must be a list of objects, one per item", field="resource.items")
     header = {key: value for key, value in body.items() if key != "items"}
-    return rid.strip(), header, None if items is None else _named_items(items)
+    return rid, header, None if items is None else _named_items(items)
 
 
 def _named_items(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -536,6 +552,7 @@ def _named_items(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 f"resource.items[{index}].name is missing or not text: give each item its name",
                 field=f"resource.items[{index}].name",
             )
+        entry_id(name, f"resource.items[{index}].name")
         if name in seen:
             raise BadRequest(
                 f"resource.items[{index}].name {name!r} is drafted twice: give each item once",

@@ -27,6 +27,7 @@ machine in ``tests/policies/test_catalog_workflow.py``.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
@@ -129,6 +130,24 @@ def require_reader(actor: Consumer, provider: str | None = None) -> None:
     if actor.has("provider") and (provider is None or actor.department == provider):
         return
     raise Forbidden("catalog drafts and history are for the providing department and operators")
+
+
+ENTRY_ID_MAX = 128  # the platform tables' width of a resource id and an item name
+
+
+def entry_id(text: str, argument: str) -> str:
+    """``text`` as a resource id or item name to look up or store: BadRequest naming
+    ``argument`` for surrounding spaces, a control character (NUL: PostgreSQL refuses it in
+    text) or more than ``ENTRY_ID_MAX`` characters. The catalog's own pattern
+    (``policies.catalog``) is checked when a draft is validated."""
+    odd = any(unicodedata.category(char) == "Cc" for char in text)
+    if odd or text != text.strip() or not text or len(text) > ENTRY_ID_MAX:
+        raise BadRequest(
+            f"{argument} {text[:40]!r} is not a catalog id: give it as listed by catalogEntries or "
+            f"the catalog (1 to {ENTRY_ID_MAX} characters, no spaces around, no control characters)",
+            argument=argument,
+        )
+    return text
 
 
 def reasons_for(action: Action, reasons: Sequence[str]) -> tuple[str, ...]:

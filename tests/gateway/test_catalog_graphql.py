@@ -181,3 +181,25 @@ async def test_a_source_the_connector_cannot_bind_is_refused_at_draft(served: An
     assert _code(drafted) == "BAD_REQUEST"
     assert "source" in drafted["errors"][0]["message"]
     assert await gateway.federation.catalog_store.export_yaml() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id": RESOURCE + "\n"}, "resource.id"),  # `$` matched before the newline: stored as a new id
+        ({"id": " " + RESOURCE}, "resource.id"),
+        ({"items": [{"name": "a" * 300, "title": "长"}]}, "resource.items[0].name"),  # PostgreSQL: 500
+        ({"items": [{"title": "无名"}]}, "resource.items[0].name"),  # it overwrote the resource's fields
+    ],
+)
+async def test_odd_ids_in_a_draft_are_a_bad_request_naming_the_field(
+    served: Any, change: Any, field: str
+) -> None:
+    client, gateway, _ = served
+    before = await gateway.federation.catalog_store.export_yaml()
+    body = {**await _header(gateway), **change}
+    answer = await _post(client, gateway, (AMR, ["provider"]), DRAFT, {"b": body})
+    assert _code(answer) == "BAD_REQUEST", answer
+    extensions = answer["errors"][0]["extensions"]
+    assert field in (extensions.get("argument"), extensions.get("field")), answer
+    assert await gateway.federation.catalog_store.export_yaml() == before

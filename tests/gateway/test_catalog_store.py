@@ -325,3 +325,35 @@ async def test_a_consumer_cannot_tell_a_drafted_resource_from_none(store: Any) -
             await catalog_store.submit(CONSUMER, rid)
         with pytest.raises(Forbidden):
             await catalog_store.withdraw(CONSUMER, rid, None, ["x"])
+
+
+ODD_IDS = ["\x00", "amr\x00.enterprise_registration", "a" * 300, " ", "amr.enterprise_registration\n"]
+
+
+@pytest.mark.parametrize("odd", ODD_IDS, ids=["nul", "inner-nul", "long", "blank", "newline"])
+async def test_odd_ids_are_bad_requests_on_every_backend_and_store_nothing(store: Any, odd: str) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    before = await catalog_store.export_yaml()
+    calls = [
+        catalog_store.history(AMR_PROVIDER.consumer, odd),
+        catalog_store.history(AMR_PROVIDER.consumer, RESOURCE, odd),
+        catalog_store.entries(AMR_PROVIDER.consumer, odd),
+        catalog_store.submit(AMR_PROVIDER, odd),
+        catalog_store.review(OPERATOR, odd, None, True, []),
+        catalog_store.review(OPERATOR, RESOURCE, odd, True, []),
+        catalog_store.withdraw(AMR_PROVIDER, odd, None, ["x"]),
+        catalog_store.withdraw(AMR_PROVIDER, RESOURCE, odd, ["x"]),
+        catalog_store.publish(OPERATOR, odd),
+        catalog_store.draft(AMR_PROVIDER, {**_resource_body(RESOURCE), "id": odd}),
+        catalog_store.draft(
+            AMR_PROVIDER, {**_resource_body(RESOURCE), "items": [{"name": odd, "title": "怪"}]}
+        ),
+    ]
+    for call in calls:
+        try:
+            answer = await call
+        except BadRequest:
+            continue
+        assert answer == [], answer  # entries / history of nothing: nothing
+    assert await catalog_store.export_yaml() == before
