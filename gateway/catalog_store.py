@@ -62,6 +62,7 @@ from policies.catalog_workflow import (
     next_state,
     reasons_for,
     require_may,
+    require_other_reviewer,
     require_reader,
     require_role,
 )
@@ -338,6 +339,7 @@ class CatalogStore:
         async with self.platform.session.begin() as session:
             row = await _entry(session, resource, item)
             _move(row, action)
+            require_other_reviewer(_author(actor), await _authors(session, row))
             row.reasons = list(cleaned) if action is Action.RETURN else None
             session.add(_event(row, action, actor, cleaned, row.proposed))
             view = self._view(row)
@@ -701,6 +703,25 @@ def _event_view(event: CatalogEventRow) -> EventView:
         event.resource, event.item or None, event.action, event.state, event.version, event.department,
         event.client, event.user, event.at, tuple(event.reasons), tuple(event.changed), event.body,
     )  # fmt: skip
+
+
+def _author(actor: Actor) -> tuple[str, str, str | None]:
+    return actor.consumer.department, actor.consumer.client_id, actor.user
+
+
+async def _authors(session: AsyncSession, row: CatalogEntryRow) -> list[tuple[str, str, str | None]]:
+    """Who drafted or submitted ``row``'s pending change: the draft and submit steps since its
+    last publication, import or withdrawal."""
+    query = sa.select(CatalogEventRow).where(
+        CatalogEventRow.resource == row.resource, CatalogEventRow.item == row.item
+    )
+    authors: list[tuple[str, str, str | None]] = []
+    for event in (await session.scalars(query.order_by(CatalogEventRow.id))).all():
+        if event.action in (Action.PUBLISH, Action.IMPORT, Action.WITHDRAW):
+            authors = []
+        elif event.action in (Action.DRAFT, Action.SUBMIT):
+            authors.append((event.department, event.client, event.user))
+    return authors
 
 
 async def _entry(session: AsyncSession, resource: str, item: str | None) -> CatalogEntryRow:

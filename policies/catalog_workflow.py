@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -115,6 +115,21 @@ def require_role(actor: Consumer, action: Action) -> None:
         return
     role = "provider" if action in PROVIDER_ACTIONS - OPERATOR_ACTIONS else "operator"
     raise Forbidden(f"{action.value} of a catalog entry needs the {role} role", role=role)
+
+
+Author = tuple[str, str, str | None]  # (department, client, user) of a draft or submission
+
+
+def require_other_reviewer(reviewer: Author, authors: Iterable[Author]) -> None:
+    """Forbidden when the reviewer drafted or submitted the change it reviews: the cataloguer
+    and the reviewer are different people (Shanghai art. 10: 审核人员逐条审核 the entries
+    others submitted; Zhejiang art. 10: the provincial office reviews the department's). A
+    person is the department, client and request user together."""
+    if reviewer in set(authors):
+        raise Forbidden(
+            "you drafted or submitted this change: another operator must review it (four eyes)",
+            role="operator",
+        )
 
 
 def may_read(actor: Consumer, provider: str) -> bool:

@@ -357,3 +357,18 @@ async def test_odd_ids_are_bad_requests_on_every_backend_and_store_nothing(store
             continue
         assert answer == [], answer  # entries / history of nothing: nothing
     assert await catalog_store.export_yaml() == before
+
+
+async def test_nobody_approves_a_change_they_drafted_or_submitted_themselves(store: Any) -> None:
+    """Shanghai art. 10 separates the cataloguer from the reviewer (审核人员逐条审核): a client
+    holding both roles cannot approve or publish its own change; another operator can."""
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    both = Actor(
+        Consumer(AMR_PROVIDER.consumer.department, "amr-app", frozenset({"provider", "operator"})), "编目员"
+    )
+    await catalog_store.draft(both, {**_resource_body(RESOURCE), "summary": "自审"})
+    await catalog_store.submit(both, RESOURCE)
+    with pytest.raises(Forbidden, match="review"):
+        await catalog_store.review(both, RESOURCE, None, True, [])
+    assert (await catalog_store.review(OPERATOR, RESOURCE, None, True, [])).state.value == "approved"
