@@ -294,7 +294,7 @@ class CatalogStore:
         problem, Forbidden for another department's resource."""
         rid, header, items = _split_body(body)
         async with self._lock, self.platform.session.begin() as session:
-            register = await _read_register(session)
+            register = await _read_register(session, for_update=True)
             existing = register.rows.get((rid, HEADER))
             for provider in _providers(existing, header.get("provider"), actor.consumer.department):
                 require_may(actor.consumer, Action.DRAFT, provider, f"resource {rid}")
@@ -313,8 +313,8 @@ class CatalogStore:
         """Submit every draft entry of ``resource`` for review (its provider only)."""
         require_role(actor.consumer, Action.SUBMIT)  # before the lookup: no existence oracle
         entry_id(resource, "resource")
-        async with self.platform.session.begin() as session:
-            register = await _read_register(session)
+        async with self._lock, self.platform.session.begin() as session:
+            register = await _read_register(session, for_update=True)
             require_may(actor.consumer, Action.SUBMIT, _provider(register, resource), f"resource {resource}")
             rows = [row for row in _of_resource(register, resource) if row.state == EntryState.DRAFT]
             if not rows:
@@ -336,7 +336,7 @@ class CatalogStore:
         require_may(actor.consumer, action, "")
         _ids(resource, item)
         cleaned = reasons_for(action, reasons)
-        async with self.platform.session.begin() as session:
+        async with self._lock, self.platform.session.begin() as session:
             row = await _entry(session, resource, item)
             _move(row, action)
             require_other_reviewer(_author(actor), await _authors(session, row))
@@ -354,7 +354,7 @@ class CatalogStore:
         require_may(actor.consumer, Action.PUBLISH, "")
         entry_id(resource, "resource")
         async with self._lock, self.platform.session.begin() as session:
-            register = await _read_register(session)
+            register = await _read_register(session, for_update=True)
             rows = [r for r in _of_resource(register, resource) if r.state == EntryState.APPROVED]
             if not rows:
                 raise BadRequest(
@@ -386,7 +386,7 @@ class CatalogStore:
         _ids(resource, item)
         cleaned = reasons_for(Action.WITHDRAW, reasons)
         async with self._lock, self.platform.session.begin() as session:
-            register = await _read_register(session)
+            register = await _read_register(session, for_update=True)
             target = register.rows.get((resource, item or HEADER)) or _unknown(resource, item)
             require_may(actor.consumer, Action.WITHDRAW, target.provider, _label(resource, item))
             next_state(EntryState(target.state), Action.WITHDRAW, _label(resource, item))  # not twice
@@ -729,8 +729,11 @@ async def _entry(session: AsyncSession, resource: str, item: str | None) -> Cata
     return row if row is not None else _unknown(resource, item)
 
 
-async def _read_register(session: AsyncSession) -> _Register:
-    rows = (await session.scalars(sa.select(CatalogEntryRow))).all()
+async def _read_register(session: AsyncSession, *, for_update: bool = False) -> _Register:
+    """Every entry row; ``for_update`` locks them (PostgreSQL) so that two writers, in two
+    processes, never both act on the state they read (a return racing a publication)."""
+    query = sa.select(CatalogEntryRow)
+    rows = (await session.scalars(query.with_for_update() if for_update else query)).all()
     return _Register({(row.resource, row.item): row for row in rows})
 
 
@@ -833,7 +836,7 @@ def _plain(value: Any, where: str) -> Any:
 async def _apply_import(
     session: AsyncSession, joined: Mapping[str, Any], actor: Actor
 ) -> tuple[int, int, int]:
-    register = await _read_register(session)
+    register = await _read_register(session, for_update=True)
     seen: set[tuple[str, str]] = set()
     counts = [0, 0, 0]
     for position, resource in enumerate(joined["resources"]):

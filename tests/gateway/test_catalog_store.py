@@ -5,6 +5,7 @@ bad input refused without touching what is stored."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import shutil
 from collections.abc import AsyncIterator
@@ -372,3 +373,24 @@ async def test_nobody_approves_a_change_they_drafted_or_submitted_themselves(sto
     with pytest.raises(Forbidden, match="review"):
         await catalog_store.review(both, RESOURCE, None, True, [])
     assert (await catalog_store.review(OPERATOR, RESOURCE, None, True, [])).state.value == "approved"
+
+
+async def test_a_return_racing_a_publication_never_publishes_what_was_returned(store: Any) -> None:
+    """Review and publish at once, many times: either the return or the publication wins,
+    never both (a returned change served, or history saying returned while it is published)."""
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    for round_ in range(6):
+        await catalog_store.draft(AMR_PROVIDER, {**_resource_body(RESOURCE), "summary": f"第{round_}版"})
+        await catalog_store.submit(AMR_PROVIDER, RESOURCE)
+        await catalog_store.review(OPERATOR, RESOURCE, None, True, [])
+        outcomes = await asyncio.gather(
+            catalog_store.publish(OPERATOR, RESOURCE),
+            catalog_store.review(OPERATOR, RESOURCE, None, False, ["撤回审核"]),
+            return_exceptions=True,
+        )
+        won = [not isinstance(o, BaseException) for o in outcomes]
+        assert won.count(True) == 1, outcomes
+        assert all(isinstance(o, BadRequest) for o in outcomes if isinstance(o, BaseException)), outcomes
+        [header] = [e for e in await catalog_store.entries(OPERATOR.consumer, RESOURCE) if e.item is None]
+        assert header.state.value == ("published" if won[0] else "returned")
