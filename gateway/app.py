@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import time
@@ -213,20 +214,45 @@ def swap_on_publish(gateway: Gateway) -> Callable[[Catalog], Awaitable[None]]:
     return swap
 
 
-def source_check(gateway: Gateway) -> Callable[[Catalog, str], None]:
+def source_check(gateway: Gateway) -> Callable[[Catalog, str], Awaitable[None]]:
     """The catalog store's ``check_source``: the resource's source bound (``_bind``, no I/O) by
     its provider's live connector, as the swap will; CatalogError naming the source otherwise."""
 
-    def check(catalog: Catalog, rid: str) -> None:
+    async def check(catalog: Catalog, rid: str) -> None:
         resource = catalog.resources[rid]
         connector = (gateway.live or gateway).connectors.get(resource.provider)
         if connector is None:
-            raise CatalogError(_file(catalog), f"resources[{rid}].provider",
-                               f"its department {resource.provider} has no connector",
-                               "ask the operator to give the department a `connector:`")  # fmt: skip
+            raise _no_connector(catalog, rid)
         _bind(catalog, resource, connector)
 
     return check
+
+
+def standalone_source_check(data_dir: Path) -> Callable[[Catalog, str], Awaitable[None]]:
+    """``source_check`` for a command that runs no gateway (``govshare catalog draft|publish``):
+    the provider's connector opened from the catalog's settings, the source bound, closed."""
+
+    async def check(catalog: Catalog, rid: str) -> None:
+        resource = catalog.resources[rid]
+        department = catalog.departments[resource.provider]
+        alone = dataclasses.replace(catalog, departments={resource.provider: department})
+        connectors = open_connectors(alone, data_dir)
+        try:
+            if resource.provider not in connectors:
+                raise _no_connector(catalog, rid)
+            _bind(catalog, resource, connectors[resource.provider])
+        finally:
+            for connector in connectors.values():
+                await connector.close()
+
+    return check
+
+
+def _no_connector(catalog: Catalog, rid: str) -> CatalogError:
+    provider = catalog.resources[rid].provider
+    problem = f"its department {provider} has no connector"
+    fix = "ask the operator to give the department a `connector:`"
+    return CatalogError(_file(catalog), f"resources[{rid}].provider", problem, fix)
 
 
 async def published_at_restart(catalog: Catalog) -> None:

@@ -77,7 +77,7 @@ from policies.workflow import Actor
 log = logging.getLogger("govshare.catalog")
 HEADER = ""  # the item key of a resource's own fields
 OnPublish = Callable[[Catalog], Awaitable[None]]
-CheckSource = Callable[[Catalog, str], None]  # raises CatalogError when a resource cannot be served
+CheckSource = Callable[[Catalog, str], Awaitable[None]]  # CatalogError: a resource it cannot serve
 SYSTEM = Actor(Consumer("govshare", "govshare", frozenset({"operator"})))  # start-up and CLI imports
 
 
@@ -299,7 +299,7 @@ class CatalogStore:
             for provider in _providers(existing, header.get("provider"), actor.consumer.department):
                 require_may(actor.consumer, Action.DRAFT, provider, f"resource {rid}")
             changed = _draft_rows(register, rid, header, items, actor)
-            self._check_source(await _validate(session, register, _with_pending(rid)), rid)
+            await self._check_source(await _validate(session, register, _with_pending(rid)), rid)
             for row in changed:
                 session.add(row)
                 session.add(
@@ -365,7 +365,7 @@ class CatalogStore:
                 _publish_row(row)
             _stamp_review(register, resource)
             catalog = await _validate(session, register, _published)
-            self._check_source(catalog, resource)
+            await self._check_source(catalog, resource)
             for row in register.of(resource):
                 if row in rows or row.item == HEADER:
                     session.add(_event(row, Action.PUBLISH, actor, [], row.published, before[row.item]))
@@ -465,12 +465,12 @@ class CatalogStore:
         )  # fmt: skip
         return verdict.due, verdict.overdue
 
-    def _check_source(self, catalog: Catalog, resource: str) -> None:
+    async def _check_source(self, catalog: Catalog, resource: str) -> None:
         """BadRequest listing the problem when ``check_source`` refuses ``resource`` of ``catalog``."""
         if self.check_source is None or resource not in catalog.resources:
             return
         try:
-            self.check_source(catalog, resource)
+            await self.check_source(catalog, resource)
         except CatalogError as error:
             raise _rejected([error]) from None
 
