@@ -97,3 +97,21 @@ def test_a_draft_whose_source_the_connector_refuses_exits_2_and_stores_nothing(
     code, _, err = govshare(capsys, data, "catalog", "draft", str(draft), "--department", TAX)
     assert code == 2 and "source" in err, err
     assert govshare(capsys, data, "catalog", "export")[1] == before
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_and_stores_nothing(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nine anchors of nine aliases in a resource's source: the import walked 9^9 values (hung)."""
+    before = govshare(capsys, data, "catalog", "export")[1]
+    laughs = ['        a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        laughs.append(f"        {name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    text = CATALOG.read_text(encoding="utf-8")
+    marker = "    source: {table: tax_credit, columns: {credit_rating: rating, tax_arrears: arrears}}\n"
+    assert marker in text
+    bomb = "    source:\n      table: tax_credit\n      x:\n" + "\n".join(laughs) + "\n"
+    (tmp_path / "bomb.yaml").write_text(text.replace(marker, bomb), encoding="utf-8")
+    code, _, err = govshare(capsys, data, "catalog", "import", str(tmp_path / "bomb.yaml"))
+    assert code == 2 and "aliases expand" in err, err
+    assert govshare(capsys, data, "catalog", "export")[1] == before
