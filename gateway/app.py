@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import time
@@ -121,6 +122,7 @@ class Gateway:
         )
         store.on_publish = swap_on_publish(gateway)  # a publication is served without a restart
         gateway.swaps.store, gateway.swaps.stored = store, stored or 0  # and one made elsewhere: follow_store
+        store.check_source = source_check(gateway)  # never store a source it cannot bind
         for state in await gateway.source_states():
             if not state.ok:  # served anyway (the rest of the catalog works); /readyz says so too
                 log.error("source of %s (provider %s) is %s: %s", state.resource, state.provider,
@@ -220,6 +222,47 @@ def swap_on_publish(gateway: Gateway) -> Callable[[Catalog], Awaitable[None]]:
         await gateway.swap_catalog(catalog)
 
     return swap
+
+
+def source_check(gateway: Gateway) -> Callable[[Catalog, str], Awaitable[None]]:
+    """The catalog store's ``check_source``: the resource's source bound (``_bind``, no I/O) by
+    its provider's live connector, as the swap will; CatalogError naming the source otherwise."""
+
+    async def check(catalog: Catalog, rid: str) -> None:
+        resource = catalog.resources[rid]
+        connector = (gateway.live or gateway).connectors.get(resource.provider)
+        if connector is None:
+            raise _no_connector(catalog, rid)
+        _bind(catalog, resource, connector)
+
+    return check
+
+
+def standalone_source_check(data_dir: Path) -> Callable[[Catalog, str], Awaitable[None]]:
+    """``source_check`` for a command that runs no gateway (``govshare catalog draft|publish``):
+    the provider's connector opened from the catalog's settings, the source bound, closed."""
+
+    async def check(catalog: Catalog, rid: str) -> None:
+        resource = catalog.resources[rid]
+        department = catalog.departments[resource.provider]
+        alone = dataclasses.replace(catalog, departments={resource.provider: department})
+        connectors = open_connectors(alone, data_dir)
+        try:
+            if resource.provider not in connectors:
+                raise _no_connector(catalog, rid)
+            _bind(catalog, resource, connectors[resource.provider])
+        finally:
+            for connector in connectors.values():
+                await connector.close()
+
+    return check
+
+
+def _no_connector(catalog: Catalog, rid: str) -> CatalogError:
+    provider = catalog.resources[rid].provider
+    problem = f"its department {provider} has no connector"
+    fix = "ask the operator to give the department a `connector:`"
+    return CatalogError(_file(catalog), f"resources[{rid}].provider", problem, fix)
 
 
 async def published_at_restart(catalog: Catalog) -> None:

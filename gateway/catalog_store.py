@@ -63,11 +63,14 @@ from policies.catalog_workflow import (
     change_due,
     change_overdue,
     changed_keys,
+    entry_id,
     may_read,
     next_state,
     reasons_for,
     require_may,
+    require_other_reviewer,
     require_reader,
+    require_role,
 )
 from policies.chinatime import today_in_china, utc_now
 from policies.codes import validate_uscc
@@ -80,6 +83,7 @@ from policies.workflow import Actor
 log = logging.getLogger("govshare.catalog")
 HEADER = ""  # the item key of a resource's own fields
 OnPublish = Callable[[Catalog], Awaitable[None]]
+CheckSource = Callable[[Catalog, str], Awaitable[None]]  # CatalogError: a resource it cannot serve
 SYSTEM = Actor(Consumer("govshare", "govshare", frozenset({"operator"})))  # start-up and CLI imports
 
 
@@ -204,6 +208,9 @@ class CatalogStore:
         self.profile: Profile | None = None  # the served catalog's: its time limits date changes
         self.audit: AuditLog | None = None  # every step recorded once committed (kind workflow)
         self._lock = asyncio.Lock()  # one change of the published catalog at a time per process
+        # the gateway's check that the provider's connector binds a resource's source (its
+        # keys, table, relative URL): a draft or publication it refuses is never stored
+        self.check_source: CheckSource | None = None
 
     # --- the published catalog ----------------------------------------------------------
 
@@ -293,12 +300,12 @@ class CatalogStore:
         problem, Forbidden for another department's resource."""
         rid, header, items = _split_body(body)
         async with self._lock, self.platform.session.begin() as session:
-            register = await _read_register(session)
+            register = await _read_register(session, for_update=True)
             existing = register.rows.get((rid, HEADER))
-            for provider in _providers(existing, header.get("provider")):
+            for provider in _providers(existing, header.get("provider"), actor.consumer.department):
                 require_may(actor.consumer, Action.DRAFT, provider, f"resource {rid}")
             changed = _draft_rows(register, rid, header, items, actor)
-            await _validate(session, register, _with_pending(rid))
+            await self._check_source(await _validate(session, register, _with_pending(rid)), rid)
             for row in changed:
                 session.add(row)
                 session.add(
@@ -310,8 +317,10 @@ class CatalogStore:
 
     async def submit(self, actor: Actor, resource: str) -> list[EntryView]:
         """Submit every draft entry of ``resource`` for review (its provider only)."""
-        async with self.platform.session.begin() as session:
-            register = await _read_register(session)
+        require_role(actor.consumer, Action.SUBMIT)  # before the lookup: no existence oracle
+        entry_id(resource, "resource")
+        async with self._lock, self.platform.session.begin() as session:
+            register = await _read_register(session, for_update=True)
             require_may(actor.consumer, Action.SUBMIT, _provider(register, resource), f"resource {resource}")
             rows = [row for row in _of_resource(register, resource) if row.state == EntryState.DRAFT]
             if not rows:
@@ -331,10 +340,12 @@ class CatalogStore:
         (awaiting publication) or returned to the provider with reasons."""
         action = Action.APPROVE if approve else Action.RETURN
         require_may(actor.consumer, action, "")
+        _ids(resource, item)
         cleaned = reasons_for(action, reasons)
-        async with self.platform.session.begin() as session:
+        async with self._lock, self.platform.session.begin() as session:
             row = await _entry(session, resource, item)
             _move(row, action)
+            require_other_reviewer(_author(actor), await _authors(session, row))
             row.reasons = list(cleaned) if action is Action.RETURN else None
             session.add(_event(row, action, actor, cleaned, row.proposed))
             view = self._view(row)
@@ -347,8 +358,9 @@ class CatalogStore:
         ``reviewed`` date becomes today (China; its yearly upkeep, Shanghai / Zhejiang art. 10)
         and ``on_publish`` gets the new catalog."""
         require_may(actor.consumer, Action.PUBLISH, "")
+        entry_id(resource, "resource")
         async with self._lock, self.platform.session.begin() as session:
-            register = await _read_register(session)
+            register = await _read_register(session, for_update=True)
             rows = [r for r in _of_resource(register, resource) if r.state == EntryState.APPROVED]
             if not rows:
                 raise BadRequest(
@@ -359,6 +371,7 @@ class CatalogStore:
                 _publish_row(row)
             _stamp_review(register, resource)
             catalog = await _validate(session, register, _published)
+            await self._check_source(catalog, resource)
             for row in register.of(resource):
                 if row in rows or row.item == HEADER:
                     session.add(_event(row, Action.PUBLISH, actor, [], row.published, before[row.item]))
@@ -375,9 +388,11 @@ class CatalogStore:
         its pending change dropped; by its provider or an operator. Withdrawing narrows what
         is shared, so it needs no review; the catalog left must still validate (e.g. not the
         key item: withdraw the resource)."""
+        require_role(actor.consumer, Action.WITHDRAW)  # before the lookup: no existence oracle
+        _ids(resource, item)
         cleaned = reasons_for(Action.WITHDRAW, reasons)
         async with self._lock, self.platform.session.begin() as session:
-            register = await _read_register(session)
+            register = await _read_register(session, for_update=True)
             target = register.rows.get((resource, item or HEADER)) or _unknown(resource, item)
             require_may(actor.consumer, Action.WITHDRAW, target.provider, _label(resource, item))
             next_state(EntryState(target.state), Action.WITHDRAW, _label(resource, item))  # not twice
@@ -404,6 +419,8 @@ class CatalogStore:
         """The register's entries ``actor`` may read (operators all, a provider its own), in
         catalog order; FORBIDDEN for anyone else."""
         require_reader(actor)
+        if resource is not None:
+            entry_id(resource, "resource")
         async with self.platform.session() as session:
             register = await _read_register(session)
         rows = sorted(
@@ -441,6 +458,8 @@ class CatalogStore:
     async def history(self, actor: Consumer, resource: str, item: str | None = None) -> list[EventView]:
         """Every step of a resource's entries (or of one item), oldest first: its provider and
         operators only (FORBIDDEN otherwise; an unknown resource is BadRequest)."""
+        require_reader(actor)  # before the lookup: no existence oracle
+        _ids(resource, item)
         async with self.platform.session() as session:
             header = await session.get(CatalogEntryRow, (resource, HEADER)) or _unknown(resource, None)
             require_reader(actor, header.provider)
@@ -472,6 +491,15 @@ class CatalogStore:
             today_in_china(),
         )  # fmt: skip
         return verdict.due, verdict.overdue
+
+    async def _check_source(self, catalog: Catalog, resource: str) -> None:
+        """BadRequest listing the problem when ``check_source`` refuses ``resource`` of ``catalog``."""
+        if self.check_source is None or resource not in catalog.resources:
+            return
+        try:
+            await self.check_source(catalog, resource)
+        except CatalogError as error:
+            raise _rejected([error]) from None
 
     def use_profile(self, name: str) -> None:
         """The profile whose ``catalog_change_days`` dates submitted changes."""
@@ -514,6 +542,13 @@ def _with_pending(resource: str) -> Callable[[CatalogEntryRow], Mapping[str, Any
     return body
 
 
+def _ids(resource: str, item: str | None) -> None:
+    """BadRequest for an odd resource id or item name (``entry_id``)."""
+    entry_id(resource, "resource")
+    if item is not None:
+        entry_id(item, "item")
+
+
 def _split_body(body: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[dict[str, Any]] | None]:
     """The resource id, header and items of a drafted resource; BadRequest naming the field."""
     if not isinstance(body, Mapping):
@@ -527,11 +562,33 @@ def _split_body(body: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[dict
     rid = body.get("id")
     if not isinstance(rid, str) or not rid.strip():
         raise BadRequest("resource.id is missing: give the resource's id", field="resource.id")
+    entry_id(rid, "resource.id")
     items = body.get("items")
     if items is not None and not (isinstance(items, list) and all(isinstance(i, Mapping) for i in items)):
         raise BadRequest("resource.items must be a list of objects, one per item", field="resource.items")
     header = {key: value for key, value in body.items() if key != "items"}
-    return rid.strip(), header, None if items is None else [dict(item) for item in items]
+    return rid, header, None if items is None else _named_items(items)
+
+
+def _named_items(items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The drafted items, each named once by a non-empty text ``name`` (an entry's key: a
+    nameless item would be the resource's own fields); BadRequest naming the item."""
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise BadRequest(
+                f"resource.items[{index}].name is missing or not text: give each item its name",
+                field=f"resource.items[{index}].name",
+            )
+        entry_id(name, f"resource.items[{index}].name")
+        if name in seen:
+            raise BadRequest(
+                f"resource.items[{index}].name {name!r} is drafted twice: give each item once",
+                field=f"resource.items[{index}].name",
+            )
+        seen.add(name)
+    return [dict(item) for item in items]
 
 
 def _draft_rows(
@@ -619,10 +676,11 @@ def _of_resource(register: _Register, resource: str) -> list[CatalogEntryRow]:
     return rows or _unknown(resource, None)
 
 
-def _providers(existing: CatalogEntryRow | None, claimed: Any) -> list[str]:
-    """The departments a draft touches: the resource's provider now and the one it names
-    (a provider cannot hand a resource to another department); a missing one the validation reports."""
-    found = [existing.provider] if existing is not None else []
+def _providers(existing: CatalogEntryRow | None, claimed: Any, drafter: str) -> list[str]:
+    """The departments a draft touches: the drafter's own (new entries are stored as its), the
+    resource's provider now and the one it names (a provider cannot hand a resource to
+    another department); a missing or malformed claim the validation reports."""
+    found = [drafter] + ([existing.provider] if existing is not None else [])
     return found + ([_normal_code(claimed)] if isinstance(claimed, str) else [])
 
 
@@ -674,13 +732,35 @@ def _event_view(event: CatalogEventRow) -> EventView:
     )  # fmt: skip
 
 
+def _author(actor: Actor) -> tuple[str, str, str | None]:
+    return actor.consumer.department, actor.consumer.client_id, actor.user
+
+
+async def _authors(session: AsyncSession, row: CatalogEntryRow) -> list[tuple[str, str, str | None]]:
+    """Who drafted or submitted ``row``'s pending change: the draft and submit steps since its
+    last publication, import or withdrawal."""
+    query = sa.select(CatalogEventRow).where(
+        CatalogEventRow.resource == row.resource, CatalogEventRow.item == row.item
+    )
+    authors: list[tuple[str, str, str | None]] = []
+    for event in (await session.scalars(query.order_by(CatalogEventRow.id))).all():
+        if event.action in (Action.PUBLISH, Action.IMPORT, Action.WITHDRAW):
+            authors = []
+        elif event.action in (Action.DRAFT, Action.SUBMIT):
+            authors.append((event.department, event.client, event.user))
+    return authors
+
+
 async def _entry(session: AsyncSession, resource: str, item: str | None) -> CatalogEntryRow:
     row = await session.get(CatalogEntryRow, (resource, item or HEADER), with_for_update=True)
     return row if row is not None else _unknown(resource, item)
 
 
-async def _read_register(session: AsyncSession) -> _Register:
-    rows = (await session.scalars(sa.select(CatalogEntryRow))).all()
+async def _read_register(session: AsyncSession, *, for_update: bool = False) -> _Register:
+    """Every entry row; ``for_update`` locks them (PostgreSQL) so that two writers, in two
+    processes, never both act on the state they read (a return racing a publication)."""
+    query = sa.select(CatalogEntryRow)
+    rows = (await session.scalars(query.with_for_update() if for_update else query)).all()
     return _Register({(row.resource, row.item): row for row in rows})
 
 
@@ -783,7 +863,7 @@ def _plain(value: Any, where: str) -> Any:
 async def _apply_import(
     session: AsyncSession, joined: Mapping[str, Any], actor: Actor
 ) -> tuple[int, int, int]:
-    register = await _read_register(session)
+    register = await _read_register(session, for_update=True)
     seen: set[tuple[str, str]] = set()
     counts = [0, 0, 0]
     for position, resource in enumerate(joined["resources"]):

@@ -173,6 +173,7 @@ def _actor(args: argparse.Namespace) -> Actor:
 
 def _with_store(args: argparse.Namespace, action: Callable[[CatalogStore, Actor], Any]) -> Any:
     from gateway import cli  # the shared helpers: settings, platform checks
+    from gateway.app import standalone_source_check
 
     settings = cli._settings(args)
     cli._require_platform(settings)
@@ -180,6 +181,7 @@ def _with_store(args: argparse.Namespace, action: Callable[[CatalogStore, Actor]
 
     async def run(platform: PlatformDB) -> Any:
         store = CatalogStore(platform, on_publish=CatalogSearch(platform.engine).index)
+        store.check_source = standalone_source_check(settings.data_dir)  # as the served schema binds
         if await store.has_catalog():
             store.use_profile((await store.published_catalog()).profile)
         return await action(store, actor)

@@ -50,10 +50,11 @@ RESERVED_TYPES = (
     "DepartmentOnboarding",
     "CatalogEntry", "CatalogEntryEvent", "CatalogEntryState",
 )  # fmt: skip
-_ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_RESOURCE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-_FIELD_NAME = re.compile(r"^[a-z][A-Za-z0-9]*$")
-_REGION = re.compile(r"^\d{6}$")
+# \Z, not $: "$" also matches before a final newline ("amr.x\n" would pass and be stored)
+_ITEM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,127}\Z")  # 128: the platform tables' column width
+_RESOURCE_ID = re.compile(r"^(?=.{1,128}\Z)[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\Z")
+_FIELD_NAME = re.compile(r"^[a-z][A-Za-z0-9]*\Z")
+_REGION = re.compile(r"^\d{6}\Z")
 
 
 def camel(name: str) -> str:
@@ -554,7 +555,11 @@ def _check_compare_options(node: _Node, resource: Resource) -> None:
 def _resource_id(node: _Node) -> str:
     rid = node.text("id")
     if not _RESOURCE_ID.match(rid):
-        raise node.fail("id", f"{rid!r} is not a dotted lower_snake id", "e.g. amr.enterprise_registration")
+        raise node.fail(
+            "id",
+            f"{rid!r} is not a dotted lower_snake id",
+            "e.g. amr.enterprise_registration (at most 128 characters)",
+        )
     return rid
 
 
@@ -667,7 +672,9 @@ def _item(
 def _item_name(node: _Node) -> str:
     name = node.text("name")
     if not _ITEM_NAME.match(name) or name in RESERVED_FIELDS:
-        raise node.fail("name", f"{name!r} is not a GraphQL-safe name", "use lower_snake_case")
+        raise node.fail(
+            "name", f"{name!r} is not a GraphQL-safe name", "use lower_snake_case, at most 128 characters"
+        )
     return name
 
 

@@ -109,12 +109,30 @@ def _refuse(argument: str, problem: str, allowed: Iterable[str]) -> BadRequest:
     return BadRequest(message, argument=argument, allowed=allowed)
 
 
+def _control(text: str) -> bool:
+    """A control character (NUL, a newline ...): no name, title or summary searched holds one,
+    and PostgreSQL refuses NUL in text (SQLite's FTS5 a NUL in a phrase)."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def page_after(text: str) -> str:
+    """The ``after`` cursor of ``catalog(...)``: a resource id as the previous page's
+    ``nextAfter`` gave it; BadRequest for text no id can be (control characters, over 128)."""
+    if _control(text) or len(text) > 128:
+        raise BadRequest(
+            f"catalog argument after: {text[:40]!r} is no resource id; pass the previous page's "
+            "nextAfter, or leave after out for the first page",
+            argument="after",
+        )
+    return text
+
+
 def _search(text: str) -> str:
     folded = fold(text)
-    if not folded or len(folded) > SEARCH_MAX_CHARS:
+    if not folded or len(folded) > SEARCH_MAX_CHARS or _control(folded):
         raise BadRequest(
             f"catalog argument search: give 1 to {SEARCH_MAX_CHARS} characters of a name, title or "
-            "summary (e.g. 法定代表人), or leave search out to list every entry",
+            "summary (e.g. 法定代表人) without control characters, or leave search out to list every entry",
             argument="search",
         )
     return folded

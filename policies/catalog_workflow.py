@@ -27,7 +27,8 @@ machine in ``tests/policies/test_catalog_workflow.py``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -94,17 +95,41 @@ def require_may(actor: Consumer, action: Action, provider: str, entry: str = "th
     reviews (approves, returns), publishes, withdraws and imports (Shanghai art. 10: the
     reviewer checks entry by entry; Zhejiang art. 10: publication after the provincial
     office's review). Forbidden naming the role or the providing department."""
+    require_role(actor, action)
     if action in OPERATOR_ACTIONS and actor.has("operator"):
         return
-    if action in PROVIDER_ACTIONS and actor.has("provider"):
-        if actor.department != provider:
-            raise Forbidden(
-                f"{entry} belongs to department {provider}; a provider changes its own entries only",
-                provider=provider,
-            )
+    if actor.department != provider:  # the provider role, then: its own department's only
+        raise Forbidden(
+            f"{entry} belongs to department {provider}; a provider changes its own entries only",
+            provider=provider,
+        )
+
+
+def require_role(actor: Consumer, action: Action) -> None:
+    """Forbidden unless ``actor`` holds a role that may take ``action`` on some entry: checked
+    before the entry is looked up, so that a department without the role cannot tell an
+    unpublished draft's id from an unknown one (issue 11 §3: drafts stay with the provider)."""
+    if (action in OPERATOR_ACTIONS and actor.has("operator")) or (
+        action in PROVIDER_ACTIONS and actor.has("provider")
+    ):
         return
     role = "provider" if action in PROVIDER_ACTIONS - OPERATOR_ACTIONS else "operator"
     raise Forbidden(f"{action.value} of a catalog entry needs the {role} role", role=role)
+
+
+Author = tuple[str, str, str | None]  # (department, client, user) of a draft or submission
+
+
+def require_other_reviewer(reviewer: Author, authors: Iterable[Author]) -> None:
+    """Forbidden when the reviewer drafted or submitted the change it reviews: the cataloguer
+    and the reviewer are different people (Shanghai art. 10: 审核人员逐条审核 the entries
+    others submitted; Zhejiang art. 10: the provincial office reviews the department's). A
+    person is the department, client and request user together."""
+    if reviewer in set(authors):
+        raise Forbidden(
+            "you drafted or submitted this change: another operator must review it (four eyes)",
+            role="operator",
+        )
 
 
 def may_read(actor: Consumer, provider: str) -> bool:
@@ -120,6 +145,24 @@ def require_reader(actor: Consumer, provider: str | None = None) -> None:
     if actor.has("provider") and (provider is None or actor.department == provider):
         return
     raise Forbidden("catalog drafts and history are for the providing department and operators")
+
+
+ENTRY_ID_MAX = 128  # the platform tables' width of a resource id and an item name
+
+
+def entry_id(text: str, argument: str) -> str:
+    """``text`` as a resource id or item name to look up or store: BadRequest naming
+    ``argument`` for surrounding spaces, a control character (NUL: PostgreSQL refuses it in
+    text) or more than ``ENTRY_ID_MAX`` characters. The catalog's own pattern
+    (``policies.catalog``) is checked when a draft is validated."""
+    odd = any(unicodedata.category(char) == "Cc" for char in text)
+    if odd or text != text.strip() or not text or len(text) > ENTRY_ID_MAX:
+        raise BadRequest(
+            f"{argument} {text[:40]!r} is not a catalog id: give it as listed by catalogEntries or "
+            f"the catalog (1 to {ENTRY_ID_MAX} characters, no spaces around, no control characters)",
+            argument=argument,
+        )
+    return text
 
 
 def reasons_for(action: Action, reasons: Sequence[str]) -> tuple[str, ...]:

@@ -11,9 +11,39 @@ from typing import Any
 
 import yaml
 
+MAX_EXPANDED_NODES = 2_000_000  # a catalog of 10,000 items has about 200,000
+
 
 class StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses duplicate keys."""
+    """Safe YAML that refuses duplicate keys, and a document whose aliases would expand past
+    ``MAX_EXPANDED_NODES`` nodes (a "billion laughs" file: nine anchors of nine aliases each
+    load as small shared lists, but every walk over them, validation or storage, visits 9^9
+    values and never finishes)."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"its aliases expand to more than {MAX_EXPANDED_NODES:,} values: "
+                "write the repeated parts out, or nest anchors less", node.start_mark,
+            )  # fmt: skip
+        return self.construct_document(node)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes ``node`` is once every alias is written out (each shared node counted
+    once per use); ``sizes`` memoizes by node, so this takes time linear in the file."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    sizes[id(node)] = size
+    return size
 
 
 class StrictTextDatesLoader(StrictLoader):

@@ -16,7 +16,7 @@ import strawberry
 from strawberry.types import Info
 
 from errors import BadRequest
-from policies.catalog_query import CatalogQuery, SearchPage, catalog_query, scan_page
+from policies.catalog_query import CatalogQuery, SearchPage, catalog_query, page_after, scan_page
 from resolvers.context import Federation, RequestContext
 from resolvers.operator import CatalogView, catalog_view
 
@@ -59,7 +59,7 @@ async def catalog(
     query = catalog_query(
         published, search=search, provider=provider, share=share, subject=subject, mode=mode, open=open
     )
-    page = await _find(context.federation, query, first, None if after is None else str(after))
+    page = await _find(context.federation, query, first, None if after is None else page_after(str(after)))
     return catalog_view(published, page)
 
 

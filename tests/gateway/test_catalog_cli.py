@@ -82,3 +82,36 @@ def test_a_provider_drafts_the_operator_reviews_and_publishes(
     history = govshare(capsys, data, "catalog", "history", RESOURCE)[1]
     actions = [yaml.safe_load(line)["action"] for line in history.splitlines() if '"item": null' in line]
     assert actions == ["import", "draft", "submit", "approve", "publish"]
+
+
+def test_a_draft_whose_source_the_connector_refuses_exits_2_and_stores_nothing(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI path binds the source as the gateway will (it stored what no gateway could serve)."""
+    before = govshare(capsys, data, "catalog", "export")[1]
+    document = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
+    resource = next(r for r in document["resources"] if r["id"] == RESOURCE)
+    resource["source"] = {**resource["source"], "url": "http://169.254.169.254/latest/meta-data"}
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(yaml.safe_dump(resource, allow_unicode=True), encoding="utf-8")
+    code, _, err = govshare(capsys, data, "catalog", "draft", str(draft), "--department", TAX)
+    assert code == 2 and "source" in err, err
+    assert govshare(capsys, data, "catalog", "export")[1] == before
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_and_stores_nothing(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nine anchors of nine aliases in a resource's source: the import walked 9^9 values (hung)."""
+    before = govshare(capsys, data, "catalog", "export")[1]
+    laughs = ['        a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        laughs.append(f"        {name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    text = CATALOG.read_text(encoding="utf-8")
+    marker = "    source: {table: tax_credit, columns: {credit_rating: rating, tax_arrears: arrears}}\n"
+    assert marker in text
+    bomb = "    source:\n      table: tax_credit\n      x:\n" + "\n".join(laughs) + "\n"
+    (tmp_path / "bomb.yaml").write_text(text.replace(marker, bomb), encoding="utf-8")
+    code, _, err = govshare(capsys, data, "catalog", "import", str(tmp_path / "bomb.yaml"))
+    assert code == 2 and "aliases expand" in err, err
+    assert govshare(capsys, data, "catalog", "export")[1] == before

@@ -158,3 +158,48 @@ async def test_an_invalid_change_lists_every_problem_and_keeps_the_catalog(serve
     assert await _header(gateway) == before
     unknown = await _post(client, gateway, (OPERATOR, ["operator"]), PUBLISH, {"r": "no.such_resource"})
     assert _code(unknown) == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"table": "enterprise", "url": "http://169.254.169.254/latest"},  # a key the connector refuses
+        {"columns": {"name": "ent_name"}},  # no table
+    ],
+)
+async def test_a_source_the_connector_cannot_bind_is_refused_at_draft(served: Any, source: Any) -> None:
+    client, gateway, _ = served
+    before = await gateway.federation.catalog_store.export_yaml()
+    body = {**await _header(gateway), "source": source}
+    drafted = await _post(client, gateway, (AMR, ["provider"]), DRAFT, {"b": body})
+    if "errors" not in drafted:  # accepted: then the review and publication must not store it
+        await _post(client, gateway, (AMR, ["provider"]), SUBMIT, {"r": RESOURCE})
+        await _post(client, gateway, (OPERATOR, ["operator"]), REVIEW, {"r": RESOURCE, "a": True})
+        published = await _post(client, gateway, (OPERATOR, ["operator"]), PUBLISH, {"r": RESOURCE})
+        assert await gateway.federation.catalog_store.export_yaml() == before, published
+        pytest.fail(f"an unbindable source was drafted: {drafted}")
+    assert _code(drafted) == "BAD_REQUEST"
+    assert "source" in drafted["errors"][0]["message"]
+    assert await gateway.federation.catalog_store.export_yaml() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"id": RESOURCE + "\n"}, "resource.id"),  # `$` matched before the newline: stored as a new id
+        ({"id": " " + RESOURCE}, "resource.id"),
+        ({"items": [{"name": "a" * 300, "title": "长"}]}, "resource.items[0].name"),  # PostgreSQL: 500
+        ({"items": [{"title": "无名"}]}, "resource.items[0].name"),  # it overwrote the resource's fields
+    ],
+)
+async def test_odd_ids_in_a_draft_are_a_bad_request_naming_the_field(
+    served: Any, change: Any, field: str
+) -> None:
+    client, gateway, _ = served
+    before = await gateway.federation.catalog_store.export_yaml()
+    body = {**await _header(gateway), **change}
+    answer = await _post(client, gateway, (AMR, ["provider"]), DRAFT, {"b": body})
+    assert _code(answer) == "BAD_REQUEST", answer
+    extensions = answer["errors"][0]["extensions"]
+    assert field in (extensions.get("argument"), extensions.get("field")), answer
+    assert await gateway.federation.catalog_store.export_yaml() == before

@@ -5,6 +5,7 @@ bad input refused without touching what is stored."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import shutil
 from collections.abc import AsyncIterator
@@ -276,3 +277,120 @@ async def test_a_draft_with_a_value_json_cannot_hold_names_the_field(store: Any)
     with pytest.raises(BadRequest) as refused:
         await catalog_store.draft(AMR_PROVIDER, {**_resource_body(RESOURCE), "published": {1, 2}})
     assert refused.value.extensions["field"] == "resource"
+
+
+CONSUMER = Actor(Consumer("11420000MB0000027U", "tax-app", frozenset({"consumer"})))
+
+
+@pytest.mark.parametrize("name", ["", None])
+async def test_an_item_without_a_name_never_overwrites_the_resources_own_fields(
+    store: Any, name: Any
+) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    before = await catalog_store.entries(OPERATOR.consumer)
+    resource = _resource_body(RESOURCE)
+    item = {"title": "无名", "share": "unconditional"} if name is None else {"name": name, "title": "无名"}
+    resource["items"].append(item)
+    with pytest.raises(BadRequest) as refused:
+        await catalog_store.draft(AMR_PROVIDER, resource)
+    assert "name" in str(refused.value)
+    assert await catalog_store.entries(OPERATOR.consumer) == before
+
+
+@pytest.mark.parametrize("provider", [None, 12345, ["11420000MB00000191"]])
+async def test_a_department_without_the_provider_role_cannot_draft_whatever_provider_it_claims(
+    store: Any, provider: Any
+) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    body = {**_resource_body(RESOURCE), "id": "new.thing", "code": "420000-AMR-999"}
+    body.pop("provider")
+    if provider is not None:
+        body["provider"] = provider
+    with pytest.raises(Forbidden):
+        await catalog_store.draft(CONSUMER, body)
+
+
+async def test_a_consumer_cannot_tell_a_drafted_resource_from_none(store: Any) -> None:
+    """An unpublished draft's id must not leak to a department without a register role: the
+    refusal is the same FORBIDDEN whether the resource exists or not."""
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    secret = {**_resource_body(RESOURCE), "id": "amr.secret_plan", "code": "420000-AMR-998"}
+    await catalog_store.draft(AMR_PROVIDER, secret)
+    for rid in ("amr.secret_plan", "amr.no_such_thing"):
+        with pytest.raises(Forbidden):
+            await catalog_store.history(CONSUMER.consumer, rid)
+        with pytest.raises(Forbidden):
+            await catalog_store.submit(CONSUMER, rid)
+        with pytest.raises(Forbidden):
+            await catalog_store.withdraw(CONSUMER, rid, None, ["x"])
+
+
+ODD_IDS = ["\x00", "amr\x00.enterprise_registration", "a" * 300, " ", "amr.enterprise_registration\n"]
+
+
+@pytest.mark.parametrize("odd", ODD_IDS, ids=["nul", "inner-nul", "long", "blank", "newline"])
+async def test_odd_ids_are_bad_requests_on_every_backend_and_store_nothing(store: Any, odd: str) -> None:
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    before = await catalog_store.export_yaml()
+    calls = [
+        catalog_store.history(AMR_PROVIDER.consumer, odd),
+        catalog_store.history(AMR_PROVIDER.consumer, RESOURCE, odd),
+        catalog_store.entries(AMR_PROVIDER.consumer, odd),
+        catalog_store.submit(AMR_PROVIDER, odd),
+        catalog_store.review(OPERATOR, odd, None, True, []),
+        catalog_store.review(OPERATOR, RESOURCE, odd, True, []),
+        catalog_store.withdraw(AMR_PROVIDER, odd, None, ["x"]),
+        catalog_store.withdraw(AMR_PROVIDER, RESOURCE, odd, ["x"]),
+        catalog_store.publish(OPERATOR, odd),
+        catalog_store.draft(AMR_PROVIDER, {**_resource_body(RESOURCE), "id": odd}),
+        catalog_store.draft(
+            AMR_PROVIDER, {**_resource_body(RESOURCE), "items": [{"name": odd, "title": "怪"}]}
+        ),
+    ]
+    for call in calls:
+        try:
+            answer = await call
+        except BadRequest:
+            continue
+        assert answer == [], answer  # entries / history of nothing: nothing
+    assert await catalog_store.export_yaml() == before
+
+
+async def test_nobody_approves_a_change_they_drafted_or_submitted_themselves(store: Any) -> None:
+    """Shanghai art. 10 separates the cataloguer from the reviewer (审核人员逐条审核): a client
+    holding both roles cannot approve or publish its own change; another operator can."""
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    both = Actor(
+        Consumer(AMR_PROVIDER.consumer.department, "amr-app", frozenset({"provider", "operator"})), "编目员"
+    )
+    await catalog_store.draft(both, {**_resource_body(RESOURCE), "summary": "自审"})
+    await catalog_store.submit(both, RESOURCE)
+    with pytest.raises(Forbidden, match="review"):
+        await catalog_store.review(both, RESOURCE, None, True, [])
+    assert (await catalog_store.review(OPERATOR, RESOURCE, None, True, [])).state.value == "approved"
+
+
+async def test_a_return_racing_a_publication_never_publishes_what_was_returned(store: Any) -> None:
+    """Review and publish at once, many times: either the return or the publication wins,
+    never both (a returned change served, or history saying returned while it is published)."""
+    catalog_store, _ = store
+    await _imported(catalog_store)
+    for round_ in range(6):
+        await catalog_store.draft(AMR_PROVIDER, {**_resource_body(RESOURCE), "summary": f"第{round_}版"})
+        await catalog_store.submit(AMR_PROVIDER, RESOURCE)
+        await catalog_store.review(OPERATOR, RESOURCE, None, True, [])
+        outcomes = await asyncio.gather(
+            catalog_store.publish(OPERATOR, RESOURCE),
+            catalog_store.review(OPERATOR, RESOURCE, None, False, ["撤回审核"]),
+            return_exceptions=True,
+        )
+        won = [not isinstance(o, BaseException) for o in outcomes]
+        assert won.count(True) == 1, outcomes
+        assert all(isinstance(o, BadRequest) for o in outcomes if isinstance(o, BaseException)), outcomes
+        [header] = [e for e in await catalog_store.entries(OPERATOR.consumer, RESOURCE) if e.item is None]
+        assert header.state.value == ("published" if won[0] else "returned")

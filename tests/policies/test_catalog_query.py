@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from errors import BadRequest
 from policies.catalog import load_catalog
-from policies.catalog_query import catalog_query, fold, item_names, scan
+from policies.catalog_query import catalog_query, fold, item_names, page_after, scan
 from policies.share import Mode, Share
 
 CATALOG = load_catalog(Path(__file__).parents[2] / "gateway" / "demo_catalog.yaml")
@@ -73,3 +73,19 @@ def test_item_ids_and_names_are_both_accepted() -> None:
 def test_an_item_id_of_another_resource_is_refused() -> None:
     with pytest.raises(BadRequest, match=r"not an item of amr\.enterprise_registration"):
         item_names(CATALOG, AMR, ["tax.tax_credit.credit_rating"])
+
+
+@pytest.mark.parametrize("text", ["法定\x00代表人", "\x00", "\x1b[2J"])
+def test_a_search_with_control_characters_is_refused(text: str) -> None:
+    """SQLite's FTS5 and PostgreSQL both fail on a NUL (a 500 for any caller below the HTTP guard)."""
+    with pytest.raises(BadRequest) as refused:
+        catalog_query(CATALOG, search=text)
+    assert refused.value.extensions["argument"] == "search"
+
+
+@pytest.mark.parametrize("text", ["\x00", "amr.enterprise_registration\x00", "x" * 129])
+def test_an_after_no_resource_id_can_be_is_refused(text: str) -> None:
+    with pytest.raises(BadRequest) as refused:
+        page_after(text)
+    assert refused.value.extensions["argument"] == "after"
+    assert page_after("amr.enterprise_registration") == "amr.enterprise_registration"

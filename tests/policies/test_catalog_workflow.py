@@ -21,6 +21,7 @@ from policies.catalog_workflow import (
     change_due,
     change_overdue,
     changed_keys,
+    entry_id,
     may_read,
     next_state,
     reasons_for,
@@ -125,3 +126,15 @@ def test_a_provider_never_acts_on_another_departments_entry(
         return
     assert role == "operator" or department == "A"
     assert role != "consumer"
+
+
+@given(st.text(max_size=200))
+def test_an_entry_id_is_refused_or_kept_as_given(text: str) -> None:
+    """Whatever text: refused (BadRequest) or returned unchanged, never with NUL, spaces around
+    or over the tables' 128 characters (PostgreSQL refused those with a 500)."""
+    try:
+        kept = entry_id(text, "resource")
+    except BadRequest as refused:
+        assert refused.extensions["argument"] == "resource"
+        return
+    assert kept == text and "\x00" not in kept and kept == kept.strip() and 0 < len(kept) <= 128
