@@ -15,7 +15,6 @@ Skipped without GOVSHARE_TEST_POSTGRES_URL / GOVSHARE_TEST_REDIS_URL (CI sets bo
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -26,20 +25,15 @@ import pytest
 import yaml
 
 from gateway.cli import main
-from gateway.demo import AMR, BIGDATA, TAX, build_demo, ensure_grant
-from gateway.demo_applications import approve_demo_consumers
-from gateway.settings import Settings
-from tests.conftest import DEMO_PURPOSE, postgres_url_or_skip
+from gateway.demo import AMR, BIGDATA, TAX
+from tests.conftest import DEMO_PURPOSE
 from tests.e2e.test_workers_e2e import (
     REDIS_URL,
     RESOURCE,
     Cluster,
     consumer_with_grant,
-    environment,
-    fresh_database,
     post,
-    serve,
-    stop,
+    two_gateways,
     url_of,
 )
 
@@ -58,19 +52,7 @@ IMPACT = "query($r: String!) { catalogImpact(resource: $r) }"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    url = fresh_database(postgres_url_or_skip(), "catalog_follow_e2e")
-    data = tmp_path_factory.mktemp("follow")
-    samples = build_demo(data, organizations=10, persons=3)
-    settings = Settings.load({"GOVSHARE_DATABASE_URL": url}, data=str(data))
-    asyncio.run(ensure_grant(settings))
-    asyncio.run(approve_demo_consumers(settings))
-    gateways = {name: serve(data, environment(url, GOVSHARE_INSTANCE=name), name, "--workers", "1")
-                for name in ("gw-a", "gw-b")}  # fmt: skip
-    try:
-        yield Cluster(data, url, samples["organizations"], gateways)
-    finally:
-        for process, _ in gateways.values():
-            stop(process)
+    yield from two_gateways(tmp_path_factory, "catalog_follow_e2e", organizations=10, persons=3)
 
 
 @pytest.fixture(scope="module")

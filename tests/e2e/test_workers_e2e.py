@@ -132,9 +132,17 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    url = fresh_database(postgres_url_or_skip(), "workers_e2e")
-    data = tmp_path_factory.mktemp("workers")
-    samples = build_demo(data, organizations=20, persons=5)
+    yield from two_gateways(tmp_path_factory, "workers_e2e", organizations=20, persons=5)
+
+
+def two_gateways(
+    tmp_path_factory: pytest.TempPathFactory, database: str, organizations: int, persons: int
+) -> Iterator[Cluster]:
+    """Two single-worker gateways gw-a and gw-b on one fresh PostgreSQL database ``database``
+    and one demo data folder, its consumers' applications approved; stopped after the yield."""
+    url = fresh_database(postgres_url_or_skip(), database)
+    data = tmp_path_factory.mktemp(database)
+    samples = build_demo(data, organizations=organizations, persons=persons)
     settings = Settings.load({"GOVSHARE_DATABASE_URL": url}, data=str(data))
     asyncio.run(ensure_grant(settings))
     asyncio.run(approve_demo_consumers(settings))
