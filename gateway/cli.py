@@ -552,7 +552,8 @@ def _audit_parsers(commands: Any) -> None:
     audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         required=True, metavar="ACTION"
     )
-    _command(audit, "verify", "check every hash chain; name the first broken event", run_audit_verify)
+    verify = _command(audit, "verify", "check every hash chain; name the first broken one", run_audit_verify)
+    cli_backup.add_anchor_options(verify)  # --archives DIR [--jwks FILE]
     export = _command(audit, "export", "write audit events as NDJSON, oldest first", run_audit_export)
     export.add_argument(
         "--since", default=None, help="only events at or after this ISO date-time (no offset = China time)"
@@ -569,7 +570,10 @@ def run_audit_verify(args: argparse.Namespace) -> int:
     if not result.ok:
         print(f"govshare: audit chain broken at {result.first_broken}: {result.reason}", file=sys.stderr)
         return 1
-    print(f"ok: {result.checked} events verified")
+    anchors_ok, anchors_said = cli_backup.check_anchors(args, settings)
+    if not anchors_ok:
+        return 1
+    print(f"ok: {result.checked} events verified" + (f"; {anchors_said}" if anchors_said else ""))
     return 0
 
 

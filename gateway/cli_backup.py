@@ -5,6 +5,7 @@ section 2; README "Backup and restore"; Zhengzhou art. 27, Zhejiang art. 33, San
     govshare restore DIR [--data DATA | --data-dir DATA] [--database-url URL] [--force]
     govshare audit archive --older-than 6h|30d DIR [--data DATA]
     govshare audit verify-archive FILE [--jwks FILE] [--data DATA]
+    govshare audit verify [--archives DIR [--jwks FILE]] [--data DATA]
 
 Exit codes: 0 done; 1 an archive that does not verify (each problem on stderr); 2 refused
 (bad flag, tampered or partial backup, target not empty), the message naming the file or flag.
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from errors import BadRequest
 from gateway.settings import Settings
 
 
@@ -102,3 +104,40 @@ def run_verify_archive(args: argparse.Namespace) -> int:
     summary = {key: check.manifest.get(key) for key in ("created", "cut", "chains")}
     print(json.dumps({"ok": True, "events": check.manifest["data"]["rows"], **summary}))
     return 0
+
+
+def add_anchor_options(verify: argparse.ArgumentParser) -> None:
+    """``audit verify --archives DIR [--jwks FILE]``: anchors checked against the archives."""
+    verify.add_argument(
+        "--archives", default=None, metavar="DIR",
+        help="check every chain's anchor against the signed archives in DIR",
+    )  # fmt: skip
+    verify.add_argument(
+        "--jwks", default=None, help="with --archives: public keys (default: the gateway's, retired included)"
+    )
+
+
+def check_anchors(args: argparse.Namespace, settings: Settings) -> tuple[bool, str]:
+    """After the live chains verified: (ok, what to add to the ok line, "" for nothing).
+    Without --archives the anchors are only counted, so the operator knows they were taken
+    on trust (nothing said when no chain was ever pruned)."""
+    from gateway.audit_anchors import load_anchors, verify_anchors
+    from gateway.auth import voucher_keys
+    from gateway.cli import _json_file
+
+    if args.archives is None:
+        anchors = asyncio.run(load_anchors(settings.database_url))
+        unchecked = "chains start at anchors not checked against archives (give --archives DIR)"
+        return True, f"{len(anchors)} {unchecked}" if anchors else ""
+    folder = Path(args.archives)
+    if not folder.is_dir():  # before the keys: the bad argument is named first
+        raise BadRequest(f"--archives {folder} is not a folder: give the one `audit archive` wrote to")
+    jwks = _json_file(args.jwks, "--jwks") if args.jwks else voucher_keys(settings.data_dir)
+    check = asyncio.run(verify_anchors(settings.database_url, folder, jwks))
+    for problem in check.problems:
+        print(f"govshare: audit anchor not explained: {problem}", file=sys.stderr)
+    said = f"{len(check.starts)} chains start at anchors explained by {check.archives} archives in {folder}"
+    later = [f"{instance} from seq {seq}" for instance, seq in check.starts.items() if seq != 1]
+    if later:  # older archives removed (retention): say where the archived history begins
+        said += f" (archived {', '.join(later)})"
+    return check.ok, said
