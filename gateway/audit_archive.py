@@ -45,7 +45,7 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -77,6 +77,7 @@ ARCHIVE_FORMAT: Final = "govshare-audit-archive/1"
 EVENTS_FILE: Final = "events.ndjson"
 _PAGE: Final = 2000
 PRUNE_PIECE: Final = 10 * _PAGE  # events deleted per transaction
+MAX_EVENT_LINE: Final = 1 << 20  # bytes: a hostile archive's line is not read whole
 _AGE = re.compile(r"([1-9][0-9]{0,6})([smhdw])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -377,7 +378,12 @@ def verify_archive(source: str | Path | IO[bytes], jwks: Mapping[str, Any]) -> P
 def _walk(member: IO[bytes], problems: list[str]) -> dict[str, dict[str, Any]]:
     """Every line's hash and link; per instance what was found (first/last seq and hash)."""
     chains: dict[str, dict[str, Any]] = {}
-    for number, line in enumerate(member, start=1):
+    for number, line in enumerate(_lines(member), start=1):
+        if line is None:
+            problems.append(
+                f"{EVENTS_FILE} line {number}: longer than {MAX_EVENT_LINE:,} bytes, not an audit event"
+            )
+            continue
         try:
             event = json.loads(line)
             record = {key: value for key, value in event.items() if key != "hash"}
@@ -396,6 +402,18 @@ def _walk(member: IO[bytes], problems: list[str]) -> dict[str, dict[str, Any]]:
         chain = chains[instance]
         chain.update(lastSeq=seq, lastHash=event.get("hash"), events=chain["events"] + 1)
     return chains
+
+
+def _lines(member: IO[bytes]) -> Iterator[bytes | None]:
+    """The member's lines, each read at most ``MAX_EVENT_LINE`` bytes at a time: a longer one
+    (a hostile file; an event is a few kB) is skipped to its end and given as None."""
+    while line := member.readline(MAX_EVENT_LINE + 1):
+        if len(line) <= MAX_EVENT_LINE:
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):
+            line = member.readline(MAX_EVENT_LINE)
+        yield None
 
 
 def _compare_chains(said: Any, found: dict[str, dict[str, Any]], problems: list[str]) -> None:

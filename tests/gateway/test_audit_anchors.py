@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
 import shutil
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,9 @@ from errors import AuditUnavailable, BadRequest
 from gateway import audit_archive, cli
 from gateway.audit import AuditLog
 from gateway.audit_anchors import AnchorCheck, verify_anchors
-from gateway.audit_archive import archive_and_prune
+from gateway.audit_archive import ARCHIVE_TYPE, EVENTS_FILE, archive_and_prune
 from gateway.auth import Signer, load_signer
+from gateway.package import MANIFEST, SIGNATURE, sign_manifest
 from gateway.platform import default_url
 from tests.gateway.test_audit import Store, event
 from tests.gateway.test_audit_archive import NOW, archive, clock_at, rows, signer, store, write
@@ -213,3 +217,51 @@ def test_cli_verify_with_and_without_archives(tmp_path: Path, capsys: pytest.Cap
     code, out, err = run("--archives", str(tmp_path / "arch"))
     assert code == 1 and out == ""
     assert "chain main" in err and archived.path.name in err and "Traceback" not in err
+
+
+# --- hostile archives against verify-archive: bounded reads, a named problem ---------------
+
+
+def hostile(written: Path, signer: Signer, kind: str) -> Path:
+    """``written`` rebuilt as an attacker would: a compression bomb for events.ndjson (the
+    manifest vouches for far fewer bytes), a second events.ndjson, or a 3 MiB line re-signed
+    by an insider (data hash and size updated)."""
+    with zipfile.ZipFile(written) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    out, extra = written.with_name(f"{kind}.zip"), []
+    if kind == "bomb":
+        members[EVENTS_FILE] = bytes(64 << 20)  # 64 MiB of zeros, deflated to ~64 kB
+    elif kind == "duplicate":
+        extra.append((EVENTS_FILE, members[EVENTS_FILE].replace(b"event-", b"forged")))
+    else:
+        members[EVENTS_FILE] = b"x" * (3 << 20) + b"\n" + members[EVENTS_FILE]
+        manifest = json.loads(members[MANIFEST])
+        data = members[EVENTS_FILE]
+        manifest["data"].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data), rows=2)
+        members[MANIFEST] = json.dumps(manifest).encode()
+        members[SIGNATURE] = sign_manifest(signer, members[MANIFEST], ARCHIVE_TYPE).encode()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name, data in [*members.items(), *extra]:
+            if name == EVENTS_FILE and extra:
+                with warnings.catch_warnings():  # zipfile warns of the duplicate it is told to write
+                    warnings.simplefilter("ignore")
+                    target.writestr(name, data)
+            else:
+                target.writestr(name, data)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [("bomb", "compression bomb"), ("duplicate", "copies of 'events.ndjson'"), ("huge-line", "line 1: longer than")],
+)
+def test_a_hostile_archive_is_refused_with_a_named_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, said: str
+):
+    data = tmp_path / "data"
+    archived = asyncio.run(one_archived(data, tmp_path / "arch"))
+    path = hostile(archived.path, load_signer(data), kind)
+    capsys.readouterr()
+    code = cli.main(["audit", "verify-archive", str(path), "--data", str(data)])
+    _, err = capsys.readouterr()
+    assert code == 1 and said in err and "Traceback" not in err, err
