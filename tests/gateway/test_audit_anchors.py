@@ -253,7 +253,11 @@ def hostile(written: Path, signer: Signer, kind: str) -> Path:
 
 @pytest.mark.parametrize(
     ("kind", "said"),
-    [("bomb", "compression bomb"), ("duplicate", "copies of 'events.ndjson'"), ("huge-line", "line 1: longer than")],
+    [
+        ("bomb", "compression bomb"),
+        ("duplicate", "copies of 'events.ndjson'"),
+        ("huge-line", "line 1: longer than"),
+    ],
 )
 def test_a_hostile_archive_is_refused_with_a_named_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, said: str
