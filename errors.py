@@ -29,6 +29,7 @@ these errors too and may import neither ``gateway`` nor each other.
     ├── SourceUnavailable              SOURCE_UNAVAILABLE          503
     ├── AuditUnavailable               AUDIT_UNAVAILABLE           503
     ├── RateStoreUnavailable           RATE_STORE_UNAVAILABLE      503
+    ├── CatalogOutOfDate               CATALOG_OUT_OF_DATE         503
     └── ConfigurationError             (not an answer: bad catalog, settings or
         ├── CatalogError                command line; names the file, path and fix)
         │   └── CatalogErrors           every problem of a catalog, the first one's
@@ -203,6 +204,16 @@ class RateStoreUnavailable(GovshareError):
     admitted uncounted (a budget silently lifted would let guesses through)."""
 
     code = "RATE_STORE_UNAVAILABLE"
+    status = 503
+
+
+class CatalogOutOfDate(GovshareError):
+    """This process cannot serve the catalog the store has published (a connector does not
+    open, the stored catalog does not bind or cannot be read: ``reason``): data requests are
+    refused rather than answered from the older catalog, which may still share an item since
+    withdrawn or made stricter (issue 11 §2, fail closed: gateway.catalog_follow)."""
+
+    code = "CATALOG_OUT_OF_DATE"
     status = 503
 
 

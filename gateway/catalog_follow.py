@@ -16,10 +16,16 @@ in the one primary-key read per event-loop tick that ``gateway.grant_cache`` alr
   before a request arrived is therefore never answered from the old catalog in any process,
   without a polling interval; a swap costs about 50 to 70 ms (``python -m gateway.bench_swap``).
 
-A stored catalog that cannot be served here (a connector that does not open: CatalogError)
-is logged once for that generation and the old catalog kept, as the publishing process does
-when its own swap fails; a database that cannot be read is logged and the request goes on
-(its grant lookup meets the same error).
+Fail closed: a stored catalog that cannot be served here (a connector that does not open, a
+catalog that does not bind: CatalogError; the catalog that cannot be read) is NEVER replaced
+by the old one: the catch-up is logged, ``swaps.behind`` names the reason, and data requests
+are refused 503 CATALOG_OUT_OF_DATE (``catalog_swap.PinnedGateway``) while /healthz answers
+and /readyz says ``not_ready`` with the reason. A new request retries the catch-up at most
+once every ``FOLLOW_RETRY`` seconds (shared by every request: a broken store does not cost
+each request a full load). The publishing process whose own swap fails after the store
+committed is in the same state: its generation lags, its next request catches up or is
+refused. A generations read that fails is logged and the request goes on (its grant lookup
+meets the same error).
 
 Own code: the rule is "swap when a number moved, before answering", on the hot path.
 """
@@ -31,7 +37,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from errors import CatalogError, CatalogErrors
-from gateway.catalog_swap import follow_catalog
+from gateway.catalog_swap import FOLLOW_RETRY, follow_catalog
 from gateway.grant_cache import CachedGrants
 from gateway.heap import resettle_heap
 
@@ -57,6 +63,8 @@ async def follow_store(gateway: Gateway, *, hand_over: bool = True) -> None:
     if hand_over:
         grants.fresh_for_request(read)
     while read.catalog is not None and swaps.stored < read.catalog:
+        if swaps.behind is not None and asyncio.get_running_loop().time() < swaps.retry_at:
+            return  # refused (PinnedGateway) until the next attempt is due
         if not await _caught_up(gateway):
             return
 
@@ -83,12 +91,21 @@ async def _catch_up(gateway: Gateway) -> None:
     try:
         swap = await follow_catalog(gateway, await store.published_catalog())
     except (CatalogError, CatalogErrors) as refused:
-        log.error("published catalog generation %d not served here (the old one is): %s",
-                  generation, refused)  # fmt: skip
-        swap = None
-    except Exception:
-        log.exception("published catalog generation %d not loaded; retried on the next request", generation)
+        _fell_behind(gateway, generation, f"published catalog generation {generation} does not load: {refused}")
         raise
-    gateway.swaps.stored = max(gateway.swaps.stored or 0, generation)
+    except Exception as failed:
+        log.exception("published catalog generation %d not read", generation)
+        _fell_behind(gateway, generation, f"published catalog generation {generation} cannot be read: "
+                     f"{type(failed).__name__}")  # fmt: skip
+        raise
+    gateway.swaps.stored, gateway.swaps.behind = max(gateway.swaps.stored or 0, generation), None
     if swap is not None:
         resettle_heap()  # the replaced schema was frozen at start (gateway.heap): let it go
+
+
+def _fell_behind(gateway: Gateway, generation: int, reason: str) -> None:
+    """Data requests refused (CATALOG_OUT_OF_DATE) with ``reason`` until a catch-up succeeds,
+    retried no sooner than ``FOLLOW_RETRY`` seconds from now."""
+    swaps = gateway.swaps
+    swaps.behind, swaps.retry_at = reason, asyncio.get_running_loop().time() + FOLLOW_RETRY
+    log.error("%s: data requests refused (CATALOG_OUT_OF_DATE) until it is fixed and published", reason)

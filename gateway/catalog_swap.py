@@ -56,10 +56,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.base import Connector
-from errors import CatalogError
+from errors import CatalogError, CatalogOutOfDate
 from gateway.audit import AuditEvent
 from gateway.changes import Periodic
 from policies.caching import row_ttl
@@ -120,6 +121,8 @@ class CatalogSwaps:
     stored: int | None = None  # the store's catalog generation served (None: not followed)
     store: Any = None  # the gateway.catalog_store.CatalogStore followed
     following: asyncio.Task[None] | None = None  # the catch-up under way (gateway.catalog_follow)
+    behind: str | None = None  # why the last catch-up failed: data requests refused meanwhile
+    retry_at: float = 0.0  # loop time before which a failed catch-up is not retried
     _closing: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def drained(self) -> None:
@@ -153,6 +156,9 @@ class PinnedGateway:
         # a catalog published elsewhere is served before this request (a socket's later
         # subscriptions read the grants afresh: the read is handed to HTTP requests only)
         await live.follow_store(hand_over=scope["type"] == "http")
+        if live.swaps.behind is not None and refused_behind(scope):
+            await out_of_date(live.swaps.behind, scope, send)
+            return
         scope.setdefault("state", {})["gateway"] = live.snapshot()
         if scope["type"] != "http":  # a socket serves subscriptions only: no source read
             await self.app(scope, receive, send)
@@ -163,6 +169,38 @@ class PinnedGateway:
             await self.app(scope, receive, send)
         finally:
             live.swaps.pinned[version] -= 1
+
+
+DATA_PATHS = ("/graphql", "/schema.graphql", "/compare", "/export/")
+
+
+def refused_behind(scope: Scope) -> bool:
+    """A data request (GraphQL, its schema, compare, export, a subscription socket): refused
+    while the catalog served is older than the store's; /healthz, /readyz, /metrics are not."""
+    path = scope.get("path", "")
+    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in DATA_PATHS)
+
+
+async def out_of_date(reason: str, scope: Scope, send: Send) -> None:
+    """Answer 503 CATALOG_OUT_OF_DATE (a socket: closed before accept, code 1013 try again)."""
+    error = CatalogOutOfDate(
+        f"this gateway process cannot serve the published catalog ({reason}); requests are "
+        "refused until it can: the operator must fix the published catalog (or its sources) "
+        "and publish it again",
+        reason=reason,
+    )
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1013, "reason": error.code})
+        return
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    await JSONResponse(body, error.status, headers={"Retry-After": str(int(FOLLOW_RETRY))})(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+FOLLOW_RETRY = 5.0  # seconds between catch-up attempts once one failed (shared by requests)
 
 
 def snapshot_of(gateway: Gateway) -> Gateway:

@@ -591,7 +591,10 @@ async def readyz(request: Request) -> Response:
     if gateway.health is not None:  # circuits, freshness, cache, platform database (issue 9)
         found |= await readiness(gateway, gateway.health, sources, body)
     degraded = found & {"unavailable", "open", "half_open", "cache_unavailable"}
-    status = "not_ready" if found & {"misconfigured", "platform_unavailable"} else (
+    if gateway.swaps.behind is not None:  # fail closed: data requests CATALOG_OUT_OF_DATE
+        found.add("catalog_out_of_date")
+        body["catalog"] = {"state": "out_of_date", "detail": gateway.swaps.behind}
+    status = "not_ready" if found & {"misconfigured", "platform_unavailable", "catalog_out_of_date"} else (
         "degraded" if degraded else "ready")  # fmt: skip
     body = {"status": status, **body}
     body["late"] = await readyz_late(gateway.federation.oversight)  # flags only: status unchanged
