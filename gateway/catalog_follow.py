@@ -91,7 +91,8 @@ async def _catch_up(gateway: Gateway) -> None:
     try:
         swap = await follow_catalog(gateway, await store.published_catalog())
     except (CatalogError, CatalogErrors) as refused:
-        _fell_behind(gateway, generation, f"published catalog generation {generation} does not load: {refused}")
+        reason = f"published catalog generation {generation} does not load: {refused}"
+        _fell_behind(gateway, generation, reason)
         raise
     except Exception as failed:
         log.exception("published catalog generation %d not read", generation)

@@ -193,7 +193,8 @@ async def out_of_date(reason: str, scope: Scope, send: Send) -> None:
         await send({"type": "websocket.close", "code": 1013, "reason": error.code})
         return
     body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
-    await JSONResponse(body, error.status, headers={"Retry-After": str(int(FOLLOW_RETRY))})(scope, _no_body, send)
+    retry = {"Retry-After": str(int(FOLLOW_RETRY))}
+    await JSONResponse(body, error.status, headers=retry)(scope, _no_body, send)
 
 
 async def _no_body() -> Message:
