@@ -403,6 +403,8 @@ class CatalogStore:
                     session.add(_event(row, Action.WITHDRAW, actor, cleaned, None))
                     _move(row, Action.WITHDRAW)
                     row.published = row.proposed = None
+            if item is not None:  # the provider withdrew the item, not its source: unmap its column
+                _unmap(register.rows.get((resource, HEADER)), item)
             catalog = await _validate(session, register, _published)
             await _set_edited(session)
             views = [self._view(row) for row in rows]
@@ -820,11 +822,44 @@ async def _documents(session: AsyncSession, body_of: BodyOf, register: _Register
 async def _validate(session: AsyncSession, register: _Register, body_of: BodyOf) -> Catalog:
     """The catalog ``body_of`` makes of ``register``, validated; BadRequest listing each problem."""
     try:
-        return catalog_from_documents(await _documents(session, body_of, register))
+        catalog = catalog_from_documents(await _documents(session, body_of, register))
     except CatalogErrors as errors:
         raise _rejected(errors.errors) from None
     except CatalogError as error:
         raise _rejected([error]) from None
+    unbindable = _unbindable(catalog)
+    if unbindable:
+        raise _rejected(unbindable)
+    return catalog
+
+
+def _unmap(header: CatalogEntryRow | None, item: str) -> None:
+    """Drop ``item`` from the header's ``source.columns`` (published and pending): a catalog
+    mapping a column to an item it no longer has cannot be bound by any process."""
+    for side in ("published", "proposed"):
+        body: Any = getattr(header, side, None)
+        source = body.get("source") if isinstance(body, Mapping) else None
+        columns = source.get("columns") if isinstance(source, Mapping) else None
+        if isinstance(columns, Mapping) and item in columns:
+            kept = {name: column for name, column in columns.items() if name != item}
+            setattr(header, side, {**body, "source": {**source, "columns": kept}})
+
+
+def _unbindable(catalog: Catalog) -> list[CatalogError]:
+    """Each resource whose ``source.columns`` maps an item it does not have: the check every
+    connector's ``bind`` makes (connectors.base.bind_columns), made before storing, no network."""
+    problems = []
+    for resource in catalog.resources.values():
+        columns = resource.source.get("columns")
+        names = {item.name for item in resource.items}
+        unknown = sorted(set(columns) - names) if isinstance(columns, Mapping) else []
+        if unknown:
+            problems.append(CatalogError(
+                f"catalog store: resource {resource.id}", "source.columns",
+                f"maps items the resource does not have: {unknown}; no gateway could bind it",
+                f"remove {unknown} from source.columns of {resource.id} (or keep those items)",
+            ))  # fmt: skip
+    return problems
 
 
 def _rejected(errors: Sequence[CatalogError]) -> BadRequest:
