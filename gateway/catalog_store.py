@@ -838,7 +838,7 @@ def _unmap(header: CatalogEntryRow | None, item: str) -> None:
     mapping a column to an item it no longer has cannot be bound by any process."""
     for side in ("published", "proposed"):
         body: Any = getattr(header, side, None)
-        source = body.get("source") if isinstance(body, Mapping) else None
+        source: Any = body.get("source") if isinstance(body, Mapping) else None
         columns = source.get("columns") if isinstance(source, Mapping) else None
         if isinstance(columns, Mapping) and item in columns:
             kept = {name: column for name, column in columns.items() if name != item}

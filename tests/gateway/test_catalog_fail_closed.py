@@ -5,15 +5,33 @@ catch-up is retried at most once per FOLLOW_RETRY seconds, and a fixed store is 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
+from connectors.base import bind_columns
+from errors import BadRequest
 from gateway.app import Gateway
-from gateway.catalog_store import CatalogEntryRow
-from gateway.platform import CATALOG, GrantGeneration
+from gateway.catalog_store import CatalogEntryRow, CatalogEventRow, CatalogMetaRow, CatalogStore
+from gateway.platform import CATALOG, GrantGeneration, PlatformDB
+from policies.catalog_workflow import EntryState
+from tests.gateway.test_catalog_store import AMR_PROVIDER, OPERATOR, TESTS, _resource_body
 from tests.gateway.test_http_guarantees import HOUSING, headers
+
+
+@pytest.fixture
+async def store(platform_url: str) -> AsyncIterator[CatalogStore]:
+    platform = PlatformDB(platform_url)
+    await platform.create_schema()
+    async with platform.engine.begin() as conn:  # PostgreSQL is shared between tests
+        for table in (CatalogEntryRow, CatalogEventRow, CatalogMetaRow):
+            await conn.execute(sa.delete(table))
+    yield CatalogStore(platform)
+    await platform.close()
+
 
 RESOURCE, ITEM = "amr.enterprise_registration", "registration_date"
 READ = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name } } }"
@@ -33,7 +51,9 @@ async def break_the_stored_catalog(gateway: Gateway) -> dict[str, Any]:
 
 async def bump(conn: Any) -> None:
     await conn.execute(
-        sa.update(GrantGeneration).where(GrantGeneration.id == CATALOG).values(value=GrantGeneration.value + 1)
+        sa.update(GrantGeneration)
+        .where(GrantGeneration.id == CATALOG)
+        .values(value=GrantGeneration.value + 1)
     )
 
 
@@ -74,3 +94,27 @@ async def test_a_catalog_that_cannot_be_caught_up_refuses_data_requests_until_fi
     assert served_again.status_code == 200 and not served_again.json().get("errors"), served_again.text
     assert gateway.swaps.behind is None
     assert (await client.get("/readyz")).json()["status"] != "not_ready"
+
+
+async def test_withdrawing_a_mapped_item_unmaps_its_column_and_the_catalog_still_binds(
+    store: CatalogStore,
+) -> None:
+    await store.import_catalog(TESTS / "data" / "catalog.yaml", OPERATOR)
+    await store.withdraw(OPERATOR, RESOURCE, ITEM, ["停止共享"])
+    resource = (await store.published_catalog()).resources[RESOURCE]
+    assert ITEM not in resource.source["columns"] and "name" in resource.source["columns"]
+    bind_columns(resource.source, [i.name for i in resource.items], resource.key)  # raises if not
+
+
+async def test_a_draft_mapping_an_item_the_resource_lacks_is_refused_and_nothing_stored(
+    store: CatalogStore,
+) -> None:
+    await store.import_catalog(TESTS / "data" / "catalog.yaml", OPERATOR)
+    before = await store.export_yaml()
+    body = _resource_body(RESOURCE)
+    body["source"] = {**body["source"], "columns": {**body["source"]["columns"], "founded": "reg_date"}}
+    with pytest.raises(BadRequest, match=rf"{RESOURCE}.*founded.*remove") as refused:
+        await store.draft(AMR_PROVIDER, body)
+    assert refused.value.extensions["problems"][0]["path"] == "source.columns"
+    assert await store.export_yaml() == before
+    assert not await store.entries(OPERATOR.consumer, RESOURCE, EntryState.DRAFT)
