@@ -216,7 +216,8 @@ async def served_catalog(settings: Settings) -> Catalog:
 
 def swap_on_publish(gateway: Gateway) -> Callable[[Catalog], Awaitable[None]]:
     """The catalog store's ``on_publish``: the published catalog swapped in (``swap_catalog``;
-    CatalogError when it cannot be served: the stored version is served from the next start)."""
+    CatalogError when it cannot be served: the store has committed, so this process's next
+    request catches up or is refused CATALOG_OUT_OF_DATE, gateway.catalog_follow)."""
 
     async def swap(catalog: Catalog) -> None:
         await gateway.swap_catalog(catalog)
