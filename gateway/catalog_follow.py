@@ -87,8 +87,9 @@ async def _catch_up(gateway: Gateway) -> None:
     read BEFORE the load (a publication committed meanwhile is caught up next time)."""
     store = gateway.swaps.store
     assert store is not None  # follow_store checked
-    generation = (await gateway.platform.generations()).catalog or 0
+    generation = gateway.swaps.stored or 0  # until read: a failed read is still fail closed
     try:
+        generation = (await gateway.platform.generations()).catalog or 0
         swap = await follow_catalog(gateway, await store.published_catalog())
     except (CatalogError, CatalogErrors) as refused:
         reason = f"published catalog generation {generation} does not load: {refused}"
