@@ -340,9 +340,18 @@ async def _with_platform(settings: Settings, action: Callable[[PlatformDB], Any]
         await platform.close()
 
 
+def default_workers(settings: Settings) -> int:
+    """Workers of ``serve`` when neither ``--workers`` nor ``GOVSHARE_WORKERS`` says: the core
+    count on a server database (PostgreSQL), 1 on SQLite, whose single writer the workers'
+    audit commits would queue on (measured with ../shared/peers: two workers on SQLite gave
+    p99 above a second and failed requests under 32 connections)."""
+    return 1 if settings.database_url.startswith("sqlite") else os.cpu_count() or 1
+
+
 def run_serve(args: argparse.Namespace) -> None:
-    env_workers = os.environ.get("GOVSHARE_WORKERS") or os.cpu_count()
-    workers = args.workers if args.workers is not None else env_workers
+    workers = args.workers if args.workers is not None else os.environ.get("GOVSHARE_WORKERS")
+    if workers is None:
+        workers = default_workers(Settings.load(**_flags(args)))
     settings = Settings.load(workers=workers, **_flags(args))
     catalog = _catalog(settings)  # checked before anything is made: an empty folder says how to fix it
     asyncio.run(check_connectors(catalog, settings.data_dir))  # e.g. a department's SQLite file is missing

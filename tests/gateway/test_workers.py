@@ -186,3 +186,16 @@ def test_a_worker_that_cannot_start_ends_with_uvicorns_startup_failure(
     with pytest.raises(SystemExit) as ended:
         workers.worker_app()
     assert ended.value.code == STARTUP_FAILURE
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite+aiosqlite:////tmp/x/platform.db", 1),
+        ("postgresql+asyncpg://u@127.0.0.1/db", os.cpu_count() or 1),
+    ],
+)
+def test_serve_defaults_to_one_worker_on_sqlite_and_the_cores_on_postgresql(url: str, expected: int) -> None:
+    from gateway.cli import default_workers
+
+    assert default_workers(Settings.load({"GOVSHARE_DATABASE_URL": url})) == expected
