@@ -265,7 +265,7 @@ async def _write_draft(
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(draft, path)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     return chains
 
 
@@ -448,7 +448,7 @@ def _member() -> zipfile.ZipInfo:
     return info
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """The rename is durable only once the folder's entry is (POSIX: fsync the directory)."""
     fd = os.open(folder, os.O_RDONLY)
     try:

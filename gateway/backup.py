@@ -55,6 +55,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from errors import BackupRefused, ConfigurationError
+from gateway.audit_archive import fsync_folder
 from gateway.settings import Settings
 
 FORMAT: Final = "govshare-backup/1"
@@ -312,7 +313,7 @@ def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
     draft.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     _fsync(draft)
     os.replace(draft, out / MANIFEST)
-    _fsync_folder(out)
+    fsync_folder(out)
 
 
 # --- restore ----------------------------------------------------------------------------
@@ -507,7 +508,7 @@ def _restore_sqlite(source: Path, target: Path) -> None:
     shutil.copyfile(source, draft)
     _fsync(draft)
     os.replace(draft, target)
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)
 
 
 async def upgrade_schema(url: str) -> str | None:
@@ -572,14 +573,6 @@ def _sha256(path: Path) -> str:
 def _fsync(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _now() -> str:
