@@ -31,7 +31,9 @@ from gateway.settings import Settings
 from resolvers.limits import OperationLimits
 
 PURPOSE = "住房保障资格审核"
-QUICK = 0.5  # seconds: a refusal does no expensive work (it used to take 5-30 s)
+QUICK = 2.0  # seconds: a refusal does no expensive work (it used to take 5-30 s); loose, as a
+# suite on a busy 2-core machine pauses any one request up to ~0.7 s
+QUICKEST = 0.5  # the quickest of three tries, where the old cost was near a second (MULTIPLIED)
 ORG = "organization(code: $c)"
 
 
@@ -231,7 +233,7 @@ async def test_a_result_multiplied_by_lists_is_refused_by_the_result_limit(serve
         )
         refusal(response, "max_result_values", OperationLimits().max_result_values)
         times.append(elapsed)
-    assert min(times) < QUICK
+    assert min(times) < QUICKEST
 
 
 async def test_an_everyday_list_query_of_300_subjects_is_within_the_result_limit(served) -> None:
