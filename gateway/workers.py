@@ -154,22 +154,21 @@ def worker_app() -> Starlette:
 def _worker_app() -> Starlette:
     settings = Settings.load()
     prefix = os.environ.get("GOVSHARE_WORKER_PREFIX") or instance_prefix(os.environ)
-    slot = claim_slot(settings.data_dir, prefix, settings.workers)
-    polling = settings.change_poll_seconds if slot == 0 else 0  # one poller per host, not one per worker
-    listen = settings.metrics_listen if slot == 0 else None  # one metrics listener a host
-    settings = dataclasses.replace(
-        settings, instance=worker_instance(prefix, slot), change_poll_seconds=polling, metrics_listen=listen
-    )
+    settings = worker_settings(settings, prefix, claim_slot(settings.data_dir, prefix, settings.workers))
     logs.configure(settings.log_level)
     WorkerProtocol.max_head_bytes = settings.limits.max_head_bytes
     return create_app(settings)
 
 
 def worker_settings(settings: Settings, prefix: str, slot: int) -> Settings:
-    """The settings of the worker in ``slot``: its own audit chain; the change poller in slot
-    0 only (one poller per host finds each change once)."""
+    """The settings of the worker in ``slot``: its own audit chain; the change poller and the
+    metrics listener in slot 0 only (one poller per host finds each change once; one listener
+    a host)."""
     polling = settings.change_poll_seconds if slot == 0 else 0
-    return dataclasses.replace(settings, instance=worker_instance(prefix, slot), change_poll_seconds=polling)
+    listen = settings.metrics_listen if slot == 0 else None
+    return dataclasses.replace(
+        settings, instance=worker_instance(prefix, slot), change_poll_seconds=polling, metrics_listen=listen
+    )
 
 
 def instance_prefix(environ: MutableMapping[str, str] | os._Environ[str]) -> str:
