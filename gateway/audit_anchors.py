@@ -29,7 +29,6 @@ stdlib's.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import zipfile
 from collections.abc import Mapping
@@ -41,7 +40,7 @@ import sqlalchemy as sa
 
 from errors import AuditUnavailable, BadRequest
 from gateway.audit import DEFAULT_TABLE, ZERO_HASH, _engine, _safe_url, _tables
-from gateway.audit_archive import EVENTS_FILE, verify_archive
+from gateway.audit_archive import EVENTS_FILE, sha256_file, verify_archive
 
 
 class Anchor(NamedTuple):
@@ -141,12 +140,8 @@ def _check_all(anchors: list[Anchor], folder: Path, jwks: Mapping[str, Any]) -> 
 
 
 def _read(path: Path, jwks: Mapping[str, Any]) -> ArchiveFile:
-    sha256 = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            sha256.update(block)
     check = verify_archive(path, jwks)
-    file = ArchiveFile(path, sha256.hexdigest(), list(check.problems))
+    file = ArchiveFile(path, sha256_file(path), list(check.problems))
     if check.ok:
         for entry in check.manifest["chains"]:
             file.segments[str(entry["instance"])] = Segment(

@@ -320,7 +320,7 @@ def _check_written(path: Path, signer: Signer, planned: list[ChainRange]) -> str
         raise AuditUnavailable(
             f"audit archive {path} does not verify, nothing was pruned: " + "; ".join(problems)
         )
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)
 
 
 async def _prune(
@@ -455,3 +455,12 @@ def fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks."""
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            hasher.update(block)
+    return hasher.hexdigest()

@@ -40,7 +40,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -55,7 +54,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from errors import BackupRefused, ConfigurationError
-from gateway.audit_archive import fsync_folder
+from gateway.audit_archive import fsync_folder, sha256_file
 from gateway.settings import Settings
 
 FORMAT: Final = "govshare-backup/1"
@@ -428,7 +427,7 @@ def _check_file(source: Path, entry: Any) -> str:
         raise BackupRefused(
             f"{path} holds {size} bytes, {MANIFEST} says {entry.get('bytes')}: the backup was changed"
         )
-    if _sha256(path) != entry.get("sha256"):
+    if sha256_file(path) != entry.get("sha256"):
         raise BackupRefused(
             f"{path}: its SHA-256 is not the one in {MANIFEST}: the file was changed or damaged"
         )
@@ -559,15 +558,7 @@ def _database_file(url: str) -> Path | None:
 
 def _entry(out: Path, name: str, role: str) -> dict[str, Any]:
     path = out / name
-    return {"path": name, "role": role, "bytes": path.stat().st_size, "sha256": _sha256(path)}
-
-
-def _sha256(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest()
+    return {"path": name, "role": role, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def _fsync(path: Path) -> None:
