@@ -8,18 +8,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import Gateway, create_app
 from gateway.demo import build_demo
 from gateway.platform import GrantRow, PlatformDB
 from gateway.settings import Settings
+from resolvers import tracing
 
 
 @pytest.fixture
@@ -42,3 +44,12 @@ async def platform(platform_url: str) -> AsyncIterator[PlatformDB]:
         await conn.execute(sa.delete(GrantRow))
     yield db
     await db.close()
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """Spans kept in memory while the test runs (tests/gateway/test_tracing.py, test_metrics_attacks.py)."""
+    memory = InMemorySpanExporter()
+    provider = tracing.start(None, memory)
+    yield memory
+    tracing.stop(provider)
