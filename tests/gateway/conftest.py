@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import Gateway, create_app
+from gateway.catalog_store import CatalogEntryRow, CatalogEventRow, CatalogMetaRow, CatalogStore
 from gateway.demo import build_demo
 from gateway.platform import GrantRow, PlatformDB
 from gateway.settings import Settings
@@ -53,3 +54,16 @@ def exporter() -> Iterator[InMemorySpanExporter]:
     provider = tracing.start(None, memory)
     yield memory
     tracing.stop(provider)
+
+
+@pytest.fixture
+async def store(platform_url: str) -> AsyncIterator[CatalogStore]:
+    """An empty catalog store (test_catalog_fail_closed, test_catalog_follow); modules with
+    their own ``store`` fixture (test_audit, test_catalog_store, ...) override this one."""
+    platform = PlatformDB(platform_url)
+    await platform.create_schema()
+    async with platform.engine.begin() as conn:  # PostgreSQL is shared between tests
+        for table in (CatalogEntryRow, CatalogEventRow, CatalogMetaRow):
+            await conn.execute(sa.delete(table))
+    yield CatalogStore(platform)
+    await platform.close()
