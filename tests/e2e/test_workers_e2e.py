@@ -43,7 +43,7 @@ from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.decision import GrantConditions
 from policies.share import Mode
-from tests.conftest import DEMO_PURPOSE, postgres_url_or_skip
+from tests.conftest import DEMO_PURPOSE, create_database_if_missing, postgres_url_or_skip
 from tests.e2e.conftest import fresh_department
 
 REDIS_URL = os.environ.get("GOVSHARE_TEST_REDIS_URL")
@@ -70,16 +70,7 @@ def fresh_database(url: str, suffix: str) -> str:
     own = sa.make_url(url).set(database=f"{sa.make_url(url).database}_{suffix}")
 
     async def make() -> None:
-        admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            async with admin.connect() as conn:
-                found = await conn.scalar(
-                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}
-                )
-                if not found:
-                    await conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
-        finally:
-            await admin.dispose()
+        await create_database_if_missing(url, str(own.database))
         engine = create_async_engine(own)
         try:
             async with engine.begin() as conn:
