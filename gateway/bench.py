@@ -222,22 +222,21 @@ async def round_trips_for_100(data_dir: Path) -> tuple[int, int]:
 
 def start_server(data_dir: Path, audit: bool) -> tuple[subprocess.Popen[str], str]:
     """``govshare serve`` in a child process; its output goes to a file, never a full pipe."""
-    command = [
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "serve",
-        "--data",
-        str(data_dir),
-        "--port",
-        "0",
-        "--workers",
-        "1",
-    ]
-    env = {**os.environ, "GOVSHARE_AUDIT": "on" if audit else "off", "GOVSHARE_LOG_LEVEL": "warning"}
-    output = data_dir / f"serve-{'audit' if audit else 'noaudit'}.log"
+    env = {"GOVSHARE_AUDIT": "on" if audit else "off"}
+    return serve_one_worker(data_dir, 0, env, f"serve-{'audit' if audit else 'noaudit'}.log")
+
+
+def serve_one_worker(
+    data_dir: Path, port: int, env: dict[str, str], log: str
+) -> tuple[subprocess.Popen[str], str]:
+    """``govshare serve --workers 1`` in a child process (``env`` over this one's, log level
+    warning), its output in ``data_dir/log``, never a full pipe; returns it and its GraphQL URL."""
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", str(port),
+               "--workers", "1"]  # fmt: skip
+    output = data_dir / log
     with output.open("w") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True, env=env)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True,
+                                   env={**os.environ, "GOVSHARE_LOG_LEVEL": "warning", **env})  # fmt: skip
     return process, _wait_for_url(process, output)
 
 

@@ -21,16 +21,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import subprocess
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from gateway.auth import load_signer
-from gateway.bench import Measure, _median, _wait_for_url, drive, query_sender
+from gateway.bench import Measure, _median, drive, query_sender, serve_one_worker
 from gateway.cli import loop_factory
 from gateway.clients import ClientStore
 from gateway.demo import BIGDATA, HOUSING, build_demo, organization_codes
@@ -85,23 +83,7 @@ def free_port() -> int:
 
 def serve(data_dir: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """``govshare serve`` in a child process, its output in a file; returns its GraphQL URL."""
-    command = [
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "serve",
-        "--data",
-        str(data_dir),
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    output = data_dir / "serve.log"
-    with output.open("w") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True,
-                                   env={**os.environ, "GOVSHARE_LOG_LEVEL": "warning", **env})  # fmt: skip
-    return process, _wait_for_url(process, output)
+    return serve_one_worker(data_dir, port, env, "serve.log")
 
 
 def sender(url: str, token: str, connections: int) -> Callable[[str], Awaitable[None]]:

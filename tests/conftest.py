@@ -23,7 +23,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.dbschema import upgrade_url
 
@@ -172,3 +174,17 @@ def platform_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path}/platform.db"
     return postgres_url_or_skip()
+
+
+async def create_database_if_missing(url: str, database: str) -> None:
+    """Create ``database`` on the PostgreSQL server of ``url`` unless it is there already."""
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            found = await conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}
+            )
+            if not found:
+                await conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    finally:
+        await admin.dispose()

@@ -15,10 +15,15 @@ import datetime as dt
 import json
 import secrets
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from gateway.auth import load_signer
@@ -103,3 +108,29 @@ def stored(demo: Any) -> Callable[[str, str, str, str, str], Any]:
         return row[0]
 
     return read
+
+
+def serve(
+    data: Path, env: dict[str, str], name: str, *flags: str, timeout: float = 90
+) -> tuple[subprocess.Popen[str], str]:
+    """``govshare serve --port 0`` in a child process, its output in ``serve-<name>.log``;
+    waits up to ``timeout`` seconds for /healthz and returns the process and its GraphQL URL."""
+    log = data / f"serve-{name}.log"
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data), "--port", "0", *flags]
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True, env=env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        serving = [line for line in log.read_text().splitlines() if "serving" in line and "http" in line]
+        if serving and _healthy(url := serving[0].rsplit(" ", 1)[-1]):
+            return process, url
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"server {name} did not start: {log.read_text()}")
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url.replace("/graphql", "/healthz"), timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +16,7 @@ import redis
 
 from gateway.auth import load_signer
 from gateway.demo import HOUSING, build_demo
+from tests.e2e.conftest import serve as serve_logged
 
 REDIS_URL = os.environ.get("GOVSHARE_TEST_REDIS_URL")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not REDIS_URL, reason="GOVSHARE_TEST_REDIS_URL is not set")]
@@ -25,28 +24,9 @@ QUERY = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { na
 
 
 def serve(data_dir: Path, instance: str) -> tuple[subprocess.Popen[str], str]:
-    log = data_dir / f"serve-{instance}.log"
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", "0",
-               "--cache-url", str(REDIS_URL)]  # fmt: skip
     env = {**os.environ, "GOVSHARE_INSTANCE": instance, "GOVSHARE_LOG_LEVEL": "warning"}
     env.pop("GOVSHARE_DATABASE_URL", None)
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        serving = [line for line in log.read_text().splitlines() if "serving" in line and "http" in line]
-        if serving and _healthy(url := serving[0].rsplit(" ", 1)[-1]):
-            return process, url
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"server {instance} did not start: {log.read_text()}")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url.replace("/graphql", "/healthz"), timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return serve_logged(data_dir, env, instance, "--cache-url", str(REDIS_URL), timeout=60)
 
 
 @pytest.fixture

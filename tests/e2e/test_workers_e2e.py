@@ -43,8 +43,8 @@ from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.decision import GrantConditions
 from policies.share import Mode
-from tests.conftest import DEMO_PURPOSE, postgres_url_or_skip
-from tests.e2e.conftest import fresh_department
+from tests.conftest import DEMO_PURPOSE, create_database_if_missing, postgres_url_or_skip
+from tests.e2e.conftest import fresh_department, serve
 
 REDIS_URL = os.environ.get("GOVSHARE_TEST_REDIS_URL")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not REDIS_URL, reason="GOVSHARE_TEST_REDIS_URL is not set")]
@@ -70,16 +70,7 @@ def fresh_database(url: str, suffix: str) -> str:
     own = sa.make_url(url).set(database=f"{sa.make_url(url).database}_{suffix}")
 
     async def make() -> None:
-        admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            async with admin.connect() as conn:
-                found = await conn.scalar(
-                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}
-                )
-                if not found:
-                    await conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
-        finally:
-            await admin.dispose()
+        await create_database_if_missing(url, str(own.database))
         engine = create_async_engine(own)
         try:
             async with engine.begin() as conn:
@@ -96,28 +87,6 @@ def environment(url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "GOVSHARE_DATABASE_URL": url, "GOVSHARE_REDIS_URL": str(REDIS_URL),
             "GOVSHARE_LOG_LEVEL": "warning", "GOVSHARE_COMPARE_RATE": "1", "GOVSHARE_COMPARE_BURST": "2",
             "GOVSHARE_CHANGE_POLL_SECONDS": "0", "GOVSHARE_COMPARE_GUESSES": "1", **extra}  # fmt: skip
-
-
-def serve(data: Path, env: dict[str, str], name: str, *flags: str) -> tuple[subprocess.Popen[str], str]:
-    log = data / f"serve-{name}.log"
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data), "--port", "0", *flags]
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True, env=env)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        serving = [line for line in log.read_text().splitlines() if "serving" in line and "http" in line]
-        if serving and _healthy(url := serving[0].rsplit(" ", 1)[-1]):
-            return process, url
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"server {name} did not start: {log.read_text()}")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url.replace("/graphql", "/healthz"), timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def stop(process: subprocess.Popen[str]) -> None:

@@ -5,7 +5,6 @@ catch-up is retried at most once per FOLLOW_RETRY seconds, and a fixed store is 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,23 +14,11 @@ import sqlalchemy as sa
 from connectors.base import bind_columns
 from errors import BadRequest
 from gateway.app import Gateway
-from gateway.catalog_store import CatalogEntryRow, CatalogEventRow, CatalogMetaRow, CatalogStore
-from gateway.platform import CATALOG, GrantGeneration, PlatformDB
+from gateway.catalog_store import CatalogEntryRow, CatalogStore
+from gateway.platform import CATALOG, GrantGeneration
 from policies.catalog_workflow import EntryState
 from tests.gateway.test_catalog_store import AMR_PROVIDER, OPERATOR, TESTS, _resource_body
 from tests.gateway.test_http_guarantees import HOUSING, headers
-
-
-@pytest.fixture
-async def store(platform_url: str) -> AsyncIterator[CatalogStore]:
-    platform = PlatformDB(platform_url)
-    await platform.create_schema()
-    async with platform.engine.begin() as conn:  # PostgreSQL is shared between tests
-        for table in (CatalogEntryRow, CatalogEventRow, CatalogMetaRow):
-            await conn.execute(sa.delete(table))
-    yield CatalogStore(platform)
-    await platform.close()
-
 
 RESOURCE, ITEM = "amr.enterprise_registration", "registration_date"
 READ = "query($c: USCC!) { organization(code: $c) { enterpriseRegistration { name } } }"

@@ -6,15 +6,13 @@ follow it are tested end to end in tests/e2e/test_catalog_follow_e2e.py."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
-import sqlalchemy as sa
 
 from errors import BadRequest, Forbidden
-from gateway.catalog_store import CatalogEntryRow, CatalogEventRow, CatalogMetaRow, CatalogStore
+from gateway.catalog_store import CatalogStore
 from gateway.grant_cache import CachedGrants
-from gateway.platform import PlatformDB, new_grant_row
+from gateway.platform import new_grant_row
 from policies.decision import Consumer
 from policies.share import Mode
 from tests.gateway.test_catalog_store import (
@@ -25,17 +23,6 @@ from tests.gateway.test_catalog_store import (
     TESTS,
     _resource_body,
 )
-
-
-@pytest.fixture
-async def store(platform_url: str) -> AsyncIterator[CatalogStore]:
-    platform = PlatformDB(platform_url)
-    await platform.create_schema()
-    async with platform.engine.begin() as conn:  # PostgreSQL is shared between tests
-        for table in (CatalogEntryRow, CatalogEventRow, CatalogMetaRow):
-            await conn.execute(sa.delete(table))
-    yield CatalogStore(platform)
-    await platform.close()
 
 
 async def generation(store: CatalogStore) -> int:

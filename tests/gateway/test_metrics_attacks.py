@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import socket
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +28,7 @@ from gateway.metrics_endpoint import serving_listener, warn_if_public
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.settings import Settings
 from policies.share import Mode
-from resolvers import metrics, tracing
+from resolvers import metrics
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # one served gateway for the module
 AMR = "amr.enterprise_registration"
@@ -72,14 +72,6 @@ async def serving(
         await serving
         sock.close()
         await gateway.close()
-
-
-@pytest.fixture
-def exporter() -> Iterator[InMemorySpanExporter]:
-    memory = InMemorySpanExporter()
-    provider = tracing.start(None, memory)
-    yield memory
-    tracing.stop(provider)
 
 
 def headers(gateway: Gateway, department: str, role: str = "consumer") -> dict[str, str]:

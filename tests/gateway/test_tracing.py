@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -53,14 +53,6 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Gatew
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         yield client, gateway, samples["organizations"]
     await gateway.close()
-
-
-@pytest.fixture
-def exporter() -> Iterator[InMemorySpanExporter]:
-    memory = InMemorySpanExporter()
-    provider = tracing.start(None, memory)
-    yield memory
-    tracing.stop(provider)
 
 
 async def ask(client: httpx.AsyncClient, gateway: Gateway, department: str, code: str) -> httpx.Response:

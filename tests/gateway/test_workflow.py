@@ -37,7 +37,7 @@ from policies.profile import load_profile
 from policies.share import Mode
 from policies.workdays import CHINA_TIME, WorkdayCalendar, deadline
 from policies.workflow import Actor, Approval, Status, Submission
-from tests.conftest import CATALOG
+from tests.conftest import CATALOG, create_database_if_missing
 
 AMR = "amr.enterprise_registration"
 TAX = "tax.tax_credit"
@@ -115,16 +115,7 @@ async def own_database(url: str) -> str:
     rendered = own.render_as_string(hide_password=False)
     if rendered in _FRESH:
         return rendered
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            found = await conn.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database}
-            )
-            if not found:
-                await conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
-    finally:
-        await admin.dispose()
+    await create_database_if_missing(url, str(own.database))
     engine = create_async_engine(rendered)
     try:
         async with engine.begin() as conn:
