@@ -450,7 +450,7 @@ class CatalogStore:
             rows = register.of(resource)
             if not actor.has("operator"):  # another provider: Forbidden, known resource or not
                 require_reader(actor, rows[0].provider if rows else "")
-            if not any(row.state in PENDING for row in _of_resource(register, resource)):
+            if not any(row.state in PENDING for row in rows or _unknown(resource, None)):
                 raise BadRequest(f"resource {resource} has no pending change; draft one first")
             published = await _validate(session, register, _published)
             pending = await _validate(session, register, _with_pending(resource))

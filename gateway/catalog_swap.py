@@ -390,11 +390,7 @@ async def impact_of(gateway: Gateway, new: Catalog) -> Impact:
     """What publishing ``new`` would break, against the catalog served now and every grant
     and application on file (``policies.catalog_impact.impact``): for the operator's review
     before publication. Reads the platform database; changes nothing."""
-    return impact(gateway.catalog, new, await _grants(gateway), await _applications(gateway))
-
-
-async def _grants(gateway: Gateway) -> list[Any]:
-    return await gateway.platform.all_grants()
+    return impact(gateway.catalog, new, await gateway.platform.all_grants(), await _applications(gateway))
 
 
 async def _applications(gateway: Gateway) -> list[ApplicationRef]:
