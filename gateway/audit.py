@@ -92,6 +92,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from errors import AuditUnavailable, BadRequest, ConfigurationError
 from gateway import dbschema
 from gateway.platform import Base, UTCDateTime, json_text
+from gateway.sqlite_turn import writing
 from gateway.usage import (
     DATA_KINDS,
     Contribution,
@@ -919,7 +920,7 @@ class AuditLog:
             head = self._head or await self._reload_head()
             rows, links, receipts, head = self._chain(batch, head)
             if rows:
-                async with self.engine.begin() as conn:  # events, index and aggregates: all or none
+                async with writing(self.engine) as conn:  # events, index and aggregates: all or none
                     await conn.execute(self._inserts[0], rows)
                     if links:
                         await conn.execute(self._inserts[1], links)

@@ -55,7 +55,7 @@ from gateway.metrics_endpoint import serving_listener
 from gateway.platform import PlatformDB, new_grant_row
 from gateway.protocol import bounded_head_protocol
 from gateway.settings import Settings
-from gateway.workers import before_serving, serve_workers
+from gateway.workers import before_serving, reuse_port_socket, serve_workers
 from policies.catalog import Catalog
 from policies.chinatime import check_range, parse_instant, utc_now
 from policies.codes import validate_uscc
@@ -439,17 +439,35 @@ def compare_curl(graphql_url: str, token: str, body: dict[str, Any]) -> str:
 
 
 def _bind(settings: Settings) -> socket.socket:
+    """The serving address, bound (not listening). With several workers it is bound with
+    ``SO_REUSEPORT`` so each worker can listen on its own socket of the same address
+    (``gateway.workers.BalancedMultiprocess``); a port in use is refused first by a plain
+    bind, so a second server does not silently share this one's port."""
+    sock = _bind_plain(settings)
+    if settings.workers <= 1:
+        return sock
+    address = sock.getsockname()[:2]  # --port 0: the free port just found
+    sock.close()
+    try:
+        return reuse_port_socket(address)
+    except OSError as exc:
+        raise _cannot_listen(settings, exc) from exc
+
+
+def _bind_plain(settings: Settings) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((settings.host, settings.port))
     except OSError as exc:
         sock.close()
-        where = f"{settings.host}:{settings.port}"
-        raise ConfigurationError(
-            f"cannot listen on {where} ({exc.strerror}); pass --port (0 = any free)"
-        ) from exc
+        raise _cannot_listen(settings, exc) from exc
     return sock
+
+
+def _cannot_listen(settings: Settings, exc: OSError) -> ConfigurationError:
+    where = f"{settings.host}:{settings.port}"
+    return ConfigurationError(f"cannot listen on {where} ({exc.strerror}); pass --port (0 = any free)")
 
 
 def _serve(settings: Settings, sock: socket.socket, beside: tuple[Any, socket.socket] | None = None) -> None:

@@ -77,7 +77,7 @@ def serve_workers(settings: Settings, sock: socket.socket) -> None:
         http="gateway.workers:WorkerProtocol", log_level=settings.log_level,
         access_log=False, log_config=None,
     )  # fmt: skip
-    supervisor = Multiprocess(config, sockets=[sock])
+    supervisor = BalancedMultiprocess(config, sockets=[sock])
     supervisor.run()
     failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
     if failed:  # uvicorn stops every worker then, and would exit 0: systemd would not restart it
@@ -85,6 +85,73 @@ def serve_workers(settings: Settings, sock: socket.socket) -> None:
             f"worker {failed[0]} failed to start (its error is logged above), so `govshare serve` "
             "stopped every worker; fix what it names and start again"
         )
+
+
+class BalancedMultiprocess(Multiprocess):
+    """uvicorn's supervisor with each worker accepting on its own listening socket.
+
+    Workers accepting from ONE shared socket take connections as they wake: measured with
+    the peers harness (32 keep-alive connections opened at once, ``--workers 2``), one worker
+    held 23 and the other 9 for the whole run, so the busy one set the pace. Here every
+    worker gets a fresh socket bound to the same address with ``SO_REUSEPORT`` (Linux
+    ``socket(7)``: the kernel spreads incoming connections over the sockets of the group by
+    their address hash). The parent's own socket (:func:`reuse_port_socket`, bound, never
+    listening) keeps the port; it is not in the group, which holds listening sockets only.
+    The parent's copy of a worker's socket is closed once that worker is started (the child
+    holds its own duplicate), so a dead worker's socket leaves the group with it.
+
+    uvicorn builds each worker with ``Process(config, self.sockets)`` (start, restart after
+    a death, SIGHUP, SIGTTIN): ``sockets`` is therefore a fresh one-socket list on each read,
+    and each of those methods closes what it handed out when it returns."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        self._address = sockets[0].getsockname()[:2]
+        self._handed: list[socket.socket] = []
+        super().__init__(config, sockets)
+
+    @property  # type: ignore[override]
+    def sockets(self) -> list[socket.socket]:
+        worker_socket = reuse_port_socket(self._address)
+        self._handed.append(worker_socket)
+        return [worker_socket]
+
+    @sockets.setter
+    def sockets(self, _given: list[socket.socket]) -> None:
+        """uvicorn's ``__init__`` stores the parent's socket: it stays the parent's."""
+
+    def _close_handed(self) -> None:
+        while self._handed:
+            self._handed.pop().close()
+
+    def init_processes(self) -> None:
+        super().init_processes()
+        self._close_handed()
+
+    def restart_all(self) -> None:
+        super().restart_all()
+        self._close_handed()
+
+    def keep_subprocess_alive(self) -> None:
+        super().keep_subprocess_alive()
+        self._close_handed()
+
+    def handle_ttin(self) -> None:
+        super().handle_ttin()
+        self._close_handed()
+
+
+def reuse_port_socket(address: tuple[str, int]) -> socket.socket:
+    """A TCP socket bound to ``address`` with ``SO_REUSEPORT`` (and ``SO_REUSEADDR``), not
+    listening. Raises ``OSError`` when the address is taken by a socket without it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def before_serving(settings: Settings) -> None:
