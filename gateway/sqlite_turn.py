@@ -31,8 +31,7 @@ import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # per event loop (an asyncio.Lock belongs to one), then per database file
 _Loop = asyncio.AbstractEventLoop
@@ -111,7 +110,7 @@ def write_turn(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[No
 
 
 @contextlib.asynccontextmanager
-async def writing(engine: AsyncEngine) -> AsyncIterator[sa.ext.asyncio.AsyncConnection]:
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """``engine.begin()`` inside the database's write turn (:func:`write_turn`)."""
     async with write_turn(engine), engine.begin() as conn:
         yield conn
