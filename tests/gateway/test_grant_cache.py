@@ -14,7 +14,16 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.grant_cache import CachedGrants
-from gateway.platform import GrantGeneration, GrantUsage, PlatformDB, new_grant_row
+from gateway.platform import (
+    CATALOG,
+    GRANTS,
+    GenerationFile,
+    Generations,
+    GrantGeneration,
+    GrantUsage,
+    PlatformDB,
+    new_grant_row,
+)
 from policies.codes import make_uscc
 from policies.decision import GrantConditions
 
@@ -162,3 +171,17 @@ async def test_a_failing_generation_read_fails_every_request_waiting_for_it(plat
         async with platform.engine.begin() as conn:
             await conn.run_sync(GrantGeneration.__table__.create)  # type: ignore[attr-defined]
         await platform.create_schema()
+
+
+async def test_a_sqlite_file_is_read_in_the_loop_thread_and_agrees_with_the_engine(platform: PlatformDB):
+    """gateway.platform.GenerationFile: the same numbers as the engine's read, on SQLite files."""
+    reader = GenerationFile.of(platform.engine)
+    assert (reader is not None) == (platform.engine.dialect.name == "sqlite")
+    if reader is None:
+        return
+    async with platform.engine.connect() as conn:
+        rows = dict((await conn.execute(sa.text("SELECT id, value FROM grant_generation"))).all())
+    try:
+        assert reader.read() == Generations(rows.get(GRANTS), rows.get(CATALOG))
+    finally:
+        reader.close()
