@@ -180,7 +180,9 @@ async def test_a_sqlite_file_is_read_in_the_loop_thread_and_agrees_with_the_engi
     if reader is None:
         return
     async with platform.engine.connect() as conn:
-        rows = dict((await conn.execute(sa.text("SELECT id, value FROM grant_generation"))).all())
+        rows: dict[int, int] = dict(
+            (await conn.execute(sa.text("SELECT id, value FROM grant_generation"))).all()
+        )
     try:
         assert reader.read() == Generations(rows.get(GRANTS), rows.get(CATALOG))
     finally:
