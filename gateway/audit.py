@@ -92,7 +92,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from errors import AuditUnavailable, BadRequest, ConfigurationError
 from gateway import dbschema
 from gateway.platform import Base, UTCDateTime, json_text
-from gateway.sqlite_turn import writing
+from gateway.sqlite_turn import write_turn
 from gateway.usage import (
     DATA_KINDS,
     Contribution,
@@ -900,19 +900,26 @@ class AuditLog:
             first = await self._queue.get()
             if first is _STOP:
                 return
-            await asyncio.sleep(0)  # one turn of the loop: requests ready now join this batch
-            batch, stop = [first], False
-            while len(batch) < self._max_batch and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)
-            started = time.perf_counter()
-            written = await self._write(batch)
+            # the write turn first (gateway.sqlite_turn: other processes on one SQLite file):
+            # events appended while this writer waits for it join this commit
+            async with write_turn(self.engine):
+                await asyncio.sleep(0)  # one turn of the loop: requests ready now join this batch
+                batch, stop = self._batch(first)
+                started = time.perf_counter()
+                written = await self._write(batch)
             metrics.audit_batch(len(batch), time.perf_counter() - started, self._queue.qsize(), not written)
             if stop:
                 return
+
+    def _batch(self, first: _Pending) -> tuple[list[_Pending], bool]:
+        """``first`` and what waits behind it, at most ``max_batch``; and whether a stop came."""
+        batch = [first]
+        while len(batch) < self._max_batch and not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is _STOP:
+                return batch, True
+            batch.append(item)
+        return batch, False
 
     async def _write(self, batch: list[_Pending]) -> bool:
         """Commit ``batch`` in one transaction and answer its futures; False when it failed."""
@@ -920,7 +927,7 @@ class AuditLog:
             head = self._head or await self._reload_head()
             rows, links, receipts, head = self._chain(batch, head)
             if rows:
-                async with writing(self.engine) as conn:  # events, index and aggregates: all or none
+                async with self.engine.begin() as conn:  # events, index and aggregates: all or none
                     await conn.execute(self._inserts[0], rows)
                     if links:
                         await conn.execute(self._inserts[1], links)

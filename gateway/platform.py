@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from errors import BadRequest, ConfigurationError
 from gateway import dbschema
+from gateway.sqlite_turn import write_turn
 from policies.catalog import Mask
 from policies.chinatime import as_utc, utc_now
 from policies.decision import Grant, GrantConditions, canonical_purpose
@@ -295,7 +296,7 @@ class PlatformDB:
         cap = grant.conditions.daily_cap
         if cap is None:
             return len(subjects)
-        async with self._cap_lock, self.session.begin() as session:
+        async with self._cap_lock, write_turn(self.engine), self.session.begin() as session:
             await _lock_grant(session, grant.id)
             where = (GrantUsage.grant == grant.id) & (GrantUsage.day == day)
             seen = set((await session.scalars(sa.select(GrantUsage.subject).where(where))).all())

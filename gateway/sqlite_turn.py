@@ -8,13 +8,14 @@ on SQLite both workers' audit writers commit continuously, so one of them is nea
 asleep in that back-off: measured on the peers S1 workload, p99 548 ms and fewer requests
 per second than one worker.
 
-:class:`WriteTurn` makes the hot writers (the audit group commit, the daily-cap count, the
-compare rate counters) queue on an exclusive ``fcntl.flock`` of ``<database>.write-turn``
+:class:`WriteTurn` makes the hot writers (the audit group commit, the daily-cap count) queue on an exclusive ``fcntl.flock`` of ``<database>.write-turn``
 instead: the kernel hands it to the next waiter the moment its holder lets go, so the
 next write starts at once, and SQLite's busy handler is only the fallback for the rare
 writes that do not take a turn (the access workflow, the catalog). In one process an
 ``asyncio.Lock`` orders the coroutines first, so at most one thread per process waits on
 the file lock. Uncontended, taking a turn is one non-blocking ``flock`` call, no thread.
+The audit writer takes its turn before it gathers its batch, so the events appended while it
+waited are committed together: the busier the file, the larger each commit.
 
 Own code, a few lines: ``filelock`` (the well-kept library for this) polls a non-blocking
 lock every ``poll_interval`` (50 ms by default), which is the very sleep this module
@@ -28,10 +29,9 @@ import contextlib
 import fcntl
 import os
 import weakref
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 # per event loop (an asyncio.Lock belongs to one), then per database file
 _Loop = asyncio.AbstractEventLoop
@@ -107,10 +107,3 @@ def write_turn(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[No
     if turn is None:
         turn = mine[path] = WriteTurn(path)
     return turn
-
-
-@contextlib.asynccontextmanager
-async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """``engine.begin()`` inside the database's write turn (:func:`write_turn`)."""
-    async with write_turn(engine), engine.begin() as conn:
-        yield conn

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.sqlite_turn import WriteTurn, write_turn, writing
+from gateway.sqlite_turn import WriteTurn, write_turn
 
 
 async def test_a_second_writer_waits_for_the_turn_and_gets_it_as_soon_as_it_is_let_go(tmp_path: Path):
@@ -81,18 +81,5 @@ async def test_only_a_sqlite_file_has_a_turn(tmp_path: Path, url: str, turns: bo
         assert isinstance(write_turn(engine), WriteTurn) is turns
         if turns:
             assert write_turn(engine) is write_turn(engine)  # one per file and loop
-    finally:
-        await engine.dispose()
-
-
-async def test_writing_commits_inside_the_turn(tmp_path: Path):
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/p.db")
-    try:
-        async with writing(engine) as conn:
-            await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-            await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
-        async with engine.connect() as conn:
-            assert (await conn.exec_driver_sql("SELECT x FROM t")).scalar() == 1
-        assert (tmp_path / "p.db.write-turn").exists()
     finally:
         await engine.dispose()
