@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 from errors import GovshareError, QueryTooComplex, SourceUnavailable, root_cause
 from policies.catalog import Catalog, Item, Resource
