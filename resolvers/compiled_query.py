@@ -47,7 +47,7 @@ refusals included. Own code: it is the hot path, and strawberry offers no hook b
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +116,7 @@ SUBJECT_ROOTS: Mapping[str, tuple[str, bool]] = {
 }
 CODE_FIELDS = {"organization": "code", "person": "id"}  # the subject's own code field
 _CONDITIONS = frozenset({GraphQLSkipDirective.name, GraphQLIncludeDirective.name})
-ManyLookUp = Callable[[RequestContext, str, list[str], frozenset[str]], Awaitable[list[Subject | None]]]
+ManyLookUp = Callable[[RequestContext, str, Sequence[str], frozenset[str]], Awaitable[list[Subject | None]]]
 Readers = Mapping[tuple[str, str], ResourceReader]  # (subject type, resource field) -> reader
 
 
@@ -386,6 +386,7 @@ class CompiledWalk:
                 root.field, first.node, self.variable_values, first.fragment_variable_values
             )
             context = self.context_value
+            looked_up: Awaitable[Any]
             if root.many:
                 looked_up = self._many(context, root.kind, list(args[root.argument]), root.selected)
             else:
@@ -504,7 +505,7 @@ class CompiledWalk:
             value = subject.code
             if isinstance(value, Exception):
                 raise value
-            completed = None if value is None else self.complete_leaf_value(field.return_type.of_type, value)  # type: ignore[attr-defined]
+            completed = None if value is None else self.complete_leaf_value(field.return_type.of_type, value)  # type: ignore[union-attr]
             if completed is None:
                 name = field.details[0].node.name.value
                 raise TypeError(f"Cannot return null for non-nullable field {root.subject_type.name}.{name}.")
@@ -652,7 +653,7 @@ class _Compiler:
         if record_type.is_type_of is not None:
             raise _Refused
         grouped = self._sub(record_type, details)
-        return SubjectField(key, details, nodes, field.type, ResourcePlan(read, record_type, grouped))
+        return SubjectField(key, details, nodes, field.type, ResourcePlan(read, record_type, grouped))  # type: ignore[arg-type]
 
     def _sub(self, parent: GraphQLObjectType, details: FieldDetailsList) -> GroupedFieldSet:
         grouped, defers, _ = collect_subfields(

@@ -261,7 +261,7 @@ class AccessPlanner(SchemaExtension):
 
 
 def coerced_variables(
-    schema: GraphQLSchema, document: DocumentNode, requested: str | None, raw: Mapping[str, Any] | None
+    schema: GraphQLSchema, document: DocumentNode, requested: str | None, raw: dict[str, Any] | None
 ) -> VariableValues | list[GraphQLError]:
     """The variables of the operation ``requested`` (the operationName sent) coerced (GraphQL
     spec 6.1 GetOperation and 6.1.2 CoerceVariableValues), or the request errors that stop

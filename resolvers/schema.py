@@ -322,7 +322,7 @@ def _check_count(codes: Sequence[str]) -> None:
 
 
 async def look_up_many(
-    context: RequestContext, kind: str, codes: list[str], selected: frozenset[str]
+    context: RequestContext, kind: str, codes: Sequence[str], selected: frozenset[str]
 ) -> list[Subject | None]:
     """The subjects of a list root field (``organizations``, ``persons``), in order; refused
     whole (``QueryTooComplex``) beyond ``MAX_SUBJECTS`` codes."""

@@ -264,7 +264,9 @@ def run_case(served: Served, case: Case, fast: bool) -> Answer:
     root.addHandler(lines)
     try:
         result = served.run(
-            served.gateway.schema.execute(case.query, case.variables, context, operation_name=case.operation_name)
+            served.gateway.schema.execute(
+                case.query, case.variables, context, operation_name=case.operation_name
+            )
         )
     finally:
         served.fast.enabled = True
@@ -377,7 +379,10 @@ def test_s1_is_compiled_and_refuses_what_no_grant_covers(served: Served) -> None
     [
         ("{ __schema { queryType { name } } }", {}),  # introspection
         ("{ catalog { resources { id } } }", {}),  # another root
-        ("query($c: USCC!) { organization(code: $c) { code } } query B { __typename }", {"c": "x"}),  # no name
+        (
+            "query($c: USCC!) { organization(code: $c) { code } } query B { __typename }",
+            {"c": "x"},
+        ),  # no name
         ("query($c: USCC!) { organization(code: $c) { code } }", {"c": "91420102MA0000007X"}),  # invalid USCC
         ("query($c: USCC!) { organization(code: $c) { code } }", {}),  # missing variable
         ('{ organization(code: "91420102MA0000007X") { code } }', {}),  # invalid literal: validation
