@@ -96,6 +96,7 @@ from resolvers.extensions import (
     plan_operation,
     request_error,
 )
+from resolvers.fastpath import PlannedFields, RecordItems
 from resolvers.limits import ByteBoundedCache, OperationLimits, document_bytes, text_bytes
 from resolvers.planning import (
     ItemIndex,
@@ -263,7 +264,8 @@ class CompiledQueries:
 
     def _compile(self, document: DocumentNode, requested: str | None, variables: VariableValues) -> object:
         try:
-            return compile_query(self.core, self.readers, self.catalog, document, requested, variables)
+            items = self.executor_class.record_items  # type: ignore[attr-defined]
+            return compile_query(self.core, self.readers, self.catalog, document, requested, variables, items)
         except _Refused:
             return _NOT_COMPILED
 
@@ -544,6 +546,7 @@ def compile_query(
     document: DocumentNode,
     requested: str | None,
     variables: VariableValues,
+    record_items: RecordItems,
 ) -> CompiledQuery:
     """The compiled form of the operation ``requested`` of a valid ``document``, its fields
     collected as graphql-core collects them with these ``variables``. Raises ``_Refused``
@@ -563,7 +566,7 @@ def compile_query(
     grouped, defers, _ = collect_fields(schema, fragments, variables, root_type, operation)
     if defers:
         raise _Refused
-    compiler = _Compiler(schema, readers, catalog, fragments, definitions, operation, variables)
+    compiler = _Compiler(schema, readers, catalog, fragments, definitions, operation, variables, record_items)
     roots = tuple(compiler.root(root_type, key, details) for key, details in grouped.items())
     return CompiledQuery(
         document, operation, _planned_name(document, requested), definitions, fragments, roots
@@ -605,6 +608,7 @@ class _Compiler:
     definitions: dict[str, FragmentDefinitionNode]
     operation: OperationDefinitionNode
     variables: VariableValues
+    record_items: RecordItems
 
     def root(self, root_type: GraphQLObjectType, key: str, details: FieldDetailsList) -> RootField:
         node = _plain_node(details)
@@ -652,7 +656,9 @@ class _Compiler:
         assert isinstance(record_type, GraphQLObjectType)
         if record_type.is_type_of is not None:
             raise _Refused
-        grouped = self._sub(record_type, details)
+        grouped = PlannedFields.of(
+            record_type, self.record_items.get(record_type.name), self._sub(record_type, details)
+        )
         return SubjectField(key, details, nodes, field.type, ResourcePlan(read, record_type, grouped))  # type: ignore[arg-type]
 
     def _sub(self, parent: GraphQLObjectType, details: FieldDetailsList) -> GroupedFieldSet:
