@@ -314,6 +314,13 @@ class CompiledQueries:
         )  # fmt: skip
 
 
+def resolves_per_field(schema: Any) -> bool:
+    """Whether one of the strawberry schema's extensions resolves per field (strawberry's
+    field middleware, e.g. its operation-directives extension): the compiled walk does not
+    run field middleware, so such a schema gets no fast path."""
+    return any(extension._implements_resolve() for extension in schema.get_extensions())
+
+
 def _compiled_bytes(key: tuple[object, ...], value: object) -> int:
     """What an entry keeps alive: its text, and its document's nodes when compiled."""
     if isinstance(value, CompiledQuery):
@@ -676,4 +683,4 @@ def _plain_node(details: FieldDetailsList) -> FieldNode:
     return details[0].node
 
 
-__all__ = ["Caches", "CompiledQueries", "CompiledQuery", "compile_query"]
+__all__ = ["Caches", "CompiledQueries", "CompiledQuery", "compile_query", "resolves_per_field"]

@@ -30,7 +30,7 @@ from resolvers import catalog_read
 from resolvers.arguments import TEXT_RULES, TextVariables
 from resolvers.catalog_workflow import CatalogWorkflowMutation, CatalogWorkflowQuery
 from resolvers.compare_field import CompareQuery
-from resolvers.compiled_query import Caches, CompiledQueries
+from resolvers.compiled_query import Caches, CompiledQueries, resolves_per_field
 from resolvers.context import RequestContext
 from resolvers.disputes import DisputedMarks
 from resolvers.evidence import EvidenceQuery
@@ -223,6 +223,8 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     )
     apply_vocabulary(schema._schema, catalog)  # the profile's terms in ShareClass and @share
     caches = Caches(documents, validated, index, plans)
+    if resolves_per_field(schema):  # field middleware runs on the normal path only
+        return schema
     schema.compiled_queries = CompiledQueries(
         schema, executor, limits, caches, readers, catalog, look_up_many
     )

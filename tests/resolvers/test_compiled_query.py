@@ -28,9 +28,11 @@ from typing import Any
 
 import orjson
 import pytest
+import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
 from gateway.app import Gateway
@@ -43,7 +45,7 @@ from gateway.settings import Settings
 from gateway.vouchers import answer_of
 from policies.decision import Consumer, GrantConditions
 from policies.share import Mode
-from resolvers.compiled_query import CompiledQueries
+from resolvers.compiled_query import CompiledQueries, resolves_per_field
 from resolvers.context import RequestContext
 
 ORGANIZATIONS = 20
@@ -431,3 +433,21 @@ def test_a_cap_on_result_values_refuses_the_whole_operation_alike(served: Served
     sent = orjson.loads(fast.body)
     assert "data" not in sent and sent["errors"][0]["extensions"]["limit"] == "max_result_values"
     assert fast == run_case(served, case, fast=False)
+
+
+class _PerField(SchemaExtension):
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        return _next(root, info, *args, **kwargs)
+
+
+def test_a_schema_with_field_middleware_gets_no_fast_path(served: Served) -> None:
+    """The compiled walk runs no field middleware: a schema whose extensions resolve per field
+    must not be given one (build_schema checks); govshare's own extensions do not."""
+
+    @strawberry.type
+    class Query:
+        ok: bool = True
+
+    assert resolves_per_field(strawberry.Schema(query=Query, extensions=[_PerField]))
+    assert not resolves_per_field(served.gateway.schema)
+    assert served.gateway.schema.compiled_queries is not None
