@@ -46,6 +46,16 @@ class TextVariables(SchemaExtension):
         yield
 
 
+def text_variables_ok(variables: Mapping[str, Any]) -> bool:
+    """Whether ``TextVariables`` lets these variables through (the compiled fast path asks
+    before it starts: a refusal is the normal path's to answer)."""
+    try:
+        _check(variables, "variable $")
+    except BadRequest:
+        return False
+    return True
+
+
 def _check(value: Any, where: str) -> None:
     if isinstance(value, str):
         refuse_control_characters(value, where)
@@ -58,7 +68,7 @@ def _check(value: Any, where: str) -> None:
             _check(inner, f"{where}[{index}]")
 
 
-__all__ = ["TEXT_RULES", "TextLiterals", "TextVariables"]
+__all__ = ["TEXT_RULES", "TextLiterals", "TextVariables", "text_variables_ok"]
 
 
 def department_argument(value: str | None) -> str | None:

@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode, SelectionSetNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from graphql.execution.values import get_directive_values
+from graphql.pyutils import Path
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 from strawberry.extensions import SchemaExtension
 
@@ -29,11 +36,27 @@ from resolvers.context import RequestContext
 
 log = logging.getLogger("govshare.disputes")
 CARRIED = "carried"  # context.extra key: [(resolve info, subject code, resource id)]
-Carried = tuple[GraphQLResolveInfo, str, str]
+
+
+class FieldAt(Protocol):
+    """Where a resource field resolved: its ``GraphQLResolveInfo``, or the compiled fast
+    path's ``resolvers.subjects.CarriedAt`` (the same three attributes)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def field_nodes(self) -> list[FieldNode]: ...
+
+    @property
+    def fragments(self) -> Mapping[str, FragmentDefinitionNode]: ...
+
+
+Carried = tuple[FieldAt, str, str]
 DISPUTED = "disputed"  # the answer's extensions key
 
 
-def note_carried(context: RequestContext, info: GraphQLResolveInfo, code: str, rid: str) -> None:
+def note_carried(context: RequestContext, info: FieldAt, code: str, rid: str) -> None:
     """Called by a resource field resolving for a subject: cheap, a list append."""
     context.extra.setdefault(CARRIED, []).append((info, code, rid))
 
@@ -47,22 +70,28 @@ class DisputedMarks(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         yield
         ctx = self.execution_context
-        context = ctx.context
-        carried: list[Carried] = getattr(context, "extra", {}).get(CARRIED) or []
-        service = context.federation.objections if carried else None
-        if service is None or ctx.result is None or ctx.result.data is None:
-            return
-        found = await service.open_for({(rid, code) for _, code, rid in carried})
-        if not found:
-            return
-        errors = {tuple(e.path) for e in ctx.result.errors or () if e.path}
-        try:
-            self.marks = _marks(context, carried, found, ctx.result.data, errors)
-        except Exception:  # a mark is a notice beside the answer: never the reason it fails
-            log.exception("disputed marks could not be made; the answer goes without them")
+        self.marks = await disputed_marks(ctx.context, ctx.result)
 
     def get_results(self) -> dict[str, Any]:
         return {DISPUTED: self.marks} if self.marks else {}
+
+
+async def disputed_marks(context: Any, result: Any) -> list[dict[str, Any]]:
+    """The marks of an executed operation's ``result`` (``data``, ``errors``): one objection
+    lookup when a resource resolved for a subject, none when nothing did."""
+    carried: list[Carried] = getattr(context, "extra", {}).get(CARRIED) or []
+    service = context.federation.objections if carried else None
+    if service is None or result is None or result.data is None:
+        return []
+    found = await service.open_for({(rid, code) for _, code, rid in carried})
+    if not found:
+        return []
+    errors = {tuple(e.path) for e in result.errors or () if e.path}
+    try:
+        return _marks(context, carried, found, result.data, errors)
+    except Exception:  # a mark is a notice beside the answer: never the reason it fails
+        log.exception("disputed marks could not be made; the answer goes without them")
+        return []
 
 
 def _marks(
@@ -102,7 +131,7 @@ def _at(data: Any, path: list[Any]) -> Any:
     return data
 
 
-def _response_keys(info: GraphQLResolveInfo, variables: Any) -> list[tuple[str, str]]:
+def _response_keys(info: FieldAt, variables: Any) -> list[tuple[str, str]]:
     """(response key, field name) of the fields selected under this field."""
     found: list[tuple[str, str]] = []
     for node in info.field_nodes:
@@ -111,7 +140,7 @@ def _response_keys(info: GraphQLResolveInfo, variables: Any) -> list[tuple[str, 
 
 
 def _collect(
-    info: GraphQLResolveInfo,
+    info: FieldAt,
     variables: Any,
     selections: SelectionSetNode | None,
     found: list[tuple[str, str]],

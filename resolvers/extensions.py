@@ -20,8 +20,9 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, GraphQLError, parse, validate
+from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, parse, validate
 from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
@@ -242,42 +243,74 @@ class AccessPlanner(SchemaExtension):
         context.plan = await self._plan(context, variables)
         denials = context.plan.denials()
         if denials and context.reject_unauthorized:
-            ctx.result = ExecutionResult(data=None, errors=[_request_error(e) for e in denials])
+            ctx.result = ExecutionResult(data=None, errors=[request_error(e) for e in denials])
         yield
 
     def _coerced_variables(self) -> VariableValues | list[GraphQLError]:
-        """The chosen operation's variables, coerced (GraphQL spec 6.1 GetOperation and
-        6.1.2 CoerceVariableValues), or the request errors that stop the request."""
         ctx = self.execution_context
         assert ctx.graphql_document is not None
-        try:
-            operation = select_operation(ctx.graphql_document, _requested_operation(ctx))
-        except OperationNotFound as exc:
-            error = OperationNotSelected(str(exc))
-            return [GraphQLError(error.message, original_error=error, extensions=error.extensions)]
-        definitions = operation.variable_definitions or ()
-        return get_variable_values(ctx.schema._schema, definitions, ctx.variables or {}, max_errors=50)
+        return coerced_variables(
+            ctx.schema._schema, ctx.graphql_document, _requested_operation(ctx), ctx.variables
+        )
 
     async def _plan(self, context: RequestContext, variables: VariableValues) -> AccessPlan:
         ctx = self.execution_context
         assert ctx.graphql_document is not None
-        wanted = self.index.wanted(
-            ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name, variables
-        )
-        context.extra["wanted"] = wanted  # the audit event names them even if planning refuses
-        request = await context.access_request(Mode.QUERY)
-        if any(wanted.values()):  # before the plan cache: a cached plan was made for an onboarded department
-            require_onboarded(request, context.federation.catalog)
-        if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
-            grants = await context.federation.grants.grants_for(context.consumer.department)
-            return plan_access(request, context.federation.catalog, wanted, grants)
-        # the same items (whatever the text or the skipped selections) need the same decisions
-        key = (*sorted(wanted.items()), has_purpose(request.purpose))
-        plan = self.plans.get(key)
-        if plan is None:
-            plan = plan_access(request, context.federation.catalog, wanted, ())
-            self.plans.put(key, plan)
-        return plan
+        operation = Operation(ctx.schema._schema, ctx.query or "", ctx.graphql_document, ctx.operation_name)
+        return await plan_operation(self.index, self.plans, operation, context, variables)
+
+
+def coerced_variables(
+    schema: GraphQLSchema, document: DocumentNode, requested: str | None, raw: dict[str, Any] | None
+) -> VariableValues | list[GraphQLError]:
+    """The variables of the operation ``requested`` (the operationName sent) coerced (GraphQL
+    spec 6.1 GetOperation and 6.1.2 CoerceVariableValues), or the request errors that stop
+    the request."""
+    try:
+        operation = select_operation(document, requested)
+    except OperationNotFound as exc:
+        error = OperationNotSelected(str(exc))
+        return [GraphQLError(error.message, original_error=error, extensions=error.extensions)]
+    definitions = operation.variable_definitions or ()
+    return get_variable_values(schema, definitions, raw or {}, max_errors=50)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What planning reads of a request's operation: its schema, text, document and name
+    (strawberry's ``operation_name``: the one sent, else the first operation's)."""
+
+    schema: GraphQLSchema
+    query: str
+    document: DocumentNode
+    name: str | None
+
+
+async def plan_operation(
+    index: ItemIndex,
+    plans: ByteBoundedCache[PlanKey, AccessPlan],
+    operation: Operation,
+    context: RequestContext,
+    variables: VariableValues,
+) -> AccessPlan:
+    """The access plan of ``operation`` for ``context``'s consumer and purpose: every item
+    it wants decided (policies.decision.plan_access), cached when no item needs a grant.
+    Raises ``OnboardingRequired`` (Sanya art. 12) for a department not onboarded."""
+    wanted = index.wanted(operation.schema, operation.query, operation.document, operation.name, variables)
+    context.extra["wanted"] = wanted  # the audit event names them even if planning refuses
+    request = await context.access_request(Mode.QUERY)
+    if any(wanted.values()):  # before the plan cache: a cached plan was made for an onboarded department
+        require_onboarded(request, context.federation.catalog)
+    if any(_has_conditional(context, rid, names) for rid, names in wanted.items()):
+        grants = await context.federation.grants.grants_for(context.consumer.department)
+        return plan_access(request, context.federation.catalog, wanted, grants)
+    # the same items (whatever the text or the skipped selections) need the same decisions
+    key = (*sorted(wanted.items()), has_purpose(request.purpose))
+    plan = plans.get(key)
+    if plan is None:
+        plan = plan_access(request, context.federation.catalog, wanted, ())
+        plans.put(key, plan)
+    return plan
 
 
 def _requested_operation(ctx: ExecutionContext) -> str | None:
@@ -293,8 +326,19 @@ def _has_conditional(context: RequestContext, rid: str, names: frozenset[str]) -
     return any(needs_grant(catalog, resource.items_by_name[n]) for n in names)
 
 
-def _request_error(error: AccessDenied) -> GraphQLError:
+def request_error(error: AccessDenied) -> GraphQLError:
+    """A refusal of the whole operation (all-or-nothing) as the request error it answers with."""
     return GraphQLError(error.message, original_error=error, extensions=error.extensions)
 
 
-__all__ = ["AccessPlanner", "Checked", "DocumentCache", "Validation", "Wanted"]
+__all__ = [
+    "AccessPlanner",
+    "Checked",
+    "DocumentCache",
+    "Operation",
+    "Validation",
+    "Wanted",
+    "coerced_variables",
+    "plan_operation",
+    "request_error",
+]

@@ -50,9 +50,9 @@ class RecordFields:
         items = self.record_items.get(parent_type.name)
         if items is None or _has_middleware(self):
             return None
-        found = [_plain_item(parent_type, items, details) for details in grouped.values()]
-        plain = [attribute for attribute in found if attribute is not None]
-        if len(plain) != len(found):
+        # a compiled operation's record (resolvers.compiled_query) knows its plain items already
+        plain = grouped.plain if type(grouped) is PlannedFields else plain_items(parent_type, items, grouped)
+        if plain is None:
             return None
         results: dict[str, Any] = {}
         for (key, details), attribute in zip(grouped.items(), plain, strict=True):
@@ -78,6 +78,31 @@ class RecordFields:
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_type, details, Path(path, key, parent_type.name))  # type: ignore[attr-defined]
             return None
+
+
+def plain_items(
+    parent_type: GraphQLObjectType, items: Mapping[str, str], grouped: Mapping[str, Any]
+) -> list[str] | None:
+    """The Record attribute (or ``__typename``) each response key of ``grouped`` reads, in
+    order; None when one of them is not a plain item."""
+    found = [_plain_item(parent_type, items, details) for details in grouped.values()]
+    plain = [attribute for attribute in found if attribute is not None]
+    return plain if len(plain) == len(found) else None
+
+
+class PlannedFields(dict[str, Any]):
+    """A record's grouped field set as a compiled operation keeps it
+    (``resolvers.compiled_query``), with its ``plain_items`` worked out once."""
+
+    plain: list[str] | None = None
+
+    @classmethod
+    def of(
+        cls, parent_type: GraphQLObjectType, items: Mapping[str, str] | None, grouped: Mapping[str, Any]
+    ) -> PlannedFields:
+        planned = cls(grouped)
+        planned.plain = None if items is None else plain_items(parent_type, items, grouped)
+        return planned
 
 
 def _has_middleware(executor: object) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import strawberry
@@ -19,7 +19,8 @@ from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types import Info
+from strawberry.types import ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 from errors import GovshareError, QueryTooComplex, SourceUnavailable, root_cause
 from policies.catalog import Catalog, Item, Resource
@@ -29,6 +30,8 @@ from resolvers import catalog_read
 from resolvers.arguments import TEXT_RULES, TextVariables
 from resolvers.catalog_workflow import CatalogWorkflowMutation, CatalogWorkflowQuery
 from resolvers.compare_field import CompareQuery
+from resolvers.compiled_query import Caches, CompiledQueries, resolves_per_field
+from resolvers.context import RequestContext
 from resolvers.disputes import DisputedMarks
 from resolvers.evidence import EvidenceQuery
 from resolvers.extensions import (
@@ -49,7 +52,16 @@ from resolvers.oversight import OversightQuery
 from resolvers.planning import ItemIndex
 from resolvers.profile_mutations import ProfileMutation
 from resolvers.stats import StatsQuery
-from resolvers.subjects import Record, lookup, resource_resolver
+from resolvers.subjects import (
+    Record,
+    ResourceReader,
+    Subject,
+    look_up,
+    lookup,
+    resolver_of,
+    resource_reader,
+    selected_resources,
+)
 from resolvers.types import (
     SCALARS,
     USCC,
@@ -71,6 +83,33 @@ _PY_TYPES: dict[str, type] = {
 
 
 class GovshareSchema(strawberry.Schema):
+    compiled_queries: CompiledQueries | None = None  # the whole-operation fast path
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """strawberry's ``Schema.execute``; a compiled subject look-up query takes the fast
+        path (``resolvers.compiled_query``), which answers it the same."""
+        fast = self.compiled_queries
+        plain = root_value is None and operation_extensions is None
+        if (
+            fast is not None
+            and plain
+            and OperationType.QUERY in (allowed_operation_types or (OperationType.QUERY,))
+        ):
+            result = await fast.execute(query, variable_values, context_value, operation_name)
+            if result is not None:
+                return result
+        return await super().execute(query, variable_values, context_value, root_value, operation_name,
+                                     allowed_operation_types, operation_extensions)  # fmt: skip
+
     def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> CachedHooksRunner:
         """Strawberry's runner with hooks inspected once per extension class (resolvers.hooks)."""
         return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
@@ -113,14 +152,18 @@ class LimitedExecution(RecordFields, StrawberryGraphQLCoreExecutionContext):
 
     def execute_fields(self, parent_type: Any, source_value: Any, path: Any, grouped_field_set: Any,
                        position_context: Any) -> Any:  # fmt: skip
-        self._result_values += len(grouped_field_set)
-        if self._result_values > self.max_result_values:
-            raise too_complex("max_result_values", self.max_result_values, "values in the result")
+        self.count_values(len(grouped_field_set))
         if self.record_fast_path and type(source_value) is Record:  # items read at once (resolvers.fastpath)
             completed = self.record_fields(parent_type, source_value, path, grouped_field_set)
             if completed is not None:
                 return completed
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+
+    def count_values(self, values: int) -> None:
+        """Count the values of one object completed; ``QueryTooComplex`` past the cap."""
+        self._result_values += values
+        if self._result_values > self.max_result_values:
+            raise too_complex("max_result_values", self.max_result_values, "values in the result")
 
     def handle_field_error(self, raw_error: Exception, return_type: Any, field_details_list: Any,
                            path: Any) -> None:  # fmt: skip
@@ -153,7 +196,8 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
     """The schema of ``catalog``, its caches and cost checks sized by ``limits``."""
     limits = limits or OperationLimits()
     resource_types = {rid: _resource_type(catalog, r) for rid, r in catalog.resources.items()}
-    subjects = {kind: _subject_type(catalog, kind, resource_types) for kind in SUBJECT_KINDS}
+    readers: dict[tuple[str, str], ResourceReader] = {}
+    subjects = {kind: _subject_type(catalog, kind, resource_types, readers) for kind in SUBJECT_KINDS}
     index, not_shared = ItemIndex(_item_index(catalog), limits.cache_bytes), _not_shared_index(catalog)
     documents, validated, plans = document_cache(limits), validation_cache(limits), plan_cache(limits)
     budget = ParseBudget(limits.new_tokens_per_second, limits.new_tokens_burst)
@@ -178,6 +222,12 @@ def build_schema(catalog: Catalog, limits: OperationLimits | None = None) -> Gov
         ],
     )
     apply_vocabulary(schema._schema, catalog)  # the profile's terms in ShareClass and @share
+    caches = Caches(documents, validated, index, plans)
+    if resolves_per_field(schema):  # field middleware runs on the normal path only
+        return schema
+    schema.compiled_queries = CompiledQueries(
+        schema, executor, limits, caches, readers, catalog, look_up_many
+    )
     return schema
 
 
@@ -245,14 +295,21 @@ def _resource_type(catalog: Catalog, resource: Resource) -> type:
     return strawberry.type(cls, description=_describe_resource(catalog, resource), directives=[directive])
 
 
-def _subject_type(catalog: Catalog, kind: str, resource_types: dict[str, type]) -> type:
+def _subject_type(
+    catalog: Catalog,
+    kind: str,
+    resource_types: dict[str, type],
+    readers: dict[tuple[str, str], ResourceReader],
+) -> type:
+    """The subject type of ``kind``; its resources' readers go into ``readers`` (the fast path's)."""
     type_name, code_field = SUBJECT_KINDS[kind]
     scalar = USCC if kind == "organization" else CitizenID
     namespace: dict[str, Any] = {"__annotations__": {code_field: scalar}}
     for resource in catalog.resources_on(kind):
+        read = readers[(type_name, resource.field)] = resource_reader(resource)
         namespace[resource.field] = strawberry.field(
             name=resource.field,
-            resolver=resource_resolver(resource),
+            resolver=resolver_of(read),
             graphql_type=resource_types[resource.id] | None,
             description=_describe_resource(catalog, resource),
         )
@@ -266,6 +323,15 @@ def _check_count(codes: Sequence[str]) -> None:
         raise QueryTooComplex(f"at most {MAX_SUBJECTS} codes per list; split the request", limit=MAX_SUBJECTS)
 
 
+async def look_up_many(
+    context: RequestContext, kind: str, codes: Sequence[str], selected: frozenset[str]
+) -> list[Subject | None]:
+    """The subjects of a list root field (``organizations``, ``persons``), in order; refused
+    whole (``QueryTooComplex``) beyond ``MAX_SUBJECTS`` codes."""
+    _check_count(codes)
+    return await asyncio.gather(*(look_up(context, kind, c, selected) for c in codes))
+
+
 def _query_type(subjects: dict[str, type], catalog: Catalog) -> type:
     organization_type: Any = subjects["organization"]
     person_type: Any = subjects["person"]
@@ -274,15 +340,15 @@ def _query_type(subjects: dict[str, type], catalog: Catalog) -> type:
         return await lookup(info, "organization", code)
 
     async def organizations(info: Info, codes: list[USCC]) -> Any:
-        _check_count(codes)
-        return await asyncio.gather(*(lookup(info, "organization", c) for c in codes))
+        return await look_up_many(
+            info.context, "organization", codes, selected_resources(info, "organization")
+        )
 
     async def person(info: Info, id: CitizenID) -> Any:
         return await lookup(info, "person", id)
 
     async def persons(info: Info, ids: list[CitizenID]) -> Any:
-        _check_count(ids)
-        return await asyncio.gather(*(lookup(info, "person", i) for i in ids))
+        return await look_up_many(info.context, "person", ids, selected_resources(info, "person"))
 
     def root(resolver: Callable[..., Any], graphql_type: Any, description: str) -> Any:
         return strawberry.field(resolver=resolver, graphql_type=graphql_type, description=description)

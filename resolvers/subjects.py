@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from graphql import get_named_type
+from graphql import FieldNode, FragmentDefinitionNode, get_named_type
+from graphql.pyutils import Path
 from strawberry.types import Info
 
 from errors import (
@@ -23,7 +24,7 @@ from errors import (
     QueryTooComplex,
     SourceUnavailable,
 )
-from policies.catalog import Resource
+from policies.catalog import Catalog, Resource
 from policies.chinatime import china_day
 from policies.codes import region_of
 from policies.decision import (
@@ -96,8 +97,39 @@ def _plain(extensions: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in extensions.items() if k != "code"}
 
 
+class CarriedAt(NamedTuple):
+    """Where a resource field resolves, as ``resolvers.disputes`` reads it from a resolve info
+    (its path, field nodes and the document's fragments): what the compiled fast path
+    (``resolvers.compiled_query``) passes instead of a ``GraphQLResolveInfo``."""
+
+    path: Path
+    field_nodes: list[FieldNode]
+    fragments: Mapping[str, FragmentDefinitionNode]
+
+
+ResourceReader = Callable[
+    [Subject, RequestContext, Any], Any
+]  # (subject, context, info) -> Record | None | awaitable
+
+
 def resource_resolver(resource: Resource) -> Callable[..., Any]:
-    """Sync on the hot path (the row is already on the subject); awaits only when not."""
+    """The strawberry resolver of a resource field under a subject."""
+    return resolver_of(resource_reader(resource))
+
+
+def resolver_of(read: ResourceReader) -> Callable[..., Any]:
+    """``read`` as a strawberry resolver (``(root, info)``)."""
+
+    def resolve(root: Subject, info: Info) -> Any:
+        return read(root, info.context, info._raw_info)
+
+    return resolve
+
+
+def resource_reader(resource: Resource) -> ResourceReader:
+    """``(subject, context, info) -> Record | None | awaitable``: sync on the hot path (the row
+    is already on the subject); awaits only when not. ``info`` is the field's resolve info
+    (or a ``CarriedAt``): where the field sits, for the disputed marks."""
     rid = resource.id
 
     def present(access: SubjectAccess, row: Any) -> Record | None:
@@ -118,8 +150,7 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
     async def load(root: Subject, context: RequestContext, access: SubjectAccess) -> Record | None:
         return present(access, await context.loader(rid, access.items).load(root.code))
 
-    def resolve(root: Subject, info: Info) -> Any:
-        context: RequestContext = info.context
+    def read(root: Subject, context: RequestContext, info: Any) -> Any:
         assert context.plan is not None
         access = root.access.get(rid)
         if access is None:
@@ -129,17 +160,22 @@ def resource_resolver(resource: Resource) -> Callable[..., Any]:
             access = planned.plain
         if not access.items:  # e.g. only __typename selected: the type name, no source call
             return Record(access.denied, {})
-        note_carried(context, info._raw_info, root.code, rid)  # for the disputed marks
+        note_carried(context, info, root.code, rid)  # for the disputed marks
         if rid in root.rows:
             return present(access, root.rows[rid])
         return load(root, context, access)
 
-    return resolve
+    return read
 
 
 async def lookup(info: Info, kind: str, code: str) -> Subject | None:
     """The subject, or None when no requested source has a record of it."""
-    context: RequestContext = info.context
+    return await look_up(info.context, kind, code, selected_resources(info, kind))
+
+
+async def look_up(context: RequestContext, kind: str, code: str, selected: frozenset[str]) -> Subject | None:
+    """``lookup`` with the ids of the resources selected under the subject field already
+    known (``_selected_resources``; the compiled fast path knows them per document)."""
     assert context.plan is not None
     if not has_purpose(context.purpose):  # even "does it exist?" is an access to data
         raise PurposeRequired(
@@ -151,7 +187,6 @@ async def lookup(info: Info, kind: str, code: str) -> Subject | None:
             f"at most {MAX_SUBJECTS_PER_OPERATION} subjects per operation; split the request",
             limit=MAX_SUBJECTS_PER_OPERATION,
         )
-    selected = _selected_resources(info, kind)
     on_kind = [
         p for p in context.plan.resources.values() if p.resource.subject == kind and p.resource.id in selected
     ]
@@ -259,7 +294,7 @@ async def _exists(context: RequestContext, kind: str, code: str, selected: froze
     raise error
 
 
-def _selected_resources(info: Info, kind: str) -> frozenset[str]:
+def selected_resources(info: Info, kind: str) -> frozenset[str]:
     """Ids of the resources selected under this subject field (one per response key, so
     computed once for every code of a list), as execution collects them: a subject is
     looked up only there, and only those providers see it in the audit trail (issue 7
@@ -273,9 +308,14 @@ def _selected_resources(info: Info, kind: str) -> frozenset[str]:
         subject = get_named_type(raw.return_type)
         variables = context.extra.get("variables")  # coerced once by resolvers.extensions
         names = selected_fields(raw.schema, raw.fragments, variables, subject, raw.field_nodes)
-        by_field = {r.field: r.id for r in context.federation.catalog.resources_on(kind)}
-        found = cache[key] = frozenset(by_field[n] for n in names if n in by_field)
+        found = cache[key] = resources_named(context.federation.catalog, kind, names)
     return found
+
+
+def resources_named(catalog: Catalog, kind: str, names: frozenset[str]) -> frozenset[str]:
+    """Ids of the resources on ``kind`` whose subject fields are among ``names``."""
+    by_field = {r.field: r.id for r in catalog.resources_on(kind)}
+    return frozenset(by_field[n] for n in names if n in by_field)
 
 
 def _looked_up(context: RequestContext, code: str, resources: list[str]) -> None:

@@ -170,10 +170,13 @@ def answer(served: Served, case: Case, fast: bool) -> tuple[bytes, dict[str, Any
     executor: Any = _executor(served)
     executor.record_fast_path, limit = fast, executor.max_errors
     executor.max_errors = case.max_errors or limit
+    compiled = served.gateway.schema.compiled_queries  # the whole-operation fast path: off with it
+    assert compiled is not None
+    compiled.enabled = fast
     try:
         result = served.run(served.gateway.schema.execute(case.query, case.variables, context))
     finally:
-        executor.record_fast_path, executor.max_errors = True, limit
+        executor.record_fast_path, executor.max_errors, compiled.enabled = True, limit, True
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [format_error(e) for e in result.errors]
