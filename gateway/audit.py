@@ -170,11 +170,13 @@ def canonical_json(value: Any) -> bytes:
     datetimes as ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, tuples as arrays; NaN,
     infinities, naive datetimes and other types are refused (ValueError / TypeError).
 
-    Values without floats go through orjson, which writes the very same bytes (keys in
-    UTF-8 byte order = code point order) several times faster; anything orjson would write
-    differently (floats, NaN, non-text keys, huge ints, lone surrogates) takes the json path.
+    Values go through orjson, which writes the very same bytes (keys in UTF-8 byte order =
+    code point order) several times faster, when every float in them is one orjson writes as
+    ``repr`` does (json's own float text): most do, ``1e-05`` or ``1e+16`` do not; anything
+    orjson would write differently (such floats, NaN, float subclasses, non-text keys, huge
+    ints, lone surrogates) takes the json path.
     """
-    if _floatless(value):
+    if _orjson_exact(value):
         try:
             return orjson.dumps(value, option=_ORJSON_CANONICAL, default=_json_default)
         except orjson.JSONEncodeError:
@@ -188,8 +190,9 @@ _ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 _SCALARS = frozenset({str, int, bool, type(None)})
 
 
-def _floatless(value: Any) -> bool:
-    """No float anywhere inside (exact type checks first: this runs on every answer)."""
+def _orjson_exact(value: Any) -> bool:
+    """No float inside that orjson writes otherwise than json (exact type checks first:
+    this runs on every answer)."""
     pending = [value]
     while pending:
         item = pending.pop()
@@ -200,6 +203,9 @@ def _floatless(value: Any) -> bool:
             pending.extend(item.values())
         elif kind is list or kind is tuple:
             pending.extend(item)
+        elif kind is float:
+            if orjson.dumps(item) != repr(item).encode():  # 1e-05 (json) vs 1e-5 (orjson)
+                return False
         elif isinstance(item, float):
             return False
         elif isinstance(item, Mapping):
