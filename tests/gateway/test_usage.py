@@ -269,6 +269,28 @@ def test_usage_key_of_an_event(case: str):
         assert key == UsageKey(CONSUMERS[0], Mode.QUERY, *expected)
 
 
+def _on_by_definition(key: str, resource: str) -> bool:
+    return key == resource or key.rsplit(".", 1)[0] == resource
+
+
+_NAMES = st.sampled_from(["a", "a.b", "a.b.c", "b", "request", "a.", ".a", ""])
+_VALUES = st.sampled_from(["ALLOWED", "NOT_SHARED", "ALLOWED|SOURCE_UNAVAILABLE", "SOURCE_UNAVAILABLE"])
+
+
+@given(resources=st.lists(_NAMES, min_size=1, max_size=4), decisions=st.dictionaries(_NAMES, _VALUES))
+def test_usage_key_reads_each_resource_decisions_as_defined(resources: list[str], decisions: dict[str, str]):
+    """The one-pass grouping says what the definition (a key is on itself and on its part
+    before the last dot) says, for every resource."""
+    key = usage_key(event_dict(resources=resources, decisions=decisions))
+    assert key is not None
+    for resource in sorted(set(resources)):
+        mine = [value for name, value in decisions.items() if _on_by_definition(name, resource)]
+        refused = any(v != "ALLOWED" for v in mine)  # outcome "answered": no decision, no refusal
+        unavailable = any("SOURCE_UNAVAILABLE" in v.split("|") for v in mine)
+        assert (resource in key.refused) == refused, resource
+        assert (resource in key.unavailable) == unavailable, resource
+
+
 @given(first=st.integers(-10_000, 600_000), length=st.integers(0, 40_000))
 def test_cover_tiles_any_range_of_hours_exactly_once(first: int, length: int):
     stop = first + length
