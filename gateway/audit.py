@@ -1021,14 +1021,13 @@ def _dialect_insert(dialect: str) -> Callable[[sa.Table], Any]:
 
 def _count_rows(counted: _Counted, rows: Sequence[Mapping[str, Any]], owners: Mapping[str, str]) -> None:
     """Add stored events (with ``time``) to ``counted``: each contribution in its hour, its
-    China day and its China month."""
-    for row in rows:
-        parts = contributions(row, owners)
-        if not parts:
-            continue
-        spans = buckets(hour_of(_as_utc(row["time"])))
+    China day and its China month. Events alike in everything their contributions depend on
+    (most of a group commit: the same consumer asking the same query) are counted once,
+    times their number: the same integer sums, a fraction of the work per event."""
+    for (_, hour), (parts, times) in _alike(rows, owners).items():
+        spans = buckets(hour)
         for part in parts:
-            sums = _sums(part)
+            sums = [times * value for value in _sums(part)]
             for span, bucket in spans:
                 key = (span, bucket, part.department, part.mode.value, part.consumer)
                 found = counted.get(key)
@@ -1036,6 +1035,32 @@ def _count_rows(counted: _Counted, rows: Sequence[Mapping[str, Any]], owners: Ma
                     found = counted[key] = _usage_row(key)
                 for name, value in zip(_USAGE_COUNTS, sums, strict=True):
                     found[name] += value
+
+
+def _alike(rows: Sequence[Mapping[str, Any]], owners: Mapping[str, str]) -> dict[Any, list[Any]]:
+    """(what ``contributions`` reads of an event, its hour) -> [its contributions, how many
+    events]; an event whose fields cannot be a key (a damaged stored row) stands alone."""
+    groups: dict[Any, list[Any]] = {}
+    for row in rows:
+        hour = hour_of(_as_utc(row["time"]))
+        try:
+            key: Any = (_contribution_key(row), hour)
+            found = groups.get(key)
+        except TypeError:  # unhashable: counted on its own
+            key, found = (id(row), hour), None
+        if found is None:
+            groups[key] = [contributions(row, owners), 1]
+        else:
+            found[1] += 1
+    return groups
+
+
+def _contribution_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Every field ``gateway.usage.contributions`` reads of an event (owners aside)."""
+    decisions = row.get("decisions") or {}
+    decided = tuple(decisions.items()) if isinstance(decisions, Mapping) else decisions
+    resources = tuple(row.get("resources") or ())
+    return (row.get("kind"), row.get("mode"), resources, row.get("outcome"), row.get("consumer"), decided)
 
 
 def _usage_row(key: tuple[Any, ...]) -> dict[str, Any]:
