@@ -171,11 +171,13 @@ def canonical_json(value: Any) -> bytes:
     datetimes as ISO 8601 UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, tuples as arrays; NaN,
     infinities, naive datetimes and other types are refused (ValueError / TypeError).
 
-    Values without floats go through orjson, which writes the very same bytes (keys in
-    UTF-8 byte order = code point order) several times faster; anything orjson would write
-    differently (floats, NaN, non-text keys, huge ints, lone surrogates) takes the json path.
+    Values go through orjson, which writes the very same bytes (keys in UTF-8 byte order =
+    code point order) several times faster, when every float in them is one orjson writes as
+    ``repr`` does (json's own float text): most do, ``1e-05`` or ``1e+16`` do not; anything
+    orjson would write differently (such floats, NaN, float subclasses, non-text keys, huge
+    ints, lone surrogates) takes the json path.
     """
-    if _floatless(value):
+    if _orjson_exact(value):
         try:
             return orjson.dumps(value, option=_ORJSON_CANONICAL, default=_json_default)
         except orjson.JSONEncodeError:
@@ -189,8 +191,9 @@ _ORJSON_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 _SCALARS = frozenset({str, int, bool, type(None)})
 
 
-def _floatless(value: Any) -> bool:
-    """No float anywhere inside (exact type checks first: this runs on every answer)."""
+def _orjson_exact(value: Any) -> bool:
+    """No float inside that orjson writes otherwise than json (exact type checks first:
+    this runs on every answer)."""
     pending = [value]
     while pending:
         item = pending.pop()
@@ -201,6 +204,9 @@ def _floatless(value: Any) -> bool:
             pending.extend(item.values())
         elif kind is list or kind is tuple:
             pending.extend(item)
+        elif kind is float:
+            if orjson.dumps(item) != repr(item).encode():  # 1e-05 (json) vs 1e-5 (orjson)
+                return False
         elif isinstance(item, float):
             return False
         elif isinstance(item, Mapping):
@@ -1023,14 +1029,13 @@ def _dialect_insert(dialect: str) -> Callable[[sa.Table], Any]:
 
 def _count_rows(counted: _Counted, rows: Sequence[Mapping[str, Any]], owners: Mapping[str, str]) -> None:
     """Add stored events (with ``time``) to ``counted``: each contribution in its hour, its
-    China day and its China month."""
-    for row in rows:
-        parts = contributions(row, owners)
-        if not parts:
-            continue
-        spans = buckets(hour_of(_as_utc(row["time"])))
+    China day and its China month. Events alike in everything their contributions depend on
+    (most of a group commit: the same consumer asking the same query) are counted once,
+    times their number: the same integer sums, a fraction of the work per event."""
+    for (_, hour), (parts, times) in _alike(rows, owners).items():
+        spans = buckets(hour)
         for part in parts:
-            sums = _sums(part)
+            sums = [times * value for value in _sums(part)]
             for span, bucket in spans:
                 key = (span, bucket, part.department, part.mode.value, part.consumer)
                 found = counted.get(key)
@@ -1038,6 +1043,32 @@ def _count_rows(counted: _Counted, rows: Sequence[Mapping[str, Any]], owners: Ma
                     found = counted[key] = _usage_row(key)
                 for name, value in zip(_USAGE_COUNTS, sums, strict=True):
                     found[name] += value
+
+
+def _alike(rows: Sequence[Mapping[str, Any]], owners: Mapping[str, str]) -> dict[Any, list[Any]]:
+    """(what ``contributions`` reads of an event, its hour) -> [its contributions, how many
+    events]; an event whose fields cannot be a key (a damaged stored row) stands alone."""
+    groups: dict[Any, list[Any]] = {}
+    for row in rows:
+        hour = hour_of(_as_utc(row["time"]))
+        try:
+            key: Any = (_contribution_key(row), hour)
+            found = groups.get(key)
+        except TypeError:  # unhashable: counted on its own
+            key, found = (id(row), hour), None
+        if found is None:
+            groups[key] = [contributions(row, owners), 1]
+        else:
+            found[1] += 1
+    return groups
+
+
+def _contribution_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Every field ``gateway.usage.contributions`` reads of an event (owners aside)."""
+    decisions = row.get("decisions") or {}
+    decided = tuple(decisions.items()) if isinstance(decisions, Mapping) else decisions
+    resources = tuple(row.get("resources") or ())
+    return (row.get("kind"), row.get("mode"), resources, row.get("outcome"), row.get("consumer"), decided)
 
 
 def _usage_row(key: tuple[Any, ...]) -> dict[str, Any]:

@@ -69,22 +69,35 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
             return False
         now = time.time()
         async with self.engine.begin() as conn:
-            await self._purge(conn, now, expiry)
             await _lock(conn, key)
             await conn.execute(sa.delete(RateEntry).where(RateEntry.key == key, RateEntry.at < now - expiry))
             used = await conn.scalar(sa.select(sa.func.sum(RateEntry.amount)).where(RateEntry.key == key))
-            if (used or 0) + amount > limit:
-                return False
-            await conn.execute(sa.insert(RateEntry).values(key=key, at=now, amount=amount))
-            return True
+            admitted = (used or 0) + amount <= limit
+            if admitted:
+                await conn.execute(sa.insert(RateEntry).values(key=key, at=now, amount=amount))
+        await self._purge(now, expiry)
+        return admitted
 
-    async def _purge(self, conn: AsyncConnection, now: float, expiry: float) -> None:
-        """Every ``PURGE_EVERY`` writes, drop what no window can count any more: entries of
-        consumers who never came back would stay otherwise."""
+    async def _purge(self, now: float, expiry: float) -> int:
+        """Every ``PURGE_EVERY`` writes, drop what no window can count any more (entries of
+        consumers who never came back would stay otherwise): at most ``PURGE_BATCH`` rows of
+        each table, oldest first, in a transaction of its own after the caller's committed, so
+        a purge never holds a key's lock nor the SQLite write lock for long (one request must
+        never stall others). ``PURGE_BATCH`` is twice ``PURGE_EVERY``: a backlog drains.
+        The number of rows deleted."""
         self._writes += 1
-        if self._writes % PURGE_EVERY == 0:
-            await conn.execute(sa.delete(RateEntry).where(RateEntry.at < now - max(expiry, PURGE_AFTER)))
-            await conn.execute(sa.delete(RateCounter).where(RateCounter.expires_at < now))
+        if self._writes % PURGE_EVERY:
+            return 0
+        stale = sa.select(RateEntry.id).where(RateEntry.at < now - max(expiry, PURGE_AFTER))
+        ended = sa.select(RateCounter.key).where(RateCounter.expires_at < now)
+        async with self.engine.begin() as conn:
+            entries = await conn.execute(
+                sa.delete(RateEntry).where(RateEntry.id.in_(stale.order_by(RateEntry.id).limit(PURGE_BATCH)))
+            )
+            counters = await conn.execute(
+                sa.delete(RateCounter).where(RateCounter.key.in_(ended.limit(PURGE_BATCH)))
+            )
+        return int(entries.rowcount + counters.rowcount)
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         """(the oldest hit in the window, epoch seconds; units in it), as limits expects."""
@@ -100,18 +113,9 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
         """The fixed window's count after adding ``amount``; a new window when it ended."""
         now = time.time()
         async with self.engine.begin() as conn:
-            await self._purge(conn, now, expiry)
-            await _lock(conn, key)
-            row = (await conn.execute(_counter(key))).one_or_none()
-            if row is None or row.expires_at <= now:
-                await conn.execute(sa.delete(RateCounter).where(RateCounter.key == key))
-                await conn.execute(
-                    sa.insert(RateCounter).values(key=key, value=amount, expires_at=now + expiry)
-                )
-                return amount
-            update = sa.update(RateCounter).where(RateCounter.key == key)
-            await conn.execute(update.values(value=RateCounter.value + amount))
-            return int(row.value) + amount
+            count = await _add(conn, key, now, expiry, amount)
+        await self._purge(now, expiry)
+        return count
 
     async def get(self, key: str) -> int:
         async with self.engine.connect() as conn:
@@ -141,7 +145,22 @@ class PlatformRateStorage(Storage, MovingWindowSupport):
 
 
 PURGE_EVERY = 1000  # writes between purges
+PURGE_BATCH = 2 * PURGE_EVERY  # rows of each table one purge deletes at most
 PURGE_AFTER = 86_400  # seconds: no compare window is longer than a day (the guess budget: an hour)
+
+
+async def _add(conn: AsyncConnection, key: str, now: float, expiry: float, amount: int) -> int:
+    """Add ``amount`` to the fixed window of ``key`` under its lock; its count after."""
+    await _lock(conn, key)
+    row = (await conn.execute(_counter(key))).one_or_none()
+    if row is None or row.expires_at <= now:
+        await conn.execute(sa.delete(RateCounter).where(RateCounter.key == key))
+        await conn.execute(sa.insert(RateCounter).values(key=key, value=amount, expires_at=now + expiry))
+        return amount
+    await conn.execute(
+        sa.update(RateCounter).where(RateCounter.key == key).values(value=RateCounter.value + amount)
+    )
+    return int(row.value) + amount
 
 
 def _counter(key: str) -> Any:

@@ -65,8 +65,9 @@ def usage_key(event: Mapping[str, Any]) -> UsageKey | None:
     decisions: Mapping[str, str] = event.get("decisions") or {}
     outcome = str(event.get("outcome") or "")
     refused, unavailable = [], []
+    on = _by_resource(decisions)
     for resource in resources:
-        mine = [str(value) for key, value in decisions.items() if _on(key, resource)]
+        mine = on.get(resource, ())
         if mine:
             is_refused = any(value != ALLOWED for value in mine)
             is_unavailable = any(SOURCE_UNAVAILABLE in value.split("|") for value in mine)
@@ -124,9 +125,16 @@ def _export_start(event: Mapping[str, Any]) -> bool:
     return event.get("kind") == "export" and event.get("outcome") == "started"
 
 
-def _on(key: str, resource: str) -> bool:
-    """Whether a decision key ("resource.item", or a whole "resource") is on ``resource``."""
-    return key == resource or key.rsplit(".", 1)[0] == resource
+def _by_resource(decisions: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each resource's decision values: a key ("resource.item", or a whole "resource") is on
+    itself and on its part before the last dot. One pass, not one per resource."""
+    on: dict[str, list[str]] = {}
+    for key, value in decisions.items():
+        on.setdefault(key, []).append(str(value))
+        head = key.rsplit(".", 1)[0]
+        if head != key:
+            on.setdefault(head, []).append(str(value))
+    return on
 
 
 def hour_of(moment: dt.datetime) -> int:

@@ -5,6 +5,7 @@ moving window and the fixed window (guess budget) behave as ``limits``' own stor
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -123,3 +124,32 @@ async def test_windows_nobody_counts_any_more_are_purged(two, monkeypatch: pytes
         counters = set((await conn.scalars(sa.select(RateCounter.key))).all())
     assert gone not in keys and gone not in counters
     assert kept in keys
+
+
+async def test_a_purge_deletes_at_most_a_batch_oldest_first(two, monkeypatch: pytest.MonkeyPatch):
+    """A long-unpurged backlog is drained a bounded batch at a time, never in one unbounded
+    delete that would hold the write lock while other requests wait."""
+    from gateway import rate_store
+
+    monkeypatch.setattr(rate_store, "PURGE_EVERY", 1_000_000)
+    monkeypatch.setattr(rate_store, "PURGE_BATCH", 3)
+    storage = PlatformRateStorage(two[0].engine)
+    old = [f"k{uuid.uuid4().hex}" for _ in range(5)]
+    for key in old:
+        assert await storage.acquire_entry(key, limit=5, expiry=10)
+    async with two[0].engine.begin() as conn:  # five consumers who never came back
+        await conn.execute(
+            sa.update(RateEntry).where(RateEntry.key.in_(old)).values(at=RateEntry.at - 2 * 86_400)
+        )
+
+    async def left() -> list[str]:
+        async with two[0].engine.connect() as conn:
+            return list((await conn.scalars(sa.select(RateEntry.key).where(RateEntry.key.in_(old)))).all())
+
+    monkeypatch.setattr(rate_store, "PURGE_EVERY", 1)
+    fresh = f"k{uuid.uuid4().hex}"
+    assert await storage.acquire_entry(fresh, limit=5, expiry=10)  # purges three, the oldest
+    assert sorted(await left()) == sorted(old[3:])
+    assert await storage.acquire_entry(fresh, limit=5, expiry=10)  # and the rest
+    assert await left() == []
+    assert await storage.get_moving_window(fresh, 5, 10) == (pytest.approx(time.time(), abs=5), 2)

@@ -17,13 +17,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.audit import AuditEvent, AuditLog
+from gateway.audit import _USAGE_COUNTS, _USAGE_KEY, AuditEvent, AuditLog, _usage_rows
 from gateway.stats import UsageTally, tally_events
 from gateway.usage import (
     SPAN_DAY,
     SPAN_HOUR,
     SPAN_MONTH,
     UsageKey,
+    buckets,
+    contributions,
     cover,
     day_start,
     hour_of,
@@ -267,6 +269,73 @@ def test_usage_key_of_an_event(case: str):
         assert key is None
     else:
         assert key == UsageKey(CONSUMERS[0], Mode.QUERY, *expected)
+
+
+def _on_by_definition(key: str, resource: str) -> bool:
+    return key == resource or key.rsplit(".", 1)[0] == resource
+
+
+_NAMES = st.sampled_from(["a", "a.b", "a.b.c", "b", "request", "a.", ".a", ""])
+_VALUES = st.sampled_from(["ALLOWED", "NOT_SHARED", "ALLOWED|SOURCE_UNAVAILABLE", "SOURCE_UNAVAILABLE"])
+
+
+@given(resources=st.lists(_NAMES, min_size=1, max_size=4), decisions=st.dictionaries(_NAMES, _VALUES))
+def test_usage_key_reads_each_resource_decisions_as_defined(resources: list[str], decisions: dict[str, str]):
+    """The one-pass grouping says what the definition (a key is on itself and on its part
+    before the last dot) says, for every resource."""
+    key = usage_key(event_dict(resources=resources, decisions=decisions))
+    assert key is not None
+    for resource in sorted(set(resources)):
+        mine = [value for name, value in decisions.items() if _on_by_definition(name, resource)]
+        refused = any(v != "ALLOWED" for v in mine)  # outcome "answered": no decision, no refusal
+        unavailable = any("SOURCE_UNAVAILABLE" in v.split("|") for v in mine)
+        assert (resource in key.refused) == refused, resource
+        assert (resource in key.unavailable) == unavailable, resource
+
+
+def _counted_one_by_one(
+    rows: list[dict[str, Any]], owners: dict[str, str]
+) -> dict[tuple[Any, ...], list[int]]:
+    """The aggregates' definition: each event's contributions, one event at a time."""
+    counted: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        for part in contributions(row, owners):
+            for span, bucket in buckets(hour_of(row["time"])):
+                found = counted.setdefault(
+                    (span, bucket, part.department, part.mode.value, part.consumer), [0, 0, 0]
+                )
+                for index, value in enumerate((1, int(part.refused), int(part.unavailable))):
+                    found[index] += value
+    return counted
+
+
+_KEYS = st.sampled_from([f"{AMR}.name", f"{TAX}.x", PSB, "request"])
+_TIMES = [dt.datetime(2026, 11, 30, h, m, tzinfo=dt.UTC) for h in (0, 15, 16) for m in (0, 59)]
+_ROWS = st.lists(
+    st.fixed_dictionaries({
+        "kind": st.sampled_from(["query", "compare", "export", "admin"]),
+        "mode": st.sampled_from(["query", "compare", "export", "bogus"]),
+        "outcome": st.sampled_from(["answered", "refused", "started", "SOURCE_UNAVAILABLE"]),
+        "consumer": st.sampled_from(CONSUMERS[:2]),
+        "resources": st.lists(st.sampled_from([AMR, TAX, PSB]), max_size=3),
+        "decisions": st.dictionaries(_KEYS, _VALUES, max_size=3),
+        "time": st.sampled_from(_TIMES),
+    }),
+    max_size=12,
+)  # fmt: skip
+
+
+@given(rows=_ROWS)
+def test_a_group_commit_counts_alike_events_as_one_by_one(rows: list[dict[str, Any]]):
+    """Counting alike events once, times their number (gateway.audit._count_rows), gives
+    exactly the per-event sums, for any mix of kinds, modes, outcomes, decisions and hours."""
+    owners = {AMR: "dept-a", TAX: "dept-b", PSB: "dept-a"}
+    expected = _counted_one_by_one(rows, owners)
+    got = {
+        tuple(row[k] for k in _USAGE_KEY): [row[c] for c in _USAGE_COUNTS]
+        for row in _usage_rows(rows, owners)
+    }
+    assert got == expected
 
 
 @given(first=st.integers(-10_000, 600_000), length=st.integers(0, 40_000))

@@ -85,6 +85,16 @@ def test_canonical_json_fast_path_writes_the_same_bytes(value):
     assert canonical_json(value) == slow
 
 
+@pytest.mark.parametrize(
+    "number", [1e-05, 2.5e-07, 1e16, 1e22, -0.0, 0.1, 1234567.89, 5e-324, 1.7976931348623157e308]
+)
+def test_floats_orjson_writes_otherwise_take_the_json_path(number):
+    """json writes repr (1e-05, 1e+16), orjson 1e-5, 1e16: those must not go through orjson."""
+    value = {"registration": {"regCapital": number, "name": "某公司"}, "n": [number, 1]}
+    assert canonical_json(value) == _canonical_slow(value)
+    assert str(number).encode() in canonical_json(value)
+
+
 @given(st.dictionaries(st.text(), JSON_VALUES, max_size=5))
 def test_response_digest_is_the_digest_of_the_answer_without_its_voucher(data):
     body = {"data": data, "extensions": {VOUCHER_KEY: "x.y.z"}}
