@@ -8,7 +8,8 @@ on SQLite both workers' audit writers commit continuously, so one of them is nea
 asleep in that back-off: measured on the peers S1 workload, p99 548 ms and fewer requests
 per second than one worker.
 
-:class:`WriteTurn` makes the hot writers (the audit group commit, the daily-cap count) queue on an exclusive ``fcntl.flock`` of ``<database>.write-turn``
+:class:`WriteTurn` makes the hot writers (the audit group commit, the daily-cap count)
+queue on an exclusive ``fcntl.flock`` of ``<database>.write-turn``
 instead: the kernel hands it to the next waiter the moment its holder lets go, so the
 next write starts at once, and SQLite's busy handler is only the fallback for the rare
 writes that do not take a turn (the access workflow, the catalog). In one process an
