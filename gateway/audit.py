@@ -838,8 +838,18 @@ class AuditLog:
 
     async def _settle_owners(self) -> None:
         """Remember the catalog's resource -> department (given), or read it back (not given:
-        the command line, which writes no data events but may build the aggregates)."""
-        async with self.engine.begin() as conn:
+        the command line, which writes no data events but may build the aggregates).
+
+        Workers starting together on a fresh database may both find no row and both insert
+        it: the one that loses the race reads the winner's row and settles again (it failed
+        to start before: the whole ``serve --workers N`` stopped)."""
+        try:
+            await self._settle_owners_once()
+        except sa.exc.IntegrityError:
+            await self._settle_owners_once()
+
+    async def _settle_owners_once(self) -> None:
+        async with write_turn(self.engine), self.engine.begin() as conn:
             stored = (
                 await conn.execute(sa.select(self._meta.c.value).where(self._meta.c.key == _OWNERS))
             ).first()

@@ -491,3 +491,15 @@ def test_cli_verify_without_an_audit_table_says_so(tmp_path: Path):
     result = run_cli(tmp_path, "audit", "verify", check=False)
     assert result.returncode == 2
     assert "no audit_events table" in result.stderr
+
+
+async def test_workers_starting_together_on_a_fresh_database_all_start(tmp_path: Path):
+    """Each worker's audit log records the catalog's owners at start; two used to find no row
+    at once, both insert it, and the loser failed to start (stopping ``serve --workers N``)."""
+    owners = {"tax.credit": "11430000MB0000000X"}
+    logs = [AuditLog(default_url(str(tmp_path)), instance=f"w{n}", owners=owners) for n in range(4)]
+    try:
+        await asyncio.gather(*(log.start() for log in logs))
+        assert all(log._writer is not None for log in logs)
+    finally:
+        await asyncio.gather(*(log.close() for log in logs if log._writer is not None))
