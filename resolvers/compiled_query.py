@@ -266,7 +266,7 @@ class CompiledQueries:
         try:
             items = self.executor_class.record_items  # type: ignore[attr-defined]
             return compile_query(self.core, self.readers, self.catalog, document, requested, variables, items)
-        except _Refused:
+        except (_Refused, GraphQLError):  # e.g. @skip(if: $s) with $s null: the normal path refuses it
             return _NOT_COMPILED
 
     async def _run(

@@ -102,7 +102,8 @@ class GovshareSchema(strawberry.Schema):
         if (
             fast is not None
             and plain
-            and OperationType.QUERY in (allowed_operation_types or (OperationType.QUERY,))
+            and OperationType.QUERY
+            in ((OperationType.QUERY,) if allowed_operation_types is None else allowed_operation_types)
         ):
             result = await fast.execute(query, variable_values, context_value, operation_name)
             if result is not None:

@@ -451,3 +451,46 @@ def test_a_schema_with_field_middleware_gets_no_fast_path(served: Served) -> Non
     assert resolves_per_field(strawberry.Schema(query=Query, extensions=[_PerField]))
     assert not resolves_per_field(served.gateway.schema)
     assert served.gateway.schema.compiled_queries is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($c: USCC!, $s: Boolean = true) { organization(code: $c) @skip(if: $s) { code } }",
+        "query($c: USCC!, $s: Boolean = true) { organization(code: $c) { code taxCredit @include(if: $s) "
+        "{ creditRating } } }",
+        "query($c: USCC!, $s: Boolean = true) { ...A @skip(if: $s) } "
+        "fragment A on Query { organization(code: $c) { code } }",
+    ],
+)
+def test_a_null_condition_variable_is_refused_by_the_normal_path_as_before(served: Served, query: str):
+    """``@skip(if: $s)`` with a nullable ``$s`` sent as null is a request error (400, audited)
+    on the normal path; compiling it raised that error out of the fast path (a 500, no event)."""
+    case = Case(query, {"c": served.orgs[1], "s": None}, DRC.code, PURPOSE, False)
+    normal = run_case(served, case, fast=False)
+    assert run_case(served, case, fast=True) == normal
+    assert b"not to be None" in normal.body
+
+
+def test_no_allowed_operation_type_is_refused_on_either_path(served: Served):
+    """``allowed_operation_types=set()`` allows nothing (strawberry raises); the fast path took
+    an empty set for "queries" and answered."""
+    from strawberry.schema.exceptions import InvalidOperationTypeError
+
+    from policies.decision import Consumer
+    from resolvers.context import RequestContext
+
+    query = "query($c: USCC!) { organization(code: $c) { code } }"
+    run_case(served, Case(query, {"c": served.orgs[1]}, HOUSING.code, PURPOSE, False), fast=False)
+    consumer = Consumer(HOUSING.code, "d", frozenset({"consumer"}))
+    for fast in (False, True):
+        served.fast.enabled = fast
+        try:
+            context = RequestContext(served.gateway.federation, consumer, purpose=PURPOSE)
+            call = served.gateway.schema.execute(
+                query, {"c": served.orgs[1]}, context, allowed_operation_types=set()
+            )
+            with pytest.raises(InvalidOperationTypeError):
+                served.run(call)
+        finally:
+            served.fast.enabled = True
