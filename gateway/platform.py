@@ -367,8 +367,10 @@ def _sqlite_shared(dbapi_connection: Any, _record: Any) -> None:
 
 
 SQLITE_BUSY_MS = 30_000  # how long a SQLite writer waits for another process's transaction
-# A WAL reader waits only while a connection recovers the WAL index after a crash: rare, short
-SQLITE_READ_BUSY_MS = 1_000
+# The generations read runs in the event loop's thread (GenerationFile): a WAL reader waits only
+# while a connection recovers the WAL index after a crash, rare and short; past this it fails
+# closed (the request is refused) rather than stall every other request of the process
+SQLITE_READ_BUSY_MS = 100
 
 
 def _within_cap(subjects: Sequence[str], seen: set[str], cap: int) -> tuple[int, list[str]]:

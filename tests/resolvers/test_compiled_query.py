@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 import pytest
 import strawberry
-from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql import GraphQLObjectType, GraphQLSchema
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from strawberry.extensions import SchemaExtension
@@ -47,6 +47,7 @@ from policies.decision import Consumer, GrantConditions
 from policies.share import Mode
 from resolvers.compiled_query import CompiledQueries, resolves_per_field
 from resolvers.context import RequestContext
+from tests.resolvers.documents import Shapes, condition, selection
 
 ORGANIZATIONS = 20
 PURPOSE = "住房保障资格审核"
@@ -133,45 +134,7 @@ class Case:
     operation_name: str | None = None
 
 
-def _condition(draw: st.DrawFn, flags: dict[str, bool]) -> str:
-    kind = draw(st.sampled_from(["", "", "", "", "skip", "include"]))
-    if not kind:
-        return ""
-    if draw(st.booleans()):
-        return f" @{kind}(if: {str(draw(st.booleans())).lower()})"
-    name = f"f{len(flags)}"
-    flags[name] = draw(st.booleans())
-    return f" @{kind}(if: ${name})"
-
-
-def _alias(draw: st.DrawFn, name: str) -> str:
-    """Mostly none or one per field (repeated keys merge); now and then one shared by
-    different fields (invalid: the validation error must come out the same too)."""
-    return draw(st.sampled_from([*[""] * 8, f"a_{name}: ", f"a_{name}: ", f"b_{name}: ", "x1: "]))
-
-
-def _selection(draw: st.DrawFn, type_: GraphQLObjectType, flags: dict[str, bool],
-               fragments: dict[str, str], depth: int) -> str:  # fmt: skip
-    names = [*type_.fields, "__typename"]
-    parts = []
-    for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=6)):
-        field = type_.fields.get(name)
-        child = get_named_type(field.type) if field is not None else None
-        inner = ""
-        if isinstance(child, GraphQLObjectType):
-            if depth > 1:
-                continue
-            inner = " { " + _selection(draw, child, flags, fragments, depth + 1) + " }"
-        text = f"{_alias(draw, name)}{name}{_condition(draw, flags)}{inner}"
-        wrap = draw(st.sampled_from(["", "", "", "inline", "named"]))
-        if wrap == "inline":
-            text = f"... on {type_.name}{_condition(draw, flags)} {{ {text} }}"
-        elif wrap == "named":
-            fragment = f"F{len(fragments)}"
-            fragments[fragment] = f"fragment {fragment} on {type_.name} {{ {text} }}"
-            text = f"...{fragment}{_condition(draw, flags)}"
-        parts.append(text)
-    return " ".join(parts)
+SHAPES = Shapes(plain_conditions=4, plain_aliases=8, plain_wraps=3)
 
 
 def _code(draw: st.DrawFn, pool: list[str]) -> Any:
@@ -197,7 +160,7 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
         subject = "Organization" if root.startswith("organization") else "Person"
         subject_type = schema.get_type(subject)
         assert isinstance(subject_type, GraphQLObjectType)
-        body = _selection(draw, subject_type, flags, fragments, 1)
+        body = selection(draw, SHAPES, subject_type, flags, fragments, 1)
         pool = served.orgs if subject == "Organization" else served.persons
         scalar = "USCC" if subject == "Organization" else "CitizenID"
         var = f"v{i}"
@@ -211,7 +174,7 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
             declared.append(f"${var}: {scalar}!")
         if draw(st.integers(0, 30)) == 17:  # hypothesis favours 0: that would be most cases
             del variables[var]  # a missing variable: a request error
-        roots.append(f"r{i}: {root}({argument}: ${var}){_condition(draw, flags)} {{ {body} }}")
+        roots.append(f"r{i}: {root}({argument}: ${var}){condition(draw, SHAPES, flags)} {{ {body} }}")
     declared += [f"${name}: Boolean!" for name in flags]
     variables.update(flags)
     head = f"query Q({', '.join(declared)})" if declared else "query Q"

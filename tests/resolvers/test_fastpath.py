@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 import pytest
-from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql import GraphQLObjectType
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +33,7 @@ from gateway.settings import Settings
 from policies.decision import Consumer
 from resolvers.context import RequestContext
 from resolvers.fastpath import RecordFields
+from tests.resolvers.documents import Shapes, condition, selection
 
 ORGANIZATIONS = 20
 
@@ -79,45 +80,7 @@ class Case:
     max_errors: int | None = None  # the executor's error limit when not the default
 
 
-def _condition(draw: st.DrawFn, flags: dict[str, bool]) -> str:
-    kind = draw(st.sampled_from(["", "", "", "skip", "include"]))
-    if not kind:
-        return ""
-    if draw(st.booleans()):
-        return f" @{kind}(if: {str(draw(st.booleans())).lower()})"
-    name = f"f{len(flags)}"
-    flags[name] = draw(st.booleans())
-    return f" @{kind}(if: ${name})"
-
-
-def _alias(draw: st.DrawFn, name: str) -> str:
-    """Mostly none or one per field (repeated keys merge); now and then one shared by
-    different fields (invalid: the validation error must come out the same too)."""
-    return draw(st.sampled_from([*[""] * 6, f"a_{name}: ", f"a_{name}: ", f"b_{name}: ", "x1: "]))
-
-
-def _selection(draw: st.DrawFn, schema: GraphQLSchema, type_: GraphQLObjectType, flags: dict[str, bool],
-               fragments: dict[str, str], depth: int) -> str:  # fmt: skip
-    names = [*type_.fields, "__typename"]
-    parts = []
-    for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=6)):
-        field = type_.fields.get(name)
-        child = get_named_type(field.type) if field is not None else None
-        inner = ""
-        if isinstance(child, GraphQLObjectType):
-            if depth > 1:
-                continue
-            inner = " { " + _selection(draw, schema, child, flags, fragments, depth + 1) + " }"
-        text = f"{_alias(draw, name)}{name}{_condition(draw, flags)}{inner}"
-        wrap = draw(st.sampled_from(["", "", "inline", "named"]))
-        if wrap == "inline":
-            text = f"... on {type_.name}{_condition(draw, flags)} {{ {text} }}"
-        elif wrap == "named":
-            fragment = f"F{len(fragments)}"
-            fragments[fragment] = f"fragment {fragment} on {type_.name} {{ {text} }}"
-            text = f"...{fragment}{_condition(draw, flags)}"
-        parts.append(text)
-    return " ".join(parts)
+SHAPES = Shapes(plain_conditions=3, plain_aliases=6, plain_wraps=2)
 
 
 @st.composite
@@ -134,7 +97,7 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
         subject = "Organization" if root.startswith("organization") else "Person"
         subject_type = schema.get_type(subject)
         assert isinstance(subject_type, GraphQLObjectType)
-        body = _selection(draw, schema, subject_type, flags, fragments, 1)
+        body = selection(draw, SHAPES, subject_type, flags, fragments, 1)
         pool = served.orgs if subject == "Organization" else served.persons
         var = f"v{i}"
         if root in ("organizations", "persons"):
@@ -145,7 +108,7 @@ def cases(draw: st.DrawFn, served: Served) -> Case:
             variables[var] = draw(st.sampled_from(pool))
             declared.append(f"${var}: {'USCC' if subject == 'Organization' else 'CitizenID'}!")
             call = f"{root}({'code' if subject == 'Organization' else 'id'}: ${var})"
-        roots.append(f"r{i}: {call}{_condition(draw, flags)} {{ {body} }}")
+        roots.append(f"r{i}: {call}{condition(draw, SHAPES, flags)} {{ {body} }}")
     declared += [f"${name}: Boolean!" for name in flags]
     variables.update(flags)
     head = f"query Q({', '.join(declared)})"
