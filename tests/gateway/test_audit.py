@@ -28,7 +28,7 @@ from gateway.audit import (
     digest,
     verify_chain,
 )
-from gateway.platform import default_url
+from gateway.platform import PlatformDB, default_url
 from policies.codes import make_uscc
 from tests.conftest import run_cli
 
@@ -497,6 +497,9 @@ async def test_workers_starting_together_on_a_fresh_database_all_start(tmp_path:
     """Each worker's audit log records the catalog's owners at start; two used to find no row
     at once, both insert it, and the loser failed to start (stopping ``serve --workers N``)."""
     owners = {"tax.credit": "11430000MB0000000X"}
+    platform = PlatformDB(default_url(str(tmp_path)))  # as `serve` does before its workers start
+    await platform.create_schema()
+    await platform.close()
     logs = [AuditLog(default_url(str(tmp_path)), instance=f"w{n}", owners=owners) for n in range(4)]
     try:
         await asyncio.gather(*(log.start() for log in logs))
