@@ -30,7 +30,7 @@ from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.grant_cache import CachedGrants
-from gateway.heap import resettle_heap
+from gateway.heap import resettle_heap, settle_heap, thaw_heap
 from gateway.logs import RequestLog
 from gateway.metrics_endpoint import RequestMetrics, metrics_endpoint, serving_listener
 from gateway.notices import NoticeTasks, start_notices
@@ -445,6 +445,8 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.gateway = gateway or await Gateway.start(settings)
+        if gateway is None:  # a worker of ``serve --workers N``: freeze its start-up state
+            settle_heap()
         try:
             if gateway is None:  # a worker's app (gateway.workers): GOVSHARE_METRICS_LISTEN of slot 0
                 async with serving_listener(settings, app.state.gateway.platform):
@@ -454,6 +456,7 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> Starlette:
         finally:
             if gateway is None:
                 await app.state.gateway.close()
+                thaw_heap()
 
     routes = [
         Route("/graphql", http.graphql_endpoint, methods=["GET", "POST"]),

@@ -7,32 +7,40 @@ events), so generation 0 fills every few hundred microseconds, and the older gen
 collections walk every object the process keeps for its lifetime: the catalog, the
 strawberry and graphql-core schema, parsed documents, SQLAlchemy metadata.
 
-``settle_heap`` is called once, after the gateway has started and before it serves:
-``gc.freeze()`` moves everything alive then into the permanent generation, which no
-collection walks again (the documented use: Python docs, ``gc.freeze``), and larger
-thresholds make collections rarer. Reference counting still frees almost everything a
-request allocates at once; cycles (exceptions with tracebacks, futures) are still
-collected, only less often. Own code: the standard library has no higher-level setting.
+``settle_heap`` is called once in every serving process (``govshare serve`` with one
+process, and each worker of ``--workers N``), after the gateway has started and before it
+serves: ``gc.freeze()`` moves everything alive then into the permanent generation, which no
+collection walks again (the documented use: Python docs, ``gc.freeze``). Reference counting
+still frees almost everything a request allocates at once; cycles (exceptions with
+tracebacks, futures) are still collected.
+
+The thresholds stay CPython's (700, 10, 10). Measured on the peers S1 workload with two
+workers (README "Side by side", stop 17): raising them to (50,000, 20, 100) made each
+older collection walk more request state at once, and p99 rose from 36 to 50 ms at 32
+connections and from 20 to 33 ms at 8, for no more requests per second. Workers that did not
+freeze at all (the stop-16 default) had p99 90 ms at 32 connections and 60 ms at 8: a full
+collection walked the whole schema. Own code: the standard library has no higher-level
+setting.
 """
 
 from __future__ import annotations
 
 import gc
 
-# generation 0 at 700 allocations (CPython's default) collects several times per request
-YOUNG_THRESHOLD = 50_000
-OLDER_THRESHOLDS = (20, 100)
 
-
-def settle_heap() -> tuple[int, int, int]:
-    """Freeze the objects alive now (start-up state) and raise the collection thresholds;
-    returns the thresholds set (generation 0, 1, 2 as ``gc.set_threshold`` takes them).
-    Idempotent; call it once the gateway has started, not per request."""
+def settle_heap() -> int:
+    """Collect the start-up garbage, then freeze the objects alive now (start-up state);
+    returns how many objects are frozen (``gc.get_freeze_count()``). Call it once the
+    gateway has started, not per request; calling it again freezes what is alive by then."""
     gc.collect()  # garbage of the start-up goes first: frozen objects are never collected
     gc.freeze()
-    thresholds = (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
-    gc.set_threshold(*thresholds)
-    return thresholds
+    return gc.get_freeze_count()
+
+
+def thaw_heap() -> None:
+    """Give the frozen objects back to the collector (a worker's app stopping: an app served
+    in a test process must not leave its heap frozen for the rest of the run)."""
+    gc.unfreeze()
 
 
 def resettle_heap() -> None:

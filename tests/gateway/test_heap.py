@@ -5,10 +5,14 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from gateway.heap import OLDER_THRESHOLDS, YOUNG_THRESHOLD, resettle_heap, settle_heap
+from gateway.app import create_app
+from gateway.demo import build_demo
+from gateway.heap import resettle_heap, settle_heap
+from gateway.settings import Settings
 
 
 @pytest.fixture
@@ -19,13 +23,27 @@ def restored_gc() -> Iterator[None]:
     gc.set_threshold(*thresholds)
 
 
-def test_settle_heap_freezes_what_is_alive_and_raises_the_thresholds(restored_gc: None) -> None:
+def test_settle_heap_freezes_what_is_alive_and_keeps_the_thresholds(restored_gc: None) -> None:
     kept = [{"start-up": i} for i in range(1000)]  # alive at start-up: must be frozen
     gc.unfreeze()
-    assert settle_heap() == (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
-    assert gc.get_freeze_count() >= len(kept)
-    assert gc.get_threshold() == (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
-    assert YOUNG_THRESHOLD > 700  # above CPython's default, or the setting does nothing
+    before = gc.get_threshold()
+    assert settle_heap() == gc.get_freeze_count() >= len(kept)
+    # raised thresholds made each older collection walk more at once: a worse p99 (gateway.heap)
+    assert gc.get_threshold() == before
+
+
+async def test_a_workers_app_freezes_its_start_up_state_and_thaws_it_when_it_stops(
+    tmp_path: Path, restored_gc: None
+) -> None:
+    """``serve --workers N``: each worker builds its gateway in the app's lifespan; before this,
+    only the one-process ``serve`` froze its heap, and workers' full collections walked the
+    whole schema (p99 90 ms against 36 ms at 32 connections, README "Side by side")."""
+    build_demo(tmp_path, organizations=3, persons=2)
+    app = create_app(Settings.load({}, data=str(tmp_path), audit="off"))  # no gateway given: a worker's
+    gc.unfreeze()
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000  # the schema, the catalog, SQLAlchemy metadata
+    assert gc.get_freeze_count() == 0
 
 
 def test_cycles_made_after_settling_are_still_collected(restored_gc: None) -> None:
