@@ -5,6 +5,9 @@ gateway's data folder. ``timeout`` (default 5) bounds each whole call: waiting f
 connection, every chunk of keys and the clean-up together (see ``connectors.base.within``).
 A resource binds ``source: {table, key, updated_at, columns}``.
 Each fetch is one ``SELECT ... WHERE key IN (...)`` naming only the requested columns.
+A SQLite file is read through ``connectors.sqlite_thread`` (each statement in one thread
+hand-over, up to ``READ_THREADS`` at once) rather than aiosqlite's five; the asyncio engine
+serves PostgreSQL, in-memory SQLite and the table check.
 """
 
 from __future__ import annotations
@@ -36,9 +39,11 @@ from connectors.base import (
     timeout_setting,
     within,
 )
+from connectors.sqlite_thread import SQLiteThread, sqlite_file
 from errors import ConfigurationError, SourceUnavailable
 
 MAX_KEYS_PER_QUERY = 500
+READ_THREADS = 4  # concurrent reads of one SQLite file (WAL readers do not wait for each other)
 T = TypeVar("T")
 
 
@@ -49,7 +54,16 @@ class SQLConnector(Connector):
     def __init__(self, engine: AsyncEngine, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.engine = engine
         self.timeout = timeout
+        # a SQLite file is read in one thread hand-over a statement (connectors.sqlite_thread)
+        self._thread = SQLiteThread(engine.url, READ_THREADS) if sqlite_file(engine.url) else None
         self._abandoned: Abandoned = set()  # calls that overran, still unwinding
+
+    @property
+    def read_engine(self) -> sa.Engine:
+        """The engine fetches and scans go through, for SQLAlchemy's events
+        (``before_cursor_execute``): the SQLite file's read threads', else the asyncio
+        engine's sync core."""
+        return self._thread.engine if self._thread is not None else self.engine.sync_engine
 
     @classmethod
     def open(cls, settings: Mapping[str, Any], data_dir: Path) -> SQLConnector:
@@ -136,17 +150,25 @@ class SQLConnector(Connector):
 
     async def close(self) -> None:
         await settle(self._abandoned, self.timeout)  # their connections go back before the pool goes
+        if self._thread is not None:
+            await self._thread.close()
         await self.engine.dispose()
 
     async def _within(self, call: Awaitable[T], what: str) -> T:
         return await within(self.timeout, call, what, self._abandoned)
 
     async def _run(self, statement: sa.Executable, params: Mapping[str, Any]) -> Sequence[Any]:
-        try:
-            async with self.engine.connect() as conn:  # bounded by the caller's ``within``
-                return (await conn.execute(statement, dict(params))).all()
+        try:  # bounded by the caller's ``within``
+            if self._thread is not None:
+                return await self._thread.run(_all, statement, dict(params))
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(_all, statement, dict(params))
         except (SQLAlchemyError, OSError) as exc:
             raise SourceUnavailable(f"source query failed: {describe_failure(exc)}") from exc
+
+
+def _all(conn: sa.Connection, statement: sa.Executable, params: dict[str, Any]) -> Sequence[Any]:
+    return conn.execute(statement, params).all()
 
 
 def _require_sqlite_file(url: str) -> None:

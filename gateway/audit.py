@@ -89,6 +89,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from connectors.sqlite_thread import SQLiteThread, sqlite_file
 from errors import AuditUnavailable, BadRequest, ConfigurationError
 from gateway import dbschema
 from gateway.platform import Base, UTCDateTime, json_text
@@ -108,6 +109,7 @@ from policies.share import Mode
 from resolvers import metrics, tracing
 
 log = logging.getLogger("govshare.audit")
+_Rows = list[dict[str, Any]]  # rows of one group commit, as SQLAlchemy's executemany takes them
 
 KINDS: Final = frozenset({"query", "compare", "export", "workflow", "admin", "auth"})
 ZERO_HASH: Final = "0" * 64
@@ -402,6 +404,13 @@ def _engine(url: str) -> AsyncEngine:
     return engine
 
 
+def _commit_thread(engine: AsyncEngine) -> SQLiteThread | None:
+    """The group commit's own thread on a SQLite file (one: commits are one at a time)."""
+    if sqlite_file(engine.url) is None:
+        return None
+    return SQLiteThread(engine.url, 1, _sqlite_durable, hide_parameters=True, json_serializer=json_text)
+
+
 def _sqlite_durable(dbapi_connection: Any, _record: Any) -> None:
     """Committed means on disk: WAL with a full sync at each commit."""
     cursor = dbapi_connection.cursor()
@@ -543,6 +552,7 @@ class AuditLog:
             raise ValueError("max_batch must be at least 1")
         self.url = url
         self.engine = _engine(url)
+        self._thread = _commit_thread(self.engine)
         self._events, self._resources, self._usage, self._meta, self._anchors = _tables(table)
         self._upserts: dict[str, Any] = {}  # dialect -> the aggregates' upsert (_usage_upsert)
         self._inserts = (self._events.insert(), self._resources.insert())  # built once, not per group commit
@@ -554,6 +564,13 @@ class AuditLog:
         self._head: tuple[int, str] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+
+    @property
+    def commit_engine(self) -> sa.Engine:
+        """The engine the group commit's statements go through, for SQLAlchemy's events
+        (``commit``, ``before_cursor_execute``): the SQLite file's own thread's, else the
+        asyncio engine's sync core."""
+        return self._thread.engine if self._thread is not None else self.engine.sync_engine
 
     async def __aenter__(self) -> AuditLog:
         await self.start()
@@ -638,6 +655,8 @@ class AuditLog:
         if self._writer is not None and not self._writer.done():
             self._queue.put_nowait(_STOP)
             await self._writer
+        if self._thread is not None:
+            await self._thread.close()
         await self.engine.dispose()
 
     async def events(
@@ -818,12 +837,6 @@ class AuditLog:
             for part in contributions(dict(row), self._owners or {}):
                 _tally(counted, (part.department, part.mode.value, part.consumer), _sums(part))
 
-    async def _add_usage(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-        """Add counted rows to the aggregates (an upsert: the same bucket and key add up)."""
-        if not rows:
-            return
-        await conn.execute(self._usage_upsert(conn.dialect.name), rows)
-
     def _usage_upsert(self, dialect: str) -> Any:
         """The aggregates' upsert (SQLite and PostgreSQL ``ON CONFLICT ... DO UPDATE``), built
         once per dialect rather than per batch: building it and its cache key was a tenth of
@@ -943,11 +956,7 @@ class AuditLog:
             head = self._head or await self._reload_head()
             rows, links, receipts, head = self._chain(batch, head)
             if rows:
-                async with self.engine.begin() as conn:  # events, index and aggregates: all or none
-                    await conn.execute(self._inserts[0], rows)
-                    if links:
-                        await conn.execute(self._inserts[1], links)
-                    await self._add_usage(conn, _usage_rows(rows, self._owners or {}))
+                await self._commit(rows, links, _usage_rows(rows, self._owners or {}))
         except Exception as exc:  # any failure: the whole batch fails closed
             self._head = None  # reload from the database before the next batch
             log.error("audit batch of %d events not written: %s", len(batch), exc)
@@ -959,6 +968,31 @@ class AuditLog:
             if not pending.future.done():
                 pending.future.set_result(receipt)
         return True
+
+    async def _commit(
+        self, rows: list[dict[str, Any]], links: list[dict[str, str]], usage: list[dict[str, Any]]
+    ) -> None:
+        """Events, index and aggregates in one transaction: all or none. On a SQLite file in
+        one thread hand-over (``connectors.sqlite_thread``), elsewhere through the asyncio
+        engine; the same statements either way (``_insert_batch``)."""
+        if self._thread is not None:
+            await self._thread.run_in_transaction(self._insert_batch, rows, links, usage)
+            return
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self._insert_batch, rows, links, usage)
+
+    def _insert_batch(
+        self,
+        conn: sa.Connection,
+        rows: list[dict[str, Any]],
+        links: list[dict[str, str]],
+        usage: list[dict[str, Any]],
+    ) -> None:
+        conn.execute(self._inserts[0], rows)
+        if links:
+            conn.execute(self._inserts[1], links)
+        if usage:  # an upsert: the same bucket and key add up
+            conn.execute(self._usage_upsert(conn.dialect.name), usage)
 
     async def _reload_head(self) -> tuple[int, str]:
         async with self.engine.connect() as conn:

@@ -162,7 +162,7 @@ class Backend:
         if not isinstance(self.connector, SQLConnector):
             yield captured
             return
-        engine = self.connector.engine.sync_engine
+        engine = self.connector.read_engine
 
         def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             captured.append(statement)

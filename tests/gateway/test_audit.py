@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import math
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -128,7 +129,7 @@ async def test_receipts_run_from_one_and_form_a_verifiable_chain(store: Store, a
 
 async def test_concurrent_appends_share_few_transactions(store: Store, audit: AuditLog):
     commits: list[int] = []
-    sa.event.listen(audit.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    sa.event.listen(audit.commit_engine, "commit", lambda _conn: commits.append(1))
     receipts = await asyncio.gather(*(audit.append(event(n)) for n in range(200)))
     assert 1 <= len(commits) <= 5, f"{len(commits)} transactions for 200 appends"
     assert sorted(r.seq for r in receipts) == list(range(1, 201))
@@ -136,10 +137,26 @@ async def test_concurrent_appends_share_few_transactions(store: Store, audit: Au
     assert await store.verify() == VerifyResult(True, 200)
 
 
+async def test_group_commits_on_sqlite_are_durable_wal_commits_in_one_thread(store: Store, audit: AuditLog):
+    """The group commit on a SQLite file runs in its own thread (connectors.sqlite_thread):
+    its connections are prepared as the log's (WAL, a full sync at each commit)."""
+    if audit.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's own commit thread")
+    threads: set[int] = set()
+    sa.event.listen(audit.commit_engine, "commit", lambda _conn: threads.add(threading.get_ident()))
+    await asyncio.gather(*(audit.append(event(n)) for n in range(20)))
+    await append_many(audit, 3)
+    assert len(threads) == 1 and threading.get_ident() not in threads
+    with audit.commit_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
+    assert await store.verify() == VerifyResult(True, 23)
+
+
 async def test_max_batch_bounds_a_transaction(store: Store):
     async with store.log(max_batch=50) as log:
         commits: list[int] = []
-        sa.event.listen(log.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+        sa.event.listen(log.commit_engine, "commit", lambda _conn: commits.append(1))
         await asyncio.gather(*(log.append(event(n)) for n in range(200)))
     assert len(commits) >= 4
     assert (await store.verify()).ok
