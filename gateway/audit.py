@@ -92,6 +92,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from connectors.sqlite_thread import SQLiteThread, sqlite_file
 from errors import AuditUnavailable, BadRequest, ConfigurationError
 from gateway import dbschema
+from gateway.dbschema import shown_url
 from gateway.platform import Base, UTCDateTime, json_text
 from gateway.sqlite_turn import write_turn
 from gateway.usage import (
@@ -427,11 +428,7 @@ def _check_folder(url: str) -> None:
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
         if not folder.is_dir():
-            raise AuditUnavailable(f"the audit store {_safe_url(url)} cannot be opened: no folder {folder}")
-
-
-def _safe_url(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
+            raise AuditUnavailable(f"the audit store {shown_url(url)} cannot be opened: no folder {folder}")
 
 
 # --- records --------------------------------------------------------------------------
@@ -592,8 +589,8 @@ class AuditLog:
             async with self.engine.connect() as conn:
                 self._head = await _load_head(conn, self._events, self.instance, self._anchors)
         except (sa.exc.SQLAlchemyError, OSError) as exc:
-            log.error("audit store %s cannot be opened: %s", _safe_url(self.url), exc)
-            raise AuditUnavailable(f"the audit store {_safe_url(self.url)} cannot be opened: {exc}") from exc
+            log.error("audit store %s cannot be opened: %s", shown_url(self.url), exc)
+            raise AuditUnavailable(f"the audit store {shown_url(self.url)} cannot be opened: {exc}") from exc
         self._writer = asyncio.create_task(self._run(), name=f"audit-writer-{self.instance}")
 
     async def _create_tables(self) -> None:
@@ -1195,7 +1192,7 @@ async def verify_chain(url: str, *, table: str = DEFAULT_TABLE) -> VerifyResult:
         async with engine.connect() as conn:
             if not await conn.run_sync(lambda sync: sa.inspect(sync).has_table(events.name)):
                 raise AuditUnavailable(
-                    f"{_safe_url(url)} has no {events.name} table: nothing was audited there yet, "
+                    f"{shown_url(url)} has no {events.name} table: nothing was audited there yet, "
                     "or --data / GOVSHARE_DATABASE_URL names the wrong database"
                 )
             names = await conn.scalars(sa.select(events.c.instance).distinct().order_by(events.c.instance))
@@ -1208,7 +1205,7 @@ async def verify_chain(url: str, *, table: str = DEFAULT_TABLE) -> VerifyResult:
                     return VerifyResult(False, checked, broken, reason)
             return VerifyResult(True, checked)
     except sa.exc.SQLAlchemyError as exc:
-        raise AuditUnavailable(f"the audit store {_safe_url(url)} cannot be read: {exc}") from exc
+        raise AuditUnavailable(f"the audit store {shown_url(url)} cannot be read: {exc}") from exc
     finally:
         await engine.dispose()
 

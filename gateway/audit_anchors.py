@@ -39,8 +39,9 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from errors import AuditUnavailable, BadRequest
-from gateway.audit import DEFAULT_TABLE, ZERO_HASH, _engine, _safe_url, _tables
+from gateway.audit import DEFAULT_TABLE, ZERO_HASH, _engine, _tables
 from gateway.audit_archive import EVENTS_FILE, sha256_file, verify_archive
+from gateway.dbschema import shown_url
 
 
 class Anchor(NamedTuple):
@@ -103,7 +104,7 @@ async def load_anchors(url: str, *, table: str = DEFAULT_TABLE) -> list[Anchor]:
             query = sa.select(column.instance, column.seq, column.hash, column.archive, column.archive_sha256)
             return [Anchor(*row) for row in (await conn.execute(query.order_by(column.instance))).all()]
     except sa.exc.SQLAlchemyError as exc:
-        raise AuditUnavailable(f"the audit store {_safe_url(url)} cannot be read: {exc}") from exc
+        raise AuditUnavailable(f"the audit store {shown_url(url)} cannot be read: {exc}") from exc
     finally:
         await engine.dispose()
 

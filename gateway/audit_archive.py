@@ -63,7 +63,6 @@ from gateway.audit import (
     _create,
     _engine,
     _record,
-    _safe_url,
     _tables,
     canonical_json,
     digest,
@@ -166,7 +165,8 @@ async def archive_and_prune(
                     await _prune(conn, tables, chain.instance, piece, (path.name, sha256))
         return ArchiveResult(path, sha256, cut, tuple(written))
     except sa.exc.SQLAlchemyError as exc:
-        raise AuditUnavailable(f"the audit store {_safe_url(url)} cannot be archived: {exc}") from exc
+        where = dbschema.shown_url(url)
+        raise AuditUnavailable(f"the audit store {where} cannot be archived: {exc}") from exc
     except OSError as exc:  # a folder that cannot be made, a full disk: nothing was pruned
         where = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
         raise AuditUnavailable(f"the audit archive cannot be written, nothing was pruned: {where}") from exc

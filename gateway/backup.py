@@ -55,6 +55,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from errors import BackupRefused, ConfigurationError
 from gateway.audit_archive import fsync_folder, sha256_file
+from gateway.dbschema import shown_url
 from gateway.settings import Settings
 
 FORMAT: Final = "govshare-backup/1"
@@ -294,14 +295,7 @@ def _hide_urls(value: Any) -> Any:
         return {key: _hide_urls(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_hide_urls(item) for item in value]
-    return _hide(value) if isinstance(value, str) and "://" in value else value
-
-
-def _hide(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url if "@" not in url else "***"
+    return shown_url(value) if isinstance(value, str) and "://" in value else value
 
 
 def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
@@ -347,7 +341,7 @@ async def _restore(source: Path, settings: Settings, force: bool) -> Restored:
                        *(["--clean", "--if-exists"] if force else []), str(source / DUMP_FILE)])  # fmt: skip
     revision = await upgrade_schema(settings.database_url)
     events = await _verified_events(settings.database_url)
-    return Restored(settings.data_dir, _hide(settings.database_url), copied, manifest["alembicRevision"],
+    return Restored(settings.data_dir, shown_url(settings.database_url), copied, manifest["alembicRevision"],
                     revision, events)  # fmt: skip
 
 
@@ -457,7 +451,7 @@ async def _check_empty_database(url: str, force: bool) -> None:
         await engine.dispose()
     if tables:
         raise BackupRefused(
-            f"the target database {_hide(url)} already holds {len(tables)} tables "
+            f"the target database {shown_url(url)} already holds {len(tables)} tables "
             f"({', '.join(sorted(tables)[:3])} ...): "
             "restore into an empty database, or pass --force to replace them"
         )
@@ -545,7 +539,7 @@ def _new_folder(out: Path, flag: str) -> None:
 def _sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise ConfigurationError(f"{_hide(url)} is not a SQLite file: nothing to back up or restore")
+        raise ConfigurationError(f"{shown_url(url)} is not a SQLite file: nothing to back up or restore")
     return Path(database)
 
 

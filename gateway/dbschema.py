@@ -178,7 +178,7 @@ async def prepare(engine: AsyncEngine, *, auto_upgrade: bool = False) -> None:
     state = await read_state(engine)
     if state.at_head:
         return
-    safe = _safe_url(engine)
+    safe = shown_url(engine.url)
     if not state.known():
         raise _ahead(safe, state)
     if engine.dialect.name == "sqlite" or state.empty or auto_upgrade:
@@ -228,7 +228,7 @@ async def _lock(conn: AsyncConnection) -> None:
 def _upgrade(conn: sa.Connection, target: str) -> tuple[str | None, str | None]:
     state = _state(conn)
     if not state.known():
-        raise _ahead(str(conn.engine.url.render_as_string(hide_password=True)), state)
+        raise _ahead(shown_url(conn.engine.url), state)
     if state.legacy:
         _adopt(conn)
     config = alembic_config()
@@ -324,8 +324,14 @@ def _describe(diff: Any) -> str:
     return f"{kind} {name} " + ("missing" if change == "add" else "is not govshare's")
 
 
-def _safe_url(engine: AsyncEngine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+def shown_url(url: str | sa.URL) -> str:
+    """A database URL as errors and logs may show it: the password as ``***`` (SQLAlchemy's
+    ``render_as_string(hide_password=True)``). Text that is not a URL is shown as it is when
+    it holds no ``@`` (no credentials), else as ``***``."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return str(url) if "@" not in str(url) else "***"
 
 
 # --- what the command line runs (gateway.cli_db) --------------------------------------

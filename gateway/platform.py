@@ -232,7 +232,7 @@ class PlatformDB:
             await dbschema.prepare(self.engine, auto_upgrade=auto_upgrade)
             await self._seed_generation()
         except (OSError, sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            where = self.engine.url.render_as_string(hide_password=True)
+            where = dbschema.shown_url(self.engine.url)
             raise ConfigurationError(
                 f"the platform database {where} cannot be reached ({type(exc).__name__}): start it, "
                 "or fix GOVSHARE_DATABASE_URL"

@@ -496,3 +496,23 @@ def test_a_model_change_without_a_revision_is_found(url: str, scratch_table: sa.
     """What makes test_the_head_matches_the_models fail when a model changes alone."""
     asyncio.run(dbschema.upgrade_url(url))
     assert run(url, differences) == ["table scratch_notes missing", "index ix_scratch_notes_at missing"]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+asyncpg://gov:s3cret@db.internal:5432/platform",
+            "postgresql+asyncpg://gov:***@db.internal:5432/platform",
+        ),
+        ("postgresql+asyncpg://gov@db.internal/platform", "postgresql+asyncpg://gov@db.internal/platform"),
+        ("sqlite+aiosqlite:////srv/govshare/platform.db", "sqlite+aiosqlite:////srv/govshare/platform.db"),
+        ("redis://:s3cret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+        ("not a url but gov:s3cret@host", "***"),  # unparsable with credentials: nothing of it
+        ("not a url", "not a url"),
+    ],
+)
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    """Errors and logs name the database (gateway.dbschema.shown_url), never its password."""
+    assert dbschema.shown_url(url) == shown
+    assert "s3cret" not in dbschema.shown_url(sa.make_url(url) if "://" in url else url)
