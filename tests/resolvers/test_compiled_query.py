@@ -38,8 +38,8 @@ from strawberry.types.execution import PreExecutionError
 from gateway.app import Gateway
 from gateway.audit import canonical_json, digest
 from gateway.demo import DRC, HOUSING, build_demo, organization_codes, person_ids
-from gateway.evidence import must_record, own_errors, query_event, touches_data
-from gateway.http import _status, format_error
+from gateway.evidence import must_record, touches_data
+from gateway.http import _status
 from gateway.platform import new_grant_row
 from gateway.settings import Settings
 from gateway.vouchers import answer_of
@@ -47,6 +47,7 @@ from policies.decision import Consumer, GrantConditions
 from policies.share import Mode
 from resolvers.compiled_query import CompiledQueries, resolves_per_field
 from resolvers.context import RequestContext
+from tests.resolvers.answers import audit_event, response_body
 from tests.resolvers.documents import Shapes, condition, selection
 
 ORGANIZATIONS = 20
@@ -238,17 +239,8 @@ def run_case(served: Served, case: Case, fast: bool) -> Answer:
         executor.max_errors, executor.max_result_values = limits
         root.removeHandler(lines)
         root.level = level
-    body: dict[str, Any] = {} if isinstance(result, PreExecutionError) else {"data": result.data}
-    if result.errors:
-        body["errors"] = [format_error(e) for e in result.errors]
-    if result.extensions:
-        body["extensions"] = result.extensions
-    errors = own_errors(context, result.errors or [])
-    event = dataclasses.asdict(query_event(context, errors, None, "Q", result.data is not None))
-    # where each subject was looked up, in the order concurrent look-ups finished: the
-    # normal path alone varies there from run to run (subjects._exists awaits the grants)
-    where = event["detail"].get("subjects_at", {})
-    event["detail"] = {**event["detail"], "subjects_at": {k: sorted(v) for k, v in where.items()}}
+    body = response_body(result, data=not isinstance(result, PreExecutionError))
+    errors, event = audit_event(context, result)
     return Answer(
         orjson.dumps(body),
         _status(result.data, result.errors),

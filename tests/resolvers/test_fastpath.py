@@ -27,12 +27,11 @@ from hypothesis import strategies as st
 
 from gateway.app import Gateway
 from gateway.demo import DRC, HOUSING, build_demo, organization_codes, person_ids
-from gateway.evidence import own_errors, query_event
-from gateway.http import format_error
 from gateway.settings import Settings
 from policies.decision import Consumer
 from resolvers.context import RequestContext
 from resolvers.fastpath import RecordFields
+from tests.resolvers.answers import audit_event, response_body
 from tests.resolvers.documents import Shapes, condition, selection
 
 ORGANIZATIONS = 20
@@ -140,18 +139,8 @@ def answer(served: Served, case: Case, fast: bool) -> tuple[bytes, dict[str, Any
         result = served.run(served.gateway.schema.execute(case.query, case.variables, context))
     finally:
         executor.record_fast_path, executor.max_errors, compiled.enabled = True, limit, True
-    body: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        body["errors"] = [format_error(e) for e in result.errors]
-    if result.extensions:
-        body["extensions"] = result.extensions
-    errors = own_errors(context, result.errors or [])
-    event = dataclasses.asdict(query_event(context, errors, None, "Q", result.data is not None))
-    # where each subject was looked up, in the order concurrent look-ups finished: the
-    # normal path alone varies there from run to run (subjects._exists awaits the grants)
-    where = event["detail"].get("subjects_at", {})
-    event["detail"] = {**event["detail"], "subjects_at": {k: sorted(v) for k, v in where.items()}}
-    return orjson.dumps(body), event
+    _, event = audit_event(context, result)
+    return orjson.dumps(response_body(result)), event
 
 
 @settings(
