@@ -229,6 +229,19 @@ def name_setting(source: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
+def bind_table(source: Mapping[str, Any], items: Sequence[str], key_item: str, kind: str) -> Binding:
+    """The binding of a table-shaped source (``{table, key, columns, updated_at}``: the sql
+    and mock kinds): ``key`` defaults to the key item's column. Raises
+    ``ConfigurationError`` naming the setting that is unknown, missing or of the wrong type."""
+    known_settings(source, ("table", "key", "columns", "updated_at"), "source")
+    table = source.get("table")
+    if not table:
+        raise ConfigurationError(f"a {kind} source needs `table:`")
+    columns = bind_columns(source, items, key_item)
+    key = name_setting(source, "key") or columns.get(key_item, key_item)
+    return Binding(str(table), key, columns, name_setting(source, "updated_at"))
+
+
 def bind_columns(source: Mapping[str, Any], items: Sequence[str], key_item: str) -> dict[str, str]:
     """Item -> source column; items not mapped read the column of the same name. Raises
     ``ConfigurationError`` naming ``source.columns`` (or the item) when it is not a mapping

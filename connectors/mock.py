@@ -21,10 +21,9 @@ from connectors.base import (
     Connector,
     Row,
     SourceCheck,
-    bind_columns,
+    bind_table,
     bound_columns,
     known_settings,
-    name_setting,
     register,
     timeout_setting,
     within,
@@ -60,13 +59,7 @@ class MockConnector(Connector):
         return cls(tables, delay=float(delay), timeout=timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
-        known_settings(source, ("table", "key", "columns", "updated_at"), "source")
-        target = source.get("table")
-        if not target:
-            raise ConfigurationError("a mock source needs `table:`")
-        columns = bind_columns(source, items, key_item)
-        key = name_setting(source, "key") or columns.get(key_item, key_item)
-        return Binding(str(target), key, columns, name_setting(source, "updated_at"))
+        return bind_table(source, items, key_item, self.kind)
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         await self._wait(f"reading {binding.target}")

@@ -30,10 +30,9 @@ from connectors.base import (
     Connector,
     Row,
     SourceCheck,
-    bind_columns,
+    bind_table,
     bound_columns,
     known_settings,
-    name_setting,
     register,
     settle,
     timeout_setting,
@@ -83,13 +82,7 @@ class SQLConnector(Connector):
         return cls(engine, timeout_setting(settings))
 
     def bind(self, source: Mapping[str, Any], items: Sequence[str], key_item: str) -> Binding:
-        known_settings(source, ("table", "key", "columns", "updated_at"), "source")
-        table = source.get("table")
-        if not table:
-            raise ConfigurationError("a sql source needs `table:`")
-        columns = bind_columns(source, items, key_item)
-        key = name_setting(source, "key") or columns.get(key_item, key_item)
-        return Binding(str(table), key, columns, name_setting(source, "updated_at"))
+        return bind_table(source, items, key_item, self.kind)
 
     async def fetch(self, binding: Binding, keys: Sequence[str], items: Sequence[str]) -> dict[str, Row]:
         return await self._within(self._fetch(binding, keys, items), f"reading {binding.target}")
