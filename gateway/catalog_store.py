@@ -186,6 +186,16 @@ class _Register:
     def of(self, resource: str) -> list[CatalogEntryRow]:
         return sorted((r for r in self.rows.values() if r.resource == resource), key=_row_order)
 
+    def grouped(self) -> dict[str, list[CatalogEntryRow]]:
+        """Every resource's rows in ``of``'s order, in one pass over the register (``of`` for
+        each resource would read every row once per resource)."""
+        groups: dict[str, list[CatalogEntryRow]] = {}
+        for row in self.rows.values():
+            groups.setdefault(row.resource, []).append(row)
+        for rows in groups.values():
+            rows.sort(key=_row_order)
+        return groups
+
 
 def _row_order(row: CatalogEntryRow) -> tuple[int, str]:
     return (-1 if row.item == HEADER else row.position, row.item)
@@ -798,12 +808,13 @@ BodyOf = Callable[[CatalogEntryRow], Mapping[str, Any] | None]
 def _resources(register: _Register, body_of: BodyOf) -> list[dict[str, Any]]:
     """The resources ``body_of`` makes, in order, each with its items (``items`` last)."""
     headers = sorted((r for r in register.rows.values() if r.item == HEADER), key=lambda r: r.position)
+    groups = register.grouped()
     resources = []
     for header in headers:
         head = body_of(header)
         if head is None:
             continue
-        items = [body for row in register.of(header.resource) if row.item != HEADER if (body := body_of(row))]
+        items = [body for row in groups[header.resource] if row.item != HEADER if (body := body_of(row))]
         resources.append({**head, "items": items})
     return resources
 

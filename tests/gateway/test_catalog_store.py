@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from errors import BadRequest, CatalogError, CatalogErrors, Forbidden
-from gateway.catalog_store import CatalogEntryRow, CatalogEventRow, CatalogMetaRow, CatalogStore
+from gateway.catalog_store import CatalogEntryRow, CatalogEventRow, CatalogMetaRow, CatalogStore, _Register
 from gateway.platform import PlatformDB
 from policies.catalog import Catalog, load_catalog
 from policies.chinatime import today_in_china
@@ -394,3 +396,19 @@ async def test_a_return_racing_a_publication_never_publishes_what_was_returned(s
         assert all(isinstance(o, BadRequest) for o in outcomes if isinstance(o, BaseException)), outcomes
         [header] = [e for e in await catalog_store.entries(OPERATOR.consumer, RESOURCE) if e.item is None]
         assert header.state.value == ("published" if won[0] else "returned")
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from(["", "x", "y", "z"]), st.integers(0, 5)),
+        max_size=30,
+    )
+)
+def test_the_register_grouped_in_one_pass_is_each_resources_rows_in_order(
+    rows: list[tuple[str, str, int]],
+) -> None:
+    register = _Register({(r, i): CatalogEntryRow(resource=r, item=i, position=p) for r, i, p in rows})
+    groups = register.grouped()
+    assert set(groups) == {r for r, _, _ in rows}
+    for resource, grouped in groups.items():
+        assert grouped == register.of(resource)
