@@ -981,13 +981,26 @@ sa.event.listen(PlatformSession, "before_flush", _bump_catalog_generation)
 
 
 def files_digest(path: Path) -> str:
-    """SHA-256 of a catalog file, or over a folder's ``*.yaml`` / ``*.yml`` names and bytes."""
+    """SHA-256 (hex) of the catalog's YAML as ``load_catalog`` reads it: a file's bytes, or
+    over a folder's ``*.yaml`` / ``*.yml`` names and bytes in name order; "" when there is
+    nothing to read (a file being replaced: the catalog served is kept). The store keeps it
+    with each import, so its formula is stored data: change it and every store re-imports."""
     if not path.is_dir():
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    digest = hashlib.sha256()
+        data = _bytes_of(path)
+        return hashlib.sha256(data).hexdigest() if data is not None else ""
+    digest, read = hashlib.sha256(), False
     for file in sorted([*path.glob("*.yaml"), *path.glob("*.yml")]):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()
+        if (data := _bytes_of(file)) is not None:
+            digest.update(file.name.encode() + b"\0" + data + b"\0")
+            read = True
+    return digest.hexdigest() if read else ""
+
+
+def _bytes_of(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:  # removed meanwhile (being replaced): read as it is next time
+        return None
 
 
 class _Dumper(yaml.SafeDumper):

@@ -53,7 +53,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
@@ -62,6 +61,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from connectors.base import Connector
 from errors import CatalogError, CatalogOutOfDate
 from gateway.audit import AuditEvent
+from gateway.catalog_store import files_digest
 from gateway.changes import Periodic
 from policies.caching import row_ttl
 from policies.catalog import Catalog, Resource, load_catalog
@@ -567,15 +567,3 @@ def file_follower(gateway: Gateway, interval: float = 2.0, notify: bool = True) 
 
     follower = CatalogFollower(gateway, version, load, interval, files_digest(path), notify)
     return follower
-
-
-def files_digest(path: Path) -> str:
-    """SHA-256 over the catalog's YAML files as ``load_catalog`` reads them (a file, or a
-    folder's ``*.yaml`` and ``*.yml`` files in name order); "" when there is none (a file
-    being replaced: the catalog served is kept)."""
-    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
-    files = [file for file in files if file.exists()]
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.name.encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest() if files else ""

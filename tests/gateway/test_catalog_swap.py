@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import shutil
 import socket
@@ -32,6 +33,7 @@ import yaml
 
 from errors import CatalogError
 from gateway.app import Gateway, create_app
+from gateway.catalog_store import files_digest
 from gateway.catalog_swap import file_follower, impact_of
 from gateway.demo import DRC, GRANT_PURPOSE, build_demo, demo_tokens, ensure_grant, organization_codes
 from gateway.platform import new_grant_row
@@ -476,3 +478,19 @@ async def test_a_mask_added_while_an_export_streams_cuts_it_and_later_reads_are_
     names = [json.loads(line)["name"] for line in again.text.splitlines() if line.strip()]
     assert names and all(name[1:] == "*" * (len(name) - 1) for name in names), names
     assert query.json()["data"]["organization"]["enterpriseRegistration"]["name"].endswith("*")
+
+
+def test_the_catalog_files_digest_reads_what_load_catalog_reads(tmp_path: Path) -> None:
+    """One digest for the store's import record and the file follower (gateway.catalog_store
+    .files_digest): a file's bytes, a folder's YAML names and bytes; "" when nothing is there."""
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    assert files_digest(folder) == "" == files_digest(tmp_path / "missing.yaml")
+    (folder / "b.yaml").write_text("b: 1\n")
+    (folder / "notes.txt").write_text("not read")
+    first = files_digest(folder)
+    (folder / "notes.txt").write_text("changed, still not read")
+    assert files_digest(folder) == first
+    (folder / "a.yml").write_text("a: 1\n")
+    assert files_digest(folder) not in ("", first)
+    assert files_digest(folder / "b.yaml") == hashlib.sha256(b"b: 1\n").hexdigest()
