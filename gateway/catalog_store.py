@@ -452,7 +452,7 @@ class CatalogStore:
         every grant and application on file (``policies.catalog_impact.impact``). For its
         provider and the operators (Forbidden otherwise); BadRequest when it has nothing
         pending or the changes would not validate. Reads only."""
-        from gateway.catalog_swap import applications_on_file  # gateway.catalog_swap imports gateway.app
+        from gateway.catalog_notices import applications_on_file  # it reads gateway.workflow's rows
 
         require_reader(actor)  # a consumer learns nothing, not even whether the resource exists
         async with self.platform.session() as session:

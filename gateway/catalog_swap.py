@@ -46,7 +46,6 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -61,12 +60,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from connectors.base import Connector
 from errors import CatalogError, CatalogOutOfDate
 from gateway.audit import AuditEvent
+from gateway.catalog_notices import applications_on_file, tell_consumers
 from gateway.catalog_store import files_digest
 from gateway.changes import Periodic
 from policies.caching import row_ttl
 from policies.catalog import Catalog, Resource, load_catalog
 from policies.catalog_impact import ApplicationRef, Impact, impact
-from policies.share import Mode
 from resolvers.batching import ResourceSource
 from resolvers.breaker import CircuitBreaker
 from resolvers.rowcache import defined
@@ -74,12 +73,10 @@ from resolvers.schema import build_schema
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
-    from gateway.platform import PlatformDB
 
 log = logging.getLogger("govshare.catalog")
 DRAIN_SECONDS = 600.0  # longest a retired connector stays open for requests still using it
 DRAIN_POLL = 0.05  # seconds between looks at the requests still pinned
-PUBLISHER = "catalog"  # the actor of a catalog_change step: the publication, not a department
 
 
 @dataclass(frozen=True)
@@ -260,7 +257,7 @@ async def _swap(gateway: Gateway, new: Catalog, *, notify: bool, reindex: bool) 
     if reindex:
         await _reindex(gateway, new)
     if notify and found.breaking:
-        await _tell_consumers(gateway, swap)
+        await tell_consumers(gateway.platform, gateway.audit, swap.version, found)
     counts = (len(added), len(changed), len(removed), len(swap.notified))
     log.info("catalog version %d served (%.3f s): %d added, %d changed, %d removed, %d notified",
              swap.version, swap.seconds, *counts)  # fmt: skip
@@ -397,22 +394,6 @@ async def _applications(gateway: Gateway) -> list[ApplicationRef]:
     return await applications_on_file(gateway.platform)
 
 
-async def applications_on_file(platform: PlatformDB) -> list[ApplicationRef]:
-    """Every application on file, as the rule reads it (gateway.workflow.ApplicationRow)."""
-    import sqlalchemy as sa
-
-    from gateway.workflow import ApplicationRow
-
-    async with platform.session() as session:
-        rows = (await session.scalars(sa.select(ApplicationRow))).all()
-    return [_application(r) for r in rows]
-
-
-def _application(row: Any) -> ApplicationRef:
-    modes = frozenset(Mode(m) for m in row.modes)
-    return ApplicationRef(row.id, row.consumer, row.resource, frozenset(row.items), modes, row.status)
-
-
 def catalog_digest(catalog: Catalog) -> str:
     """SHA-256 over the catalog's content (its dataclasses' repr, in catalog order): a
     catalog stored in the platform database has no files to hash."""
@@ -427,67 +408,6 @@ async def _record(gateway: Gateway, new: Catalog, swap: CatalogSwap) -> None:
     detail = {**swap.as_json(), "profile": new.profile, "digest": catalog_digest(new)}
     await gateway.audit.append(AuditEvent(kind="admin", outcome="catalog.swap",
                                           resources=tuple(new.resources), detail=detail))  # fmt: skip
-
-
-async def _tell_consumers(gateway: Gateway, swap: CatalogSwap) -> None:
-    """One ``catalog.notice`` per consumer touched (workflow), and the applications' history
-    steps. The catalog is served already: a failure here is logged, not raised."""
-    audit = gateway.audit
-    try:
-        for consumer in swap.notified:
-            if audit is not None:
-                await audit.append(_notice(swap, consumer))
-        await _tell_applications(gateway, swap)
-    except Exception:
-        log.exception("catalog version %d: telling the consumers touched failed", swap.version)
-
-
-async def _tell_applications(gateway: Gateway, swap: CatalogSwap) -> None:
-    """A ``catalog_change`` step in the history of each application touched (an affected
-    grant's application, or the grant itself when it came without one, as a revocation is
-    kept): the consumer reads what changed where it follows its application."""
-    from gateway.workflow import ApplicationEventRow  # gateway.workflow imports gateway.app
-
-    found, now = swap.impact, dt.datetime.now(dt.UTC)
-    statuses = {a.id: a.status for a in await _applications(gateway)}
-    async with gateway.platform.session.begin() as session:
-        for key, changes in (await _histories(gateway, found)).items():
-            status = statuses.get(key, "approved")  # a grant without an application: granted
-            reasons = [f"catalog version {swap.version}: {found.changes[i].describe()}" for i in changes]
-            session.add(ApplicationEventRow(application=key, at=now, actor=PUBLISHER, client="govshare",
-                                            action="catalog_change", from_status=status, to_status=status,
-                                            reasons=reasons))  # fmt: skip
-
-
-async def _histories(gateway: Gateway, found: Impact) -> dict[str, list[int]]:
-    """Application id (or grant id) -> the indexes of the changes that touch it."""
-    applications = {g.id: g.application for g in await gateway.platform.all_grants()}
-    keyed: dict[str, set[int]] = {}
-    for affected in found.applications:
-        keyed.setdefault(affected.id, set()).update(affected.changes)
-    for affected in found.grants:
-        keyed.setdefault(applications.get(affected.id) or affected.id, set()).update(affected.changes)
-    return {key: sorted(changes) for key, changes in keyed.items()}
-
-
-def _notice(swap: CatalogSwap, consumer: str) -> AuditEvent:
-    """The notice one consumer reads (its own events): its grants and applications touched,
-    and what changed for them."""
-    found = swap.impact
-    held = [a for a in (*found.grants, *found.applications) if a.consumer == consumer]
-    changes = sorted({i for a in held for i in a.changes})
-    return AuditEvent(
-        kind="workflow",
-        outcome="catalog.notice",
-        consumer=consumer,
-        resources=tuple(sorted({a.resource for a in held})),
-        detail={
-            "version": swap.version,
-            "grants": [a.id for a in found.grants if a.consumer == consumer],
-            "applications": [a.id for a in found.applications if a.consumer == consumer],
-            "changes": [found.changes[i].as_json() for i in changes],
-        },
-    )
 
 
 def _close_later(gateway: Gateway, version: int, retired: list[Connector]) -> None:

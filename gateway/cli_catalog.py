@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -36,9 +37,13 @@ from typing import Any
 import yaml
 
 from errors import BadRequest, CatalogError
+from gateway.audit import AuditLog
+from gateway.catalog_notices import told_on_publish
 from gateway.catalog_search import CatalogSearch
-from gateway.catalog_store import CatalogStore, EntryView, EventView
+from gateway.catalog_store import CatalogStore, EntryView, EventView, OnPublish
 from gateway.platform import PlatformDB
+from gateway.settings import Settings
+from policies.catalog import Catalog
 from policies.catalog_workflow import EntryState
 from policies.codes import validate_uscc
 from policies.decision import Consumer
@@ -180,13 +185,38 @@ def _with_store(args: argparse.Namespace, action: Callable[[CatalogStore, Actor]
     actor = _actor(args)
 
     async def run(platform: PlatformDB) -> Any:
-        store = CatalogStore(platform, on_publish=CatalogSearch(platform.engine).index)
-        store.check_source = standalone_source_check(settings.data_dir)  # as the served schema binds
-        if await store.has_catalog():
-            store.use_profile((await store.published_catalog()).profile)
-        return await action(store, actor)
+        published = await _published(platform)
+        async with contextlib.AsyncExitStack() as stack:
+            audit = await stack.enter_async_context(_audit_log(settings)) if settings.audit else None
+            store = CatalogStore(platform, on_publish=_on_publish(platform, audit, published))
+            store.check_source = standalone_source_check(settings.data_dir)  # as the served schema binds
+            if published is not None:
+                store.use_profile(published.profile)
+            return await action(store, actor)
 
     return asyncio.run(cli._with_platform(settings, run))
+
+
+async def _published(platform: PlatformDB) -> Catalog | None:
+    store = CatalogStore(platform)
+    return await store.published_catalog() if await store.has_catalog() else None
+
+
+def _audit_log(settings: Settings) -> AuditLog:
+    return AuditLog(settings.database_url, instance="cli")  # the CLI's chain (gateway.cli.admin_audit)
+
+
+def _on_publish(platform: PlatformDB, audit: AuditLog | None, published: Catalog | None) -> OnPublish:
+    """A publication from the command line rebuilds the search index and tells the consumers
+    its breaking changes touch, as a serving gateway's swap does (gateway.catalog_notices):
+    the gateways that follow it tell nobody."""
+    index, told = CatalogSearch(platform.engine).index, told_on_publish(platform, audit, published)
+
+    async def on_publish(catalog: Catalog) -> None:
+        await index(catalog)
+        await told(catalog)
+
+    return on_publish
 
 
 def _audit(args: argparse.Namespace, action: str, detail: dict[str, Any]) -> None:

@@ -5,12 +5,18 @@ draft reviewed and published, another department refused."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from gateway.audit import AuditLog
 from gateway.cli import main
+from gateway.platform import PlatformDB, new_grant_row
+from gateway.settings import Settings
 from tests.conftest import CATALOG
 
 AMR, TAX = "11420000MB00000191", "11420000MB0000027U"
@@ -115,3 +121,37 @@ def test_a_yaml_alias_bomb_is_refused_at_once_and_stores_nothing(
     code, _, err = govshare(capsys, data, "catalog", "import", str(tmp_path / "bomb.yaml"))
     assert code == 2 and "aliases expand" in err, err
     assert govshare(capsys, data, "catalog", "export")[1] == before
+
+
+def test_a_withdrawal_from_the_command_line_tells_the_consumers_it_touches(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI serves nothing, so no swap tells anyone and the gateways that follow the
+    publication tell nobody (the publisher did): the CLI itself records a ``catalog.notice``
+    for each consumer whose grant the withdrawal narrows (gateway.catalog_notices), and none
+    for a consumer it does not touch."""
+    asyncio.run(_grant(data, HOLDER, "tax.tax_credit", ["tax_arrears"]))
+    asyncio.run(_grant(data, BYSTANDER, "tax.tax_credit", ["credit_rating"]))
+    withdraw = ("catalog", "withdraw", RESOURCE, "--item", "tax_arrears", "--reason", "口径调整")
+    assert govshare(capsys, data, *withdraw, "--department", TAX)[0] == 0
+    notices = [e for e in asyncio.run(_events(data)) if e["outcome"] == "catalog.notice"]
+    assert [n["consumer"] for n in notices] == [HOLDER]
+    assert notices[0]["resources"] == [RESOURCE]
+    assert [c["item"] for c in notices[0]["detail"]["changes"]] == ["tax_arrears"]
+
+
+HOLDER, BYSTANDER = "11420100MB00020145", "11420100MB0001011L"
+
+
+async def _grant(data: Path, consumer: str, resource: str, items: list[str]) -> None:
+    platform = PlatformDB(Settings.load({}, data=str(data)).database_url)
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    try:
+        await platform.add_grant(new_grant_row(consumer, resource, items, "信用监管", until))
+    finally:
+        await platform.close()
+
+
+async def _events(data: Path) -> list[dict[str, Any]]:
+    async with AuditLog(Settings.load({}, data=str(data)).database_url, instance="reader") as log:
+        return await log.events(limit=1000)
