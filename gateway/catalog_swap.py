@@ -178,14 +178,19 @@ def refused_behind(scope: Scope) -> bool:
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in DATA_PATHS)
 
 
-async def out_of_date(reason: str, scope: Scope, send: Send) -> None:
-    """Answer 503 CATALOG_OUT_OF_DATE (a socket: closed before accept, code 1013 try again)."""
-    error = CatalogOutOfDate(
+def out_of_date_error(reason: str) -> CatalogOutOfDate:
+    """The refusal of a data request while this process is behind the store (``reason``)."""
+    return CatalogOutOfDate(
         f"this gateway process cannot serve the published catalog ({reason}); requests are "
         "refused until it can: the operator must fix the published catalog (or its sources) "
         "and publish it again",
         reason=reason,
     )
+
+
+async def out_of_date(reason: str, scope: Scope, send: Send) -> None:
+    """Answer 503 CATALOG_OUT_OF_DATE (a socket: closed before accept, code 1013 try again)."""
+    error = out_of_date_error(reason)
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1013, "reason": error.code})
         return

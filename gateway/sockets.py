@@ -33,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from errors import BadRequest, GovshareError
 from gateway.auth import bearer_token
+from gateway.catalog_swap import out_of_date_error
 from gateway.http import header_value
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
@@ -54,10 +55,19 @@ class SocketContext(RequestContext):
     gateway: Gateway | None = None
 
     async def recheck_credentials(self) -> None:
-        """The connection's token again (the authenticator remembers it: cheap): a token
-        expired, or of a rotated-away key, ends the subscriptions (``Unauthenticated``)."""
-        if self.gateway is not None and self.token is not None:
+        """Before each notice is decided. The connection's token again (the authenticator
+        remembers it: cheap): a token expired, or of a rotated-away key, ends the
+        subscriptions (``Unauthenticated``). And the catalog, as for an HTTP data request
+        (gateway.catalog_follow): a catalog published by another process is served first,
+        and while this process cannot serve it the subscriptions end
+        (``CatalogOutOfDate``): the old catalog may still share an item since withdrawn."""
+        if self.gateway is None:
+            return
+        if self.token is not None:
             await self.gateway.authenticator.authenticate(self.token)
+        await self.gateway.follow_store(hand_over=False)
+        if self.gateway.swaps.behind is not None:
+            raise out_of_date_error(self.gateway.swaps.behind)
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[SocketContext, None]):

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import bind_columns
-from errors import BadRequest
+from errors import BadRequest, CatalogOutOfDate
 from gateway.app import Gateway
 from gateway.catalog_store import CatalogEntryRow, CatalogStore
 from gateway.platform import CATALOG, GrantGeneration
+from gateway.sockets import NOBODY, SocketContext
 from policies.catalog_workflow import EntryState
 from tests.gateway.test_catalog_store import AMR_PROVIDER, OPERATOR, TESTS, _resource_body
 from tests.gateway.test_http_guarantees import HOUSING, headers
@@ -105,3 +106,19 @@ async def test_a_draft_mapping_an_item_the_resource_lacks_is_refused_and_nothing
     assert refused.value.extensions["problems"][0]["path"] == "source.columns"
     assert await store.export_yaml() == before
     assert not await store.entries(OPERATOR.consumer, RESOURCE, EntryState.DRAFT)
+
+
+async def test_an_open_subscription_ends_while_its_process_cannot_serve_the_published_catalog(
+    served: tuple[httpx.AsyncClient, Gateway, Any],
+) -> None:
+    """A socket opened before the store moved: before each notice it follows the store as an
+    HTTP request does, and while this process is behind, its subscriptions end with
+    CATALOG_OUT_OF_DATE instead of deciding notices on the older catalog."""
+    _, gateway, _ = served
+    socket = SocketContext(federation=gateway.federation, consumer=NOBODY, gateway=gateway.snapshot())
+    await socket.recheck_credentials()  # the store and the catalog served agree: goes on
+    await break_the_stored_catalog(gateway)
+    with pytest.raises(CatalogOutOfDate, match="registration_date") as ended:
+        await socket.recheck_credentials()
+    assert ended.value.code == "CATALOG_OUT_OF_DATE"
+    assert gateway.swaps.behind is not None
