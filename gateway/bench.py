@@ -11,7 +11,11 @@
    (``organizations(codes:)``, a window of 100 codes starting at a random one), reported in
    requests/s and organizations/s beside S1's organizations/s.
 
-Options: ``--seconds`` per phase (default 10), ``--connections`` (32), ``--data DIR``.
+5. The workers figure: S1 on the audited server started with ``--workers N`` (default: the
+   cores, as ``govshare serve`` starts by default), against one worker.
+
+Options: ``--seconds`` per phase (default 10), ``--connections`` (32), ``--data DIR``,
+``--workers N``.
 """
 
 from __future__ import annotations
@@ -207,8 +211,8 @@ async def round_trips_for_100(data_dir: Path) -> tuple[int, int]:
     gateway = await Gateway.start(Settings.load({}, data=str(data_dir)))
     statements: list[str] = []
     for connector in gateway.connectors.values():
-        if engine := getattr(connector, "engine", None):
-            event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        if engine := getattr(connector, "read_engine", None):  # where a SQL connector's reads go
+            event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     query = QUERY.replace("$code: USCC!", "$codes: [USCC!]!").replace(
         "organization(code: $code)", "organizations(codes: $codes)"
     )
@@ -220,19 +224,19 @@ async def round_trips_for_100(data_dir: Path) -> tuple[int, int]:
     return len(result.data["organizations"]), len(statements)  # type: ignore[index]
 
 
-def start_server(data_dir: Path, audit: bool) -> tuple[subprocess.Popen[str], str]:
+def start_server(data_dir: Path, audit: bool, workers: int = 1) -> tuple[subprocess.Popen[str], str]:
     """``govshare serve`` in a child process; its output goes to a file, never a full pipe."""
     env = {"GOVSHARE_AUDIT": "on" if audit else "off"}
-    return serve_one_worker(data_dir, 0, env, f"serve-{'audit' if audit else 'noaudit'}.log")
+    return serve_in_child(data_dir, 0, env, f"serve-{'audit' if audit else 'noaudit'}-{workers}.log", workers)
 
 
-def serve_one_worker(
-    data_dir: Path, port: int, env: dict[str, str], log: str
+def serve_in_child(
+    data_dir: Path, port: int, env: dict[str, str], log: str, workers: int = 1
 ) -> tuple[subprocess.Popen[str], str]:
-    """``govshare serve --workers 1`` in a child process (``env`` over this one's, log level
+    """``govshare serve --workers N`` in a child process (``env`` over this one's, log level
     warning), its output in ``data_dir/log``, never a full pipe; returns it and its GraphQL URL."""
     command = [sys.executable, "-m", "gateway.cli", "serve", "--data", str(data_dir), "--port", str(port),
-               "--workers", "1"]  # fmt: skip
+               "--workers", str(workers)]  # fmt: skip
     output = data_dir / log
     with output.open("w") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True,
@@ -273,19 +277,22 @@ async def until_ready(url: str, seconds: float = 60.0) -> None:
 
 
 async def serve_and_drive(
-    data_dir: Path, audit: bool, token: str, codes: list[str], args: argparse.Namespace
+    data_dir: Path, audit: bool, token: str, codes: list[str], args: argparse.Namespace, workers: int = 1
 ) -> tuple[Measure, Measure | None]:
-    """S1 on a fresh server; with audit on, S2 on the same server after it."""
-    process, url = start_server(data_dir, audit)
+    """S1 on a fresh server of ``workers`` processes; with audit on and one worker, S2 on the
+    same server after it."""
+    process, url = start_server(data_dir, audit, workers)
     s2 = None
     try:
+        await until_ready(url)
         measure = await bench_http(url, token, codes, args.connections, args.seconds)
-        if audit:
+        if audit and workers == 1:
             s2 = await bench_s2(url, token, codes, args.connections, args.seconds)
     finally:
         process.terminate()
         process.wait()
     measure.name = "gateway over HTTP, 3 departments, " + ("audit + voucher" if audit else "audit off")
+    measure.name += f", {workers} workers" if workers > 1 else ""
     return measure, s2
 
 
@@ -302,17 +309,19 @@ async def main_async(args: argparse.Namespace) -> None:
         "audited": lambda: serve_and_drive(data_dir, True, token, codes, args),
         "unaudited": lambda: serve_and_drive(data_dir, False, token, codes, args),
         "direct": direct,
+        "workers": lambda: serve_and_drive(data_dir, True, token, codes, args, args.workers),
     }
     runs: dict[str, list[Measure]] = {name: [] for name in [*phases, "s2"]}
     order = list(phases)
     for round_ in range(args.rounds):  # interleaved and rotated: no phase always runs first
-        for name in order[round_ % 3 :] + order[: round_ % 3]:
+        for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
             measure, s2 = await phases[name]()
             runs[name].append(measure)
             runs["s2"] += [s2] if s2 is not None else []
     subjects, trips = await round_trips_for_100(data_dir)
     report(args, [_median(runs[phase]) for phase in ("audited", "unaudited", "direct")], subjects, trips)
     report_s2(_median(runs["s2"]), _median(runs["audited"]))
+    report_workers(args.workers, _median(runs["workers"]), _median(runs["audited"]))
 
 
 def _median(measures: list[Measure]) -> Measure:
@@ -337,12 +346,23 @@ def report_s2(s2: Measure, s1: Measure) -> None:
     print(f"S2 organizations/s: {per_second:.0f} (S1: {s1.rate:.0f}); ratio {per_second / s1.rate:.1f}")
 
 
+def report_workers(workers: int, several: Measure, one: Measure) -> None:
+    print(several.line())
+    print(f"ratio {workers} workers / 1 worker (audit + voucher): {several.rate / one.rate:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m gateway.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
     parser.add_argument("--data", default=None, help="data folder to build the demo in (default: a temp dir)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="the workers phase's processes (default: cores)",
+    )
     args = parser.parse_args()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:  # the same loop as the server
         runner.run(main_async(args))

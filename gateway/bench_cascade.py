@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from gateway.auth import load_signer
-from gateway.bench import Measure, _median, drive, query_sender, serve_one_worker
+from gateway.bench import Measure, _median, drive, query_sender, serve_in_child
 from gateway.cli import loop_factory
 from gateway.clients import ClientStore
 from gateway.demo import BIGDATA, HOUSING, build_demo, organization_codes
@@ -83,7 +83,7 @@ def free_port() -> int:
 
 def serve(data_dir: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """``govshare serve`` in a child process, its output in a file; returns its GraphQL URL."""
-    return serve_one_worker(data_dir, port, env, "serve.log")
+    return serve_in_child(data_dir, port, env, "serve.log")
 
 
 def sender(url: str, token: str, connections: int) -> Callable[[str], Awaitable[None]]:

@@ -69,15 +69,15 @@ async def test_scoped_items_are_never_read_for_subjects_outside_the_grant(served
     await gateway.platform.add_grant(new_grant_row(consumer, AMR, ["address"], "test", until, [Mode.BULK],
                                                    conditions=conditions))  # fmt: skip
     statements: list[tuple[str, Any]] = []
-    engine = gateway.connectors[gateway.catalog.resources[AMR].provider].engine  # type: ignore[attr-defined]
+    engine = gateway.connectors[gateway.catalog.resources[AMR].provider].read_engine  # type: ignore[attr-defined]
     listen = lambda *a: statements.append((a[2], a[3]))  # noqa: E731
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", listen)
+    sa.event.listen(engine, "before_cursor_execute", listen)
     try:
         answer = await client.get(
             f"/export/{AMR}", params={"items": "name,address"}, headers=headers(gateway, "r")
         )
     finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", listen)
+        sa.event.remove(engine, "before_cursor_execute", listen)
     rows = [orjson.loads(line) for line in answer.content.splitlines()]
     assert rows and all(row["uscc"][2:8] == "420104" for row in rows)
     assert all(set(row["address"][2:]) == {"*"} and list(row) == ["uscc", "name", "address"] for row in rows)

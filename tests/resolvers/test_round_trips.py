@@ -54,9 +54,9 @@ async def open_gateway(demo_dir, tmp_path):
 def count_statements(gateway: Gateway) -> list[str]:
     statements: list[str] = []
     for connector in gateway.connectors.values():
-        engine = getattr(connector, "engine", None)
+        engine = getattr(connector, "read_engine", None)  # where a SQL connector's reads go
         if engine is not None:
-            event.listen(engine.sync_engine, "before_cursor_execute",
+            event.listen(engine, "before_cursor_execute",
                          lambda conn, cursor, sql, *rest: statements.append(sql))  # fmt: skip
     return statements
 
