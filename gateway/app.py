@@ -30,7 +30,7 @@ from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
 from gateway.grant_cache import CachedGrants
-from gateway.heap import resettle_heap, settle_heap, thaw_heap
+from gateway.heap import settle_heap, thaw_heap
 from gateway.logs import RequestLog
 from gateway.metrics_endpoint import RequestMetrics, metrics_endpoint, serving_listener
 from gateway.notices import NoticeTasks, start_notices
@@ -145,7 +145,6 @@ class Gateway:
         on the catalog they started with (gateway.catalog_swap). Raises ``CatalogError``."""
         swap = await swap_catalog(self.live or self, new, notify=notify)
         metrics.forget_withdrawn({rid: r.provider for rid, r in new.resources.items()})  # stale gauges
-        resettle_heap()  # the replaced schema was frozen at start (gateway.heap): let it go
         return swap
 
     async def source_states(self) -> list[SourceState]:

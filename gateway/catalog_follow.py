@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING
 from errors import CatalogError, CatalogErrors
 from gateway.catalog_swap import FOLLOW_RETRY, follow_catalog
 from gateway.grant_cache import CachedGrants
-from gateway.heap import resettle_heap
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -90,7 +89,7 @@ async def _catch_up(gateway: Gateway) -> None:
     generation = gateway.swaps.stored or 0  # until read: a failed read is still fail closed
     try:
         generation = (await gateway.platform.generations()).catalog or 0
-        swap = await follow_catalog(gateway, await store.published_catalog())
+        await follow_catalog(gateway, await store.published_catalog())
     except (CatalogError, CatalogErrors) as refused:
         reason = f"published catalog generation {generation} does not load: {refused}"
         _fell_behind(gateway, generation, reason)
@@ -101,8 +100,6 @@ async def _catch_up(gateway: Gateway) -> None:
                      f"{type(failed).__name__}")  # fmt: skip
         raise
     gateway.swaps.stored, gateway.swaps.behind = max(gateway.swaps.stored or 0, generation), None
-    if swap is not None:
-        resettle_heap()  # the replaced schema was frozen at start (gateway.heap): let it go
 
 
 def _fell_behind(gateway: Gateway, generation: int, reason: str) -> None:

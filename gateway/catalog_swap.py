@@ -63,6 +63,7 @@ from gateway.audit import AuditEvent
 from gateway.catalog_notices import applications_on_file, tell_consumers
 from gateway.catalog_store import files_digest
 from gateway.changes import Periodic
+from gateway.heap import resettle_after
 from policies.caching import row_ttl
 from policies.catalog import Catalog, Resource, load_catalog
 from policies.catalog_impact import ApplicationRef, Impact, impact
@@ -256,8 +257,9 @@ async def _swap(gateway: Gateway, new: Catalog, *, notify: bool, reindex: bool) 
         await _close_all(opened.values())
         raise
     retired = [c for code, c in gateway.connectors.items() if reused.get(code) is not c]
-    old_version = gateway.swaps.version
+    old_version, old_schema = gateway.swaps.version, gateway.schema
     _install(gateway, new, {**reused, **opened}, sources, schema)
+    resettle_after(old_schema)  # frozen at start (gateway.heap): collectable once its requests end
     _close_later(gateway, old_version, retired)
     if reindex:
         await _reindex(gateway, new)

@@ -19,13 +19,29 @@ workers (README "Side by side", stop 17): raising them to (50,000, 20, 100) made
 older collection walk more request state at once, and p99 rose from 36 to 50 ms at 32
 connections and from 20 to 33 ms at 8, for no more requests per second. Workers that did not
 freeze at all (the stop-16 default) had p99 90 ms at 32 connections and 60 ms at 8: a full
-collection walked the whole schema. Own code: the standard library has no higher-level
-setting.
+collection walked the whole schema.
+
+After a catalog swap (:func:`resettle_after`) the heap is thawed at once, so the replaced
+schema can be collected, and frozen again only once the replaced schema HAS been collected:
+requests pinned to the old catalog, retired connectors waiting for them and sockets opened
+before the swap keep it alive for a while, and whatever is frozen while they do is never
+freed (a schema leaked per swap). Until then the collector walks everything, as without
+``settle_heap``. Own code: the standard library has no higher-level setting.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import weakref
+
+
+class _Heap:
+    """Whether this process serves with a frozen heap, and how many replaced schemas it
+    waits for before it freezes again."""
+
+    settled = False
+    waiting = 0
 
 
 def settle_heap() -> int:
@@ -34,19 +50,36 @@ def settle_heap() -> int:
     gateway has started, not per request; calling it again freezes what is alive by then."""
     gc.collect()  # garbage of the start-up goes first: frozen objects are never collected
     gc.freeze()
+    _Heap.settled = True
     return gc.get_freeze_count()
 
 
 def thaw_heap() -> None:
-    """Give the frozen objects back to the collector (a worker's app stopping: an app served
-    in a test process must not leave its heap frozen for the rest of the run)."""
+    """Give the frozen objects back to the collector for good (a worker's app stopping: an
+    app served in a test process must not leave its heap frozen for the rest of the run)."""
+    _Heap.settled, _Heap.waiting = False, 0
     gc.unfreeze()
 
 
-def resettle_heap() -> None:
-    """After a catalog swap: thaw the frozen heap so the replaced schema and connectors can be
-    collected (frozen objects never are), then settle again. A no-op where ``settle_heap`` was
-    never called (tests, in-process gateways)."""
-    if gc.get_freeze_count():
-        gc.unfreeze()
+def resettle_after(replaced: object) -> None:
+    """After a catalog swap replaced ``replaced`` (the old schema): thaw the heap now and
+    freeze it again (``settle_heap``, on this event loop) once ``replaced`` and every other
+    schema replaced meanwhile have been collected. A no-op where ``settle_heap`` was never
+    called (tests, in-process gateways)."""
+    if not _Heap.settled:
+        return
+    gc.unfreeze()
+    _Heap.waiting += 1
+    weakref.finalize(replaced, _collected, asyncio.get_running_loop())
+
+
+def _collected(loop: asyncio.AbstractEventLoop) -> None:
+    # runs inside a collection, maybe in another thread: settle from the loop, not here
+    _Heap.waiting = max(0, _Heap.waiting - 1)  # 0 already: thawed for good since
+    if _Heap.waiting == 0 and not loop.is_closed():
+        loop.call_soon_threadsafe(_settle_again)
+
+
+def _settle_again() -> None:
+    if _Heap.settled and _Heap.waiting == 0:  # not stopped, no newer swap waiting meanwhile
         settle_heap()
