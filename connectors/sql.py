@@ -54,7 +54,7 @@ class SQLConnector(Connector):
         self.engine = engine
         self.timeout = timeout
         # a SQLite file is read in one thread hand-over a statement (connectors.sqlite_thread)
-        self._thread = SQLiteThread(engine.url, READ_THREADS) if sqlite_file(engine.url) else None
+        self._thread = _read_threads(engine, timeout)
         self._abandoned: Abandoned = set()  # calls that overran, still unwinding
 
     @property
@@ -158,6 +158,15 @@ class SQLConnector(Connector):
                 return await conn.run_sync(_all, statement, dict(params))
         except (SQLAlchemyError, OSError) as exc:
             raise SourceUnavailable(f"source query failed: {describe_failure(exc)}") from exc
+
+
+def _read_threads(engine: AsyncEngine, timeout: float) -> SQLiteThread | None:
+    """The read threads of a SQLite file. A read waits on a locked file (another process
+    writing in rollback-journal mode) no longer than the connector's ``timeout``: past it the
+    caller has given up (``within``), and ``close`` would wait for the thread."""
+    if sqlite_file(engine.url) is None:
+        return None
+    return SQLiteThread(engine.url, READ_THREADS, connect_args={"timeout": timeout})
 
 
 def _all(conn: sa.Connection, statement: sa.Executable, params: dict[str, Any]) -> Sequence[Any]:

@@ -54,7 +54,9 @@ class SQLiteThread:
     ``engine_options`` go to :func:`sqlalchemy.create_engine` (``hide_parameters``,
     ``json_serializer``...), so the sync engine behaves as the asyncio one. Each thread has
     its own pooled connection (``pool_size=threads``). Errors are SQLAlchemy's, as through
-    the asyncio engine (``OperationalError`` for a locked or missing file)."""
+    the asyncio engine (``OperationalError`` for a locked or missing file). Like an engine
+    after ``dispose``, it can still be used after :meth:`close`: the next unit starts
+    threads again (a request still pinned to a retired connector reads on)."""
 
     def __init__(
         self,
@@ -68,12 +70,14 @@ class SQLiteThread:
         )
         if on_connect is not None:
             sa.event.listen(self.engine, "connect", on_connect)
-        name = (sqlite_file(url) or Path("sqlite")).stem
-        self._threads = ThreadPoolExecutor(threads, thread_name_prefix=f"sqlite-{name}")
+        self._size, self._name = threads, f"sqlite-{(sqlite_file(url) or Path('sqlite')).stem}"
+        self._threads: ThreadPoolExecutor | None = None  # started by the first unit
 
     async def run(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``work(connection, *args, **kwargs)`` in a thread, on a pooled connection that is
         rolled back when it returns (whatever ``work`` did not commit is undone)."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self._size, thread_name_prefix=self._name)
         return await asyncio.get_running_loop().run_in_executor(
             self._threads, lambda: self._connected(work, *args, **kwargs)
         )
@@ -84,8 +88,11 @@ class SQLiteThread:
 
     async def close(self) -> None:
         """Let running work finish (in a thread: the event loop is not held), then close the
-        connections."""
-        await asyncio.to_thread(self._threads.shutdown)
+        connections. A unit waiting on a locked file waits at most the connection's busy
+        timeout (pysqlite's ``timeout``: pass it in ``connect_args``)."""
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            await asyncio.to_thread(threads.shutdown)
         self.engine.dispose()
 
     def _connected(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -133,3 +133,14 @@ def _count(conn: sa.Connection) -> int:
 
 def _journal_mode(conn: sa.Connection) -> str:
     return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+
+
+async def test_a_closed_worker_runs_the_next_unit_on_new_threads(url: sa.URL) -> None:
+    """As an engine after ``dispose``: a request still pinned to a retired connector reads on."""
+    worker = SQLiteThread(url)
+    await worker.run_in_transaction(lambda conn: conn.execute(ITEMS.insert(), {"code": "A", "name": "a"}))
+    await worker.close()
+    try:
+        assert await worker.run(_count) == 1
+    finally:
+        await worker.close()
