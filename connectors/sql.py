@@ -6,8 +6,10 @@ connection, every chunk of keys and the clean-up together (see ``connectors.base
 A resource binds ``source: {table, key, updated_at, columns}``.
 Each fetch is one ``SELECT ... WHERE key IN (...)`` naming only the requested columns.
 A SQLite file is read through ``connectors.sqlite_thread`` (each statement in one thread
-hand-over, up to ``READ_THREADS`` at once) rather than aiosqlite's five; the asyncio engine
-serves PostgreSQL, in-memory SQLite and the table check.
+hand-over, up to ``READ_THREADS`` at once) rather than aiosqlite's five; when every read
+thread is busy (long export scans, say) a statement goes to the asyncio engine's own pool, as
+before, rather than wait behind them. The asyncio engine also serves PostgreSQL, in-memory
+SQLite and the table check.
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ class SQLConnector(Connector):
 
     async def _run(self, statement: sa.Executable, params: Mapping[str, Any]) -> Sequence[Any]:
         try:  # bounded by the caller's ``within``
-            if self._thread is not None:
+            if self._thread is not None and self._thread.free:  # else never queued behind a long scan
                 return await self._thread.run(_all, statement, dict(params))
             async with self.engine.connect() as conn:
                 return await conn.run_sync(_all, statement, dict(params))

@@ -72,15 +72,25 @@ class SQLiteThread:
             sa.event.listen(self.engine, "connect", on_connect)
         self._size, self._name = threads, f"sqlite-{(sqlite_file(url) or Path('sqlite')).stem}"
         self._threads: ThreadPoolExecutor | None = None  # started by the first unit
+        self._running = 0  # units handed over and not back yet (counted on the event loop)
+
+    @property
+    def free(self) -> bool:
+        """Whether a thread is free now: a unit run now starts at once, queued behind none."""
+        return self._running < self._size
 
     async def run(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``work(connection, *args, **kwargs)`` in a thread, on a pooled connection that is
         rolled back when it returns (whatever ``work`` did not commit is undone)."""
         if self._threads is None:
             self._threads = ThreadPoolExecutor(self._size, thread_name_prefix=self._name)
-        return await asyncio.get_running_loop().run_in_executor(
-            self._threads, lambda: self._connected(work, *args, **kwargs)
-        )
+        self._running += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._threads, lambda: self._connected(work, *args, **kwargs)
+            )
+        finally:
+            self._running -= 1
 
     async def run_in_transaction(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``work`` in one transaction, committed when it returns, rolled back when it raises."""

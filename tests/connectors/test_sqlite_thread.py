@@ -144,3 +144,18 @@ async def test_a_closed_worker_runs_the_next_unit_on_new_threads(url: sa.URL) ->
         assert await worker.run(_count) == 1
     finally:
         await worker.close()
+
+
+async def test_free_says_whether_a_unit_would_start_at_once(url: sa.URL) -> None:
+    worker = SQLiteThread(url, 2)
+    release = threading.Event()
+    try:
+        assert worker.free
+        held = [asyncio.ensure_future(worker.run(lambda _conn: release.wait(5))) for _ in range(2)]
+        await asyncio.sleep(0)
+        assert not worker.free  # both threads taken: a third unit would queue
+        release.set()
+        await asyncio.gather(*held)
+        assert worker.free
+    finally:
+        await worker.close()
