@@ -182,10 +182,8 @@ def _require_sqlite_file(url: str) -> None:
         parsed = make_url(url)
     except (ValueError, SQLAlchemyError) as exc:
         raise ConfigurationError(f"a sql connector's url is not a SQLAlchemy URL: {exc}") from exc
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
-        return
-    if not Path(database).exists():
+    database = sqlite_file(parsed)
+    if database is not None and not database.exists():
         raise ConfigurationError(
             f"the SQLite database {database} does not exist; check the url (`{{data}}` is the data "
             "folder: pass --data DIR or set GOVSHARE_DATA)"

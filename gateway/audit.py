@@ -966,9 +966,7 @@ class AuditLog:
                 pending.future.set_result(receipt)
         return True
 
-    async def _commit(
-        self, rows: list[dict[str, Any]], links: list[dict[str, str]], usage: list[dict[str, Any]]
-    ) -> None:
+    async def _commit(self, rows: _Rows, links: list[dict[str, str]], usage: _Rows) -> None:
         """Events, index and aggregates in one transaction: all or none. On a SQLite file in
         one thread hand-over (``connectors.sqlite_thread``), elsewhere through the asyncio
         engine; the same statements either way (``_insert_batch``)."""
@@ -979,11 +977,7 @@ class AuditLog:
             await conn.run_sync(self._insert_batch, rows, links, usage)
 
     def _insert_batch(
-        self,
-        conn: sa.Connection,
-        rows: list[dict[str, Any]],
-        links: list[dict[str, str]],
-        usage: list[dict[str, Any]],
+        self, conn: sa.Connection, rows: _Rows, links: list[dict[str, str]], usage: _Rows
     ) -> None:
         conn.execute(self._inserts[0], rows)
         if links:

@@ -29,12 +29,14 @@ PUBLISHER = "catalog"  # the actor of a catalog_change step: the publication, no
 
 
 def told_on_publish(
-    platform: PlatformDB, audit: AuditLog | None, published: Catalog | None
+    platform: PlatformDB, audit_url: str | None, published: Catalog | None
 ) -> Callable[[Catalog], Awaitable[None]]:
     """A catalog store's ``on_publish`` for a process that serves no catalog (the command
     line): each newly published catalog is compared with the one published before it
     (``published`` at first) and the consumers its breaking changes touch are told
-    (:func:`tell_consumers`), under the store's catalog generation as the version."""
+    (:func:`tell_consumers`), under the store's catalog generation as the version. The
+    notices go to the command line's audit chain (instance ``cli``) at ``audit_url``
+    (None: audit off), opened only when there is something to tell."""
     last = [published]
 
     async def told(new: Catalog) -> None:
@@ -42,8 +44,13 @@ def told_on_publish(
         if old is None:
             return
         found = impact(old, new, await platform.all_grants(), await applications_on_file(platform))
-        if found.breaking:
-            version = (await platform.generations()).catalog or 0
+        if not found.breaking:
+            return
+        version = (await platform.generations()).catalog or 0
+        if audit_url is None:
+            await tell_consumers(platform, None, version, found)
+            return
+        async with AuditLog(audit_url, instance="cli") as audit:  # gateway.cli.admin_audit's chain
             await tell_consumers(platform, audit, version, found)
 
     return told

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -37,12 +36,10 @@ from typing import Any
 import yaml
 
 from errors import BadRequest, CatalogError
-from gateway.audit import AuditLog
 from gateway.catalog_notices import told_on_publish
 from gateway.catalog_search import CatalogSearch
 from gateway.catalog_store import CatalogStore, EntryView, EventView, OnPublish
 from gateway.platform import PlatformDB
-from gateway.settings import Settings
 from policies.catalog import Catalog
 from policies.catalog_workflow import EntryState
 from policies.codes import validate_uscc
@@ -186,13 +183,12 @@ def _with_store(args: argparse.Namespace, action: Callable[[CatalogStore, Actor]
 
     async def run(platform: PlatformDB) -> Any:
         published = await _published(platform)
-        async with contextlib.AsyncExitStack() as stack:
-            audit = await stack.enter_async_context(_audit_log(settings)) if settings.audit else None
-            store = CatalogStore(platform, on_publish=_on_publish(platform, audit, published))
-            store.check_source = standalone_source_check(settings.data_dir)  # as the served schema binds
-            if published is not None:
-                store.use_profile(published.profile)
-            return await action(store, actor)
+        audit_url = settings.database_url if settings.audit else None
+        store = CatalogStore(platform, on_publish=_on_publish(platform, audit_url, published))
+        store.check_source = standalone_source_check(settings.data_dir)  # as the served schema binds
+        if published is not None:
+            store.use_profile(published.profile)
+        return await action(store, actor)
 
     return asyncio.run(cli._with_platform(settings, run))
 
@@ -202,15 +198,11 @@ async def _published(platform: PlatformDB) -> Catalog | None:
     return await store.published_catalog() if await store.has_catalog() else None
 
 
-def _audit_log(settings: Settings) -> AuditLog:
-    return AuditLog(settings.database_url, instance="cli")  # the CLI's chain (gateway.cli.admin_audit)
-
-
-def _on_publish(platform: PlatformDB, audit: AuditLog | None, published: Catalog | None) -> OnPublish:
+def _on_publish(platform: PlatformDB, audit_url: str | None, published: Catalog | None) -> OnPublish:
     """A publication from the command line rebuilds the search index and tells the consumers
     its breaking changes touch, as a serving gateway's swap does (gateway.catalog_notices):
     the gateways that follow it tell nobody."""
-    index, told = CatalogSearch(platform.engine).index, told_on_publish(platform, audit, published)
+    index, told = CatalogSearch(platform.engine).index, told_on_publish(platform, audit_url, published)
 
     async def on_publish(catalog: Catalog) -> None:
         await index(catalog)

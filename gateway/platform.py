@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from connectors.sqlite_thread import sqlite_file
 from errors import BadRequest, ConfigurationError
 from gateway import dbschema
 from gateway.sqlite_turn import write_turn
@@ -145,10 +146,8 @@ class GenerationFile:
     @classmethod
     def of(cls, engine: AsyncEngine) -> GenerationFile | None:
         """For a SQLite file database; None for PostgreSQL and in-memory SQLite."""
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        return cls(database)
+        database = sqlite_file(engine.url)
+        return cls(str(database)) if database is not None else None
 
     def read(self) -> Generations:
         """Raises ``sqlalchemy.exc.OperationalError`` when the file cannot be read, as the

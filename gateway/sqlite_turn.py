@@ -34,6 +34,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.sqlite_thread import sqlite_file
+
 # per event loop (an asyncio.Lock belongs to one), then per database file
 _Loop = asyncio.AbstractEventLoop
 _turns: weakref.WeakKeyDictionary[_Loop, dict[Path, WriteTurn]] = weakref.WeakKeyDictionary()
@@ -98,11 +100,10 @@ def write_turn(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[No
     """The turn to write ``engine``'s database: one :class:`WriteTurn` per SQLite file and
     event loop in this process; for PostgreSQL or an in-memory SQLite database nothing to
     wait for (their writers queue on row locks, or there is one process)."""
-    url = engine.url
-    database = url.database if url.get_backend_name() == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
+    database = sqlite_file(engine.url)
+    if database is None:
         return contextlib.nullcontext()
-    path = Path(database).resolve()
+    path = database.resolve()
     mine = _turns.setdefault(asyncio.get_running_loop(), {})
     turn = mine.get(path)
     if turn is None:
