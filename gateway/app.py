@@ -25,7 +25,14 @@ from gateway.auth import Authenticator, Signer, load_signer
 from gateway.catalog_follow import follow_store
 from gateway.catalog_search import CatalogSearch
 from gateway.catalog_store import CatalogStore
-from gateway.catalog_swap import CatalogSwap, CatalogSwaps, PinnedGateway, snapshot_of, swap_catalog
+from gateway.catalog_swap import (
+    CatalogSwap,
+    CatalogSwaps,
+    PinnedGateway,
+    out_of_date_error,
+    snapshot_of,
+    swap_catalog,
+)
 from gateway.compare import AuditCompareRecorder, compare_endpoint
 from gateway.compare_rate import CompareRateLimiter
 from gateway.forwarding import ForwardingVerifier, assertion_signer
@@ -139,6 +146,16 @@ class Gateway:
         request (gateway.catalog_follow; one shared read per event-loop tick, handed to the
         request's first grant lookup when ``hand_over``)."""
         await follow_store(self.live or self, hand_over=hand_over)
+
+    async def keep_current(self) -> None:
+        """For an answer that outlives its request's start (a streaming export before each
+        page, a subscription before each notice): serve a catalog published elsewhere first
+        (``follow_store``), and raise ``CatalogOutOfDate`` while this process cannot, as its
+        new data requests are refused meanwhile (gateway.catalog_follow: fail closed)."""
+        live = self.live or self
+        await live.follow_store(hand_over=False)
+        if live.swaps.behind is not None:
+            raise out_of_date_error(live.swaps.behind)
 
     async def swap_catalog(self, new: Catalog, *, notify: bool = True) -> CatalogSwap:
         """Serve ``new`` from the next request on, without a restart; requests running finish

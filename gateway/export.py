@@ -301,13 +301,16 @@ def _job(gateway: Gateway, params: ExportParams, plan: ExportPlan) -> ExportJob:
 
 
 def _recheck(gateway: Gateway, plan: ExportPlan) -> Callable[[], Awaitable[None]]:
-    """The export's grants read again and the decision re-made (``still_granted``); raises
-    the refusal that ends it. A revocation is effective at once, also for a long export."""
+    """The export's grants read again and the decision re-made (``still_granted``) on the
+    catalog served now, after catching up with one published elsewhere (``keep_current``:
+    CATALOG_OUT_OF_DATE while this process cannot); raises the refusal that ends it. A
+    revocation or a withdrawal is effective at once, also for a long export."""
 
     live = gateway.live or gateway  # the catalog served now, not the one the export began on
     started = gateway.catalog  # the one it was planned on (the request's snapshot)
 
     async def recheck() -> None:
+        await live.keep_current()  # a withdrawal published by another process: this page sees it
         catalog = live.catalog
         if not plan.plan.relied and catalog is started:  # unconditional, no catalog swap: nothing to lose
             return

@@ -33,7 +33,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from errors import BadRequest, GovshareError
 from gateway.auth import bearer_token
-from gateway.catalog_swap import out_of_date_error
 from gateway.http import header_value
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
@@ -65,9 +64,7 @@ class SocketContext(RequestContext):
             return
         if self.token is not None:
             await self.gateway.authenticator.authenticate(self.token)
-        await self.gateway.follow_store(hand_over=False)
-        if self.gateway.swaps.behind is not None:
-            raise out_of_date_error(self.gateway.swaps.behind)
+        await self.gateway.keep_current()
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[SocketContext, None]):

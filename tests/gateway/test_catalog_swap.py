@@ -33,13 +33,15 @@ import yaml
 
 from errors import CatalogError
 from gateway.app import Gateway, create_app
-from gateway.catalog_store import files_digest
+from gateway.catalog_store import CatalogStore, files_digest
 from gateway.catalog_swap import file_follower, impact_of
 from gateway.demo import DRC, GRANT_PURPOSE, build_demo, demo_tokens, ensure_grant, organization_codes
 from gateway.platform import new_grant_row
 from gateway.settings import Settings
 from policies.catalog import Catalog, load_catalog
 from policies.share import Mode
+from tests.gateway.test_catalog_fail_closed import break_the_stored_catalog
+from tests.gateway.test_catalog_store import OPERATOR
 
 pytestmark = pytest.mark.e2e
 AMR = "amr.enterprise_registration"
@@ -494,3 +496,33 @@ def test_the_catalog_files_digest_reads_what_load_catalog_reads(tmp_path: Path) 
     (folder / "a.yml").write_text("a: 1\n")
     assert files_digest(folder) not in ("", first)
     assert files_digest(folder / "b.yaml") == hashlib.sha256(b"b: 1\n").hexdigest()
+
+
+@pytest.mark.parametrize("elsewhere", ["withdrawn", "unservable"])
+async def test_a_running_export_follows_a_catalog_published_by_another_process(running, elsewhere):
+    """Another process withdraws business_scope (or publishes a catalog this one cannot
+    serve) while this process streams an export of it, and no other request arrives here:
+    before its next page the export catches up with the store (``Gateway.keep_current``) and
+    is cut (the item withdrawn: FORBIDDEN; the catalog unservable: CATALOG_OUT_OF_DATE), as
+    a subscription is before its next notice."""
+    add_enterprises(running.data_dir, 6000)
+    async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+        path, params = f"/export/{AMR}", {"items": "name,business_scope"}
+        async with client.stream(
+            "GET", path, params=params, headers=running.headers(user="elsewhere")
+        ) as answer:
+            lines = answer.aiter_lines()
+            await anext(lines)
+            if elsewhere == "withdrawn":  # a store of its own: the publishing process, not this one
+                await CatalogStore(running.gateway.platform).withdraw(
+                    OPERATOR, AMR, "business_scope", ["停止共享"]
+                )
+            else:
+                await break_the_stored_catalog(running.gateway)
+            received = 1
+            with pytest.raises(httpx.RemoteProtocolError):  # cut: no final chunk
+                async for _ in lines:
+                    received += 1
+    assert received < 6030
+    end = [e for e in await running.gateway.audit.events(limit=1000) if e["user"] == "elsewhere"][-1]
+    assert end["outcome"] == ("FORBIDDEN" if elsewhere == "withdrawn" else "CATALOG_OUT_OF_DATE")
