@@ -157,11 +157,16 @@ def reuse_port_socket(address: tuple[str, int]) -> socket.socket:
 def before_serving(settings: Settings) -> None:
     """What ``govshare serve`` checks before it binds and says it serves: the platform
     database (``check_platform``) and, with several workers, shared compare counters and
-    free slots. Each failure is one ``ConfigurationError`` naming the fix."""
+    free slots; with one process, its audit chain's slot, held until it ends (a second
+    one-process server on this data folder, say a restart while the old one still runs,
+    would append to the same chain). Each failure is one ``ConfigurationError`` naming the
+    fix."""
     check_platform(settings)
     if settings.workers > 1:
         check_shared_state(settings)
         check_slots_free(settings.data_dir, instance_prefix(os.environ), settings.workers)
+    else:  # one process appends to chain ``settings.instance``: a second one there would collide
+        claim_slot(settings.data_dir, settings.instance, 1)
 
 
 def check_platform(settings: Settings) -> None:
