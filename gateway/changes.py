@@ -181,6 +181,11 @@ class ChangeNotices:
         )
         async with self.platform.session.begin() as session:
             session.add(row)
+            await session.flush()  # the transaction holds its write now (SQLite: waited for the lock)
+            # stamped once the write is held, so it commits within moments of its stamp: other
+            # processes' relays look back ChangeRelay.MARGIN from their last look, no further
+            row.notified_at = self.clock()
+            row.late = notice_late(due, row.notified_at)
         if self.invalidate is not None:
             await self.invalidate(rid, list(subjects))
         if self.first_push(row.id):
