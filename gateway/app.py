@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,8 @@ class Gateway:
     swaps: CatalogSwaps = field(default_factory=CatalogSwaps, repr=False)  # gateway.catalog_swap
     live: Gateway | None = field(default=None, repr=False)  # a snapshot's live gateway (None: live)
     tracer_provider: Any = None  # OpenTelemetry, while GOVSHARE_OTEL_ENDPOINT is set (resolvers.tracing)
+    # live subscriptions per consumer department in this process (gateway.sockets), shared by snapshots
+    subscriptions: Counter[str] = field(default_factory=Counter, repr=False)
     _states: tuple[float, list[SourceState]] | None = field(default=None, repr=False)
     _states_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 

@@ -18,6 +18,7 @@ nothing more is sent.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,12 +32,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from errors import BadRequest, GovshareError
+from errors import BadRequest, GovshareError, RateLimited
 from gateway.auth import bearer_token
 from gateway.http import header_value
 from policies.decision import Consumer, canonical_purpose
 from resolvers.context import RequestContext
-from resolvers.limits import OperationLimits, too_complex
+from resolvers.limits import HOW_TO_FIT, OperationLimits, too_complex
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -68,17 +69,47 @@ class SocketContext(RequestContext):
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[SocketContext, None]):
-    """Strawberry's graphql-transport-ws handler, refusing anything but a subscription, and a
-    document past the document limits before it is parsed whole (an ``error`` message)."""
+    """Strawberry's graphql-transport-ws handler, refusing anything but a subscription, a
+    document past the document limits before it is parsed whole, and a subscription past
+    ``max_subscriptions`` live ones of its consumer department in this process (an
+    ``error`` message): every notice costs each subscription a token check, a grants and
+    holdings read and an audit event, so one consumer's thousands would delay the others'."""
 
     async def handle_subscribe(self, message: Any) -> None:
-        limits = self.view.gateway.settings.limits  # type: ignore[attr-defined]
-        refusal = _refusal(message.get("payload") or {}, limits) if self.connection_acknowledged else None
+        gateway: Gateway = self.view.gateway  # type: ignore[attr-defined]
+        refusal = self._refusal(message, gateway) if self.connection_acknowledged else None
         if refusal is not None:
             error = GraphQLError(refusal.message, extensions=refusal.extensions)
             await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
             return
+        counted = self.connection_acknowledged and message["id"] not in self.operations  # else closed
         await super().handle_subscribe(message)
+        if counted and message["id"] in self.operations:
+            self._hold(gateway, self.operations[message["id"]].task)
+
+    def _refusal(self, message: Any, gateway: Gateway) -> GovshareError | None:
+        limits = gateway.settings.limits
+        held = gateway.subscriptions[self.context.consumer.department]
+        return _refusal(message.get("payload") or {}, limits) or _over_bound(held, limits)
+
+    def _hold(self, gateway: Gateway, task: asyncio.Task[Any] | None) -> None:
+        """Count the subscription against its department until its task ends, however."""
+        department = self.context.consumer.department
+        gateway.subscriptions[department] += 1
+        if task is not None:
+            task.add_done_callback(lambda _: gateway.subscriptions.subtract((department,)))
+
+
+def _over_bound(held: int, limits: OperationLimits) -> RateLimited | None:
+    """``RATE_LIMITED`` once a department holds ``max_subscriptions`` live subscriptions here."""
+    if held < limits.max_subscriptions:
+        return None
+    maximum, fit = limits.max_subscriptions, HOW_TO_FIT["max_subscriptions"]
+    return RateLimited(
+        f"too many live subscriptions: this consumer department holds {held} in this gateway process, "
+        f"the limit is {maximum} (max_subscriptions, GOVSHARE_MAX_SUBSCRIPTIONS); {fit}",
+        limit="max_subscriptions", maximum=maximum, variable="GOVSHARE_MAX_SUBSCRIPTIONS",
+    )  # fmt: skip
 
 
 def _refusal(payload: dict[str, Any], limits: OperationLimits) -> GovshareError | None:
@@ -107,6 +138,8 @@ class SubscriptionView(GraphQL[SocketContext, None]):
             graphql_ide=None,
             allow_queries_via_get=False,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # never below the department's bound, so that bound refuses first, with its code
+            max_subscriptions_per_connection=gateway.settings.limits.max_subscriptions,
         )
         self.gateway = gateway
 

@@ -83,6 +83,7 @@ class OperationLimits:
     new_tokens_per_second: int = 5_000
     new_tokens_burst: int = 20_000
     cache_bytes: int = 32 * 1_048_576  # per cache: documents, validation results, plans
+    max_subscriptions: int = 100  # live subscriptions of one consumer department per gateway process
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -104,6 +105,7 @@ HOW_TO_FIT = {
     "max_variable_values": "send at most 1,000 codes per list and split longer work over several requests",
     "new_tokens_per_second": "reuse documents and pass values as variables; retry after a moment",
     "new_tokens_burst": "reuse documents and pass values as variables; retry after a moment",
+    "max_subscriptions": "complete the subscriptions you no longer read: one can name several resources",
 }
 
 
