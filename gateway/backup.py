@@ -15,7 +15,9 @@ A backup folder holds:
   when it lives there, and every other file, sub-folders included (the demo's department
   databases; SQLite files are copied with the backup API too). Not taken: the platform
   database's own files (above), ``*.log``, ``*.tmp``, ``*-wal``/``*-shm``, dot-files
-  (drafts) and ``reports/`` (output, made again).
+  (drafts), ``reports/`` (output, made again) and the running processes' own files
+  (``workers/`` slot locks, ``*.write-turn``). A backup folder inside the data folder is
+  refused: each backup would copy itself and the earlier ones.
 - ``catalog/``: the catalog when it lives outside the data folder.
 - ``settings.json``: the effective non-secret settings, for the record; restore does not
   apply them (the target's environment decides). Passwords in URLs are written as ``***``.
@@ -65,7 +67,8 @@ SETTINGS_FILE: Final = "settings.json"
 SQLITE_FILE: Final = "platform.db"
 DUMP_FILE: Final = "platform.dump"
 _SQLITE_MAGIC: Final = b"SQLite format 3\x00"
-_SKIPPED_SUFFIXES: Final = (".log", ".tmp", ".partial", "-wal", "-shm", "-journal")
+_SKIPPED_SUFFIXES: Final = (".log", ".tmp", ".partial", "-wal", "-shm", "-journal", ".write-turn")
+_SKIPPED_FOLDERS: Final = ("reports", "workers")  # output made again; the running workers' slot locks
 _PRIVATE: Final = frozenset({"keys.json", "audit-secret"})
 _PG_DIRS: Final = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/opt/homebrew/opt/postgresql@*/bin")
 
@@ -103,6 +106,7 @@ def _os_problem(exc: OSError) -> str:
 
 
 async def _backup(settings: Settings, out: Path) -> dict[str, Any]:
+    _outside_the_data(out, settings.data_dir)
     _new_folder(out, "DIR")
     backend = make_url(settings.database_url).get_backend_name()
     files: list[dict[str, Any]] = []
@@ -233,11 +237,12 @@ def _copy_data_folder(settings: Settings, out: Path) -> list[dict[str, Any]]:
 
 def _data_files(data_dir: Path, database: Path | None) -> Iterator[Path]:
     """Every file of the data folder, sub-folders included (a department's files, a catalog
-    folder), but ``reports/`` (output, made again) and what ``_kept`` leaves out."""
+    folder), but ``reports/`` (output, made again), ``workers/`` (the running processes'
+    slot locks) and what ``_kept`` leaves out."""
     for path in sorted(data_dir.rglob("*")):
         parts = path.relative_to(data_dir).parts
         hidden = any(part.startswith(".") for part in parts)  # drafts (keys, secrets) being written
-        if path.is_file() and parts[0] != "reports" and not hidden and _kept(path, database):
+        if path.is_file() and parts[0] not in _SKIPPED_FOLDERS and not hidden and _kept(path, database):
             yield path
 
 
@@ -525,6 +530,16 @@ async def _verified_events(url: str) -> int:
 
 
 # --- small helpers ----------------------------------------------------------------------
+
+
+def _outside_the_data(out: Path, data_dir: Path) -> None:
+    """A backup inside the data folder would copy itself, half written, and every earlier
+    backup (keys included) into each next one: BackupRefused naming the folder."""
+    if out.resolve().is_relative_to(data_dir.resolve()):
+        raise BackupRefused(
+            f"the backup folder {out} is inside the data folder {data_dir}: each backup would copy "
+            "itself and the earlier ones; write backups outside it (e.g. /var/backups/govshare/DATE)"
+        )
 
 
 def _new_folder(out: Path, flag: str) -> None:
