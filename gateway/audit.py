@@ -112,6 +112,7 @@ from resolvers import metrics, tracing
 log = logging.getLogger("govshare.audit")
 _Rows = list[dict[str, Any]]  # rows of one group commit, as SQLAlchemy's executemany takes them
 
+CHAIN_RETRIES: Final = 5  # a batch chained again after another writer's, before it fails closed
 KINDS: Final = frozenset({"query", "compare", "export", "workflow", "admin", "auth"})
 ZERO_HASH: Final = "0" * 64
 DEFAULT_INSTANCE: Final = "main"
@@ -950,10 +951,7 @@ class AuditLog:
     async def _write(self, batch: list[_Pending]) -> bool:
         """Commit ``batch`` in one transaction and answer its futures; False when it failed."""
         try:
-            head = self._head or await self._reload_head()
-            rows, links, receipts, head = self._chain(batch, head)
-            if rows:
-                await self._commit(rows, links, _usage_rows(rows, self._owners or {}))
+            head, receipts = await self._append_batch(batch)
         except Exception as exc:  # any failure: the whole batch fails closed
             self._head = None  # reload from the database before the next batch
             log.error("audit batch of %d events not written: %s", len(batch), exc)
@@ -965,6 +963,27 @@ class AuditLog:
             if not pending.future.done():
                 pending.future.set_result(receipt)
         return True
+
+    async def _append_batch(self, batch: list[_Pending]) -> tuple[tuple[int, str], _Receipts]:
+        """Chain ``batch`` after the stored head and commit it; the new head and the receipts.
+        Another process appending to the same chain meanwhile (two one-process gateways with
+        one GOVSHARE_INSTANCE on two hosts, the command line's ``cli`` chain run twice at
+        once) makes the insert collide on (instance, seq): the head is read again and the
+        batch chained after it, at most ``CHAIN_RETRIES`` times. Raises what the last try
+        raised."""
+        collisions = 0
+        while True:
+            head = self._head or await self._reload_head()
+            rows, links, receipts, head = self._chain(batch, head)
+            try:
+                if rows:
+                    await self._commit(rows, links, _usage_rows(rows, self._owners or {}))
+                return head, receipts
+            except sa.exc.IntegrityError:
+                self._head = None  # another writer moved the chain: chain after its head
+                collisions += 1
+                if collisions == CHAIN_RETRIES:
+                    raise
 
     async def _commit(self, rows: _Rows, links: list[dict[str, str]], usage: _Rows) -> None:
         """Events, index and aggregates in one transaction: all or none. On a SQLite file in

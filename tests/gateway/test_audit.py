@@ -153,6 +153,18 @@ async def test_group_commits_on_sqlite_are_durable_wal_commits_in_one_thread(sto
     assert await store.verify() == VerifyResult(True, 23)
 
 
+async def test_two_writers_of_one_chain_chain_after_each_other(store: Store):
+    """Two processes appending to one chain (one GOVSHARE_INSTANCE on two hosts, the CLI's
+    ``cli`` chain run twice at once): an insert that collides on (instance, seq) is chained
+    again after the other writer's head, so every event is stored and the chain verifies
+    (before, each collision refused its batch AUDIT_UNAVAILABLE)."""
+    async with store.log() as first, store.log() as second:
+        assert first.instance == second.instance
+        receipts = await asyncio.gather(*(log.append(event(n)) for n in range(40) for log in (first, second)))
+    assert sorted(r.seq for r in receipts) == list(range(1, 81))
+    assert await store.verify() == VerifyResult(True, 80)
+
+
 async def test_max_batch_bounds_a_transaction(store: Store):
     async with store.log(max_batch=50) as log:
         commits: list[int] = []
